@@ -1,0 +1,167 @@
+#ifndef GS_DOC_H
+#define GS_DOC_H
+/*
+ * doc: the one YAML/JSON document tree every part of gitseal shares.
+ *
+ * Ownership (one rule, like jq's): lookups borrow and accept NULL (so a chain
+ * like doc_get(doc_get(obj, "metadata"), "name") needs no checks in between);
+ * doc_new_* and doc_parse* return owned trees; doc_set/doc_push take the child.
+ *
+ * Parsing is libyaml (JSON is read as YAML flow). Every node keeps:
+ *   - its source file name, byte offsets and 1-based line/column of start/end
+ *     (libyaml drops comments: edits that keep a file's layout splice new text
+ *     into the original bytes between these offsets),
+ *   - for scalars, the text as written, the style (plain/quoted/block), the
+ *     tag if any, and the kind resolved like YAML 1.2 core schema / yaml.v3
+ *     (plain `true` is bool, `7` int, `3.14` float, `~`/`null`/empty null,
+ *     a plain 2001-12-14 style value a timestamp; quoted is always a string),
+ *   - maps keep key order; duplicate keys are an error.
+ *
+ * Emitting YAML quotes every string that a YAML 1.1 reader (Kubernetes'
+ * sigs.k8s.io/yaml, go-yaml v2) would take for a bool/number/null/timestamp
+ * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ...).
+ * JSON output follows the tree's key order (or sorted keys when asked).
+ *
+ * Secrets: a node flagged DOC_SECRET keeps its text in memory that is wiped
+ * when the node is freed or changed. DOC_PARSE_SECRET flags every scalar.
+ * The emitters write secrets as they are: emit into a BUF_INIT_SECRET buffer.
+ */
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct doc;
+
+enum doc_kind { DOC_NULL, DOC_BOOL, DOC_INT, DOC_FLOAT, DOC_TIMESTAMP, DOC_STR, DOC_MAP, DOC_SEQ };
+
+enum doc_style {
+	DOC_STYLE_ANY = 0, /* emitter chooses */
+	DOC_STYLE_PLAIN,
+	DOC_STYLE_SINGLE,
+	DOC_STYLE_DOUBLE,
+	DOC_STYLE_LITERAL,
+	DOC_STYLE_FOLDED,
+	DOC_STYLE_FLOW,  /* maps/seqs written as {..} / [..] */
+	DOC_STYLE_BLOCK, /* maps/seqs in block style */
+};
+
+enum doc_node_flags { DOC_SECRET = 1 << 0 };
+
+/* A place in the source: byte offset (not libyaml's character index), 1-based line and column. */
+struct doc_mark {
+	size_t offset;
+	unsigned line, col;
+};
+
+/* Limits applied while parsing (0 = the default shown). */
+struct doc_limits {
+	size_t max_depth;  /* 256 */
+	size_t max_nodes;  /* 10 000 000 */
+	size_t max_scalar; /* 64 MiB */
+	size_t max_alias;  /* 10 000 alias expansions (billion laughs) */
+};
+
+enum doc_parse_flags {
+	DOC_PARSE_JSON = 1 << 0,   /* messages say JSON; input must be one JSON value per document */
+	DOC_PARSE_SECRET = 1 << 1, /* every scalar is DOC_SECRET */
+};
+
+/* A multi-document stream: `---` separated YAML, or concatenated JSON values. */
+struct doc_stream {
+	struct doc **docs; /* n documents, each an owned tree (NULL for an empty document) */
+	size_t n;
+	char *file; /* name used in messages; every node points at it */
+};
+#define DOC_STREAM_INIT { NULL, 0, NULL }
+
+int doc_parse(struct doc_stream *out, const char *file, const char *src, size_t len, unsigned flags,
+              const struct doc_limits *limits);
+/* Exactly one document (an empty input is an error naming the file). */
+int doc_parse_one(struct doc **out, const char *file, const char *src, size_t len, unsigned flags);
+void doc_stream_release(struct doc_stream *s);
+
+/* --- building ------------------------------------------------------------ */
+struct doc *doc_new_map(void);
+struct doc *doc_new_seq(void);
+struct doc *doc_new_null(void);
+struct doc *doc_new_bool(int v);
+struct doc *doc_new_int(long long v);
+struct doc *doc_new_float(double v);
+struct doc *doc_new_str(const char *s, size_t n);
+struct doc *doc_new_strz(const char *s);
+/* A scalar with this resolved kind and text as written (e.g. DOC_FLOAT "3.10"). */
+struct doc *doc_new_scalar(enum doc_kind kind, const char *text, size_t n);
+struct doc *doc_clone(const struct doc *n);
+void doc_free(struct doc *n); /* NULL is fine; wipes DOC_SECRET text */
+
+/* --- reading (borrow; NULL in gives NULL / 0 out) ------------------------- */
+enum doc_kind doc_kind(const struct doc *n); /* DOC_NULL for NULL */
+int doc_is_scalar(const struct doc *n);
+/* The text of a DOC_STR scalar, else NULL. NUL-terminated; may contain NULs (see doc_len). */
+const char *doc_str(const struct doc *n);
+/* The text of any scalar as written ("7", "true", "~"), else NULL; *len if len. */
+const char *doc_text(const struct doc *n, size_t *len);
+/* Scalar text length, or the number of entries of a map/seq. */
+size_t doc_len(const struct doc *n);
+int doc_get_bool(const struct doc *n, int *out);        /* GS_EPARSE if not a bool */
+int doc_get_int(const struct doc *n, long long *out);   /* GS_EPARSE if not an int */
+int doc_get_float(const struct doc *n, double *out);    /* ints too */
+
+struct doc *doc_get(const struct doc *map, const char *key);
+struct doc *doc_getn(const struct doc *map, const char *key, size_t keylen);
+/* doc_getp(obj, "metadata", "annotations", NULL): a chain of map keys. */
+struct doc *doc_getp(const struct doc *n, ...);
+/* Entry i of a map (key node and value) or a sequence. */
+struct doc *doc_key_at(const struct doc *map, size_t i);
+struct doc *doc_val_at(const struct doc *n, size_t i);
+
+const char *doc_file(const struct doc *n);
+struct doc_mark doc_start(const struct doc *n);
+struct doc_mark doc_end(const struct doc *n);
+unsigned doc_line(const struct doc *n);
+enum doc_style doc_style(const struct doc *n);
+const char *doc_tag(const struct doc *n); /* explicit tag as written ("!!binary"), or NULL */
+unsigned doc_flags(const struct doc *n);
+
+/* Kubernetes helpers: "Kind ns/name" for messages, and the usual fields. */
+const char *doc_k8s_kind(const struct doc *obj);
+const char *doc_k8s_name(const struct doc *obj);
+const char *doc_k8s_namespace(const struct doc *obj);
+
+/* --- changing -------------------------------------------------------------- */
+/* Set map[key] = child (replacing in place keeps the key's position); takes child. */
+int doc_set(struct doc *map, const char *key, struct doc *child);
+int doc_setn(struct doc *map, const char *key, size_t keylen, struct doc *child);
+/* Remove map[key]; 1 if removed, 0 if absent. */
+int doc_del(struct doc *map, const char *key);
+/* Detach map[key] and hand it to the caller (NULL if absent). */
+struct doc *doc_take(struct doc *map, const char *key);
+int doc_push(struct doc *seq, struct doc *child);
+/* Replace a scalar's kind and text (wiping the old text if secret). */
+int doc_set_scalar(struct doc *n, enum doc_kind kind, const char *text, size_t len);
+void doc_set_style(struct doc *n, enum doc_style style);
+void doc_set_flags(struct doc *n, unsigned flags); /* DOC_SECRET moves the text to wiped memory */
+void doc_sort_keys(struct doc *n, int recursive);
+
+/* --- emitting -------------------------------------------------------------- */
+enum doc_emit_flags {
+	DOC_EMIT_SORT_KEYS = 1 << 0,   /* maps in byte order of keys (Kubernetes / kubeseal) */
+	DOC_EMIT_COMPACT = 1 << 1,     /* JSON on one line */
+	DOC_EMIT_SEQ_INDENT = 1 << 2,  /* YAML: "- " indented under its key (yaml.v3 / sops) */
+	DOC_EMIT_DOC_START = 1 << 3,   /* YAML: "---" before each document (kubeseal) */
+	DOC_EMIT_KEEP_STYLE = 1 << 4,  /* YAML: keep scalar styles from the source */
+};
+struct doc_emit_opts {
+	int indent;     /* spaces per level; 0 = 2 */
+	unsigned flags;
+};
+#define DOC_EMIT_OPTS_INIT { 2, 0 }
+
+int doc_emit_yaml(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts);
+int doc_emit_json(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts);
+/* Several documents: YAML separated by "---", JSON one value after another. */
+int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n, const struct doc_emit_opts *opts);
+/* Would a YAML 1.1 reader take this plain text for something other than a string? */
+int doc_yaml11_needs_quotes(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,41 @@
+#!/bin/sh
+# make deps: everything a fresh Debian 12 machine needs to build, test, fuzz and
+# benchmark gitseal. Idempotent; run as root (or with sudo available).
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS="build-essential pkg-config git ca-certificates
+      libsodium-dev libssl-dev openssl libyaml-dev libcurl4-openssl-dev libgit2-dev libmicrohttpd-dev libpcre2-dev
+      clang llvm libclang-rt-14-dev
+      age python3 xxd procps util-linux iproute2"
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "deps: apt-get install$missing"
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+# npm peers, pinned by tests/peers/package.json + package-lock.json
+if [ -f "$TOP/tests/peers/package.json" ]; then
+	(cd "$TOP/tests/peers" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	echo "deps: npm peers installed in tests/peers/node_modules"
+fi
+if [ -x "$TOP/tests/peers/install-tools.sh" ]; then
+	sh "$TOP/tests/peers/install-tools.sh"
+fi
+
+# the real kube-apiserver (built once from Debian's source package, cached)
+if [ -f "$TOP/tests/kube/install.sh" ]; then
+	$SUDO sh "$TOP/tests/kube/install.sh"
+fi
+echo "deps: ok"
