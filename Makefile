@@ -48,7 +48,7 @@ CONTROLLER := $(O)/gitseal-controller
 UNIT       := $(O)/run-unit
 
 .PHONY: all deps test unit asan bench fuzz demo clean check-deps
-all: $(GITSEAL) $(CONTROLLER) $(if $(SAN),,gitseal gitseal-controller)
+all: $(GITSEAL) $(CONTROLLER) $(if $(filter build/release,$(O)),gitseal gitseal-controller)
 
 gitseal: $(GITSEAL)
 	@cp $< $@
