@@ -1,0 +1,119 @@
+#ifndef GS_KEYS_H
+#define GS_KEYS_H
+/*
+ * Sealing keys: generation exactly as the upstream Sealed Secrets controller
+ * (RSA-4096, self-signed cert with an empty subject, critical keyUsage
+ * encipherOnly, CA:TRUE, 128-bit serial, 10 years), key Secrets
+ * (`kubernetes.io/tls`, label sealedsecrets.bitnami.com/sealed-secrets-key:
+ * active) and the keyring the controller and `gitseal unseal` open items with.
+ *
+ * Secrets: private keys are held by OpenSSL; PEM texts that pass through here
+ * are in BUF_INIT_SECRET buffers or wiped DOC_SECRET nodes.
+ */
+#include <stddef.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "sealer/sealed.h"
+
+struct doc;
+
+#define KEYS_LABEL "sealedsecrets.bitnami.com/sealed-secrets-key"
+#define KEYS_PREFIX "sealed-secrets-key"
+#define KEYS_DEFAULT_BITS 4096
+#define KEYS_DEFAULT_TTL ((time_t)10 * 365 * 24 * 3600) /* --key-ttl 87600h */
+
+/* One key of the ring. */
+struct keys_entry {
+	struct sealed_privkey *key;  /* owned */
+	struct sealed_pubkey *cert;  /* owned; NULL for a bare key file */
+	char *cert_pem;              /* owned; the certificate as PEM (NULL without cert) */
+	size_t cert_pem_len;
+	time_t not_before;           /* cert NotBefore (0 without cert): the ring's order */
+	char *name;                  /* Secret name or file name (owned) */
+};
+
+/*
+ * Several RSA private keys with their certs, newest first (by cert NotBefore;
+ * ties keep the first added). `set` is what sealed_unseal() & co. try, in the
+ * same order, starting with the key that opened the previous item.
+ */
+struct keys_ring {
+	struct keys_entry *ent;
+	size_t n;
+	struct sealed_keyset set; /* set.keys[i] == ent[i].key */
+};
+#define KEYS_RING_INIT { NULL, 0, SEALED_KEYSET_INIT }
+
+void keys_ring_init(struct keys_ring *r);
+void keys_ring_release(struct keys_ring *r);
+
+/*
+ * Add a key from PEM text (key PEM, optionally followed or preceded by its
+ * certificate PEM in the same text). `name` is for messages. A key identical
+ * to one already loaded (same public key) is skipped (returns 0, like upstream's
+ * fingerprint map). Returns 1 when added.
+ */
+int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
+                      size_t cert_len, const char *name);
+/* Add a `kubernetes.io/tls` Secret doc (data["tls.key"], data["tls.crt"], base64). */
+int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const char *what);
+/*
+ * Add every key of a document: a key Secret, a v1 List (or SecretList) of them.
+ * Items that are not key Secrets are an error naming them.
+ */
+int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *what);
+/*
+ * Load a file (kubeseal --recovery-private-key): PEM key(s) (+ cert), or
+ * JSON/YAML Secret / List of Secrets, possibly several documents. Returns the
+ * number of keys added. The file text is read into a secret buffer and wiped.
+ */
+int keys_ring_load_file(struct keys_ring *r, const char *path);
+/* The same from text already in memory (wiped by the caller). */
+int keys_ring_load_text(struct keys_ring *r, const char *text, size_t len, const char *what);
+
+/* The newest key (ent[0]) and its cert PEM (borrowed); GS_ENOTFOUND when the ring has none with a cert. */
+const struct keys_entry *keys_ring_newest(const struct keys_ring *r);
+int keys_ring_newest_cert_pem(const struct keys_ring *r, const char **pem, size_t *len);
+
+/* ---- generation --------------------------------------------------------------- */
+
+struct keys_gen_opts {
+	int bits;          /* 0 = 4096 (--key-size) */
+	time_t ttl;        /* 0 = 10 years (--key-ttl) */
+	const char *cn;    /* --my-cn; NULL/"" = empty subject (upstream default) */
+	time_t now;        /* 0 = time(NULL); NotBefore */
+};
+#define KEYS_GEN_OPTS_INIT { 0, 0, NULL, 0 }
+
+/* A generated key pair as PEM. */
+struct keys_pair {
+	struct buf key_pem;  /* "RSA PRIVATE KEY" (PKCS#1), BUF_INIT_SECRET */
+	struct buf cert_pem; /* "CERTIFICATE" */
+};
+void keys_pair_init(struct keys_pair *p);
+void keys_pair_release(struct keys_pair *p);
+
+/* Generate an RSA key and its self-signed certificate as the upstream controller does. Slow (~1-3 s). */
+int keys_generate(struct keys_pair *out, const struct keys_gen_opts *opts);
+
+struct keys_secret_opts {
+	const char *name;          /* metadata.name; NULL = KEYS_PREFIX + 5 random [a-z0-9] */
+	const char *generate_name; /* set metadata.generateName instead of a name (controller create) */
+	const char *namespace;     /* NULL = "kube-system" */
+	const char *label_value;   /* NULL = "active" */
+};
+#define KEYS_SECRET_OPTS_INIT { NULL, NULL, NULL, NULL }
+
+/* The key Secret doc (type kubernetes.io/tls, data tls.crt/tls.key, the active label); DOC_SECRET tls.key. */
+int keys_pair_secret(struct doc **out, const struct keys_pair *p, const struct keys_secret_opts *opts);
+/* Add a generated pair to the ring (it becomes the newest when its NotBefore is latest). */
+int keys_ring_add_pair(struct keys_ring *r, const struct keys_pair *p, const char *name);
+/* 5 random characters of [a-z0-9] (Kubernetes generateName suffix) appended to out. */
+int keys_random_suffix(struct buf *out);
+
+/* Convenience: sealed_unseal() with the ring's keyset (templating not included, see sealed.h). */
+int keys_ring_unseal(struct doc **out, struct keys_ring *r, const struct doc *ss,
+                     const struct sealed_unseal_opts *opts, struct sealed_items *items);
+
+#endif
