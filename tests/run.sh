@@ -40,12 +40,18 @@ run_one unit "$O/run-unit" "$T"
 scripts=$(ls tests/cli/t*.sh tests/interop/t*.sh tests/kube/t*.sh 2>/dev/null)
 [ -n "$T" ] && scripts=$(echo "$scripts" | grep -F -- "$T")
 
-# one API server for every kube suite in this run
+# one API server for every kube suite in this run (up.sh prints only export lines; a failed start
+# prints none, so check that KUBE_UP_DIR came back). The watchdog stops it if this runner is killed.
 if echo "$scripts" | grep -q '^tests/kube/'; then
-	if eval "$(sh tests/kube/up.sh)"; then
-		trap 'sh tests/kube/down.sh "$KUBE_UP_DIR" >/dev/null 2>&1' EXIT INT TERM
+	KUBE_UP_DIR=
+	if kube_env=$(KUBE_UP_WATCH_PID=$$ sh tests/kube/up.sh 2>"$OUT/kube-up.log") && eval "$kube_env" &&
+		[ -n "$KUBE_UP_DIR" ] && [ -f "$KUBE_UP_DIR/pids" ]; then
+		trap 'sh tests/kube/down.sh "$KUBE_UP_DIR" >/dev/null 2>&1' EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
 	else
-		echo "not ok - kube-apiserver did not start (make deps installs it)" > "$OUT/kube-up.tap"
+		{ echo "not ok - kube-apiserver did not start (make deps installs it)"
+		  sed 's/^/#   /' "$OUT/kube-up.log" | tail -n 20; } > "$OUT/kube-up.tap"
 		count "$OUT/kube-up.tap"
 		cat "$OUT/kube-up.tap"
 		scripts=$(echo "$scripts" | grep -v '^tests/kube/')
