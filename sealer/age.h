@@ -40,4 +40,77 @@ int age_encrypt_buf(struct buf *out, const void *pt, size_t n, struct age_recipi
  * GS_EAUTH "no identity matched any of the recipients" when none opens it. */
 int age_decrypt_buf(struct buf *out, const void *ct, size_t n, const struct age_identity *ids);
 
+/* ---- Additions for the CLI and the streaming calls ---- */
+#include <sys/types.h>
+
+/* Byte source: read up to n bytes; 0 at EOF, <0 after gs_error(). */
+struct age_src {
+	ssize_t (*read)(struct age_src *s, void *p, size_t n);
+};
+/* Byte sink: write all n bytes; <0 after gs_error(). */
+struct age_sink {
+	int (*write)(struct age_sink *s, const void *p, size_t n);
+};
+struct age_fd_src {
+	struct age_src src;
+	int fd;
+	const char *name;
+};
+struct age_fd_sink {
+	struct age_sink sink;
+	int fd;
+	const char *name;
+};
+void age_fd_src_init(struct age_fd_src *s, int fd, const char *name);
+void age_fd_sink_init(struct age_fd_sink *s, int fd, const char *name);
+
+/* Asks for a passphrase (e.g. on the terminal); appends it to pass (a secret buffer). */
+typedef int (*age_passphrase_fn)(void *ctx, const char *prompt, struct buf *pass);
+
+/* An scrypt (passphrase) recipient; logn 0 = age's default (18). Must be the file's only recipient. */
+int age_recipient_scrypt(struct age_recipient **out, const char *pass, int logn);
+/* Identities: a known passphrase; a passphrase asked (prompt "Enter passphrase:") only if the file
+ * is passphrase-encrypted ("incorrect passphrase" when it does not open it). */
+int age_identity_add_passphrase(struct age_identity **list, const char *pass);
+int age_identity_add_passphrase_prompt(struct age_identity **list, age_passphrase_fn ask, void *ctx);
+/*
+ * Like age_identities_parse, but an identity file that is itself an age file (binary or armored,
+ * passphrase-encrypted) is accepted; its passphrase is asked through ask when first needed.
+ */
+int age_identities_parse_ex(struct age_identity **list, const char *text, size_t len, const char *name,
+                            age_passphrase_fn ask, void *ctx);
+/* Decrypt every passphrase-protected identity file in the list now (for age -e -i). */
+int age_identities_unlock(struct age_identity *list);
+/* Number of identities (after unlocking, encrypted identity files count their keys). */
+size_t age_identities_count(const struct age_identity *list);
+
+/* Streaming encryption: constant memory for any input size. */
+int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_recipient *const *rcpts,
+                       size_t nrcpts, int armor);
+
+/* What went wrong in a decryption (the test kit's classes). */
+enum age_failure {
+	AGE_OK = 0,
+	AGE_FAIL_IO,       /* reading the input or writing the output */
+	AGE_FAIL_ARMOR,    /* invalid armor */
+	AGE_FAIL_HEADER,   /* malformed header or stanza, missing nonce */
+	AGE_FAIL_NO_MATCH, /* no identity opens a stanza */
+	AGE_FAIL_HMAC,     /* bad header MAC */
+	AGE_FAIL_PAYLOAD,  /* a chunk fails, truncated, trailing data */
+};
+struct age_decrypt_result {
+	int failure;                  /* enum age_failure */
+	int scrypt_only;              /* the file has a single scrypt stanza */
+	unsigned long long released;  /* plaintext bytes written (authenticated chunks only) */
+};
+/*
+ * Streaming decryption (binary or armored input, detected). Plaintext is written only after each
+ * 64 KiB chunk authenticates; truncation and trailing data are errors. res may be NULL.
+ */
+int age_decrypt_stream(struct age_sink *out, struct age_src *in, const struct age_identity *ids,
+                       struct age_decrypt_result *res);
+/* The same with armor forced on (1), off (0) or detected (-1). */
+int age_decrypt_stream_ex(struct age_sink *out, struct age_src *in, const struct age_identity *ids,
+                          struct age_decrypt_result *res, int armor);
+
 #endif
