@@ -5,6 +5,7 @@
  * they can be tested without a server.
  */
 #include <stdint.h>
+#include <time.h>
 
 #include "kube/kube.h"
 
