@@ -84,6 +84,9 @@ int age_identities_unlock(struct age_identity *list);
 /* Number of identities (after unlocking, encrypted identity files count their keys). */
 size_t age_identities_count(const struct age_identity *list);
 
+/* A random passphrase for `age -p` left empty: 10 dash-separated groups of 4 base32 characters (200 bits). */
+int age_passphrase_generate(struct buf *out);
+
 /* Streaming encryption: constant memory for any input size. */
 int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_recipient *const *rcpts,
                        size_t nrcpts, int armor);

@@ -293,3 +293,21 @@ int age_keygen(struct buf *sk, struct buf *pk)
 	gs_wipe(&id, sizeof(id));
 	return rc;
 }
+
+int age_passphrase_generate(struct buf *out)
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789"; /* 32 symbols, no look-alikes */
+	unsigned char r[40];
+	size_t i;
+	int rc = 0;
+
+	randombytes_buf(r, sizeof(r));
+	for (i = 0; i < sizeof(r) && rc == 0; i++) {
+		if (i && i % 4 == 0)
+			rc = buf_addc(out, '-');
+		if (rc == 0)
+			rc = buf_addc(out, alphabet[r[i] & 31]);
+	}
+	gs_wipe(r, sizeof(r));
+	return rc;
+}
