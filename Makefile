@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer targets, short runs (FUZZ_SECONDS=n)
 #   make demo       seal a sample Secret with a generated key, show it, unseal it
 
-PKGS      := libsodium openssl yaml-0.1 libcurl libgit2
+PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
 SAN       ?=
 CC        ?= cc

@@ -1,0 +1,249 @@
+#ifndef GS_SOPS_H
+#define GS_SOPS_H
+/*
+ * SOPS files (getsops/sops 3.7-3.13 compatible) with age master keys.
+ *
+ * A file is a list of documents (YAML multi-doc, or one JSON/dotenv/INI/binary
+ * tree) plus the `sops:` metadata. Every selected leaf is encrypted on its own
+ * with AES-256-GCM under one 32-byte data key:
+ *   ENC[AES256_GCM,data:<b64>,iv:<b64 32 bytes>,tag:<b64>,type:str|int|float|bool|bytes|time|comment]
+ * with AAD = the map keys from the root joined by ':' plus a trailing ':'
+ * (list indices are not part of it). The MAC is SHA-512 over the cleartext
+ * leaves in document order, uppercase hex, encrypted with AAD = lastmodified.
+ * The data key is an armored age file per recipient, or (2+ key groups)
+ * Shamir shares over GF(2^8) as in HashiCorp Vault.
+ *
+ * Errors: the GS_E* code, plus the sops exit code users script against in
+ * sops_exit_code() (51 MAC mismatch, 128 no data key, 203 already encrypted...).
+ * Everything that holds a data key or plaintext is wiped.
+ */
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct doc;
+struct age_identity;
+
+/* sops' exit codes (cmd/sops/codes) */
+enum sops_exit {
+	SOPS_EXIT_GENERIC = 1,
+	SOPS_EXIT_READ_INPUT = 2,
+	SOPS_EXIT_WRITE_OUTPUT = 3,
+	SOPS_EXIT_DUMPING_TREE = 4,
+	SOPS_EXIT_READING_CONFIG = 5,
+	SOPS_EXIT_INVALID_SET = 7,
+	SOPS_EXIT_CONFLICT = 8,
+	SOPS_EXIT_ENCRYPTING_MAC = 21,
+	SOPS_EXIT_ENCRYPTING_TREE = 23,
+	SOPS_EXIT_DECRYPTING_MAC = 24,
+	SOPS_EXIT_DECRYPTING_TREE = 25,
+	SOPS_EXIT_CHANGE_KEYS_MISSING = 49,
+	SOPS_EXIT_MAC_MISMATCH = 51,
+	SOPS_EXIT_MAC_NOT_FOUND = 52,
+	SOPS_EXIT_CONFIG_NOT_FOUND = 61,
+	SOPS_EXIT_BAD_TREE_PATH = 91,
+	SOPS_EXIT_EMPTY_FILE = 92,
+	SOPS_EXIT_NO_FILE = 100,
+	SOPS_EXIT_NO_ENCRYPTION_KEY = 111,
+	SOPS_EXIT_NO_DATA_KEY = 128,
+	SOPS_EXIT_UNCHANGED = 200,
+	SOPS_EXIT_NO_EDITOR = 201,
+	SOPS_EXIT_VERSION_COMPARE = 202,
+	SOPS_EXIT_ALREADY_ENCRYPTED = 203,
+};
+/* The sops exit code of this thread's last failure (1 when none was set). */
+int sops_exit_code(void);
+void sops_set_exit(int code);
+
+#define SOPS_VERSION "3.9.4" /* what new files say they were written by (semver; 3.7+ read it) */
+#define SOPS_KEY_LEN 32
+#define SOPS_IV_LEN 32
+
+enum sops_format { SOPS_FMT_YAML, SOPS_FMT_JSON, SOPS_FMT_DOTENV, SOPS_FMT_INI, SOPS_FMT_BINARY };
+/* "yaml" | "json" | "dotenv" | "ini" | "binary"; GS_EINVAL otherwise. */
+int sops_format_parse(enum sops_format *out, const char *s);
+const char *sops_format_name(enum sops_format f);
+/* sops' choice by extension: .yaml/.yml, .json, .env, .ini, else binary. */
+enum sops_format sops_format_for_path(const char *path);
+
+/* --- values ---------------------------------------------------------------- */
+enum sops_type { SOPS_T_STR, SOPS_T_INT, SOPS_T_FLOAT, SOPS_T_BOOL, SOPS_T_BYTES, SOPS_T_TIME, SOPS_T_COMMENT };
+const char *sops_type_name(enum sops_type t);
+
+struct sops_cipher; /* AES-256-GCM under one data key, reused for every value */
+int sops_cipher_new(struct sops_cipher **out, const unsigned char key[SOPS_KEY_LEN]);
+void sops_cipher_free(struct sops_cipher *c);
+/* Append ENC[AES256_GCM,...] for pt (n > 0 bytes) to out; iv is SOPS_IV_LEN bytes. */
+int sops_value_encrypt(struct sops_cipher *c, struct buf *out, const void *pt, size_t n,
+                       const unsigned char *iv, const char *aad, size_t aadlen, enum sops_type type);
+/* Decrypt an ENC[...] string, appending the plaintext to pt (a secret buffer).
+ * GS_EPARSE "does not match sops' data format"; GS_EAUTH on a tag failure. */
+int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *type, const char *enc,
+                       size_t enclen, const char *aad, size_t aadlen);
+/* Does s look like an ENC[AES256_GCM,...] value? */
+int sops_is_encrypted_value(const char *s, size_t n);
+/* The IV of an ENC[...] value (for reusing unchanged ciphertext); 0 or GS_EPARSE. */
+int sops_value_iv(unsigned char iv[SOPS_IV_LEN], const char *enc, size_t enclen);
+/* Go strconv.FormatFloat(v, 'f', -1, 64): shortest round-trip, no exponent. */
+int sops_format_float(char *out, size_t outlen, double v);
+
+/* --- MAC --------------------------------------------------------------------- */
+struct sops_mac;
+int sops_mac_new(struct sops_mac **out, int mac_only_encrypted);
+int sops_mac_update(struct sops_mac *m, const void *p, size_t n);
+/* 128 uppercase hex digits + NUL; frees m. */
+int sops_mac_final(struct sops_mac *m, char hex[129]);
+void sops_mac_free(struct sops_mac *m);
+
+/* --- Shamir (HashiCorp Vault's scheme over GF(2^8), as vendored by sops) -------- */
+/* shares: parts buffers of n+1 bytes each (y bytes then the x coordinate). */
+int sops_shamir_split(unsigned char **shares, const unsigned char *secret, size_t n, int parts, int threshold);
+/* nparts shares of partlen bytes -> secret (partlen-1 bytes). */
+int sops_shamir_combine(unsigned char *secret, const unsigned char *const *parts, size_t nparts, size_t partlen);
+
+/* --- which leaves are encrypted ----------------------------------------------- */
+enum sops_rule_kind {
+	SOPS_RULE_NONE,
+	SOPS_RULE_UNENCRYPTED_SUFFIX,
+	SOPS_RULE_ENCRYPTED_SUFFIX,
+	SOPS_RULE_UNENCRYPTED_REGEX,
+	SOPS_RULE_ENCRYPTED_REGEX,
+	SOPS_RULE_UNENCRYPTED_COMMENT_REGEX,
+	SOPS_RULE_ENCRYPTED_COMMENT_REGEX,
+};
+const char *sops_rule_key(enum sops_rule_kind k); /* "encrypted_regex", ... */
+struct sops_rules {
+	enum sops_rule_kind kind;
+	char *value;
+	void *re; /* compiled regex (PCRE2, RE2 syntax subset) */
+	int mac_only_encrypted;
+};
+/* Set the rule (value copied, regex compiled): GS_EPARSE naming the bad regex. */
+int sops_rules_set(struct sops_rules *r, enum sops_rule_kind kind, const char *value);
+void sops_rules_release(struct sops_rules *r);
+/* Should the leaf under this key path be encrypted? (sops' shouldBeEncrypted) */
+int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, const size_t *lens, size_t depth);
+/* Unanchored RE2-style search of s with a one-off pattern (for .sops.yaml path_regex). */
+int sops_regex_search(const char *pattern, const char *s, int *match);
+
+/* --- metadata ------------------------------------------------------------------- */
+struct sops_age_key {
+	char *recipient;
+	char *enc; /* armored age file holding the data key or this group's Shamir share */
+};
+struct sops_group {
+	struct sops_age_key *age;
+	size_t nage;
+	struct doc *other; /* pgp/kms/gcp_kms/azure_kv/hc_vault/... entries, kept as they are */
+};
+struct sops_meta {
+	struct sops_group *groups;
+	size_t ngroups;
+	int key_groups_layout; /* written under key_groups (2+ groups, or read that way) */
+	int shamir_threshold;
+	char *lastmodified;
+	char *mac;
+	struct sops_rules rules;
+	char *version;
+};
+void sops_meta_release(struct sops_meta *m);
+/* Does any group hold non-age master keys (pgp, kms, ...)? */
+int sops_meta_has_foreign_keys(const struct sops_meta *m);
+
+/* A recipient list per key group (from --age, SOPS_AGE_RECIPIENTS or .sops.yaml). */
+struct sops_keyspec {
+	char ***groups; /* groups[i] = NULL-terminated list of "age1..." */
+	size_t ngroups;
+	int shamir_threshold;
+};
+void sops_keyspec_release(struct sops_keyspec *k);
+/* Append "age1a,age1b" (spaces trimmed) as one new group. */
+int sops_keyspec_add_group(struct sops_keyspec *k, const char *csv);
+
+/*
+ * Wrap the data key for the given groups (one armored age file per recipient,
+ * Shamir shares when 2+ groups) into m->groups, replacing the age keys. Non-age
+ * entries of existing groups are kept when keep_other (updatekeys).
+ */
+int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, const unsigned char key[SOPS_KEY_LEN]);
+
+/* Identities the way sops finds them: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
+ * then $XDG_CONFIG_HOME/sops/age/keys.txt or ~/.config/sops/age/keys.txt. *where
+ * gets a description of the places looked at (for the error message). */
+int sops_identities_load(struct age_identity **ids, struct buf *where);
+/* Recover the data key (exit 128 with sops' "Failed to get the data key" report). */
+int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids, const char *where,
+                       unsigned char key[SOPS_KEY_LEN]);
+
+/* --- files ------------------------------------------------------------------------- */
+struct sops_file {
+	enum sops_format fmt;
+	struct doc **docs; /* the trees without `sops` (YAML: one per document) */
+	size_t ndocs;
+	struct sops_meta meta;
+	int has_meta;
+	char *name; /* for messages */
+};
+void sops_file_release(struct sops_file *f);
+
+/* Parse an encrypted file ("sops metadata not found" when it has none). */
+int sops_file_load(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt);
+/* Parse a plaintext file (exit 203 "File already encrypted" when it carries sops metadata). */
+int sops_file_load_plain(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt);
+
+/* Decrypt every encrypted leaf in place and check the MAC (exit 51 / 25). */
+int sops_file_decrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], int ignore_mac);
+
+/* Previous ciphertexts by (AAD, plaintext): reused so unchanged values keep their bytes. */
+struct sops_stash;
+/* Collect from an encrypted file's trees decrypted with key (the same data key). */
+int sops_stash_new(struct sops_stash **out, const struct sops_file *enc, const unsigned char key[SOPS_KEY_LEN]);
+void sops_stash_free(struct sops_stash *s);
+
+/* Encrypt the leaves the rules select, compute the MAC, set lastmodified/mac/version. */
+int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash);
+
+/* Emit in fmt; with_meta adds the sops block (encrypted output). indent 0 = format default. */
+int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta, int indent);
+
+/* --extract / set / unset paths: '["a"]["b"][0]' */
+struct sops_path {
+	char **keys;  /* keys[i] NULL when the component is an index */
+	long *index;
+	size_t n;
+};
+int sops_path_parse(struct sops_path *p, const char *s); /* exit 91 on bad syntax */
+void sops_path_release(struct sops_path *p);
+/* The node at p in document 0 (borrowed) or GS_ENOTFOUND "component ['x'] not found". */
+int sops_file_lookup(const struct sops_file *f, const struct sops_path *p, struct doc **out);
+/* Set p to value (taken), creating maps on the way; unset removes (GS_ENOTFOUND if absent). */
+int sops_file_set(struct sops_file *f, const struct sops_path *p, struct doc *value);
+int sops_file_unset(struct sops_file *f, const struct sops_path *p);
+
+/* Refuse a plaintext tree that already holds sops metadata (exit 203). */
+int sops_check_not_encrypted(const struct sops_file *f);
+
+/* --- .sops.yaml ------------------------------------------------------------------- */
+struct sops_creation_rule {
+	char *path_regex;
+	struct sops_keyspec keys;
+	enum sops_rule_kind rule_kind;
+	char *rule_value;
+	int mac_only_encrypted;
+};
+struct sops_config {
+	char *path;
+	char *dir; /* absolute directory of the config file */
+	struct sops_creation_rule *rules;
+	size_t nrules;
+	int yaml_indent, json_indent; /* stores: {yaml: {indent}}, 0 = unset */
+};
+/* Walk up from dir (up to 100 levels) for .sops.yaml: 0 and *path, or GS_ENOTFOUND. */
+int sops_config_find(char **path, const char *dir);
+int sops_config_load(struct sops_config *c, const char *path);
+void sops_config_release(struct sops_config *c);
+/* First rule matching file (path relative to the config's directory); GS_ENOTFOUND
+ * "error loading config: no matching creation rules found". */
+int sops_config_match(const struct sops_config *c, const char *file, const struct sops_creation_rule **out);
+
+#endif

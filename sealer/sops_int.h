@@ -1,0 +1,21 @@
+#ifndef GS_SOPS_INT_H
+#define GS_SOPS_INT_H
+/* Helpers shared by the sealer/sops_*.c files only. */
+#include <stddef.h>
+
+#include "core/buf.h"
+
+struct doc;
+struct sops_meta;
+
+int sops__meta_parse(struct sops_meta *m, const struct doc *s, const char *file);
+/* The metadata as a map for the given store (YAML: `[]` for empty lists and a literal `enc`). */
+int sops__meta_to_doc(struct doc **out, const struct sops_meta *m, int fmt);
+void sops__now_rfc3339(char out[32]);
+void sops__normalize_rfc3339(char *out, size_t outlen, const char *in);
+
+/* Flat stores (stores/flatten.go): "age__list_0__map_enc" <-> nested maps/lists. */
+int sops__flatten(struct buf *out, const struct doc *meta, const char *prefix, const char *sep_kv, int ini);
+int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen);
+
+#endif
