@@ -1,0 +1,198 @@
+/*
+ * One SealedSecret -> its Secret, on a worker thread (upstream controller.go
+ * unseal()). Writes only what changed: no Secret update, no event and no
+ * status write when everything is already right, and no decryption at all
+ * when the Secret carries the record of this exact SealedSecret (restart).
+ */
+#include "controller/ctl.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "keys/keys.h"
+#include "kube/kube.h"
+#include "sealer/sealed.h"
+
+int ctl_open_items(struct ctl_state *st, struct sealed_items *out, const struct doc *ss, size_t *hint)
+{
+	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
+	struct sealed_keyset ks;
+	int rc;
+
+	uo.accept_v1_data = st->opts->accept_v1_data;
+	uo.what = doc_k8s_name(ss);
+	pthread_rwlock_rdlock(&st->keys_lock);
+	/* a private keyset over the shared keys: the hint is per thread */
+	ks = st->ring->set;
+	ks.hint = hint && *hint < ks.n ? *hint : 0;
+	ks.threads = 1;
+	if (!ks.n)
+		rc = gs_error(GS_EAUTH, "no key could decrypt secret (no sealing keys loaded)");
+	else
+		rc = sealed_open(out, ss, &ks, &uo);
+	if (hint)
+		*hint = ks.hint;
+	pthread_rwlock_unlock(&st->keys_lock);
+	return rc;
+}
+
+static int write_status(struct ctl_state *st, const struct doc *ss, int ok, const char *msg, struct ctl_result *res)
+{
+	struct doc *obj = NULL, *patch = NULL, *out = NULL;
+	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
+	int rc;
+
+	if (!st->opts->update_status || !ctl_status_needs_write(ss, ok, msg))
+		return 0;
+	if ((rc = ctl_status_build(&obj, ss, ok, msg, time(NULL))) < 0)
+		return rc;
+	if (!(patch = doc_new_map()) || (rc = doc_set(patch, "status", doc_take(obj, "status"))) < 0) {
+		rc = rc < 0 ? rc : gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* merge patch on /status: no resourceVersion race with the spec */
+	rc = kube_merge_patch(&out, st->kc, SEALED_API_VERSION, "SealedSecret", ns, name, patch, "status", NULL);
+	if (rc < 0) {
+		gs_err("status update failed", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+		ctl_metric_unseal_error("status", ns);
+	} else {
+		res->wrote++;
+	}
+out:
+	doc_free(obj);
+	doc_free(patch);
+	doc_free(out);
+	return rc;
+}
+
+static void event(struct ctl_state *st, const struct doc *ss, const char *type, const char *reason, const char *msg)
+{
+	if (kube_event(st->kc, ss, type, reason, msg, CTL_COMPONENT) < 0)
+		gs_warn("event not recorded", "namespace=%s name=%s reason=%s error=\"%s\"", doc_k8s_namespace(ss),
+		        doc_k8s_name(ss), reason, gs_error_last());
+}
+
+static int fail(struct ctl_state *st, const struct doc *ss, const char *ereason, const char *metric, const char *msg,
+                struct ctl_result *res)
+{
+	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
+	gs_err("unseal failed", "namespace=%s name=%s reason=%s error=\"%s\"", ns, name, ereason, msg);
+	ctl_metric_unseal_error(metric, ns);
+	event(st, ss, "Warning", ereason, msg);
+	write_status(st, ss, 0, msg, res);
+	ctl_metric_condition(ns, name, doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)),
+	                     -1);
+	res->ok = 0;
+	return -1;
+}
+
+int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, struct ctl_result *res)
+{
+	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
+	const char *instance = doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL));
+	struct doc *existing = NULL, *desired = NULL, *update = NULL, *out = NULL;
+	struct sealed_items items = SEALED_ITEMS_INIT;
+	struct buf msg = BUF_INIT(8192);
+	enum ctl_plan plan;
+	int rc, attempt, wrote = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->ok = 1;
+	ctl_metric_unseal_request();
+	if (!ns || !name)
+		return gs_error(GS_EINVAL, "SealedSecret without namespace or name");
+
+	rc = kube_get(&existing, st->kc, "v1", "Secret", ns, name);
+	if (rc < 0 && rc != GS_ENOTFOUND) {
+		buf_addf(&msg, "%s", gs_error_last());
+		res->retry = 1;
+		fail(st, ss, "ErrUpdateFailed", "update", msg.p, res);
+		goto out;
+	}
+	gs_error_clear();
+	/* restart fast path: the Secret says it was made from exactly this, and is unchanged since */
+	if (existing && ctl_secret_is_current(existing, ss)) {
+		res->skipped = 1;
+		write_status(st, ss, 1, NULL, res);
+		ctl_metric_condition(ns, name, instance, 1);
+		goto out;
+	}
+
+	if ((rc = ctl_open_items(st, &items, ss, hint)) < 0) {
+		buf_addf(&msg, "Failed to unseal: %s", gs_error_last());
+		res->unseal_failed = 1;
+		res->retry = 1;
+		fail(st, ss, "ErrUnsealFailed", "unseal", msg.p, res);
+		goto out;
+	}
+	res->decrypted = 1;
+	if ((rc = ctl_desired_secret(&desired, ss, &items)) < 0) {
+		/* template.data errors land here: Synced=False naming the construct */
+		buf_addf(&msg, "Failed to unseal: %s", gs_error_last());
+		fail(st, ss, "ErrUnsealFailed", "unseal", msg.p, res);
+		goto out;
+	}
+	sealed_items_release(&items);
+
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (!existing) {
+			rc = kube_create(&out, st->kc, desired, NULL);
+			if (rc == GS_ECONFLICT) { /* created meanwhile: look again */
+				gs_error_clear();
+				if ((rc = kube_get(&existing, st->kc, "v1", "Secret", ns, name)) < 0)
+					break;
+				continue;
+			}
+			wrote = rc >= 0;
+			break;
+		}
+		if ((rc = ctl_plan_update(&plan, &update, existing, desired, ss)) < 0)
+			break;
+		if (plan == CTL_PLAN_UNMANAGED) {
+			buf_addf(&msg, "failed update: Resource \"%s\" already exists and is not managed by SealedSecret",
+			         name);
+			/* retried by upstream; a retry cannot help until someone annotates the Secret */
+			fail(st, ss, "ErrUpdateFailed", "unmanaged", msg.p, res);
+			goto out;
+		}
+		if (plan == CTL_PLAN_NOOP) {
+			rc = 0;
+			break;
+		}
+		rc = kube_update(&out, st->kc, update, NULL);
+		doc_free(update);
+		update = NULL;
+		if (rc == GS_ECONFLICT) { /* changed under us: read it again */
+			gs_error_clear();
+			doc_free(existing);
+			existing = NULL;
+			if ((rc = kube_get(&existing, st->kc, "v1", "Secret", ns, name)) < 0 && rc != GS_ENOTFOUND)
+				break;
+			gs_error_clear();
+			continue;
+		}
+		wrote = rc >= 0;
+		break;
+	}
+	if (rc < 0) {
+		buf_addf(&msg, "%s", gs_error_last());
+		res->retry = 1;
+		fail(st, ss, "ErrUpdateFailed", "update", msg.p, res);
+		goto out;
+	}
+	if (wrote) {
+		res->wrote++;
+		gs_info("unsealed", "namespace=%s name=%s", ns, name);
+		event(st, ss, "Normal", "Unsealed", "SealedSecret unsealed successfully");
+	}
+	write_status(st, ss, 1, NULL, res);
+	ctl_metric_condition(ns, name, instance, 1);
+out:
+	sealed_items_release(&items);
+	doc_free(existing);
+	doc_free(desired);
+	doc_free(update);
+	doc_free(out);
+	buf_release(&msg);
+	return res->ok ? 0 : -1;
+}
