@@ -1,0 +1,489 @@
+/*
+ * gitseal seal: a drop-in for kubeseal (same flags, SEALED_SECRETS_* env,
+ * messages "error: ..." exit 1, output layout), offline: the certificate comes
+ * from --cert (a file or URL). Output is written only when every document
+ * sealed (atomically with -w), so a failure leaves no partial file.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cmd_seal.h"
+#include "core/file.h"
+#include "kube/kube.h"
+
+#define CERT_MAX ((size_t)1 << 20)
+
+/* ---- helpers shared with unseal/validate/reseal/keys -------------------------------- */
+
+int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json)
+{
+	size_t i;
+	int rc;
+	if (!strcmp(path, "-") && isatty(0))
+		fprintf(stderr, "(tty detected: expecting json/yaml k8s resource in stdin)\n");
+	if ((rc = file_read(text, path)) < 0)
+		return rc;
+	for (i = 0; i < text->len && isspace((unsigned char)text->p[i]); i++)
+		;
+	/* kubeseal's YAMLOrJSONDecoder: a leading '{' means a JSON stream */
+	*is_json = i < text->len && text->p[i] == '{';
+	return doc_parse(s, strcmp(path, "-") ? path : "stdin", text->p, text->len, flags | (*is_json ? DOC_PARSE_JSON : 0),
+	                 NULL);
+}
+
+int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start)
+{
+	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
+	int rc;
+	if (json) {
+		eo.flags = DOC_EMIT_JSON_HTML_ESCAPE;
+		if ((rc = doc_emit_json(out, d, &eo)) < 0)
+			return rc;
+		return buf_addc(out, '\n');
+	}
+	eo.flags = DOC_EMIT_SORT_KEYS | (doc_start ? DOC_EMIT_DOC_START : 0);
+	return doc_emit_yaml(out, d, &eo);
+}
+
+int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n)
+{
+	size_t i;
+	int rc;
+	for (i = 0; i < n; i++) {
+		char *list = strdup(paths[i]), *save = NULL, *p;
+		if (!list)
+			return gs_error(GS_ENOMEM, "out of memory");
+		for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+			if ((rc = keys_ring_load_file(r, p)) < 0) {
+				free(list);
+				return rc;
+			}
+		}
+		free(list);
+	}
+	if (!r->n)
+		return gs_error(GS_ENOTFOUND, "no private key given");
+	return 0;
+}
+
+int seal_cli_is_yaml_name(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	return (n > 5 && !strcmp(path + n - 5, ".yaml")) || (n > 4 && !strcmp(path + n - 4, ".yml"));
+}
+
+const char *seal_cli_what(const char *path, size_t i, size_t n)
+{
+	static char what[4200];
+	const char *p = !path || !strcmp(path, "-") ? "stdin" : path;
+	if (n > 1)
+		snprintf(what, sizeof(what), "%s: document %zu", p, i + 1);
+	else
+		snprintf(what, sizeof(what), "%s", p);
+	return what;
+}
+
+int seal_cli_read_cert(struct buf *pem, const char *cert)
+{
+	const char *colon = strstr(cert, "://");
+	/* kubeseal: no scheme, or a 1-letter one (C:\...), is a path */
+	if (colon && colon - cert > 1) {
+		if (!strncmp(cert, "file://", 7))
+			return file_read(pem, cert + 7);
+		if (!strncmp(cert, "http://", 7) || !strncmp(cert, "https://", 8))
+			return kube_fetch_url(pem, cert, 30000);
+		return gs_error(GS_EINVAL, "unsupported certificate URL scheme: %s", cert);
+	}
+	return file_read(pem, cert);
+}
+
+/* ---- seal ---------------------------------------------------------------------------- */
+
+enum {
+	O_CERT = 256, O_SCOPE, O_NAME, O_RAW, O_FROM_FILE, O_MERGE, O_ALLOW_EMPTY, O_RECOVERY_UNSEAL,
+	O_RECOVERY_KEY, O_FETCH_CERT, O_VALIDATE, O_REENCRYPT, O_ALLOW_EXPIRED, O_VERSION, O_IGNORED,
+	O_IGNORED_FLAG,
+};
+
+static const struct option seal_options[] = {
+	{ "secret-file", required_argument, NULL, 'f' },
+	{ "sealed-secret-file", required_argument, NULL, 'w' },
+	{ "format", required_argument, NULL, 'o' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "scope", required_argument, NULL, O_SCOPE },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "raw", no_argument, NULL, O_RAW },
+	{ "from-file", required_argument, NULL, O_FROM_FILE },
+	{ "merge-into", required_argument, NULL, O_MERGE },
+	{ "allow-empty-data", no_argument, NULL, O_ALLOW_EMPTY },
+	{ "recovery-unseal", no_argument, NULL, O_RECOVERY_UNSEAL },
+	{ "recovery-private-key", required_argument, NULL, O_RECOVERY_KEY },
+	{ "fetch-cert", no_argument, NULL, O_FETCH_CERT },
+	{ "validate", no_argument, NULL, O_VALIDATE },
+	{ "re-encrypt", no_argument, NULL, O_REENCRYPT },
+	{ "rotate", no_argument, NULL, O_REENCRYPT },
+	{ "allow-expired-cert", no_argument, NULL, O_ALLOW_EXPIRED },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	/* the cluster connection (kubectl's flags): accepted, used once sealing talks to a cluster */
+	{ "controller-namespace", required_argument, NULL, O_IGNORED },
+	{ "controller-name", required_argument, NULL, O_IGNORED },
+	{ "kubeconfig", required_argument, NULL, O_IGNORED },
+	{ "context", required_argument, NULL, O_IGNORED },
+	{ "cluster", required_argument, NULL, O_IGNORED },
+	{ "user", required_argument, NULL, O_IGNORED },
+	{ "token", required_argument, NULL, O_IGNORED },
+	{ "server", required_argument, NULL, O_IGNORED },
+	{ "as", required_argument, NULL, O_IGNORED },
+	{ "as-group", required_argument, NULL, O_IGNORED },
+	{ "as-uid", required_argument, NULL, O_IGNORED },
+	{ "certificate-authority", required_argument, NULL, O_IGNORED },
+	{ "client-certificate", required_argument, NULL, O_IGNORED },
+	{ "client-key", required_argument, NULL, O_IGNORED },
+	{ "tls-server-name", required_argument, NULL, O_IGNORED },
+	{ "request-timeout", required_argument, NULL, O_IGNORED },
+	{ "username", required_argument, NULL, O_IGNORED },
+	{ "password", required_argument, NULL, O_IGNORED },
+	{ "insecure-skip-tls-verify", optional_argument, NULL, O_IGNORED_FLAG },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void seal_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: gitseal seal [options] < secret.yaml > sealedsecret.json\n"
+	        "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags; env SEALED_SECRETS_<FLAG>).\n\n"
+	        "  -f, --secret-file FILE          input Secret(s) (default stdin; several documents allowed)\n"
+	        "  -w, --sealed-secret-file FILE   output file, written only on success (.yaml/.yml: yaml)\n"
+	        "      --cert FILE|URL             certificate to seal with (file, file://, http(s)://)\n"
+	        "      --scope SCOPE               strict|namespace-wide|cluster-wide (default: the Secret's\n"
+	        "                                  annotations, else strict)\n"
+	        "  -o, --format json|yaml          output format (default json)\n"
+	        "      --name NAME, -n, --namespace NS\n"
+	        "      --raw [--from-file [key=]FILE]  seal one value (stdin or the file) for --name/--namespace\n"
+	        "      --merge-into FILE           seal into an existing SealedSecret (its scope and format)\n"
+	        "      --allow-empty-data          allow Secrets without data\n"
+	        "      --allow-expired-cert        seal with an expired certificate\n"
+	        "      --recovery-unseal --recovery-private-key KEY[,KEY]  decrypt offline (PEM, key Secret or List)\n"
+	        "      --fetch-cert                print the certificate\n"
+	        "      --validate, --re-encrypt    need a cluster (see gitseal validate / gitseal reseal offline)\n");
+}
+
+/* kubeseal reads every flag from env SEALED_SECRETS_<FLAG> too (pflagenv); command-line flags win. */
+static int env_args(char ***out, int *outc, char ***made, int argc, char **argv)
+{
+	char **v, **m;
+	int n = 0, i, nm = 0;
+	if (!(v = calloc((size_t)argc + 2 * (sizeof(seal_options) / sizeof(seal_options[0])) + 1, sizeof(*v))))
+		return gs_error(GS_ENOMEM, "out of memory");
+	if (!(m = calloc(sizeof(seal_options) / sizeof(seal_options[0]) + 1, sizeof(*m)))) {
+		free(v);
+		return gs_error(GS_ENOMEM, "out of memory");
+	}
+	*out = v;
+	*made = m;
+	v[n++] = argv[0];
+	for (i = 0; seal_options[i].name; i++) {
+		char env[96], *p;
+		const char *val;
+		snprintf(env, sizeof(env), "SEALED_SECRETS_%s", seal_options[i].name);
+		for (p = env; *p; p++)
+			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		if (!(val = getenv(env)) || !*val)
+			continue;
+		if (seal_options[i].has_arg == no_argument) {
+			if (!strcmp(val, "true") || !strcmp(val, "1")) {
+				if (asprintf(&v[n], "--%s", seal_options[i].name) < 0)
+					return gs_error(GS_ENOMEM, "out of memory");
+				m[nm++] = v[n++];
+			}
+		} else {
+			if (asprintf(&v[n], "--%s=%s", seal_options[i].name, val) < 0)
+				return gs_error(GS_ENOMEM, "out of memory");
+			m[nm++] = v[n++];
+		}
+	}
+	for (i = 1; i < argc; i++)
+		v[n++] = argv[i];
+	*outc = n;
+	return 0;
+}
+
+struct seal_cli {
+	const char *in, *out, *format, *ns, *cert, *scope_s, *name, *from_file, *merge;
+	int raw, allow_empty, recovery, fetch_cert, validate, reencrypt, allow_expired, format_set;
+	char **keys;
+	size_t nkeys;
+};
+
+static int do_recovery(struct seal_cli *c, struct buf *out)
+{
+	struct keys_ring ring = KEYS_RING_INIT;
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct buf text = BUF_INIT(BUF_MAX_FILE);
+	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
+	size_t i, found = 0;
+	int rc, json;
+
+	if (!c->nkeys) {
+		rc = gs_error(GS_EINVAL, "--recovery-unseal requires --recovery-private-key");
+		goto out;
+	}
+	if ((rc = seal_cli_load_keys(&ring, c->keys, c->nkeys)) < 0 ||
+	    (rc = seal_cli_read_docs(&s, &text, c->in, 0, &json)) < 0)
+		goto out;
+	for (i = 0; i < s.n; i++) {
+		struct doc *sec = NULL;
+		if (!s.docs[i])
+			continue;
+		uo.what = seal_cli_what(c->in, i, s.n);
+		if (doc_getp(s.docs[i], "spec", "template", "data", NULL))
+			fprintf(stderr, "warning: %s: spec.template.data is not rendered offline; the Secret holds the "
+			                "encrypted items only\n", uo.what);
+		if ((rc = sealed_unseal(&sec, s.docs[i], &ring.set, &uo, NULL)) < 0)
+			goto out;
+		rc = seal_cli_emit(out, sec, strcmp(c->format, "yaml") != 0, 0);
+		doc_free(sec);
+		if (rc < 0)
+			goto out;
+		found++;
+	}
+	if (!found)
+		rc = gs_error(GS_EPARSE, "no sealed secrets found in %s", c->in);
+out:
+	doc_stream_release(&s);
+	buf_release(&text);
+	keys_ring_release(&ring);
+	return rc;
+}
+
+static int load_pubkey(struct seal_cli *c, struct sealed_pubkey **pk)
+{
+	struct buf pem = BUF_INIT(CERT_MAX);
+	int rc;
+	if ((rc = seal_cli_read_cert(&pem, c->cert)) >= 0 && (rc = sealed_pubkey_from_pem(pk, pem.p, pem.len, c->cert)) >= 0) {
+		if (!c->allow_expired && (rc = sealed_pubkey_check_expiry(*pk, time(NULL))) < 0) {
+			sealed_pubkey_free(*pk);
+			*pk = NULL;
+		}
+	}
+	buf_release(&pem);
+	return rc;
+}
+
+static int do_raw(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out)
+{
+	struct buf val = BUF_INIT_SECRET(BUF_MAX_FILE), label = BUF_INIT(4096);
+	int scope = sealed_scope_parse(c->scope_s);
+	const char *file = c->from_file;
+	int rc;
+
+	if (scope == SEALED_SCOPE_DEFAULT)
+		scope = SEALED_STRICT;
+	if (scope != SEALED_CLUSTER_WIDE && (!c->ns || !*c->ns))
+		return gs_error(GS_EINVAL, "must provide the --namespace flag with --raw and --scope %s", sealed_scope_name(scope));
+	if (scope == SEALED_STRICT && (!c->name || !*c->name))
+		return gs_error(GS_EINVAL, "must provide the --name flag with --raw and --scope strict");
+	if (file && strchr(file, '='))
+		file = strchr(file, '=') + 1; /* [key=]path: the key is not used in raw mode */
+	if ((rc = file_read(&val, file ? file : "-")) < 0 || (rc = sealed_label(&label, scope, c->ns, c->name)) < 0 ||
+	    (rc = sealed_encrypt_item(out, pk, label.p, label.len, val.p, val.len)) < 0)
+		goto out;
+out:
+	buf_release(&val);
+	buf_release(&label);
+	return rc;
+}
+
+static int do_merge(struct seal_cli *c, struct sealed_pubkey *pk)
+{
+	struct doc_stream in = DOC_STREAM_INIT, into = DOC_STREAM_INIT;
+	struct buf itext = BUF_INIT_SECRET(BUF_MAX_FILE), mtext = BUF_INIT(BUF_MAX_FILE), out = BUF_INIT(BUF_MAX_FILE);
+	struct sealed_seal_opts so = SEALED_SEAL_OPTS_INIT;
+	int rc, ijson, mjson;
+	size_t i;
+
+	if ((rc = seal_cli_read_docs(&in, &itext, c->in, DOC_PARSE_SECRET, &ijson)) < 0 ||
+	    (rc = seal_cli_read_docs(&into, &mtext, c->merge, 0, &mjson)) < 0)
+		goto out;
+	if (into.n != 1 || !into.docs[0]) {
+		rc = gs_error(GS_EPARSE, "%s: expected exactly one SealedSecret", c->merge);
+		goto out;
+	}
+	so.allow_empty_data = c->allow_empty;
+	for (i = 0; i < in.n; i++) {
+		if (!in.docs[i])
+			continue;
+		so.what = seal_cli_what(c->in, i, in.n);
+		if ((rc = sealed_merge_into(into.docs[0], in.docs[i], pk, &so)) < 0)
+			goto out;
+	}
+	/* the file keeps its own format (kubeseal rewrote YAML as JSON unless -o yaml) */
+	if ((rc = seal_cli_emit(&out, into.docs[0], mjson, !strncmp(mtext.p, "---", 3))) < 0 ||
+	    (rc = file_write_atomic(c->merge, out.p, out.len, 0644, 1)) < 0)
+		goto out;
+out:
+	doc_stream_release(&in);
+	doc_stream_release(&into);
+	buf_release(&itext);
+	buf_release(&mtext);
+	buf_release(&out);
+	return rc;
+}
+
+static int do_seal(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out)
+{
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct buf text = BUF_INIT_SECRET(BUF_MAX_FILE);
+	struct sealed_seal_opts so = SEALED_SEAL_OPTS_INIT;
+	size_t i, n = 0;
+	int rc, json;
+
+	so.scope = sealed_scope_parse(c->scope_s);
+	so.name = c->name;
+	so.namespace = c->ns;
+	so.allow_empty_data = c->allow_empty;
+	if ((rc = seal_cli_read_docs(&s, &text, c->in, DOC_PARSE_SECRET, &json)) < 0)
+		goto out;
+	for (i = 0; i < s.n; i++) {
+		struct doc *ss = NULL;
+		if (!s.docs[i])
+			continue; /* empty documents are skipped */
+		so.what = seal_cli_what(c->in, i, s.n);
+		if ((rc = sealed_seal_secret(&ss, s.docs[i], pk, &so)) < 0)
+			goto out;
+		rc = seal_cli_emit(out, ss, strcmp(c->format, "yaml") != 0, 1);
+		doc_free(ss);
+		if (rc < 0)
+			goto out;
+		n++;
+	}
+	if (!n)
+		rc = gs_error(GS_EPARSE, "no secrets found. Ensure the input is valid and UTF-8 encoded");
+out:
+	doc_stream_release(&s);
+	buf_release(&text);
+	return rc;
+}
+
+int cmd_seal(int argc, char **argv)
+{
+	struct seal_cli c = { 0 };
+	struct sealed_pubkey *pk = NULL;
+	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
+	char **av = NULL, **made = NULL;
+	int ac = 0, opt, rc = 0, ret = 1;
+	mode_t mode = 0644;
+
+	c.in = "-";
+	c.format = "json";
+	if (env_args(&av, &ac, &made, argc, argv) < 0 || !(c.keys = calloc((size_t)ac + 1, sizeof(*c.keys)))) {
+		ret = cli_die_last(NULL);
+		goto done;
+	}
+	optind = 1;
+	while ((opt = getopt_long(ac, av, "f:w:o:n:h", seal_options, NULL)) != -1) {
+		switch (opt) {
+		case 'f': c.in = optarg; break;
+		case 'w': c.out = optarg; break;
+		case 'o': c.format = optarg; c.format_set = 1; break;
+		case 'n': c.ns = optarg; break;
+		case O_CERT: c.cert = optarg; break;
+		case O_SCOPE: c.scope_s = optarg; break;
+		case O_NAME: c.name = optarg; break;
+		case O_RAW: c.raw = 1; break;
+		case O_FROM_FILE:
+			if (c.from_file) {
+				fprintf(stderr, "error: only one --from-file may be given with --raw\n");
+				goto done;
+			}
+			c.from_file = optarg;
+			break;
+		case O_MERGE: c.merge = optarg; break;
+		case O_ALLOW_EMPTY: c.allow_empty = 1; break;
+		case O_RECOVERY_UNSEAL: c.recovery = 1; break;
+		case O_RECOVERY_KEY: c.keys[c.nkeys++] = optarg; break;
+		case O_FETCH_CERT: c.fetch_cert = 1; break;
+		case O_VALIDATE: c.validate = 1; break;
+		case O_REENCRYPT: c.reencrypt = 1; break;
+		case O_ALLOW_EXPIRED: c.allow_expired = 1; break;
+		case O_VERSION: printf("kubeseal version: gitseal-%s\n", GITSEAL_VERSION); ret = 0; goto done;
+		case O_IGNORED: case O_IGNORED_FLAG: break;
+		case 'h': seal_usage(stdout); ret = 0; goto done;
+		default: seal_usage(stderr); ret = 2; goto done;
+		}
+	}
+	if (optind < ac) {
+		fprintf(stderr, "error: unexpected argument '%s' (input comes from stdin or -f)\n", av[optind]);
+		ret = 2;
+		goto done;
+	}
+	if (strcmp(c.format, "json") && strcmp(c.format, "yaml")) {
+		fprintf(stderr, "error: unsupported output format: %s\n", c.format);
+		goto done;
+	}
+	if (c.out && seal_cli_is_yaml_name(c.out))
+		c.format = "yaml";
+	if (sealed_scope_parse(c.scope_s) < 0) {
+		fprintf(stderr, "error: invalid --scope '%s': strict, namespace-wide or cluster-wide\n", c.scope_s);
+		goto done;
+	}
+	if (c.from_file && !c.raw) {
+		fprintf(stderr, "error: --from-file requires --raw\n");
+		goto done;
+	}
+	if (c.recovery) {
+		mode = 0600; /* plaintext Secret */
+		rc = do_recovery(&c, &out);
+	} else if (c.validate || c.reencrypt) {
+		rc = gs_error(GS_EINVAL, "%s needs a cluster (the controller's /v1/%s), which this build cannot reach; "
+		                         "offline: gitseal %s --key KEY",
+		              c.validate ? "--validate" : "--re-encrypt", c.validate ? "verify" : "rotate",
+		              c.validate ? "validate" : "reseal --cert CERT");
+	} else if (!c.cert) {
+		rc = gs_error(GS_EINVAL, "no --cert given: fetching the certificate from the controller needs a cluster, "
+		                         "which this build cannot reach (use --cert FILE|URL or SEALED_SECRETS_CERT)");
+	} else if (c.fetch_cert) {
+		struct buf pem = BUF_INIT(CERT_MAX);
+		if ((rc = seal_cli_read_cert(&pem, c.cert)) >= 0)
+			rc = buf_add(&out, pem.p, pem.len);
+		buf_release(&pem);
+	} else if ((rc = load_pubkey(&c, &pk)) < 0) {
+		/* message set */
+	} else if (c.merge) {
+		rc = do_merge(&c, pk);
+		if (rc >= 0) {
+			ret = 0;
+			goto done;
+		}
+	} else if (c.raw) {
+		rc = do_raw(&c, pk, &out);
+	} else {
+		rc = do_seal(&c, pk, &out);
+	}
+	if (rc < 0) {
+		cli_die_last(NULL);
+		goto done;
+	}
+	if (file_write_atomic(c.out ? c.out : "-", out.p, out.len, mode, 1) < 0) {
+		cli_die_last(NULL);
+		goto done;
+	}
+	ret = 0;
+done:
+	sealed_pubkey_free(pk);
+	buf_release(&out);
+	free(c.keys);
+	for (opt = 0; made && made[opt]; opt++)
+		free(made[opt]); /* the arguments made from the environment */
+	free(made);
+	free(av);
+	return ret;
+}

@@ -1,0 +1,116 @@
+/*
+ * gitseal unseal: kubeseal --recovery-unseal with friendlier flags: every
+ * --key (PEM key, key Secret, List of them; repeatable) is tried on every
+ * SealedSecret of the input files.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cmd_seal.h"
+#include "core/file.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: gitseal unseal --key KEY [--key KEY...] [-o json|yaml] [-w OUT] [FILE...]\n"
+	           "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n"
+	           "  -k, --key KEY        private key: PEM, a sealing-key Secret or a List of them (repeatable)\n"
+	           "  -f FILE, FILE...     SealedSecret files (default stdin; several documents allowed)\n"
+	           "  -o, --format FMT     json or yaml (default: the input's format)\n"
+	           "  -w, --output FILE    write there (mode 0600, only on success) instead of stdout\n"
+	           "      --accept-v1-data open the deprecated spec.data field too\n");
+}
+
+int cmd_unseal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "recovery-private-key", required_argument, NULL, 'k' },
+		{ "secret-file", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 'o' },
+		{ "output", required_argument, NULL, 'w' },
+		{ "accept-v1-data", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct keys_ring ring = KEYS_RING_INIT;
+	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
+	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **files = calloc((size_t)argc + 2, sizeof(*files));
+	const char *format = NULL, *output = NULL;
+	size_t nkeys = 0, nfiles = 0, f, found = 0;
+	int opt, ret = 1, rc = 0;
+
+	if (!keys || !files)
+		goto done;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "k:f:o:w:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'k': keys[nkeys++] = optarg; break;
+		case 'f': files[nfiles++] = optarg; break;
+		case 'o': format = optarg; break;
+		case 'w': output = optarg; break;
+		case 'V': uo.accept_v1_data = 1; break;
+		case 'h': usage(stdout); ret = 0; goto done;
+		default: usage(stderr); ret = 2; goto done;
+		}
+	}
+	for (; optind < argc; optind++)
+		files[nfiles++] = argv[optind];
+	if (!nfiles)
+		files[nfiles++] = (char *)"-";
+	if (format && strcmp(format, "json") && strcmp(format, "yaml")) {
+		fprintf(stderr, "error: unsupported output format: %s\n", format);
+		goto done;
+	}
+	if (!nkeys) {
+		fprintf(stderr, "error: gitseal unseal needs at least one --key\n");
+		ret = 2;
+		goto done;
+	}
+	if (!format && output)
+		format = seal_cli_is_yaml_name(output) ? "yaml" : NULL;
+	if ((rc = seal_cli_load_keys(&ring, keys, nkeys)) < 0)
+		goto done;
+	for (f = 0; f < nfiles; f++) {
+		struct doc_stream s = DOC_STREAM_INIT;
+		struct buf text = BUF_INIT(BUF_MAX_FILE);
+		size_t i;
+		int json;
+		if ((rc = seal_cli_read_docs(&s, &text, files[f], 0, &json)) >= 0) {
+			for (i = 0; i < s.n && rc >= 0; i++) {
+				struct doc *sec = NULL;
+				if (!s.docs[i])
+					continue;
+				uo.what = seal_cli_what(files[f], i, s.n);
+				if (doc_getp(s.docs[i], "spec", "template", "data", NULL))
+					fprintf(stderr, "warning: %s: spec.template.data is not rendered offline\n", uo.what);
+				if ((rc = sealed_unseal(&sec, s.docs[i], &ring.set, &uo, NULL)) >= 0)
+					rc = seal_cli_emit(&out, sec, format ? !strcmp(format, "json") : json, !json);
+				doc_free(sec);
+				found++;
+			}
+		}
+		doc_stream_release(&s);
+		buf_release(&text);
+		if (rc < 0)
+			goto done;
+	}
+	if (!found) {
+		rc = gs_error(GS_EPARSE, "no sealed secrets found");
+		goto done;
+	}
+	if ((rc = file_write_atomic(output ? output : "-", out.p, out.len, 0600, 0)) < 0)
+		goto done;
+	ret = 0;
+done:
+	if (rc < 0)
+		ret = cli_die_last(NULL);
+	buf_release(&out);
+	keys_ring_release(&ring);
+	free(keys);
+	free(files);
+	return ret;
+}
