@@ -446,6 +446,24 @@ static int push(char ***v, size_t *n, char *s)
 	return 0;
 }
 
+/* "did you mean: age ... INPUT" with the input moved last, when no argument needs quoting */
+static void suggest_order(int argc, char **argv, int first_arg)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	int k;
+	for (k = 0; k < argc; k++)
+		if (argv[k][strspn(argv[k], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")])
+			return;
+	buf_adds(&b, "    age");
+	for (k = 1; k < argc; k++)
+		if (k != first_arg)
+			buf_addf(&b, " %s", argv[k]);
+	buf_addf(&b, " %s", argv[first_arg]);
+	hint("did you mean:");
+	hint("%s", b.p);
+	buf_release(&b);
+}
+
 static int mode_errors(const struct opts *o)
 {
 	if (o->decrypt) {
@@ -523,7 +541,9 @@ int cmd_age(int argc, char **argv)
 			if (optopt && strchr("oriR", optopt))
 				fprintf(stderr, "flag needs an argument: -%c\n", optopt);
 			else
-				fprintf(stderr, "flag provided but not defined: %s\n", argv[optind - 1]);
+				fprintf(stderr, "flag provided but not defined: -%.*s\n",
+				        (int)strcspn(argv[optind - 1] + strspn(argv[optind - 1], "-"), "="),
+				        argv[optind - 1] + strspn(argv[optind - 1], "-"));
 			fprintf(stderr, "%s", age_usage);
 			rc = 2;
 			goto done;
@@ -536,9 +556,10 @@ int cmd_age(int argc, char **argv)
 		for (k = optind; k < argc; k++)
 			fprintf(stderr, " \"%s\"", argv[k]);
 		fputc('\n', stderr);
-		if (argv[optind + 1][0] == '-')
+		if (argv[optind + 1][0] == '-') {
 			hint("the input file must be specified after all flags");
-		else
+			suggest_order(argc, argv, optind);
+		} else
 			hint("only a single input file may be specified at a time");
 		goto done;
 	}

@@ -110,19 +110,19 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 	if (!nl || (size_t)(nl - p + 1) != strlen(AGE_INTRO) || memcmp(p, AGE_INTRO, strlen(AGE_INTRO))) {
 		len = nl ? (size_t)(nl - p + 1) : n;
 		rc = nl ? gs_error(GS_EPARSE, "parsing age header: unexpected intro: %s", age__quote(&q, p, len))
-		        : gs_error(GS_EPARSE, "parsing age header: failed to read intro: unexpected EOF");
+		        : gs_error(GS_EPARSE, "parsing age header: failed to read intro: EOF");
 		goto out;
 	}
 	pos = strlen(AGE_INTRO);
 	for (;;) {
 		struct age_stanza *st;
 		if (n - pos < 3) {
-			rc = gs_error(GS_EPARSE, "parsing age header: failed to read header: unexpected EOF");
+			rc = gs_error(GS_EPARSE, "parsing age header: failed to read header: EOF");
 			goto out;
 		}
 		line = p + pos;
 		if (!(nl = memchr(line, '\n', n - pos))) {
-			rc = gs_error(GS_EPARSE, "failed to read header: unexpected EOF");
+			rc = gs_error(GS_EPARSE, "failed to read header: EOF");
 			goto out;
 		}
 		len = (size_t)(nl - line);
@@ -169,7 +169,7 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 			size_t got = 0;
 			line = p + pos;
 			if (pos >= n || !(nl = memchr(line, '\n', n - pos))) {
-				rc = gs_error(GS_EPARSE, "failed to parse header: failed to read line: unexpected EOF");
+				rc = gs_error(GS_EPARSE, "failed to parse header: failed to read line: EOF");
 				goto out;
 			}
 			len = (size_t)(nl - line);
