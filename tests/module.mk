@@ -1,2 +1,20 @@
 # tests/: the unit runner (C); shell suites live in tests/cli, tests/interop, tests/kube.
 UNIT_SRCS += $(wildcard tests/unit/*.c) $(wildcard tests/unit/*/*.c)
+
+# tests/kube/*.c: C tests against a real kube-apiserver, in their own runner (the unit harness with
+# its own list), run by tests/kube/t5000-client.sh while tests/run.sh has the server up.
+# (.DEFAULT_GOAL: these rules come before the Makefile's `all`, which must stay the default.)
+.DEFAULT_GOAL := all
+KUBE_TEST_SRCS := $(wildcard tests/kube/*.c)
+KUBE_TEST_OBJS := $(KUBE_TEST_SRCS:%.c=$(O)/%.o) $(O)/tests/kube/main.o
+RUN_KUBE := $(O)/run-kube
+$(O)/tests/kube/list.inc: $(KUBE_TEST_SRCS) tests/unit/gen-list.sh
+	@mkdir -p $(dir $@)
+	@sh tests/unit/gen-list.sh $(KUBE_TEST_SRCS) > $@
+$(O)/tests/kube/main.o: tests/unit/main.c $(O)/tests/kube/list.inc
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I$(O)/tests/kube -Itests/unit -MMD -MP -c -o $@ $<
+$(RUN_KUBE): $(KUBE_TEST_OBJS) $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(KUBE_TEST_OBJS) $(O)/libgitseal.a $(LIBS)
+test: $(RUN_KUBE)
+-include $(KUBE_TEST_OBJS:.o=.d)
