@@ -58,7 +58,7 @@ struct doc_limits {
 	size_t max_depth;  /* 256 */
 	size_t max_nodes;  /* 10 000 000 */
 	size_t max_scalar; /* 64 MiB */
-	size_t max_alias;  /* 10 000 alias expansions (billion laughs) */
+	size_t max_alias;  /* 10 000 nodes copied by alias expansion (billion laughs) */
 };
 
 enum doc_parse_flags {
@@ -145,11 +145,13 @@ void doc_sort_keys(struct doc *n, int recursive);
 
 /* --- emitting -------------------------------------------------------------- */
 enum doc_emit_flags {
-	DOC_EMIT_SORT_KEYS = 1 << 0,   /* maps in byte order of keys (Kubernetes / kubeseal) */
+	DOC_EMIT_SORT_KEYS = 1 << 0,   /* sorted keys: JSON in byte order (Go maps), YAML in go-yaml v2's
+	                                  order where digit runs compare as numbers (kubeseal YAML) */
 	DOC_EMIT_COMPACT = 1 << 1,     /* JSON on one line */
 	DOC_EMIT_SEQ_INDENT = 1 << 2,  /* YAML: "- " indented under its key (yaml.v3 / sops) */
 	DOC_EMIT_DOC_START = 1 << 3,   /* YAML: "---" before each document (kubeseal) */
 	DOC_EMIT_KEEP_STYLE = 1 << 4,  /* YAML: keep scalar styles from the source */
+	DOC_EMIT_JSON_HTML_ESCAPE = 1 << 5, /* JSON: <, >, & as \u003c.. (Go's json.Marshal default, kubeseal) */
 };
 struct doc_emit_opts {
 	int indent;     /* spaces per level; 0 = 2 */
@@ -157,11 +159,12 @@ struct doc_emit_opts {
 };
 #define DOC_EMIT_OPTS_INIT { 2, 0 }
 
+/* Append n (NULL = null); on failure out is left as it was. YAML ends with a newline, JSON does not. */
 int doc_emit_yaml(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts);
 int doc_emit_json(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts);
 /* Several documents: YAML separated by "---", JSON one value after another. */
 int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n, const struct doc_emit_opts *opts);
-/* Would a YAML 1.1 reader take this plain text for something other than a string? */
+/* Would a YAML 1.1 reader (go-yaml v2) or yaml.v3 take this plain text for something other than a string? */
 int doc_yaml11_needs_quotes(const char *s, size_t n);
 
 #endif

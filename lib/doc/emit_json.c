@@ -1,0 +1,255 @@
+/*
+ * JSON emitter shaped like Go's encoding/json (kubeseal, kubectl -o json):
+ * json.MarshalIndent(v, "", "  ") layout or compact, the tree's key order (or
+ * byte order with DOC_EMIT_SORT_KEYS, like Go maps), Go's string escapes
+ * (\u2028/\u2029 always, invalid UTF-8 as \ufffd, <>& with
+ * DOC_EMIT_JSON_HTML_ESCAPE). No trailing newline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc/doc_internal.h"
+
+struct jem {
+	struct buf *out;
+	int indent;
+	unsigned flags;
+};
+
+static size_t utf8_char(const unsigned char *s, size_t n, size_t i, unsigned *cp)
+{
+	unsigned char c = s[i];
+	size_t w, k;
+	unsigned v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	w = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+	if (!w || i + w > n)
+		return 0;
+	v = c & (0x7Fu >> w);
+	for (k = 1; k < w; k++) {
+		if ((s[i + k] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[i + k] & 0x3F);
+	}
+	if ((w == 2 && v < 0x80) || (w == 3 && v < 0x800) || (w == 4 && v < 0x10000) || v > 0x10FFFF ||
+	    (v >= 0xD800 && v <= 0xDFFF))
+		return 0;
+	*cp = v;
+	return w;
+}
+
+static int json_str(struct jem *j, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	int html = (j->flags & DOC_EMIT_JSON_HTML_ESCAPE) != 0;
+	size_t i = 0, start = 0, w;
+	int rc;
+
+	if ((rc = buf_addc(j->out, '"')) < 0)
+		return rc;
+	while (i < n) {
+		unsigned char c = s[i];
+		unsigned cp;
+		char esc[8];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80 && !(html && (c == '<' || c == '>' || c == '&'))) {
+			i++;
+			continue;
+		}
+		w = 1;
+		esc[0] = '\\';
+		if (c >= 0x80) {
+			w = utf8_char(s, n, i, &cp);
+			if (w && cp != 0x2028 && cp != 0x2029) {
+				i += w;
+				continue;
+			}
+			if (!w) {
+				w = 1;
+				memcpy(esc, "\\ufffd", 6);
+			} else {
+				memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+			}
+			elen = 6;
+		} else {
+			switch (c) {
+			case '"': esc[1] = '"'; break;
+			case '\\': esc[1] = '\\'; break;
+			case '\n': esc[1] = 'n'; break;
+			case '\r': esc[1] = 'r'; break;
+			case '\t': esc[1] = 't'; break;
+			case '\b': esc[1] = 'b'; break;
+			case '\f': esc[1] = 'f'; break;
+			default:
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				elen = 6;
+			}
+		}
+		if ((rc = buf_add(j->out, str + start, i - start)) < 0 || (rc = buf_add(j->out, esc, elen)) < 0)
+			return rc;
+		i += w;
+		start = i;
+	}
+	if ((rc = buf_add(j->out, str + start, n - start)) < 0)
+		return rc;
+	return buf_addc(j->out, '"');
+}
+
+/* Is the text already a JSON number? */
+static int json_number(const char *s, size_t n)
+{
+	size_t i = 0, d;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == d)
+			return 0;
+	}
+	return i == n;
+}
+
+static int json_scalar(struct jem *j, const struct doc *d)
+{
+	char tmp[48];
+	long long v;
+	double f;
+	int rc, uns = 0;
+
+	switch (d->kind) {
+	case DOC_NULL:
+		return buf_adds(j->out, "null");
+	case DOC_BOOL:
+		return buf_adds(j->out, d->text[0] == 't' || d->text[0] == 'T' ? "true" : "false");
+	case DOC_INT:
+		if (json_number(d->text, d->len))
+			return buf_add(j->out, d->text, d->len);
+		rc = doc__parse_int(d->text, d->len, &v, &uns);
+		if (rc == GS_ETOOBIG && uns) {
+			/* above INT64_MAX: an unsigned 64-bit value */
+			char *end;
+			unsigned long long u = strtoull(d->text, &end, 0);
+			snprintf(tmp, sizeof(tmp), "%llu", u);
+			return buf_adds(j->out, tmp);
+		}
+		if (rc < 0)
+			return gs_error(GS_EINVAL, "cannot write int '%.40s' as JSON", d->text);
+		snprintf(tmp, sizeof(tmp), "%lld", v);
+		return buf_adds(j->out, tmp);
+	case DOC_FLOAT:
+		if (json_number(d->text, d->len))
+			return buf_add(j->out, d->text, d->len);
+		if ((rc = doc__parse_float(d->text, d->len, &f)) < 0 || f != f || f - f != 0)
+			return gs_error(GS_EINVAL, "cannot write float '%.40s' as JSON", d->text);
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(tmp, sizeof(tmp), "%.*g", prec, f);
+			if (strtod(tmp, NULL) == f)
+				break;
+		}
+		return buf_adds(j->out, tmp);
+	default:
+		return json_str(j, d->text, d->len);
+	}
+}
+
+static int newline(struct jem *j, int level)
+{
+	int rc;
+	if (j->flags & DOC_EMIT_COMPACT)
+		return 0;
+	if ((rc = buf_addc(j->out, '\n')) < 0 || (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
+		return rc;
+	memset(j->out->p + j->out->len, ' ', (size_t)(level * j->indent));
+	j->out->len += (size_t)(level * j->indent);
+	j->out->p[j->out->len] = '\0';
+	return 0;
+}
+
+static int cmp_bytes(const void *x, const void *y)
+{
+	const struct doc *a = **(struct doc *const *const *)x, *b = **(struct doc *const *const *)y;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->text, b->text, n);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static int json_node(struct jem *j, const struct doc *d, int level)
+{
+	struct doc *const **order = NULL;
+	size_t i;
+	int rc = 0, map;
+
+	if (!d)
+		return buf_adds(j->out, "null");
+	if (d->kind != DOC_MAP && d->kind != DOC_SEQ)
+		return json_scalar(j, d);
+	map = d->kind == DOC_MAP;
+	if (!d->len)
+		return buf_adds(j->out, map ? "{}" : "[]");
+	if (map && (j->flags & DOC_EMIT_SORT_KEYS) && d->len > 1) {
+		if (!(order = malloc(d->len * sizeof(*order))))
+			return gs_error(GS_ENOMEM, "out of memory");
+		for (i = 0; i < d->len; i++)
+			order[i] = &d->kids[2 * i];
+		qsort(order, d->len, sizeof(*order), cmp_bytes);
+	}
+	rc = buf_addc(j->out, map ? '{' : '[');
+	for (i = 0; rc >= 0 && i < d->len; i++) {
+		if (i && (rc = buf_addc(j->out, ',')) < 0)
+			break;
+		if ((rc = newline(j, level + 1)) < 0)
+			break;
+		if (map) {
+			struct doc *const *kv = order ? order[i] : &d->kids[2 * i];
+			if ((rc = json_str(j, kv[0]->text, kv[0]->len)) < 0 ||
+			    (rc = buf_adds(j->out, j->flags & DOC_EMIT_COMPACT ? ":" : ": ")) < 0)
+				break;
+			rc = json_node(j, kv[1], level + 1);
+		} else {
+			rc = json_node(j, d->kids[i], level + 1);
+		}
+	}
+	if (rc >= 0 && (rc = newline(j, level)) >= 0)
+		rc = buf_addc(j->out, map ? '}' : ']');
+	free(order);
+	return rc;
+}
+
+int doc_emit_json(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts)
+{
+	struct jem j;
+	size_t start = out->len;
+	int rc;
+
+	j.out = out;
+	j.indent = opts && opts->indent > 0 ? opts->indent : 2;
+	j.flags = opts ? opts->flags : 0;
+	if ((rc = json_node(&j, n, 0)) < 0)
+		buf_truncate(out, start);
+	return rc;
+}

@@ -1,0 +1,563 @@
+/*
+ * YAML emitter, written here rather than with libyaml's emitter so that the
+ * two house styles come out byte for byte:
+ *   - go-yaml v2 (sigs.k8s.io/yaml: kubectl, kubeseal): sequences not
+ *     indented under their key, lookalike strings double-quoted, multi-line
+ *     strings as "|-" literals, no line folding;
+ *   - yaml.v3 (sops), DOC_EMIT_SEQ_INDENT: indentation aligned to multiples
+ *     of the indent, sequences indented, "- " counted as indentation.
+ * Scalar styles are chosen the way libyaml's analyzer does (go-yaml is a port
+ * of it): plain when it reads back as the same string, else single quotes,
+ * else double quotes with escapes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/base64.h"
+#include "doc/doc_internal.h"
+
+struct em {
+	struct buf *out;
+	int best;
+	unsigned flags;
+	int v3;
+};
+
+enum ctx { CTX_TOP, CTX_VALUE, CTX_ITEM };
+
+/* --- scalar analysis (libyaml's yaml_emitter_analyze_scalar) -------------- */
+
+struct scan {
+	int multiline, flow_plain, block_plain, single, block, odd_break;
+};
+
+static size_t u8width(unsigned char c)
+{
+	return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+}
+
+static int utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t w = u8width(c), k;
+		unsigned cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (w == 1 || i + w > n)
+			return 0;
+		cp = c & (0x7F >> w);
+		for (k = 1; k < w; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((w == 2 && cp < 0x80) || (w == 3 && cp < 0x800) || (w == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += w;
+	}
+	return 1;
+}
+
+static size_t break_at(const unsigned char *s, size_t i, size_t n)
+{
+	if (i >= n)
+		return 0;
+	if (s[i] == '\r' || s[i] == '\n')
+		return 1;
+	if (s[i] == 0xC2 && i + 1 < n && s[i + 1] == 0x85)
+		return 2;
+	if (s[i] == 0xE2 && i + 2 < n && s[i + 1] == 0x80 && (s[i + 2] == 0xA8 || s[i + 2] == 0xA9))
+		return 3;
+	return 0;
+}
+
+static int blankz_at(const unsigned char *s, size_t i, size_t n)
+{
+	return i >= n || s[i] == ' ' || s[i] == '\t' || break_at(s, i, n);
+}
+
+static int printable_at(const unsigned char *s, size_t i)
+{
+	unsigned char c = s[i];
+	return c == 0x0A || (c >= 0x20 && c <= 0x7E) || (c == 0xC2 && s[i + 1] >= 0xA0) || (c > 0xC2 && c < 0xED) ||
+	       (c == 0xED && s[i + 1] < 0xA0) || c == 0xEE ||
+	       (c == 0xEF && !(s[i + 1] == 0xBB && s[i + 2] == 0xBF) &&
+	        !(s[i + 1] == 0xBF && (s[i + 2] == 0xBE || s[i + 2] == 0xBF)));
+}
+
+static void analyze(const unsigned char *s, size_t n, struct scan *sc)
+{
+	int flow_ind = 0, block_ind = 0, line_breaks = 0, special = 0;
+	int lead_space = 0, lead_break = 0, trail_space = 0, trail_break = 0, break_space = 0, space_break = 0;
+	int prev_space = 0, prev_break = 0, preceded_ws = 1, followed_ws;
+	size_t i, w;
+
+	memset(sc, 0, sizeof(*sc));
+	if (!n) {
+		sc->block_plain = sc->single = 1;
+		return;
+	}
+	if (n >= 3 && (!memcmp(s, "---", 3) || !memcmp(s, "...", 3)) && blankz_at(s, 3, n))
+		flow_ind = block_ind = 1;
+	w = u8width(s[0]);
+	followed_ws = blankz_at(s, w, n);
+	for (i = 0; i < n; i += w) {
+		unsigned char c = s[i];
+		size_t bw;
+		int first = i == 0, last;
+		w = u8width(c);
+		last = i + w >= n;
+		if (first) {
+			if (strchr("#,[]{}&*!|>'\"%@`", c) && c) {
+				flow_ind = block_ind = 1;
+			} else if (c == '?' || c == ':') {
+				flow_ind = 1;
+				if (followed_ws)
+					block_ind = 1;
+			} else if (c == '-' && followed_ws) {
+				flow_ind = block_ind = 1;
+			}
+		} else {
+			if (c && strchr(",?[]{}", c))
+				flow_ind = 1;
+			if (c == ':') {
+				flow_ind = 1;
+				if (followed_ws)
+					block_ind = 1;
+			}
+			if (c == '#' && preceded_ws)
+				flow_ind = block_ind = 1;
+		}
+		if (!printable_at(s, i))
+			special = 1;
+		bw = break_at(s, i, n);
+		if (bw) {
+			line_breaks = 1;
+			if (c != '\n')
+				sc->odd_break = 1;
+		}
+		if (c == ' ') {
+			if (first)
+				lead_space = 1;
+			if (last)
+				trail_space = 1;
+			if (prev_break)
+				break_space = 1;
+			prev_space = 1;
+			prev_break = 0;
+		} else if (bw) {
+			if (first)
+				lead_break = 1;
+			if (last)
+				trail_break = 1;
+			if (prev_space)
+				space_break = 1;
+			prev_break = 1;
+			prev_space = 0;
+		} else {
+			prev_space = prev_break = 0;
+		}
+		preceded_ws = blankz_at(s, i, n);
+		if (i + w < n)
+			followed_ws = blankz_at(s, i + w + u8width(s[i + w]), n);
+	}
+	sc->multiline = line_breaks;
+	sc->flow_plain = sc->block_plain = sc->single = sc->block = 1;
+	if (lead_space || lead_break || trail_space || trail_break)
+		sc->flow_plain = sc->block_plain = 0;
+	if (trail_space)
+		sc->block = 0;
+	if (break_space)
+		sc->flow_plain = sc->block_plain = sc->single = 0;
+	if (space_break || special)
+		sc->flow_plain = sc->block_plain = sc->single = sc->block = 0;
+	if (line_breaks)
+		sc->flow_plain = sc->block_plain = 0;
+	if (flow_ind)
+		sc->flow_plain = 0;
+	if (block_ind)
+		sc->block_plain = 0;
+}
+
+/* --- scalar writers -------------------------------------------------------- */
+
+static int put_indent(struct em *e, int col)
+{
+	int rc;
+	if ((rc = buf_grow(e->out, (size_t)col)) < 0)
+		return rc;
+	memset(e->out->p + e->out->len, ' ', (size_t)col);
+	e->out->len += (size_t)col;
+	e->out->p[e->out->len] = '\0';
+	return 0;
+}
+
+static int write_single(struct em *e, const char *s, size_t n)
+{
+	size_t i, start = 0;
+	int rc;
+
+	if ((rc = buf_addc(e->out, '\'')) < 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\'') {
+			if ((rc = buf_add(e->out, s + start, i + 1 - start)) < 0 || (rc = buf_addc(e->out, '\'')) < 0)
+				return rc;
+			start = i + 1;
+		}
+	if ((rc = buf_add(e->out, s + start, n - start)) < 0)
+		return rc;
+	return buf_addc(e->out, '\'');
+}
+
+static int write_double(struct em *e, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start = 0, w, k;
+	int rc;
+
+	if ((rc = buf_addc(e->out, '"')) < 0)
+		return rc;
+	while (i < n) {
+		unsigned char c = s[i];
+		unsigned cp;
+		char esc[12];
+		size_t elen = 2;
+
+		w = u8width(c);
+		if (printable_at(s, i) && !break_at(s, i, n) && c != '"' && c != '\\' &&
+		    !(c == 0xEF && s[i + 1] == 0xBB && s[i + 2] == 0xBF)) {
+			i += w;
+			continue;
+		}
+		cp = w == 1 ? c : c & (0x7Fu >> w);
+		for (k = 1; k < w; k++)
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		esc[0] = '\\';
+		switch (cp) {
+		case 0x00: esc[1] = '0'; break;
+		case 0x07: esc[1] = 'a'; break;
+		case 0x08: esc[1] = 'b'; break;
+		case 0x09: esc[1] = 't'; break;
+		case 0x0A: esc[1] = 'n'; break;
+		case 0x0B: esc[1] = 'v'; break;
+		case 0x0C: esc[1] = 'f'; break;
+		case 0x0D: esc[1] = 'r'; break;
+		case 0x1B: esc[1] = 'e'; break;
+		case 0x22: esc[1] = '"'; break;
+		case 0x5C: esc[1] = '\\'; break;
+		case 0x85: esc[1] = 'N'; break;
+		case 0xA0: esc[1] = '_'; break;
+		case 0x2028: esc[1] = 'L'; break;
+		case 0x2029: esc[1] = 'P'; break;
+		default: {
+			int digits = cp <= 0xFF ? 2 : cp <= 0xFFFF ? 4 : 8;
+			esc[1] = cp <= 0xFF ? 'x' : cp <= 0xFFFF ? 'u' : 'U';
+			for (k = 0; k < (size_t)digits; k++)
+				esc[2 + k] = hex[(cp >> (4 * (digits - 1 - (int)k))) & 15];
+			elen = 2 + (size_t)digits;
+		}
+		}
+		if ((rc = buf_add(e->out, str + start, i - start)) < 0 || (rc = buf_add(e->out, esc, elen)) < 0)
+			return rc;
+		i += w;
+		start = i;
+	}
+	if ((rc = buf_add(e->out, str + start, n - start)) < 0)
+		return rc;
+	return buf_addc(e->out, '"');
+}
+
+/* "|" + indentation indicator + chomping, then the lines at content_col. */
+static int write_literal(struct em *e, const char *s, size_t n, int content_col, int parent_col)
+{
+	size_t i, start;
+	int rc;
+
+	if ((rc = buf_addc(e->out, '|')) < 0)
+		return rc;
+	if (s[0] == ' ' || s[0] == '\n') {
+		int ind = content_col - parent_col;
+		if (ind < 1 || ind > 9)
+			ind = e->best;
+		if ((rc = buf_addc(e->out, (char)('0' + ind))) < 0)
+			return rc;
+	}
+	if (s[n - 1] != '\n')
+		rc = buf_addc(e->out, '-');
+	else if (n == 1 || s[n - 2] == '\n')
+		rc = buf_addc(e->out, '+');
+	if (rc < 0 || (rc = buf_addc(e->out, '\n')) < 0)
+		return rc;
+	for (start = 0; start < n; start = i + 1) {
+		for (i = start; i < n && s[i] != '\n'; i++)
+			;
+		if (i > start && (rc = put_indent(e, content_col)) < 0)
+			return rc;
+		if ((rc = buf_add(e->out, s + start, i - start)) < 0 || (rc = buf_addc(e->out, '\n')) < 0)
+			return rc;
+		if (i == n)
+			break;
+	}
+	return 0;
+}
+
+enum { W_PLAIN, W_SINGLE, W_DOUBLE, W_LITERAL };
+
+static int write_scalar(struct em *e, const struct doc *d, int key, int content_col, int parent_col)
+{
+	const char *s = d->text;
+	size_t n = d->len;
+	struct scan sc;
+	int style, rc, tagged = d->tag != NULL, binary = 0;
+	struct buf b64 = BUF_INIT(BUF_MAX_FILE);
+
+	if (d->kind != DOC_STR && !n && !tagged) {
+		s = "null";
+		n = 4;
+	}
+	if (!utf8_valid((const unsigned char *)s, n)) {
+		/* like go-yaml: bytes that are not UTF-8 go out as !!binary */
+		if ((rc = base64_encode(&b64, s, n, B64_PAD)) < 0)
+			return rc;
+		s = b64.p;
+		n = b64.len;
+		binary = 1;
+	}
+	if (binary || tagged) {
+		const char *tag = binary ? "!!binary" : d->tag;
+		if ((rc = buf_adds(e->out, tag)) < 0 || (rc = buf_addc(e->out, ' ')) < 0)
+			goto out;
+	}
+	analyze((const unsigned char *)s, n, &sc);
+	if (d->kind != DOC_STR && !binary)
+		style = W_PLAIN;
+	else if (memchr(s, '\n', n))
+		style = W_LITERAL;
+	else if (!tagged && !binary && doc_yaml11_needs_quotes(s, n))
+		style = W_DOUBLE;
+	else
+		style = W_PLAIN;
+	if ((e->flags & DOC_EMIT_KEEP_STYLE) && (d->kind == DOC_STR || tagged)) {
+		switch (d->style) {
+		case DOC_STYLE_SINGLE: style = W_SINGLE; break;
+		case DOC_STYLE_DOUBLE: style = W_DOUBLE; break;
+		case DOC_STYLE_LITERAL: case DOC_STYLE_FOLDED: style = W_LITERAL; break;
+		default: break;
+		}
+	}
+	if (key && sc.multiline)
+		style = W_DOUBLE;
+	if (style == W_PLAIN && (!sc.block_plain || (!n && key)))
+		style = W_SINGLE;
+	if (style == W_SINGLE && (!sc.single || sc.multiline))
+		style = W_DOUBLE;
+	if (style == W_LITERAL && (!sc.block || key || sc.odd_break || !n))
+		style = W_DOUBLE;
+	switch (style) {
+	case W_PLAIN: rc = buf_add(e->out, s, n); break;
+	case W_SINGLE: rc = write_single(e, s, n); break;
+	case W_DOUBLE: rc = write_double(e, s, n); break;
+	default: rc = write_literal(e, s, n, content_col, parent_col); goto out;
+	}
+	if (rc >= 0 && !key)
+		rc = buf_addc(e->out, '\n');
+out:
+	buf_release(&b64);
+	return rc;
+}
+
+/* --- layout ---------------------------------------------------------------- */
+
+/* go-yaml v2's key order (sorter.go): runs of digits compare as numbers */
+static int is_letter(unsigned c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0xAA;
+}
+
+static unsigned next_rune(const unsigned char *s, size_t n, size_t *i)
+{
+	size_t w = u8width(s[*i]), k;
+	unsigned cp;
+	if (w == 1 || *i + w > n)
+		return s[(*i)++];
+	cp = s[*i] & (0x7Fu >> w);
+	for (k = 1; k < w; k++)
+		cp = (cp << 6) | (s[*i + k] & 0x3F);
+	*i += w;
+	return cp;
+}
+
+static int natural_less(const struct doc *ka, const struct doc *kb)
+{
+	const unsigned char *a = (const unsigned char *)ka->text, *b = (const unsigned char *)kb->text;
+	size_t ia = 0, ib = 0, na = ka->len, nb = kb->len;
+
+	while (ia < na && ib < nb) {
+		size_t sa = ia, sb = ib, ja, jb;
+		unsigned ra = next_rune(a, na, &ia), rb = next_rune(b, nb, &ib);
+		long long an = 0, bn = 0;
+		int al, bl;
+		if (ra == rb)
+			continue;
+		al = is_letter(ra);
+		bl = is_letter(rb);
+		if (al && bl)
+			return ra < rb;
+		if (al || bl)
+			return bl;
+		if (ra == '0' || rb == '0') {
+			/* a zero inside a number ("10" vs "1a"): compare digit runs as they are */
+			for (ja = sa; ja-- > 0 && a[ja] >= '0' && a[ja] <= '9';)
+				if (a[ja] != '0') {
+					an = bn = 1;
+					break;
+				}
+		}
+		for (ja = sa; ja < na && a[ja] >= '0' && a[ja] <= '9'; ja++)
+			an = an * 10 + (a[ja] - '0');
+		for (jb = sb; jb < nb && b[jb] >= '0' && b[jb] <= '9'; jb++)
+			bn = bn * 10 + (b[jb] - '0');
+		if (an != bn)
+			return an < bn;
+		if (ja - sa != jb - sb)
+			return ja - sa < jb - sb;
+		return ra < rb;
+	}
+	return na < nb; /* one is a prefix of the other */
+}
+
+static int cmp_natural(const void *x, const void *y)
+{
+	const struct doc *a = **(struct doc *const *const *)x, *b = **(struct doc *const *const *)y;
+	return natural_less(a, b) ? -1 : natural_less(b, a) ? 1 : 0;
+}
+
+static int child_col(struct em *e, int col, int in_item)
+{
+	if (!e->v3)
+		return col + e->best;
+	if (in_item)
+		col += 2;
+	return e->best * ((col + e->best) / e->best);
+}
+
+static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx);
+
+/* The entries of a non-empty map or sequence at column `at`; the first one
+ * continues the current line when inline_first ("- key: v"). */
+static int emit_entries(struct em *e, const struct doc *n, int at, int inline_first)
+{
+	struct doc *const **order = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (n->kind == DOC_MAP && (e->flags & DOC_EMIT_SORT_KEYS) && n->len > 1) {
+		if (!(order = malloc(n->len * sizeof(*order))))
+			return gs_error(GS_ENOMEM, "out of memory");
+		for (i = 0; i < n->len; i++)
+			order[i] = &n->kids[2 * i];
+		qsort(order, n->len, sizeof(*order), cmp_natural);
+	}
+	for (i = 0; rc >= 0 && i < n->len; i++) {
+		if ((i || !inline_first) && (rc = put_indent(e, at)) < 0)
+			break;
+		if (n->kind == DOC_SEQ) {
+			if ((rc = buf_addc(e->out, '-')) >= 0)
+				rc = emit_node(e, n->kids[i], at, CTX_ITEM);
+			continue;
+		}
+		struct doc *const *kv = order ? order[i] : &n->kids[2 * i];
+		if ((rc = write_scalar(e, kv[0], 1, 0, 0)) < 0 || (rc = buf_addc(e->out, ':')) < 0)
+			break;
+		rc = emit_node(e, kv[1], at, CTX_VALUE);
+	}
+	free(order);
+	return rc;
+}
+
+static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx)
+{
+	int rc = 0, sep = ctx != CTX_TOP, at;
+
+	if (!n || (n->kind != DOC_MAP && n->kind != DOC_SEQ)) {
+		if (sep && (rc = buf_addc(e->out, ' ')) < 0)
+			return rc;
+		if (!n)
+			return buf_adds(e->out, "null\n");
+		if (ctx == CTX_TOP)
+			return write_scalar(e, n, 0, e->best, 0);
+		return write_scalar(e, n, 0, child_col(e, col, ctx == CTX_ITEM), col);
+	}
+	if (n->tag) {
+		if ((sep && (rc = buf_addc(e->out, ' ')) < 0) || (rc = buf_adds(e->out, n->tag)) < 0)
+			return rc;
+		sep = 1;
+	}
+	if (!n->len) {
+		if (sep && (rc = buf_addc(e->out, ' ')) < 0)
+			return rc;
+		return buf_adds(e->out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
+	}
+	if (ctx == CTX_ITEM && !n->tag) {
+		if ((rc = buf_addc(e->out, ' ')) < 0)
+			return rc;
+		return emit_entries(e, n, col + 2, 1);
+	}
+	if (ctx != CTX_TOP || n->tag)
+		if ((rc = buf_addc(e->out, '\n')) < 0)
+			return rc;
+	if (ctx == CTX_TOP)
+		at = 0;
+	else if (ctx == CTX_ITEM)
+		at = col + 2;
+	else if (n->kind == DOC_SEQ && !e->v3)
+		at = col; /* go-yaml v2: "key:\n- a" */
+	else
+		at = child_col(e, col, 0);
+	return emit_entries(e, n, at, 0);
+}
+
+int doc_emit_yaml(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts)
+{
+	struct em e;
+	size_t start = out->len;
+	int rc = 0;
+
+	e.out = out;
+	e.best = opts && opts->indent > 0 && opts->indent < 10 ? opts->indent : 2;
+	e.flags = opts ? opts->flags : 0;
+	e.v3 = (e.flags & DOC_EMIT_SEQ_INDENT) != 0;
+	if (e.flags & DOC_EMIT_DOC_START)
+		rc = buf_adds(out, "---\n");
+	if (rc >= 0)
+		rc = emit_node(&e, n, 0, CTX_TOP);
+	if (rc < 0)
+		buf_truncate(out, start);
+	return rc;
+}
+
+int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n, const struct doc_emit_opts *opts)
+{
+	struct doc_emit_opts o = opts ? *opts : (struct doc_emit_opts)DOC_EMIT_OPTS_INIT;
+	size_t i, start = out->len, written = 0;
+	int rc = 0;
+
+	for (i = 0; rc >= 0 && i < n; i++) {
+		if (!docs[i])
+			continue;
+		if (written++ && !(o.flags & DOC_EMIT_DOC_START))
+			rc = buf_adds(out, "---\n");
+		if (rc >= 0)
+			rc = doc_emit_yaml(out, docs[i], &o);
+	}
+	if (rc < 0)
+		buf_truncate(out, start);
+	return rc;
+}
