@@ -32,11 +32,11 @@ int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const ch
 		goto out;
 	}
 	if ((rc = base64_decode(&key, doc_str(k), doc_len(k), B64_GO_STD)) < 0) {
-		rc = gs_error(rc, "%s: data.tls.key: %s", name.p, gs_error_last());
+		gs_error_prefix(rc, "%s: data.tls.key", name.p);
 		goto out;
 	}
 	if (doc_str(c) && (rc = base64_decode(&cert, doc_str(c), doc_len(c), B64_GO_STD)) < 0) {
-		rc = gs_error(rc, "%s: data.tls.crt: %s", name.p, gs_error_last());
+		gs_error_prefix(rc, "%s: data.tls.crt", name.p);
 		goto out;
 	}
 	rc = keys_ring_add_pem(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len, name.p);

@@ -237,7 +237,9 @@ static int seal_items(struct doc *enc, const struct doc *secret, struct sealed_e
 			if (f == 0) {
 				if ((rc = base64_decode(&val, v ? v : "", vlen, B64_GO_STD)) < 0) {
 					/* never show the value */
-					rc = serr(what, rc, "data.%s: %s", k, gs_error_last());
+					gs_error_prefix(rc, "data.%s", k);
+					if (what && *what)
+						gs_error_prefix(rc, "%s", what);
 					goto out;
 				}
 			} else if ((rc = buf_add(&val, v ? v : "", vlen)) < 0)

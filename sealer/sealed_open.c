@@ -283,7 +283,9 @@ int sealed_open(struct sealed_items *out, const struct doc *ss, struct sealed_ke
 			goto out;
 		}
 		if ((rc = base64_decode_raw(blobs[i], &lens[i], b64, blen, B64_GO_STD)) < 0) {
-			rc = serr(what, rc, "spec.encryptedData.%s: %s", k, gs_error_last());
+			gs_error_prefix(rc, "spec.encryptedData.%s", k);
+			if (what && *what)
+				gs_error_prefix(rc, "%s", what);
 			goto out;
 		}
 	}
@@ -324,7 +326,9 @@ static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed
 
 	(void)ss;
 	if ((rc = sealed_decrypt_item(&pt, ks, label, label_len, doc_str(data), doc_len(data))) < 0) {
-		rc = serr(what, rc, "spec.data: %s", gs_error_last());
+		gs_error_prefix(rc, "spec.data");
+		if (what && *what)
+			gs_error_prefix(rc, "%s", what);
 		goto out;
 	}
 	if ((rc = doc_parse_one(&sec, what ? what : "spec.data", pt.p, pt.len, DOC_PARSE_SECRET)) < 0)
