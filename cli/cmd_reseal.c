@@ -72,6 +72,7 @@ static int reseal_file(const char *path, struct keys_ring *ring, const struct se
 
 	if ((rc = seal_cli_read_docs(&s, &text, path, 0, &json)) < 0)
 		goto out;
+	reemit = json == 2; /* concatenated JSON values: offsets are per value */
 	for (i = 0; i < s.n; i++) {
 		if (!s.docs[i] || !sealed_is_sealedsecret(s.docs[i]))
 			continue; /* other documents are kept as they are */

@@ -9,7 +9,10 @@
 #include "keys/keys.h"
 #include "sealer/sealed.h"
 
-/* Read path ("-" = stdin) into text and parse every document (JSON when it starts with '{'). */
+/*
+ * Read path ("-" = stdin) into text and parse every document. *is_json: 0 YAML, 1 one JSON
+ * value, 2 several concatenated JSON values (node offsets then relative to each value).
+ */
 int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json);
 /* kubeseal's layout: JSON as Go's json.MarshalIndent + "\n"; YAML sorted keys after "---". */
 int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start);
