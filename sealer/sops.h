@@ -167,6 +167,9 @@ int sops_keyspec_add_group(struct sops_keyspec *k, const char *csv);
  */
 int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, const unsigned char key[SOPS_KEY_LEN]);
 
+/* A fresh random data key. */
+int sops_data_key_new(unsigned char key[SOPS_KEY_LEN]);
+
 /* Identities the way sops finds them: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
  * then $XDG_CONFIG_HOME/sops/age/keys.txt or ~/.config/sops/age/keys.txt. *where
  * gets a description of the places looked at (for the error message). */

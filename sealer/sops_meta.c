@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "core/buf.h"
 #include "doc/doc.h"
 #include "sealer/age.h"
@@ -510,4 +512,10 @@ void sops__normalize_rfc3339(char *out, size_t outlen, const char *in)
 	if (!strcmp(zone, "+00:00") || !strcmp(zone, "-00:00") || !strcmp(zone, "z"))
 		zone = "Z";
 	snprintf(out, outlen, "%.19s%s", in, zone);
+}
+
+int sops_data_key_new(unsigned char key[SOPS_KEY_LEN])
+{
+	randombytes_buf(key, SOPS_KEY_LEN);
+	return 0;
 }
