@@ -81,6 +81,8 @@ int keys_ring_load_text(struct keys_ring *r, const char *text, size_t len, const
 
 	if (memmem(text, len, "-----BEGIN ", 11) && memmem(text, len, "PRIVATE KEY-----", 16))
 		return keys__ring_add_pem_text(r, text, len, what);
+	if (memmem(text, len, "-----BEGIN ", 11))
+		return gs_error(GS_EPARSE, "%s: no PEM private key found", what);
 	if ((rc = doc_parse(&s, what, text, len, DOC_PARSE_SECRET, NULL)) < 0)
 		return rc;
 	for (i = 0; i < s.n; i++) {
