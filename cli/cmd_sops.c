@@ -445,8 +445,18 @@ int sops_cli_spec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m
 			}
 			buf_addf(&csv, "%s%s", csv.len ? "," : "", r);
 		}
-		if (i == 0 && add)
-			buf_addf(&csv, "%s%s", csv.len ? "," : "", add);
+		if (i == 0 && add) { /* each new recipient once */
+			const char *p = add;
+			while (*p) {
+				const char *e = strchr(p, ',');
+				size_t n = e ? (size_t)(e - p) : strlen(p);
+				char one[256];
+				snprintf(one, sizeof(one), "%.*s", (int)n, p);
+				if (n && !strstr(csv.p, one))
+					buf_addf(&csv, "%s%s", csv.len ? "," : "", one);
+				p += n + (e ? 1 : 0);
+			}
+		}
 		rc = sops_keyspec_add_group(spec, csv.p);
 		buf_release(&csv);
 	}
