@@ -18,3 +18,12 @@ $(RUN_KUBE): $(KUBE_TEST_OBJS) $(O)/libgitseal.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(KUBE_TEST_OBJS) $(O)/libgitseal.a $(LIBS)
 test: $(RUN_KUBE)
 -include $(KUBE_TEST_OBJS:.o=.d)
+# Fuzz targets (tests/fuzz/<name>_fuzz.c, found by wildcard): `make test` replays
+# tests/fuzz/corpus/<name>/ through each one built with a plain main() (replay.c).
+FUZZ_SRCS += $(wildcard tests/fuzz/*_fuzz.c)
+FUZZ_REPLAYS := $(FUZZ_SRCS:tests/fuzz/%_fuzz.c=$(O)/tests/fuzz/%-replay)
+$(O)/tests/fuzz/%-replay: $(O)/tests/fuzz/%_fuzz.o $(O)/tests/fuzz/replay.o $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+.SECONDARY: $(FUZZ_SRCS:%.c=$(O)/%.o) $(O)/tests/fuzz/replay.o
+test: $(FUZZ_REPLAYS)
+-include $(FUZZ_SRCS:%.c=$(O)/%.d)

@@ -190,12 +190,24 @@ static int newline(struct jem *j, int level)
 	return 0;
 }
 
+/* a key's text; an empty null key is "null" as in YAML output */
+static const char *key_text(const struct doc *k, size_t *n)
+{
+	if (k->kind == DOC_NULL && !k->len) {
+		*n = 4;
+		return "null";
+	}
+	*n = k->len;
+	return k->text;
+}
+
 static int cmp_bytes(const void *x, const void *y)
 {
 	const struct doc *a = **(struct doc *const *const *)x, *b = **(struct doc *const *const *)y;
-	size_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->text, b->text, n);
-	return c ? c : (a->len > b->len) - (a->len < b->len);
+	size_t na, nb;
+	const char *ta = key_text(a, &na), *tb = key_text(b, &nb);
+	int c = memcmp(ta, tb, na < nb ? na : nb);
+	return c ? c : (na > nb) - (na < nb);
 }
 
 static int json_node(struct jem *j, const struct doc *d, int level)
@@ -226,7 +238,9 @@ static int json_node(struct jem *j, const struct doc *d, int level)
 			break;
 		if (map) {
 			struct doc *const *kv = order ? order[i] : &d->kids[2 * i];
-			if ((rc = json_str(j, kv[0]->text, kv[0]->len)) < 0 ||
+			size_t kn;
+			const char *kt = key_text(kv[0], &kn);
+			if ((rc = json_str(j, kt, kn)) < 0 ||
 			    (rc = buf_adds(j->out, j->flags & DOC_EMIT_COMPACT ? ":" : ": ")) < 0)
 				break;
 			rc = json_node(j, kv[1], level + 1);

@@ -186,6 +186,17 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 
 /* --- scalar writers -------------------------------------------------------- */
 
+/* the text a scalar is written with: an empty null is "null" */
+static const char *out_text(const struct doc *d, size_t *n)
+{
+	if (d->kind != DOC_STR && !d->len && !d->tag) {
+		*n = 4;
+		return "null";
+	}
+	*n = d->len;
+	return d->text;
+}
+
 static int put_indent(struct em *e, int col)
 {
 	int rc;
@@ -312,16 +323,12 @@ enum { W_PLAIN, W_SINGLE, W_DOUBLE, W_LITERAL };
 
 static int write_scalar(struct em *e, const struct doc *d, int key, int content_col, int parent_col)
 {
-	const char *s = d->text;
-	size_t n = d->len;
+	size_t n;
+	const char *s = out_text(d, &n);
 	struct scan sc;
 	int style, rc, tagged = d->tag != NULL, binary = 0;
 	struct buf b64 = BUF_INIT(BUF_MAX_FILE);
 
-	if (d->kind != DOC_STR && !n && !tagged) {
-		s = "null";
-		n = 4;
-	}
 	if (!utf8_valid((const unsigned char *)s, n)) {
 		/* like go-yaml: bytes that are not UTF-8 go out as !!binary */
 		if ((rc = base64_encode(&b64, s, n, B64_PAD)) < 0)
@@ -396,13 +403,13 @@ static unsigned next_rune(const unsigned char *s, size_t n, size_t *i)
 
 static int natural_less(const struct doc *ka, const struct doc *kb)
 {
-	const unsigned char *a = (const unsigned char *)ka->text, *b = (const unsigned char *)kb->text;
-	size_t ia = 0, ib = 0, na = ka->len, nb = kb->len;
+	size_t ia = 0, ib = 0, na, nb;
+	const unsigned char *a = (const unsigned char *)out_text(ka, &na), *b = (const unsigned char *)out_text(kb, &nb);
 
 	while (ia < na && ib < nb) {
 		size_t sa = ia, sb = ib, ja, jb;
 		unsigned ra = next_rune(a, na, &ia), rb = next_rune(b, nb, &ib);
-		long long an = 0, bn = 0;
+		unsigned long long an = 0, bn = 0; /* wraps like Go's int64 */
 		int al, bl;
 		if (ra == rb)
 			continue;
@@ -421,11 +428,11 @@ static int natural_less(const struct doc *ka, const struct doc *kb)
 				}
 		}
 		for (ja = sa; ja < na && a[ja] >= '0' && a[ja] <= '9'; ja++)
-			an = an * 10 + (a[ja] - '0');
+			an = an * 10 + (unsigned)(a[ja] - '0');
 		for (jb = sb; jb < nb && b[jb] >= '0' && b[jb] <= '9'; jb++)
-			bn = bn * 10 + (b[jb] - '0');
+			bn = bn * 10 + (unsigned)(b[jb] - '0');
 		if (an != bn)
-			return an < bn;
+			return (long long)an < (long long)bn;
 		if (ja - sa != jb - sb)
 			return ja - sa < jb - sb;
 		return ra < rb;
