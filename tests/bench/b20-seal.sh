@@ -22,8 +22,8 @@ trap 'rm -rf "$D"' EXIT
 	done
 } > "$D/secret.yaml"
 
-# times RUNS CMD...: "best median" wall milliseconds over RUNS runs (stdin: the Secret)
-times() {
+# timeit RUNS CMD...: "best median" wall milliseconds over RUNS runs (stdin: the Secret)
+timeit() {
 	python3 - "$D/secret.yaml" "$@" <<'PY'
 import subprocess, sys, time
 src, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -40,9 +40,9 @@ PY
 
 "$GITSEAL" seal --cert "$CERT" < "$D/secret.yaml" > "$D/ours.json" || exit 1
 "$GITSEAL" validate -q --key "$TOP/tests/fixtures/sealed/tls.key" "$D/ours.json" || exit 1
-set -- $(times "$RUNS" "$GITSEAL" seal --cert "$CERT") || exit 1
+set -- $(timeit "$RUNS" "$GITSEAL" seal --cert "$CERT") || exit 1
 ob=$1 om=$2
-set -- $(times "$RUNS" "$GITSEAL" version) || exit 1
+set -- $(timeit "$RUNS" "$GITSEAL" version) || exit 1
 vb=$1 vm=$2
 echo "seal 100 keys: gitseal best ${ob} ms, median ${om} ms ($RUNS runs; bare start-up 'gitseal version': best ${vb} ms, median ${vm} ms)"
 echo "ratio: gitseal seal 100 keys best ms / 25 ms = $(python3 -c "print('%.2f' % ($ob / 25))") (goal <= 1.0)"
@@ -50,7 +50,7 @@ echo "ratio: gitseal seal 100 keys best ms / 25 ms = $(python3 -c "print('%.2f' 
 PEER=$TOP/tests/peers/kubeseal-encrypt-js.mjs
 if command -v node >/dev/null 2>&1 && [ -d "$TOP/tests/peers/node_modules/@linode/kubeseal-encrypt" ]; then
 	node "$PEER" --cert "$CERT" -o json < "$D/secret.yaml" > "$D/peer.json" || exit 1
-	set -- $(times "$PEER_RUNS" node "$PEER" --cert "$CERT" -o json) || exit 1
+	set -- $(timeit "$PEER_RUNS" node "$PEER" --cert "$CERT" -o json) || exit 1
 	pb=$1 pm=$2
 	echo "seal 100 keys: @linode/kubeseal-encrypt (node) best ${pb} ms, median ${pm} ms ($PEER_RUNS runs)"
 	echo "ratio: seal 100 keys node-peer/gitseal (median) = $(python3 -c "print('%.1f' % ($pm / $om))") (goal >= 10)"

@@ -48,8 +48,8 @@ fi
 } > "$D/secret.yaml"
 "$GITSEAL" seal --cert "$D/oldest.crt" -f "$D/secret.yaml" > "$D/sealed.json" || exit 1
 
-# times RUNS CMD...: "best median" wall milliseconds
-times() {
+# timeit RUNS CMD...: "best median" wall milliseconds
+timeit() {
 	python3 - "$@" <<'PY'
 import subprocess, sys, time
 runs, cmd = int(sys.argv[1]), sys.argv[2:]
@@ -68,9 +68,9 @@ sign_s=$(openssl speed -seconds 2 rsa4096 2>/dev/null | awk '/^rsa 4096 bits/ {p
 base=$(python3 -c "print('%.1f' % (100 * 1000 / $sign_s))")
 echo "baseline: openssl speed rsa4096 = $sign_s private ops/s on one core: 100 ops = $base ms"
 
-set -- $(times "$RUNS" "$GITSEAL" unseal --key "$CACHE/k1.yaml" "$D/sealed.json") || exit 1
+set -- $(timeit "$RUNS" "$GITSEAL" unseal --key "$CACHE/k1.yaml" "$D/sealed.json") || exit 1
 b1=$1 m1=$2
-set -- $(times "$RUNS" "$GITSEAL" unseal --key "$CACHE/list.yaml" "$D/sealed.json") || exit 1
+set -- $(timeit "$RUNS" "$GITSEAL" unseal --key "$CACHE/list.yaml" "$D/sealed.json") || exit 1
 b36=$1 m36=$2
 echo "unseal 100 items, 1 key: best $b1 ms, median $m1 ms; 36 keys (sealed with the oldest): best $b36 ms, median $m36 ms ($RUNS runs)"
 echo "ratio: unseal 100 items 1 key / 100 RSA-4096 ops = $(python3 -c "print('%.2f' % ($m1 / $base))") (goal <= 1.4)"
