@@ -163,6 +163,50 @@ out:
 	return rc;
 }
 
+/* Padded standard base64 through a table (the hot path: 3 decodes per value); anything
+ * unusual (newlines, bad characters) goes to base64_decode_raw for its exact rules. */
+static signed char b64tab[256];
+
+static void b64tab_init(void)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	int i;
+	if (b64tab['A'] == 0 && b64tab['B'] == 0) {
+		for (i = 0; i < 256; i++)
+			b64tab[i] = -1;
+		for (i = 0; i < 64; i++)
+			b64tab[(unsigned char)a[i]] = (signed char)i;
+	}
+}
+
+static int b64dec(unsigned char *out, size_t *outlen, const char *in, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i, o = 0, pad = 0;
+	b64tab_init();
+	if (n % 4 == 0 && n) {
+		if (p[n - 1] == '=')
+			pad = p[n - 2] == '=' ? 2 : 1;
+		for (i = 0; i + 4 <= n; i += 4) {
+			int last = i + 4 == n, a = b64tab[p[i]], b = b64tab[p[i + 1]];
+			int c = last && pad == 2 ? 0 : b64tab[p[i + 2]], d = last && pad ? 0 : b64tab[p[i + 3]];
+			unsigned v;
+			if ((a | b | c | d) < 0)
+				goto slow;
+			v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)d;
+			out[o++] = (unsigned char)(v >> 16);
+			if (!last || pad < 2)
+				out[o++] = (unsigned char)(v >> 8);
+			if (!last || pad < 1)
+				out[o++] = (unsigned char)v;
+		}
+		*outlen = o;
+		return 0;
+	}
+slow:
+	return base64_decode_raw(out, outlen, in, n, B64_GO_STD);
+}
+
 struct enc_parts {
 	const char *data, *iv, *tag, *type;
 	size_t datalen, ivlen, taglen, typelen;
@@ -249,9 +293,8 @@ int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *ty
 	if (ctlen > sizeof(stackbuf) && !(ct = malloc(ctlen)))
 		return gs_error(GS_ENOMEM, "out of memory");
 	rc = GS_EPARSE;
-	if (base64_decode_raw(ct, &ctlen, p.data, p.datalen, B64_GO_STD) < 0 ||
-	    base64_decode_raw(iv, &ivlen, p.iv, p.ivlen, B64_GO_STD) < 0 ||
-	    base64_decode_raw(tag, &taglen, p.tag, p.taglen, B64_GO_STD) < 0 || ivlen == 0 || taglen != 16) {
+	if (b64dec(ct, &ctlen, p.data, p.datalen) < 0 || b64dec(iv, &ivlen, p.iv, p.ivlen) < 0 ||
+	    b64dec(tag, &taglen, p.tag, p.taglen) < 0 || ivlen == 0 || taglen != 16) {
 		gs_error(GS_EPARSE, "Input string does not match sops' data format");
 		goto out;
 	}
