@@ -9,6 +9,7 @@
  * heap (arena NULL); clones of parsed nodes keep a reference for the file name.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "doc/doc.h"
 
@@ -57,5 +58,27 @@ int doc__is_timestamp(const char *s, size_t n);
 /* Parse an int the way yaml.v3 reads it (0x, 0o, 0b, 0777, underscores); 0 or GS_EPARSE. */
 int doc__parse_int(const char *s, size_t n, long long *out, int *is_unsigned);
 int doc__parse_float(const char *s, size_t n, double *out);
+
+/* buf_add()/buf_addc() with the common case inline: the emitters write byte by byte */
+static inline int doc__put(struct buf *b, const void *s, size_t n)
+{
+	if (b->cap && b->len + n < b->cap && b->len + n <= b->max) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return buf_add(b, s, n);
+}
+
+static inline int doc__putc(struct buf *b, char c)
+{
+	return doc__put(b, &c, 1);
+}
+
+static inline int doc__puts(struct buf *b, const char *s)
+{
+	return doc__put(b, s, strlen(s));
+}
 
 #endif

@@ -51,7 +51,7 @@ static int json_str(struct jem *j, const char *str, size_t n)
 	size_t i = 0, start = 0, w;
 	int rc;
 
-	if ((rc = buf_addc(j->out, '"')) < 0)
+	if ((rc = doc__putc(j->out, '"')) < 0)
 		return rc;
 	while (i < n) {
 		unsigned char c = s[i];
@@ -94,14 +94,14 @@ static int json_str(struct jem *j, const char *str, size_t n)
 				elen = 6;
 			}
 		}
-		if ((rc = buf_add(j->out, str + start, i - start)) < 0 || (rc = buf_add(j->out, esc, elen)) < 0)
+		if ((rc = doc__put(j->out, str + start, i - start)) < 0 || (rc = doc__put(j->out, esc, elen)) < 0)
 			return rc;
 		i += w;
 		start = i;
 	}
-	if ((rc = buf_add(j->out, str + start, n - start)) < 0)
+	if ((rc = doc__put(j->out, str + start, n - start)) < 0)
 		return rc;
-	return buf_addc(j->out, '"');
+	return doc__putc(j->out, '"');
 }
 
 /* Is the text already a JSON number? */
@@ -143,27 +143,27 @@ static int json_scalar(struct jem *j, const struct doc *d)
 
 	switch (d->kind) {
 	case DOC_NULL:
-		return buf_adds(j->out, "null");
+		return doc__puts(j->out, "null");
 	case DOC_BOOL:
-		return buf_adds(j->out, d->text[0] == 't' || d->text[0] == 'T' ? "true" : "false");
+		return doc__puts(j->out, d->text[0] == 't' || d->text[0] == 'T' ? "true" : "false");
 	case DOC_INT:
 		if (json_number(d->text, d->len))
-			return buf_add(j->out, d->text, d->len);
+			return doc__put(j->out, d->text, d->len);
 		rc = doc__parse_int(d->text, d->len, &v, &uns);
 		if (rc == GS_ETOOBIG && uns) {
 			/* above INT64_MAX: an unsigned 64-bit value */
 			char *end;
 			unsigned long long u = strtoull(d->text, &end, 0);
 			snprintf(tmp, sizeof(tmp), "%llu", u);
-			return buf_adds(j->out, tmp);
+			return doc__puts(j->out, tmp);
 		}
 		if (rc < 0)
 			return gs_error(GS_EINVAL, "cannot write int '%.40s' as JSON", d->text);
 		snprintf(tmp, sizeof(tmp), "%lld", v);
-		return buf_adds(j->out, tmp);
+		return doc__puts(j->out, tmp);
 	case DOC_FLOAT:
 		if (json_number(d->text, d->len))
-			return buf_add(j->out, d->text, d->len);
+			return doc__put(j->out, d->text, d->len);
 		if ((rc = doc__parse_float(d->text, d->len, &f)) < 0 || f != f || f - f != 0)
 			return gs_error(GS_EINVAL, "cannot write float '%.40s' as JSON", d->text);
 		for (int prec = 1; prec <= 17; prec++) {
@@ -171,7 +171,7 @@ static int json_scalar(struct jem *j, const struct doc *d)
 			if (strtod(tmp, NULL) == f)
 				break;
 		}
-		return buf_adds(j->out, tmp);
+		return doc__puts(j->out, tmp);
 	default:
 		return json_str(j, d->text, d->len);
 	}
@@ -182,7 +182,7 @@ static int newline(struct jem *j, int level)
 	int rc;
 	if (j->flags & DOC_EMIT_COMPACT)
 		return 0;
-	if ((rc = buf_addc(j->out, '\n')) < 0 || (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
+	if ((rc = doc__putc(j->out, '\n')) < 0 || (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
 		return rc;
 	memset(j->out->p + j->out->len, ' ', (size_t)(level * j->indent));
 	j->out->len += (size_t)(level * j->indent);
@@ -217,12 +217,12 @@ static int json_node(struct jem *j, const struct doc *d, int level)
 	int rc = 0, map;
 
 	if (!d)
-		return buf_adds(j->out, "null");
+		return doc__puts(j->out, "null");
 	if (d->kind != DOC_MAP && d->kind != DOC_SEQ)
 		return json_scalar(j, d);
 	map = d->kind == DOC_MAP;
 	if (!d->len)
-		return buf_adds(j->out, map ? "{}" : "[]");
+		return doc__puts(j->out, map ? "{}" : "[]");
 	if (map && (j->flags & DOC_EMIT_SORT_KEYS) && d->len > 1) {
 		if (!(order = malloc(d->len * sizeof(*order))))
 			return gs_error(GS_ENOMEM, "out of memory");
@@ -230,9 +230,9 @@ static int json_node(struct jem *j, const struct doc *d, int level)
 			order[i] = &d->kids[2 * i];
 		qsort(order, d->len, sizeof(*order), cmp_bytes);
 	}
-	rc = buf_addc(j->out, map ? '{' : '[');
+	rc = doc__putc(j->out, map ? '{' : '[');
 	for (i = 0; rc >= 0 && i < d->len; i++) {
-		if (i && (rc = buf_addc(j->out, ',')) < 0)
+		if (i && (rc = doc__putc(j->out, ',')) < 0)
 			break;
 		if ((rc = newline(j, level + 1)) < 0)
 			break;
@@ -241,7 +241,7 @@ static int json_node(struct jem *j, const struct doc *d, int level)
 			size_t kn;
 			const char *kt = key_text(kv[0], &kn);
 			if ((rc = json_str(j, kt, kn)) < 0 ||
-			    (rc = buf_adds(j->out, j->flags & DOC_EMIT_COMPACT ? ":" : ": ")) < 0)
+			    (rc = doc__puts(j->out, j->flags & DOC_EMIT_COMPACT ? ":" : ": ")) < 0)
 				break;
 			rc = json_node(j, kv[1], level + 1);
 		} else {
@@ -249,7 +249,7 @@ static int json_node(struct jem *j, const struct doc *d, int level)
 		}
 	}
 	if (rc >= 0 && (rc = newline(j, level)) >= 0)
-		rc = buf_addc(j->out, map ? '}' : ']');
+		rc = doc__putc(j->out, map ? '}' : ']');
 	free(order);
 	return rc;
 }

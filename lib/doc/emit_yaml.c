@@ -45,6 +45,13 @@ static int utf8_valid(const unsigned char *s, size_t n)
 		unsigned cp;
 		if (c < 0x80) {
 			i++;
+			while (i + 8 <= n) { /* ASCII eight bytes at a time */
+				unsigned long long v;
+				memcpy(&v, s + i, 8);
+				if (v & 0x8080808080808080ULL)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (w == 1 || i + w > n)
@@ -90,11 +97,38 @@ static int printable_at(const unsigned char *s, size_t i)
 	        !(s[i + 1] == 0xBF && (s[i + 2] == 0xBE || s[i + 2] == 0xBF)));
 }
 
+enum { C_IND_FIRST = 1, C_FLOW = 2, C_PLAIN_ASCII = 4 };
+static unsigned char cls[256];
+
+static void init_classes(void)
+{
+	const char *p;
+	int c;
+	for (c = 0x21; c <= 0x7E; c++)
+		cls[c] = C_PLAIN_ASCII;
+	for (p = "#,[]{}&*!|>'\"%@`?:-"; *p; p++)
+		cls[(unsigned char)*p] = C_IND_FIRST;
+	for (p = ",?[]{}"; *p; p++)
+		cls[(unsigned char)*p] |= C_FLOW;
+}
+
+/* Is the character before offset i a blank or a break (or is i the start)? */
+static int preceded_by_ws(const unsigned char *s, size_t i)
+{
+	if (!i)
+		return 1;
+	if (s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\r' || s[i - 1] == '\n')
+		return 1;
+	if (i >= 2 && s[i - 2] == 0xC2 && s[i - 1] == 0x85)
+		return 1;
+	return i >= 3 && s[i - 3] == 0xE2 && s[i - 2] == 0x80 && (s[i - 1] == 0xA8 || s[i - 1] == 0xA9);
+}
+
 static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 {
 	int flow_ind = 0, block_ind = 0, line_breaks = 0, special = 0;
 	int lead_space = 0, lead_break = 0, trail_space = 0, trail_break = 0, break_space = 0, space_break = 0;
-	int prev_space = 0, prev_break = 0, preceded_ws = 1, followed_ws;
+	int prev_space = 0, prev_break = 0;
 	size_t i, w;
 
 	memset(sc, 0, sizeof(*sc));
@@ -102,18 +136,28 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 		sc->block_plain = sc->single = 1;
 		return;
 	}
+	if (!cls['a'])
+		init_classes();
 	if (n >= 3 && (!memcmp(s, "---", 3) || !memcmp(s, "...", 3)) && blankz_at(s, 3, n))
 		flow_ind = block_ind = 1;
-	w = u8width(s[0]);
-	followed_ws = blankz_at(s, w, n);
 	for (i = 0; i < n; i += w) {
 		unsigned char c = s[i];
 		size_t bw;
-		int first = i == 0, last;
+		int first = i == 0, last, followed_ws;
+
+		if (i && (cls[c] & C_PLAIN_ASCII)) {
+			/* the common case: printable ASCII characters with no meaning here */
+			while (i + 1 < n && (cls[s[i + 1]] & C_PLAIN_ASCII))
+				i++;
+			prev_space = prev_break = 0;
+			w = 1;
+			continue;
+		}
 		w = u8width(c);
 		last = i + w >= n;
+		followed_ws = blankz_at(s, i + w, n);
 		if (first) {
-			if (strchr("#,[]{}&*!|>'\"%@`", c) && c) {
+			if (c && strchr("#,[]{}&*!|>'\"%@`", c)) {
 				flow_ind = block_ind = 1;
 			} else if (c == '?' || c == ':') {
 				flow_ind = 1;
@@ -123,14 +167,14 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 				flow_ind = block_ind = 1;
 			}
 		} else {
-			if (c && strchr(",?[]{}", c))
+			if (cls[c] & C_FLOW)
 				flow_ind = 1;
 			if (c == ':') {
 				flow_ind = 1;
 				if (followed_ws)
 					block_ind = 1;
 			}
-			if (c == '#' && preceded_ws)
+			if (c == '#' && preceded_by_ws(s, i))
 				flow_ind = block_ind = 1;
 		}
 		if (!printable_at(s, i))
@@ -162,9 +206,6 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 		} else {
 			prev_space = prev_break = 0;
 		}
-		preceded_ws = blankz_at(s, i, n);
-		if (i + w < n)
-			followed_ws = blankz_at(s, i + w + u8width(s[i + w]), n);
 	}
 	sc->multiline = line_breaks;
 	sc->flow_plain = sc->block_plain = sc->single = sc->block = 1;
@@ -213,17 +254,17 @@ static int write_single(struct em *e, const char *s, size_t n)
 	size_t i, start = 0;
 	int rc;
 
-	if ((rc = buf_addc(e->out, '\'')) < 0)
+	if ((rc = doc__putc(e->out, '\'')) < 0)
 		return rc;
 	for (i = 0; i < n; i++)
 		if (s[i] == '\'') {
-			if ((rc = buf_add(e->out, s + start, i + 1 - start)) < 0 || (rc = buf_addc(e->out, '\'')) < 0)
+			if ((rc = doc__put(e->out, s + start, i + 1 - start)) < 0 || (rc = doc__putc(e->out, '\'')) < 0)
 				return rc;
 			start = i + 1;
 		}
-	if ((rc = buf_add(e->out, s + start, n - start)) < 0)
+	if ((rc = doc__put(e->out, s + start, n - start)) < 0)
 		return rc;
-	return buf_addc(e->out, '\'');
+	return doc__putc(e->out, '\'');
 }
 
 static int write_double(struct em *e, const char *str, size_t n)
@@ -233,7 +274,7 @@ static int write_double(struct em *e, const char *str, size_t n)
 	size_t i = 0, start = 0, w, k;
 	int rc;
 
-	if ((rc = buf_addc(e->out, '"')) < 0)
+	if ((rc = doc__putc(e->out, '"')) < 0)
 		return rc;
 	while (i < n) {
 		unsigned char c = s[i];
@@ -275,14 +316,14 @@ static int write_double(struct em *e, const char *str, size_t n)
 			elen = 2 + (size_t)digits;
 		}
 		}
-		if ((rc = buf_add(e->out, str + start, i - start)) < 0 || (rc = buf_add(e->out, esc, elen)) < 0)
+		if ((rc = doc__put(e->out, str + start, i - start)) < 0 || (rc = doc__put(e->out, esc, elen)) < 0)
 			return rc;
 		i += w;
 		start = i;
 	}
-	if ((rc = buf_add(e->out, str + start, n - start)) < 0)
+	if ((rc = doc__put(e->out, str + start, n - start)) < 0)
 		return rc;
-	return buf_addc(e->out, '"');
+	return doc__putc(e->out, '"');
 }
 
 /* "|" + indentation indicator + chomping, then the lines at content_col. */
@@ -291,27 +332,27 @@ static int write_literal(struct em *e, const char *s, size_t n, int content_col,
 	size_t i, start;
 	int rc;
 
-	if ((rc = buf_addc(e->out, '|')) < 0)
+	if ((rc = doc__putc(e->out, '|')) < 0)
 		return rc;
 	if (s[0] == ' ' || s[0] == '\n') {
 		int ind = content_col - parent_col;
 		if (ind < 1 || ind > 9)
 			ind = e->best;
-		if ((rc = buf_addc(e->out, (char)('0' + ind))) < 0)
+		if ((rc = doc__putc(e->out, (char)('0' + ind))) < 0)
 			return rc;
 	}
 	if (s[n - 1] != '\n')
-		rc = buf_addc(e->out, '-');
+		rc = doc__putc(e->out, '-');
 	else if (n == 1 || s[n - 2] == '\n')
-		rc = buf_addc(e->out, '+');
-	if (rc < 0 || (rc = buf_addc(e->out, '\n')) < 0)
+		rc = doc__putc(e->out, '+');
+	if (rc < 0 || (rc = doc__putc(e->out, '\n')) < 0)
 		return rc;
 	for (start = 0; start < n; start = i + 1) {
 		for (i = start; i < n && s[i] != '\n'; i++)
 			;
 		if (i > start && (rc = put_indent(e, content_col)) < 0)
 			return rc;
-		if ((rc = buf_add(e->out, s + start, i - start)) < 0 || (rc = buf_addc(e->out, '\n')) < 0)
+		if ((rc = doc__put(e->out, s + start, i - start)) < 0 || (rc = doc__putc(e->out, '\n')) < 0)
 			return rc;
 		if (i == n)
 			break;
@@ -339,7 +380,7 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 	}
 	if (binary || tagged) {
 		const char *tag = binary ? "!!binary" : d->tag;
-		if ((rc = buf_adds(e->out, tag)) < 0 || (rc = buf_addc(e->out, ' ')) < 0)
+		if ((rc = doc__puts(e->out, tag)) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
 			goto out;
 	}
 	analyze((const unsigned char *)s, n, &sc);
@@ -368,13 +409,13 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 	if (style == W_LITERAL && (!sc.block || key || sc.odd_break || !n))
 		style = W_DOUBLE;
 	switch (style) {
-	case W_PLAIN: rc = buf_add(e->out, s, n); break;
+	case W_PLAIN: rc = doc__put(e->out, s, n); break;
 	case W_SINGLE: rc = write_single(e, s, n); break;
 	case W_DOUBLE: rc = write_double(e, s, n); break;
 	default: rc = write_literal(e, s, n, content_col, parent_col); goto out;
 	}
 	if (rc >= 0 && !key)
-		rc = buf_addc(e->out, '\n');
+		rc = doc__putc(e->out, '\n');
 out:
 	buf_release(&b64);
 	return rc;
@@ -476,12 +517,12 @@ static int emit_entries(struct em *e, const struct doc *n, int at, int inline_fi
 		if ((i || !inline_first) && (rc = put_indent(e, at)) < 0)
 			break;
 		if (n->kind == DOC_SEQ) {
-			if ((rc = buf_addc(e->out, '-')) >= 0)
+			if ((rc = doc__putc(e->out, '-')) >= 0)
 				rc = emit_node(e, n->kids[i], at, CTX_ITEM);
 			continue;
 		}
 		struct doc *const *kv = order ? order[i] : &n->kids[2 * i];
-		if ((rc = write_scalar(e, kv[0], 1, 0, 0)) < 0 || (rc = buf_addc(e->out, ':')) < 0)
+		if ((rc = write_scalar(e, kv[0], 1, 0, 0)) < 0 || (rc = doc__putc(e->out, ':')) < 0)
 			break;
 		rc = emit_node(e, kv[1], at, CTX_VALUE);
 	}
@@ -494,31 +535,31 @@ static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx)
 	int rc = 0, sep = ctx != CTX_TOP, at;
 
 	if (!n || (n->kind != DOC_MAP && n->kind != DOC_SEQ)) {
-		if (sep && (rc = buf_addc(e->out, ' ')) < 0)
+		if (sep && (rc = doc__putc(e->out, ' ')) < 0)
 			return rc;
 		if (!n)
-			return buf_adds(e->out, "null\n");
+			return doc__puts(e->out, "null\n");
 		if (ctx == CTX_TOP)
 			return write_scalar(e, n, 0, e->best, 0);
 		return write_scalar(e, n, 0, child_col(e, col, ctx == CTX_ITEM), col);
 	}
 	if (n->tag) {
-		if ((sep && (rc = buf_addc(e->out, ' ')) < 0) || (rc = buf_adds(e->out, n->tag)) < 0)
+		if ((sep && (rc = doc__putc(e->out, ' ')) < 0) || (rc = doc__puts(e->out, n->tag)) < 0)
 			return rc;
 		sep = 1;
 	}
 	if (!n->len) {
-		if (sep && (rc = buf_addc(e->out, ' ')) < 0)
+		if (sep && (rc = doc__putc(e->out, ' ')) < 0)
 			return rc;
-		return buf_adds(e->out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
+		return doc__puts(e->out, n->kind == DOC_MAP ? "{}\n" : "[]\n");
 	}
 	if (ctx == CTX_ITEM && !n->tag) {
-		if ((rc = buf_addc(e->out, ' ')) < 0)
+		if ((rc = doc__putc(e->out, ' ')) < 0)
 			return rc;
 		return emit_entries(e, n, col + 2, 1);
 	}
 	if (ctx != CTX_TOP || n->tag)
-		if ((rc = buf_addc(e->out, '\n')) < 0)
+		if ((rc = doc__putc(e->out, '\n')) < 0)
 			return rc;
 	if (ctx == CTX_TOP)
 		at = 0;
@@ -542,7 +583,7 @@ int doc_emit_yaml(struct buf *out, const struct doc *n, const struct doc_emit_op
 	e.flags = opts ? opts->flags : 0;
 	e.v3 = (e.flags & DOC_EMIT_SEQ_INDENT) != 0;
 	if (e.flags & DOC_EMIT_DOC_START)
-		rc = buf_adds(out, "---\n");
+		rc = doc__puts(out, "---\n");
 	if (rc >= 0)
 		rc = emit_node(&e, n, 0, CTX_TOP);
 	if (rc < 0)
@@ -560,7 +601,7 @@ int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n, con
 		if (!docs[i])
 			continue;
 		if (written++ && !(o.flags & DOC_EMIT_DOC_START))
-			rc = buf_adds(out, "---\n");
+			rc = doc__puts(out, "---\n");
 		if (rc >= 0)
 			rc = doc_emit_yaml(out, docs[i], &o);
 	}

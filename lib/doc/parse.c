@@ -629,11 +629,13 @@ int doc_parse(struct doc_stream *out, const char *file, const char *src, size_t 
 		p.base = 3;
 	}
 	p.ascii = 1;
-	for (i = 0; i < p.len; i++)
-		if ((unsigned char)p.src[i] >= 0x80) {
-			p.ascii = 0;
-			break;
-		}
+	for (i = 0; i + 8 <= p.len && p.ascii; i += 8) {
+		uint64_t w;
+		memcpy(&w, p.src + i, 8);
+		p.ascii = !(w & 0x8080808080808080ULL);
+	}
+	for (; i < p.len && p.ascii; i++)
+		p.ascii = (unsigned char)p.src[i] < 0x80;
 	if (!(p.arena = doc__arena_new(file)) || !yaml_parser_initialize(&p.yp)) {
 		free(p.arena);
 		return gs_error(GS_ENOMEM, "out of memory");

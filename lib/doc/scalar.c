@@ -14,7 +14,7 @@
 
 static int eq(const char *s, size_t n, const char *lit)
 {
-	return strlen(lit) == n && !memcmp(s, lit, n);
+	return n && lit[0] == s[0] && strlen(lit) == n && !memcmp(s, lit, n);
 }
 
 static int in_list(const char *s, size_t n, const char *const *list)
@@ -214,6 +214,9 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 	if (n == 0)
 		return DOC_NULL;
 	c = s[0];
+	/* most text (names, base64) starts with a letter that no other kind starts with */
+	if (!strchr("~nNtTfF.+-0123456789", c) || !c)
+		return DOC_STR;
 	if (in_list(s, n, nulls))
 		return DOC_NULL;
 	if (in_list(s, n, bools))
