@@ -107,13 +107,7 @@ int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, 
 		e.not_before = sealed_pubkey_not_before(e.cert);
 	}
 	for (i = 0; i < r->n; i++) {
-		struct sealed_pubkey *pub = NULL;
-		int same;
-		if ((rc = sealed_privkey_pubkey(&pub, e.key)) < 0)
-			goto out;
-		same = sealed_privkey_matches(r->ent[i].key, pub);
-		sealed_pubkey_free(pub);
-		if (same) { /* upstream keys its registry by fingerprint: duplicates collapse */
+		if (sealed_privkey_same(r->ent[i].key, e.key)) { /* upstream keys its registry by fingerprint: duplicates collapse */
 			rc = 0;
 			goto out;
 		}

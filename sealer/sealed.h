@@ -86,6 +86,8 @@ size_t sealed_privkey_size(const struct sealed_privkey *k);
 int sealed_privkey_pubkey(struct sealed_pubkey **out, const struct sealed_privkey *k);
 /* 1 when the private key's public half equals pk. */
 int sealed_privkey_matches(const struct sealed_privkey *k, const struct sealed_pubkey *pk);
+/* 1 when both are the same key (same public modulus and exponent). */
+int sealed_privkey_same(const struct sealed_privkey *a, const struct sealed_privkey *b);
 /* "SHA256:<b64>" SSH-style fingerprint of the public key (upstream's key registry id). */
 int sealed_pubkey_fingerprint(struct buf *out, const struct sealed_pubkey *pk);
 

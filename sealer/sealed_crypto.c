@@ -276,6 +276,11 @@ int sealed_privkey_matches(const struct sealed_privkey *k, const struct sealed_p
 	return k && pk && EVP_PKEY_eq(k->pkey, pk->pkey) == 1;
 }
 
+int sealed_privkey_same(const struct sealed_privkey *a, const struct sealed_privkey *b)
+{
+	return a && b && EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+}
+
 /* ---- encryption --------------------------------------------------------------- */
 
 static EVP_PKEY_CTX *oaep_ctx(EVP_PKEY *pkey, int encrypt, const void *label, size_t label_len)
