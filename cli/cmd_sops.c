@@ -99,7 +99,7 @@ int sops_cli_key(const struct sops_file *f, unsigned char key[SOPS_KEY_LEN])
 }
 
 int sops_cli_open(struct sops_file *f, const struct sops_opts *o, const char *path, enum sops_format fmt,
-                  unsigned char key[SOPS_KEY_LEN])
+                  unsigned char key[SOPS_KEY_LEN], struct buf *raw)
 {
 	struct buf data = BUF_INIT(BUF_MAX_FILE);
 	int rc;
@@ -114,8 +114,22 @@ int sops_cli_open(struct sops_file *f, const struct sops_opts *o, const char *pa
 out:
 	if (rc < 0)
 		sops_file_release(f);
+	if (rc == 0 && raw) {
+		*raw = data;
+		return 0;
+	}
 	buf_release(&data);
 	return rc;
+}
+
+int sops_cli_emit(struct buf *out, struct sops_file *f, enum sops_format fmt, int with_meta, int indent,
+                  const struct buf *src, const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash)
+{
+	int rc;
+	if (fmt == SOPS_FMT_YAML && f->fmt == SOPS_FMT_YAML && src && src->len &&
+	    (rc = sops_yaml_splice(out, f, src->p, src->len, with_meta, indent, old_key, new_key, stash)) != GS_EINVAL)
+		return rc;
+	return sops_file_emit(out, f, fmt, with_meta, indent);
 }
 
 int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf *data)
@@ -135,7 +149,7 @@ int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf
 }
 
 int sops_cli_seal(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash,
-                  enum sops_format fmt, int indent)
+                  enum sops_format fmt, int indent, const struct buf *src, int src_plain, const unsigned char *old_key)
 {
 	int rc = sops_file_encrypt(f, key, stash);
 	if (rc < 0) {
@@ -143,7 +157,7 @@ int sops_cli_seal(struct buf *out, struct sops_file *f, const unsigned char key[
 			sops_set_exit(SOPS_EXIT_ENCRYPTING_TREE);
 		return rc;
 	}
-	if ((rc = sops_file_emit(out, f, fmt, 1, indent)) < 0)
+	if ((rc = sops_cli_emit(out, f, fmt, 1, indent, src, old_key, src_plain || old_key ? key : NULL, stash)) < 0)
 		gs_error_prefix(rc, "Could not marshal tree");
 	return rc;
 }
@@ -311,7 +325,6 @@ static int do_encrypt(struct sops_opts *o)
 		goto out;
 	if ((rc = sops_file_load_plain(&f, o->file, data.p, data.len, in)) < 0)
 		goto out;
-	gs_wipe(data.p, data.len);
 	if ((rc = sops_cli_encrypt_config(o, name, in, &spec, &f.meta.rules)) < 0)
 		goto out;
 	/* an earlier encrypted version: reuse its data key, keys and unchanged ciphertexts */
@@ -351,7 +364,10 @@ static int do_encrypt(struct sops_opts *o)
 			goto out;
 		}
 	}
-	if ((rc = sops_cli_seal(&out, &f, key, stash, outfmt, o->indent)) < 0)
+	/* a new file is laid out as sops writes it; one with comments (kept, encrypted as sops does)
+	 * or with an earlier version keeps the source's layout, so Git diffs stay small */
+	if ((rc = sops_cli_seal(&out, &f, key, stash, outfmt, o->indent,
+	                        have_prev || memchr(data.p, '#', data.len) ? &data : NULL, 1, NULL)) < 0)
 		goto out;
 	rc = sops_cli_write(o, o->file, &out);
 out:
@@ -395,7 +411,7 @@ static int emit_extract(struct buf *out, struct doc *n, enum sops_format fmt, in
 
 static int do_decrypt(struct sops_opts *o)
 {
-	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
+	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f;
 	struct sops_path p = { 0 };
 	unsigned char key[SOPS_KEY_LEN];
@@ -407,7 +423,7 @@ static int do_decrypt(struct sops_opts *o)
 		goto out;
 	if (o->extract && (rc = sops_path_parse(&p, o->extract)) < 0)
 		goto out;
-	if ((rc = sops_cli_open(&f, o, o->file, in, key)) < 0)
+	if ((rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0)
 		goto out;
 	if ((rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)
 		goto out;
@@ -415,13 +431,14 @@ static int do_decrypt(struct sops_opts *o)
 		struct doc *n = NULL;
 		if ((rc = sops_file_lookup(&f, &p, &n)) < 0 || (rc = emit_extract(&out, n, outfmt, o->indent)) < 0)
 			goto out;
-	} else if ((rc = sops_file_emit(&out, &f, outfmt, 0, o->indent)) < 0) {
+	} else if ((rc = sops_cli_emit(&out, &f, outfmt, 0, o->indent, &raw, key, NULL, NULL)) < 0) {
 		gs_error_prefix(rc, "Error dumping file");
 		goto out;
 	}
 	rc = sops_cli_write(o, o->file, &out);
 out:
 	gs_wipe(key, sizeof(key));
+	buf_release(&raw);
 	sops_path_release(&p);
 	sops_file_release(&f);
 	buf_release(&out);
@@ -466,7 +483,8 @@ int sops_cli_spec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m
 
 static int do_rotate(struct sops_opts *o)
 {
-	struct buf out = BUF_INIT(BUF_MAX_FILE);
+	struct buf out = BUF_INIT(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
+	unsigned char oldkey[SOPS_KEY_LEN];
 	struct sops_file f;
 	struct sops_keyspec spec = { 0 };
 	unsigned char key[SOPS_KEY_LEN];
@@ -476,8 +494,9 @@ static int do_rotate(struct sops_opts *o)
 	memset(&f, 0, sizeof(f));
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0)
 		goto out;
-	if ((rc = sops_cli_open(&f, o, o->file, in, key)) < 0)
+	if ((rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0)
 		goto out;
+	memcpy(oldkey, key, sizeof(oldkey));
 	if (sops_meta_has_foreign_keys(&f.meta)) {
 		sops_set_exit(SOPS_EXIT_GENERIC);
 		rc = gs_error(GS_EINVAL, "%s: cannot rotate the data key: the file also has pgp/kms/vault master keys, which "
@@ -494,11 +513,13 @@ static int do_rotate(struct sops_opts *o)
 		gs_error_prefix(rc, "Could not generate data key");
 		goto out;
 	}
-	if ((rc = sops_cli_seal(&out, &f, key, NULL, outfmt, o->indent)) < 0)
+	if ((rc = sops_cli_seal(&out, &f, key, NULL, outfmt, o->indent, &raw, 0, oldkey)) < 0)
 		goto out;
 	rc = sops_cli_write(o, o->file, &out);
 out:
 	gs_wipe(key, sizeof(key));
+	gs_wipe(oldkey, sizeof(oldkey));
+	buf_release(&raw);
 	sops_keyspec_release(&spec);
 	sops_file_release(&f);
 	buf_release(&out);

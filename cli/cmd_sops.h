@@ -65,14 +65,19 @@ int sops_cli_formats(const struct sops_opts *o, enum sops_format *in, enum sops_
 int sops_cli_key(const struct sops_file *f, unsigned char key[SOPS_KEY_LEN]);
 /* Load an encrypted file and recover its data key. */
 int sops_cli_open(struct sops_file *f, const struct sops_opts *o, const char *path, enum sops_format fmt,
-                  unsigned char key[SOPS_KEY_LEN]);
+                  unsigned char key[SOPS_KEY_LEN], struct buf *raw);
 /* Write out to -i (atomic, same mode), --output, or stdout. */
 int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf *data);
 /* Make a tmpfs directory 0700 and a file path in it for plaintext; *dir must be removed by the caller. */
 int sops_cli_tmpfile(char *dir, size_t dirlen, char *path, size_t pathlen, const char *base);
 void sops_cli_tmp_cleanup(const char *dir, const char *path);
-/* Encrypt f (plaintext, metadata set) with key and emit it, keeping unchanged ciphertext from stash. */
+/* Encrypt f (plaintext, metadata set) with key and emit it, keeping unchanged ciphertext from stash.
+ * YAML with src (the bytes f was read from, or those of the file it replaces) keeps src's layout;
+ * comments are decrypted with old_key (rotate) and encrypted with key when src is plaintext. */
 int sops_cli_seal(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash,
-                  enum sops_format fmt, int indent);
+                  enum sops_format fmt, int indent, const struct buf *src, int src_plain, const unsigned char *old_key);
+/* Emit f (YAML: spliced into src when possible). */
+int sops_cli_emit(struct buf *out, struct sops_file *f, enum sops_format fmt, int with_meta, int indent,
+                  const struct buf *src, const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash);
 
 #endif

@@ -127,7 +127,7 @@ static const char *find_editor(void)
 int sops_cli_edit(struct sops_opts *o)
 {
 	struct buf before = BUF_INIT_SECRET(BUF_MAX_FILE), after = BUF_INIT_SECRET(BUF_MAX_FILE);
-	struct buf out = BUF_INIT(BUF_MAX_FILE);
+	struct buf out = BUF_INIT(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f, nf;
 	struct sops_stash *stash = NULL;
 	struct sops_keyspec spec = { 0 };
@@ -143,8 +143,9 @@ int sops_cli_edit(struct sops_opts *o)
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0)
 		goto out;
 	if (existing) {
-		if ((rc = sops_cli_open(&f, o, o->file, in, key)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
-		    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0 || (rc = sops_file_emit(&before, &f, in, 0, o->indent)) < 0)
+		if ((rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
+		    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0 ||
+		    (rc = sops_cli_emit(&before, &f, in, 0, o->indent, &raw, key, NULL, NULL)) < 0)
 			goto out;
 	} else {
 		/* a new file: keys and rules from the flags or .sops.yaml, like `sops edit new.yaml` */
@@ -191,7 +192,7 @@ int sops_cli_edit(struct sops_opts *o)
 	}
 	nf.meta = f.meta; /* same data key, master keys and rules */
 	memset(&f.meta, 0, sizeof(f.meta));
-	if ((rc = sops_cli_seal(&out, &nf, key, stash, in, o->indent)) < 0)
+	if ((rc = sops_cli_seal(&out, &nf, key, stash, in, o->indent, &after, 1, NULL)) < 0)
 		goto out;
 	rc = file_write_atomic(o->file, out.p, out.len, 0600, 1);
 	if (rc < 0)
@@ -205,6 +206,7 @@ out:
 	sops_keyspec_release(&spec);
 	sops_file_release(&f);
 	sops_file_release(&nf);
+	buf_release(&raw);
 	buf_release(&before);
 	buf_release(&after);
 	buf_release(&out);
@@ -225,7 +227,7 @@ static int same_value(const struct doc *a, const struct doc *b)
 
 int sops_cli_set(struct sops_opts *o, int unset)
 {
-	struct buf val = BUF_INIT_SECRET(BUF_MAX_DEFAULT), out = BUF_INIT(BUF_MAX_FILE);
+	struct buf val = BUF_INIT_SECRET(BUF_MAX_DEFAULT), out = BUF_INIT(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f;
 	struct sops_path p = { 0 };
 	struct sops_stash *stash = NULL;
@@ -266,7 +268,7 @@ int sops_cli_set(struct sops_opts *o, int unset)
 	}
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0)
 		goto out;
-	if ((rc = sops_cli_open(&f, o, o->file, in, key)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
+	if ((rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
 	    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)
 		goto out;
 	if (o->idempotent) {
@@ -285,12 +287,13 @@ int sops_cli_set(struct sops_opts *o, int unset)
 	}
 	if (rc < 0)
 		goto out;
-	if ((rc = sops_cli_seal(&out, &f, key, stash, in, o->indent)) < 0)
+	if ((rc = sops_cli_seal(&out, &f, key, stash, in, o->indent, &raw, 0, NULL)) < 0)
 		goto out;
 	if ((rc = file_write_atomic(o->file, out.p, out.len, 0600, 1)) < 0)
 		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
 out:
 	gs_wipe(key, sizeof(key));
+	buf_release(&raw);
 	doc_free(value);
 	sops_stash_free(stash);
 	sops_path_release(&p);
@@ -345,7 +348,7 @@ static void print_changes(FILE *fp, const struct sops_meta *m, const struct sops
 
 int sops_cli_updatekeys(struct sops_opts *o)
 {
-	struct buf out = BUF_INIT(BUF_MAX_FILE);
+	struct buf out = BUF_INIT(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f;
 	struct sops_config conf;
 	struct sops_keyspec spec = { 0 };
@@ -379,7 +382,7 @@ int sops_cli_updatekeys(struct sops_opts *o)
 			goto out;
 	}
 	spec.shamir_threshold = o->shamir_threshold ? o->shamir_threshold : rule->keys.shamir_threshold;
-	if ((rc = sops_cli_open(&f, o, o->file, in, key)) < 0)
+	if ((rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0)
 		goto out;
 	if (same_groups(&f.meta, &spec)) {
 		fprintf(stderr, "File %s already up to date\n", o->file);
@@ -406,7 +409,7 @@ int sops_cli_updatekeys(struct sops_opts *o)
 		gs_error_prefix(rc, "Could not re-encrypt data key");
 		goto out;
 	}
-	if ((rc = sops_file_emit(&out, &f, in, 1, o->indent)) < 0)
+	if ((rc = sops_cli_emit(&out, &f, in, 1, o->indent, &raw, NULL, NULL, NULL)) < 0)
 		goto out;
 	if ((rc = file_write_atomic(o->file, out.p, out.len, 0600, 1)) < 0)
 		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
@@ -414,6 +417,7 @@ int sops_cli_updatekeys(struct sops_opts *o)
 		fprintf(stderr, "File %s synced with new keys\n", o->file);
 out:
 	gs_wipe(key, sizeof(key));
+	buf_release(&raw);
 	sops_keyspec_release(&spec);
 	sops_config_release(&conf);
 	sops_file_release(&f);
@@ -423,7 +427,7 @@ out:
 
 int sops_cli_groups(struct sops_opts *o)
 {
-	struct buf out = BUF_INIT(BUF_MAX_FILE);
+	struct buf out = BUF_INIT(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f;
 	struct sops_keyspec spec = { 0 }, next = { 0 };
 	unsigned char key[SOPS_KEY_LEN];
@@ -453,7 +457,7 @@ int sops_cli_groups(struct sops_opts *o)
 		}
 		del = strtoul(o->args[1], NULL, 10);
 	}
-	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_open(&f, o, o->file, in, key)) < 0)
+	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0)
 		goto out;
 	if ((rc = sops_cli_spec_from_meta(&spec, &f.meta, NULL, NULL)) < 0)
 		goto out;
@@ -480,12 +484,13 @@ int sops_cli_groups(struct sops_opts *o)
 		next.shamir_threshold = (int)next.ngroups;
 	if ((rc = sops_meta_set_keys(&f.meta, &next, key)) < 0)
 		goto out;
-	if ((rc = sops_file_emit(&out, &f, in, 1, o->indent)) < 0)
+	if ((rc = sops_cli_emit(&out, &f, in, 1, o->indent, &raw, NULL, NULL, NULL)) < 0)
 		goto out;
 	if ((rc = file_write_atomic(o->file, out.p, out.len, 0600, 1)) < 0)
 		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
 out:
 	gs_wipe(key, sizeof(key));
+	buf_release(&raw);
 	sops_keyspec_release(&spec);
 	sops_keyspec_release(&next);
 	sops_file_release(&f);
@@ -508,7 +513,7 @@ int sops_cli_exec(struct sops_opts *o, int file_mode)
 		fprintf(stderr, "error: missing command to run\n");
 		return SOPS_EXIT_GENERIC;
 	}
-	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_open(&f, o, o->file, in, key)) < 0 ||
+	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_open(&f, o, o->file, in, key, NULL)) < 0 ||
 	    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)
 		goto out;
 	if (!file_mode) {

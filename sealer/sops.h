@@ -209,6 +209,16 @@ int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 /* Emit in fmt; with_meta adds the sops block (encrypted output). indent 0 = format default. */
 int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta, int indent);
 
+/*
+ * YAML that keeps src's bytes (comments, order, quoting, indentation) outside the values
+ * that differ between the trees parsed from src and f's trees; the sops block is written
+ * (with_meta) or dropped. Comments: "#ENC[...]" ones are decrypted with old_key, plain ones
+ * encrypted with new_key (as sops does; either may be NULL). GS_EINVAL when the change
+ * cannot be spliced (the caller re-emits with sops_file_emit).
+ */
+int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta, int indent,
+                     const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash);
+
 /* --extract / set / unset paths: '["a"]["b"][0]' */
 struct sops_path {
 	char **keys;  /* keys[i] NULL when the component is an index */

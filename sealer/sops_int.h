@@ -18,4 +18,8 @@ void sops__normalize_rfc3339(char *out, size_t outlen, const char *in);
 int sops__flatten(struct buf *out, const struct doc *meta, const char *prefix, const char *sep_kv, int ini);
 int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen);
 
+struct sops_stash;
+/* An unused previous IV for exactly this AAD and plaintext, or NULL. */
+const unsigned char *sops__stash_take(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl);
+
 #endif

@@ -184,7 +184,7 @@ static int stash_add(struct sops_stash *s, const char *aad, size_t al, const cha
 }
 
 /* An unused previous IV for exactly this AAD and plaintext (each one is handed out once). */
-static const unsigned char *stash_take(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl)
+const unsigned char *sops__stash_take(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl)
 {
 	struct stash_entry *e;
 	for (e = s->tab[stash_hash(s, aad, al, pt, pl)]; e; e = e->next)
@@ -496,7 +496,7 @@ static int encrypt_leaf(struct walk *w, struct doc *n)
 	if (!enc || len == 0) /* "" is never encrypted */
 		goto out;
 	if (w->stash)
-		iv = stash_take(w->stash, w->aad.p, w->aad.len, p, len);
+		iv = sops__stash_take(w->stash, w->aad.p, w->aad.len, p, len);
 	if (!iv) {
 		if (w->iv_next >= w->nivs) {
 			rc = gs_error(GS_ERROR, "internal: IV pool exhausted");

@@ -1,0 +1,683 @@
+/*
+ * YAML output that keeps the source's bytes: comments, key order, quoting and
+ * indentation stay as they were outside the values that changed (sops re-emits
+ * the whole file, #864). libyaml reports no comments, so instead of emitting a
+ * tree we compare the new trees with a parse of the source and splice the changed
+ * scalars into the original bytes at the parser's byte offsets; comments are
+ * found between the nodes and encrypted/decrypted as sops does (#ENC[...], AAD =
+ * the path of the map or list they sit in). The result is parsed again and
+ * compared with the trees; anything the splice cannot express (flow maps that
+ * change shape, aliases, list lengths) makes the caller fall back to re-emitting.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "doc/doc.h"
+#include "sealer/sops.h"
+#include "sealer/sops_int.h"
+
+struct edit {
+	size_t start, end; /* source range replaced */
+	size_t off, len;   /* replacement in the arena */
+};
+
+/* A map key or list item: where it starts and the AAD of the container it is in. */
+struct entry {
+	size_t start;
+	unsigned line, col;
+	size_t aad_off, aad_len;
+};
+
+struct splice {
+	const char *src;
+	size_t len;
+	struct edit *e;
+	size_t ne, cape;
+	struct entry *ent;
+	size_t nent, capent;
+	struct buf arena;     /* replacement texts (secret: may hold plaintext) */
+	struct buf aads;      /* container AADs */
+	struct buf path;      /* current container path "a:b:" */
+	int step;             /* indentation step of the file */
+	int fail;             /* the splice cannot express a change */
+	const struct sops_rules *rules;
+};
+
+static int add_edit(struct splice *s, size_t start, size_t end, const char *text, size_t n)
+{
+	struct edit *e;
+	if (s->ne == s->cape) {
+		size_t nc = s->cape ? 2 * s->cape : 64;
+		if (!(e = realloc(s->e, nc * sizeof(*e))))
+			return GS_ENOMEM;
+		s->e = e;
+		s->cape = nc;
+	}
+	e = &s->e[s->ne++];
+	e->start = start;
+	e->end = end;
+	e->off = s->arena.len;
+	e->len = n;
+	return buf_add(&s->arena, text, n);
+}
+
+static int add_entry(struct splice *s, const struct doc *n)
+{
+	struct entry *e;
+	struct doc_mark m = doc_start(n);
+	if (s->nent == s->capent) {
+		size_t nc = s->capent ? 2 * s->capent : 256;
+		if (!(e = realloc(s->ent, nc * sizeof(*e))))
+			return GS_ENOMEM;
+		s->ent = e;
+		s->capent = nc;
+	}
+	e = &s->ent[s->nent++];
+	e->start = m.offset;
+	e->line = m.line;
+	e->col = m.col;
+	e->aad_off = s->aads.len;
+	e->aad_len = s->path.len ? s->path.len : 1;
+	return buf_add(&s->aads, s->path.len ? s->path.p : ":", e->aad_len);
+}
+
+static size_t line_start(const struct splice *s, size_t o)
+{
+	while (o > 0 && s->src[o - 1] != '\n')
+		o--;
+	return o;
+}
+
+/* --- rendering a new scalar ------------------------------------------------- */
+
+static int plain_ok(const char *t, size_t n, int flow)
+{
+	size_t i;
+	if (n == 0 || strchr("-?:,[]{}#&*!|>'\"%@` \t", t[0]) || t[n - 1] == ' ' || t[n - 1] == ':')
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c < 0x20 || c == 0x7f || (c == ':' && i + 1 < n && t[i + 1] == ' ') || (c == '#' && i && t[i - 1] == ' '))
+			return 0;
+		if (flow && strchr(",[]{}", c))
+			return 0;
+	}
+	return !doc_yaml11_needs_quotes(t, n) && !(n == 1 && (t[0] == '~' || t[0] == '='));
+}
+
+static int add_double_quoted(struct buf *b, const char *t, size_t n)
+{
+	size_t i;
+	int rc = buf_addc(b, '"');
+	for (i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == '"' || c == '\\')
+			rc = buf_addc(b, '\\') < 0 ? GS_ENOMEM : buf_addc(b, (char)c);
+		else if (c == '\n')
+			rc = buf_add(b, "\\n", 2);
+		else if (c == '\t')
+			rc = buf_add(b, "\\t", 2);
+		else if (c < 0x20 || c == 0x7f)
+			rc = buf_addf(b, "\\x%02x", c);
+		else
+			rc = buf_addc(b, (char)c);
+	}
+	return rc < 0 ? rc : buf_addc(b, '"');
+}
+
+/* A literal block for multi-line text that reads back the same (clip "|" or strip "|-"). */
+static int literal_ok(const char *t, size_t n)
+{
+	size_t i;
+	if (n < 2 || t[0] == ' ' || t[0] == '\n' || (n >= 2 && t[n - 1] == '\n' && t[n - 2] == '\n'))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f || (c == ' ' && (i + 1 == n || t[i + 1] == '\n')))
+			return 0;
+	}
+	return memchr(t, '\n', n) != NULL;
+}
+
+static int render(struct buf *b, const struct doc *n, int flow, int indent)
+{
+	size_t len = 0, i;
+	const char *t = doc_text(n, &len);
+	switch (doc_kind(n)) {
+	case DOC_NULL:
+		return buf_adds(b, "null");
+	case DOC_FLOAT:
+		if (!strcmp(t, "NaN"))
+			return buf_adds(b, ".nan");
+		if (!strcmp(t, "+Inf"))
+			return buf_adds(b, ".inf");
+		if (!strcmp(t, "-Inf"))
+			return buf_adds(b, "-.inf");
+		/* fallthrough */
+	case DOC_INT:
+	case DOC_BOOL:
+	case DOC_TIMESTAMP:
+		return buf_add(b, t, len);
+	default:
+		break;
+	}
+	if (plain_ok(t, len, flow))
+		return buf_add(b, t, len);
+	if (!flow && literal_ok(t, len)) {
+		int rc = buf_adds(b, t[len - 1] == '\n' ? "|" : "|-");
+		size_t end = t[len - 1] == '\n' ? len - 1 : len, ls = 0;
+		for (i = 0; i <= end && rc == 0; i++)
+			if (i == end || t[i] == '\n') {
+				rc = buf_addf(b, "\n%*s", i > ls ? indent : 0, "");
+				if (rc == 0)
+					rc = buf_add(b, t + ls, i - ls);
+				ls = i + 1;
+			}
+		return rc;
+	}
+	return add_double_quoted(b, t, len);
+}
+
+/* --- comparing the new trees with the source's ------------------------------ */
+
+static int same_scalar(const struct doc *a, const struct doc *b)
+{
+	size_t la = 0, lb = 0;
+	const char *ta = doc_text(a, &la), *tb = doc_text(b, &lb);
+	if (doc_kind(a) != doc_kind(b))
+		return 0;
+	if (doc_kind(a) == DOC_NULL)
+		return 1;
+	return ta && tb && la == lb && !memcmp(ta, tb, la);
+}
+
+static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col);
+
+static int replace_scalar(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col)
+{
+	struct buf r = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
+	struct doc_mark a = doc_start(old), z = doc_end(old);
+	enum doc_style st = doc_style(old);
+	int rc;
+	if (doc_kind(old) == DOC_NULL && z.offset == a.offset)
+		return s->fail = 1, 0; /* an empty value has no bytes to replace */
+	if ((rc = render(&r, nw, flow, parent_col + s->step)) == 0) {
+		if (st == DOC_STYLE_LITERAL || st == DOC_STYLE_FOLDED) {
+			/* the block runs to the start of the next line: keep its line breaks */
+			size_t i = z.offset;
+			while (i > a.offset && s->src[i - 1] == '\n')
+				i--, rc = rc ? rc : buf_addc(&r, '\n');
+		}
+		if (rc == 0)
+			rc = add_edit(s, a.offset, z.offset, r.p, r.len);
+	}
+	buf_release(&r);
+	return rc;
+}
+
+/* Remove map entry i (block style): from the key's line to the next entry's line. */
+static int delete_entry(struct splice *s, const struct doc *map, size_t i)
+{
+	size_t a = line_start(s, doc_start(doc_key_at(map, i)).offset), z;
+	if (i + 1 < doc_len(map))
+		z = line_start(s, doc_start(doc_key_at(map, i + 1)).offset);
+	else {
+		z = doc_end(doc_val_at(map, i)).offset;
+		if (z < a)
+			z = doc_end(doc_key_at(map, i)).offset;
+		while (z < s->len && s->src[z - 1] != '\n')
+			z++;
+	}
+	return add_edit(s, a, z, "", 0);
+}
+
+/* Append new map entries after the last one, indented like their siblings. */
+static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw)
+{
+	struct doc *tmp = doc_new_map();
+	struct buf y = BUF_INIT_SECRET(BUF_MAX_DEFAULT), r = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
+	struct doc_emit_opts o = { s->step, DOC_EMIT_SEQ_INDENT };
+	size_t i, pos, col = doc_len(old) ? doc_start(doc_key_at(old, 0)).col - 1 : 0, ls = 0;
+	int rc = 0;
+
+	if (!tmp)
+		return GS_ENOMEM;
+	for (i = 0; i < doc_len(nw) && rc == 0; i++) {
+		size_t kl = 0;
+		const char *k = doc_text(doc_key_at(nw, i), &kl);
+		if (!doc_getn(old, k, kl))
+			rc = doc_setn(tmp, k, kl, doc_clone(doc_val_at(nw, i)));
+	}
+	if (rc == 0 && doc_len(tmp)) {
+		if (!doc_len(old)) {
+			s->fail = 1;
+			goto out;
+		}
+		pos = doc_end(doc_val_at(old, doc_len(old) - 1)).offset;
+		while (pos < s->len && (pos == 0 || s->src[pos - 1] != '\n'))
+			pos++;
+		if ((rc = doc_emit_yaml(&y, tmp, &o)) < 0)
+			goto out;
+		if (pos == s->len && s->len && s->src[s->len - 1] != '\n')
+			buf_addc(&r, '\n');
+		for (i = 0; i < y.len; i++)
+			if (y.p[i] == '\n') {
+				buf_addf(&r, "%*s", (int)col, "");
+				buf_add(&r, y.p + ls, i + 1 - ls);
+				ls = i + 1;
+			}
+		rc = add_edit(s, pos, pos, r.p, r.len);
+	}
+out:
+	doc_free(tmp);
+	buf_release(&y);
+	buf_release(&r);
+	return rc;
+}
+
+static int sp_map(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int root)
+{
+	size_t i, n = doc_len(old);
+	int rc = 0, fl = flow || doc_style(old) == DOC_STYLE_FLOW;
+	for (i = 0; i < n && rc == 0; i++) {
+		const struct doc *k = doc_key_at(old, i);
+		size_t kl = 0, mark = s->path.len;
+		const char *kt = doc_text(k, &kl);
+		const struct doc *v2;
+		if (!kt)
+			return s->fail = 1, 0;
+		if (root && kl == 4 && !memcmp(kt, "sops", 4))
+			continue; /* the metadata block is handled by the caller */
+		if ((rc = add_entry(s, k)) < 0)
+			return rc;
+		if (!(v2 = doc_getn(nw, kt, kl))) {
+			if (fl)
+				return s->fail = 1, 0;
+			rc = delete_entry(s, old, i);
+			continue;
+		}
+		buf_add(&s->path, kt, kl);
+		buf_addc(&s->path, ':');
+		rc = sp_node(s, doc_val_at(old, i), v2, fl, (int)doc_start(k).col - 1);
+		buf_truncate(&s->path, mark);
+	}
+	/* key order must match for the MAC: new keys may only come after the old ones */
+	if (rc == 0) {
+		size_t j = 0, extra = 0;
+		for (i = 0; i < doc_len(nw); i++) {
+			size_t kl = 0;
+			const char *kt = doc_text(doc_key_at(nw, i), &kl);
+			if (!doc_getn(old, kt, kl)) {
+				extra++;
+				continue;
+			}
+			if (extra)
+				return s->fail = 1, 0;
+			while (j < n) {
+				size_t ol = 0;
+				const char *ot = doc_text(doc_key_at(old, j++), &ol);
+				if (ol == kl && !memcmp(ot, kt, kl))
+					break;
+			}
+		}
+		if (extra) {
+			if (fl)
+				return s->fail = 1, 0;
+			rc = append_entries(s, old, nw);
+		}
+	}
+	return rc;
+}
+
+static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col)
+{
+	size_t i;
+	int rc = 0;
+	if (s->fail)
+		return 0;
+	if (doc_kind(old) == DOC_MAP && doc_kind(nw) == DOC_MAP)
+		return sp_map(s, old, nw, flow, 0);
+	if (doc_kind(old) == DOC_SEQ && doc_kind(nw) == DOC_SEQ) {
+		int fl = flow || doc_style(old) == DOC_STYLE_FLOW;
+		if (doc_len(old) != doc_len(nw))
+			return s->fail = 1, 0;
+		for (i = 0; i < doc_len(old) && rc == 0 && !s->fail; i++) {
+			const struct doc *it = doc_val_at(old, i);
+			if ((rc = add_entry(s, it)) == 0)
+				rc = sp_node(s, it, doc_val_at(nw, i), fl, (int)doc_start(it).col - 1);
+		}
+		return rc;
+	}
+	if (doc_is_scalar(old) && doc_is_scalar(nw))
+		return same_scalar(old, nw) ? 0 : replace_scalar(s, old, nw, flow, parent_col);
+	s->fail = 1;
+	return 0;
+}
+
+/* --- comments ------------------------------------------------------------------- */
+
+static int cmp_edit(const void *a, const void *b)
+{
+	const struct edit *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start ? 1 : (x->end > y->end) - (x->end < y->end);
+}
+
+/* Mark bytes that belong to scalars (keys included): a '#' there is not a comment. */
+static void mark_scalars(const struct doc *n, unsigned char *in_scalar)
+{
+	size_t i;
+	if (doc_kind(n) == DOC_MAP) {
+		for (i = 0; i < doc_len(n); i++) {
+			mark_scalars(doc_key_at(n, i), in_scalar);
+			mark_scalars(doc_val_at(n, i), in_scalar);
+		}
+	} else if (doc_kind(n) == DOC_SEQ) {
+		for (i = 0; i < doc_len(n); i++)
+			mark_scalars(doc_val_at(n, i), in_scalar);
+	} else if (n) {
+		struct doc_mark a = doc_start(n), z = doc_end(n);
+		if (z.offset > a.offset)
+			memset(in_scalar + a.offset, 1, z.offset - a.offset);
+	}
+}
+
+/* The container AAD sops uses for a comment at offset o (see the file comment). */
+static const struct entry *comment_owner(const struct splice *s, size_t o, unsigned col, int line_comment)
+{
+	size_t lo = 0, hi = s->nent;
+	const struct entry *prev, *next;
+	while (lo < hi) { /* first entry starting after o */
+		size_t mid = (lo + hi) / 2;
+		if (s->ent[mid].start <= o)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	prev = lo ? &s->ent[lo - 1] : NULL;
+	next = lo < s->nent ? &s->ent[lo] : NULL;
+	if (line_comment && prev)
+		return prev;
+	if (next && next->col == col)
+		return next;
+	if (prev && prev->col == col)
+		return prev;
+	return next ? next : prev;
+}
+
+static int rules_for_aad(const struct sops_rules *r, const char *aad, size_t n)
+{
+	const char *parts[256] = { NULL };
+	size_t lens[256] = { 0 }, depth = 0, i, st = 0;
+	if (n == 1 && aad[0] == ':')
+		return sops_rules_encrypts(r, parts, lens, 0);
+	for (i = 0; i < n && depth < 256; i++)
+		if (aad[i] == ':') {
+			parts[depth] = aad + st;
+			lens[depth++] = i - st;
+			st = i + 1;
+		}
+	return sops_rules_encrypts(r, parts, lens, depth);
+}
+
+static int do_comments(struct splice *s, const struct doc_stream *st, const unsigned char *old_key,
+                       const unsigned char *new_key, struct sops_stash *stash)
+{
+	unsigned char *in_scalar = calloc(s->len + 1, 1);
+	struct sops_cipher *oc = NULL, *nc = NULL;
+	struct buf pt = BUF_INIT_SECRET(1 << 20), enc = BUF_INIT(1 << 20);
+	size_t i, o, ei = 0;
+	unsigned line = 1, col = 1;
+	int rc = 0;
+
+	if (!in_scalar)
+		return GS_ENOMEM;
+	for (i = 0; i < st->n; i++)
+		if (st->docs[i])
+			mark_scalars(st->docs[i], in_scalar);
+	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) || (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
+		goto out;
+	qsort(s->e, s->ne, sizeof(*s->e), cmp_edit);
+	for (o = 0; o < s->len && rc == 0; o++) {
+		char c = s->src[o];
+		size_t eol, n;
+		const char *text;
+		int line_comment = 0;
+		const struct entry *own;
+		if (c == '\n') {
+			line++, col = 1;
+			continue;
+		}
+		col++;
+		if (c != '#' || in_scalar[o] || (o > 0 && s->src[o - 1] != ' ' && s->src[o - 1] != '\t' && s->src[o - 1] != '\n'))
+			continue;
+		for (eol = o; eol < s->len && s->src[eol] != '\n'; eol++)
+			;
+		n = eol - o - 1;
+		text = s->src + o + 1;
+		if (n && text[n - 1] == '\r')
+			n--;
+		while (ei < s->ne && s->e[ei].end <= o)
+			ei++;
+		if (ei < s->ne && s->e[ei].start <= o) { /* inside a deleted/replaced range */
+			o = eol - 1;
+			continue;
+		}
+		for (i = line_start(s, o); i < o; i++)
+			if (s->src[i] != ' ' && s->src[i] != '\t')
+				line_comment = 1;
+		own = comment_owner(s, o, col - 1, line_comment);
+		buf_reset(&pt);
+		if (oc && sops_is_encrypted_value(text, n)) {
+			/* try the owner's AAD, then every container's (sops' placement is heuristic) */
+			enum sops_type t;
+			int ok = own && sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + own->aad_off, own->aad_len) == 0;
+			for (i = 0; !ok && i < s->nent; i++) {
+				buf_reset(&pt);
+				ok = sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + s->ent[i].aad_off, s->ent[i].aad_len) == 0;
+			}
+			if (!ok) {
+				buf_reset(&pt);
+				ok = sops_value_decrypt(oc, &pt, &t, text, n, ":", 1) == 0;
+			}
+			gs_error_clear();
+			if (!ok) {
+				o = eol - 1;
+				continue; /* sops keeps a comment it cannot decrypt */
+			}
+		} else if (nc && !sops_is_encrypted_value(text, n) && n > 0) {
+			if ((rc = buf_add(&pt, text, n)) < 0)
+				break;
+		} else {
+			o = eol - 1;
+			continue;
+		}
+		if (nc) {
+			const char *aad = own ? s->aads.p + own->aad_off : ":";
+			size_t al = own ? own->aad_len : 1;
+			unsigned char ivbuf[SOPS_IV_LEN];
+			const unsigned char *iv = NULL;
+			if (!rules_for_aad(s->rules, aad, al) || pt.len == 0) {
+				rc = add_edit(s, o, eol, "#", 1);
+				if (rc == 0 && pt.len)
+					rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;
+				o = eol - 1;
+				continue;
+			}
+			if (stash)
+				iv = sops__stash_take(stash, aad, al, pt.p, pt.len);
+			if (!iv) {
+				randombytes_buf(ivbuf, sizeof(ivbuf));
+				iv = ivbuf;
+			}
+			buf_reset(&enc);
+			buf_addc(&enc, '#');
+			if ((rc = sops_value_encrypt(nc, &enc, pt.p, pt.len, iv, aad, al, SOPS_T_COMMENT)) < 0)
+				break;
+			rc = add_edit(s, o, eol, enc.p, enc.len);
+		} else {
+			rc = add_edit(s, o, eol, "#", 1);
+			if (rc == 0)
+				rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;
+		}
+		o = eol - 1;
+	}
+out:
+	free(in_scalar);
+	sops_cipher_free(oc);
+	sops_cipher_free(nc);
+	buf_release(&pt);
+	buf_release(&enc);
+	return rc;
+}
+
+/* --- checking the result ------------------------------------------------------------ */
+
+static int same_tree(const struct doc *a, const struct doc *b, int root)
+{
+	size_t i, j;
+	if (doc_kind(a) != doc_kind(b) && !(root && doc_kind(a) == DOC_MAP))
+		return 0;
+	if (doc_kind(a) == DOC_MAP) {
+		for (i = 0, j = 0; i < doc_len(a); i++) {
+			size_t kl = 0, kl2 = 0;
+			const char *k = doc_text(doc_key_at(a, i), &kl), *k2;
+			if (root && kl == 4 && !memcmp(k, "sops", 4))
+				continue;
+			if (j >= doc_len(b))
+				return 0;
+			k2 = doc_text(doc_key_at(b, j), &kl2);
+			if (kl != kl2 || memcmp(k, k2, kl) || !same_tree(doc_val_at(a, i), doc_val_at(b, j), 0))
+				return 0;
+			j++;
+		}
+		return j == doc_len(b);
+	}
+	if (doc_kind(a) == DOC_SEQ) {
+		if (doc_len(a) != doc_len(b))
+			return 0;
+		for (i = 0; i < doc_len(a); i++)
+			if (!same_tree(doc_val_at(a, i), doc_val_at(b, i), 0))
+				return 0;
+		return 1;
+	}
+	return same_scalar(a, b);
+}
+
+/* The indentation step of the file: the first nested block map's key column minus its parent's. */
+static int detect_step(const struct doc *n)
+{
+	size_t i;
+	for (i = 0; doc_kind(n) == DOC_MAP && i < doc_len(n); i++) {
+		const struct doc *k = doc_key_at(n, i), *v = doc_val_at(n, i);
+		if (doc_kind(v) == DOC_MAP && doc_style(v) != DOC_STYLE_FLOW && doc_len(v)) {
+			int d = (int)doc_start(doc_key_at(v, 0)).col - (int)doc_start(k).col;
+			if (d > 0 && d <= 8)
+				return d;
+		}
+	}
+	return 0;
+}
+
+int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta, int indent,
+                     const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash)
+{
+	struct doc_stream st = DOC_STREAM_INIT, chk = DOC_STREAM_INIT;
+	struct splice s;
+	struct doc *meta = NULL, *wrap = NULL;
+	struct buf mtext = BUF_INIT(BUF_MAX_DEFAULT), res = BUF_INIT_SECRET(BUF_MAX_FILE);
+	size_t i, pos;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	buf_init(&s.arena, BUF_MAX_FILE, 1);
+	buf_init(&s.aads, BUF_MAX_DEFAULT, 0);
+	buf_init(&s.path, BUF_MAX_DEFAULT, 0);
+	s.src = src;
+	s.len = len;
+	s.rules = &f->meta.rules;
+	if ((rc = doc_parse(&st, f->name, src, len, DOC_PARSE_SECRET, NULL)) < 0 || st.n != f->ndocs) {
+		rc = GS_EINVAL;
+		goto out;
+	}
+	s.step = indent ? indent : 0;
+	for (i = 0; i < st.n && !s.step; i++)
+		s.step = detect_step(st.docs[i]);
+	if (!s.step)
+		s.step = 4;
+	if (with_meta) {
+		struct doc_emit_opts o = { s.step, DOC_EMIT_SEQ_INDENT };
+		if ((rc = sops__meta_to_doc(&meta, &f->meta, SOPS_FMT_YAML)) < 0 || !(wrap = doc_new_map()) ||
+		    doc_set(wrap, "sops", meta) < 0 || (meta = NULL, rc = doc_emit_yaml(&mtext, wrap, &o)) < 0)
+			goto fallback;
+	}
+	for (i = 0; i < st.n && !s.fail; i++) {
+		const struct doc *root = st.docs[i], *sops;
+		if (!root || doc_kind(root) != DOC_MAP || doc_style(root) == DOC_STYLE_FLOW || doc_len(root) == 0)
+			goto fallback;
+		if ((rc = sp_map(&s, root, f->docs[i], 0, 1)) < 0)
+			goto out;
+		sops = doc_get(root, "sops");
+		if (sops) { /* replace or drop the metadata block: from its key to the end of its value */
+			size_t k, a = 0, z;
+			for (k = 0; k < doc_len(root); k++)
+				if (doc_val_at(root, k) == sops)
+					a = line_start(&s, doc_start(doc_key_at(root, k)).offset);
+			z = doc_end(sops).offset;
+			while (z < len && z > 0 && src[z - 1] != '\n')
+				z++;
+			rc = add_edit(&s, a, z, with_meta ? mtext.p : "", with_meta ? mtext.len : 0);
+		} else if (with_meta) {
+			pos = doc_end(root).offset;
+			while (pos < len && pos > 0 && src[pos - 1] != '\n')
+				pos++;
+			if (pos > 0 && src[pos - 1] != '\n' && (rc = add_edit(&s, pos, pos, "\n", 1)) < 0)
+				goto out;
+			rc = add_edit(&s, pos, pos, mtext.p, mtext.len);
+		}
+		if (rc < 0)
+			goto out;
+	}
+	if (s.fail)
+		goto fallback;
+	if ((old_key || new_key) && (rc = do_comments(&s, &st, old_key, new_key, stash)) < 0)
+		goto out;
+	qsort(s.e, s.ne, sizeof(*s.e), cmp_edit);
+	for (i = 0, pos = 0; i < s.ne; i++) {
+		if (s.e[i].start < pos)
+			goto fallback; /* overlapping changes */
+		if ((rc = buf_add(&res, src + pos, s.e[i].start - pos)) < 0 ||
+		    (rc = buf_add(&res, s.arena.p + s.e[i].off, s.e[i].len)) < 0)
+			goto out;
+		pos = s.e[i].end;
+	}
+	if ((rc = buf_add(&res, src + pos, len - pos)) < 0)
+		goto out;
+	/* the result must read back as the trees we meant to write */
+	if (doc_parse(&chk, f->name, res.p, res.len, DOC_PARSE_SECRET, NULL) < 0 || chk.n != f->ndocs)
+		goto fallback;
+	for (i = 0; i < chk.n; i++)
+		if (!same_tree(chk.docs[i], f->docs[i], 1) || (with_meta && !doc_get(chk.docs[i], "sops")) ||
+		    (!with_meta && doc_get(chk.docs[i], "sops")))
+			goto fallback;
+	rc = buf_add(out, res.p, res.len);
+	goto out;
+fallback:
+	gs_error_clear();
+	rc = GS_EINVAL;
+out:
+	doc_free(meta);
+	doc_free(wrap);
+	doc_stream_release(&st);
+	doc_stream_release(&chk);
+	buf_release(&mtext);
+	buf_release(&res);
+	buf_release(&s.arena);
+	buf_release(&s.aads);
+	buf_release(&s.path);
+	free(s.e);
+	free(s.ent);
+	return rc;
+}
