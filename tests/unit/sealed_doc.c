@@ -401,7 +401,7 @@ void test_sealed_doc__many_keys_and_threads(void)
 		assert_int(it.n, 40);
 		assert_int(r.set.hint, 7);
 		for (i = 0; i < 40; i++) {
-			char k[8], want[16];
+			char k[16], want[32];
 			snprintf(k, sizeof(k), "k%02d", i);
 			snprintf(want, sizeof(want), "value-%d", i);
 			assert_str(value_of(&it, k, &v), want);
