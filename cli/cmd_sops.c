@@ -186,7 +186,7 @@ int sops_cli_load_config(const struct sops_opts *o, struct sops_config *c, int *
 
 /* Keys and rules for a new file: flags first, then the matching creation rule (sops' getEncryptConfig). */
 int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum sops_format fmt, struct sops_keyspec *spec,
-                          struct sops_rules *rules)
+                            struct sops_rules *rules, int need_keys)
 {
 	struct sops_config conf;
 	const struct sops_creation_rule *rule = NULL;
@@ -244,7 +244,7 @@ int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum so
 		if (!threshold)
 			threshold = rule->keys.shamir_threshold;
 	}
-	if (spec->ngroups == 0 || !spec->groups[0][0]) {
+	if (need_keys && (spec->ngroups == 0 || !spec->groups[0][0])) {
 		sops_set_exit(SOPS_EXIT_GENERIC);
 		rc = gs_error(GS_EINVAL, have ? "error loading config: the matching creation rule has no age keys"
 		                              : "config file not found, or has no creation rules, and no keys provided through "
@@ -325,8 +325,6 @@ static int do_encrypt(struct sops_opts *o)
 		goto out;
 	if ((rc = sops_file_load_plain(&f, o->file, data.p, data.len, in)) < 0)
 		goto out;
-	if ((rc = sops_cli_encrypt_config(o, name, in, &spec, &f.meta.rules)) < 0)
-		goto out;
 	/* an earlier encrypted version: reuse its data key, keys and unchanged ciphertexts */
 	if (o->previous) {
 		if ((rc = sops_cli_read(&prev, o->previous)) < 0)
@@ -336,9 +334,12 @@ static int do_encrypt(struct sops_opts *o)
 	           prev.len) {
 		have_prev = 2;
 	}
+	if ((rc = sops_cli_encrypt_config(o, name, in, &spec, &f.meta.rules, have_prev != 1)) < 0)
+		goto out;
 	if (have_prev) {
 		if ((rc = sops_file_load(&pf, o->previous ? o->previous : o->file, prev.p, prev.len, in)) < 0 ||
-		    (rc = sops_cli_key(&pf, key)) < 0 || (rc = sops_stash_new(&stash, &pf, key)) < 0) {
+		    (rc = sops_cli_key(&pf, key)) < 0 || (rc = sops_stash_new(&stash, &pf, key)) < 0 ||
+		    (in == SOPS_FMT_YAML && (rc = sops_stash_comments(stash, &pf, prev.p, prev.len, key)) < 0)) {
 			if (have_prev == 1)
 				goto out;
 			gs_error_clear(); /* the HEAD version is only a hint */

@@ -49,7 +49,7 @@ int sops_cli_spec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m
 int sops_cli_load_config(const struct sops_opts *o, struct sops_config *c, int *have);
 /* Keys and rules for a new file named name: flags first, then the matching creation rule. */
 int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum sops_format fmt, struct sops_keyspec *spec,
-                            struct sops_rules *rules);
+                            struct sops_rules *rules, int need_keys);
 
 /* cmd_sops_ops.c */
 int sops_cli_edit(struct sops_opts *o);

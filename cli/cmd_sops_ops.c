@@ -144,13 +144,14 @@ int sops_cli_edit(struct sops_opts *o)
 		goto out;
 	if (existing) {
 		if ((rc = sops_cli_open(&f, o, o->file, in, key, &raw)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
+		    (in == SOPS_FMT_YAML && (rc = sops_stash_comments(stash, &f, raw.p, raw.len, key)) < 0) ||
 		    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0 ||
 		    (rc = sops_cli_emit(&before, &f, in, 0, o->indent, &raw, key, NULL, NULL)) < 0)
 			goto out;
 	} else {
 		/* a new file: keys and rules from the flags or .sops.yaml, like `sops edit new.yaml` */
 		if ((rc = sops_cli_encrypt_config(o, o->filename_override ? o->filename_override : o->file, in, &spec,
-		                                  &f.meta.rules)) < 0)
+		                                  &f.meta.rules, 1)) < 0)
 			goto out;
 		sops_data_key_new(key);
 		if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0)

@@ -202,6 +202,9 @@ struct sops_stash;
 /* Collect from an encrypted file's trees decrypted with key (the same data key). */
 int sops_stash_new(struct sops_stash **out, const struct sops_file *enc, const unsigned char key[SOPS_KEY_LEN]);
 void sops_stash_free(struct sops_stash *s);
+/* Add the encrypted comments of a YAML source (decrypted with key) to the stash. */
+int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src, size_t len,
+                        const unsigned char key[SOPS_KEY_LEN]);
 
 /* Encrypt the leaves the rules select, compute the MAC, set lastmodified/mac/version. */
 int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash);

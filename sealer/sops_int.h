@@ -19,6 +19,7 @@ int sops__flatten(struct buf *out, const struct doc *meta, const char *prefix, c
 int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen);
 
 struct sops_stash;
+int sops__stash_add(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl, const unsigned char *iv);
 /* An unused previous IV for exactly this AAD and plaintext, or NULL. */
 const unsigned char *sops__stash_take(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl);
 

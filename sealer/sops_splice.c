@@ -423,7 +423,7 @@ static int rules_for_aad(const struct sops_rules *r, const char *aad, size_t n)
 }
 
 static int do_comments(struct splice *s, const struct doc_stream *st, const unsigned char *old_key,
-                       const unsigned char *new_key, struct sops_stash *stash)
+                       const unsigned char *new_key, struct sops_stash *stash, struct sops_stash *collect)
 {
 	unsigned char *in_scalar = calloc(s->len + 1, 1);
 	struct sops_cipher *oc = NULL, *nc = NULL;
@@ -474,6 +474,15 @@ static int do_comments(struct splice *s, const struct doc_stream *st, const unsi
 			/* try the owner's AAD, then every container's (sops' placement is heuristic) */
 			enum sops_type t;
 			int ok = own && sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + own->aad_off, own->aad_len) == 0;
+			if (collect) { /* only an IV whose AAD we would use again may be reused */
+				unsigned char iv[SOPS_IV_LEN];
+				if (ok && sops_value_iv(iv, text, n) == 0 &&
+				    (rc = sops__stash_add(collect, s->aads.p + own->aad_off, own->aad_len, pt.p, pt.len, iv)) < 0)
+					break;
+				gs_error_clear();
+				o = eol - 1;
+				continue;
+			}
 			for (i = 0; !ok && i < s->nent; i++) {
 				buf_reset(&pt);
 				ok = sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + s->ent[i].aad_off, s->ent[i].aad_len) == 0;
@@ -642,7 +651,7 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 	}
 	if (s.fail)
 		goto fallback;
-	if ((old_key || new_key) && (rc = do_comments(&s, &st, old_key, new_key, stash)) < 0)
+	if ((old_key || new_key) && (rc = do_comments(&s, &st, old_key, new_key, stash, NULL)) < 0)
 		goto out;
 	qsort(s.e, s.ne, sizeof(*s.e), cmp_edit);
 	for (i = 0, pos = 0; i < s.ne; i++) {
@@ -674,6 +683,44 @@ out:
 	doc_stream_release(&chk);
 	buf_release(&mtext);
 	buf_release(&res);
+	buf_release(&s.arena);
+	buf_release(&s.aads);
+	buf_release(&s.path);
+	free(s.e);
+	free(s.ent);
+	return rc;
+}
+
+int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src, size_t len,
+                        const unsigned char key[SOPS_KEY_LEN])
+{
+	struct doc_stream st = DOC_STREAM_INIT;
+	struct splice s;
+	size_t i;
+	int rc = 0;
+
+	if (!memchr(src, '#', len))
+		return 0;
+	memset(&s, 0, sizeof(s));
+	buf_init(&s.arena, BUF_MAX_FILE, 1);
+	buf_init(&s.aads, BUF_MAX_DEFAULT, 0);
+	buf_init(&s.path, BUF_MAX_DEFAULT, 0);
+	s.src = src;
+	s.len = len;
+	s.rules = &f->meta.rules;
+	s.step = 4;
+	if (doc_parse(&st, f->name, src, len, 0, NULL) < 0) {
+		gs_error_clear();
+		goto out; /* no comments to keep; the caller parsed this file already */
+	}
+	for (i = 0; i < st.n && rc == 0; i++)
+		if (st.docs[i] && doc_kind(st.docs[i]) == DOC_MAP)
+			rc = sp_map(&s, st.docs[i], st.docs[i], 0, 1); /* no changes: collects the entries */
+	s.ne = 0;
+	if (rc == 0)
+		rc = do_comments(&s, &st, key, NULL, NULL, stash);
+out:
+	doc_stream_release(&st);
 	buf_release(&s.arena);
 	buf_release(&s.aads);
 	buf_release(&s.path);

@@ -164,7 +164,7 @@ static size_t stash_hash(const struct sops_stash *s, const char *aad, size_t al,
 	                 (unsigned long long)h[3] << 24) % s->nbuckets);
 }
 
-static int stash_add(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl,
+int sops__stash_add(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl,
                      const unsigned char *iv)
 {
 	struct stash_entry *e = malloc(sizeof(*e) + al + 1 + pl);
@@ -397,7 +397,7 @@ static int decrypt_leaf(struct walk *w, struct doc *n)
 		if (w->collect) {
 			unsigned char iv[SOPS_IV_LEN];
 			if (sops_value_iv(iv, s, len) == 0 &&
-			    (rc = stash_add(w->collect, w->aad.p, w->aad.len, w->pt.p, w->pt.len, iv)) < 0)
+			    (rc = sops__stash_add(w->collect, w->aad.p, w->aad.len, w->pt.p, w->pt.len, iv)) < 0)
 				return rc;
 			return 0;
 		}
