@@ -7,7 +7,9 @@
  * like doc_get(doc_get(obj, "metadata"), "name") needs no checks in between);
  * doc_new_* and doc_parse* return owned trees; doc_set/doc_push take the child.
  *
- * Parsing is libyaml (JSON is read as YAML flow). Every node keeps:
+ * Parsing is libyaml; with DOC_PARSE_JSON, strict JSON read natively (a stream
+ * of values like Go's json.Decoder; JSON without the flag is read as YAML
+ * flow). Every node keeps:
  *   - its source file name, byte offsets and 1-based line/column of start/end
  *     (libyaml drops comments: edits that keep a file's layout splice new text
  *     into the original bytes between these offsets),
@@ -62,7 +64,7 @@ struct doc_limits {
 };
 
 enum doc_parse_flags {
-	DOC_PARSE_JSON = 1 << 0,   /* messages say JSON; input must be one JSON value per document */
+	DOC_PARSE_JSON = 1 << 0,   /* strict JSON: values one after another, each a document */
 	DOC_PARSE_SECRET = 1 << 1, /* every scalar is DOC_SECRET */
 };
 

@@ -59,6 +59,14 @@ int doc__is_timestamp(const char *s, size_t n);
 int doc__parse_int(const char *s, size_t n, long long *out, int *is_unsigned);
 int doc__parse_float(const char *s, size_t n, double *out);
 
+int doc__grow(void **arr, size_t *cap, size_t need, size_t size);
+void doc__limits(struct doc_limits *l, const struct doc_limits *given);
+/* Duplicate keys in kv (npairs key/value pairs): GS_EPARSE naming both places. htab is scratch. */
+int doc__check_dups(const char *file, struct doc **kv, size_t npairs, unsigned **htab, size_t *hcap);
+/* DOC_PARSE_JSON: a stream of JSON values, read natively (strict RFC 8259). */
+int doc__parse_json(struct doc_stream *out, const char *file, const char *src, size_t len, unsigned flags,
+                    const struct doc_limits *lim);
+
 /* buf_add()/buf_addc() with the common case inline: the emitters write byte by byte */
 static inline int doc__put(struct buf *b, const void *s, size_t n)
 {

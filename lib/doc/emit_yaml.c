@@ -360,6 +360,39 @@ static int write_literal(struct em *e, const char *s, size_t n, int content_col,
 	return 0;
 }
 
+/*
+ * A tag as YAML text: "!!suffix" and "!suffix" shorthands, any other URI as
+ * "!<uri>"; bytes outside the URI characters %-escaped (libyaml decoded them).
+ */
+static int write_tag(struct em *e, const char *tag)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *rest = tag;
+	int rc = 0, verbatim = 0;
+
+	if (!strncmp(tag, "!!", 2))
+		rest = tag + 2;
+	else if (tag[0] == '!')
+		rest = tag + 1;
+	else
+		verbatim = 1;
+	if ((rc = doc__put(e->out, verbatim ? "!<" : tag, verbatim ? 2 : (size_t)(rest - tag))) < 0)
+		return rc;
+	for (; *rest && rc >= 0; rest++) {
+		unsigned char c = (unsigned char)*rest;
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    strchr("-;/?:@&=+$_.~*'()#", c)) {
+			rc = doc__putc(e->out, (char)c);
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			rc = doc__put(e->out, esc, 3);
+		}
+	}
+	if (rc >= 0 && verbatim)
+		rc = doc__putc(e->out, '>');
+	return rc;
+}
+
 enum { W_PLAIN, W_SINGLE, W_DOUBLE, W_LITERAL };
 
 static int write_scalar(struct em *e, const struct doc *d, int key, int content_col, int parent_col)
@@ -380,7 +413,7 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 	}
 	if (binary || tagged) {
 		const char *tag = binary ? "!!binary" : d->tag;
-		if ((rc = doc__puts(e->out, tag)) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
+		if ((rc = write_tag(e, tag)) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
 			goto out;
 	}
 	analyze((const unsigned char *)s, n, &sc);
@@ -498,6 +531,18 @@ static int child_col(struct em *e, int col, int in_item)
 
 static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx);
 
+/* libyaml's check_simple_key: one line, at most 128 bytes with its tag */
+static int simple_key(const struct doc *k)
+{
+	size_t n;
+	const char *s = out_text(k, &n);
+
+	if (!doc_is_scalar(k) || n + (k->tag ? strlen(k->tag) : 0) > 128)
+		return 0;
+	return !memchr(s, '\n', n) && !memchr(s, '\r', n) && !memmem(s, n, "\xc2\x85", 2) &&
+	       !memmem(s, n, "\xe2\x80\xa8", 3) && !memmem(s, n, "\xe2\x80\xa9", 3);
+}
+
 /* The entries of a non-empty map or sequence at column `at`; the first one
  * continues the current line when inline_first ("- key: v"). */
 static int emit_entries(struct em *e, const struct doc *n, int at, int inline_first)
@@ -522,7 +567,15 @@ static int emit_entries(struct em *e, const struct doc *n, int at, int inline_fi
 			continue;
 		}
 		struct doc *const *kv = order ? order[i] : &n->kids[2 * i];
-		if ((rc = write_scalar(e, kv[0], 1, 0, 0)) < 0 || (rc = doc__putc(e->out, ':')) < 0)
+		if (!simple_key(kv[0])) {
+			/* "? key" then ": value" on the next line, as libyaml does */
+			if ((rc = doc__putc(e->out, '?')) < 0 || (rc = emit_node(e, kv[0], at, CTX_ITEM)) < 0 ||
+			    (rc = put_indent(e, at)) < 0)
+				break;
+		} else if ((rc = write_scalar(e, kv[0], 1, 0, 0)) < 0) {
+			break;
+		}
+		if ((rc = doc__putc(e->out, ':')) < 0)
 			break;
 		rc = emit_node(e, kv[1], at, CTX_VALUE);
 	}
@@ -544,7 +597,7 @@ static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx)
 		return write_scalar(e, n, 0, child_col(e, col, ctx == CTX_ITEM), col);
 	}
 	if (n->tag) {
-		if ((sep && (rc = doc__putc(e->out, ' ')) < 0) || (rc = doc__puts(e->out, n->tag)) < 0)
+		if ((sep && (rc = doc__putc(e->out, ' ')) < 0) || (rc = write_tag(e, n->tag)) < 0)
 			return rc;
 		sep = 1;
 	}

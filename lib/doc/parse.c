@@ -121,7 +121,7 @@ static int yaml_err(struct parser *p)
 	return perr(p, GS_EPARSE, m, "%s", problem);
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
+int doc__grow(void **arr, size_t *cap, size_t need, size_t size)
 {
 	size_t n;
 	void *np;
@@ -165,40 +165,6 @@ static int count_node(struct parser *p, struct doc_mark m)
 	return 0;
 }
 
-/* Is this plain text a JSON literal or number? */
-static int json_plain_ok(const char *s, size_t n)
-{
-	size_t i = 0, d;
-
-	if ((n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4))) || (n == 5 && !memcmp(s, "false", 5)))
-		return 1;
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0')
-		i++;
-	else if (i < n && s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (d = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
-}
-
 static int kind_of_tag(const char *tag, enum doc_kind *kind)
 {
 	static const struct { const char *tag; enum doc_kind kind; } tags[] = {
@@ -229,12 +195,6 @@ static int scalar_node(struct parser *p, yaml_event_t *e, struct doc **out)
 		char lim[32];
 		snprintf(lim, sizeof(lim), "%zu", p->lim.max_scalar);
 		return perr(p, GS_ETOOBIG, sm, "scalar longer than %s bytes", lim);
-	}
-	if (p->flags & DOC_PARSE_JSON) {
-		if (e->data.scalar.tag || e->data.scalar.anchor)
-			return perr(p, GS_EPARSE, sm, "not JSON: tags and anchors are YAML%s", NULL);
-		if (plain ? !json_plain_ok(v, n) : e->data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE)
-			return perr(p, GS_EPARSE, sm, "invalid JSON value%s", NULL);
 	}
 	if (!(d = doc__node(p->arena, DOC_STR)))
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -274,8 +234,6 @@ static int scalar_node(struct parser *p, yaml_event_t *e, struct doc **out)
 			kind = want;
 		}
 	}
-	if ((p->flags & DOC_PARSE_JSON) && (kind == DOC_INT || kind == DOC_FLOAT))
-		kind = strpbrk(v, ".eE") ? DOC_FLOAT : DOC_INT;
 	d->kind = (unsigned char)kind;
 	*out = d;
 	return 0;
@@ -287,7 +245,7 @@ fail:
 static int add_anchor(struct parser *p, const char *name, struct doc *node)
 {
 	int rc;
-	if ((rc = grow((void **)&p->anchors, &p->acap, p->nanchors + 1, sizeof(*p->anchors))) < 0)
+	if ((rc = doc__grow((void **)&p->anchors, &p->acap, p->nanchors + 1, sizeof(*p->anchors))) < 0)
 		return rc;
 	p->anchors[p->nanchors].name = name;
 	p->anchors[p->nanchors++].node = node;
@@ -357,17 +315,17 @@ static int same_key(const struct doc *a, const struct doc *b)
 	return a->len == b->len && !memcmp(a->text, b->text, a->len);
 }
 
-static int dup_error(struct parser *p, const struct doc *first, const struct doc *again)
+static int dup_error(const char *file, const struct doc *first, const struct doc *again)
 {
-	char what[64];
-	snprintf(what, sizeof(what), "%u", first->start.line);
-	return gs_error(GS_EPARSE, "%s:%u:%u: mapping key \"%.*s\" already defined at line %s", fname(p),
-	                again->start.line, again->start.col,
-	                (first->flags & DOC_SECRET) ? 0 : (int)(first->len > 64 ? 64 : first->len), first->text,
-	                what);
+	if (first->flags & DOC_SECRET) /* a decrypted document: keys are secret too */
+		return gs_error(GS_EPARSE, "%s:%u:%u: mapping key already defined at line %u", file,
+		                again->start.line, again->start.col, first->start.line);
+	return gs_error(GS_EPARSE, "%s:%u:%u: mapping key \"%.*s\" already defined at line %u", file,
+	                again->start.line, again->start.col, (int)(first->len > 64 ? 64 : first->len), first->text,
+	                first->start.line);
 }
 
-static int check_dups(struct parser *p, struct doc **kv, size_t npairs)
+int doc__check_dups(const char *file, struct doc **kv, size_t npairs, unsigned **htab, size_t *hcap)
 {
 	size_t i, j, mask;
 	int rc;
@@ -376,23 +334,23 @@ static int check_dups(struct parser *p, struct doc **kv, size_t npairs)
 		for (i = 1; i < npairs; i++)
 			for (j = 0; j < i; j++)
 				if (same_key(kv[2 * j], kv[2 * i]))
-					return dup_error(p, kv[2 * j], kv[2 * i]);
+					return dup_error(file, kv[2 * j], kv[2 * i]);
 		return 0;
 	}
-	if ((rc = grow((void **)&p->htab, &p->hcap, 2 * npairs, sizeof(*p->htab))) < 0)
+	if ((rc = doc__grow((void **)htab, hcap, 2 * npairs, sizeof(**htab))) < 0)
 		return rc;
 	for (mask = 1; mask < 2 * npairs; mask <<= 1)
 		;
-	if (mask > p->hcap) /* grow() rounds up to a power of two from 64 */
-		mask = p->hcap;
-	memset(p->htab, 0, mask * sizeof(*p->htab));
+	if (mask > *hcap) /* doc__grow() rounds up to a power of two from 64 */
+		mask = *hcap;
+	memset(*htab, 0, mask * sizeof(**htab));
 	mask--;
 	for (i = 0; i < npairs; i++) {
 		struct doc *k = kv[2 * i];
-		for (j = hash(k->text, k->len) & mask; p->htab[j]; j = (j + 1) & mask)
-			if (same_key(kv[2 * (p->htab[j] - 1)], k))
-				return dup_error(p, kv[2 * (p->htab[j] - 1)], k);
-		p->htab[j] = (unsigned)i + 1;
+		for (j = hash(k->text, k->len) & mask; (*htab)[j]; j = (j + 1) & mask)
+			if (same_key(kv[2 * ((*htab)[j] - 1)], k))
+				return dup_error(file, kv[2 * ((*htab)[j] - 1)], k);
+		(*htab)[j] = (unsigned)i + 1;
 	}
 	return 0;
 }
@@ -413,7 +371,7 @@ static int attach(struct parser *p, struct doc *n)
 		doc_free(n);
 		return rc;
 	}
-	if ((rc = grow((void **)&p->vec, &p->vcap, p->vlen + 1, sizeof(*p->vec))) < 0) {
+	if ((rc = doc__grow((void **)&p->vec, &p->vcap, p->vlen + 1, sizeof(*p->vec))) < 0) {
 		doc_free(n);
 		return rc;
 	}
@@ -439,9 +397,7 @@ static int start_collection(struct parser *p, yaml_event_t *e, int map)
 		snprintf(lim, sizeof(lim), "%zu", p->lim.max_depth);
 		return perr(p, GS_ETOOBIG, sm, "nested deeper than %s levels", lim);
 	}
-	if ((p->flags & DOC_PARSE_JSON) && (!flow || tag || anchor))
-		return perr(p, GS_EPARSE, sm, "not JSON: %s", flow ? "tags and anchors are YAML" : "block collections are YAML");
-	if ((rc = grow((void **)&p->frames, &p->fcap, p->nframes + 1, sizeof(*p->frames))) < 0)
+	if ((rc = doc__grow((void **)&p->frames, &p->fcap, p->nframes + 1, sizeof(*p->frames))) < 0)
 		return rc;
 	if (!(d = doc__node(p->arena, map ? DOC_MAP : DOC_SEQ)))
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -478,7 +434,7 @@ static int end_collection(struct parser *p, yaml_event_t *e)
 		return rc;
 	}
 	d->len = d->kind == DOC_MAP ? nk / 2 : nk;
-	if ((d->kind == DOC_MAP && (rc = check_dups(p, d->kids, d->len)) < 0) ||
+	if ((d->kind == DOC_MAP && (rc = doc__check_dups(fname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) ||
 	    (f->anchor && (rc = add_anchor(p, f->anchor, d)) < 0)) {
 		doc_free(d);
 		return rc;
@@ -494,8 +450,6 @@ static int alias_node(struct parser *p, yaml_event_t *e)
 	size_t i, h;
 	int rc;
 
-	if (p->flags & DOC_PARSE_JSON)
-		return perr(p, GS_EPARSE, sm, "not JSON: aliases are YAML%s", NULL);
 	for (i = p->nanchors; i-- > 0;)
 		if (!strcmp(p->anchors[i].name, name))
 			break;
@@ -526,7 +480,7 @@ static int end_document(struct parser *p)
 	}
 	p->root = NULL;
 	p->nanchors = 0;
-	if ((rc = grow((void **)&p->docs, &p->dcap, p->ndocs + 1, sizeof(*p->docs))) < 0) {
+	if ((rc = doc__grow((void **)&p->docs, &p->dcap, p->ndocs + 1, sizeof(*p->docs))) < 0) {
 		doc_free(r);
 		return rc;
 	}
@@ -597,6 +551,21 @@ static void parser_release(struct parser *p)
 	free(p->docs);
 }
 
+void doc__limits(struct doc_limits *l, const struct doc_limits *given)
+{
+	memset(l, 0, sizeof(*l));
+	if (given)
+		*l = *given;
+	if (!l->max_depth)
+		l->max_depth = 256;
+	if (!l->max_nodes)
+		l->max_nodes = 10000000;
+	if (!l->max_scalar)
+		l->max_scalar = (size_t)64 << 20;
+	if (!l->max_alias)
+		l->max_alias = 10000;
+}
+
 int doc_parse(struct doc_stream *out, const char *file, const char *src, size_t len, unsigned flags,
               const struct doc_limits *limits)
 {
@@ -611,16 +580,9 @@ int doc_parse(struct doc_stream *out, const char *file, const char *src, size_t 
 	p.len = src ? len : 0;
 	p.file = file;
 	p.flags = flags;
-	if (limits)
-		p.lim = *limits;
-	if (!p.lim.max_depth)
-		p.lim.max_depth = 256;
-	if (!p.lim.max_nodes)
-		p.lim.max_nodes = 10000000;
-	if (!p.lim.max_scalar)
-		p.lim.max_scalar = (size_t)64 << 20;
-	if (!p.lim.max_alias)
-		p.lim.max_alias = 10000;
+	doc__limits(&p.lim, limits);
+	if (flags & DOC_PARSE_JSON)
+		return doc__parse_json(out, file, src, len, flags, &p.lim);
 	if (p.len >= 3 && !memcmp(p.src, "\xef\xbb\xbf", 3)) {
 		/* libyaml skips a BOM only when it detects the encoding itself, and then
 		 * its marks start after it; forced UTF-8 keeps offsets in bytes */

@@ -336,3 +336,46 @@ void test_doc_emit__json_like_go(void)
 	doc_free(d);
 	buf_release(&out);
 }
+
+/* long or multi-line keys go out as "? key" / ": value" like go-yaml, so that they read back */
+void test_doc_emit__complex_keys(void)
+{
+	struct buf out = BUF_INIT(1 << 16), key = BUF_INIT(4096);
+	struct doc *m = doc_new_map(), *back = NULL;
+	int i;
+
+	for (i = 0; i < 129; i++)
+		must_pass(buf_addc(&key, 'k'));
+	must_pass(doc_set(m, key.p, doc_new_strz("long")));
+	must_pass(doc_set(m, "two\nlines", doc_new_strz("multi")));
+	must_pass(doc_set(m, "short", doc_new_strz("x")));
+	must_pass(doc_emit_yaml(&out, m, NULL));
+	assert_true(!strncmp(out.p, "? kkkk", 6));
+	assert_contains(out.p, "k\n: long\n? |-\n  two\n  lines\n: multi\nshort: x\n");
+	must_pass(doc_parse_one(&back, "b.yaml", out.p, out.len, 0));
+	assert_str(doc_str(doc_get(back, key.p)), "long");
+	assert_str(doc_str(doc_get(back, "two\nlines")), "multi");
+	doc_free(back);
+	doc_free(m);
+	buf_release(&out);
+	buf_release(&key);
+}
+
+void test_doc_emit__tags_are_escaped(void)
+{
+	const char *src = "a: !!t%21x 1\nb: !<tag:example.com,2000:app> x\nc: !loc%C3%A9 y\nd: ! z\n";
+	struct buf out = BUF_INIT(4096);
+	struct doc *d = NULL;
+
+	must_pass(doc_parse_one(&d, "t.yaml", src, strlen(src), 0));
+	assert_str(doc_tag(doc_get(d, "a")), "!!t!x");
+	assert_str(doc_tag(doc_get(d, "b")), "tag:example.com,2000:app");
+	assert_str(doc_tag(doc_get(d, "c")), "!loc\xc3\xa9");
+	must_pass(doc_emit_yaml(&out, d, NULL));
+	assert_str(out.p, "a: !!t%21x 1\nb: !<tag:example.com%2C2000:app> x\nc: !loc%C3%A9 y\nd: ! z\n");
+	doc_free(d);
+	must_pass(doc_parse_one(&d, "t.yaml", out.p, out.len, 0));
+	assert_str(doc_tag(doc_get(d, "b")), "tag:example.com,2000:app");
+	doc_free(d);
+	buf_release(&out);
+}

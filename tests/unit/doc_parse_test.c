@@ -327,10 +327,79 @@ void test_doc_parse__json_input(void)
 	assert_int(doc_kind(doc_get(d, "n")), DOC_INT);
 	doc_free(d);
 	must_fail_with(doc_parse_one(&d, "y.json", "a: 1\n", 5, DOC_PARSE_JSON), GS_EPARSE);
-	assert_str(gs_error_last(), "y.json:1:1: not JSON: block collections are YAML");
+	assert_str(gs_error_last(), "y.json:1:1: invalid character 'a' looking for beginning of value");
 	must_fail_with(doc_parse_one(&d, "y.json", "{\"a\": yes}", 10, DOC_PARSE_JSON), GS_EPARSE);
-	assert_str(gs_error_last(), "y.json:1:7: invalid JSON value");
+	assert_str(gs_error_last(), "y.json:1:7: invalid character 'y' looking for beginning of value");
 	must_fail_with(doc_parse_one(&d, "y.json", "{'a': 1}", 8, DOC_PARSE_JSON), GS_EPARSE);
+	assert_str(gs_error_last(), "y.json:1:2: invalid character ''' looking for beginning of object key string");
+}
+
+static void json_error(const char *src, const char *msg)
+{
+	struct doc_stream s = DOC_STREAM_INIT;
+	if (doc_parse(&s, "e.json", src, strlen(src), DOC_PARSE_JSON, NULL) >= 0)
+		test__fail(__FILE__, __LINE__, "'%s' parsed", src);
+	else if (strcmp(gs_error_last(), msg))
+		test__fail(__FILE__, __LINE__, "'%s': '%s', expected '%s'", src, gs_error_last(), msg);
+	doc_stream_release(&s);
+}
+
+void test_doc_parse__json_strict_and_streams(void)
+{
+	const char *src = "{\"kind\": \"A\"}\n{\"kind\":\"B\"}[1]  \"s\" 7 null\n";
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct buf big = BUF_INIT(1 << 20);
+	struct doc *d = NULL;
+	size_t i;
+
+	must_pass(doc_parse(&s, "stream.json", src, strlen(src), DOC_PARSE_JSON, NULL));
+	assert_int(s.n, 6);
+	assert_str(doc_k8s_kind(s.docs[0]), "A");
+	assert_str(doc_k8s_kind(s.docs[1]), "B");
+	assert_int(doc_kind(s.docs[2]), DOC_SEQ);
+	assert_str(doc_str(s.docs[3]), "s");
+	assert_int(doc_kind(s.docs[4]), DOC_INT);
+	assert_int(doc_kind(s.docs[5]), DOC_NULL);
+	assert_int(doc_line(s.docs[1]), 2);
+	doc_stream_release(&s);
+
+	/* escapes, surrogate pairs, a lone surrogate, raw UTF-8 */
+	src = "{\"e\": \"\\ud83d\\ude00 \\u00e9\\/\\\"\\n\\u0000x\", \"lone\": \"\\udc00\", \"raw\": \"caf\xc3\xa9\"}";
+	must_pass(doc_parse_one(&d, "e.json", src, strlen(src), DOC_PARSE_JSON));
+	assert_mem(doc_str(doc_get(d, "e")), doc_len(doc_get(d, "e")), "\xf0\x9f\x98\x80 \xc3\xa9/\"\n\0x", 12);
+	assert_str(doc_str(doc_get(d, "lone")), "\xef\xbf\xbd");
+	assert_str(doc_str(doc_get(d, "raw")), "caf\xc3\xa9");
+	assert_int(doc_style(doc_get(d, "raw")), DOC_STYLE_DOUBLE);
+	/* offsets count bytes, columns characters */
+	assert_int(doc_start(doc_get(d, "raw")).offset, strstr(src, "\"caf") - src);
+	assert_int(doc_end(doc_get(d, "raw")).offset, strlen(src) - 1);
+	assert_int(doc_end(doc_get(d, "raw")).col, strlen(src) - 1); /* the é is one column */
+	doc_free(d);
+
+	/* keys longer than libyaml's 1024-character simple keys */
+	must_pass(buf_addc(&big, '{'));
+	must_pass(buf_addc(&big, '"'));
+	for (i = 0; i < 3000; i++)
+		must_pass(buf_addc(&big, 'k'));
+	must_pass(buf_adds(&big, "\": 1}"));
+	must_pass(doc_parse_one(&d, "big.json", big.p, big.len, DOC_PARSE_JSON));
+	assert_int(doc_len(doc_key_at(d, 0)), 3000);
+	doc_free(d);
+	buf_release(&big);
+
+	json_error("{\"a\": 1,}", "e.json:1:9: invalid character '}' looking for beginning of object key string");
+	json_error("[1, 2", "e.json:1:6: unexpected end of JSON input");
+	json_error("[1 2]", "e.json:1:4: invalid character '2' after array element");
+	json_error("{\"a\" 1}", "e.json:1:6: invalid character '1' after object key");
+	json_error("{\"a\": 1 \"b\": 2}", "e.json:1:9: invalid character '\"' after object key:value pair");
+	json_error("\n\n  [01]", "e.json:3:5: invalid character '1' after array element");
+	json_error("[1.]", "e.json:1:4: invalid character ']' after decimal point in numeric literal");
+	json_error("[\"a\tb\"]", "e.json:1:4: invalid character '\\x09' in string literal");
+	json_error("[\"\\q\"]", "e.json:1:4: invalid character 'q' in string escape code");
+	json_error("[\"\\u12x4\"]", "e.json:1:7: invalid character 'x' in \\u hexadecimal character escape");
+	json_error("[tru]", "e.json:1:5: invalid character ']' in literal");
+	json_error("[\"\xc3\xa9\", \"\xff\"]", "e.json:1:8: invalid UTF-8 in string");
+	json_error("{\"a\": 1, \"a\": 2}", "e.json:1:10: mapping key \"a\" already defined at line 1");
 }
 
 void test_doc_parse__secret_flag(void)
