@@ -16,6 +16,7 @@
  *   http      libmicrohttpd threads for :8080 and :8081
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stddef.h>
 #include <time.h>
@@ -148,14 +149,24 @@ struct keys_ring;
 
 struct ctl_state {
 	struct ctl_opts *opts;
-	struct kube_client *kc;
+	struct kube_client *kc; /* the main thread's and the leader's requests */
+	/* Every worker and watcher thread gets a client of its own (ctl_client_new): no curl state
+	 * is shared across threads, and a long-running watch never evicts a worker's keep-alive
+	 * connection from a shared connection cache (that made every request a new TLS handshake). */
+	const struct kube_config *kcfg;
+	const struct kube_client_opts *kopts;
 	/* the sealing keys: every thread reads, the key watcher/generator adds */
 	pthread_rwlock_t keys_lock;
 	struct keys_ring *ring;
 	struct ctl_ratelimit *verify_rl;
+	/* --workers: how many unseals (RSA private operations) run at once; the pool has more
+	 * threads than that so API round trips overlap with decryption */
+	sem_t rsa_slots;
 	volatile int stopping;
 };
 
+/* A new client for one thread; qps_share: its part of --kubeclient-qps/burst (0..1). */
+int ctl_client_new(struct ctl_state *st, struct kube_client **out, double qps_share);
 /* Open every item of ss with the current keys (rdlock held meanwhile). *hint: per-thread key hint. */
 int ctl_open_items(struct ctl_state *st, struct sealed_items *out, const struct doc *ss, size_t *hint);
 
@@ -169,7 +180,8 @@ struct ctl_result {
 	int decrypted;
 	int wrote;         /* API writes made */
 };
-int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, struct ctl_result *res);
+int ctl_reconcile(struct ctl_state *st, struct kube_client *kc, const struct doc *ss, size_t *hint,
+                  struct ctl_result *res);
 
 /* ---- the leader's machinery (loop.c) --------------------------------------- */
 

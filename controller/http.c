@@ -434,18 +434,18 @@ int ctl_http_start(struct ctl_http **out, struct ctl_state *st, const char *addr
 		return gs_error(GS_ENOMEM, "out of memory");
 	h->st = st;
 	h->metrics = metrics;
-	h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, sa,
+	h->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	                        MHD_OPTION_SOCK_ADDR, sa,
 	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_CONNECTION_TIMEOUT,
 	                        (unsigned)(st->opts->read_timeout > 0 ? st->opts->read_timeout : 120),
-	                        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	                        MHD_OPTION_END);
+	                        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	if (!h->d && (flags & MHD_USE_DUAL_STACK)) {
 		/* no IPv6 on this host: plain IPv4 any */
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)port);
 		sin.sin_addr.s_addr = htonl(INADDR_ANY);
 		h->d = MHD_start_daemon(flags & ~(unsigned)MHD_USE_DUAL_STACK, (uint16_t)port, NULL, NULL, handle, h,
-		                        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
+		                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE,
 		                        (unsigned)2, MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	}
 	if (!h->d) {

@@ -20,6 +20,7 @@
 struct ctl_keys {
 	struct ctl_state *st;
 	struct kube_watch *w;
+	struct kube_client *wkc; /* the watch's own client */
 	pthread_t th;
 	pthread_mutex_t mu;
 	int synced;
@@ -124,12 +125,18 @@ int ctl_keys_start(struct ctl_keys **out, struct ctl_state *st)
 	}
 	gs_error_clear();
 	wo.label_selector = KEYS_LABEL "=active";
-	if ((rc = kube_watch_new(&k->w, st->kc, "v1", "Secret", st->opts->namespace, &wo)) < 0) {
+	if ((rc = ctl_client_new(st, &k->wkc, 1)) < 0) {
+		free(k);
+		return rc;
+	}
+	if ((rc = kube_watch_new(&k->w, k->wkc, "v1", "Secret", st->opts->namespace, &wo)) < 0) {
+		kube_client_free(k->wkc);
 		free(k);
 		return rc;
 	}
 	if (pthread_create(&k->th, NULL, watch_main, k)) {
 		kube_watch_free(k->w);
+		kube_client_free(k->wkc);
 		free(k);
 		return gs_error(GS_ERROR, "cannot start a thread");
 	}
@@ -280,6 +287,7 @@ void ctl_keys_stop(struct ctl_keys *k)
 		pthread_mutex_unlock(&k->mu);
 	}
 	kube_watch_free(k->w);
+	kube_client_free(k->wkc);
 	pthread_mutex_destroy(&k->mu);
 	free(k);
 }

@@ -31,6 +31,16 @@ static pthread_mutex_t lmu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t lcv = PTHREAD_COND_INITIALIZER;
 static int force_key;
 
+int ctl_client_new(struct ctl_state *st, struct kube_client **out, double qps_share)
+{
+	struct kube_client_opts co = *st->kopts;
+	if (co.qps > 0 && qps_share > 0 && qps_share < 1) {
+		co.qps *= qps_share;
+		co.burst = (int)(co.burst * qps_share) + 1;
+	}
+	return kube_client_new(out, st->kcfg, &co);
+}
+
 static void harden(void)
 {
 	struct rlimit rl = { 0, 0 };
@@ -139,7 +149,8 @@ static void *leader_main(void *arg)
 				gs_info("controller started", "workers=%d", o->workers);
 			}
 		}
-		wait_ms(leader ? period : 2000);
+		/* poll faster until the machinery runs, so the first key starts it at once */
+		wait_ms(leader ? (loop ? period : 500) : 2000);
 	}
 	if (loop) {
 		ctl_keys_set_loop(keys, NULL);
@@ -155,6 +166,7 @@ int main(int argc, char **argv)
 	struct ctl_opts opts;
 	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
 	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
+	struct kube_config kcfg = KUBE_CONFIG_INIT;
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct ctl_http *http = NULL, *metrics = NULL;
 	pthread_t leader_th;
@@ -194,6 +206,7 @@ int main(int argc, char **argv)
 	state.opts = &opts;
 	state.ring = &ring;
 	pthread_rwlock_init(&state.keys_lock, NULL);
+	sem_init(&state.rsa_slots, 0, (unsigned)opts.workers);
 	state.verify_rl = ctl_ratelimit_new(opts.rate_limit, opts.rate_limit_burst);
 
 	ov.kubeconfig = *opts.kubeconfig ? opts.kubeconfig : NULL;
@@ -201,7 +214,9 @@ int main(int argc, char **argv)
 	co.burst = opts.kubeclient_burst;
 	co.user_agent = "gitseal-controller/" CTL_VERSION;
 	co.field_manager = CTL_FIELD_MANAGER;
-	if (kube_client_from_env(&state.kc, &ov, &co) < 0) {
+	state.kcfg = &kcfg;
+	state.kopts = &co;
+	if (kube_config_load(&kcfg, &ov) < 0 || kube_client_new(&state.kc, &kcfg, &co) < 0) {
 		gs_err("cannot configure the Kubernetes client", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
@@ -248,6 +263,7 @@ out:
 	ctl_http_stop(http);
 	ctl_http_stop(metrics);
 	kube_client_free(state.kc);
+	kube_config_release(&kcfg);
 	ctl_ratelimit_free(state.verify_rl);
 	pthread_rwlock_wrlock(&state.keys_lock);
 	keys_ring_release(&ring);

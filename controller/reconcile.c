@@ -7,6 +7,7 @@
 #include "controller/ctl.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "keys/keys.h"
@@ -21,6 +22,8 @@ int ctl_open_items(struct ctl_state *st, struct sealed_items *out, const struct 
 
 	uo.accept_v1_data = st->opts->accept_v1_data;
 	uo.what = doc_k8s_name(ss);
+	while (sem_wait(&st->rsa_slots) < 0)
+		;
 	pthread_rwlock_rdlock(&st->keys_lock);
 	/* a private keyset over the shared keys: the hint is per thread */
 	ks = st->ring->set;
@@ -33,10 +36,11 @@ int ctl_open_items(struct ctl_state *st, struct sealed_items *out, const struct 
 	if (hint)
 		*hint = ks.hint;
 	pthread_rwlock_unlock(&st->keys_lock);
+	sem_post(&st->rsa_slots);
 	return rc;
 }
 
-static int write_status(struct ctl_state *st, const struct doc *ss, int ok, const char *msg, struct ctl_result *res)
+static int write_status(struct ctl_state *st, struct kube_client *kc, const struct doc *ss, int ok, const char *msg, struct ctl_result *res)
 {
 	struct doc *obj = NULL, *patch = NULL, *out = NULL;
 	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
@@ -51,7 +55,7 @@ static int write_status(struct ctl_state *st, const struct doc *ss, int ok, cons
 		goto out;
 	}
 	/* merge patch on /status: no resourceVersion race with the spec */
-	rc = kube_merge_patch(&out, st->kc, SEALED_API_VERSION, "SealedSecret", ns, name, patch, "status", NULL);
+	rc = kube_merge_patch(&out, kc, SEALED_API_VERSION, "SealedSecret", ns, name, patch, "status", NULL);
 	if (rc < 0) {
 		gs_err("status update failed", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
 		ctl_metric_unseal_error("status", ns);
@@ -65,29 +69,39 @@ out:
 	return rc;
 }
 
-static void event(struct ctl_state *st, const struct doc *ss, const char *type, const char *reason, const char *msg)
+static void event(struct kube_client *kc, const struct doc *ss, const char *type, const char *reason, const char *msg)
 {
-	if (kube_event(st->kc, ss, type, reason, msg, CTL_COMPONENT) < 0)
+	if (kube_event(kc, ss, type, reason, msg, CTL_COMPONENT) < 0)
 		gs_warn("event not recorded", "namespace=%s name=%s reason=%s error=\"%s\"", doc_k8s_namespace(ss),
 		        doc_k8s_name(ss), reason, gs_error_last());
 }
 
-static int fail(struct ctl_state *st, const struct doc *ss, const char *ereason, const char *metric, const char *msg,
+static int fail(struct ctl_state *st, struct kube_client *kc, const struct doc *ss, const char *ereason, const char *metric, const char *msg,
                 struct ctl_result *res)
 {
 	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
 	gs_err("unseal failed", "namespace=%s name=%s reason=%s error=\"%s\"", ns, name, ereason, msg);
 	ctl_metric_unseal_error(metric, ns);
-	event(st, ss, "Warning", ereason, msg);
-	write_status(st, ss, 0, msg, res);
+	event(kc, ss, "Warning", ereason, msg);
+	write_status(st, kc, ss, 0, msg, res);
 	ctl_metric_condition(ns, name, doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)),
 	                     -1);
 	res->ok = 0;
 	return -1;
 }
 
-int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, struct ctl_result *res)
+static double ms_since(const struct timespec *t0)
 {
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int ctl_reconcile(struct ctl_state *st, struct kube_client *kc, const struct doc *ss, size_t *hint,
+                  struct ctl_result *res)
+{
+	struct timespec t0;
+	double t_get = 0, t_open = 0, t_write = 0, t_event = 0;
 	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
 	const char *instance = doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL));
 	struct doc *existing = NULL, *desired = NULL, *update = NULL, *out = NULL;
@@ -98,22 +112,24 @@ int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, stru
 
 	memset(res, 0, sizeof(*res));
 	res->ok = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ctl_metric_unseal_request();
 	if (!ns || !name)
 		return gs_error(GS_EINVAL, "SealedSecret without namespace or name");
 
-	rc = kube_get(&existing, st->kc, "v1", "Secret", ns, name);
+	rc = kube_get(&existing, kc, "v1", "Secret", ns, name);
 	if (rc < 0 && rc != GS_ENOTFOUND) {
 		buf_addf(&msg, "%s", gs_error_last());
 		res->retry = 1;
-		fail(st, ss, "ErrUpdateFailed", "update", msg.p, res);
+		fail(st, kc, ss, "ErrUpdateFailed", "update", msg.p, res);
 		goto out;
 	}
 	gs_error_clear();
+	t_get = ms_since(&t0);
 	/* restart fast path: the Secret says it was made from exactly this, and is unchanged since */
 	if (existing && ctl_secret_is_current(existing, ss)) {
 		res->skipped = 1;
-		write_status(st, ss, 1, NULL, res);
+		write_status(st, kc, ss, 1, NULL, res);
 		ctl_metric_condition(ns, name, instance, 1);
 		goto out;
 	}
@@ -122,24 +138,27 @@ int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, stru
 		buf_addf(&msg, "Failed to unseal: %s", gs_error_last());
 		res->unseal_failed = 1;
 		res->retry = 1;
-		fail(st, ss, "ErrUnsealFailed", "unseal", msg.p, res);
+		fail(st, kc, ss, "ErrUnsealFailed", "unseal", msg.p, res);
 		goto out;
 	}
 	res->decrypted = 1;
+	t_open = ms_since(&t0);
 	if ((rc = ctl_desired_secret(&desired, ss, &items)) < 0) {
 		/* template.data errors land here: Synced=False naming the construct */
 		buf_addf(&msg, "Failed to unseal: %s", gs_error_last());
-		fail(st, ss, "ErrUnsealFailed", "unseal", msg.p, res);
+		fail(st, kc, ss, "ErrUnsealFailed", "unseal", msg.p, res);
 		goto out;
 	}
 	sealed_items_release(&items);
 
 	for (attempt = 0; attempt < 3; attempt++) {
+		doc_free(out);
+		out = NULL;
 		if (!existing) {
-			rc = kube_create(&out, st->kc, desired, NULL);
+			rc = kube_create(&out, kc, desired, NULL);
 			if (rc == GS_ECONFLICT) { /* created meanwhile: look again */
 				gs_error_clear();
-				if ((rc = kube_get(&existing, st->kc, "v1", "Secret", ns, name)) < 0)
+				if ((rc = kube_get(&existing, kc, "v1", "Secret", ns, name)) < 0)
 					break;
 				continue;
 			}
@@ -152,21 +171,21 @@ int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, stru
 			buf_addf(&msg, "failed update: Resource \"%s\" already exists and is not managed by SealedSecret",
 			         name);
 			/* retried by upstream; a retry cannot help until someone annotates the Secret */
-			fail(st, ss, "ErrUpdateFailed", "unmanaged", msg.p, res);
+			fail(st, kc, ss, "ErrUpdateFailed", "unmanaged", msg.p, res);
 			goto out;
 		}
 		if (plan == CTL_PLAN_NOOP) {
 			rc = 0;
 			break;
 		}
-		rc = kube_update(&out, st->kc, update, NULL);
+		rc = kube_update(&out, kc, update, NULL);
 		doc_free(update);
 		update = NULL;
 		if (rc == GS_ECONFLICT) { /* changed under us: read it again */
 			gs_error_clear();
 			doc_free(existing);
 			existing = NULL;
-			if ((rc = kube_get(&existing, st->kc, "v1", "Secret", ns, name)) < 0 && rc != GS_ENOTFOUND)
+			if ((rc = kube_get(&existing, kc, "v1", "Secret", ns, name)) < 0 && rc != GS_ENOTFOUND)
 				break;
 			gs_error_clear();
 			continue;
@@ -177,16 +196,20 @@ int ctl_reconcile(struct ctl_state *st, const struct doc *ss, size_t *hint, stru
 	if (rc < 0) {
 		buf_addf(&msg, "%s", gs_error_last());
 		res->retry = 1;
-		fail(st, ss, "ErrUpdateFailed", "update", msg.p, res);
+		fail(st, kc, ss, "ErrUpdateFailed", "update", msg.p, res);
 		goto out;
 	}
+	t_write = ms_since(&t0);
 	if (wrote) {
 		res->wrote++;
 		gs_info("unsealed", "namespace=%s name=%s", ns, name);
-		event(st, ss, "Normal", "Unsealed", "SealedSecret unsealed successfully");
+		event(kc, ss, "Normal", "Unsealed", "SealedSecret unsealed successfully");
 	}
-	write_status(st, ss, 1, NULL, res);
+	t_event = ms_since(&t0);
+	write_status(st, kc, ss, 1, NULL, res);
 	ctl_metric_condition(ns, name, instance, 1);
+	gs_debug("reconciled", "namespace=%s name=%s get_ms=%.1f open_ms=%.1f write_ms=%.1f event_ms=%.1f total_ms=%.1f", ns,
+	         name, t_get, t_open, t_write, t_event, ms_since(&t0));
 out:
 	sealed_items_release(&items);
 	doc_free(existing);
