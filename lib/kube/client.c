@@ -75,7 +75,7 @@ static void free_strv(char **v, size_t n)
 {
 	size_t i;
 	for (i = 0; v && i < n; i++)
-		free(v[i]);
+		gs_free_secret_str(v[i]); /* exec env values may be secrets */
 	free(v);
 }
 
@@ -110,6 +110,51 @@ static void free_exec(struct kube_exec_config *e)
 	free_strv(e->args, e->nargs);
 	free_strv(e->env, e->nenv);
 	free(e);
+}
+
+/*
+ * tls-server-name: the URL names that host (curl checks the certificate against it and sends it
+ * as SNI) while CURLOPT_CONNECT_TO sends the connection to the server's real host and port.
+ */
+static int base_url(struct kube_client *kc)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *path = NULL, *scheme = NULL, *line = NULL, *tsn;
+	int rc = 0;
+
+	if (!kc->tls_server_name || !*kc->tls_server_name) {
+		kc->base_url = strdup(kc->server);
+		return kc->base_url ? 0 : gs_error(GS_ENOMEM, "out of memory");
+	}
+	tsn = kc->tls_server_name;
+	if (!u || curl_url_set(u, CURLUPART_URL, kc->server, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+		rc = gs_error(GS_EINVAL, "%s: server \"%s\" is not a valid URL", kc->source, kc->server);
+		goto out;
+	}
+	if (strpbrk(tsn, ":/[]@ ")) {
+		rc = gs_error(GS_EINVAL, "%s: tls-server-name \"%s\" is not a host name", kc->source, tsn);
+		goto out;
+	}
+	if (asprintf(&kc->base_url, "%s://%s:%s%s", scheme, tsn, port, strcmp(path, "/") ? path : "") < 0 ||
+	    asprintf(&line, "%s:%s:%s:%s", tsn, port, host, port) < 0 ||
+	    !(kc->connect_to = curl_slist_append(NULL, line))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	while (*kc->base_url && kc->base_url[strlen(kc->base_url) - 1] == '/')
+		kc->base_url[strlen(kc->base_url) - 1] = '\0';
+out:
+	free(line);
+	curl_free(host);
+	curl_free(port);
+	curl_free(scheme);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 int kube_client_new(struct kube_client **out, const struct kube_config *cfg, const struct kube_client_opts *opts)
@@ -154,6 +199,7 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg, con
 	kc->password = xstrdup(cfg->password);
 	kc->impersonate_user = xstrdup(cfg->impersonate_user);
 	kc->proxy_url = xstrdup(cfg->proxy_url);
+	kc->tls_server_name = xstrdup(cfg->tls_server_name);
 	kc->source = xstrdup(cfg->source ? cfg->source : "kubeconfig");
 	kc->nimp_groups = cfg->nimpersonate_groups;
 	kc->qps = o.qps == 0 ? 50 : o.qps;
@@ -175,6 +221,8 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg, con
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
+	if ((rc = base_url(kc)) < 0)
+		goto out;
 	if (!(kc->share = curl_share_init())) {
 		rc = gs_error(GS_ENOMEM, "curl_share_init failed");
 		goto out;
@@ -228,6 +276,9 @@ void kube_client_free(struct kube_client *kc)
 	gs_free_secret_str(kc->password);
 	free(kc->impersonate_user);
 	free(kc->proxy_url);
+	free(kc->tls_server_name);
+	free(kc->base_url);
+	curl_slist_free_all(kc->connect_to);
 	free(kc->source);
 	free(kc->user_agent);
 	free(kc->field_manager);
@@ -370,6 +421,8 @@ static CURL *handle_new(struct kube_client *kc)
 	curl_easy_setopt(h, CURLOPT_USERAGENT, kc->user_agent);
 	if (kc->proxy_url)
 		curl_easy_setopt(h, CURLOPT_PROXY, kc->proxy_url);
+	if (kc->connect_to)
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, kc->connect_to);
 	if (kc->insecure) {
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -387,7 +440,7 @@ static CURL *handle_new(struct kube_client *kc)
 		curl_easy_setopt(h, CURLOPT_SSLCERT, kc->cert_file);
 	}
 	if (kc->key_pem.len) {
-		struct curl_blob b = { kc->key_pem.p, kc->key_pem.len, CURL_BLOB_COPY };
+		struct curl_blob b = { kc->key_pem.p, kc->key_pem.len, CURL_BLOB_NOCOPY }; /* kc outlives h */
 		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &b);
 		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	} else if (kc->key_file) {
@@ -512,7 +565,7 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 		*status_out = 0;
 	if (!out)
 		out = &body;
-	if ((rc = buf_adds(&url, kc->server)) < 0 || (rc = buf_adds(&url, call->path)) < 0)
+	if ((rc = buf_adds(&url, kc->base_url)) < 0 || (rc = buf_adds(&url, call->path)) < 0)
 		goto out;
 	for (;;) {
 		struct sink s = { NULL, out, 0, call->stream, call->stream_ctx, 0, "" };

@@ -30,6 +30,9 @@ struct kube_client {
 	char **imp_groups;
 	size_t nimp_groups;
 	char *proxy_url;
+	char *tls_server_name;
+	char *base_url;                /* server, or its tls-server-name form */
+	struct curl_slist *connect_to; /* tls-server-name: where to connect really */
 	struct kube_exec_config *exec;
 	struct kube__cred cred;
 	int cred_valid;

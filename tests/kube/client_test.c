@@ -105,6 +105,31 @@ void test_kube_client__kubeconfig_with_client_cert_files_and_data(void)
 	buf_release(&k64);
 }
 
+/* tls-server-name: connect to 127.0.0.1, check the certificate for another of its names */
+void test_kube_client__tls_server_name_is_checked_against_the_certificate(void)
+{
+	struct kube_config cfg = KUBE_CONFIG_INIT;
+	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
+	struct kube_client *kc = NULL;
+	struct doc *d = NULL;
+
+	if (!kt_client())
+		skip_("no API server");
+	must_pass(kube_config_load(&cfg, &ov));
+	cfg.tls_server_name = strdup("kubernetes.default.svc");
+	must_pass(kube_client_new(&kc, &cfg, NULL));
+	check_version(kc);
+	kube_client_free(kc);
+	free(cfg.tls_server_name);
+	cfg.tls_server_name = strdup("not-in-the-cert.example");
+	must_pass(kube_client_new(&kc, &cfg, NULL));
+	must_fail_with(kube_get(&d, kc, "v1", "Namespace", NULL, "default"), GS_EIO);
+	assert_contains(gs_error_last(), kt_env("KUBE_API_URL"));
+	assert_contains(gs_error_last(), "not-in-the-cert.example");
+	kube_client_free(kc);
+	kube_config_release(&cfg);
+}
+
 void test_kube_client__no_credentials_is_forbidden_with_the_message(void)
 {
 	struct kube_config cfg = KUBE_CONFIG_INIT;
