@@ -76,7 +76,7 @@ struct ctl_opts {
 };
 
 /* Defaults, then SEALED_SECRETS_* from env, then argv. 0 ok, 1 usage error (message printed). */
-int ctl_opts_parse(struct ctl_opts *o, int argc, char **argv);
+int ctl_opts_parse(struct ctl_opts *o, int argc, const char *const *argv);
 void ctl_opts_release(struct ctl_opts *o);
 void ctl_opts_usage(FILE *f);
 /* Go's time.ParseDuration ("720h", "1h30m", "2.5s", "0"); GS_EINVAL naming the text. */

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 	int rc = 1, sig;
 
 	harden();
-	if (ctl_opts_parse(&opts, argc, argv))
+	if (ctl_opts_parse(&opts, argc, (const char *const *)argv))
 		return 2;
 	if (opts.help) {
 		ctl_opts_usage(stdout);
