@@ -11,7 +11,10 @@ Usage: canned.py PORTFILE   (listens on 127.0.0.1:<random>, writes the port to P
   GET .../configmaps/whoami                       200, data.token = the bearer token it got
   GET .../configmaps/need-tok2                    401 unless the bearer token is "tok2"
   GET .../configmaps?watch=1...                   one ADDED event (rv 5) then the connection drops;
-                                                  from resourceVersion=5: a MODIFIED event (rv 6), end
+                                                  from resourceVersion=5: a MODIFIED event (rv 6), end;
+                                                  from "gone": an ERROR event (410); from 10: BOOKMARK
+                                                  (rv 11), DELETED (rv 12), end
+  GET .../configmaps                              a list: one item, resourceVersion 10
   GET .../configmaps/slow                         sleeps 5 s before answering
   GET /count/NAME                                 how many requests NAME got; /reset clears
 """
@@ -88,6 +91,16 @@ class H(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            if rv == "gone":  # the version is too old: an ERROR event with a 410 Status, then the end
+                self.chunk({"type": "ERROR", "object": status(410, "Expired", "too old resource version: 1 (7)")})
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            if rv == "10":
+                self.chunk({"type": "BOOKMARK", "object": {"kind": "ConfigMap", "apiVersion": "v1",
+                                                           "metadata": {"resourceVersion": "11"}}})
+                self.chunk({"type": "DELETED", "object": cm("listed", 12)})
+                self.wfile.write(b"0\r\n\r\n")
+                return
             if rv == "5":
                 self.chunk({"type": "MODIFIED", "object": cm("w", 6)})
                 self.wfile.write(b"0\r\n\r\n")
@@ -103,6 +116,11 @@ class H(BaseHTTPRequestHandler):
             time.sleep(0.2)
             self.close_connection = True
             return
+        if len(parts) == 5 and parts[4] == "configmaps":  # a list (after a 410): one item at rv 10
+            bump("list")
+            return self.reply(200, {"kind": "ConfigMapList", "apiVersion": "v1",
+                                    "metadata": {"resourceVersion": "10"},
+                                    "items": [{"metadata": {"name": "listed", "resourceVersion": "9"}}]})
         if len(parts) != 6 or parts[4] != "configmaps":
             return self.reply(404, status(404, "NotFound", "no route %s" % u.path))
         name = parts[5]

@@ -137,6 +137,36 @@ void test_kube_canned__dropped_watch_resumes_from_the_last_version(void)
 	kube_client_free(kc);
 }
 
+static int log_events(void *ctx, enum kube_event_type t, const struct doc *obj)
+{
+	char *log = ctx;
+	snprintf(log + strlen(log), 256 - strlen(log), "%s:%s;", kube_event_type_name(t),
+	         obj && doc_k8s_name(obj) ? doc_k8s_name(obj) : "");
+	return t == KUBE_EVENT_DELETED ? 5 : 0;
+}
+
+void test_kube_canned__error_event_410_means_list_again(void)
+{
+	struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
+	struct kube_client *kc;
+	struct kube_watch *w = NULL;
+	char log[256] = "";
+	need_canned();
+	kc = canned_client(NULL, 0);
+	wo.resource_version = "gone";
+	must_pass(kube_watch_new(&w, kc, "v1", "ConfigMap", NULL, &wo));
+	must_fail_with(kube_watch_once(w, log_events, log), GS_EGONE);
+	assert_contains(gs_error_last(), "too old resource version");
+	assert_contains(gs_error_last(), "(Expired, 410)");
+	assert_str(log, "");
+	/* run: list (items get their apiVersion/kind), SYNCED, watch from the list's version 10 */
+	assert_int(kube_watch_run(w, log_events, log), 5);
+	assert_str(log, "LISTED:listed;SYNCED:;BOOKMARK:;DELETED:listed;");
+	assert_str(kube_watch_resource_version(w), "12");
+	kube_watch_free(w);
+	kube_client_free(kc);
+}
+
 void test_kube_canned__rotated_token_file_is_read_again(void)
 {
 	struct kube_client *kc;

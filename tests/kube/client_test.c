@@ -1,4 +1,5 @@
 /* The client against the real API server: configs, CRUD, errors, paged lists, timing. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -363,4 +364,59 @@ void test_kube_client__discovery_of_builtin_kinds(void)
 	must_fail_with(kube_discover(&r, kc, "nope.example.com/v1", "Thing"), GS_ENOTFOUND);
 	assert_contains(gs_error_last(), "nope.example.com/v1");
 	buf_release(&p);
+}
+
+struct worker {
+	struct kube_client *kc;
+	const char *ns;
+	int id, failures;
+	char err[256];
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+	for (i = 0; i < 50; i++) {
+		struct doc *cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: w%d-%d, namespace: %s}\n",
+		                         w->id, i, w->ns), *got = NULL;
+		if (kube_create(NULL, w->kc, cm, NULL) < 0 || kube_get(&got, w->kc, "v1", "ConfigMap", w->ns, doc_k8s_name(cm)) < 0) {
+			w->failures++;
+			snprintf(w->err, sizeof(w->err), "%s", gs_error_last()); /* messages are per thread */
+		}
+		doc_free(cm);
+		doc_free(got);
+	}
+	return NULL;
+}
+
+/* One client, four threads: the handle pool and the shared connections hold up. */
+void test_kube_client__one_client_shared_by_threads(void)
+{
+	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
+	struct kube_client *kc, *shared = NULL;
+	struct worker w[4];
+	pthread_t th[4];
+	struct doc *l = NULL;
+	const char *ns;
+	int i;
+
+	kt_setup(kc);
+	ns = kt_ns(kc, "threads");
+	co.qps = 200;
+	co.burst = 20;
+	must_pass(kube_client_from_env(&shared, NULL, &co));
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){ shared, ns, i, 0, "" };
+		pthread_create(&th[i], NULL, work, &w[i]);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 4; i++)
+		if (w[i].failures)
+			fail_("thread %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+	must_pass(kube_list(&l, shared, "v1", "ConfigMap", ns, NULL));
+	assert_int(doc_len(doc_get(l, "items")), 200);
+	doc_free(l);
+	kube_client_free(shared);
 }
