@@ -153,7 +153,7 @@ int seal_cli_read_cert(struct buf *pem, const char *cert)
 enum {
 	O_CERT = 256, O_SCOPE, O_NAME, O_RAW, O_FROM_FILE, O_MERGE, O_ALLOW_EMPTY, O_RECOVERY_UNSEAL,
 	O_RECOVERY_KEY, O_FETCH_CERT, O_VALIDATE, O_REENCRYPT, O_ALLOW_EXPIRED, O_VERSION, O_IGNORED,
-	O_IGNORED_FLAG,
+	O_CTL_NS, O_CTL_NAME, O_KUBECONFIG, O_CONTEXT, O_CLUSTER, O_USER, O_TOKEN, O_SERVER, O_INSECURE,
 };
 
 static const struct option seal_options[] = {
@@ -177,15 +177,15 @@ static const struct option seal_options[] = {
 	{ "allow-expired-cert", no_argument, NULL, O_ALLOW_EXPIRED },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ "help", no_argument, NULL, 'h' },
-	/* the cluster connection (kubectl's flags): accepted, used once sealing talks to a cluster */
-	{ "controller-namespace", required_argument, NULL, O_IGNORED },
-	{ "controller-name", required_argument, NULL, O_IGNORED },
-	{ "kubeconfig", required_argument, NULL, O_IGNORED },
-	{ "context", required_argument, NULL, O_IGNORED },
-	{ "cluster", required_argument, NULL, O_IGNORED },
-	{ "user", required_argument, NULL, O_IGNORED },
-	{ "token", required_argument, NULL, O_IGNORED },
-	{ "server", required_argument, NULL, O_IGNORED },
+	/* the cluster connection (kubectl's flags); the others are accepted and ignored */
+	{ "controller-namespace", required_argument, NULL, O_CTL_NS },
+	{ "controller-name", required_argument, NULL, O_CTL_NAME },
+	{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
+	{ "context", required_argument, NULL, O_CONTEXT },
+	{ "cluster", required_argument, NULL, O_CLUSTER },
+	{ "user", required_argument, NULL, O_USER },
+	{ "token", required_argument, NULL, O_TOKEN },
+	{ "server", required_argument, NULL, O_SERVER },
 	{ "as", required_argument, NULL, O_IGNORED },
 	{ "as-group", required_argument, NULL, O_IGNORED },
 	{ "as-uid", required_argument, NULL, O_IGNORED },
@@ -196,7 +196,7 @@ static const struct option seal_options[] = {
 	{ "request-timeout", required_argument, NULL, O_IGNORED },
 	{ "username", required_argument, NULL, O_IGNORED },
 	{ "password", required_argument, NULL, O_IGNORED },
-	{ "insecure-skip-tls-verify", optional_argument, NULL, O_IGNORED_FLAG },
+	{ "insecure-skip-tls-verify", optional_argument, NULL, O_INSECURE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -218,7 +218,10 @@ static void seal_usage(FILE *f)
 	        "      --allow-expired-cert        seal with an expired certificate\n"
 	        "      --recovery-unseal --recovery-private-key KEY[,KEY]  decrypt offline (PEM, key Secret or List)\n"
 	        "      --fetch-cert                print the certificate\n"
-	        "      --validate, --re-encrypt    need a cluster (see gitseal validate / gitseal reseal offline)\n");
+	        "      --validate, --re-encrypt    ask the controller (offline: gitseal validate / gitseal reseal)\n"
+	        "      --controller-namespace NS (kube-system), --controller-name NAME (sealed-secrets-controller)\n"
+	        "      --kubeconfig, --context, --cluster, --user, --server, --token, --insecure-skip-tls-verify\n"
+	        "  Without --cert the certificate comes from the controller through the API server.\n");
 }
 
 /* kubeseal reads every flag from env SEALED_SECRETS_<FLAG> too (pflagenv); command-line flags win. */
@@ -266,6 +269,7 @@ struct seal_cli {
 	int raw, allow_empty, recovery, fetch_cert, validate, reencrypt, allow_expired, format_set;
 	char **keys;
 	size_t nkeys;
+	struct seal_cluster cl;
 };
 
 static int do_recovery(struct seal_cli *c, struct buf *out)
@@ -309,11 +313,18 @@ out:
 	return rc;
 }
 
+/* --cert FILE|URL, else the controller's /v1/cert.pem through the API server */
+static int read_cert(struct seal_cli *c, struct buf *pem)
+{
+	return c->cert ? seal_cli_read_cert(pem, c->cert) : seal_cluster_cert(&c->cl, pem);
+}
+
 static int load_pubkey(struct seal_cli *c, struct sealed_pubkey **pk)
 {
 	struct buf pem = BUF_INIT(CERT_MAX);
 	int rc;
-	if ((rc = seal_cli_read_cert(&pem, c->cert)) >= 0 && (rc = sealed_pubkey_from_pem(pk, pem.p, pem.len, c->cert)) >= 0) {
+	if ((rc = read_cert(c, &pem)) >= 0 &&
+	    (rc = sealed_pubkey_from_pem(pk, pem.p, pem.len, c->cert ? c->cert : "cert.pem")) >= 0) {
 		if (!c->allow_expired && (rc = sealed_pubkey_check_expiry(*pk, time(NULL))) < 0) {
 			sealed_pubkey_free(*pk);
 			*pk = NULL;
@@ -383,6 +394,57 @@ out:
 	return rc;
 }
 
+/* kubeseal --validate / --re-encrypt: one POST per document to the controller. */
+static int do_cluster(struct seal_cli *c, struct buf *out)
+{
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct buf text = BUF_INIT(BUF_MAX_FILE), resp = BUF_INIT((size_t)16 << 20);
+	size_t i, n = 0;
+	int rc, json;
+	long status;
+
+	if ((rc = seal_cli_read_docs(&s, &text, c->in, 0, &json)) < 0)
+		goto out;
+	for (i = 0; i < s.n; i++) {
+		const char *name;
+		struct doc *rot = NULL;
+		if (!s.docs[i])
+			continue;
+		name = doc_k8s_name(s.docs[i]) ? doc_k8s_name(s.docs[i]) : "";
+		buf_reset(&resp);
+		rc = seal_cluster_post(&c->cl, c->validate ? "/v1/verify" : "/v1/rotate", s.docs[i], &resp, &status);
+		if (status == 409) {
+			rc = c->validate ? gs_error(GS_EAUTH, "unable to decrypt sealed secret: %s", name)
+			                 : gs_error(GS_EAUTH, "unable to rotate secret");
+			goto out;
+		}
+		if (rc < 0) {
+			gs_error_prefix(rc, c->validate ? "cannot validate sealed secret" : "cannot re-encrypt secret");
+			goto out;
+		}
+		n++;
+		if (c->validate)
+			continue;
+		if ((rc = doc_parse_one(&rot, "rotate response", resp.p, resp.len, DOC_PARSE_JSON)) < 0)
+			goto out;
+		/* kubeseal clears these on the re-encrypted object */
+		doc_del(doc_get(rot, "metadata"), "creationTimestamp");
+		doc_del(doc_get(rot, "metadata"), "deletionTimestamp");
+		doc_del(doc_get(rot, "metadata"), "generation");
+		rc = seal_cli_emit(out, rot, c->format_set ? !strcmp(c->format, "json") : json != 0, 1);
+		doc_free(rot);
+		if (rc < 0)
+			goto out;
+	}
+	if (!n)
+		rc = gs_error(GS_EPARSE, "no sealed secrets found in %s", c->in);
+out:
+	doc_stream_release(&s);
+	buf_release(&text);
+	buf_release(&resp);
+	return rc;
+}
+
 static int do_seal(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out)
 {
 	struct doc_stream s = DOC_STREAM_INIT;
@@ -397,6 +459,9 @@ static int do_seal(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out
 	so.allow_empty_data = c->allow_empty;
 	if ((rc = seal_cli_read_docs(&s, &text, c->in, DOC_PARSE_SECRET, &json)) < 0)
 		goto out;
+	for (i = 0; i < s.n; i++) /* a Secret without namespace gets the kubeconfig's (kubeseal) */
+		if (s.docs[i] && !(c->ns && *c->ns) && !doc_k8s_namespace(s.docs[i]))
+			so.default_namespace = seal_cluster_namespace(&c->cl);
 	for (i = 0; i < s.n; i++) {
 		struct doc *ss = NULL;
 		if (!s.docs[i])
@@ -423,7 +488,7 @@ int cmd_seal(int argc, char **argv)
 	struct seal_cli c = { 0 };
 	struct sealed_pubkey *pk = NULL;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
-	char **av = NULL, **made = NULL;
+	char **av = NULL, **made = NULL, *token = NULL;
 	int ac = 0, opt, rc = 0, ret = 1;
 	mode_t mode = 0644;
 
@@ -439,7 +504,7 @@ int cmd_seal(int argc, char **argv)
 		case 'f': c.in = optarg; break;
 		case 'w': c.out = optarg; break;
 		case 'o': c.format = optarg; c.format_set = 1; break;
-		case 'n': c.ns = optarg; break;
+		case 'n': c.ns = c.cl.ov.ns = optarg; break;
 		case O_CERT: c.cert = optarg; break;
 		case O_SCOPE: c.scope_s = optarg; break;
 		case O_NAME: c.name = optarg; break;
@@ -460,7 +525,25 @@ int cmd_seal(int argc, char **argv)
 		case O_REENCRYPT: c.reencrypt = 1; break;
 		case O_ALLOW_EXPIRED: c.allow_expired = 1; break;
 		case O_VERSION: printf("kubeseal version: gitseal-%s\n", GITSEAL_VERSION); ret = 0; goto done;
-		case O_IGNORED: case O_IGNORED_FLAG: break;
+		case O_CTL_NS: c.cl.ctl_ns = optarg; break;
+		case O_CTL_NAME: c.cl.ctl_name = optarg; break;
+		case O_KUBECONFIG: c.cl.ov.kubeconfig = optarg; break;
+		case O_CONTEXT: c.cl.ov.context = optarg; break;
+		case O_CLUSTER: c.cl.ov.cluster = optarg; break;
+		case O_USER: c.cl.ov.user = optarg; break;
+		case O_TOKEN:
+			/* a secret in argv: keep a copy, blank the original (curl's cleanarg) */
+			free(token);
+			if (!(token = strdup(optarg))) {
+				ret = cli_die_last(NULL);
+				goto done;
+			}
+			gs_wipe(optarg, strlen(optarg));
+			c.cl.ov.token = token;
+			break;
+		case O_SERVER: c.cl.ov.server = optarg; break;
+		case O_INSECURE: c.cl.ov.insecure_skip_tls_verify = !optarg || !strcmp(optarg, "true"); break;
+		case O_IGNORED: break;
 		case 'h': seal_usage(stdout); ret = 0; goto done;
 		default: seal_usage(stderr); ret = 2; goto done;
 		}
@@ -488,16 +571,13 @@ int cmd_seal(int argc, char **argv)
 		mode = 0600; /* plaintext Secret */
 		rc = do_recovery(&c, &out);
 	} else if (c.validate || c.reencrypt) {
-		rc = gs_error(GS_EINVAL, "%s needs a cluster (the controller's /v1/%s), which this build cannot reach; "
-		                         "offline: gitseal %s --key KEY",
-		              c.validate ? "--validate" : "--re-encrypt", c.validate ? "verify" : "rotate",
-		              c.validate ? "validate" : "reseal --cert CERT");
-	} else if (!c.cert) {
-		rc = gs_error(GS_EINVAL, "no --cert given: fetching the certificate from the controller needs a cluster, "
-		                         "which this build cannot reach (use --cert FILE|URL or SEALED_SECRETS_CERT)");
+		rc = do_cluster(&c, &out);
+		/* kubeseal --re-encrypt with only -f writes back into that file (#405) */
+		if (c.reencrypt && !c.out && strcmp(c.in, "-"))
+			c.out = c.in;
 	} else if (c.fetch_cert) {
 		struct buf pem = BUF_INIT(CERT_MAX);
-		if ((rc = seal_cli_read_cert(&pem, c.cert)) >= 0)
+		if ((rc = read_cert(&c, &pem)) >= 0)
 			rc = buf_add(&out, pem.p, pem.len);
 		buf_release(&pem);
 	} else if ((rc = load_pubkey(&c, &pk)) < 0) {
@@ -517,12 +597,18 @@ int cmd_seal(int argc, char **argv)
 		cli_die_last(NULL);
 		goto done;
 	}
+	if (c.validate) { /* kubeseal prints nothing when every document verifies */
+		ret = 0;
+		goto done;
+	}
 	if (file_write_atomic(c.out ? c.out : "-", out.p, out.len, mode, 1) < 0) {
 		cli_die_last(NULL);
 		goto done;
 	}
 	ret = 0;
 done:
+	seal_cluster_release(&c.cl);
+	gs_free_secret_str(token);
 	sealed_pubkey_free(pk);
 	buf_release(&out);
 	free(c.keys);

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "doc/doc.h"
 #include "keys/keys.h"
+#include "kube/kube.h"
 #include "sealer/sealed.h"
 
 /*
@@ -22,6 +23,21 @@ int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n);
 int seal_cli_read_cert(struct buf *pem, const char *cert);
 /* "x.yaml" / "x.yml" */
 int seal_cli_is_yaml_name(const char *path);
+/* The controller, reached through the API server's service proxy (cli/cmd_seal_cluster.c). */
+struct seal_cluster {
+	struct kube_overrides ov;   /* --kubeconfig, --context, -n, --server, --token ... */
+	const char *ctl_ns;         /* --controller-namespace (kube-system) */
+	const char *ctl_name;       /* --controller-name (sealed-secrets-controller) */
+	struct kube_client *kc;     /* connected on first use */
+};
+void seal_cluster_release(struct seal_cluster *c);
+/* The kubeconfig context's namespace ("default" without one); no network. */
+const char *seal_cluster_namespace(struct seal_cluster *c);
+/* GET /v1/cert.pem of the controller into pem. */
+int seal_cluster_cert(struct seal_cluster *c, struct buf *pem);
+/* POST d as compact JSON to the controller's endpoint ("/v1/verify"); *status = HTTP status. */
+int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d, struct buf *out, long *status);
+
 /* "document N of FILE" for messages (static buffer). */
 const char *seal_cli_what(const char *path, size_t i, size_t n);
 

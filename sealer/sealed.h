@@ -195,8 +195,8 @@ int sealed_open(struct sealed_items *out, const struct doc *ss, struct sealed_ke
  * template.data (Go text/template over the decrypted values) is NOT rendered
  * here: the controller owns templating. It calls sealed_open() for the values,
  * renders template.data, and sets data[key] on the Secret from
- * sealed_secret_from_items(). gitseal unseal/--recovery-unseal report an error
- * when template.data is present and no renderer is linked in (see below).
+ * sealed_secret_from_items(). gitseal unseal/--recovery-unseal warn that
+ * template.data is not rendered offline and output the decrypted items.
  * If items is non-NULL it receives the decrypted values (caller releases).
  */
 int sealed_unseal(struct doc **out, const struct doc *ss, struct sealed_keyset *ks,

@@ -319,12 +319,12 @@ out:
 static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks, const char *label,
                    size_t label_len, const struct doc *data, const char *what)
 {
-	struct buf pt = BUF_INIT_SECRET(BUF_MAX_DEFAULT), val = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
+	struct buf pt = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
 	struct doc *sec = NULL;
 	size_t f, i, n;
 	int rc;
 
-	(void)ss;
+	(void)ss; /* the label already carries its name, namespace and scope */
 	if ((rc = sealed_decrypt_item(&pt, ks, label, label_len, doc_str(data), doc_len(data))) < 0) {
 		gs_error_prefix(rc, "spec.data");
 		if (what && *what)
@@ -363,7 +363,6 @@ static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed
 out:
 	doc_free(sec);
 	buf_release(&pt);
-	buf_release(&val);
 	return rc;
 }
 
