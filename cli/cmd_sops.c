@@ -432,7 +432,9 @@ static int do_decrypt(struct sops_opts *o)
 		struct doc *n = NULL;
 		if ((rc = sops_file_lookup(&f, &p, &n)) < 0 || (rc = emit_extract(&out, n, outfmt, o->indent)) < 0)
 			goto out;
-	} else if ((rc = sops_cli_emit(&out, &f, outfmt, 0, o->indent, &raw, key, NULL, NULL)) < 0) {
+	} else if ((rc = sops_cli_emit(&out, &f, outfmt, 0, o->indent, memchr(raw.p, '#', raw.len) ? &raw : NULL, key,
+	                               NULL, NULL)) < 0) {
+		/* with comments, splice them back decrypted where they were; without, emit as sops does */
 		gs_error_prefix(rc, "Error dumping file");
 		goto out;
 	}

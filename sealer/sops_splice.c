@@ -195,6 +195,7 @@ static int same_scalar(const struct doc *a, const struct doc *b)
 }
 
 static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col);
+static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw, size_t from);
 
 static int replace_scalar(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col)
 {
@@ -235,7 +236,7 @@ static int delete_entry(struct splice *s, const struct doc *map, size_t i)
 }
 
 /* Append new map entries after the last one, indented like their siblings. */
-static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw)
+static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw, size_t from)
 {
 	struct doc *tmp = doc_new_map();
 	struct buf y = BUF_INIT_SECRET(BUF_MAX_DEFAULT), r = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
@@ -245,11 +246,12 @@ static int append_entries(struct splice *s, const struct doc *old, const struct 
 
 	if (!tmp)
 		return GS_ENOMEM;
-	for (i = 0; i < doc_len(nw) && rc == 0; i++) {
+	for (i = from; i < doc_len(nw) && rc == 0; i++) {
 		size_t kl = 0;
 		const char *k = doc_text(doc_key_at(nw, i), &kl);
-		if (!doc_getn(old, k, kl))
-			rc = doc_setn(tmp, k, kl, doc_clone(doc_val_at(nw, i)));
+		if (doc_getn(old, k, kl))
+			return s->fail = 1, 0;
+		rc = doc_setn(tmp, k, kl, doc_clone(doc_val_at(nw, i)));
 	}
 	if (rc == 0 && doc_len(tmp)) {
 		if (!doc_len(old)) {
@@ -278,22 +280,35 @@ out:
 	return rc;
 }
 
+static int key_is(const struct doc *k, const char *t, size_t n)
+{
+	size_t kl = 0;
+	const char *kt = doc_text(k, &kl);
+	return kt && kl == n && !memcmp(kt, t, n);
+}
+
+/* Walk old and new maps side by side (linear when the key order is the same, as it is
+ * for everything sops produces); a reordered map cannot be spliced. */
 static int sp_map(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int root)
 {
-	size_t i, n = doc_len(old);
+	size_t i, j = 0, n = doc_len(old), m = doc_len(nw);
 	int rc = 0, fl = flow || doc_style(old) == DOC_STYLE_FLOW;
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n && rc == 0 && !s->fail; i++) {
 		const struct doc *k = doc_key_at(old, i);
 		size_t kl = 0, mark = s->path.len;
 		const char *kt = doc_text(k, &kl);
-		const struct doc *v2;
+		const struct doc *v2 = NULL;
 		if (!kt)
 			return s->fail = 1, 0;
 		if (root && kl == 4 && !memcmp(kt, "sops", 4))
 			continue; /* the metadata block is handled by the caller */
 		if ((rc = add_entry(s, k)) < 0)
 			return rc;
-		if (!(v2 = doc_getn(nw, kt, kl))) {
+		if (j < m && key_is(doc_key_at(nw, j), kt, kl))
+			v2 = doc_val_at(nw, j++);
+		else if (doc_getn(nw, kt, kl))
+			return s->fail = 1, 0; /* moved: the MAC order changed */
+		if (!v2) {
 			if (fl)
 				return s->fail = 1, 0;
 			rc = delete_entry(s, old, i);
@@ -304,30 +319,10 @@ static int sp_map(struct splice *s, const struct doc *old, const struct doc *nw,
 		rc = sp_node(s, doc_val_at(old, i), v2, fl, (int)doc_start(k).col - 1);
 		buf_truncate(&s->path, mark);
 	}
-	/* key order must match for the MAC: new keys may only come after the old ones */
-	if (rc == 0) {
-		size_t j = 0, extra = 0;
-		for (i = 0; i < doc_len(nw); i++) {
-			size_t kl = 0;
-			const char *kt = doc_text(doc_key_at(nw, i), &kl);
-			if (!doc_getn(old, kt, kl)) {
-				extra++;
-				continue;
-			}
-			if (extra)
-				return s->fail = 1, 0;
-			while (j < n) {
-				size_t ol = 0;
-				const char *ot = doc_text(doc_key_at(old, j++), &ol);
-				if (ol == kl && !memcmp(ot, kt, kl))
-					break;
-			}
-		}
-		if (extra) {
-			if (fl)
-				return s->fail = 1, 0;
-			rc = append_entries(s, old, nw);
-		}
+	if (rc == 0 && !s->fail && j < m) { /* new keys after the old ones */
+		if (fl)
+			return s->fail = 1, 0;
+		rc = append_entries(s, old, nw, j);
 	}
 	return rc;
 }
