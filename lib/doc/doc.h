@@ -17,7 +17,15 @@
  *     tag if any, and the kind resolved like YAML 1.2 core schema / yaml.v3
  *     (plain `true` is bool, `7` int, `3.14` float, `~`/`null`/empty null,
  *     a plain 2001-12-14 style value a timestamp; quoted is always a string),
- *   - maps keep key order; duplicate keys are an error.
+ *   - maps keep key order; duplicate keys are an error ("f:3:1: mapping key
+ *     "a" already defined at line 1"; the key is not shown for DOC_SECRET).
+ * Offsets: [start, end) of a scalar is its source text with quotes or the
+ * block header; block scalars and block collections end where libyaml ends
+ * them, at the start of the line after their last line (blank lines kept).
+ * Aliases are expanded into copies (max_alias bounds the copied nodes); merge
+ * keys "<<" are not merged, they stay ordinary keys. Complex (non-scalar)
+ * keys are an error. Errors are "file:line:col: what" (libyaml's text for
+ * syntax errors, Go's encoding/json wording for JSON).
  *
  * Emitting YAML quotes every string that a YAML 1.1 reader (Kubernetes'
  * sigs.k8s.io/yaml, go-yaml v2) would take for a bool/number/null/timestamp
@@ -25,7 +33,10 @@
  * JSON output follows the tree's key order (or sorted keys when asked).
  *
  * Secrets: a node flagged DOC_SECRET keeps its text in memory that is wiped
- * when the node is freed or changed. DOC_PARSE_SECRET flags every scalar.
+ * when the node is freed or changed. DOC_PARSE_SECRET flags every scalar,
+ * wipes libyaml's input buffers and events, and the arena it parsed into.
+ * (libyaml may still free a few unwiped scratch copies while it scans quoted
+ * scalars: parse plaintext in a short-lived process where that matters.)
  * The emitters write secrets as they are: emit into a BUF_INIT_SECRET buffer.
  */
 #include <stddef.h>

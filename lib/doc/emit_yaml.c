@@ -227,12 +227,19 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 
 /* --- scalar writers -------------------------------------------------------- */
 
-/* the text a scalar is written with: an empty null is "null" */
+/* the text a scalar is written with: an empty null is "null", a null or
+ * bool whose text was set to something else is written canonically */
 static const char *out_text(const struct doc *d, size_t *n)
 {
-	if (d->kind != DOC_STR && !d->len && !d->tag) {
+	if (!d->tag && ((d->kind != DOC_STR && !d->len) ||
+	                (d->kind == DOC_NULL && doc__resolve_plain(d->text, d->len) != DOC_NULL))) {
 		*n = 4;
 		return "null";
+	}
+	if (!d->tag && d->kind == DOC_BOOL && doc__resolve_plain(d->text, d->len) != DOC_BOOL) {
+		int t = d->text[0] == 't' || d->text[0] == 'T';
+		*n = t ? 4 : 5;
+		return t ? "true" : "false";
 	}
 	*n = d->len;
 	return d->text;
@@ -401,7 +408,7 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 	const char *s = out_text(d, &n);
 	struct scan sc;
 	int style, rc, tagged = d->tag != NULL, binary = 0;
-	struct buf b64 = BUF_INIT(BUF_MAX_FILE);
+	struct buf b64 = BUF_INIT_SECRET(BUF_MAX_FILE); /* the value may be secret */
 
 	if (!utf8_valid((const unsigned char *)s, n)) {
 		/* like go-yaml: bytes that are not UTF-8 go out as !!binary */
@@ -411,7 +418,14 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 		n = b64.len;
 		binary = 1;
 	}
-	if (binary || tagged) {
+	if (!tagged && !binary && d->kind != DOC_STR && doc__resolve_plain(s, n) == DOC_STR) {
+		/* a number that would read back as a string (1e400, or text set by hand): say what it is */
+		static const char *const kind_tags[] = { "!!null", "!!bool", "!!int", "!!float", "!!timestamp" };
+		if ((rc = doc__puts(e->out, kind_tags[d->kind])) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
+			goto out;
+		tagged = 1;
+	}
+	if (binary || (tagged && d->tag)) {
 		const char *tag = binary ? "!!binary" : d->tag;
 		if ((rc = write_tag(e, tag)) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
 			goto out;

@@ -227,7 +227,9 @@ static int scalar_node(struct parser *p, yaml_event_t *e, struct doc **out)
 		if (kind_of_tag(d->tag, &want)) {
 			/* yaml.v3 refuses "!!int abc"; an int is a fine !!float */
 			enum doc_kind r = doc__resolve_plain(v, n);
-			if (want != DOC_STR && r != want && !(want == DOC_FLOAT && r == DOC_INT)) {
+			double f;
+			if (want != DOC_STR && r != want && !(want == DOC_FLOAT && r == DOC_INT) &&
+			    !(want == DOC_FLOAT && doc__parse_float(v, n, &f) == 0)) { /* 1e400 */
 				rc = perr(p, GS_EPARSE, sm, "value does not match its tag %s", d->tag);
 				goto fail;
 			}

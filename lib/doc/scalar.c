@@ -228,7 +228,9 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 		if (yaml_style_float(s, n) && n < sizeof(small)) {
 			memcpy(small, s, n);
 			small[n] = '\0';
-			return float_overflows(small) ? DOC_STR : DOC_FLOAT;
+			kind = float_overflows(small) ? DOC_STR : DOC_FLOAT;
+			gs_wipe(small, n);
+			return kind;
 		}
 		return DOC_STR;
 	}
@@ -243,6 +245,8 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 		kind = DOC_INT;
 	else if (yaml_style_float(plain, n) && !float_overflows(plain))
 		kind = DOC_FLOAT;
+	/* the text may be a secret value: leave no copy behind */
+	gs_wipe(plain, n);
 	if (plain != small)
 		free(plain);
 	return kind;
@@ -265,6 +269,8 @@ int doc__parse_int(const char *s, size_t n, long long *out, int *is_unsigned)
 		*out = neg ? (long long)(0 - mag) : (long long)mag;
 	if (is_unsigned)
 		*is_unsigned = uns;
+	/* the text may be a secret value: leave no copy behind */
+	gs_wipe(plain, n);
 	if (plain != small)
 		free(plain);
 	return rc;
@@ -289,6 +295,8 @@ int doc__parse_float(const char *s, size_t n, double *out)
 		rc = GS_EPARSE;
 	else
 		*out = strtod(plain, NULL);
+	/* the text may be a secret value: leave no copy behind */
+	gs_wipe(plain, n);
 	if (plain != small)
 		free(plain);
 	return rc;

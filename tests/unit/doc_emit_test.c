@@ -379,3 +379,27 @@ void test_doc_emit__tags_are_escaped(void)
 	doc_free(d);
 	buf_release(&out);
 }
+
+/* scalars whose text would read back as another kind say what they are */
+void test_doc_emit__kinds_survive(void)
+{
+	struct buf out = BUF_INIT(4096);
+	struct doc *d = NULL, *m = doc_new_map();
+
+	must_pass(doc_parse_one(&d, "n.json", "{\"big\": 1e400, \"huge\": 123456789012345678901234}", 48, DOC_PARSE_JSON));
+	must_pass(doc_emit_yaml(&out, d, NULL));
+	assert_str(out.p, "big: !!float 1e400\nhuge: 123456789012345678901234\n");
+	doc_free(d);
+	must_pass(doc_parse_one(&d, "n.yaml", out.p, out.len, 0));
+	assert_int(doc_kind(doc_get(d, "big")), DOC_FLOAT);
+	assert_int(doc_kind(doc_get(d, "huge")), DOC_FLOAT);
+	doc_free(d);
+	buf_reset(&out);
+	must_pass(doc_set(m, "n", doc_new_scalar(DOC_NULL, "nil", 3)));
+	must_pass(doc_set(m, "b", doc_new_scalar(DOC_BOOL, "T", 1)));
+	must_pass(doc_set(m, "e", doc_new_scalar(DOC_NULL, "", 0)));
+	must_pass(doc_emit_yaml(&out, m, NULL));
+	assert_str(out.p, "\"n\": null\nb: true\ne: null\n");
+	doc_free(m);
+	buf_release(&out);
+}
