@@ -118,7 +118,7 @@ static void free_exec(struct kube_exec_config *e)
  */
 static int base_url(struct kube_client *kc)
 {
-	CURLU *u = curl_url();
+	CURLU *u = NULL;
 	char *host = NULL, *port = NULL, *path = NULL, *scheme = NULL, *line = NULL, *tsn;
 	int rc = 0;
 
@@ -127,7 +127,7 @@ static int base_url(struct kube_client *kc)
 		return kc->base_url ? 0 : gs_error(GS_ENOMEM, "out of memory");
 	}
 	tsn = kc->tls_server_name;
-	if (!u || curl_url_set(u, CURLUPART_URL, kc->server, 0) != CURLUE_OK ||
+	if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, kc->server, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
