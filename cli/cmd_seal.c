@@ -374,6 +374,12 @@ static int do_merge(struct seal_cli *c, struct sealed_pubkey *pk)
 		goto out;
 	}
 	so.allow_empty_data = c->allow_empty;
+	{
+		int want = sealed_scope_parse(c->scope_s), have = sealed_scope_of(into.docs[0]);
+		if (want > SEALED_SCOPE_DEFAULT && want != have)
+			fprintf(stderr, "warning: --scope %s ignored: %s is %s, its items must open with one label\n",
+			        c->scope_s, c->merge, sealed_scope_name(have));
+	}
 	for (i = 0; i < in.n; i++) {
 		if (!in.docs[i])
 			continue;

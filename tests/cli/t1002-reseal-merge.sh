@@ -33,7 +33,8 @@ t_expect "reseal refuses an expired cert and missing keys" '
 t_expect "--merge-into keeps the file's cluster-wide scope and YAML format" '
 	seal --cert "$SS/tls.crt" --scope cluster-wide -o yaml -f "$SS/secret.yaml" > m.yaml &&
 	printf "apiVersion: v1\nkind: Secret\nmetadata: {name: ignored, namespace: elsewhere, labels: {extra: yes-label}}\nstringData: {newkey: new value}\n" > more.yaml &&
-	seal --cert "$SS/tls.crt" --merge-into m.yaml -f more.yaml > out && test ! -s out &&
+	seal --cert "$SS/tls.crt" --merge-into m.yaml --scope strict -f more.yaml > out 2> warn && test ! -s out &&
+	contains warn "warning: --scope strict ignored: m.yaml is cluster-wide" &&
 	head -n1 m.yaml | grep -qx -- --- && grep -q "^    newkey: Ag" m.yaml && grep -q "cluster-wide: \"true\"" m.yaml &&
 	grep -q "extra: yes-label" m.yaml && grep -q "^  name: mysecret" m.yaml &&
 	unseal --key "$SS/tls.key" -o yaml m.yaml > u.yaml && grep -q "^  newkey: bmV3IHZhbHVl$" u.yaml && grep -q "^  username: YWRtaW4=$" u.yaml'
