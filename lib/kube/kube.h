@@ -256,7 +256,8 @@ const char *kube_event_type_name(enum kube_event_type t);
 struct kube_watch_opts {
 	const char *label_selector;
 	const char *field_selector;
-	const char *resource_version; /* start after this version; NULL = list first (run) / "now" (once) */
+	const char *resource_version; /* start after this version; NULL: run lists first, once gets the
+	                               * current objects as ADDED events, then the changes */
 	int timeout_seconds;          /* server-side end of each watch request (0 = 300) */
 	int no_bookmarks;             /* do not send allowWatchBookmarks=true */
 	long idle_timeout_ms;         /* no byte for this long = broken connection (0 = timeout + 30 s) */
