@@ -50,6 +50,10 @@ void kube__cred_init(struct kube__cred *c);
 void kube__cred_release(struct kube__cred *c);
 int kube__exec_parse(struct kube__cred *out, const char *json, size_t len, const char *command);
 int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, const char *server);
+/* Feed raw watch-stream bytes to w as if they came from the server (tests and the fuzzer): events
+ * go to cb; returns what the stream handler returns (0, the callback's value, or an error). */
+int kube__watch_feed(struct kube_watch *w, kube_watch_cb cb, void *ctx, const char *p, size_t n);
+
 /* RFC 3339 ("2024-01-02T03:04:05Z", fractions and offsets allowed) -> epoch; -1 if bad. */
 time_t kube__parse_time(const char *s);
 /* Now as MicroTime "2024-01-02T03:04:05.123456Z". */

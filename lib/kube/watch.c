@@ -187,6 +187,14 @@ static int on_stream(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+int kube__watch_feed(struct kube_watch *w, kube_watch_cb cb, void *ctx, const char *p, size_t n)
+{
+	w->cb = cb;
+	w->ctx = ctx;
+	w->cb_rc = w->stream_rc = 0;
+	return on_stream(w, p, n);
+}
+
 int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 {
 	struct kube_resource res = { 0 };
