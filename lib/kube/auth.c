@@ -106,7 +106,7 @@ static char **make_env(const struct kube_exec_config *ex, char *info)
 
 int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, const char *server)
 {
-	struct buf outb = BUF_INIT_SECRET(EXEC_OUT_MAX);
+	struct buf outb = BUF_INIT_SECRET(EXEC_OUT_MAX), infob = BUF_INIT(16 << 10);
 	const char *api = ex->api_version ? ex->api_version : "client.authentication.k8s.io/v1";
 	posix_spawn_file_actions_t fa;
 	char **argv = NULL, **env = NULL, *info = NULL;
@@ -115,9 +115,13 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 	pid_t pid = -1;
 	size_t i;
 
-	(void)server;
-	if (asprintf(&info, "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
-	                    "\"spec\":{\"interactive\":false}}", api) < 0 ||
+	/* spec.cluster (provideClusterInfo) carries the server only: no CA data or plugin config */
+	if (buf_addf(&infob, "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
+	                     "\"spec\":{\"interactive\":false", api) < 0 ||
+	    (ex->provide_cluster_info && server &&
+	     (buf_adds(&infob, ",\"cluster\":{\"server\":") < 0 || buf_add_json_str(&infob, server, strlen(server)) < 0 ||
+	      buf_addc(&infob, '}') < 0)) ||
+	    buf_adds(&infob, "}}") < 0 || !(info = buf_detach(&infob, NULL)) ||
 	    !(argv = calloc(ex->nargs + 2, sizeof(char *))) || !(env = make_env(ex, info))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
@@ -191,6 +195,7 @@ out:
 	free(argv);
 	free(env);
 	free(info);
+	buf_release(&infob);
 	buf_release(&outb);
 	return rc;
 }

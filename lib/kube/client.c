@@ -529,7 +529,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 		size_t v = len - 12 < sizeof(s->retry_after) - 1 ? len - 12 : sizeof(s->retry_after) - 1;
 		memcpy(s->retry_after, p + 12, v);
 		s->retry_after[v] = '\0';
-	} else if (len > 8 && !strncasecmp(p, "Warning:", 8)) {
+	} else if (len > 10 && !strncasecmp(p, "Warning:", 8)) {
 		gs_debug("kube: server warning", "warning=\"%.*s\"", (int)(len - 10 > 200 ? 200 : len - 10), p + 9);
 	}
 	return len;
