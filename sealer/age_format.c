@@ -129,8 +129,8 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 		if (!memcmp(line, "---", 3)) {
 			char **args = NULL;
 			size_t nargs = 0, maclen = 0;
-			int bad = split_args(&args, &nargs, line, len, "---") < 0 || nargs != 1 ||
-			          decode_b64(h->mac, &maclen, args[0], strlen(args[0])) < 0 || maclen != 32;
+			int bad = split_args(&args, &nargs, line, len, "---") < 0 || nargs != 1 || strlen(args[0]) != 43 ||
+			          decode_b64(h->mac, &maclen, args[0], 43) < 0 || maclen != 32;
 			while (nargs)
 				free(args[--nargs]);
 			free(args);

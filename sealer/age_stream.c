@@ -15,7 +15,14 @@
 
 #include "sealer/age_internal.h"
 
-#define BATCH 16
+#ifndef AGE_BATCH
+#define AGE_BATCH 16 /* chunks per read/write */
+#endif
+#define BATCH AGE_BATCH
+#ifndef AGE_READ_MAX
+#define AGE_READ_MAX ((size_t)BATCH * AGE_CHUNK)
+#endif
+_Static_assert(BATCH >= 2, "the encryptor holds back one chunk per batch");
 
 static ssize_t fd_read(struct age_src *s, void *p, size_t n)
 {
@@ -176,7 +183,7 @@ int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned
 	}
 	while (!eof) {
 		while (have < ptcap && !eof) {
-			ssize_t r = in->read(in, pt + have, ptcap - have);
+			ssize_t r = in->read(in, pt + have, ptcap - have < AGE_READ_MAX ? ptcap - have : AGE_READ_MAX);
 			if (r < 0) {
 				rc = (int)r;
 				goto out;
@@ -199,7 +206,7 @@ int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned
 		if ((rc = out->write(out, ct, ctlen)) < 0)
 			goto out;
 		if (!eof) {
-			memcpy(pt, pt + (BATCH - 1) * (size_t)AGE_CHUNK, AGE_CHUNK);
+			memmove(pt, pt + (BATCH - 1) * (size_t)AGE_CHUNK, AGE_CHUNK);
 			have = AGE_CHUNK;
 		}
 	}
