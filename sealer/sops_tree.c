@@ -97,6 +97,67 @@ static int parse_go_float(const char *s, size_t n, double *out)
 	return *end ? GS_EPARSE : 0;
 }
 
+/* A plain YAML timestamp as yaml.v3 parses it and Go's time.MarshalText prints it (RFC 3339,
+ * fraction without trailing zeros, "Z" for a zero offset); sops >= 3.10 hashes that. 0 or -1. */
+static int go_time_text(char *out, size_t outlen, const char *s, size_t n)
+{
+	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0, i = 0, k;
+	char frac[16] = "", zone[24] = "Z";
+	const char *p = s, *end = s + n;
+#define NUM(v, max) do { for (k = 0, v = 0; p < end && *p >= '0' && *p <= '9' && k < (max); k++) v = v * 10 + (*p++ - '0'); if (!k) return -1; } while (0)
+	NUM(y, 4);
+	if (p - s != 4 || p >= end || *p++ != '-')
+		return -1;
+	NUM(mo, 2);
+	if (p >= end || *p++ != '-')
+		return -1;
+	NUM(d, 2);
+	if (p < end) {
+		if (*p != 'T' && *p != 't' && *p != ' ' && *p != '\t')
+			return -1;
+		while (p < end && (*p == 'T' || *p == 't' || *p == ' ' || *p == '\t'))
+			p++;
+		NUM(h, 2);
+		if (p >= end || *p++ != ':')
+			return -1;
+		NUM(mi, 2);
+		if (p >= end || *p++ != ':')
+			return -1;
+		NUM(sec, 2);
+		if (p < end && *p == '.') {
+			frac[0] = '.';
+			for (p++, i = 1; p < end && *p >= '0' && *p <= '9'; p++)
+				if (i < 10)
+					frac[i++] = *p;
+			frac[i] = 0;
+			while (i > 1 && frac[i - 1] == '0')
+				frac[--i] = 0;
+			if (i == 1)
+				frac[0] = 0;
+		}
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && (*p == 'Z' || *p == 'z')) {
+			p++;
+		} else if (p < end && (*p == '+' || *p == '-')) {
+			int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+			NUM(oh, 2);
+			if (p < end && *p == ':')
+				p++;
+			if (p < end)
+				NUM(om, 2);
+			off = sign * (oh * 60 + om);
+			if (off)
+				snprintf(zone, sizeof(zone), "%c%02d:%02d", sign < 0 ? '-' : '+', oh, om);
+		}
+		if (p != end)
+			return -1;
+	}
+#undef NUM
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", y, mo, d, h, mi, sec, frac, zone);
+	return 0;
+}
+
 /* Bytes of a cleartext leaf as sops.ToBytes renders it; *p may point into tmp (>= 400 bytes). */
 static int leaf_bytes(const struct doc *n, char *tmp, const char **p, size_t *len, enum sops_type *t)
 {
@@ -363,6 +424,10 @@ static int mac_leaf(struct walk *w, const struct doc *n, int encrypted)
 		return 0;
 	if ((rc = leaf_bytes(n, tmp, &p, &len, &t)) < 0)
 		return rc;
+	if (!encrypted && doc_kind(n) == DOC_TIMESTAMP && go_time_text(tmp, sizeof(tmp), p, len) == 0) {
+		p = tmp; /* a plaintext timestamp is a time.Time for sops >= 3.10 */
+		len = strlen(tmp);
+	}
 	rc = sops_mac_update(w->mac, p, len);
 	gs_wipe(tmp, sizeof(tmp));
 	return rc;
@@ -491,6 +556,14 @@ static int encrypt_leaf(struct walk *w, struct doc *n)
 	}
 	if ((rc = leaf_bytes(n, tmp, &p, &len, &t)) < 0)
 		return gs_error_prefix(rc, "%s:%u", w->file, doc_line(n));
+	if (!enc && doc_kind(n) == DOC_TIMESTAMP) {
+		char gt[64];
+		if (go_time_text(gt, sizeof(gt), p, len) == 0) /* hashed as sops >= 3.10 reads it */
+			rc = w->rules->mac_only_encrypted ? 0 : sops_mac_update(w->mac, gt, strlen(gt));
+		else
+			rc = w->rules->mac_only_encrypted ? 0 : sops_mac_update(w->mac, p, len);
+		goto out;
+	}
 	if ((!w->rules->mac_only_encrypted || enc) && (rc = sops_mac_update(w->mac, p, len)) < 0)
 		goto out;
 	if (!enc || len == 0) /* "" is never encrypted */

@@ -95,6 +95,12 @@ t_expect "Shamir vectors: a group with two recipients, encrypted_regex; flat gro
 	cat $V/key3.txt $V/key2.txt > k32 && SOPS_AGE_KEY_FILE=k32 "$GITSEAL" sops -d --output-type json $V/shamir-2of2-multi.enc.yaml > d.json &&
 	same_json d.json want.json &&
 	SOPS_AGE_KEY_FILE=$V/key2.txt "$GITSEAL" sops -d --output-type json $V/group1-macOnly.enc.yaml > e.json && same_json e.json want.json'
+t_expect "unquoted timestamps left in plaintext are hashed as sops >= 3.10 does (time.Time)" '
+	SOPS_AGE_KEY_FILE=$V/key1.txt "$GITSEAL" sops -d $V/time-unencrypted.enc.yaml > t.dec && cmp t.dec $V/time-plain.yaml &&
+	sed "s/created: 2024-01-02/created: 2024-01-03/" $V/time-unencrypted.enc.yaml > t2.yaml &&
+	SOPS_AGE_KEY_FILE=$V/key1.txt fails_with 51 "$GITSEAL" sops -d t2.yaml 2>/dev/null &&
+	R1=$(age-keygen -y $V/key1.txt) && "$GITSEAL" encrypt --age "$R1" $V/time-plain.yaml > t3.yaml &&
+	grep -q "created: 2024-01-02\$" t3.yaml && SOPS_AGE_KEY_FILE=$V/key1.txt "$GITSEAL" decrypt t3.yaml > t3.dec && cmp t3.dec $V/time-plain.yaml'
 t_expect "our key groups: 2-of-3 written by us opens with any two keys, and layout is sops 3.9's" '
 	R1=$(age-keygen -y $V/key1.txt) && R2=$(age-keygen -y $V/key2.txt) && R3=$(age-keygen -y $V/key3.txt) &&
 	printf "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - age: [%s]\n      - age:\n          - %s\n      - age: %s\n" "$R1" "$R2" "$R3" > .sops.yaml &&
