@@ -33,7 +33,7 @@ struct ent {
 	int inflight;
 	struct job *queued; /* waiting in the queue */
 	struct job *running; /* on a worker */
-	struct doc *pending; /* newer object seen while in flight */
+	char *pending;      /* newer object (JSON) seen while in flight */
 	int pending_by_name;
 	int done;           /* the last reconcile of uid/gen_scope succeeded */
 	int unseal_failed;
@@ -45,7 +45,10 @@ struct ent {
 struct job {
 	struct job *next;
 	enum job_kind kind;
-	struct doc *ss;
+	/* The SealedSecret as compact JSON, not a doc: a doc_clone() shares (and counts references
+	 * to) the arena of the watcher's parse without atomics, so a tree must not cross threads.
+	 * The worker parses its own copy; a queued job also holds ~1.5 KiB instead of a tree. */
+	char *ss;
 	char *ns, *name;
 	struct ent *e;
 };
@@ -138,7 +141,7 @@ static void ent_free(struct ent *e)
 	free(e->name);
 	free(e->uid);
 	free(e->gen_scope);
-	doc_free(e->pending);
+	free(e->pending);
 	free(e);
 }
 
@@ -167,23 +170,21 @@ static char *gen_scope_of(const struct doc *ss)
 }
 
 /* Queue a job (lock held); takes ss. */
-static void enqueue(struct ctl_loop *l, struct ent *e, enum job_kind kind, struct doc *ss, const char *ns,
+static void enqueue(struct ctl_loop *l, struct ent *e, enum job_kind kind, char *ss, const char *ns,
                     const char *name)
 {
 	struct job *j;
 	if (e && e->queued) { /* a newer object replaces the waiting one */
 		if (ss) {
-			doc_free(e->queued->ss);
+			free(e->queued->ss);
 			e->queued->ss = ss;
 			e->queued->kind = kind;
-		} else {
-			doc_free(ss);
 		}
 		return;
 	}
 	if (e && e->inflight) { /* after the running one */
 		if (ss) {
-			doc_free(e->pending);
+			free(e->pending);
 			e->pending = ss;
 		} else {
 			e->pending_by_name = 1;
@@ -195,7 +196,7 @@ static void enqueue(struct ctl_loop *l, struct ent *e, enum job_kind kind, struc
 		if (j)
 			free(j->ns);
 		free(j);
-		doc_free(ss);
+		free(ss);
 		return;
 	}
 	j->kind = kind;
@@ -214,7 +215,7 @@ static void enqueue(struct ctl_loop *l, struct ent *e, enum job_kind kind, struc
 
 static void job_free(struct job *j)
 {
-	doc_free(j->ss);
+	free(j->ss);
 	free(j->ns);
 	free(j->name);
 	free(j);
@@ -227,10 +228,20 @@ static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type ty
 	const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
 	const char *uid = doc_str(doc_getp(obj, "metadata", "uid", NULL));
 	struct ent *e;
-	char *gs;
+	char *gs, *json = NULL;
 
 	if (!ns || !name)
 		return;
+	if (type != KUBE_EVENT_DELETED) {
+		struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
+		struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+		if (doc_emit_json(&b, obj, &eo) < 0) {
+			gs_err("cannot queue a sealedsecret", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+			buf_release(&b);
+			return;
+		}
+		json = buf_detach(&b, NULL);
+	}
 	pthread_mutex_lock(&l->mu);
 	if (type == KUBE_EVENT_DELETED) {
 		if ((e = find(l, ns, name, 0))) {
@@ -248,6 +259,7 @@ static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type ty
 		pthread_cond_wait(&l->cv_space, &l->mu);
 	if (l->stop || !(e = find(l, ns, name, 1)) || !(gs = gen_scope_of(obj))) {
 		pthread_mutex_unlock(&l->mu);
+		free(json);
 		return;
 	}
 	e->seen = w->epoch;
@@ -257,6 +269,7 @@ static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type ty
 	    (e->inflight || (e->done && !e->queued))) {
 		free(gs);
 		pthread_mutex_unlock(&l->mu);
+		free(json);
 		return;
 	}
 	if (!e->uid || !uid || strcmp(e->uid, uid) || !e->gen_scope || strcmp(e->gen_scope, gs))
@@ -267,7 +280,8 @@ static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type ty
 	e->gen_scope = gs;
 	e->done = 0;
 	e->retry_at = 0;
-	enqueue(l, e, JOB_RECONCILE, doc_clone(obj), ns, name);
+	enqueue(l, e, JOB_RECONCILE, json, ns, name);
+	json = NULL;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -421,17 +435,20 @@ static void *worker_main(void *arg)
 				       gs_error_last());
 			res.ok = 1;
 		} else {
+			struct doc *ss = NULL;
 			if (j->kind == JOB_BY_NAME) {
-				doc_free(j->ss);
-				j->ss = NULL;
-				if (kube_get(&j->ss, kc, SEALED_API_VERSION, "SealedSecret", j->ns, j->name) < 0) {
+				if (kube_get(&ss, kc, SEALED_API_VERSION, "SealedSecret", j->ns, j->name) < 0) {
 					if (gs_error_code() != GS_ENOTFOUND)
 						res.retry = 1;
 					gs_error_clear();
 				}
+			} else if (j->ss && doc_parse_one(&ss, "sealedsecret", j->ss, strlen(j->ss), DOC_PARSE_JSON) < 0) {
+				gs_err("cannot read a queued sealedsecret", "namespace=%s name=%s error=\"%s\"", j->ns, j->name,
+				       gs_error_last());
 			}
-			if (j->ss)
-				ctl_reconcile(l->st, kc, j->ss, &hint, &res);
+			if (ss)
+				ctl_reconcile(l->st, kc, ss, &hint, &res);
+			doc_free(ss);
 			gs_error_clear();
 		}
 
@@ -457,7 +474,7 @@ static void *worker_main(void *arg)
 				pthread_cond_signal(&l->cv_loop);
 			}
 			if (e->pending) {
-				struct doc *p = e->pending;
+				char *p = e->pending;
 				e->pending = NULL;
 				e->done = 0;
 				enqueue(l, e, JOB_RECONCILE, p, e->ns, e->name);
