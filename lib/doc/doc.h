@@ -165,6 +165,8 @@ enum doc_emit_flags {
 	DOC_EMIT_DOC_START = 1 << 3,   /* YAML: "---" before each document (kubeseal) */
 	DOC_EMIT_KEEP_STYLE = 1 << 4,  /* YAML: keep scalar styles from the source */
 	DOC_EMIT_JSON_HTML_ESCAPE = 1 << 5, /* JSON: <, >, & as \u003c.. (Go's json.Marshal default, kubeseal) */
+	DOC_EMIT_YAML12 = 1 << 6,      /* YAML: quote only what yaml.v3 would misread, not yes/no/on/off/y/n
+	                                  or 1:20 (sops writes yaml.v3 nodes this way) */
 };
 struct doc_emit_opts {
 	int indent;     /* spaces per level; 0 = 2 */

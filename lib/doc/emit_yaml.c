@@ -23,7 +23,7 @@ struct em {
 	int v3;
 };
 
-enum ctx { CTX_TOP, CTX_VALUE, CTX_ITEM };
+enum ctx { CTX_TOP, CTX_VALUE, CTX_ITEM, CTX_KEY /* after "?" */ };
 
 /* --- scalar analysis (libyaml's yaml_emitter_analyze_scalar) -------------- */
 
@@ -124,9 +124,10 @@ static int preceded_by_ws(const unsigned char *s, size_t i)
 	return i >= 3 && s[i - 3] == 0xE2 && s[i - 2] == 0x80 && (s[i - 1] == 0xA8 || s[i - 1] == 0xA9);
 }
 
-static void analyze(const unsigned char *s, size_t n, struct scan *sc)
+/* v3: yaml.v3 lets tabs into block scalars (quoted otherwise); libyaml and go-yaml v2 escape them */
+static void analyze(const unsigned char *s, size_t n, struct scan *sc, int v3)
 {
-	int flow_ind = 0, block_ind = 0, line_breaks = 0, special = 0;
+	int flow_ind = 0, block_ind = 0, line_breaks = 0, special = 0, tabs = 0;
 	int lead_space = 0, lead_break = 0, trail_space = 0, trail_break = 0, break_space = 0, space_break = 0;
 	int prev_space = 0, prev_break = 0;
 	size_t i, w;
@@ -138,7 +139,7 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 	}
 	if (!cls['a'])
 		init_classes();
-	if (n >= 3 && (!memcmp(s, "---", 3) || !memcmp(s, "...", 3)) && blankz_at(s, 3, n))
+	if (n >= 3 && (!memcmp(s, "---", 3) || !memcmp(s, "...", 3)))
 		flow_ind = block_ind = 1;
 	for (i = 0; i < n; i += w) {
 		unsigned char c = s[i];
@@ -177,7 +178,9 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 			if (c == '#' && preceded_by_ws(s, i))
 				flow_ind = block_ind = 1;
 		}
-		if (!printable_at(s, i))
+		if (v3 && c == '\t')
+			tabs = 1;
+		else if (!printable_at(s, i))
 			special = 1;
 		bw = break_at(s, i, n);
 		if (bw) {
@@ -215,8 +218,10 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc)
 		sc->block = 0;
 	if (break_space)
 		sc->flow_plain = sc->block_plain = sc->single = 0;
+	if (space_break || special || tabs)
+		sc->flow_plain = sc->block_plain = sc->single = 0;
 	if (space_break || special)
-		sc->flow_plain = sc->block_plain = sc->single = sc->block = 0;
+		sc->block = 0;
 	if (line_breaks)
 		sc->flow_plain = sc->block_plain = 0;
 	if (flow_ind)
@@ -279,6 +284,9 @@ static int write_double(struct em *e, const char *str, size_t n)
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, start = 0, w, k;
+	/* go-yaml's is_bom() looks at the start of the value whatever the index:
+	 * a value that starts with a BOM has every character escaped */
+	int bom = n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
 	int rc;
 
 	if ((rc = doc__putc(e->out, '"')) < 0)
@@ -290,7 +298,7 @@ static int write_double(struct em *e, const char *str, size_t n)
 		size_t elen = 2;
 
 		w = u8width(c);
-		if (printable_at(s, i) && !break_at(s, i, n) && c != '"' && c != '\\' &&
+		if (!bom && printable_at(s, i) && !break_at(s, i, n) && c != '"' && c != '\\' &&
 		    !(c == 0xEF && s[i + 1] == 0xBB && s[i + 2] == 0xBF)) {
 			i += w;
 			continue;
@@ -430,12 +438,13 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 		if ((rc = write_tag(e, tag)) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
 			goto out;
 	}
-	analyze((const unsigned char *)s, n, &sc);
+	analyze((const unsigned char *)s, n, &sc, e->v3);
 	if (d->kind != DOC_STR && !binary)
 		style = W_PLAIN;
 	else if (memchr(s, '\n', n))
 		style = W_LITERAL;
-	else if (!tagged && !binary && doc_yaml11_needs_quotes(s, n))
+	else if (!tagged && !binary && ((e->flags & DOC_EMIT_YAML12) ? doc__resolve_plain(s, n) != DOC_STR
+	                                                             : doc_yaml11_needs_quotes(s, n)))
 		style = W_DOUBLE;
 	else
 		style = W_PLAIN;
@@ -534,12 +543,15 @@ static int cmp_natural(const void *x, const void *y)
 	return natural_less(a, b) ? -1 : natural_less(b, a) ? 1 : 0;
 }
 
+/* Where a node's lines go under a parent at column col (libyaml's
+ * increase_indent; yaml.v3 aligns to multiples of the indent, except that
+ * inside a sequence item it only skips the "- ") */
 static int child_col(struct em *e, int col, int in_item)
 {
 	if (!e->v3)
 		return col + e->best;
 	if (in_item)
-		col += 2;
+		return col + 2;
 	return e->best * ((col + e->best) / e->best);
 }
 
@@ -582,10 +594,20 @@ static int emit_entries(struct em *e, const struct doc *n, int at, int inline_fi
 		}
 		struct doc *const *kv = order ? order[i] : &n->kids[2 * i];
 		if (!simple_key(kv[0])) {
-			/* "? key" then ": value" on the next line, as libyaml does */
-			if ((rc = doc__putc(e->out, '?')) < 0 || (rc = emit_node(e, kv[0], at, CTX_ITEM)) < 0 ||
-			    (rc = put_indent(e, at)) < 0)
+			/* "? key" then ": value" on the next line, as libyaml does; a
+			 * collection value starts on the ":" line, at its own column */
+			const struct doc *v = kv[1];
+			if ((rc = doc__putc(e->out, '?')) < 0 || (rc = emit_node(e, kv[0], at, CTX_KEY)) < 0 ||
+			    (rc = put_indent(e, at)) < 0 || (rc = doc__putc(e->out, ':')) < 0)
 				break;
+			if (v && !doc_is_scalar(v) && v->len && !v->tag) {
+				int c = e->v3 ? child_col(e, at, 0) : at + e->best;
+				if ((rc = put_indent(e, c - at - 1)) >= 0)
+					rc = emit_entries(e, v, c, 1);
+			} else {
+				rc = emit_node(e, v, at, CTX_VALUE);
+			}
+			continue;
 		} else if ((rc = write_scalar(e, kv[0], 1, 0, 0)) < 0) {
 			break;
 		}
@@ -609,6 +631,10 @@ static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx)
 		if (ctx == CTX_TOP)
 			return write_scalar(e, n, 0, e->best, 0);
 		return write_scalar(e, n, 0, child_col(e, col, ctx == CTX_ITEM), col);
+	}
+	if (ctx == CTX_KEY) {
+		/* keys are scalars; a collection here comes from doc_set misuse: write it as an item */
+		ctx = CTX_ITEM;
 	}
 	if (n->tag) {
 		if ((sep && (rc = doc__putc(e->out, ' ')) < 0) || (rc = write_tag(e, n->tag)) < 0)
