@@ -229,6 +229,7 @@ struct seal_job {
 	const struct sealed_pubkey *pk;
 	const void *label;
 	size_t label_len;
+	char msg[256]; /* the failing thread's message (messages are per thread) */
 };
 
 static void *seal_worker(void *arg)
@@ -239,8 +240,10 @@ static void *seal_worker(void *arg)
 	int rc = sealed_encryptor_new(&e, j->pk, j->label, j->label_len);
 	for (;;) {
 		pthread_mutex_lock(&j->mu);
-		if (rc < 0 && j->rc >= 0)
+		if (rc < 0 && j->rc >= 0) {
 			j->rc = rc;
+			snprintf(j->msg, sizeof(j->msg), "%s", gs_error_last());
+		}
 		i = j->rc < 0 ? j->n : j->next++;
 		pthread_mutex_unlock(&j->mu);
 		if (i >= j->n)
@@ -306,8 +309,10 @@ static int seal_items(struct doc *enc, const struct doc *secret, const struct se
 			pthread_join(th, NULL);
 	}
 	pthread_mutex_destroy(&j.mu);
-	if ((rc = j.rc) < 0)
+	if ((rc = j.rc) < 0) {
+		gs_error(rc, "%s", j.msg);
 		goto out;
+	}
 	/* in input order: stringData, after data, wins on a duplicate key */
 	for (k = 0; k < n; k++)
 		if ((rc = doc_set(enc, keys[k], doc_new_str(j.ct[k].p, j.ct[k].len))) < 0)
