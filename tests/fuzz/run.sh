@@ -7,7 +7,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
-OUT=build/fuzz
+OUT=${FUZZ_O:-build/fuzz} # FUZZ_O=build/fuzz-<you> when others fuzz at the same time
 SECONDS_EACH=${FUZZ_SECONDS:-15}
 CLANG=${CLANG:-clang}
 PKGS="libsodium openssl yaml-0.1 libcurl libgit2"

@@ -403,3 +403,27 @@ void test_doc_emit__kinds_survive(void)
 	doc_free(m);
 	buf_release(&out);
 }
+
+/* cases where go-yaml v2.4.0 / yaml.v3 v3.0.1 were compared byte for byte (tests/fuzz notes) */
+void test_doc_emit__matches_go_yaml(void)
+{
+	const char *src = "{\"a\": \"...x\", \"b\": \"---\", \"<<\": \"<<\", \"c\\nd\": {\"x\": 1}, \"e\\nf\": [1, 2],"
+	                  " \"t\": \"tab\\there\\nx\", \"l\": [\"one\\ntwo\", {\"k\": \"v\\nw\"}], \"y\": \"yes\","
+	                  " \"bom\": \"\\ufeffa b\"}";
+	struct buf out = BUF_INIT(4096);
+	struct doc_emit_opts v3 = { 4, DOC_EMIT_SEQ_INDENT | DOC_EMIT_YAML12 };
+	struct doc *d = NULL;
+
+	must_pass(doc_parse_one(&d, "g.json", src, strlen(src), DOC_PARSE_JSON));
+	must_pass(doc_emit_yaml(&out, d, NULL));
+	assert_str(out.p, "a: '...x'\nb: '---'\n<<: <<\n? |-\n  c\n  d\n: x: 1\n? |-\n  e\n  f\n: - 1\n  - 2\n"
+	                  "t: \"tab\\there\\nx\"\nl:\n- |-\n  one\n  two\n- k: |-\n    v\n    w\n\"y\": \"yes\"\n"
+	                  "bom: \"\\uFEFF\\x61\\x20\\x62\"\n");
+	buf_reset(&out);
+	must_pass(doc_emit_yaml(&out, d, &v3));
+	assert_str(out.p, "a: '...x'\nb: '---'\n<<: <<\n? |-\n    c\n    d\n:   x: 1\n? |-\n    e\n    f\n:   - 1\n    - 2\n"
+	                  "t: |-\n    tab\there\n    x\nl:\n    - |-\n      one\n      two\n    - k: |-\n        v\n        w\n"
+	                  "y: yes\nbom: \"\\uFEFF\\x61\\x20\\x62\"\n");
+	doc_free(d);
+	buf_release(&out);
+}
