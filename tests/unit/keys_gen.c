@@ -185,3 +185,61 @@ void test_keys_gen__loads_upstream_and_pkcs8_keys(void)
 	buf_release(&c);
 	keys_ring_release(&r);
 }
+
+void test_keys_gen__pem_files_with_several_keys_and_public_keys(void)
+{
+	struct keys_ring r = KEYS_RING_INIT;
+	struct buf t = BUF_INIT_SECRET(1 << 16), c = BUF_INIT(1 << 16), pub = BUF_INIT(1 << 16);
+	struct sealed_pubkey *pk = NULL;
+	struct sealed_privkey *k = NULL;
+	const char *enc = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+
+	/* two keys (PKCS#1 and PKCS#8) and a certificate in one file: both keys, no cert attached */
+	must_pass(test_read_fixture(&t, "fixtures/sealed/upstream-key/key.pem"));
+	must_pass(test_read_fixture(&t, "fixtures/sealed/tls.crt"));
+	must_pass(test_read_fixture(&t, "fixtures/sealed/tls.key"));
+	assert_int(keys_ring_load_text(&r, t.p, t.len, "two.pem"), 2);
+	assert_int(r.n, 2);
+	must_fail_with(sealed_privkey_from_pem(&k, enc, strlen(enc), "enc.pem"), GS_EPARSE);
+	assert_str(gs_error_last(), "enc.pem: encrypted private keys are not supported");
+	/* a bare "PUBLIC KEY" seals too (no validity then) */
+	must_pass(sealed_privkey_from_pem(&k, t.p, t.len, "k"));
+	{
+		struct sealed_pubkey *p2 = NULL;
+		must_pass(sealed_privkey_pubkey(&p2, k));
+		assert_true(sealed_privkey_matches(k, p2));
+		sealed_pubkey_free(p2);
+	}
+	must_pass(test_read_fixture(&c, "fixtures/sealed/tls.crt"));
+	{
+		BIO *b = BIO_new_mem_buf(c.p, (int)c.len), *o = BIO_new(BIO_s_mem());
+		X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		EVP_PKEY *pkey = X509_get_pubkey(x);
+		char *data;
+		long n;
+		PEM_write_bio_PUBKEY(o, pkey);
+		n = BIO_get_mem_data(o, &data);
+		buf_add(&pub, data, (size_t)n);
+		EVP_PKEY_free(pkey);
+		X509_free(x);
+		BIO_free(b);
+		BIO_free(o);
+	}
+	must_pass(sealed_pubkey_from_pem(&pk, pub.p, pub.len, "pub.pem"));
+	assert_int(sealed_pubkey_not_after(pk), 0);
+	must_pass(sealed_pubkey_check_expiry(pk, time(NULL)));
+	{
+		struct buf ct = BUF_INIT(8192), pt = BUF_INIT_SECRET(64);
+		must_pass(sealed_encrypt_item(&ct, pk, "", 0, "p", 1));
+		must_pass(sealed_decrypt_item(&pt, &r.set, "", 0, ct.p, ct.len));
+		assert_mem(pt.p, pt.len, "p", 1);
+		buf_release(&ct);
+		buf_release(&pt);
+	}
+	sealed_pubkey_free(pk);
+	sealed_privkey_free(k);
+	buf_release(&t);
+	buf_release(&c);
+	buf_release(&pub);
+	keys_ring_release(&r);
+}
