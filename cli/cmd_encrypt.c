@@ -23,6 +23,9 @@ int cmd_encrypt(int argc, char **argv)
 	o.verb = "encrypt";
 	if (!o.file)
 		o.file = "-";
+	/* `kubectl create secret ... -o yaml | gitseal encrypt`: stdin is a YAML manifest */
+	if (!strcmp(o.file, "-") && !o.filename_override)
+		o.filename_override = "stdin.yaml";
 	o.default_regex = "^(data|stringData)$";
 	return sops_cli_run(&o);
 }

@@ -126,6 +126,7 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			continue;
 		nrules++;
 		r->rule_kind = (enum sops_rule_kind)i;
+		free(r->rule_value);
 		if (!(r->rule_value = strdup(doc_text(v, NULL))))
 			return gs_error(GS_ENOMEM, "out of memory");
 	}

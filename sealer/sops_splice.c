@@ -249,8 +249,10 @@ static int append_entries(struct splice *s, const struct doc *old, const struct 
 	for (i = from; i < doc_len(nw) && rc == 0; i++) {
 		size_t kl = 0;
 		const char *k = doc_text(doc_key_at(nw, i), &kl);
-		if (doc_getn(old, k, kl))
-			return s->fail = 1, 0;
+		if (doc_getn(old, k, kl)) {
+			s->fail = 1;
+			goto out;
+		}
 		rc = doc_setn(tmp, k, kl, doc_clone(doc_val_at(nw, i)));
 	}
 	if (rc == 0 && doc_len(tmp)) {
@@ -300,8 +302,11 @@ static int sp_map(struct splice *s, const struct doc *old, const struct doc *nw,
 		const struct doc *v2 = NULL;
 		if (!kt)
 			return s->fail = 1, 0;
-		if (root && kl == 4 && !memcmp(kt, "sops", 4))
+		if (root && kl == 4 && !memcmp(kt, "sops", 4)) {
+			if (j < m && key_is(doc_key_at(nw, j), kt, kl))
+				j++;
 			continue; /* the metadata block is handled by the caller */
+		}
 		if ((rc = add_entry(s, k)) < 0)
 			return rc;
 		if (j < m && key_is(doc_key_at(nw, j), kt, kl))
@@ -434,7 +439,8 @@ static int do_comments(struct splice *s, const struct doc_stream *st, const unsi
 			mark_scalars(st->docs[i], in_scalar);
 	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) || (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
 		goto out;
-	qsort(s->e, s->ne, sizeof(*s->e), cmp_edit);
+	if (s->ne)
+		qsort(s->e, s->ne, sizeof(*s->e), cmp_edit);
 	for (o = 0; o < s->len && rc == 0; o++) {
 		char c = s->src[o];
 		size_t eol, n;
@@ -648,7 +654,8 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 		goto fallback;
 	if ((old_key || new_key) && (rc = do_comments(&s, &st, old_key, new_key, stash, NULL)) < 0)
 		goto out;
-	qsort(s.e, s.ne, sizeof(*s.e), cmp_edit);
+	if (s.ne)
+		qsort(s.e, s.ne, sizeof(*s.e), cmp_edit);
 	for (i = 0, pos = 0; i < s.ne; i++) {
 		if (s.e[i].start < pos)
 			goto fallback; /* overlapping changes */

@@ -62,6 +62,16 @@ t_expect "gitseal encrypt keeps kind/metadata readable (^(data|stringData)\$)" '
 	"$GITSEAL" decrypt k8s.enc.yaml > k8s.dec.yaml && contains k8s.dec.yaml "password: czNjcjN0" &&
 	SOPS_AGE_KEY_FILE=k2.txt "$GITSEAL" decrypt k8s.enc.yaml > k8s.dec2.yaml && cmp k8s.dec.yaml k8s.dec2.yaml'
 
+t_expect "gitseal encrypt reads a manifest on stdin; SOPS_AGE_RECIPIENTS gives the keys" '
+	setup_env && SOPS_AGE_RECIPIENTS="$R2" "$GITSEAL" encrypt < s.yaml > stdin.enc.yaml &&
+	contains stdin.enc.yaml "recipient: $R2" && SOPS_AGE_KEY_FILE=k2.txt "$GITSEAL" decrypt stdin.enc.yaml > stdin.dec &&
+	SOPS_AGE_KEY_FILE=k2.txt "$GITSEAL" decrypt - < stdin.enc.yaml > stdin.dec2 && cmp stdin.dec stdin.dec2 &&
+	contains stdin.dec "password: czNjcjN0"'
+
+t_expect "--indent and --output-type" '
+	"$GITSEAL" sops -d --indent 2 k8s.enc.yaml > i2.yaml && grep -q "^  name: db" i2.yaml &&
+	"$GITSEAL" sops -d --output-type json --indent 2 k8s.enc.yaml > i2.json && grep -q "^  \"kind\": \"Secret\"" i2.json'
+
 t_expect "--extract prints one value raw" '
 	[ "$("$GITSEAL" sops -d --extract "[\"stringData\"][\"port\"]" k8s.enc.yaml)" = 5432 ] &&
 	[ "$("$GITSEAL" sops -d --extract "[\"data\"][\"password\"]" k8s.enc.yaml)" = czNjcjN0 ] &&
