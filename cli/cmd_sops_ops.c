@@ -1,4 +1,5 @@
 /* gitseal sops: edit, set/unset, updatekeys, groups, exec-env/exec-file. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -19,10 +20,10 @@
 
 static char cleanup_dir[4096], cleanup_path[4096];
 
-void sops_cli_tmp_cleanup(const char *dir, const char *path)
+static void wipe_unlink(const char *path)
 {
-	if (path && path[0]) {
-		int fd = open(path, O_WRONLY);
+	{
+		int fd = open(path, O_WRONLY | O_NOFOLLOW);
 		struct stat st;
 		if (fd >= 0) { /* overwrite before unlinking: tmpfs pages may be reused */
 			if (fstat(fd, &st) == 0 && st.st_size > 0) {
@@ -40,8 +41,27 @@ void sops_cli_tmp_cleanup(const char *dir, const char *path)
 		}
 		unlink(path);
 	}
-	if (dir && dir[0])
-		rmdir(dir);
+}
+
+void sops_cli_tmp_cleanup(const char *dir, const char *path)
+{
+	DIR *d;
+	struct dirent *e;
+	char p[8192];
+	if (path && path[0])
+		wipe_unlink(path);
+	if (!dir || !dir[0])
+		return;
+	/* editors leave swap and backup files next to the plaintext: wipe them too */
+	if ((d = opendir(dir))) {
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+				wipe_unlink(p);
+			}
+		closedir(d);
+	}
+	rmdir(dir);
 }
 
 static void on_signal(int sig)

@@ -22,13 +22,13 @@ t_expect "setup" '
 	"$GITSEAL" sops -e --age "$R1" s.yaml > e.yaml'
 
 t_expect "edit: the change is saved, other values keep their exact ciphertext" '
-	cp e.yaml e0.yaml && EDIT_CMD="sed -i s/two/TWO/ \"\$f\"" "$GITSEAL" sops edit e.yaml &&
+	cp e.yaml e0.yaml && EDIT_CMD="sed -i s/two/TWO/ \"\$f\" && cp \"\$f\" \"\$f.swp\"" "$GITSEAL" sops edit e.yaml &&
 	"$GITSEAL" sops -d e.yaml > d.yaml && contains d.yaml "b: TWO" && contains d.yaml "a: one" &&
 	grep "  a: ENC" e0.yaml > a0 && grep "  a: ENC" e.yaml > a1 && cmp a0 a1 &&
 	grep "  num: ENC" e0.yaml > n0 && grep "  num: ENC" e.yaml > n1 && cmp n0 n1 &&
 	grep "  b: ENC" e0.yaml > b0 && grep "  b: ENC" e.yaml > b1 && ! cmp -s b0 b1'
 
-t_expect "the plaintext lived in a 0600 file in a 0700 tmpfs directory, removed afterwards" '
+t_expect "the plaintext lived in a 0600 file in a 0700 tmpfs directory, removed afterwards (editor swap files too)" '
 	grep -q "^drwx------" ed.dir && grep -q "^-rw-------" ed.file &&
 	case $(cat ed.path) in /dev/shm/*|"$XDG_RUNTIME_DIR"/*) ;; *) exit 1 ;; esac &&
 	[ ! -e "$(cat ed.path)" ] && [ ! -d "$(dirname "$(cat ed.path)")" ]'
