@@ -95,6 +95,50 @@ static int go_parse_int(const char *s, size_t n, unsigned long long *mag, int *n
 	return sign ? -1 : 0;
 }
 
+/* Digits in base with an optional sign (when allowed), as ParseInt(s, base) reads them. */
+static int digits_in_base(const char *s, size_t n, int base, int sign_ok, unsigned long long *mag, int *neg)
+{
+	size_t i = 0;
+	unsigned long long v = 0;
+
+	*neg = 0;
+	if (sign_ok && i < n && (s[i] == '+' || s[i] == '-'))
+		*neg = s[i++] == '-';
+	if (i >= n)
+		return -1;
+	for (; i < n; i++) {
+		int d = digit_val(s[i]);
+		if (d >= base || v > (~0ULL - (unsigned)d) / (unsigned)base)
+			return -1;
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	if (*neg && v > (1ULL << 63))
+		return -1;
+	*mag = v;
+	return 0;
+}
+
+/*
+ * An int the way yaml.v3 reads one (underscores already removed): ParseInt /
+ * ParseUint with base prefixes, then its own "0b"/"0o" fallbacks, which also
+ * take "0b-101" and "0o+17".
+ */
+static int yaml_int(const char *s, size_t n, unsigned long long *mag, int *neg, int *is_unsigned)
+{
+	if (go_parse_int(s, n, mag, neg, is_unsigned) == 0)
+		return 0;
+	*is_unsigned = 0;
+	if (n > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'o'))
+		return digits_in_base(s + 2, n - 2, s[1] == 'b' ? 2 : 8, 1, mag, neg);
+	if (n > 3 && s[0] == '-' && s[1] == '0' && (s[2] == 'b' || s[2] == 'o')) {
+		if (digits_in_base(s + 3, n - 3, s[2] == 'b' ? 2 : 8, 0, mag, neg) < 0 || *mag > (1ULL << 63))
+			return -1;
+		*neg = 1;
+		return 0;
+	}
+	return -1;
+}
+
 /* Remove '_' into dst (at least n+1 bytes); returns the new length. */
 static size_t strip_underscores(char *dst, const char *s, size_t n)
 {
@@ -104,6 +148,16 @@ static size_t strip_underscores(char *dst, const char *s, size_t n)
 			dst[k++] = s[i];
 	dst[k] = '\0';
 	return k;
+}
+
+/* Go's underscoreOK for a decimal number: each '_' between two digits */
+static int underscores_ok(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (s[i] == '_' && (!i || !isdig(s[i - 1]) || i + 1 >= n || !isdig(s[i + 1])))
+			return 0;
+	return 1;
 }
 
 /* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
@@ -224,15 +278,14 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 	if (in_list(s, n, special_floats))
 		return DOC_FLOAT;
 	if (c == '.') {
-		/* strconv.ParseFloat on ".5", ".5e3" */
-		if (yaml_style_float(s, n) && n < sizeof(small)) {
-			memcpy(small, s, n);
-			small[n] = '\0';
-			kind = float_overflows(small) ? DOC_STR : DOC_FLOAT;
-			gs_wipe(small, n);
-			return kind;
+		/* strconv.ParseFloat on ".5", ".5e3", ".1_0" (Go allows '_' between digits) */
+		if (n < sizeof(small) && underscores_ok(s, n)) {
+			size_t k = strip_underscores(small, s, n);
+			if (yaml_style_float(small, k) && !float_overflows(small))
+				kind = DOC_FLOAT;
+			gs_wipe(small, k);
 		}
-		return DOC_STR;
+		return kind;
 	}
 	if (!isdig(c) && c != '+' && c != '-')
 		return DOC_STR;
@@ -245,6 +298,8 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 		kind = DOC_INT;
 	else if (yaml_style_float(plain, n) && !float_overflows(plain))
 		kind = DOC_FLOAT;
+	else if (yaml_int(plain, n, &mag, &neg, &uns) == 0)
+		kind = DOC_INT;
 	/* the text may be a secret value: leave no copy behind */
 	gs_wipe(plain, n);
 	if (plain != small)
@@ -261,7 +316,7 @@ int doc__parse_int(const char *s, size_t n, long long *out, int *is_unsigned)
 	if (n >= sizeof(small) && !(plain = malloc(n + 1)))
 		return GS_ENOMEM;
 	n = strip_underscores(plain, s, n);
-	if (go_parse_int(plain, n, &mag, &neg, &uns) < 0)
+	if (yaml_int(plain, n, &mag, &neg, &uns) < 0)
 		rc = GS_EPARSE;
 	else if (uns)
 		rc = GS_ETOOBIG;
