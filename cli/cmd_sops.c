@@ -129,6 +129,9 @@ int sops_cli_emit(struct buf *out, struct sops_file *f, enum sops_format fmt, in
 	if (fmt == SOPS_FMT_YAML && f->fmt == SOPS_FMT_YAML && src && src->len &&
 	    (rc = sops_yaml_splice(out, f, src->p, src->len, with_meta, indent, old_key, new_key, stash)) != GS_EINVAL)
 		return rc;
+	if (fmt == SOPS_FMT_DOTENV && f->fmt == SOPS_FMT_DOTENV && src && src->len &&
+	    (rc = sops_dotenv_splice(out, f, src->p, src->len, with_meta, old_key, new_key, stash)) != GS_EINVAL)
+		return rc;
 	return sops_file_emit(out, f, fmt, with_meta, indent);
 }
 

@@ -222,6 +222,10 @@ int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format 
 int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta, int indent,
                      const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash);
 
+/* The same for dotenv: src's lines with the tree's values, comment lines as sops writes them. */
+int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta,
+                       const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash);
+
 /* --extract / set / unset paths: '["a"]["b"][0]' */
 struct sops_path {
 	char **keys;  /* keys[i] NULL when the component is an index */

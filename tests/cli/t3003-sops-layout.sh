@@ -89,6 +89,14 @@ t_expect "in place under Git: the HEAD version plays --previous" '
 	[ "$(git diff --numstat s.yaml | cut -f1)" -le 4 ] && git diff s.yaml | grep -q "^+  port: ENC" &&
 	"$GITSEAL" sops -d s.yaml | grep -q "port: 6000"'
 
+t_expect "dotenv: comment lines encrypted as sops writes them, lines kept; set changes one line" '
+	printf "# database\nDB_USER=admin\n\n# the password\nDB_PASS=s3cr3t\nMULTI=a\\\\nb\n" > d.env &&
+	"$GITSEAL" sops -e --age "$(age-keygen -y k1.txt)" d.env > d.enc.env &&
+	grep -q "^#ENC\[AES256_GCM,.*,type:comment\]\$" d.enc.env && ! grep -q "the password" d.enc.env &&
+	"$GITSEAL" sops -d d.enc.env > d.dec.env && cmp d.env d.dec.env &&
+	cp d.enc.env d2.env && "$GITSEAL" sops set d2.env "[\"DB_USER\"]" "\"root\"" && [ "$(changed d.enc.env d2.env)" = 4 ] &&
+	"$GITSEAL" sops -d d2.env > d2.dec && sed s/=admin/=root/ d.env > want && cmp want d2.dec'
+
 t_expect "peers read the commented, spliced file (sops-decoder checks the MAC)" '
 	command -v node >/dev/null && have_peer sops-age || exit 0
 	node $PEERS_DIR/sops-decrypt-decoder.mjs c.enc.yaml > p1.json 2>mac && contains mac "MAC OK" &&
