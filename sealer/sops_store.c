@@ -362,11 +362,16 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 		goto out;
 	}
 	if (plain) {
-		if (meta) {
+		if (f->ndocs == 0) {
+			sops_set_exit(SOPS_EXIT_EMPTY_FILE);
+			rc = gs_error(GS_EPARSE, "%s: File cannot be completely empty, it must contain at least one document", f->name);
+		} else if (meta) {
 			sops_set_exit(SOPS_EXIT_ALREADY_ENCRYPTED);
-			rc = gs_error(GS_ECONFLICT, "File already encrypted: %s has a top-level 'sops' entry%s. Edit it with "
-			              "'gitseal sops edit %s', or rename the entry if this is a plaintext file",
-			              f->name, fmt == SOPS_FMT_DOTENV || fmt == SOPS_FMT_INI ? " (or keys starting with sops_)" : "", f->name);
+			rc = gs_error(GS_ECONFLICT, "File already encrypted: %s contains a top-level entry called 'sops', or for "
+			              "flat file formats top-level entries starting with 'sops_'. This is generally due to the "
+			              "file already being encrypted. If this is an unencrypted file, rename the 'sops' entry. "
+			              "If this is an encrypted file and you want to edit it, use the editor mode, for example: "
+			              "`gitseal sops edit %s`", f->name, f->name);
 		}
 		goto out;
 	}

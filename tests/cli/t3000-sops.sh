@@ -129,6 +129,10 @@ t_expect "already encrypted: exit 203, file untouched" '
 	contains err "File already encrypted" && cmp again.yaml k8s.enc.yaml &&
 	fails_with 203 "$GITSEAL" sops -e --age "$R1" a.enc.env 2>err'
 
+t_expect "an empty file: exit 92" '
+	: > empty.yaml && setup_env && fails_with 92 "$GITSEAL" sops -e --age "$R1" empty.yaml 2>err &&
+	contains err "must contain at least one document"'
+
 t_expect "wrong key: exit 128 with sops' report" '
 	SOPS_AGE_KEY_FILE=k2.txt && export SOPS_AGE_KEY_FILE && fails_with 128 "$GITSEAL" sops -d all.enc.yaml 2>err &&
 	contains err "Failed to get the data key required to decrypt the SOPS file." &&
