@@ -5,6 +5,7 @@
  * released only after its chunk authenticates.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,9 +20,6 @@
 #define AGE_BATCH 16 /* chunks per read/write */
 #endif
 #define BATCH AGE_BATCH
-#ifndef AGE_READ_MAX
-#define AGE_READ_MAX ((size_t)BATCH * AGE_CHUNK)
-#endif
 _Static_assert(BATCH >= 2, "the encryptor holds back one chunk per batch");
 
 static ssize_t fd_read(struct age_src *s, void *p, size_t n)
@@ -161,15 +159,171 @@ static EVP_CIPHER_CTX *stream_ctx(const unsigned char fk[16], const unsigned cha
 	return ctx;
 }
 
+/*
+ * A second thread seals/opens half of each batch (chunks are independent given
+ * their nonce): started only for inputs of several chunks, on machines with two
+ * or more CPUs, each thread with its own cipher context.
+ */
+struct worker {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int state; /* 0 idle, 1 job posted, 2 job done, 3 quit */
+	void (*fn)(void *);
+	void *arg;
+	int running;
+};
+
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->state == 0 || w->state == 2)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->state == 3)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		w->fn(w->arg);
+		pthread_mutex_lock(&w->mu);
+		w->state = 2;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void worker_start(struct worker *w)
+{
+	if (w->running || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	w->state = 0;
+	if (pthread_mutex_init(&w->mu, NULL))
+		return;
+	if (pthread_cond_init(&w->cv, NULL)) {
+		pthread_mutex_destroy(&w->mu);
+		return;
+	}
+	if (pthread_create(&w->th, NULL, worker_main, w)) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mu);
+		return;
+	}
+	w->running = 1;
+}
+
+/* Run a(pa) here and b(pb) on the worker (or here too when there is none). */
+static void worker_run2(struct worker *w, void (*a)(void *), void *pa, void (*b)(void *), void *pb)
+{
+	if (!w->running) {
+		a(pa);
+		b(pb);
+		return;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->fn = b;
+	w->arg = pb;
+	w->state = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	a(pa);
+	pthread_mutex_lock(&w->mu);
+	while (w->state != 2)
+		pthread_cond_wait(&w->cv, &w->mu);
+	w->state = 0;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void worker_stop(struct worker *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->state = 3;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	w->running = 0;
+}
+
+struct seal_job {
+	EVP_CIPHER_CTX *ctx;
+	unsigned char *b;
+	const size_t *len;
+	size_t i0, i1, last; /* last: index of the final chunk, or (size_t)-1 */
+	uint64_t counter0;
+	int rc;
+};
+
+static void seal_range(void *p)
+{
+	struct seal_job *j = p;
+	size_t i;
+	for (i = j->i0; i < j->i1 && j->rc == 0; i++) {
+		unsigned char *c = j->b + i * AGE_ENC_CHUNK;
+		j->rc = seal_chunk(j->ctx, c, c, j->len[i], j->counter0 + i, i == j->last);
+	}
+}
+
+struct open_job {
+	EVP_CIPHER_CTX *ctx;
+	const unsigned char *c;
+	unsigned char *pt;
+	int *ok;
+	size_t i0, i1;
+	uint64_t counter0;
+	int rc;
+};
+
+/* Open full chunks known not to be the final one (more data follows them). */
+static void open_range(void *p)
+{
+	struct open_job *j = p;
+	size_t i;
+	for (i = j->i0; i < j->i1; i++) {
+		int r = open_chunk(j->ctx, j->pt + i * AGE_CHUNK, j->c + i * AGE_ENC_CHUNK, AGE_ENC_CHUNK, j->counter0 + i, 0);
+		j->ok[i] = r == 0;
+		if (r < 0)
+			j->rc = r;
+		if (r != 0)
+			break;
+	}
+	for (; i < j->i1; i++)
+		j->ok[i] = 0;
+}
+
+/*
+ * The batch buffer has BATCH slots of AGE_ENC_CHUNK bytes: plaintext is read into
+ * slot i, sealed in place with its tag right after it, so that a batch of full
+ * chunks is one contiguous write and the data is touched only once.
+ */
+static ssize_t read_full(struct age_src *in, unsigned char *p, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = in->read(in, p + got, n - got);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
 int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned char fk[16])
 {
-	const size_t ptcap = (size_t)BATCH * AGE_CHUNK;
-	unsigned char nonce16[16], *pt = NULL, *ct = NULL;
-	EVP_CIPHER_CTX *ctx = NULL;
-	size_t have = 0, i, nch, ctlen;
+	const size_t cap = (size_t)BATCH * AGE_ENC_CHUNK;
+	unsigned char nonce16[16], *b = NULL;
+	size_t len[BATCH], nch, slot = 0, outlen;
+	EVP_CIPHER_CTX *ctx = NULL, *ctx2 = NULL;
+	struct worker w;
 	uint64_t counter = 0;
 	int eof = 0, rc = 0;
 
+	memset(&w, 0, sizeof(w));
 	randombytes_buf(nonce16, sizeof(nonce16));
 	if ((rc = out->write(out, nonce16, sizeof(nonce16))) < 0)
 		goto out;
@@ -177,44 +331,57 @@ int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned
 		rc = GS_ERROR;
 		goto out;
 	}
-	if (!(pt = malloc(ptcap)) || !(ct = malloc((size_t)BATCH * AGE_ENC_CHUNK))) {
+	if (!(b = malloc(cap))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
 	while (!eof) {
-		while (have < ptcap && !eof) {
-			ssize_t r = in->read(in, pt + have, ptcap - have < AGE_READ_MAX ? ptcap - have : AGE_READ_MAX);
+		/* fill slots until the batch is full or the input ends */
+		for (; slot < BATCH && !eof; slot++) {
+			ssize_t r = read_full(in, b + slot * AGE_ENC_CHUNK, AGE_CHUNK);
 			if (r < 0) {
 				rc = (int)r;
 				goto out;
 			}
-			eof = r == 0;
-			have += (size_t)r;
+			len[slot] = (size_t)r;
+			if ((size_t)r < AGE_CHUNK)
+				eof = 1;
 		}
-		/* Until EOF the last buffered chunk is held back: it may turn out to be the final one. */
-		nch = eof ? (have + AGE_CHUNK - 1) / AGE_CHUNK : BATCH - 1;
-		if (eof && nch == 0)
-			nch = 1; /* an empty payload is one empty final chunk */
-		for (i = 0, ctlen = 0; i < nch; i++) {
-			size_t n = have - i * AGE_CHUNK < AGE_CHUNK ? have - i * AGE_CHUNK : AGE_CHUNK;
-			int last = eof && i == nch - 1;
-			if ((rc = seal_chunk(ctx, ct + ctlen, pt + i * AGE_CHUNK, n, counter, last)) < 0)
+		/* a full last slot may be the final chunk: hold it back until more input shows up */
+		if (!eof) {
+			nch = BATCH - 1;
+		} else {
+			nch = slot;
+			/* input ended right after a full chunk: that chunk is the final one (unless it is the only one) */
+			if (nch > 1 && len[nch - 1] == 0)
+				nch--;
+		}
+		if (nch >= 4 && !ctx2 && (ctx2 = stream_ctx(fk, nonce16, 1)))
+			worker_start(&w);
+		{
+			size_t half = ctx2 ? nch / 2 : nch, last = eof ? nch - 1 : (size_t)-1;
+			struct seal_job ja = { ctx, b, len, 0, half, last, counter, 0 };
+			struct seal_job jb = { ctx2, b, len, half, nch, last, counter, 0 };
+			worker_run2(&w, seal_range, &ja, seal_range, &jb);
+			if ((rc = ja.rc) < 0 || (rc = jb.rc) < 0)
 				goto out;
-			ctlen += n + AGE_TAG;
-			counter++;
 		}
-		if ((rc = out->write(out, ct, ctlen)) < 0)
+		outlen = (nch - 1) * AGE_ENC_CHUNK + len[nch - 1] + AGE_TAG;
+		counter += nch;
+		if ((rc = out->write(out, b, outlen)) < 0)
 			goto out;
 		if (!eof) {
-			memmove(pt, pt + (BATCH - 1) * (size_t)AGE_CHUNK, AGE_CHUNK);
-			have = AGE_CHUNK;
+			memcpy(b, b + (BATCH - 1) * (size_t)AGE_ENC_CHUNK, AGE_CHUNK);
+			len[0] = AGE_CHUNK;
+			slot = 1;
 		}
 	}
 out:
+	worker_stop(&w);
 	EVP_CIPHER_CTX_free(ctx);
-	if (pt)
-		gs_free_secret(pt, ptcap);
-	free(ct);
+	EVP_CIPHER_CTX_free(ctx2);
+	if (b)
+		gs_free_secret(b, cap);
 	return rc;
 }
 
@@ -223,11 +390,14 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 {
 	const size_t ptcap = (size_t)BATCH * AGE_CHUNK;
 	unsigned char *pt = NULL;
-	EVP_CIPHER_CTX *ctx = NULL;
+	EVP_CIPHER_CTX *ctx = NULL, *ctx2 = NULL;
+	struct worker w;
 	size_t ptlen = 0;
 	uint64_t counter = 0;
-	int rc = 0, last = 0;
+	int rc = 0, last = 0, ok[BATCH];
 	long avail;
+
+	memset(&w, 0, sizeof(w));
 	if (!(ctx = stream_ctx(fk, nonce16, 0))) {
 		rc = GS_ERROR;
 		goto out;
@@ -238,7 +408,40 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 	}
 	while (!last) {
 		const unsigned char *c;
-		size_t n;
+		size_t n, k, f;
+		/* fast path: a batch of full chunks that more data follows (so none is the final one) */
+		if (ptlen == 0) {
+			if ((avail = age__rbuf_need(rb, (size_t)BATCH * AGE_ENC_CHUNK + 1)) < 0) {
+				rc = (int)avail;
+				goto out;
+			}
+			k = avail > 0 ? ((size_t)avail - 1) / AGE_ENC_CHUNK : 0;
+			k = k > BATCH ? BATCH : k;
+			if (k >= 4) {
+				if (!ctx2 && (ctx2 = stream_ctx(fk, nonce16, 0)))
+					worker_start(&w);
+				{
+					size_t half = ctx2 ? k / 2 : k;
+					struct open_job ja = { ctx, rb->p + rb->start, pt, ok, 0, half, counter, 0 };
+					struct open_job jb = { ctx2, rb->p + rb->start, pt, ok, half, k, counter, 0 };
+					worker_run2(&w, open_range, &ja, open_range, &jb);
+					if ((rc = ja.rc) < 0 || (rc = jb.rc) < 0)
+						goto out;
+				}
+				for (f = 0; f < k && ok[f]; f++)
+					;
+				if (f) {
+					rb->start += f * AGE_ENC_CHUNK;
+					counter += f;
+					if ((rc = out->write(out, pt, f * AGE_CHUNK)) < 0)
+						goto out;
+					*released += f * AGE_CHUNK;
+				}
+				if (f == k)
+					continue;
+				/* chunk f failed as a middle chunk: the careful path below says why */
+			}
+		}
 		if ((avail = age__rbuf_need(rb, AGE_ENC_CHUNK + 1)) < 0) {
 			rc = (int)avail;
 			goto out;
@@ -289,7 +492,9 @@ out:
 	/* what authenticated before a failure is still released, as Go's reader does */
 	if (ptlen && out->write(out, pt, ptlen) == 0)
 		*released += ptlen;
+	worker_stop(&w);
 	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_CTX_free(ctx2);
 	if (pt)
 		gs_free_secret(pt, ptcap);
 	return rc;

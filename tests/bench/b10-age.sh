@@ -1,0 +1,49 @@
+#!/bin/sh
+# age throughput: gitseal age vs Debian's Go age, 256 MiB in a tmpfs, output to /dev/null,
+# best of 3 for each (encrypt, decrypt; binary; armored shown for information).
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-build/release}
+case $O in /*) ;; *) O=$TOP/$O ;; esac
+GITSEAL=${GITSEAL:-$O/gitseal}
+MIB=${AGE_BENCH_MIB:-256}
+if ! command -v age >/dev/null 2>&1; then
+	echo "b10-age: Go age not installed (make deps): skipped"
+	exit 0
+fi
+D=$(mktemp -d "${BENCH_TMP:-/dev/shm}/gitseal-bench-age.XXXXXX") || exit 1
+trap 'rm -rf "$D"' EXIT
+head -c $((MIB << 20)) /dev/urandom > "$D/in"
+"$GITSEAL" age-keygen -o "$D/key" 2>/dev/null
+R=$(sed -n 's/^# public key: //p' "$D/key")
+"$GITSEAL" age -r "$R" -o "$D/ours.age" "$D/in"
+age -r "$R" -o "$D/go.age" "$D/in"
+
+# best3 CMD...: the best wall time of 3 runs, in seconds
+best3() {
+	python3 - "$@" <<'PY'
+import subprocess, sys, time
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+    d = time.perf_counter() - t
+    best = d if best is None or d < best else best
+print("%.4f" % best)
+PY
+}
+rate() { python3 -c "print('%.0f' % ($MIB / 1.048576 / $1))"; }   # MB/s
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+
+ge=$(best3 "$GITSEAL" age -r "$R" "$D/in") || exit 1
+oe=$(best3 age -r "$R" "$D/in") || exit 1
+gd=$(best3 "$GITSEAL" age -d -i "$D/key" "$D/go.age") || exit 1
+od=$(best3 age -d -i "$D/key" "$D/go.age") || exit 1
+gae=$(best3 "$GITSEAL" age -a -r "$R" "$D/in") || exit 1
+oae=$(best3 age -a -r "$R" "$D/in") || exit 1
+echo "age encrypt ${MIB} MiB: gitseal ${ge}s ($(rate $ge) MB/s), go ${oe}s ($(rate $oe) MB/s)"
+echo "age decrypt ${MIB} MiB: gitseal ${gd}s ($(rate $gd) MB/s), go ${od}s ($(rate $od) MB/s)"
+echo "age encrypt -a ${MIB} MiB: gitseal ${gae}s ($(rate $gae) MB/s), go ${oae}s ($(rate $oae) MB/s)"
+echo "ratio: age encrypt gitseal/go = $(ratio $oe $ge) (goal >= 1.5)"
+echo "ratio: age decrypt gitseal/go = $(ratio $od $gd) (goal >= 2.5)"
+echo "ratio: age armored encrypt gitseal/go = $(ratio $oae $gae) (information)"
