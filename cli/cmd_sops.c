@@ -309,6 +309,29 @@ static int git_head_version(struct buf *out, const char *path)
 	return rc;
 }
 
+/* Same recipients, group by group? (order inside a group does not matter) */
+static int spec_matches(const struct sops_keyspec *spec, const struct sops_meta *m)
+{
+	size_t i, j, k, n;
+	if (spec->ngroups != m->ngroups)
+		return 0;
+	for (i = 0; i < spec->ngroups; i++) {
+		for (n = 0; spec->groups[i][n]; n++) {
+			for (k = 0; k < m->groups[i].nage && strcmp(m->groups[i].age[k].recipient, spec->groups[i][n]); k++)
+				;
+			if (k == m->groups[i].nage)
+				return 0;
+		}
+		for (j = 0; j < m->groups[i].nage; j++) {
+			for (k = 0; k < n && strcmp(m->groups[i].age[j].recipient, spec->groups[i][k]); k++)
+				;
+			if (k == n)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 static int do_encrypt(struct sops_opts *o)
 {
 	struct buf data = BUF_INIT_SECRET(BUF_MAX_FILE), prev = BUF_INIT(BUF_MAX_FILE), out = BUF_INIT(BUF_MAX_FILE);
@@ -349,6 +372,13 @@ static int do_encrypt(struct sops_opts *o)
 			sops_file_release(&pf);
 			have_prev = 0;
 		}
+	}
+	if (have_prev == 2 && spec.ngroups && !spec_matches(&spec, &pf.meta)) {
+		/* the committed version was encrypted for other keys: encrypt afresh for the ones asked for */
+		sops_stash_free(stash);
+		stash = NULL;
+		sops_file_release(&pf);
+		have_prev = 0;
 	}
 	if (have_prev) {
 		/* keep the previous master keys and data key (a fresh `encrypt` may not change them silently) */

@@ -87,7 +87,9 @@ t_expect "in place under Git: the HEAD version plays --previous" '
 	git -c user.email=t@t -c user.name=t commit -qm init && "$GITSEAL" sops -d -i s.yaml &&
 	sed -i "s/port: 5432/port: 6000/" s.yaml && "$GITSEAL" sops -e -i --age "$(age-keygen -y ../k1.txt)" s.yaml &&
 	[ "$(git diff --numstat s.yaml | cut -f1)" -le 4 ] && git diff s.yaml | grep -q "^+  port: ENC" &&
-	"$GITSEAL" sops -d s.yaml | grep -q "port: 6000"'
+	"$GITSEAL" sops -d s.yaml | grep -q "port: 6000" &&
+	"$GITSEAL" sops -d -i s.yaml && "$GITSEAL" sops -e -i --age "$(age-keygen -y ../k2.txt)" s.yaml &&
+	[ "$(git diff --numstat s.yaml | cut -f1)" -gt 10 ] && SOPS_AGE_KEY_FILE=../k2.txt "$GITSEAL" sops -d s.yaml | grep -q "port: 6000"'
 
 t_expect "dotenv: comment lines encrypted as sops writes them, lines kept; set changes one line" '
 	printf "# database\nDB_USER=admin\n\n# the password\nDB_PASS=s3cr3t\nMULTI=a\\\\nb\n" > d.env &&
