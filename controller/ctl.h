@@ -162,6 +162,7 @@ struct ctl_state {
 	/* --workers: how many unseals (RSA private operations) run at once; the pool has more
 	 * threads than that so API round trips overlap with decryption */
 	sem_t rsa_slots;
+	int defer_post; /* events and status writes go to the post threads (loop.c) */
 	volatile int stopping;
 };
 
@@ -179,7 +180,11 @@ struct ctl_result {
 	int skipped;       /* already right (record matched): nothing decrypted */
 	int decrypted;
 	int wrote;         /* API writes made */
+	int post;          /* done, but the event and status are left to ctl_reconcile_post() */
+	int post_event;    /* ... with the Unsealed event */
 };
+/* The rest of a successful reconcile: the Unsealed event (if unsealed) and Synced=True. */
+void ctl_reconcile_post(struct ctl_state *st, struct kube_client *kc, const struct doc *ss, int unsealed);
 int ctl_reconcile(struct ctl_state *st, struct kube_client *kc, const struct doc *ss, size_t *hint,
                   struct ctl_result *res);
 

@@ -64,10 +64,24 @@ struct watcher {
 	int kind; /* 0 SealedSecrets, 1 Secrets, 2 Namespaces */
 	unsigned epoch;
 	int started;
+	int list_slot; /* holds one of l->list_slots until its first list is done */
+};
+
+/* The event and status write after a successful unseal: second priority. */
+struct post {
+	struct post *next;
+	char *ss; /* JSON */
+	int unsealed;
 };
 
 struct ctl_loop {
 	struct ctl_state *st;
+	struct post *phead, *ptail;
+	size_t nposts;
+	int pinflight;
+	pthread_cond_t cv_post;
+	pthread_t posters[2];
+	int nposters;
 	pthread_mutex_t mu;
 	pthread_cond_t cv_loop, cv_job, cv_space;
 	struct ent *tab[BUCKETS];
@@ -79,6 +93,9 @@ struct ctl_loop {
 	int nworkers;
 	struct watcher *watchers; /* a list: namespaces appear at run time */
 	pthread_t loop_th;
+	/* SealedSecret watchers list one at a time: a page of 500 objects is a few MiB as a tree,
+	 * and eight namespaces listing at once would multiply that (the RSS goal is 30 MiB) */
+	sem_t list_slots;
 	int stop;
 	/* counters for the log line at the end of the first sync */
 	long done_ok, done_skipped, done_failed;
@@ -91,7 +108,8 @@ static double mono(void);
 /* Once everything listed at start is handled: one log line (and the figure the bench reads). */
 static void check_caught_up(struct ctl_loop *l)
 {
-	if (l->caught_up || !l->ns_synced || l->ss_synced < l->ss_watchers || l->nqueued || l->inflight)
+	if (l->caught_up || !l->ns_synced || l->ss_synced < l->ss_watchers || l->nqueued || l->inflight ||
+	    l->nposts || l->pinflight)
 		return;
 	l->caught_up = 1;
 	gs_info("caught up", "sealedsecrets=%zu unsealed=%ld unchanged=%ld failed=%ld seconds=%.3f", l->nents,
@@ -302,6 +320,10 @@ static void on_synced(struct ctl_loop *l, struct watcher *w)
 	}
 	if (w->epoch == 1)
 		l->ss_synced++;
+	if (w->list_slot) {
+		w->list_slot = 0;
+		sem_post(&l->list_slots);
+	}
 	w->epoch++;
 	check_caught_up(l);
 	gs_info("sealedsecrets listed", "namespace=%s known=%zu", w->ns ? w->ns : "(all)", l->nents);
@@ -382,8 +404,17 @@ static int watch_cb(void *ctx, enum kube_event_type type, const struct doc *obj)
 static void *watch_main(void *arg)
 {
 	struct watcher *w = arg;
+	if (w->kind == 0) {
+		while (sem_wait(&w->l->list_slots) < 0)
+			;
+		w->list_slot = 1;
+	}
 	while (!w->l->stop) {
 		int rc = kube_watch_run(w->w, watch_cb, w);
+		if (w->list_slot) {
+			w->list_slot = 0;
+			sem_post(&w->l->list_slots);
+		}
 		if (w->l->stop)
 			break;
 		gs_err("watch ended, restarting", "what=%s namespace=%s rc=%d error=\"%s\"", w->what,
@@ -391,6 +422,38 @@ static void *watch_main(void *arg)
 		sleep(2);
 	}
 	return NULL;
+}
+
+/* Queue the event + status of a successful unseal (worker thread, lock not held). */
+static int queue_post(struct ctl_loop *l, const struct doc *ss, int unsealed)
+{
+	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
+	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct post *p;
+	size_t n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->nposts;
+	pthread_mutex_unlock(&l->mu);
+	if (n >= 1000) /* the post threads are far behind: do it here, which slows the workers down */
+		return 0;
+	if (!(p = calloc(1, sizeof(*p))) || doc_emit_json(&b, ss, &eo) < 0) {
+		free(p);
+		buf_release(&b);
+		return 0;
+	}
+	p->ss = buf_detach(&b, NULL);
+	p->unsealed = unsealed;
+	pthread_mutex_lock(&l->mu);
+	if (l->ptail)
+		l->ptail->next = p;
+	else
+		l->phead = p;
+	l->ptail = p;
+	l->nposts++;
+	pthread_cond_signal(&l->cv_post);
+	pthread_mutex_unlock(&l->mu);
+	return 1;
 }
 
 /* ---- workers --------------------------------------------------------------------------------- */
@@ -448,6 +511,8 @@ static void *worker_main(void *arg)
 			}
 			if (ss)
 				ctl_reconcile(l->st, kc, ss, &hint, &res);
+			if (res.post && !queue_post(l, ss, res.post_event))
+				ctl_reconcile_post(l->st, kc, ss, res.post_event);
 			doc_free(ss);
 			gs_error_clear();
 		}
@@ -484,6 +549,44 @@ static void *worker_main(void *arg)
 			}
 		}
 		job_free(j);
+		check_caught_up(l);
+	}
+	pthread_mutex_unlock(&l->mu);
+	kube_client_free(kc);
+	return NULL;
+}
+
+static void *post_main(void *arg)
+{
+	struct ctl_loop *l = arg;
+	struct kube_client *kc = NULL;
+
+	if (ctl_client_new(l->st, &kc, 0.5) < 0) {
+		gs_err("post thread without a Kubernetes client", "error=\"%s\"", gs_error_last());
+		return NULL;
+	}
+	pthread_mutex_lock(&l->mu);
+	while (!l->stop || l->phead) { /* a clean stop writes what is queued */
+		struct post *p = l->phead;
+		struct doc *ss = NULL;
+		if (!p) {
+			pthread_cond_wait(&l->cv_post, &l->mu);
+			continue;
+		}
+		l->phead = p->next;
+		if (!l->phead)
+			l->ptail = NULL;
+		l->nposts--;
+		l->pinflight++;
+		pthread_mutex_unlock(&l->mu);
+		if (doc_parse_one(&ss, "sealedsecret", p->ss, strlen(p->ss), DOC_PARSE_JSON) >= 0)
+			ctl_reconcile_post(l->st, kc, ss, p->unsealed);
+		gs_error_clear();
+		doc_free(ss);
+		free(p->ss);
+		free(p);
+		pthread_mutex_lock(&l->mu);
+		l->pinflight--;
 		check_caught_up(l);
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -672,6 +775,7 @@ int ctl_loop_start(struct ctl_loop **out, struct ctl_state *st)
 		return gs_error(GS_ENOMEM, "out of memory");
 	l->st = st;
 	l->started = mono();
+	sem_init(&l->list_slots, 0, 1);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv_loop, NULL);
 	pthread_cond_init(&l->cv_job, NULL);
@@ -684,6 +788,11 @@ int ctl_loop_start(struct ctl_loop **out, struct ctl_state *st)
 			return gs_error(GS_ERROR, "cannot start a worker thread");
 	if (pthread_create(&l->loop_th, NULL, loop_main, l))
 		return gs_error(GS_ERROR, "cannot start the loop thread");
+	pthread_cond_init(&l->cv_post, NULL);
+	for (i = 0; i < 2; i++)
+		if (!pthread_create(&l->posters[i], NULL, post_main, l))
+			l->nposters++;
+	st->defer_post = l->nposters > 0;
 	*out = l;
 
 	if (o->all_namespaces && !*o->additional_namespaces) {
@@ -723,9 +832,12 @@ void ctl_loop_stop(struct ctl_loop *l)
 		return;
 	pthread_mutex_lock(&l->mu);
 	l->stop = 1;
+	for (i = 0; i < 64; i++)
+		sem_post(&l->list_slots); /* watchers waiting for a list slot: go and see the stop */
 	pthread_cond_broadcast(&l->cv_job);
 	pthread_cond_broadcast(&l->cv_space);
 	pthread_cond_broadcast(&l->cv_loop);
+	pthread_cond_broadcast(&l->cv_post);
 	pthread_mutex_unlock(&l->mu);
 	{
 		struct watcher *w, *next;
@@ -756,6 +868,15 @@ void ctl_loop_stop(struct ctl_loop *l)
 		if (l->workers[i])
 			pthread_join(l->workers[i], NULL);
 	pthread_join(l->loop_th, NULL);
+	for (i = 0; i < l->nposters; i++)
+		pthread_join(l->posters[i], NULL);
+	l->st->defer_post = 0;
+	while (l->phead) {
+		struct post *p = l->phead;
+		l->phead = p->next;
+		free(p->ss);
+		free(p);
+	}
 	while (l->head) {
 		struct job *j = l->head;
 		l->head = j->next;

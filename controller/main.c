@@ -12,6 +12,7 @@
 #include "controller/ctl.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,8 @@ int main(int argc, char **argv)
 	int rc = 1, sig;
 
 	harden();
+	/* a few malloc arenas, not one per thread: RSS stays small with a thread per watch */
+	mallopt(M_ARENA_MAX, 2);
 	if (ctl_opts_parse(&opts, argc, (const char *const *)argv))
 		return 2;
 	if (opts.help) {
