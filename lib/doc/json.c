@@ -25,6 +25,7 @@ struct jp {
 	struct doc_limits lim;
 	struct doc__arena *arena;
 	size_t line, line_start, col_off, col; /* col: characters up to col_off on this line */
+	int ascii;                             /* no byte >= 0x80: columns are byte counts */
 	size_t nodes;
 	struct doc **vec;
 	size_t vlen, vcap;
@@ -45,13 +46,18 @@ static struct doc_mark jmark(struct jp *p, size_t off)
 {
 	struct doc_mark m;
 
-	if (p->col_off < p->line_start || p->col_off > off) {
-		p->col_off = p->line_start;
-		p->col = 0;
+	if (p->ascii) {
+		p->col_off = off;
+		p->col = off - p->line_start;
+	} else {
+		if (p->col_off < p->line_start || p->col_off > off) {
+			p->col_off = p->line_start;
+			p->col = 0;
+		}
+		for (; p->col_off < off; p->col_off++)
+			if ((p->s[p->col_off] & 0xC0) != 0x80)
+				p->col++;
 	}
-	for (; p->col_off < off; p->col_off++)
-		if ((p->s[p->col_off] & 0xC0) != 0x80)
-			p->col++;
 	m.offset = off;
 	m.line = (unsigned)p->line;
 	m.col = (unsigned)p->col + 1;
@@ -197,9 +203,13 @@ static int read_string(struct jp *p, struct doc **out)
 	char *t;
 	int rc = 0;
 
-	for (end = start + 1; end < p->n && p->s[end] != '"'; end++)
+	for (end = start + 1; end < p->n && p->s[end] != '"'; end++) {
 		if (p->s[end] == '\\')
 			end++;
+		else
+			while (end + 1 < p->n && p->s[end + 1] != '"' && p->s[end + 1] != '\\')
+				end++;
+	}
 	if (end >= p->n) {
 		p->i = p->n;
 		return bad_char(p, "");
@@ -254,8 +264,12 @@ static int read_string(struct jp *p, struct doc **out)
 			rc = bad_char(p, "in string literal");
 			goto fail;
 		} else if (c < 0x80) {
-			t[o++] = (char)c;
-			k++;
+			size_t run = k + 1;
+			while (run < end && p->s[run] >= 0x20 && p->s[run] < 0x80 && p->s[run] != '\\')
+				run++;
+			memcpy(t + o, p->s + k, run - k);
+			o += run - k;
+			k = run;
 		} else {
 			size_t w = utf8_seq(p->s, end, k);
 			if (!w) {
@@ -529,6 +543,14 @@ int doc__parse_json(struct doc_stream *out, const char *file, const char *src, s
 	if (!(p.arena = doc__arena_new(file)))
 		return gs_error(GS_ENOMEM, "out of memory");
 	p.arena->refs = 1;
+	p.ascii = 1;
+	for (k = 0; k + 8 <= p.n && p.ascii; k += 8) {
+		unsigned long long w;
+		memcpy(&w, p.s + k, 8);
+		p.ascii = !(w & 0x8080808080808080ULL);
+	}
+	for (; k < p.n && p.ascii; k++)
+		p.ascii = p.s[k] < 0x80;
 	if (p.n >= 3 && !memcmp(p.s, "\xef\xbb\xbf", 3)) /* editors add a BOM; skip it */
 		p.i = p.line_start = p.col_off = 3;
 	for (;;) {

@@ -47,7 +47,7 @@ static void make_input(struct buf *b, int values)
 		            "  type: Opaque\n  data:\n", i);
 		for (k = 0; k < 6; k++) {
 			buf_addf(b, "    key%d: ", k);
-			for (int c = 0; c < 200; c++) {
+			for (int c = 0; c < 240; c++) {
 				seed = seed * 1103515245 + 12345;
 				buf_addc(b, b64[(seed >> 16) & 63]);
 			}
@@ -65,15 +65,25 @@ int main(int argc, char **argv)
 	struct buf in = BUF_INIT(1 << 30), out = BUF_INIT(1 << 30);
 	struct doc_stream s = DOC_STREAM_INIT;
 	struct doc_emit_opts k8s = DOC_EMIT_OPTS_INIT, sops = { 4, DOC_EMIT_SEQ_INDENT }, json = DOC_EMIT_OPTS_INIT;
-	double t_ly, t_parse, t_secret, t_yaml, t_sops, t_json, t_free;
+	double t_ly, t_parse, t_secret, t_yaml, t_sops, t_json, t_free, t_jparse;
 
 	make_input(&in, 20000);
 	if (argc > 2) {
 		/* one phase only, for `perf stat -e instructions:u` (steady under load) */
 		for (int r = 0; r < runs; r++) {
-			if (!strcmp(argv[2], "libyaml"))
+			if (!strcmp(argv[2], "libyaml")) {
 				libyaml_events(in.p, in.len);
-			else if (doc_parse(&s, "bench.yaml", in.p, in.len, 0, NULL) == 0 && strcmp(argv[2], "parse")) {
+			} else if (!strcmp(argv[2], "jparse")) {
+				if (!r && doc_parse(&s, "b", in.p, in.len, 0, NULL) == 0) {
+					buf_reset(&out);
+					doc_emit_json(&out, s.docs[0], &json);
+					doc_stream_release(&s);
+				}
+				if (doc_parse(&s, "b.json", out.p, out.len, DOC_PARSE_JSON, NULL) == 0)
+					doc_stream_release(&s);
+			}
+			else if (strcmp(argv[2], "jparse") && doc_parse(&s, "bench.yaml", in.p, in.len, 0, NULL) == 0 &&
+			         strcmp(argv[2], "parse")) {
 				buf_reset(&out);
 				if (!strcmp(argv[2], "yaml"))
 					doc_emit_yaml(&out, s.docs[0], &k8s);
@@ -101,6 +111,8 @@ int main(int argc, char **argv)
 	BEST(t_sops, runs, buf_reset(&out); doc_emit_yaml(&out, s.docs[0], &sops));
 	BEST(t_json, runs, buf_reset(&out); doc_emit_json(&out, s.docs[0], &json));
 	doc_stream_release(&s);
+	/* the same tree as JSON, read back with the native JSON reader */
+	BEST(t_jparse, runs, doc_parse(&s, "bench.json", out.p, out.len, DOC_PARSE_JSON, NULL); doc_stream_release(&s));
 	BEST(t_free, 1, doc_parse(&s, "bench.yaml", in.p, in.len, 0, NULL); t_ = now_ms(); doc_stream_release(&s));
 	printf("libyaml events only   %7.2f ms\n", t_ly);
 	printf("doc_parse             %7.2f ms\n", t_parse);
@@ -109,6 +121,7 @@ int main(int argc, char **argv)
 	printf("doc_emit_yaml sops    %7.2f ms\n", t_sops);
 	printf("doc_emit_json         %7.2f ms\n", t_json);
 	printf("doc_stream_release    %7.2f ms\n", t_free);
+	printf("doc_parse JSON        %7.2f ms  (the same tree as %.2f MiB of JSON)\n", t_jparse, out.len / 1048576.0);
 	printf("ratio: doc_parse / libyaml events = %.2f  (goal <= 1.2)\n", t_parse / t_ly);
 	printf("ratio: doc_emit_yaml / libyaml events = %.2f  (goal < 1)\n", t_yaml / t_ly);
 	buf_release(&in);
