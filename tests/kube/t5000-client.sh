@@ -12,7 +12,7 @@ kube_need_server || { t_done; exit; }
 canned_start || { t_expect "canned-reply server starts (python3)" 'false'; t_done; exit; }
 
 # Each C test is one TAP line of run-kube; renumber them into this script's plan.
-TMPDIR=$TMP KT_CANNED_URL=$KT_CANNED_URL "$O/run-kube" ${KT_FILTER:-} > "$TMP/run-kube.tap" 2>&1
+TMPDIR=$TMP KT_CANNED_URL=$KT_CANNED_URL timeout 900 "$O/run-kube" ${KT_FILTER:-} > "$TMP/run-kube.tap" 2>&1
 rc=$?
 while IFS= read -r line; do
 	case $line in
