@@ -19,30 +19,36 @@ R=$(sed -n 's/^# public key: //p' "$D/key")
 "$GITSEAL" age -r "$R" -o "$D/ours.age" "$D/in"
 age -r "$R" -o "$D/go.age" "$D/in"
 
-# best3 CMD...: the best wall time of 3 runs, in seconds
+# best3 CMD...: the best wall time of 3 runs, in seconds (CPU seconds of that run in $D/cpu)
 best3() {
-	python3 - "$@" <<'PY'
-import subprocess, sys, time
-best = None
+	python3 - "$D/cpu" "$@" <<'PY'
+import os, subprocess, sys, time
+best = cpu = None
 for _ in range(3):
+    r0 = os.times()
     t = time.perf_counter()
-    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(sys.argv[2:], check=True, stdout=subprocess.DEVNULL)
     d = time.perf_counter() - t
-    best = d if best is None or d < best else best
+    r1 = os.times()
+    c = (r1.children_user - r0.children_user) + (r1.children_system - r0.children_system)
+    if best is None or d < best:
+        best, cpu = d, c
+open(sys.argv[1], "w").write("%.2f" % cpu)
 print("%.4f" % best)
 PY
 }
 rate() { python3 -c "print('%.0f' % ($MIB / 1.048576 / $1))"; }   # MB/s
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
-ge=$(best3 "$GITSEAL" age -r "$R" "$D/in") || exit 1
-oe=$(best3 age -r "$R" "$D/in") || exit 1
-gd=$(best3 "$GITSEAL" age -d -i "$D/key" "$D/go.age") || exit 1
-od=$(best3 age -d -i "$D/key" "$D/go.age") || exit 1
+ge=$(best3 "$GITSEAL" age -r "$R" "$D/in") && gec=$(cat "$D/cpu") || exit 1
+oe=$(best3 age -r "$R" "$D/in") && oec=$(cat "$D/cpu") || exit 1
+gd=$(best3 "$GITSEAL" age -d -i "$D/key" "$D/go.age") && gdc=$(cat "$D/cpu") || exit 1
+od=$(best3 age -d -i "$D/key" "$D/go.age") && odc=$(cat "$D/cpu") || exit 1
 gae=$(best3 "$GITSEAL" age -a -r "$R" "$D/in") || exit 1
 oae=$(best3 age -a -r "$R" "$D/in") || exit 1
-echo "age encrypt ${MIB} MiB: gitseal ${ge}s ($(rate $ge) MB/s), go ${oe}s ($(rate $oe) MB/s)"
-echo "age decrypt ${MIB} MiB: gitseal ${gd}s ($(rate $gd) MB/s), go ${od}s ($(rate $od) MB/s)"
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) CPUs"
+echo "age encrypt ${MIB} MiB: gitseal ${ge}s ($(rate $ge) MB/s, ${gec} CPU s), go ${oe}s ($(rate $oe) MB/s, ${oec} CPU s)"
+echo "age decrypt ${MIB} MiB: gitseal ${gd}s ($(rate $gd) MB/s, ${gdc} CPU s), go ${od}s ($(rate $od) MB/s, ${odc} CPU s)"
 echo "age encrypt -a ${MIB} MiB: gitseal ${gae}s ($(rate $gae) MB/s), go ${oae}s ($(rate $oae) MB/s)"
 echo "ratio: age encrypt gitseal/go = $(ratio $oe $ge) (goal >= 1.5)"
 echo "ratio: age decrypt gitseal/go = $(ratio $od $gd) (goal >= 2.5)"
