@@ -271,3 +271,39 @@ void test_kube_config__in_cluster_service_account(void)
 	unsetenv("KUBERNETES_SERVICE_PORT");
 	cleanup_tmp();
 }
+
+/* No kubeconfig anywhere: in-cluster when KUBERNETES_SERVICE_HOST is set (unless told not to). */
+void test_kube_config__no_files_falls_back_to_in_cluster(void)
+{
+	struct kube_config cfg = KUBE_CONFIG_INIT;
+	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
+	const char *k = getenv("KUBECONFIG"), *home = getenv("HOME");
+	char *sk = k ? strdup(k) : NULL, *sh = home ? strdup(home) : NULL;
+
+	if (getenv("KUBERNETES_SERVICE_HOST") || file_exists("/var/run/secrets/kubernetes.io/serviceaccount/token"))
+		skip_("running inside a cluster");
+	unsetenv("KUBECONFIG");
+	setenv("HOME", "/nonexistent-home", 1);
+	must_fail_with(kube_config_load(&cfg, NULL), GS_ENOTFOUND);
+	assert_contains(gs_error_last(), "~/.kube/config");
+	kube_config_release(&cfg);
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	must_fail_with(kube_config_load(&cfg, NULL), GS_ENOTFOUND); /* it tried the service account */
+	assert_contains(gs_error_last(), "in-cluster: /var/run/secrets/kubernetes.io/serviceaccount/token");
+	kube_config_release(&cfg);
+	ov.in_cluster = -1;
+	must_fail_with(kube_config_load(&cfg, &ov), GS_ENOTFOUND);
+	assert_contains(gs_error_last(), "~/.kube/config");
+	kube_config_release(&cfg);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	if (sk)
+		setenv("KUBECONFIG", sk, 1);
+	if (sh)
+		setenv("HOME", sh, 1);
+	else
+		unsetenv("HOME");
+	free(sk);
+	free(sh);
+}
