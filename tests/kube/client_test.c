@@ -131,6 +131,31 @@ void test_kube_client__tls_server_name_is_checked_against_the_certificate(void)
 	kube_config_release(&cfg);
 }
 
+/* Without the cluster's CA the server is not trusted, unless insecure-skip-tls-verify. */
+void test_kube_client__unknown_ca_fails_unless_insecure(void)
+{
+	struct kube_config cfg = KUBE_CONFIG_INIT;
+	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
+	struct kube_client *kc = NULL;
+	struct doc *d = NULL;
+
+	if (!kt_client())
+		skip_("no API server");
+	must_pass(kube_config_load(&cfg, &ov));
+	buf_reset(&cfg.ca_pem); /* the system CAs only */
+	must_pass(kube_client_new(&kc, &cfg, NULL));
+	must_fail_with(kube_get(&d, kc, "v1", "Namespace", NULL, "default"), GS_EIO);
+	assert_contains(gs_error_last(), "certificate");
+	kube_client_free(kc);
+	cfg.insecure = 1;
+	must_pass(kube_client_new(&kc, &cfg, NULL));
+	must_pass(kube_get(&d, kc, "v1", "Namespace", NULL, "default"));
+	assert_str(doc_k8s_name(d), "default");
+	doc_free(d);
+	kube_client_free(kc);
+	kube_config_release(&cfg);
+}
+
 void test_kube_client__no_credentials_is_forbidden_with_the_message(void)
 {
 	struct kube_config cfg = KUBE_CONFIG_INIT;
