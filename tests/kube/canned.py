@@ -14,6 +14,7 @@ Usage: canned.py PORTFILE   (listens on 127.0.0.1:<random>, writes the port to P
                                                   from resourceVersion=5: a MODIFIED event (rv 6), end;
                                                   from "gone": an ERROR event (410); from 10: BOOKMARK
                                                   (rv 11), DELETED (rv 12), end
+                                                  from "hang": headers, then 5 s of silence
   GET .../configmaps                              a list: one item, resourceVersion 10
   GET .../configmaps/slow                         sleeps 5 s before answering
   GET /count/NAME                                 how many requests NAME got; /reset clears
@@ -91,6 +92,11 @@ class H(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            if rv == "hang":  # headers, then silence: a dead peer the low-speed limit must catch
+                self.wfile.flush()
+                time.sleep(5)
+                self.wfile.write(b"0\r\n\r\n")
+                return
             if rv == "gone":  # the version is too old: an ERROR event with a 410 Status, then the end
                 self.chunk({"type": "ERROR", "object": status(410, "Expired", "too old resource version: 1 (7)")})
                 self.wfile.write(b"0\r\n\r\n")

@@ -167,6 +167,24 @@ void test_kube_canned__error_event_410_means_list_again(void)
 	kube_client_free(kc);
 }
 
+void test_kube_canned__silent_watch_is_broken_after_the_idle_timeout(void)
+{
+	struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
+	struct kube_client *kc;
+	struct kube_watch *w = NULL;
+	char log[256] = "";
+	need_canned();
+	kc = canned_client(NULL, 0);
+	wo.resource_version = "hang";
+	wo.idle_timeout_ms = 1000;
+	must_pass(kube_watch_new(&w, kc, "v1", "ConfigMap", NULL, &wo));
+	must_fail_with(kube_watch_once(w, log_events, log), GS_EIO);
+	assert_contains(gs_error_last(), "watch=1");
+	assert_contains(gs_error_last(), "slow");
+	kube_watch_free(w);
+	kube_client_free(kc);
+}
+
 void test_kube_canned__rotated_token_file_is_read_again(void)
 {
 	struct kube_client *kc;
