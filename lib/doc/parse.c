@@ -44,6 +44,8 @@ struct parser {
 	size_t nframes, fcap;
 	struct anchor *anchors;
 	size_t nanchors, acap;
+	unsigned *atab; /* anchor name hash -> index + 1 (open addressing, power of two) */
+	size_t atab_size;
 	unsigned *htab; /* duplicate-key scratch table */
 	size_t hcap;
 	size_t nodes, aliased;
@@ -244,13 +246,46 @@ fail:
 	return rc;
 }
 
+static uint32_t hash(const char *s, size_t n);
+
+/* anchors are per document */
+static void reset_anchors(struct parser *p)
+{
+	p->nanchors = 0;
+	if (p->atab)
+		memset(p->atab, 0, p->atab_size * sizeof(*p->atab));
+}
+
 static int add_anchor(struct parser *p, const char *name, struct doc *node)
 {
 	int rc;
+	size_t i, j, mask;
+
 	if ((rc = doc__grow((void **)&p->anchors, &p->acap, p->nanchors + 1, sizeof(*p->anchors))) < 0)
 		return rc;
 	p->anchors[p->nanchors].name = name;
 	p->anchors[p->nanchors++].node = node;
+	if (2 * p->nanchors > p->atab_size) {
+		/* rehash everything into a table twice the size (later definitions win) */
+		size_t size = p->atab_size ? 2 * p->atab_size : 64;
+		unsigned *t = calloc(size, sizeof(*t));
+		if (!t)
+			return gs_error(GS_ENOMEM, "out of memory");
+		free(p->atab);
+		p->atab = t;
+		p->atab_size = size;
+		i = 0;
+	} else {
+		i = p->nanchors - 1;
+	}
+	mask = p->atab_size - 1;
+	for (; i < p->nanchors; i++) {
+		const char *nm = p->anchors[i].name;
+		for (j = hash(nm, strlen(nm)) & mask; p->atab[j]; j = (j + 1) & mask)
+			if (!strcmp(p->anchors[p->atab[j] - 1].name, nm))
+				break;
+		p->atab[j] = (unsigned)i + 1;
+	}
 	return 0;
 }
 
@@ -452,9 +487,15 @@ static int alias_node(struct parser *p, yaml_event_t *e)
 	size_t i, h;
 	int rc;
 
-	for (i = p->nanchors; i-- > 0;)
-		if (!strcmp(p->anchors[i].name, name))
-			break;
+	i = (size_t)-1;
+	if (p->nanchors) {
+		size_t j, mask = p->atab_size - 1;
+		for (j = hash(name, strlen(name)) & mask; p->atab[j]; j = (j + 1) & mask)
+			if (!strcmp(p->anchors[p->atab[j] - 1].name, name)) {
+				i = p->atab[j] - 1;
+				break;
+			}
+	}
 	if (i == (size_t)-1)
 		return perr(p, GS_EPARSE, sm, "unknown anchor '%.64s' referenced", name);
 	if ((rc = clone_alias(p, p->anchors[i].node, &c, &h, sm)) < 0)
@@ -481,7 +522,7 @@ static int end_document(struct parser *p)
 		r = NULL;
 	}
 	p->root = NULL;
-	p->nanchors = 0;
+	reset_anchors(p);
 	if ((rc = doc__grow((void **)&p->docs, &p->dcap, p->ndocs + 1, sizeof(*p->docs))) < 0) {
 		doc_free(r);
 		return rc;
@@ -518,7 +559,7 @@ static int on_event(struct parser *p, yaml_event_t *e)
 		return alias_node(p, e);
 	case YAML_DOCUMENT_START_EVENT:
 		p->root = NULL;
-		p->nanchors = 0;
+		reset_anchors(p);
 		return 0;
 	case YAML_DOCUMENT_END_EVENT:
 		return end_document(p);
@@ -549,6 +590,7 @@ static void parser_release(struct parser *p)
 	free(p->vec);
 	free(p->frames);
 	free(p->anchors);
+	free(p->atab);
 	free(p->htab);
 	free(p->docs);
 }

@@ -428,3 +428,29 @@ void test_doc_parse__secret_flag(void)
 	must_fail(doc_parse_one(&d, "dec.yaml", "tok3n: 1\ntok3n: 2\n", 18, DOC_PARSE_SECRET));
 	assert_true(strstr(gs_error_last(), "tok3n") == NULL);
 }
+
+void test_doc_parse__anchors_redefined_and_many(void)
+{
+	struct buf b = BUF_INIT(1 << 24);
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct doc *d = NULL;
+	int i;
+
+	/* a later definition wins; anchors do not cross documents */
+	must_pass(doc_parse_one(&d, "a.yaml", "a: &x 1\nb: &x 2\nc: *x\n", 22, 0));
+	assert_str(doc_text(doc_get(d, "c"), NULL), "2");
+	doc_free(d);
+	must_fail_with(doc_parse(&s, "a.yaml", "a: &x 1\n---\nb: *x\n", 18, 0, NULL), GS_EPARSE);
+	assert_str(gs_error_last(), "a.yaml:3:4: unknown anchor 'x' referenced");
+	/* 50 000 anchors and 5 000 aliases to the first one: a hash lookup, not a scan */
+	must_pass(buf_adds(&b, "list:\n"));
+	for (i = 0; i < 50000; i++)
+		must_pass(buf_addf(&b, "- &a%d v%d\n", i, i));
+	for (i = 0; i < 5000; i++)
+		must_pass(buf_adds(&b, "- *a0\n"));
+	must_pass(doc_parse_one(&d, "many.yaml", b.p, b.len, 0));
+	assert_int(doc_len(doc_get(d, "list")), 55000);
+	assert_str(doc_str(doc_val_at(doc_get(d, "list"), 54999)), "v0");
+	doc_free(d);
+	buf_release(&b);
+}
