@@ -16,6 +16,8 @@ _kube_cleanup() {
 trap _kube_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 
 kube_need_server() {
 	if [ -n "${KUBE_API_URL:-}" ] && [ -n "${KUBECONFIG:-}" ]; then
