@@ -126,7 +126,7 @@ int sops_cli_emit(struct buf *out, struct sops_file *f, enum sops_format fmt, in
                   const struct buf *src, const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash)
 {
 	int rc;
-	if (fmt == SOPS_FMT_YAML && f->fmt == SOPS_FMT_YAML && src && src->len &&
+	if ((fmt == SOPS_FMT_YAML || fmt == SOPS_FMT_JSON) && f->fmt == fmt && src && src->len &&
 	    (rc = sops_yaml_splice(out, f, src->p, src->len, with_meta, indent, old_key, new_key, stash)) != GS_EINVAL)
 		return rc;
 	if (fmt == SOPS_FMT_DOTENV && f->fmt == SOPS_FMT_DOTENV && src && src->len &&

@@ -213,7 +213,7 @@ int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta, int indent);
 
 /*
- * YAML that keeps src's bytes (comments, order, quoting, indentation) outside the values
+ * YAML (or JSON: values and the sops member only) that keeps src's bytes (comments, order, quoting, indentation) outside the values
  * that differ between the trees parsed from src and f's trees; the sops block is written
  * (with_meta) or dropped. Comments: "#ENC[...]" ones are decrypted with old_key, plain ones
  * encrypted with new_key (as sops does; either may be NULL). GS_EINVAL when the change

@@ -43,6 +43,7 @@ struct splice {
 	struct buf path;      /* current container path "a:b:" */
 	int step;             /* indentation step of the file */
 	int fail;             /* the splice cannot express a change */
+	int json;             /* JSON source: values are JSON, no comments */
 	const struct sops_rules *rules;
 };
 
@@ -128,6 +129,26 @@ static int add_double_quoted(struct buf *b, const char *t, size_t n)
 	return rc < 0 ? rc : buf_addc(b, '"');
 }
 
+static int add_json_string(struct buf *b, const char *t, size_t n)
+{
+	size_t i;
+	int rc = buf_addc(b, '"');
+	for (i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == '"' || c == '\\')
+			rc = buf_addc(b, '\\') < 0 ? GS_ENOMEM : buf_addc(b, (char)c);
+		else if (c == '\n')
+			rc = buf_add(b, "\\n", 2);
+		else if (c == '\t')
+			rc = buf_add(b, "\\t", 2);
+		else if (c < 0x20 || c == 0x7f)
+			rc = buf_addf(b, "\\u%04x", c);
+		else
+			rc = buf_addc(b, (char)c);
+	}
+	return rc < 0 ? rc : buf_addc(b, '"');
+}
+
 /* A literal block for multi-line text that reads back the same (clip "|" or strip "|-"). */
 static int literal_ok(const char *t, size_t n)
 {
@@ -142,10 +163,23 @@ static int literal_ok(const char *t, size_t n)
 	return memchr(t, '\n', n) != NULL;
 }
 
-static int render(struct buf *b, const struct doc *n, int flow, int indent)
+static int render(struct buf *b, const struct doc *n, int flow, int indent, int json)
 {
 	size_t len = 0, i;
 	const char *t = doc_text(n, &len);
+	if (json) {
+		switch (doc_kind(n)) {
+		case DOC_NULL:
+			return buf_adds(b, "null");
+		case DOC_INT:
+		case DOC_BOOL:
+			return buf_add(b, t, len);
+		case DOC_FLOAT:
+			return strcmp(t, "NaN") && strcmp(t, "+Inf") && strcmp(t, "-Inf") ? buf_add(b, t, len) : GS_EINVAL;
+		default:
+			return add_json_string(b, t, len);
+		}
+	}
 	switch (doc_kind(n)) {
 	case DOC_NULL:
 		return buf_adds(b, "null");
@@ -187,7 +221,8 @@ static int same_scalar(const struct doc *a, const struct doc *b)
 {
 	size_t la = 0, lb = 0;
 	const char *ta = doc_text(a, &la), *tb = doc_text(b, &lb);
-	if (doc_kind(a) != doc_kind(b))
+	int num = (doc_kind(a) == DOC_INT || doc_kind(a) == DOC_FLOAT) && (doc_kind(b) == DOC_INT || doc_kind(b) == DOC_FLOAT);
+	if (doc_kind(a) != doc_kind(b) && !num) /* a float 7 (sops <= 3.13.1 JSON) reads back as int 7 */
 		return 0;
 	if (doc_kind(a) == DOC_NULL)
 		return 1;
@@ -205,7 +240,11 @@ static int replace_scalar(struct splice *s, const struct doc *old, const struct 
 	int rc;
 	if (doc_kind(old) == DOC_NULL && z.offset == a.offset)
 		return s->fail = 1, 0; /* an empty value has no bytes to replace */
-	if ((rc = render(&r, nw, flow, parent_col + s->step)) == 0) {
+	if ((rc = render(&r, nw, flow, parent_col + s->step, s->json)) == GS_EINVAL) {
+		buf_release(&r);
+		return s->fail = 1, 0;
+	}
+	if (rc == 0) {
 		if (st == DOC_STYLE_LITERAL || st == DOC_STYLE_FOLDED) {
 			/* the block runs to the start of the next line: keep its line breaks */
 			size_t i = z.offset;
@@ -548,7 +587,7 @@ out:
 static int same_tree(const struct doc *a, const struct doc *b, int root)
 {
 	size_t i, j;
-	if (doc_kind(a) != doc_kind(b) && !(root && doc_kind(a) == DOC_MAP))
+	if (doc_kind(a) != doc_kind(b) && !(root && doc_kind(a) == DOC_MAP) && !(doc_is_scalar(a) && doc_is_scalar(b)))
 		return 0;
 	if (doc_kind(a) == DOC_MAP) {
 		for (i = 0, j = 0; i < doc_len(a); i++) {
@@ -591,6 +630,107 @@ static int detect_step(const struct doc *n)
 	return 0;
 }
 
+static int apply_edits(struct splice *s, struct buf *res)
+{
+	size_t i, pos = 0;
+	int rc;
+	if (s->ne)
+		qsort(s->e, s->ne, sizeof(*s->e), cmp_edit);
+	for (i = 0; i < s->ne; i++) {
+		if (s->e[i].start < pos)
+			return GS_EINVAL; /* overlapping changes */
+		if ((rc = buf_add(res, s->src + pos, s->e[i].start - pos)) < 0 ||
+		    (rc = buf_add(res, s->arena.p + s->e[i].off, s->e[i].len)) < 0)
+			return rc;
+		pos = s->e[i].end;
+	}
+	return buf_add(res, s->src + pos, s->len - pos);
+}
+
+/* The metadata object as JSON, indented like the file (ind = the member lines' indentation). */
+static int json_meta(struct buf *out, const struct sops_file *f, const char *ind, size_t indlen)
+{
+	struct doc *meta = NULL;
+	struct buf j = BUF_INIT(BUF_MAX_DEFAULT);
+	int tabs = indlen && ind[0] == '\t';
+	struct doc_emit_opts o = { tabs ? 1 : (int)(indlen ? indlen : 4), 0 };
+	size_t i;
+	int rc;
+	if ((rc = sops__meta_to_doc(&meta, &f->meta, SOPS_FMT_JSON)) < 0 || (rc = doc_emit_json(&j, meta, &o)) < 0)
+		goto out;
+	while (j.len && j.p[j.len - 1] == '\n')
+		j.len--;
+	for (i = 0; i < j.len && rc == 0; i++) {
+		if (j.p[i] == '\n') {
+			size_t k = i + 1, sp = 0;
+			rc = buf_addc(out, '\n') < 0 ? GS_ENOMEM : buf_add(out, ind, indlen);
+			while (tabs && k + sp < j.len && j.p[k + sp] == ' ')
+				sp++;
+			for (k = 0; k < sp && rc == 0; k++)
+				rc = buf_addc(out, '\t');
+			i += sp;
+			continue;
+		}
+		rc = buf_addc(out, j.p[i]);
+	}
+out:
+	doc_free(meta);
+	buf_release(&j);
+	return rc;
+}
+
+static int json_splice(struct splice *s, const struct doc_stream *st, const struct sops_file *f, int with_meta,
+                       struct buf *res)
+{
+	const struct doc *root = st->n == 1 ? st->docs[0] : NULL, *sops;
+	struct buf m = BUF_INIT(BUF_MAX_DEFAULT);
+	const char *ind;
+	size_t indlen, ks, i;
+	int rc;
+
+	if (doc_kind(root) != DOC_MAP || doc_len(root) == 0)
+		return GS_EINVAL;
+	/* the members' indentation: the whitespace before the first key on its line */
+	ks = doc_start(doc_key_at(root, 0)).offset;
+	ind = s->src + line_start(s, ks);
+	indlen = (size_t)(s->src + ks - ind);
+	for (i = 0; i < indlen; i++)
+		if (ind[i] != ' ' && ind[i] != '\t')
+			return GS_EINVAL; /* compact JSON: nothing to keep */
+	if ((rc = sp_map(s, root, f->docs[0], 1, 1)) < 0 || s->fail)
+		return rc < 0 ? rc : GS_EINVAL;
+	sops = doc_get(root, "sops");
+	if (with_meta && (rc = json_meta(&m, f, ind, indlen)) < 0)
+		goto out;
+	if (sops && with_meta) {
+		rc = add_edit(s, doc_start(sops).offset, doc_end(sops).offset, m.p, m.len);
+	} else if (sops) { /* drop `,\n  "sops": {...}` */
+		size_t a = 0, k;
+		for (k = 0; k < doc_len(root); k++)
+			if (doc_val_at(root, k) == sops)
+				a = doc_start(doc_key_at(root, k)).offset;
+		while (a > 0 && strchr(" \t\r\n", s->src[a - 1]))
+			a--;
+		if (a == 0 || s->src[a - 1] != ',') {
+			rc = GS_EINVAL;
+			goto out;
+		}
+		rc = add_edit(s, a - 1, doc_end(sops).offset, "", 0);
+	} else if (with_meta) {
+		struct buf ins = BUF_INIT(BUF_MAX_DEFAULT);
+		const struct doc *last = doc_val_at(root, doc_len(root) - 1);
+		if ((rc = buf_adds(&ins, ",\n")) == 0 && (rc = buf_add(&ins, ind, indlen)) == 0 &&
+		    (rc = buf_adds(&ins, "\"sops\": ")) == 0 && (rc = buf_add(&ins, m.p, m.len)) == 0)
+			rc = add_edit(s, doc_end(last).offset, doc_end(last).offset, ins.p, ins.len);
+		buf_release(&ins);
+	}
+	if (rc == 0)
+		rc = apply_edits(s, res);
+out:
+	buf_release(&m);
+	return rc;
+}
+
 int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta, int indent,
                      const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash)
 {
@@ -608,9 +748,19 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 	s.src = src;
 	s.len = len;
 	s.rules = &f->meta.rules;
-	if ((rc = doc_parse(&st, f->name, src, len, DOC_PARSE_SECRET, NULL)) < 0 || st.n != f->ndocs) {
+	s.json = f->fmt == SOPS_FMT_JSON;
+	if ((rc = doc_parse(&st, f->name, src, len, DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL)) < 0 ||
+	    st.n != f->ndocs) {
 		rc = GS_EINVAL;
 		goto out;
+	}
+	if (s.json) {
+		rc = json_splice(&s, &st, f, with_meta, &res);
+		if (rc == GS_EINVAL || s.fail)
+			goto fallback;
+		if (rc < 0)
+			goto out;
+		goto check;
 	}
 	s.step = indent ? indent : 0;
 	for (i = 0; i < st.n && !s.step; i++)
@@ -667,7 +817,9 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 	if ((rc = buf_add(&res, src + pos, len - pos)) < 0)
 		goto out;
 	/* the result must read back as the trees we meant to write */
-	if (doc_parse(&chk, f->name, res.p, res.len, DOC_PARSE_SECRET, NULL) < 0 || chk.n != f->ndocs)
+check:
+	if (doc_parse(&chk, f->name, res.p, res.len, DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL) < 0 ||
+	    chk.n != f->ndocs)
 		goto fallback;
 	for (i = 0; i < chk.n; i++)
 		if (!same_tree(chk.docs[i], f->docs[i], 1) || (with_meta && !doc_get(chk.docs[i], "sops")) ||

@@ -8,7 +8,7 @@ unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD SOPS_AGE_RECIPIENTS SOPS_CONFIG SOPS_EDITOR
 export SOPS_AGE_KEY_FILE="$TMP/k1.txt"
 
 # changed A B: how many lines differ (diff's < and > lines), lastmodified aside (it has 1 s resolution)
-changed() { grep -v '^ *lastmodified:' "$1" > .c1; grep -v '^ *lastmodified:' "$2" > .c2; diff .c1 .c2 | grep -c '^[<>]'; }
+changed() { grep -v 'lastmodified"\?:' "$1" > .c1; grep -v 'lastmodified"\?:' "$2" > .c2; diff .c1 .c2 | grep -c '^[<>]'; }
 
 t_expect "setup: a commented, 2-space Secret" '
 	age-keygen -o k1.txt 2>/dev/null && age-keygen -o k2.txt 2>/dev/null &&
@@ -98,6 +98,14 @@ t_expect "dotenv: comment lines encrypted as sops writes them, lines kept; set c
 	"$GITSEAL" sops -d d.enc.env > d.dec.env && cmp d.env d.dec.env &&
 	cp d.enc.env d2.env && "$GITSEAL" sops set d2.env "[\"DB_USER\"]" "\"root\"" && [ "$(changed d.enc.env d2.env)" = 4 ] &&
 	"$GITSEAL" sops -d d2.env > d2.dec && sed s/=admin/=root/ d.env > want && cmp want d2.dec'
+
+t_expect "JSON: set and edit keep the file's indentation (2 spaces here, sops writes tabs)" '
+	cp $FIXTURES/sops-upstream/secret.enc.sops392.json j.json && chmod u+w j.json &&
+	SOPS_AGE_KEY_FILE=$FIXTURES/sops-upstream/key.txt "$GITSEAL" sops set j.json "[\"string\"]" "\"new\"" &&
+	[ "$(changed $FIXTURES/sops-upstream/secret.enc.sops392.json j.json)" = 6 ] &&
+	SOPS_AGE_KEY_FILE=$FIXTURES/sops-upstream/key.txt EDITOR="sed -i s/gotta/got/" "$GITSEAL" sops edit j.json &&
+	grep -q "^  \"0word\": \"ENC" j.json && grep -q "^    \"lastmodified\"" j.json &&
+	SOPS_AGE_KEY_FILE=$FIXTURES/sops-upstream/key.txt "$GITSEAL" sops -d --extract "[\"0word\"]" j.json | grep -qx "got match go"'
 
 t_expect "peers read the commented, spliced file (sops-decoder checks the MAC)" '
 	command -v node >/dev/null && have_peer sops-age || exit 0
