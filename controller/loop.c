@@ -241,25 +241,46 @@ static void job_free(struct job *j)
 
 /* ---- events from the watchers ---------------------------------------------------------------- */
 
-static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type type, const struct doc *obj)
+/* Under the lock: does this object need a reconcile? Records what was seen; creates the entry. */
+static int ss_needs_work(struct ctl_loop *l, struct watcher *w, const struct doc *obj, struct ent **out)
 {
 	const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
 	const char *uid = doc_str(doc_getp(obj, "metadata", "uid", NULL));
 	struct ent *e;
-	char *gs, *json = NULL;
+	char *gs;
+
+	*out = NULL;
+	if (l->stop || !(e = find(l, ns, name, 1)) || !(gs = gen_scope_of(obj)))
+		return 0;
+	e->seen = w->epoch;
+	/* our own status writes and metadata-only edits come back as MODIFIED: nothing to do, also
+	 * while the same generation is being handled (the status write of the running job) */
+	if (e->uid && uid && !strcmp(e->uid, uid) && e->gen_scope && !strcmp(e->gen_scope, gs) &&
+	    (e->inflight || (e->done && !e->queued))) {
+		free(gs);
+		return 0;
+	}
+	if (!e->uid || !uid || strcmp(e->uid, uid) || !e->gen_scope || strcmp(e->gen_scope, gs))
+		e->retries = 0;
+	free(e->uid);
+	e->uid = uid ? strdup(uid) : NULL;
+	free(e->gen_scope);
+	e->gen_scope = gs;
+	e->done = 0;
+	e->retry_at = 0;
+	*out = e;
+	return 1;
+}
+
+static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type type, const struct doc *obj)
+{
+	const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
+	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
+	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct ent *e;
 
 	if (!ns || !name)
 		return;
-	if (type != KUBE_EVENT_DELETED) {
-		struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-		struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
-		if (doc_emit_json(&b, obj, &eo) < 0) {
-			gs_err("cannot queue a sealedsecret", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
-			buf_release(&b);
-			return;
-		}
-		json = buf_detach(&b, NULL);
-	}
 	pthread_mutex_lock(&l->mu);
 	if (type == KUBE_EVENT_DELETED) {
 		if ((e = find(l, ns, name, 0))) {
@@ -272,35 +293,26 @@ static void on_ss(struct ctl_loop *l, struct watcher *w, enum kube_event_type ty
 		pthread_mutex_unlock(&l->mu);
 		return;
 	}
-	/* backpressure: a cold start over thousands of SealedSecrets holds at most MAX_QUEUED docs */
+	/* backpressure: a cold start over thousands of SealedSecrets holds at most MAX_QUEUED of them */
 	while (l->nqueued >= MAX_QUEUED && !l->stop)
 		pthread_cond_wait(&l->cv_space, &l->mu);
-	if (l->stop || !(e = find(l, ns, name, 1)) || !(gs = gen_scope_of(obj))) {
+	if (!ss_needs_work(l, w, obj, &e)) {
 		pthread_mutex_unlock(&l->mu);
-		free(json);
 		return;
 	}
-	e->seen = w->epoch;
-	/* our own status writes and metadata-only edits come back as MODIFIED: nothing to do, also
-	 * while the same generation is being handled (the status write of the running job) */
-	if (e->uid && uid && !strcmp(e->uid, uid) && e->gen_scope && !strcmp(e->gen_scope, gs) &&
-	    (e->inflight || (e->done && !e->queued))) {
-		free(gs);
-		pthread_mutex_unlock(&l->mu);
-		free(json);
-		return;
-	}
-	if (!e->uid || !uid || strcmp(e->uid, uid) || !e->gen_scope || strcmp(e->gen_scope, gs))
-		e->retries = 0;
-	free(e->uid);
-	e->uid = uid ? strdup(uid) : NULL;
-	free(e->gen_scope);
-	e->gen_scope = gs;
-	e->done = 0;
-	e->retry_at = 0;
-	enqueue(l, e, JOB_RECONCILE, json, ns, name);
-	json = NULL;
 	pthread_mutex_unlock(&l->mu);
+	/* only what is queued is copied (as JSON: see struct job) */
+	if (doc_emit_json(&b, obj, &eo) < 0) {
+		gs_err("cannot queue a sealedsecret", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+		buf_release(&b);
+		return;
+	}
+	pthread_mutex_lock(&l->mu);
+	/* the entry may have gone meanwhile (deleted, or a relist): look it up again */
+	if ((e = find(l, ns, name, 0)))
+		enqueue(l, e, JOB_RECONCILE, buf_detach(&b, NULL), ns, name);
+	pthread_mutex_unlock(&l->mu);
+	buf_release(&b);
 }
 
 /* After a (re)list: forget what was not listed (deleted while we were not watching). */

@@ -117,6 +117,14 @@ run_controller() { # run_controller LOG: start, wait for "caught up", print wall
 }
 
 cold=$(run_controller "$W/cold.log") || exit 1
+# when the last Secret was written (each one's event and status follow on the post threads)
+secrets_at=$(python3 - "$W/cold.log" <<'PY'
+import datetime, re, sys
+ms = [re.match(r'time=(\S+)Z level=\S+ msg="([^"]*)"', l) for l in open(sys.argv[1], errors="replace")]
+ts = [(datetime.datetime.fromisoformat(m.group(1)), m.group(2)) for m in ms if m]
+print("%.2f" % (max(t for t, msg in ts if msg == "unsealed") - ts[0][0]).total_seconds())
+PY
+)
 cold_hwm=$(cat "$W/cold.log.hwm") cold_cpu=$(cat "$W/cold.log.cpu")
 present=$(count_secrets)
 warm=$(run_controller "$W/warm.log") || exit 1
@@ -128,9 +136,9 @@ unchanged=$(echo "$line" | sed -n 's/.* unchanged=\([0-9]*\).*/\1/p')
 awk -v n="$N" -v seal="$t0 $t1" -v create="$t1 $t2" 'BEGIN {
 	split(seal, a, " "); split(create, b, " ");
 	printf "setup: sealed %d Secrets offline in %.2f s, created the SealedSecrets in %.2f s\n", n, a[2] - a[1], b[2] - b[1] }'
-echo "figure: cold start, $N SealedSecrets -> $present Secrets present: $cold s (controller CPU $cold_cpu s, peak RSS $((cold_hwm / 1024)) MiB)"
+echo "figure: cold start, $N SealedSecrets: all $present Secrets present after $secrets_at s, every status and event written after $cold s (controller CPU $cold_cpu s, peak RSS $((cold_hwm / 1024)) MiB, load average $(cut -d' ' -f1 /proc/loadavg))"
 echo "figure: restart over the same objects: $warm s, unsealed=$unsealed unchanged=$unchanged (CPU $warm_cpu s, peak RSS $((warm_hwm / 1024)) MiB)"
-awk -v c="$cold" 'BEGIN { printf "ratio: upstream cold start ~1200 s (issue #1833, 20-30 min) / ours %.1f s = %.0fx  (goal: <= 60 s)\n", c, 1200 / c }'
+awk -v c="$secrets_at" 'BEGIN { printf "ratio: upstream cold start ~1200 s (issue #1833, 20-30 min) / ours %.1f s (all Secrets present) = %.0fx  (goal: <= 60 s)\n", c, 1200 / c }'
 awk -v r="$cold_hwm" 'BEGIN { printf "ratio: upstream RSS 50 MiB (issue #1289) / ours %.1f MiB = %.1fx  (goal: <= 30 MiB)\n", r / 1024, 50 * 1024 / r }'
 [ "$present" = "$N" ] || { echo "b40-controller: only $present of $N Secrets present"; exit 1; }
 [ "$unsealed" = 0 ] || { echo "b40-controller: the restart rewrote $unsealed Secrets"; exit 1; }
