@@ -97,20 +97,21 @@ static int printable_at(const unsigned char *s, size_t i)
 	        !(s[i + 1] == 0xBF && (s[i + 2] == 0xBE || s[i + 2] == 0xBF)));
 }
 
+/* character classes for the analyzer: a constant table, so emitting from several threads is fine */
 enum { C_IND_FIRST = 1, C_FLOW = 2, C_PLAIN_ASCII = 4 };
-static unsigned char cls[256];
-
-static void init_classes(void)
-{
-	const char *p;
-	int c;
-	for (c = 0x21; c <= 0x7E; c++)
-		cls[c] = C_PLAIN_ASCII;
-	for (p = "#,[]{}&*!|>'\"%@`?:-"; *p; p++)
-		cls[(unsigned char)*p] = C_IND_FIRST;
-	for (p = ",?[]{}"; *p; p++)
-		cls[(unsigned char)*p] |= C_FLOW;
-}
+#define P_ C_PLAIN_ASCII
+#define I_ C_IND_FIRST
+#define F_ (C_IND_FIRST | C_FLOW)
+static const unsigned char cls[256] = {
+	['!'] = I_, ['"'] = I_, ['#'] = I_, ['$'] = P_, ['%'] = I_, ['&'] = I_, ['\''] = I_, ['('] = P_,
+	[')'] = P_, ['*'] = I_, ['+'] = P_, [','] = F_, ['-'] = I_, ['.'] = P_, ['/'] = P_, ['0' ... '9'] = P_,
+	[':'] = I_, [';'] = P_, ['<'] = P_, ['='] = P_, ['>'] = I_, ['?'] = F_, ['@'] = I_, ['A' ... 'Z'] = P_,
+	['['] = F_, ['\\'] = P_, [']'] = F_, ['^'] = P_, ['_'] = P_, ['`'] = I_, ['a' ... 'z'] = P_,
+	['{'] = F_, ['|'] = I_, ['}'] = F_, ['~'] = P_,
+};
+#undef P_
+#undef I_
+#undef F_
 
 /* Is the character before offset i a blank or a break (or is i the start)? */
 static int preceded_by_ws(const unsigned char *s, size_t i)
@@ -137,8 +138,6 @@ static void analyze(const unsigned char *s, size_t n, struct scan *sc, int v3)
 		sc->block_plain = sc->single = 1;
 		return;
 	}
-	if (!cls['a'])
-		init_classes();
 	if (n >= 3 && (!memcmp(s, "---", 3) || !memcmp(s, "...", 3)))
 		flow_ind = block_ind = 1;
 	for (i = 0; i < n; i += w) {
