@@ -18,36 +18,9 @@
 #include "doc/doc.h"
 #include "sealer/sops.h"
 #include "sealer/sops_int.h"
+#include "sealer/sops_splice_int.h"
 
-struct edit {
-	size_t start, end; /* source range replaced */
-	size_t off, len;   /* replacement in the arena */
-};
-
-/* A map key or list item: where it starts and the AAD of the container it is in. */
-struct entry {
-	size_t start;
-	unsigned line, col;
-	size_t aad_off, aad_len;
-};
-
-struct splice {
-	const char *src;
-	size_t len;
-	struct edit *e;
-	size_t ne, cape;
-	struct entry *ent;
-	size_t nent, capent;
-	struct buf arena;     /* replacement texts (secret: may hold plaintext) */
-	struct buf aads;      /* container AADs */
-	struct buf path;      /* current container path "a:b:" */
-	int step;             /* indentation step of the file */
-	int fail;             /* the splice cannot express a change */
-	int json;             /* JSON source: values are JSON, no comments */
-	const struct sops_rules *rules;
-};
-
-static int add_edit(struct splice *s, size_t start, size_t end, const char *text, size_t n)
+int sops__add_edit(struct splice *s, size_t start, size_t end, const char *text, size_t n)
 {
 	struct edit *e;
 	if (s->ne == s->cape) {
@@ -65,7 +38,7 @@ static int add_edit(struct splice *s, size_t start, size_t end, const char *text
 	return buf_add(&s->arena, text, n);
 }
 
-static int add_entry(struct splice *s, const struct doc *n)
+int sops__add_entry(struct splice *s, const struct doc *n)
 {
 	struct entry *e;
 	struct doc_mark m = doc_start(n);
@@ -85,7 +58,7 @@ static int add_entry(struct splice *s, const struct doc *n)
 	return buf_add(&s->aads, s->path.len ? s->path.p : ":", e->aad_len);
 }
 
-static size_t line_start(const struct splice *s, size_t o)
+size_t sops__line_start(const struct splice *s, size_t o)
 {
 	while (o > 0 && s->src[o - 1] != '\n')
 		o--;
@@ -252,7 +225,7 @@ static int replace_scalar(struct splice *s, const struct doc *old, const struct 
 				i--, rc = rc ? rc : buf_addc(&r, '\n');
 		}
 		if (rc == 0)
-			rc = add_edit(s, a.offset, z.offset, r.p, r.len);
+			rc = sops__add_edit(s, a.offset, z.offset, r.p, r.len);
 	}
 	buf_release(&r);
 	return rc;
@@ -261,9 +234,9 @@ static int replace_scalar(struct splice *s, const struct doc *old, const struct 
 /* Remove map entry i (block style): from the key's line to the next entry's line. */
 static int delete_entry(struct splice *s, const struct doc *map, size_t i)
 {
-	size_t a = line_start(s, doc_start(doc_key_at(map, i)).offset), z;
+	size_t a = sops__line_start(s, doc_start(doc_key_at(map, i)).offset), z;
 	if (i + 1 < doc_len(map))
-		z = line_start(s, doc_start(doc_key_at(map, i + 1)).offset);
+		z = sops__line_start(s, doc_start(doc_key_at(map, i + 1)).offset);
 	else {
 		z = doc_end(doc_val_at(map, i)).offset;
 		if (z < a)
@@ -271,7 +244,7 @@ static int delete_entry(struct splice *s, const struct doc *map, size_t i)
 		while (z < s->len && s->src[z - 1] != '\n')
 			z++;
 	}
-	return add_edit(s, a, z, "", 0);
+	return sops__add_edit(s, a, z, "", 0);
 }
 
 /* Append new map entries after the last one, indented like their siblings. */
@@ -312,7 +285,7 @@ static int append_entries(struct splice *s, const struct doc *old, const struct 
 				buf_add(&r, y.p + ls, i + 1 - ls);
 				ls = i + 1;
 			}
-		rc = add_edit(s, pos, pos, r.p, r.len);
+		rc = sops__add_edit(s, pos, pos, r.p, r.len);
 	}
 out:
 	doc_free(tmp);
@@ -330,7 +303,7 @@ static int key_is(const struct doc *k, const char *t, size_t n)
 
 /* Walk old and new maps side by side (linear when the key order is the same, as it is
  * for everything sops produces); a reordered map cannot be spliced. */
-static int sp_map(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int root)
+int sops__sp_map(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int root)
 {
 	size_t i, j = 0, n = doc_len(old), m = doc_len(nw);
 	int rc = 0, fl = flow || doc_style(old) == DOC_STYLE_FLOW;
@@ -346,7 +319,7 @@ static int sp_map(struct splice *s, const struct doc *old, const struct doc *nw,
 				j++;
 			continue; /* the metadata block is handled by the caller */
 		}
-		if ((rc = add_entry(s, k)) < 0)
+		if ((rc = sops__add_entry(s, k)) < 0)
 			return rc;
 		if (j < m && key_is(doc_key_at(nw, j), kt, kl))
 			v2 = doc_val_at(nw, j++);
@@ -378,14 +351,14 @@ static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw
 	if (s->fail)
 		return 0;
 	if (doc_kind(old) == DOC_MAP && doc_kind(nw) == DOC_MAP)
-		return sp_map(s, old, nw, flow, 0);
+		return sops__sp_map(s, old, nw, flow, 0);
 	if (doc_kind(old) == DOC_SEQ && doc_kind(nw) == DOC_SEQ) {
 		int fl = flow || doc_style(old) == DOC_STYLE_FLOW;
 		if (doc_len(old) != doc_len(nw))
 			return s->fail = 1, 0;
 		for (i = 0; i < doc_len(old) && rc == 0 && !s->fail; i++) {
 			const struct doc *it = doc_val_at(old, i);
-			if ((rc = add_entry(s, it)) == 0)
+			if ((rc = sops__add_entry(s, it)) == 0)
 				rc = sp_node(s, it, doc_val_at(nw, i), fl, (int)doc_start(it).col - 1);
 		}
 		return rc;
@@ -396,190 +369,10 @@ static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw
 	return 0;
 }
 
-/* --- comments ------------------------------------------------------------------- */
-
-static int cmp_edit(const void *a, const void *b)
+int sops__cmp_edit(const void *a, const void *b)
 {
 	const struct edit *x = a, *y = b;
 	return x->start < y->start ? -1 : x->start > y->start ? 1 : (x->end > y->end) - (x->end < y->end);
-}
-
-/* Mark bytes that belong to scalars (keys included): a '#' there is not a comment. */
-static void mark_scalars(const struct doc *n, unsigned char *in_scalar)
-{
-	size_t i;
-	if (doc_kind(n) == DOC_MAP) {
-		for (i = 0; i < doc_len(n); i++) {
-			mark_scalars(doc_key_at(n, i), in_scalar);
-			mark_scalars(doc_val_at(n, i), in_scalar);
-		}
-	} else if (doc_kind(n) == DOC_SEQ) {
-		for (i = 0; i < doc_len(n); i++)
-			mark_scalars(doc_val_at(n, i), in_scalar);
-	} else if (n) {
-		struct doc_mark a = doc_start(n), z = doc_end(n);
-		if (z.offset > a.offset)
-			memset(in_scalar + a.offset, 1, z.offset - a.offset);
-	}
-}
-
-/* The container AAD sops uses for a comment at offset o (see the file comment). */
-static const struct entry *comment_owner(const struct splice *s, size_t o, unsigned col, int line_comment)
-{
-	size_t lo = 0, hi = s->nent;
-	const struct entry *prev, *next;
-	while (lo < hi) { /* first entry starting after o */
-		size_t mid = (lo + hi) / 2;
-		if (s->ent[mid].start <= o)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	prev = lo ? &s->ent[lo - 1] : NULL;
-	next = lo < s->nent ? &s->ent[lo] : NULL;
-	if (line_comment && prev)
-		return prev;
-	if (next && next->col == col)
-		return next;
-	if (prev && prev->col == col)
-		return prev;
-	return next ? next : prev;
-}
-
-static int rules_for_aad(const struct sops_rules *r, const char *aad, size_t n)
-{
-	const char *parts[256] = { NULL };
-	size_t lens[256] = { 0 }, depth = 0, i, st = 0;
-	if (n == 1 && aad[0] == ':')
-		return sops_rules_encrypts(r, parts, lens, 0);
-	for (i = 0; i < n && depth < 256; i++)
-		if (aad[i] == ':') {
-			parts[depth] = aad + st;
-			lens[depth++] = i - st;
-			st = i + 1;
-		}
-	return sops_rules_encrypts(r, parts, lens, depth);
-}
-
-static int do_comments(struct splice *s, const struct doc_stream *st, const unsigned char *old_key,
-                       const unsigned char *new_key, struct sops_stash *stash, struct sops_stash *collect)
-{
-	unsigned char *in_scalar = calloc(s->len + 1, 1);
-	struct sops_cipher *oc = NULL, *nc = NULL;
-	struct buf pt = BUF_INIT_SECRET(1 << 20), enc = BUF_INIT(1 << 20);
-	size_t i, o, ei = 0;
-	unsigned line = 1, col = 1;
-	int rc = 0;
-
-	if (!in_scalar)
-		return GS_ENOMEM;
-	for (i = 0; i < st->n; i++)
-		if (st->docs[i])
-			mark_scalars(st->docs[i], in_scalar);
-	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) || (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
-		goto out;
-	if (s->ne)
-		qsort(s->e, s->ne, sizeof(*s->e), cmp_edit);
-	for (o = 0; o < s->len && rc == 0; o++) {
-		char c = s->src[o];
-		size_t eol, n;
-		const char *text;
-		int line_comment = 0;
-		const struct entry *own;
-		if (c == '\n') {
-			line++, col = 1;
-			continue;
-		}
-		col++;
-		if (c != '#' || in_scalar[o] || (o > 0 && s->src[o - 1] != ' ' && s->src[o - 1] != '\t' && s->src[o - 1] != '\n'))
-			continue;
-		for (eol = o; eol < s->len && s->src[eol] != '\n'; eol++)
-			;
-		n = eol - o - 1;
-		text = s->src + o + 1;
-		if (n && text[n - 1] == '\r')
-			n--;
-		while (ei < s->ne && s->e[ei].end <= o)
-			ei++;
-		if (ei < s->ne && s->e[ei].start <= o) { /* inside a deleted/replaced range */
-			o = eol - 1;
-			continue;
-		}
-		for (i = line_start(s, o); i < o; i++)
-			if (s->src[i] != ' ' && s->src[i] != '\t')
-				line_comment = 1;
-		own = comment_owner(s, o, col - 1, line_comment);
-		buf_reset(&pt);
-		if (oc && sops_is_encrypted_value(text, n)) {
-			/* try the owner's AAD, then every container's (sops' placement is heuristic) */
-			enum sops_type t;
-			int ok = own && sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + own->aad_off, own->aad_len) == 0;
-			if (collect) { /* only an IV whose AAD we would use again may be reused */
-				unsigned char iv[SOPS_IV_LEN];
-				if (ok && sops_value_iv(iv, text, n) == 0 &&
-				    (rc = sops__stash_add(collect, s->aads.p + own->aad_off, own->aad_len, pt.p, pt.len, iv)) < 0)
-					break;
-				gs_error_clear();
-				o = eol - 1;
-				continue;
-			}
-			for (i = 0; !ok && i < s->nent; i++) {
-				buf_reset(&pt);
-				ok = sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + s->ent[i].aad_off, s->ent[i].aad_len) == 0;
-			}
-			if (!ok) {
-				buf_reset(&pt);
-				ok = sops_value_decrypt(oc, &pt, &t, text, n, ":", 1) == 0;
-			}
-			gs_error_clear();
-			if (!ok) {
-				o = eol - 1;
-				continue; /* sops keeps a comment it cannot decrypt */
-			}
-		} else if (nc && !sops_is_encrypted_value(text, n) && n > 0) {
-			if ((rc = buf_add(&pt, text, n)) < 0)
-				break;
-		} else {
-			o = eol - 1;
-			continue;
-		}
-		if (nc) {
-			const char *aad = own ? s->aads.p + own->aad_off : ":";
-			size_t al = own ? own->aad_len : 1;
-			unsigned char ivbuf[SOPS_IV_LEN];
-			const unsigned char *iv = NULL;
-			if (!rules_for_aad(s->rules, aad, al) || pt.len == 0) {
-				rc = add_edit(s, o, eol, "#", 1);
-				if (rc == 0 && pt.len)
-					rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;
-				o = eol - 1;
-				continue;
-			}
-			if (stash)
-				iv = sops__stash_take(stash, aad, al, pt.p, pt.len);
-			if (!iv) {
-				randombytes_buf(ivbuf, sizeof(ivbuf));
-				iv = ivbuf;
-			}
-			buf_reset(&enc);
-			buf_addc(&enc, '#');
-			if ((rc = sops_value_encrypt(nc, &enc, pt.p, pt.len, iv, aad, al, SOPS_T_COMMENT)) < 0)
-				break;
-			rc = add_edit(s, o, eol, enc.p, enc.len);
-		} else {
-			rc = add_edit(s, o, eol, "#", 1);
-			if (rc == 0)
-				rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;
-		}
-		o = eol - 1;
-	}
-out:
-	free(in_scalar);
-	sops_cipher_free(oc);
-	sops_cipher_free(nc);
-	buf_release(&pt);
-	buf_release(&enc);
-	return rc;
 }
 
 /* --- checking the result ------------------------------------------------------------ */
@@ -635,7 +428,7 @@ static int apply_edits(struct splice *s, struct buf *res)
 	size_t i, pos = 0;
 	int rc;
 	if (s->ne)
-		qsort(s->e, s->ne, sizeof(*s->e), cmp_edit);
+		qsort(s->e, s->ne, sizeof(*s->e), sops__cmp_edit);
 	for (i = 0; i < s->ne; i++) {
 		if (s->e[i].start < pos)
 			return GS_EINVAL; /* overlapping changes */
@@ -692,18 +485,18 @@ static int json_splice(struct splice *s, const struct doc_stream *st, const stru
 		return GS_EINVAL;
 	/* the members' indentation: the whitespace before the first key on its line */
 	ks = doc_start(doc_key_at(root, 0)).offset;
-	ind = s->src + line_start(s, ks);
+	ind = s->src + sops__line_start(s, ks);
 	indlen = (size_t)(s->src + ks - ind);
 	for (i = 0; i < indlen; i++)
 		if (ind[i] != ' ' && ind[i] != '\t')
 			return GS_EINVAL; /* compact JSON: nothing to keep */
-	if ((rc = sp_map(s, root, f->docs[0], 1, 1)) < 0 || s->fail)
+	if ((rc = sops__sp_map(s, root, f->docs[0], 1, 1)) < 0 || s->fail)
 		return rc < 0 ? rc : GS_EINVAL;
 	sops = doc_get(root, "sops");
 	if (with_meta && (rc = json_meta(&m, f, ind, indlen)) < 0)
 		goto out;
 	if (sops && with_meta) {
-		rc = add_edit(s, doc_start(sops).offset, doc_end(sops).offset, m.p, m.len);
+		rc = sops__add_edit(s, doc_start(sops).offset, doc_end(sops).offset, m.p, m.len);
 	} else if (sops) { /* drop `,\n  "sops": {...}` */
 		size_t a = 0, k;
 		for (k = 0; k < doc_len(root); k++)
@@ -715,13 +508,13 @@ static int json_splice(struct splice *s, const struct doc_stream *st, const stru
 			rc = GS_EINVAL;
 			goto out;
 		}
-		rc = add_edit(s, a - 1, doc_end(sops).offset, "", 0);
+		rc = sops__add_edit(s, a - 1, doc_end(sops).offset, "", 0);
 	} else if (with_meta) {
 		struct buf ins = BUF_INIT(BUF_MAX_DEFAULT);
 		const struct doc *last = doc_val_at(root, doc_len(root) - 1);
 		if ((rc = buf_adds(&ins, ",\n")) == 0 && (rc = buf_add(&ins, ind, indlen)) == 0 &&
 		    (rc = buf_adds(&ins, "\"sops\": ")) == 0 && (rc = buf_add(&ins, m.p, m.len)) == 0)
-			rc = add_edit(s, doc_end(last).offset, doc_end(last).offset, ins.p, ins.len);
+			rc = sops__add_edit(s, doc_end(last).offset, doc_end(last).offset, ins.p, ins.len);
 		buf_release(&ins);
 	}
 	if (rc == 0)
@@ -777,35 +570,35 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 		const struct doc *root = st.docs[i], *sops;
 		if (!root || doc_kind(root) != DOC_MAP || doc_style(root) == DOC_STYLE_FLOW || doc_len(root) == 0)
 			goto fallback;
-		if ((rc = sp_map(&s, root, f->docs[i], 0, 1)) < 0)
+		if ((rc = sops__sp_map(&s, root, f->docs[i], 0, 1)) < 0)
 			goto out;
 		sops = doc_get(root, "sops");
 		if (sops) { /* replace or drop the metadata block: from its key to the end of its value */
 			size_t k, a = 0, z;
 			for (k = 0; k < doc_len(root); k++)
 				if (doc_val_at(root, k) == sops)
-					a = line_start(&s, doc_start(doc_key_at(root, k)).offset);
+					a = sops__line_start(&s, doc_start(doc_key_at(root, k)).offset);
 			z = doc_end(sops).offset;
 			while (z < len && z > 0 && src[z - 1] != '\n')
 				z++;
-			rc = add_edit(&s, a, z, with_meta ? mtext.p : "", with_meta ? mtext.len : 0);
+			rc = sops__add_edit(&s, a, z, with_meta ? mtext.p : "", with_meta ? mtext.len : 0);
 		} else if (with_meta) {
 			pos = doc_end(root).offset;
 			while (pos < len && pos > 0 && src[pos - 1] != '\n')
 				pos++;
-			if (pos > 0 && src[pos - 1] != '\n' && (rc = add_edit(&s, pos, pos, "\n", 1)) < 0)
+			if (pos > 0 && src[pos - 1] != '\n' && (rc = sops__add_edit(&s, pos, pos, "\n", 1)) < 0)
 				goto out;
-			rc = add_edit(&s, pos, pos, mtext.p, mtext.len);
+			rc = sops__add_edit(&s, pos, pos, mtext.p, mtext.len);
 		}
 		if (rc < 0)
 			goto out;
 	}
 	if (s.fail)
 		goto fallback;
-	if ((old_key || new_key) && (rc = do_comments(&s, &st, old_key, new_key, stash, NULL)) < 0)
+	if ((old_key || new_key) && (rc = sops__do_comments(&s, &st, old_key, new_key, stash, NULL)) < 0)
 		goto out;
 	if (s.ne)
-		qsort(s.e, s.ne, sizeof(*s.e), cmp_edit);
+		qsort(s.e, s.ne, sizeof(*s.e), sops__cmp_edit);
 	for (i = 0, pos = 0; i < s.ne; i++) {
 		if (s.e[i].start < pos)
 			goto fallback; /* overlapping changes */
@@ -837,44 +630,6 @@ out:
 	doc_stream_release(&chk);
 	buf_release(&mtext);
 	buf_release(&res);
-	buf_release(&s.arena);
-	buf_release(&s.aads);
-	buf_release(&s.path);
-	free(s.e);
-	free(s.ent);
-	return rc;
-}
-
-int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src, size_t len,
-                        const unsigned char key[SOPS_KEY_LEN])
-{
-	struct doc_stream st = DOC_STREAM_INIT;
-	struct splice s;
-	size_t i;
-	int rc = 0;
-
-	if (!memchr(src, '#', len))
-		return 0;
-	memset(&s, 0, sizeof(s));
-	buf_init(&s.arena, BUF_MAX_FILE, 1);
-	buf_init(&s.aads, BUF_MAX_DEFAULT, 0);
-	buf_init(&s.path, BUF_MAX_DEFAULT, 0);
-	s.src = src;
-	s.len = len;
-	s.rules = &f->meta.rules;
-	s.step = 4;
-	if (doc_parse(&st, f->name, src, len, 0, NULL) < 0) {
-		gs_error_clear();
-		goto out; /* no comments to keep; the caller parsed this file already */
-	}
-	for (i = 0; i < st.n && rc == 0; i++)
-		if (st.docs[i] && doc_kind(st.docs[i]) == DOC_MAP)
-			rc = sp_map(&s, st.docs[i], st.docs[i], 0, 1); /* no changes: collects the entries */
-	s.ne = 0;
-	if (rc == 0)
-		rc = do_comments(&s, &st, key, NULL, NULL, stash);
-out:
-	doc_stream_release(&st);
 	buf_release(&s.arena);
 	buf_release(&s.aads);
 	buf_release(&s.path);

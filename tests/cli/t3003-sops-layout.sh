@@ -8,7 +8,7 @@ unset SOPS_AGE_KEY SOPS_AGE_KEY_CMD SOPS_AGE_RECIPIENTS SOPS_CONFIG SOPS_EDITOR
 export SOPS_AGE_KEY_FILE="$TMP/k1.txt"
 
 # changed A B: how many lines differ (diff's < and > lines), lastmodified aside (it has 1 s resolution)
-changed() { grep -v 'lastmodified"\?:' "$1" > .c1; grep -v 'lastmodified"\?:' "$2" > .c2; diff .c1 .c2 | grep -c '^[<>]'; }
+changed() { grep -v 'lastmodified"\?[:=]' "$1" > .c1; grep -v 'lastmodified"\?[:=]' "$2" > .c2; diff .c1 .c2 | grep -c '^[<>]'; }
 
 t_expect "setup: a commented, 2-space Secret" '
 	age-keygen -o k1.txt 2>/dev/null && age-keygen -o k2.txt 2>/dev/null &&
