@@ -46,7 +46,7 @@ t_expect "invalid YAML after the edit: refused, file untouched" '
 	contains err "invalid syntax" && cmp e.yaml keep.yaml && [ ! -e "$(cat ed.path)" ]'
 
 t_expect "killed while editing: the plaintext is still removed" '
-	EDIT_CMD="kill -TERM \$PPID; sleep 1" "$GITSEAL" sops edit e.yaml 2>/dev/null; [ $? -ne 0 ] &&
+	EDIT_CMD="kill -TERM \$(ps -o ppid= -p \$PPID); sleep 1" "$GITSEAL" sops edit e.yaml 2>/dev/null; [ $? -eq 143 ] &&
 	[ ! -e "$(cat ed.path)" ] && cmp e.yaml keep.yaml'
 
 t_expect "edit a new file: keys from --age, written encrypted" '
