@@ -2,7 +2,6 @@
  * The client: a pool of curl easy handles over one share handle (connections, DNS, TLS sessions),
  * credentials (token, token file, exec plugin, client certificates), QPS bucket, retries, errors.
  */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

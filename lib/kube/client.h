@@ -1,7 +1,7 @@
 #ifndef GS_KUBE_CLIENT_H
 #define GS_KUBE_CLIENT_H
 /* Private to lib/kube: the client's state and the one request path every call goes through. */
-#include <curl/curl.h>
+#include "kube/curl_dl.h"
 #include <pthread.h>
 #include <sys/stat.h>
 

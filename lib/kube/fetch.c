@@ -1,27 +1,10 @@
-/* Plain HTTP(S) GET (kube_fetch_url) and the process-wide curl setup. */
-#include <curl/curl.h>
+/* Plain HTTP(S) GET (kube_fetch_url) and the clock helpers; curl itself is set up in curl_dl.c. */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
+#include "kube/curl_dl.h"
 #include "kube/internal.h"
-
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_OK;
-
-static void global_init(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-int kube__global_init(void)
-{
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return gs_error(GS_ERROR, "curl_global_init: %s", curl_easy_strerror(global_rc));
-	return 0;
-}
 
 long long kube__now_ms(void)
 {

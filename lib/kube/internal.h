@@ -9,7 +9,7 @@
 
 #include "kube/kube.h"
 
-/* curl_global_init() once per process. */
+/* dlopen libcurl + curl_global_init() once per process (curl_dl.c); the error names what is missing. */
 int kube__global_init(void);
 /* Monotonic milliseconds. */
 long long kube__now_ms(void);

@@ -1,0 +1,43 @@
+#!/bin/sh
+# libcurl is dlopen()ed by lib/kube on the first cluster call (lib/kube/curl_dl.c): the binaries
+# do not need it to start, offline commands never map it, and without it the kube calls fail
+# with a message that says what to install.
+. "$(dirname "$0")/../lib.sh"
+
+SS=$FIXTURES/sealed
+# a kubeconfig for a server nobody listens on: the call gets as far as connecting
+kubeconfig() {
+	printf '%s\n' 'apiVersion: v1' 'kind: Config' 'current-context: c' \
+		'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]' \
+		'contexts: [{name: c, context: {cluster: c, user: u}}]' \
+		'users: [{name: u, user: {token: not-a-secret}}]' > kc
+}
+# the libraries the dynamic loader maps at start (what ldd shows)
+deps() { LD_TRACE_LOADED_OBJECTS=1 "$1"; }
+
+t_expect "neither binary has libcurl among the libraries mapped at start" '
+	deps "$GITSEAL" > g && contains g libsodium && ! grep -q libcurl g &&
+	deps "$CONTROLLER" > c && contains c libsodium && ! grep -q libcurl c'
+t_expect "seal --cert and unseal never load libcurl" '
+	LD_DEBUG=files "$GITSEAL" seal --cert "$SS/tls.crt" -f "$SS/secret.yaml" > out.json 2> dbg &&
+	contains dbg libsodium && ! grep -q "file=libcurl" dbg &&
+	LD_DEBUG=files "$GITSEAL" unseal --key "$SS/tls.key" -o yaml out.json > back.yaml 2> dbg2 &&
+	contains back.yaml "kind: Secret" && ! grep -q "file=libcurl" dbg2'
+t_expect "a kube command loads libcurl and gets as far as connecting" '
+	kubeconfig && KUBECONFIG=$PWD/kc LD_DEBUG=files fails_with 1 "$GITSEAL" kube get secret x 2> err &&
+	grep -q "file=libcurl.so.4 .*dynamically loaded" err && grep -q "^error: .*127.0.0.1" err &&
+	! grep -q "libcurl.so.4 not found" err'
+t_expect "no usable libcurl: kube calls fail saying what to install, seal --cert still works" '
+	mkdir lib && : > lib/libcurl.so.4 && kubeconfig &&
+	KUBECONFIG=$PWD/kc LD_LIBRARY_PATH=$PWD/lib fails_with 1 "$GITSEAL" kube get secret x 2> err &&
+	contains err "libcurl.so.4 not found: install libcurl4 (make deps)" &&
+	KUBECONFIG=$PWD/kc LD_LIBRARY_PATH=$PWD/lib fails_with 1 "$GITSEAL" seal -f "$SS/secret.yaml" -w none.json 2> err2 &&
+	contains err2 "libcurl.so.4 not found" && test ! -e none.json &&
+	LD_LIBRARY_PATH=$PWD/lib "$GITSEAL" seal --cert "$SS/tls.crt" -f "$SS/secret.yaml" > out.json &&
+	"$GITSEAL" unseal --key "$SS/tls.key" -o yaml out.json | grep -q "kind: Secret"'
+t_expect "a libcurl.so.4 that is another library: the missing function is named" '
+	yaml=$(deps "$GITSEAL" | sed -n "s/.*libyaml[^ ]* => \([^ ]*\) .*/\1/p") && test -f "$yaml" &&
+	mkdir lib2 && ln -s "$yaml" lib2/libcurl.so.4 && kubeconfig &&
+	KUBECONFIG=$PWD/kc LD_LIBRARY_PATH=$PWD/lib2 fails_with 1 "$GITSEAL" kube get secret x 2> err &&
+	contains err "libcurl.so.4 has no curl_global_init"'
+t_done
