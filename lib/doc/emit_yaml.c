@@ -497,6 +497,23 @@ static unsigned next_rune(const unsigned char *s, size_t n, size_t *i)
 	return cp;
 }
 
+/* Digit runs compared as numbers of any size (Go uses an int64 that wraps past 19 digits,
+ * which would make the order depend on where keys started) */
+static int cmp_digit_runs(const unsigned char *a, size_t na, const unsigned char *b, size_t nb, int keep_zeros)
+{
+	int c;
+	if (!keep_zeros) {
+		for (; na && *a == '0'; a++, na--)
+			;
+		for (; nb && *b == '0'; b++, nb--)
+			;
+	}
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	c = memcmp(a, b, na);
+	return (c > 0) - (c < 0);
+}
+
 static int natural_less(const struct doc *ka, const struct doc *kb)
 {
 	size_t ia = 0, ib = 0, na, nb;
@@ -505,8 +522,7 @@ static int natural_less(const struct doc *ka, const struct doc *kb)
 	while (ia < na && ib < nb) {
 		size_t sa = ia, sb = ib, ja, jb;
 		unsigned ra = next_rune(a, na, &ia), rb = next_rune(b, nb, &ib);
-		unsigned long long an = 0, bn = 0; /* wraps like Go's int64 */
-		int al, bl;
+		int al, bl, keep = 0, c;
 		if (ra == rb)
 			continue;
 		al = is_letter(ra);
@@ -516,19 +532,19 @@ static int natural_less(const struct doc *ka, const struct doc *kb)
 		if (al || bl)
 			return bl;
 		if (ra == '0' || rb == '0') {
-			/* a zero inside a number ("10" vs "1a"): compare digit runs as they are */
+			/* after a non-zero digit, leading zeros count ("10" vs "1a") */
 			for (ja = sa; ja-- > 0 && a[ja] >= '0' && a[ja] <= '9';)
 				if (a[ja] != '0') {
-					an = bn = 1;
+					keep = 1;
 					break;
 				}
 		}
 		for (ja = sa; ja < na && a[ja] >= '0' && a[ja] <= '9'; ja++)
-			an = an * 10 + (unsigned)(a[ja] - '0');
+			;
 		for (jb = sb; jb < nb && b[jb] >= '0' && b[jb] <= '9'; jb++)
-			bn = bn * 10 + (unsigned)(b[jb] - '0');
-		if (an != bn)
-			return (long long)an < (long long)bn;
+			;
+		if ((c = cmp_digit_runs(a + sa, ja - sa, b + sb, jb - sb, keep)))
+			return c < 0;
 		if (ja - sa != jb - sb)
 			return ja - sa < jb - sb;
 		return ra < rb;
@@ -536,10 +552,31 @@ static int natural_less(const struct doc *ka, const struct doc *kb)
 	return na < nb; /* one is a prefix of the other */
 }
 
-static int cmp_natural(const void *x, const void *y)
+static int cmp_bytes(const void *x, const void *y)
 {
 	const struct doc *a = **(struct doc *const *const *)x, *b = **(struct doc *const *const *)y;
-	return natural_less(a, b) ? -1 : natural_less(b, a) ? 1 : 0;
+	size_t na, nb;
+	const char *ta = out_text(a, &na), *tb = out_text(b, &nb);
+	int c = memcmp(ta, tb, na < nb ? na : nb);
+	return c ? c : (na > nb) - (na < nb);
+}
+
+/*
+ * go-yaml's order is not always transitive ("10.x" < "1é" < "9" < "10.x"), so
+ * its output then depends on Go's map order. Ours depends only on the keys:
+ * byte order first, then a stable merge sort by the natural order.
+ */
+static void sort_keys_natural(struct doc *const **v, size_t n, struct doc *const **tmp)
+{
+	size_t i, j, k, mid = n / 2;
+
+	if (n < 2)
+		return;
+	sort_keys_natural(v, mid, tmp);
+	sort_keys_natural(v + mid, n - mid, tmp);
+	for (i = 0, j = mid, k = 0; i < mid || j < n;)
+		tmp[k++] = j >= n || (i < mid && !natural_less(*v[j], *v[i])) ? v[i++] : v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
 }
 
 /* Where a node's lines go under a parent at column col (libyaml's
@@ -577,11 +614,12 @@ static int emit_entries(struct em *e, const struct doc *n, int at, int inline_fi
 	int rc = 0;
 
 	if (n->kind == DOC_MAP && (e->flags & DOC_EMIT_SORT_KEYS) && n->len > 1) {
-		if (!(order = malloc(n->len * sizeof(*order))))
+		if (!(order = malloc(2 * n->len * sizeof(*order)))) /* and room to merge */
 			return gs_error(GS_ENOMEM, "out of memory");
 		for (i = 0; i < n->len; i++)
 			order[i] = &n->kids[2 * i];
-		qsort(order, n->len, sizeof(*order), cmp_natural);
+		qsort(order, n->len, sizeof(*order), cmp_bytes);
+		sort_keys_natural(order, n->len, order + n->len);
 	}
 	for (i = 0; rc >= 0 && i < n->len; i++) {
 		if ((i || !inline_first) && (rc = put_indent(e, at)) < 0)
