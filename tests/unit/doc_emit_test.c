@@ -427,3 +427,26 @@ void test_doc_emit__matches_go_yaml(void)
 	doc_free(d);
 	buf_release(&out);
 }
+
+/* go-yaml's natural key order has cycles (12345 < 012345 < 0ab < 12345): ours depends only on the keys */
+void test_doc_emit__sorted_keys_do_not_depend_on_input_order(void)
+{
+	static const char *const keys[] = { "012345", "Bx", "0ab", "12345", "10.x", "1\xc3\xa9", "9", "key10", "key2" };
+	struct buf a = BUF_INIT(4096), b = BUF_INIT(4096);
+	struct doc *m1 = doc_new_map(), *m2 = doc_new_map();
+	struct doc_emit_opts o = { 2, DOC_EMIT_SORT_KEYS };
+	size_t i, n = sizeof(keys) / sizeof(keys[0]);
+
+	for (i = 0; i < n; i++) {
+		must_pass(doc_set(m1, keys[i], doc_new_int((long long)i)));
+		must_pass(doc_set(m2, keys[n - 1 - i], doc_new_int((long long)(n - 1 - i))));
+	}
+	must_pass(doc_emit_yaml(&a, m1, &o));
+	must_pass(doc_emit_yaml(&b, m2, &o));
+	assert_str(a.p, b.p);
+	assert_contains(a.p, "key2: 8\nkey10: 7\n");
+	doc_free(m1);
+	doc_free(m2);
+	buf_release(&a);
+	buf_release(&b);
+}
