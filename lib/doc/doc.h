@@ -29,7 +29,13 @@
  *
  * Emitting YAML quotes every string that a YAML 1.1 reader (Kubernetes'
  * sigs.k8s.io/yaml, go-yaml v2) would take for a bool/number/null/timestamp
- * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ...).
+ * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ...). Output is
+ * byte for byte what go-yaml v2.4.0 (default) or yaml.v3 v3.0.1
+ * (DOC_EMIT_SEQ_INDENT, indent 4, DOC_EMIT_YAML12) write for the same tree,
+ * without line folding, except that: block styles keep their form
+ * (folded is written literal), strings holding \r, U+0085, U+2028 or U+2029
+ * are double-quoted (go-yaml writes them raw and may not read them back),
+ * and yaml.v3's lost leading newline in block scalars is not copied.
  * JSON output follows the tree's key order (or sorted keys when asked).
  *
  * Secrets: a node flagged DOC_SECRET keeps its text in memory that is wiped
