@@ -32,10 +32,11 @@
  * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ...). Output is
  * byte for byte what go-yaml v2.4.0 (default) or yaml.v3 v3.0.1
  * (DOC_EMIT_SEQ_INDENT, indent 4, DOC_EMIT_YAML12) write for the same tree,
- * without line folding, except that: block styles keep their form
- * (folded is written literal), strings holding \r, U+0085, U+2028 or U+2029
+ * without line folding, except that: strings holding \r, U+0085, U+2028 or U+2029
  * are double-quoted (go-yaml writes them raw and may not read them back),
  * and yaml.v3's lost leading newline in block scalars is not copied.
+ * DOC_EMIT_KEEP_STYLE keeps quoting and block styles from the source
+ * (folded scalars are written as literal ones: same text, no folding rules).
  * JSON output follows the tree's key order (or sorted keys when asked).
  *
  * Secrets: a node flagged DOC_SECRET keeps its text in memory that is wiped
