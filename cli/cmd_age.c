@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,17 @@ struct output {
 	int fd;
 };
 
+/* The temporary output file, removed if a signal ends us before the rename. */
+static char *volatile pending_tmp;
+
+static void on_signal(int sig)
+{
+	if (pending_tmp)
+		unlink(pending_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int output_open(struct output *o, const char *path)
 {
 	char *dup = NULL;
@@ -281,6 +293,10 @@ static int output_open(struct output *o, const char *path)
 		o->tmp = NULL;
 		return gs_error(GS_EIO, "failed to open output file \"%s\": open %s: %s", path, path, os_err(err));
 	}
+	pending_tmp = o->tmp;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	return 0;
 }
 
@@ -302,6 +318,7 @@ static int output_finish(struct output *o, int ok)
 		close(o->fd);
 	if (!ok || rc < 0)
 		unlink(o->tmp);
+	pending_tmp = NULL;
 	free(o->tmp);
 	o->tmp = NULL;
 	return rc;

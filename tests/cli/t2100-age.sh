@@ -145,4 +145,8 @@ t_expect "stdin cannot be both input and identity file" '
 t_expect "-o gets mode 0666 & ~umask, and is replaced atomically" '
 	newkey k && rm -f e && mk in 10 && (umask 022 && age_ -r "$(pk k)" -o e in) &&
 	test "$(stat -c %a e)" = 644 && ls -a | grep -c "^\.e\." | grep -qx 0'
+t_expect "killed while writing -o: no output file, no temporary file" '
+	newkey k && { cat /dev/zero | "$GITSEAL" age -r "$(pk k)" -o killed.age & } && pid=$! && sleep 1 &&
+	ls -a | grep -q "^\.killed\.age\." && kill -TERM $pid; wait $pid;
+	test ! -e killed.age && ! ls -a | grep -q "^\.killed\.age\."'
 t_done
