@@ -213,6 +213,10 @@ int cmd_keys(int argc, char **argv)
 		return keys_new(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cert"))
 		return keys_cert(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "backup") || !strcmp(argv[1], "restore")) { /* cli/cmd_keys_backup.c */
+		int cmd_keys_backup(int argc, char **argv), cmd_keys_restore(int argc, char **argv);
+		return (argv[1][0] == 'b' ? cmd_keys_backup : cmd_keys_restore)(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "gitseal keys: unknown subcommand '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -1,0 +1,346 @@
+/*
+ * gitseal keys backup / restore: every sealing-key Secret of the controller's
+ * namespace to one file and back (upstream's FAQ does this with kubectl and
+ * gets it wrong in two ways: plaintext private keys on disk, and a restore
+ * after the controller started leaves an extra key). Here:
+ *   backup   the key Secrets (label sealedsecrets.bitnami.com/sealed-secrets-key,
+ *            any value, plus the legacy Secret named like --key-prefix) as one
+ *            v1 List, age-encrypted to every -r RECIPIENT; plaintext (0600, with
+ *            a warning) without one. `gitseal unseal --key` reads the plaintext
+ *            List as it is.
+ *   restore  creates the Secrets that are not there (never a new key); an
+ *            existing Secret with the same name is left alone. gitseal-controller
+ *            loads restored keys as they appear, without a restart.
+ * No crypto here: age is sealer/age.h, the cluster is lib/kube.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/file.h"
+#include "doc/doc.h"
+#include "keys/keys.h"
+#include "kube/kube.h"
+#include "sealer/age.h"
+
+#define BACKUP_MAX ((size_t)64 << 20)
+#define MAX_RCPTS 64
+
+struct kb_opts {
+	struct kube_overrides ov;
+	const char *ctl_ns;
+	const char *prefix;
+	const char *out;
+	const char *in;
+	const char *rcpts[MAX_RCPTS];
+	size_t nrcpts;
+	const char *ids[MAX_RCPTS];
+	size_t nids;
+	int armor;
+};
+
+enum { O_KUBECONFIG = 256, O_CONTEXT, O_CTL_NS, O_PREFIX };
+
+static const struct option kb_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "file", required_argument, NULL, 'f' },
+	{ "recipient", required_argument, NULL, 'r' },
+	{ "identity", required_argument, NULL, 'i' },
+	{ "armor", no_argument, NULL, 'a' },
+	{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
+	{ "context", required_argument, NULL, O_CONTEXT },
+	{ "controller-namespace", required_argument, NULL, O_CTL_NS },
+	{ "key-prefix", required_argument, NULL, O_PREFIX },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void keys_backup_usage(FILE *f)
+{
+	fprintf(f, "usage: gitseal keys backup [-o FILE] [-r RECIPIENT]... [-a] [--controller-namespace NS]\n"
+	           "       gitseal keys restore [-f FILE] [-i IDENTITY]... [--controller-namespace NS]\n\n"
+	           "backup   every sealing-key Secret of the controller's namespace into one file (a v1 List),\n"
+	           "         age-encrypted to each -r age1... recipient (-a: armored); without -r it is\n"
+	           "         plaintext (mode 0600) and a warning says so. gitseal unseal --key reads it.\n"
+	           "restore  create the key Secrets of a backup that are not in the cluster (-i: age identity\n"
+	           "         file for an encrypted backup); existing ones are left alone, no key is made.\n\n"
+	           "  --controller-namespace NS  where the keys live (default kube-system)\n"
+	           "  --key-prefix PREFIX        the legacy single key's name (default sealed-secrets-key)\n"
+	           "  --kubeconfig FILE, --context NAME\n");
+}
+
+static int kb_parse(struct kb_opts *o, int argc, char **argv)
+{
+	int c;
+	memset(o, 0, sizeof(*o));
+	o->ctl_ns = "kube-system";
+	o->prefix = KEYS_PREFIX;
+	o->out = "-";
+	o->in = "-";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:f:r:i:ah", kb_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'f': o->in = optarg; break;
+		case 'a': o->armor = 1; break;
+		case 'r':
+			if (o->nrcpts == MAX_RCPTS) {
+				fprintf(stderr, "error: too many recipients\n");
+				return 2;
+			}
+			o->rcpts[o->nrcpts++] = optarg;
+			break;
+		case 'i':
+			if (o->nids == MAX_RCPTS) {
+				fprintf(stderr, "error: too many identities\n");
+				return 2;
+			}
+			o->ids[o->nids++] = optarg;
+			break;
+		case O_KUBECONFIG: o->ov.kubeconfig = optarg; break;
+		case O_CONTEXT: o->ov.context = optarg; break;
+		case O_CTL_NS: o->ctl_ns = optarg; break;
+		case O_PREFIX: o->prefix = optarg; break;
+		case 'h': keys_backup_usage(stdout); return -1;
+		default: keys_backup_usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "error: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+/* The Secret as a backup holds it: no server fields. */
+static struct doc *clean_secret(const struct doc *s)
+{
+	static const char *const drop[] = { "uid", "resourceVersion", "selfLink", "generation", "creationTimestamp",
+		                            "managedFields", "ownerReferences", "deletionTimestamp",
+		                            "deletionGracePeriodSeconds", "generateName" };
+	struct doc *c = doc_clone(s), *meta = doc_get(c, "metadata");
+	size_t i;
+	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		doc_del(meta, drop[i]);
+	doc_set(c, "apiVersion", doc_new_strz("v1"));
+	doc_set(c, "kind", doc_new_strz("Secret"));
+	return c;
+}
+
+static int is_key_secret(const struct doc *s)
+{
+	const char *t = doc_str(doc_get(s, "type"));
+	return t && !strcmp(t, "kubernetes.io/tls") && doc_getp(s, "data", "tls.key", NULL);
+}
+
+static int do_backup(struct kb_opts *o)
+{
+	struct kube_client *kc = NULL;
+	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
+	struct doc *list = NULL, *legacy = NULL, *out = NULL, *items = NULL;
+	struct buf yaml = BUF_INIT_SECRET(BACKUP_MAX), enc = BUF_INIT(BACKUP_MAX);
+	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
+	struct age_recipient *rc_[MAX_RCPTS] = { NULL };
+	size_t i, n = 0;
+	int rc = 1;
+
+	for (i = 0; i < o->nrcpts; i++)
+		if (age_recipient_parse(&rc_[i], o->rcpts[i]) < 0) {
+			cli_die_last(NULL);
+			goto out;
+		}
+	if (kube_client_from_env(&kc, &o->ov, NULL) < 0) {
+		cli_die_last(NULL);
+		goto out;
+	}
+	lo.label_selector = KEYS_LABEL;
+	if (kube_list(&list, kc, "v1", "Secret", o->ctl_ns, &lo) < 0) {
+		cli_die_last("cannot list the key Secrets");
+		goto out;
+	}
+	if (kube_get(&legacy, kc, "v1", "Secret", o->ctl_ns, o->prefix) < 0 && gs_error_code() != GS_ENOTFOUND) {
+		cli_die_last(NULL);
+		goto out;
+	}
+	if (!(out = doc_new_map()) || !(items = doc_new_seq())) {
+		fprintf(stderr, "error: out of memory\n");
+		goto out;
+	}
+	doc_set(out, "apiVersion", doc_new_strz("v1"));
+	doc_set(out, "kind", doc_new_strz("List"));
+	for (i = 0; i < doc_len(doc_get(list, "items")); i++) {
+		const struct doc *s = doc_val_at(doc_get(list, "items"), i);
+		if (is_key_secret(s)) {
+			doc_push(items, clean_secret(s));
+			n++;
+		}
+	}
+	if (legacy && is_key_secret(legacy) && !doc_getp(legacy, "metadata", "labels", KEYS_LABEL, NULL)) {
+		doc_push(items, clean_secret(legacy));
+		n++;
+	}
+	doc_set(out, "items", items);
+	items = NULL;
+	if (!n) {
+		fprintf(stderr, "error: no sealing-key Secrets in namespace %s\n", o->ctl_ns);
+		goto out;
+	}
+	if (doc_emit_yaml(&yaml, out, &eo) < 0) {
+		cli_die_last(NULL);
+		goto out;
+	}
+	if (o->nrcpts) {
+		if (age_encrypt_buf(&enc, yaml.p, yaml.len, rc_, o->nrcpts, o->armor) < 0 ||
+		    file_write_atomic(o->out, enc.p, enc.len, 0600, 0) < 0) {
+			cli_die_last(NULL);
+			goto out;
+		}
+	} else {
+		fprintf(stderr, "warning: the backup holds the private keys in plaintext: keep it safe, or encrypt it "
+		                "with -r RECIPIENT\n");
+		if (file_write_atomic(o->out, yaml.p, yaml.len, 0600, 0) < 0) {
+			cli_die_last(NULL);
+			goto out;
+		}
+	}
+	fprintf(stderr, "%zu key%s backed up from namespace %s\n", n, n == 1 ? "" : "s", o->ctl_ns);
+	rc = 0;
+out:
+	for (i = 0; i < o->nrcpts; i++)
+		age_recipient_free(rc_[i]);
+	doc_free(list);
+	doc_free(legacy);
+	doc_free(out);
+	doc_free(items);
+	buf_release(&yaml);
+	buf_release(&enc);
+	kube_client_free(kc);
+	return rc;
+}
+
+/* The backup's text, decrypted when it is an age file. */
+static int read_backup(struct kb_opts *o, struct buf *text)
+{
+	struct buf raw = BUF_INIT_SECRET(BACKUP_MAX), idtext = BUF_INIT_SECRET(1 << 20);
+	struct age_identity *ids = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = file_read(&raw, o->in)) < 0)
+		goto out;
+	if (raw.len < 21 || (memcmp(raw.p, "age-encryption.org/v1", 21) &&
+	                     memcmp(raw.p, "-----BEGIN AGE ENCRYPTED FILE-----", raw.len < 34 ? raw.len : 34))) {
+		rc = buf_add(text, raw.p, raw.len);
+		goto out;
+	}
+	if (!o->nids) {
+		rc = gs_error(GS_EINVAL, "%s: the backup is age-encrypted: give its identity with -i FILE", o->in);
+		goto out;
+	}
+	for (i = 0; i < o->nids; i++) {
+		buf_reset(&idtext);
+		if ((rc = file_read(&idtext, o->ids[i])) < 0 ||
+		    (rc = age_identities_parse(&ids, idtext.p, idtext.len, o->ids[i])) < 0)
+			goto out;
+	}
+	rc = age_decrypt_buf(text, raw.p, raw.len, ids);
+	if (rc < 0)
+		gs_error_prefix(rc, "%s", o->in);
+out:
+	age_identities_free(ids);
+	buf_release(&raw);
+	buf_release(&idtext);
+	return rc;
+}
+
+static int do_restore(struct kb_opts *o)
+{
+	struct buf text = BUF_INIT_SECRET(BACKUP_MAX);
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct kube_client *kc = NULL;
+	struct keys_ring ring = KEYS_RING_INIT;
+	size_t i, j, created = 0, kept = 0;
+	int rc = 1;
+
+	keys_ring_init(&ring);
+	if (read_backup(o, &text) < 0 || doc_parse(&s, o->in, text.p, text.len, DOC_PARSE_SECRET, NULL) < 0) {
+		cli_die_last(NULL);
+		goto out;
+	}
+	/* every key must parse before anything is written */
+	for (i = 0; i < s.n; i++)
+		if (s.docs[i] && keys_ring_add_doc(&ring, s.docs[i], o->in) < 0) {
+			cli_die_last(NULL);
+			goto out;
+		}
+	if (!ring.n) {
+		fprintf(stderr, "error: %s: no sealing keys in the backup\n", o->in);
+		goto out;
+	}
+	if (kube_client_from_env(&kc, &o->ov, NULL) < 0) {
+		cli_die_last(NULL);
+		goto out;
+	}
+	for (i = 0; i < s.n; i++) {
+		const struct doc *d = s.docs[i], *items = doc_get(d, "items");
+		size_t n = items ? doc_len(items) : 1;
+		for (j = 0; j < n; j++) {
+			const struct doc *sec = items ? doc_val_at(items, j) : d;
+			struct doc *c = clean_secret(sec), *live = NULL;
+			int r;
+			doc_set(doc_get(c, "metadata"), "namespace", doc_new_strz(o->ctl_ns));
+			r = kube_create(&live, kc, c, NULL);
+			if (r == GS_ECONFLICT) {
+				fprintf(stderr, "%s/%s exists: left as it is\n", o->ctl_ns, doc_k8s_name(c));
+				gs_error_clear();
+				kept++;
+			} else if (r < 0) {
+				cli_die_last(doc_k8s_name(c));
+				doc_free(c);
+				goto out;
+			} else {
+				fprintf(stderr, "%s/%s restored\n", o->ctl_ns, doc_k8s_name(c));
+				created++;
+			}
+			doc_free(live);
+			doc_free(c);
+		}
+	}
+	fprintf(stderr, "%zu key%s restored, %zu already there\n", created, created == 1 ? "" : "s", kept);
+	rc = 0;
+out:
+	keys_ring_release(&ring);
+	doc_stream_release(&s);
+	buf_release(&text);
+	kube_client_free(kc);
+	return rc;
+}
+
+int cmd_keys_backup(int argc, char **argv)
+{
+	struct kb_opts o;
+	int rc = kb_parse(&o, argc, argv);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (o.nids) {
+		fprintf(stderr, "error: -i is for restore\n");
+		return 2;
+	}
+	return do_backup(&o);
+}
+
+int cmd_keys_restore(int argc, char **argv)
+{
+	struct kb_opts o;
+	int rc = kb_parse(&o, argc, argv);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (o.nrcpts) {
+		fprintf(stderr, "error: -r is for backup\n");
+		return 2;
+	}
+	return do_restore(&o);
+}
