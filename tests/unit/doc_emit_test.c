@@ -450,3 +450,32 @@ void test_doc_emit__sorted_keys_do_not_depend_on_input_order(void)
 	buf_release(&a);
 	buf_release(&b);
 }
+
+void test_doc_emit__streams(void)
+{
+	const char *src = "a: 1\n---\n---\n- x\n";
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct buf out = BUF_INIT(4096);
+	struct doc_emit_opts o = { 2, DOC_EMIT_DOC_START };
+
+	must_pass(doc_parse(&s, "s.yaml", src, strlen(src), 0, NULL));
+	assert_int(s.n, 3);
+	must_pass(doc_emit_stream_yaml(&out, s.docs, s.n, NULL));
+	assert_str(out.p, "a: 1\n---\n- x\n"); /* empty documents are dropped */
+	buf_reset(&out);
+	must_pass(doc_emit_stream_yaml(&out, s.docs, s.n, &o));
+	assert_str(out.p, "---\na: 1\n---\n- x\n");
+	buf_reset(&out);
+	must_pass(doc_emit_yaml(&out, NULL, NULL));
+	assert_str(out.p, "null\n");
+	/* a failed emit leaves the buffer as it was */
+	{
+		struct buf small = BUF_INIT(8);
+		must_pass(buf_adds(&small, "keep"));
+		must_fail_with(doc_emit_yaml(&small, s.docs[0], &o), GS_ETOOBIG);
+		assert_str(small.p, "keep");
+		buf_release(&small);
+	}
+	doc_stream_release(&s);
+	buf_release(&out);
+}
