@@ -66,16 +66,18 @@ int age__header_marshal_nomac(struct buf *out, const struct age_header *h);
 int age__header_mac(unsigned char mac[32], const unsigned char file_key[16], const void *hdr, size_t n);
 
 /* ---- recipients and identities ---- */
-enum age__rtype { AGE_R_X25519, AGE_R_SCRYPT };
+enum age__rtype { AGE_R_X25519, AGE_R_SCRYPT, AGE_R_SSH_ED25519 };
 struct age_recipient {
 	int type;
-	unsigned char pk[32];
-	char str[64];
+	unsigned char pk[32];        /* X25519 (for ssh-ed25519: the Montgomery form of the key) */
+	unsigned char ssh_blob[64];  /* ssh-ed25519: the SSH wire public key */
+	size_t ssh_bloblen;
+	char str[128];
 	char *pass; /* scrypt: wiped on free */
 	int logn;
 };
 
-enum age__itype { AGE_I_X25519, AGE_I_SCRYPT, AGE_I_PROMPT, AGE_I_ENCRYPTED };
+enum age__itype { AGE_I_X25519, AGE_I_SCRYPT, AGE_I_PROMPT, AGE_I_ENCRYPTED, AGE_I_SSH_ED25519 };
 struct age__lazy {
 	struct age_identity *inner; /* decrypted identities of an encrypted identity file */
 	int done;
@@ -84,7 +86,9 @@ struct age_identity {
 	struct age_identity *next;
 	int type;
 	unsigned char sk[32], pk[32];
-	char recip[64];
+	unsigned char ssh_blob[64]; /* AGE_I_SSH_ED25519: the SSH wire public key */
+	size_t ssh_bloblen;
+	char recip[128];
 	char *pass;                 /* AGE_I_SCRYPT */
 	int max_logn;
 	age_passphrase_fn ask;      /* AGE_I_PROMPT, AGE_I_ENCRYPTED */
@@ -101,6 +105,12 @@ int age__x25519_unwrap(const struct age_identity *id, const struct age_stanza *s
 int age__scrypt_wrap(struct age_header *h, const struct age_recipient *r, const unsigned char fk[16]);
 /* pass, passlen; max_logn */
 int age__scrypt_unwrap(const char *pass, int max_logn, const struct age_stanza *s, unsigned char fk[16]);
+
+/* ---- age_ssh.c: ssh-ed25519 recipients and unencrypted OpenSSH Ed25519 identities ---- */
+int age__ssh_recipient_parse(struct age_recipient **out, const char *s);
+int age__ssh_identity_parse(struct age_identity *id, const char *pem, size_t n);
+int age__ssh_wrap(struct age_header *h, const struct age_recipient *r, const unsigned char fk[16]);
+int age__ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, unsigned char fk[16]);
 
 /* ---- age_armor.c ---- */
 struct age__armor_src {

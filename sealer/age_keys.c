@@ -20,6 +20,14 @@ int age_recipient_parse(struct age_recipient **out, const char *s)
 		rc = gs_error(GS_EPARSE, "plugin recipients are not supported: %s", age__quote(&q, s, strlen(s)));
 		goto out;
 	}
+	if (!strncmp(s, "ssh-ed25519 ", 12)) {
+		rc = age__ssh_recipient_parse(out, s);
+		goto out;
+	}
+	if (!strncmp(s, "ssh-", 4)) {
+		rc = gs_error(GS_EPARSE, "unsupported SSH recipient type (only ssh-ed25519): %s", age__quote(&q, s, strlen(s)));
+		goto out;
+	}
 	if (strncmp(s, "age1", 4)) {
 		rc = gs_error(GS_EPARSE, "unknown recipient type: %s", age__quote(&q, s, strlen(s)));
 		goto out;
@@ -167,8 +175,14 @@ int age_identities_parse_ex(struct age_identity **list, const char *text, size_t
 		id->contentslen = len;
 		return 0;
 	}
-	if (len >= 10 && !memcmp(text, "-----BEGIN", 10))
-		return gs_error(GS_EPARSE, "failed to read \"%s\": SSH identities are not supported", name);
+	if (len >= 10 && !memcmp(text, "-----BEGIN", 10)) {
+		struct age_identity *id = id_new(list, AGE_I_SSH_ED25519);
+		if (!id)
+			return GS_ENOMEM;
+		if ((rc = age__ssh_identity_parse(id, text, len)) < 0)
+			return gs_error_prefix(rc, "malformed SSH identity in \"%s\"", name);
+		return 0;
+	}
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - text - pos) : len - pos;
@@ -252,7 +266,7 @@ void age_identities_free(struct age_identity *list)
 static const struct age_identity *nth_x25519(const struct age_identity *list, size_t *i)
 {
 	for (; list; list = list->next) {
-		if (list->type == AGE_I_X25519) {
+		if (list->type == AGE_I_X25519 || list->type == AGE_I_SSH_ED25519) {
 			if (*i == 0)
 				return list;
 			(*i)--;

@@ -145,6 +145,16 @@ t_expect "stdin cannot be both input and identity file" '
 t_expect "-o gets mode 0666 & ~umask, and is replaced atomically" '
 	newkey k && rm -f e && mk in 10 && (umask 022 && age_ -r "$(pk k)" -o e in) &&
 	test "$(stat -c %a e)" = 644 && ls -a | grep -c "^\.e\." | grep -qx 0'
+if command -v ssh-keygen >/dev/null 2>&1; then
+t_expect "ssh-ed25519: round trip, wrong key, unsupported keys named" '
+	rm -f ed ed.pub ed2 ed2.pub edpw edpw.pub && mk in 70000 &&
+	ssh-keygen -q -t ed25519 -N "" -C a -f ed && ssh-keygen -q -t ed25519 -N "" -C b -f ed2 &&
+	age_ -R ed.pub -o s in && age_ -d -i ed s | cmp - in &&
+	fails_with 1 age_ -d -i ed2 s 2> e1 && contains e1 "age: error: no identity matched any of the recipients" &&
+	ssh-keygen -q -t ed25519 -N secret -C c -f edpw &&
+	fails_with 1 age_ -d -i edpw s 2> e2 && contains e2 "passphrase-protected SSH keys are not supported" &&
+	fails_with 1 age_ -r "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ" in 2> e3 && contains e3 "unsupported SSH recipient type"'
+fi
 t_expect "killed while writing -o: no output file, no temporary file" '
 	newkey k && { cat /dev/zero | "$GITSEAL" age -r "$(pk k)" -o killed.age & } && pid=$! && sleep 1 &&
 	ls -a | grep -q "^\.killed\.age\." && kill -TERM $pid; wait $pid;

@@ -6,7 +6,17 @@
 
 if ! have_peer age || ! have_peer age-keygen; then
 	t_peer_missing "Go age interop" age
-	t_done
+	if command -v ssh-keygen >/dev/null 2>&1; then
+t_expect "ssh-ed25519 recipients and OpenSSH identities, both directions" '
+	setup && rm -f ed ed.pub && ssh-keygen -q -t ed25519 -N "" -C test -f ed &&
+	"$GITSEAL" age -R ed.pub -o s1 in65537 && age -d -i ed s1 | cmp - in65537 &&
+	grep -q "^-> ssh-ed25519 [A-Za-z0-9+/]\{6\} [A-Za-z0-9+/]\{43\}$" s1 &&
+	age -r "$(cat ed.pub)" -o s2 in65537 && "$GITSEAL" age -d -i ed s2 | cmp - in65537 &&
+	"$GITSEAL" age -e -i ed -a in1 | age -d -i ed | cmp - in1'
+else
+	t_peer_missing "ssh-ed25519 interop" ssh-keygen
+fi
+t_done
 	exit
 fi
 PTY="python3 $TOP/tests/peers/age-pty.py"
@@ -63,4 +73,14 @@ t_expect "passphrase-protected identity files: Go age uses ours, we use those of
 	typed "idpw2\nidpw2\n" age -p -a -o go.key.age go.key < /dev/null &&
 	age -r "$(pk go.key)" -o x2 in1000000 &&
 	typed "idpw2\n" "$GITSEAL" age -d -i go.key.age -o xo2 x2 < /dev/null && cmp xo2 in1000000'
+if command -v ssh-keygen >/dev/null 2>&1; then
+t_expect "ssh-ed25519 recipients and OpenSSH identities, both directions" '
+	setup && rm -f ed ed.pub && ssh-keygen -q -t ed25519 -N "" -C test -f ed &&
+	"$GITSEAL" age -R ed.pub -o s1 in65537 && age -d -i ed s1 | cmp - in65537 &&
+	grep -q "^-> ssh-ed25519 [A-Za-z0-9+/]\{6\} [A-Za-z0-9+/]\{43\}$" s1 &&
+	age -r "$(cat ed.pub)" -o s2 in65537 && "$GITSEAL" age -d -i ed s2 | cmp - in65537 &&
+	"$GITSEAL" age -e -i ed -a in1 | age -d -i ed | cmp - in1'
+else
+	t_peer_missing "ssh-ed25519 interop" ssh-keygen
+fi
 t_done
