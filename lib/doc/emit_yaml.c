@@ -348,7 +348,9 @@ static int write_literal(struct em *e, const char *s, size_t n, int content_col,
 
 	if ((rc = doc__putc(e->out, '|')) < 0)
 		return rc;
-	if (s[0] == ' ' || s[0] == '\n') {
+	/* a first line starting with a tab needs the indicator too: libyaml refuses a tab
+	 * where it is still detecting the indentation (yaml.v3 omits it and cannot read it back) */
+	if (s[0] == ' ' || s[0] == '\n' || s[0] == '\t') {
 		int ind = content_col - parent_col;
 		if (ind < 1 || ind > 9)
 			ind = e->best;

@@ -479,3 +479,20 @@ void test_doc_emit__streams(void)
 	doc_stream_release(&s);
 	buf_release(&out);
 }
+
+/* yaml.v3 style lets tabs into literal blocks; a leading one needs an indentation indicator */
+void test_doc_emit__tab_led_literal_reads_back(void)
+{
+	struct buf out = BUF_INIT(4096);
+	struct doc *m = doc_new_map(), *back = NULL;
+	struct doc_emit_opts o = { 4, DOC_EMIT_SEQ_INDENT };
+
+	must_pass(doc_set(m, "k", doc_new_strz("\tx\ny")));
+	must_pass(doc_emit_yaml(&out, m, &o));
+	assert_str(out.p, "k: |4-\n    \tx\n    y\n");
+	must_pass(doc_parse_one(&back, "t.yaml", out.p, out.len, 0));
+	assert_str(doc_str(doc_get(back, "k")), "\tx\ny");
+	doc_free(back);
+	doc_free(m);
+	buf_release(&out);
+}
