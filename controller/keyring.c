@@ -43,11 +43,10 @@ size_t ctl_keys_count(struct ctl_state *st)
 
 static void keys_added(struct ctl_keys *k)
 {
-	struct ctl_loop *l;
+	/* under k->mu: ctl_keys_set_loop(NULL) waits for this before the loop goes away */
 	pthread_mutex_lock(&k->mu);
-	l = k->loop;
+	ctl_loop_keys_changed(k->loop);
 	pthread_mutex_unlock(&k->mu);
-	ctl_loop_keys_changed(l);
 }
 
 /* A key Secret: add it (a bad one is logged and skipped, never fatal: upstream panics). */

@@ -118,6 +118,18 @@ t_expect "/v1/verify: 200 when it opens, 409 when not; /v1/rotate re-seals" '
 	[ "$(jq_ "d[\"kind\"]" < rot.json)" = SealedSecret ] && ! cmp -s rot.json s1b.json &&
 	sleep 1.1 && [ "$(curl -s -o /dev/null -w "%{http_code}" --data-binary @rot.json $(ctl_url c1 /v1/verify))" = 200 ]'
 
+t_expect "verify and rotate never run template.data (no oracle); rotate keeps it as written" '
+	sleep 1.1 && [ "$(curl -s -o /dev/null -w "%{http_code}" --data-binary @tq.json $(ctl_url c1 /v1/verify))" = 200 ] &&
+	curl -sf --data-binary @tq.json $(ctl_url c1 /v1/rotate) > tqr.json &&
+	[ "$(jq_ "d[\"spec\"][\"template\"][\"data\"][\"cfg\"]" < tqr.json)" = "{{ if .user }}x{{ end }}" ]'
+
+t_expect "rotate takes the scope from the top-level metadata, not the template (CVE-2026-22728)" '
+	python3 -c "import json; s=json.load(open(\"s1b.json\")); s[\"spec\"][\"template\"][\"metadata\"][\"annotations\"]={\"sealedsecrets.bitnami.com/cluster-wide\": \"true\"}; json.dump(s, open(\"evil.json\",\"w\"))" &&
+	sleep 1.1 && curl -sf --data-binary @evil.json $(ctl_url c1 /v1/rotate) > evilr.json &&
+	python3 -c "import json; s=json.load(open(\"evilr.json\")); s[\"metadata\"][\"name\"]=\"moved\"; s[\"metadata\"][\"annotations\"]={\"sealedsecrets.bitnami.com/cluster-wide\": \"true\"}; json.dump(s, open(\"moved.json\",\"w\"))" &&
+	sleep 1.1 && [ "$(curl -s -o /dev/null -w "%{http_code}" --data-binary @evilr.json $(ctl_url c1 /v1/verify))" = 200 ] &&
+	sleep 1.1 && [ "$(curl -s -o /dev/null -w "%{http_code}" --data-binary @moved.json $(ctl_url c1 /v1/verify))" = 409 ]'
+
 t_expect "/v1/verify is rate limited (429 past the burst)" '
 	for i in 1 2 3 4 5; do curl -s -o /dev/null -w "%{http_code}\n" --data-binary @s1b.json $(ctl_url c1 /v1/verify); done > codes &&
 	grep -q 429 codes'
