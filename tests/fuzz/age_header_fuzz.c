@@ -4,7 +4,7 @@
  *     identity: header, stanzas, armor, MAC, STREAM payload;
  *   - as an identity file and as a recipient string.
  * Nothing may crash or leak (ASan/UBSan). A file that decrypts must decrypt the
- * same way again; a recipient that parses must print back as itself.
+ * same way again; an age1 recipient that parses must print back as itself.
  * Only an X25519 identity is used: scrypt stanzas are "not mine" (no 4 GiB scrypt).
  * The identity is the C2SP test kit's (public test vector key).
  */
@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (size < 4096 && (s = malloc(size + 1))) {
 		memcpy(s, data, size);
 		s[size] = '\0';
-		if (age_recipient_parse(&r, s) == 0)
+		/* an age1 recipient prints back as itself (SSH keys lose their comment) */
+		if (age_recipient_parse(&r, s) == 0 && !strncmp(s, "age1", 4))
 			CHECK(!strcmp(age_recipient_str(r), s));
 		age_recipient_free(r);
 		free(s);
