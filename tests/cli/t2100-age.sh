@@ -106,6 +106,14 @@ t_expect "tampered chunk: only the chunks before it are released (stdout), -o ke
 	contains err "age: error: failed to decrypt and authenticate payload chunk" && test "$(cat out)" = old &&
 	{ age_ -d -i k e > part 2>/dev/null; true; } && test "$(wc -c < part)" = 131072 &&
 	head -c 131072 in | cmp - part'
+t_expect "large file: a bad chunk deep inside a batch releases exactly the chunks before it" '
+	newkey k && mk in 3000000 && age_ -r "$(pk k)" -o e in &&
+	hlen=$(( $(wc -c < e) - 16 - 3000000 - 46 * 16 )) &&
+	for c in 0 17 21 37 45; do
+		cp e t && printf "\001" | dd of=t bs=1 seek=$((hlen + 16 + c * 65552 + 100)) conv=notrunc 2>/dev/null &&
+		{ age_ -d -i k t > part 2> err; test $? = 1; } && contains err "failed to decrypt and authenticate payload chunk" &&
+		test "$(wc -c < part)" = $((c * 65536)) && head -c $((c * 65536)) in | cmp - part || { echo "chunk $c"; exit 1; }
+	done'
 t_expect "tampered header: bad header MAC" '
 	newkey k && mk in 10 && age_ -r "$(pk k)" -r "$(pk k)" -o e in &&
 	awk "NR==4{sub(/^-> X25519 ./, \"-> X25519 A\")} {print}" e > e2 && ! cmp -s e e2 &&
