@@ -81,6 +81,7 @@ int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_reci
 		}
 		rc = rcpts[i]->type == AGE_R_SCRYPT        ? age__scrypt_wrap(&h, rcpts[i], fk)
 		     : rcpts[i]->type == AGE_R_SSH_ED25519 ? age__ssh_wrap(&h, rcpts[i], fk)
+		     : rcpts[i]->type == AGE_R_SSH_RSA     ? age__rsa_wrap(&h, rcpts[i], fk)
 		                                           : age__x25519_wrap(&h, rcpts[i], fk);
 		if (rc < 0) {
 			gs_error_prefix(rc, "failed to wrap key for recipient #%zu", i);
@@ -179,6 +180,10 @@ static int unwrap_one(const struct age_identity *id, const struct age_header *h,
 	case AGE_I_SSH_ED25519:
 		for (i = 0; i < h->nst && rc == 1; i++)
 			rc = age__ssh_unwrap(id, &h->st[i], fk);
+		break;
+	case AGE_I_SSH_RSA:
+		for (i = 0; i < h->nst && rc == 1; i++)
+			rc = age__rsa_unwrap(id, &h->st[i], fk);
 		break;
 	case AGE_I_PROMPT:
 		/* asked only for a passphrase-encrypted file */

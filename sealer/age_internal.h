@@ -66,18 +66,20 @@ int age__header_marshal_nomac(struct buf *out, const struct age_header *h);
 int age__header_mac(unsigned char mac[32], const unsigned char file_key[16], const void *hdr, size_t n);
 
 /* ---- recipients and identities ---- */
-enum age__rtype { AGE_R_X25519, AGE_R_SCRYPT, AGE_R_SSH_ED25519 };
+enum age__rtype { AGE_R_X25519, AGE_R_SCRYPT, AGE_R_SSH_ED25519, AGE_R_SSH_RSA };
 struct age_recipient {
 	int type;
 	unsigned char pk[32];        /* X25519 (for ssh-ed25519: the Montgomery form of the key) */
 	unsigned char ssh_blob[64];  /* ssh-ed25519: the SSH wire public key */
 	size_t ssh_bloblen;
 	char str[128];
+	void *pkey;   /* ssh-rsa: EVP_PKEY */
+	char tag[8];  /* ssh-rsa: b64 SHA-256(wire)[:4] */
 	char *pass; /* scrypt: wiped on free */
 	int logn;
 };
 
-enum age__itype { AGE_I_X25519, AGE_I_SCRYPT, AGE_I_PROMPT, AGE_I_ENCRYPTED, AGE_I_SSH_ED25519 };
+enum age__itype { AGE_I_X25519, AGE_I_SCRYPT, AGE_I_PROMPT, AGE_I_ENCRYPTED, AGE_I_SSH_ED25519, AGE_I_SSH_RSA };
 struct age__lazy {
 	struct age_identity *inner; /* decrypted identities of an encrypted identity file */
 	int done;
@@ -89,6 +91,9 @@ struct age_identity {
 	unsigned char ssh_blob[64]; /* AGE_I_SSH_ED25519: the SSH wire public key */
 	size_t ssh_bloblen;
 	char recip[128];
+	char *recip_long;           /* AGE_I_SSH_RSA: "ssh-rsa AAAA..." */
+	void *pkey;                 /* AGE_I_SSH_RSA: EVP_PKEY */
+	char tag[8];
 	char *pass;                 /* AGE_I_SCRYPT */
 	int max_logn;
 	age_passphrase_fn ask;      /* AGE_I_PROMPT, AGE_I_ENCRYPTED */
@@ -111,6 +116,15 @@ int age__ssh_recipient_parse(struct age_recipient **out, const char *s);
 int age__ssh_identity_parse(struct age_identity *id, const char *pem, size_t n);
 int age__ssh_wrap(struct age_header *h, const struct age_recipient *r, const unsigned char fk[16]);
 int age__ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, unsigned char fk[16]);
+
+/* ---- age_ssh_rsa.c: ssh-rsa (RSA-OAEP-SHA256) ---- */
+int age__rsa_recipient_parse(struct age_recipient **out, const char *s);
+/* the private section of an openssh-key-v1 key, after the key type */
+int age__rsa_identity_from_openssh(struct age_identity *id, const unsigned char *blob, size_t bloblen,
+                                   const unsigned char *priv, size_t privlen);
+int age__rsa_wrap(struct age_header *h, const struct age_recipient *r, const unsigned char fk[16]);
+int age__rsa_unwrap(const struct age_identity *id, const struct age_stanza *s, unsigned char fk[16]);
+void age__pkey_free(void *pkey);
 
 /* ---- age_armor.c ---- */
 struct age__armor_src {

@@ -24,8 +24,12 @@ int age_recipient_parse(struct age_recipient **out, const char *s)
 		rc = age__ssh_recipient_parse(out, s);
 		goto out;
 	}
+	if (!strncmp(s, "ssh-rsa ", 8)) {
+		rc = age__rsa_recipient_parse(out, s);
+		goto out;
+	}
 	if (!strncmp(s, "ssh-", 4)) {
-		rc = gs_error(GS_EPARSE, "unsupported SSH recipient type (only ssh-ed25519): %s", age__quote(&q, s, strlen(s)));
+		rc = gs_error(GS_EPARSE, "unknown SSH recipient type: %s", age__quote(&q, s, strcspn(s, " ")));
 		goto out;
 	}
 	if (strncmp(s, "age1", 4)) {
@@ -85,6 +89,7 @@ void age_recipient_free(struct age_recipient *r)
 {
 	if (!r)
 		return;
+	age__pkey_free(r->pkey);
 	gs_free_secret_str(r->pass);
 	free(r);
 }
@@ -251,6 +256,8 @@ void age_identities_free(struct age_identity *list)
 		struct age_identity *next = list->next;
 		gs_wipe(list->sk, sizeof(list->sk));
 		gs_free_secret_str(list->pass);
+		age__pkey_free(list->pkey);
+		free(list->recip_long);
 		free(list->name);
 		free(list->contents);
 		if (list->lazy) {
@@ -266,7 +273,7 @@ void age_identities_free(struct age_identity *list)
 static const struct age_identity *nth_x25519(const struct age_identity *list, size_t *i)
 {
 	for (; list; list = list->next) {
-		if (list->type == AGE_I_X25519 || list->type == AGE_I_SSH_ED25519) {
+		if (list->type == AGE_I_X25519 || list->type == AGE_I_SSH_ED25519 || list->type == AGE_I_SSH_RSA) {
 			if (*i == 0)
 				return list;
 			(*i)--;
@@ -282,7 +289,7 @@ static const struct age_identity *nth_x25519(const struct age_identity *list, si
 const char *age_identity_recipient(const struct age_identity *list, size_t i)
 {
 	const struct age_identity *id = nth_x25519(list, &i);
-	return id ? id->recip : NULL;
+	return !id ? NULL : id->recip_long ? id->recip_long : id->recip;
 }
 
 size_t age_identities_count(const struct age_identity *list)

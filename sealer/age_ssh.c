@@ -208,6 +208,10 @@ int age__ssh_identity_parse(struct age_identity *id, const char *pem, size_t n)
 		rc = gs_error(GS_EPARSE, "invalid OpenSSH private key");
 		goto out;
 	}
+	if (str_is(t, tl, "ssh-rsa")) {
+		rc = age__rsa_identity_from_openssh(id, blob, bloblen, r.p, r.n);
+		goto out;
+	}
 	if (!str_is(t, tl, "ssh-ed25519")) {
 		rc = gs_error(GS_EPARSE, "unsupported SSH identity type: %.*s", (int)(tl < 32 ? tl : 32), t);
 		goto out;

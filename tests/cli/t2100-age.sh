@@ -161,7 +161,13 @@ t_expect "ssh-ed25519: round trip, wrong key, unsupported keys named" '
 	fails_with 1 age_ -d -i ed2 s 2> e1 && contains e1 "age: error: no identity matched any of the recipients" &&
 	ssh-keygen -q -t ed25519 -N secret -C c -f edpw &&
 	fails_with 1 age_ -d -i edpw s 2> e2 && contains e2 "passphrase-protected SSH keys are not supported" &&
-	fails_with 1 age_ -r "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ" in 2> e3 && contains e3 "unsupported SSH recipient type"'
+	fails_with 1 age_ -r "ssh-dss AAAAB3NzaC1kc3MAAACBAP" in 2> e3 && contains e3 "unknown SSH recipient type"'
+t_expect "ssh-rsa: round trip (recipient and -e -i), keys under 2048 bits refused" '
+	rm -f rsa rsa.pub rsa1 rsa1.pub && mk in 70000 && ssh-keygen -q -t rsa -b 2048 -N "" -C r -f rsa &&
+	age_ -R rsa.pub -o s in && grep -q "^-> ssh-rsa [A-Za-z0-9+/]\{6\}$" s && age_ -d -i rsa s | cmp - in &&
+	age_ -e -i rsa in | age_ -d -i rsa | cmp - in &&
+	ssh-keygen -q -t rsa -b 1024 -N "" -C r -f rsa1 &&
+	fails_with 1 age_ -r "$(cut -d" " -f1,2 rsa1.pub)" in 2> err && contains err "insufficient ssh-rsa key size"'
 fi
 t_expect "killed while writing -o: no output file, no temporary file" '
 	newkey k && { cat /dev/zero | "$GITSEAL" age -r "$(pk k)" -o killed.age & } && pid=$! && sleep 1 &&

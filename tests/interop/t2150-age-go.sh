@@ -13,6 +13,10 @@ t_expect "ssh-ed25519 recipients and OpenSSH identities, both directions" '
 	grep -q "^-> ssh-ed25519 [A-Za-z0-9+/]\{6\} [A-Za-z0-9+/]\{43\}$" s1 &&
 	age -r "$(cat ed.pub)" -o s2 in65537 && "$GITSEAL" age -d -i ed s2 | cmp - in65537 &&
 	"$GITSEAL" age -e -i ed -a in1 | age -d -i ed | cmp - in1'
+t_expect "ssh-rsa recipients and OpenSSH RSA identities, both directions" '
+	setup && rm -f rsa rsa.pub && ssh-keygen -q -t rsa -b 3072 -N "" -C test -f rsa &&
+	"$GITSEAL" age -R rsa.pub -o r1 in65537 && age -d -i rsa r1 | cmp - in65537 &&
+	age -R rsa.pub -o r2 in65537 && "$GITSEAL" age -d -i rsa r2 | cmp - in65537'
 else
 	t_peer_missing "ssh-ed25519 interop" ssh-keygen
 fi
@@ -80,6 +84,10 @@ t_expect "ssh-ed25519 recipients and OpenSSH identities, both directions" '
 	grep -q "^-> ssh-ed25519 [A-Za-z0-9+/]\{6\} [A-Za-z0-9+/]\{43\}$" s1 &&
 	age -r "$(cat ed.pub)" -o s2 in65537 && "$GITSEAL" age -d -i ed s2 | cmp - in65537 &&
 	"$GITSEAL" age -e -i ed -a in1 | age -d -i ed | cmp - in1'
+t_expect "ssh-rsa recipients and OpenSSH RSA identities, both directions" '
+	setup && rm -f rsa rsa.pub && ssh-keygen -q -t rsa -b 3072 -N "" -C test -f rsa &&
+	"$GITSEAL" age -R rsa.pub -o r1 in65537 && age -d -i rsa r1 | cmp - in65537 &&
+	age -R rsa.pub -o r2 in65537 && "$GITSEAL" age -d -i rsa r2 | cmp - in65537'
 else
 	t_peer_missing "ssh-ed25519 interop" ssh-keygen
 fi
