@@ -2,8 +2,11 @@
 #define GS_KUBE_H
 /*
  * kube: a small Kubernetes API client over libcurl (the only place that
- * includes <curl/curl.h>). Objects go in and out as lib/doc trees (JSON on
- * the wire); bodies travel in struct buf.
+ * includes <curl/curl.h>). libcurl is dlopen()ed by the first client or
+ * fetch (curl_dl.c), so binaries start without it; if it is missing, those
+ * calls fail with "libcurl.so.4 not found: install libcurl4 (make deps)".
+ * Objects go in and out as lib/doc trees (JSON on the wire); bodies travel
+ * in struct buf.
  *
  *   struct kube_client *kc = NULL;
  *   struct kube_overrides ov = KUBE_OVERRIDES_INIT;   // the CLI fills --kubeconfig/--context/-n
