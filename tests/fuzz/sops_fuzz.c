@@ -1,7 +1,8 @@
 /*
  * SOPS parsing: ENC[...] values, the sops metadata block (flat and key_groups),
  * every store (YAML, JSON, dotenv, INI), the tree walk with a fixed data key, the
- * emitters, the YAML splice and '["a"][0]' paths. The first byte picks the format.
+ * emitters, the YAML/JSON/dotenv splices (comments decrypted and encrypted) and
+ * '["a"][0]' paths. The first byte picks the format.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (sops_file_load(&f, "fuzz", s, size, fmt) == 0) {
 		sops_file_emit(&out, &f, fmt, 1, 0);
 		buf_reset(&out);
-		if (fmt == SOPS_FMT_YAML)
+		if (fmt == SOPS_FMT_YAML || fmt == SOPS_FMT_JSON)
 			sops_yaml_splice(&out, &f, s, size, 1, 0, key, NULL, NULL);
+		else if (fmt == SOPS_FMT_DOTENV)
+			sops_dotenv_splice(&out, &f, s, size, 1, key, NULL, NULL);
 		buf_reset(&out);
 		sops_file_decrypt(&f, key, 1);
 		sops_file_emit(&out, &f, fmt, 0, 0);
@@ -47,6 +50,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	buf_reset(&out);
 	if (sops_file_load_plain(&f, "fuzz", s, size, fmt) == 0) {
 		sops_file_emit(&out, &f, fmt, 0, 0);
+		buf_reset(&out);
+		/* encrypt comments while splicing a plaintext source */
+		if ((fmt == SOPS_FMT_YAML || fmt == SOPS_FMT_JSON) &&
+		    sops_rules_set(&f.meta.rules, SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted") == 0)
+			sops_yaml_splice(&out, &f, s, size, 0, 0, NULL, key, NULL);
+		else if (fmt == SOPS_FMT_DOTENV)
+			sops_dotenv_splice(&out, &f, s, size, 0, NULL, key, NULL);
 		sops_file_release(&f);
 	}
 	buf_release(&out);
