@@ -73,6 +73,7 @@ struct age_recipient {
 	unsigned char ssh_blob[64];  /* ssh-ed25519: the SSH wire public key */
 	size_t ssh_bloblen;
 	char str[128];
+	char *str_long; /* ssh-rsa: the whole "ssh-rsa AAAA..." */
 	void *pkey;   /* ssh-rsa: EVP_PKEY */
 	char tag[8];  /* ssh-rsa: b64 SHA-256(wire)[:4] */
 	char *pass; /* scrypt: wiped on free */

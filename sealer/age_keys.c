@@ -90,13 +90,14 @@ void age_recipient_free(struct age_recipient *r)
 	if (!r)
 		return;
 	age__pkey_free(r->pkey);
+	free(r->str_long);
 	gs_free_secret_str(r->pass);
 	free(r);
 }
 
 const char *age_recipient_str(const struct age_recipient *r)
 {
-	return r->str;
+	return r->str_long ? r->str_long : r->str;
 }
 
 static struct age_identity *id_new(struct age_identity **list, int type)

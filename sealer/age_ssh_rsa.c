@@ -135,12 +135,19 @@ int age__rsa_recipient_parse(struct age_recipient **out, const char *s)
 	}
 	r->type = AGE_R_SSH_RSA;
 	tag_of(r->tag, blob, n);
-	snprintf(r->str, sizeof(r->str), "ssh-rsa %.100s", b64);
+	snprintf(r->str, sizeof(r->str), "ssh-rsa");
+	if (!(r->str_long = malloc(len + 9))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(r->str_long, len + 9, "ssh-rsa %.*s", (int)len, b64);
 	*out = r;
 	r = NULL;
 out:
-	if (r)
+	if (r) {
 		EVP_PKEY_free(r->pkey);
+		free(r->str_long);
+	}
 	free(r);
 	free(blob);
 	BN_free(e);
