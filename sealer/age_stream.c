@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -160,17 +161,41 @@ static EVP_CIPHER_CTX *stream_ctx(const unsigned char fk[16], const unsigned cha
 }
 
 /*
- * A second thread seals/opens half of each batch (chunks are independent given
- * their nonce): started only for inputs of several chunks, on machines with two
- * or more CPUs, each thread with its own cipher context.
+ * A second thread helps with each batch (chunks are independent given their
+ * nonce): both threads claim chunks from a shared counter, each with its own
+ * cipher context. The caller never waits for a helper that has not started
+ * (on a busy machine it simply does the whole batch), only for a chunk the
+ * helper is in the middle of. Started only for inputs of several chunks, on
+ * machines with two or more CPUs.
  */
+struct batch {
+	void (*one)(struct batch *b, EVP_CIPHER_CTX *ctx, size_t i); /* process chunk i */
+	atomic_size_t next;
+	size_t n;
+	atomic_int rc;
+	/* seal: slots b, lengths len, final index last; open: ciphertext c, plaintext pt, ok[] */
+	unsigned char *buf, *pt;
+	const unsigned char *c;
+	const size_t *len;
+	size_t last;
+	int *ok;
+	uint64_t counter0;
+};
+
+static void batch_run(struct batch *b, EVP_CIPHER_CTX *ctx)
+{
+	size_t i;
+	while ((i = atomic_fetch_add(&b->next, 1)) < b->n)
+		b->one(b, ctx, i);
+}
+
 struct worker {
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int state; /* 0 idle, 1 job posted, 2 job done, 3 quit */
-	void (*fn)(void *);
-	void *arg;
+	int state; /* 0 idle, 1 batch posted, 2 helper running, 3 quit */
+	struct batch *job;
+	EVP_CIPHER_CTX *ctx;
 	int running;
 };
 
@@ -183,21 +208,23 @@ static void *worker_main(void *p)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->state == 3)
 			break;
-		pthread_mutex_unlock(&w->mu);
-		w->fn(w->arg);
-		pthread_mutex_lock(&w->mu);
 		w->state = 2;
+		pthread_mutex_unlock(&w->mu);
+		batch_run(w->job, w->ctx);
+		pthread_mutex_lock(&w->mu);
+		w->state = 0;
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-static void worker_start(struct worker *w)
+static void worker_start(struct worker *w, EVP_CIPHER_CTX *ctx)
 {
-	if (w->running || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+	if (w->running || !ctx || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return;
 	w->state = 0;
+	w->ctx = ctx;
 	if (pthread_mutex_init(&w->mu, NULL))
 		return;
 	if (pthread_cond_init(&w->cv, NULL)) {
@@ -212,26 +239,25 @@ static void worker_start(struct worker *w)
 	w->running = 1;
 }
 
-/* Run a(pa) here and b(pb) on the worker (or here too when there is none). */
-static void worker_run2(struct worker *w, void (*a)(void *), void *pa, void (*b)(void *), void *pb)
+/* Process the batch here, with the helper's help if it gets scheduled in time. */
+static void batch_do(struct worker *w, struct batch *b, EVP_CIPHER_CTX *ctx)
 {
-	if (!w->running) {
-		a(pa);
-		b(pb);
-		return;
+	if (w->running) {
+		pthread_mutex_lock(&w->mu);
+		w->job = b;
+		w->state = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
 	}
-	pthread_mutex_lock(&w->mu);
-	w->fn = b;
-	w->arg = pb;
-	w->state = 1;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	a(pa);
-	pthread_mutex_lock(&w->mu);
-	while (w->state != 2)
-		pthread_cond_wait(&w->cv, &w->mu);
-	w->state = 0;
-	pthread_mutex_unlock(&w->mu);
+	batch_run(b, ctx);
+	if (w->running) {
+		pthread_mutex_lock(&w->mu);
+		if (w->state == 1)
+			w->state = 0; /* the helper never picked it up: withdraw it */
+		while (w->state == 2)
+			pthread_cond_wait(&w->cv, &w->mu);
+		pthread_mutex_unlock(&w->mu);
+	}
 }
 
 static void worker_stop(struct worker *w)
@@ -248,50 +274,21 @@ static void worker_stop(struct worker *w)
 	w->running = 0;
 }
 
-struct seal_job {
-	EVP_CIPHER_CTX *ctx;
-	unsigned char *b;
-	const size_t *len;
-	size_t i0, i1, last; /* last: index of the final chunk, or (size_t)-1 */
-	uint64_t counter0;
-	int rc;
-};
-
-static void seal_range(void *p)
+static void seal_one(struct batch *b, EVP_CIPHER_CTX *ctx, size_t i)
 {
-	struct seal_job *j = p;
-	size_t i;
-	for (i = j->i0; i < j->i1 && j->rc == 0; i++) {
-		unsigned char *c = j->b + i * AGE_ENC_CHUNK;
-		j->rc = seal_chunk(j->ctx, c, c, j->len[i], j->counter0 + i, i == j->last);
-	}
+	unsigned char *c = b->buf + i * AGE_ENC_CHUNK;
+	int rc = seal_chunk(ctx, c, c, b->len[i], b->counter0 + i, i == b->last);
+	if (rc < 0)
+		atomic_store(&b->rc, rc);
 }
 
-struct open_job {
-	EVP_CIPHER_CTX *ctx;
-	const unsigned char *c;
-	unsigned char *pt;
-	int *ok;
-	size_t i0, i1;
-	uint64_t counter0;
-	int rc;
-};
-
-/* Open full chunks known not to be the final one (more data follows them). */
-static void open_range(void *p)
+/* Open a full chunk known not to be the final one (more data follows it). */
+static void open_one(struct batch *b, EVP_CIPHER_CTX *ctx, size_t i)
 {
-	struct open_job *j = p;
-	size_t i;
-	for (i = j->i0; i < j->i1; i++) {
-		int r = open_chunk(j->ctx, j->pt + i * AGE_CHUNK, j->c + i * AGE_ENC_CHUNK, AGE_ENC_CHUNK, j->counter0 + i, 0);
-		j->ok[i] = r == 0;
-		if (r < 0)
-			j->rc = r;
-		if (r != 0)
-			break;
-	}
-	for (; i < j->i1; i++)
-		j->ok[i] = 0;
+	int rc = open_chunk(ctx, b->pt + i * AGE_CHUNK, b->c + i * AGE_ENC_CHUNK, AGE_ENC_CHUNK, b->counter0 + i, 0);
+	b->ok[i] = rc == 0;
+	if (rc < 0)
+		atomic_store(&b->rc, rc);
 }
 
 /*
@@ -357,13 +354,20 @@ int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned
 				nch--;
 		}
 		if (nch >= 4 && !ctx2 && (ctx2 = stream_ctx(fk, nonce16, 1)))
-			worker_start(&w);
+			worker_start(&w, ctx2);
 		{
-			size_t half = ctx2 ? nch / 2 : nch, last = eof ? nch - 1 : (size_t)-1;
-			struct seal_job ja = { ctx, b, len, 0, half, last, counter, 0 };
-			struct seal_job jb = { ctx2, b, len, half, nch, last, counter, 0 };
-			worker_run2(&w, seal_range, &ja, seal_range, &jb);
-			if ((rc = ja.rc) < 0 || (rc = jb.rc) < 0)
+			struct batch job;
+			memset(&job, 0, sizeof(job));
+			job.one = seal_one;
+			job.n = nch;
+			job.buf = b;
+			job.len = len;
+			job.last = eof ? nch - 1 : (size_t)-1;
+			job.counter0 = counter;
+			atomic_init(&job.next, 0);
+			atomic_init(&job.rc, 0);
+			batch_do(&w, &job, ctx);
+			if ((rc = atomic_load(&job.rc)) < 0)
 				goto out;
 		}
 		outlen = (nch - 1) * AGE_ENC_CHUNK + len[nch - 1] + AGE_TAG;
@@ -419,13 +423,20 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 			k = k > BATCH ? BATCH : k;
 			if (k >= 4) {
 				if (!ctx2 && (ctx2 = stream_ctx(fk, nonce16, 0)))
-					worker_start(&w);
+					worker_start(&w, ctx2);
 				{
-					size_t half = ctx2 ? k / 2 : k;
-					struct open_job ja = { ctx, rb->p + rb->start, pt, ok, 0, half, counter, 0 };
-					struct open_job jb = { ctx2, rb->p + rb->start, pt, ok, half, k, counter, 0 };
-					worker_run2(&w, open_range, &ja, open_range, &jb);
-					if ((rc = ja.rc) < 0 || (rc = jb.rc) < 0)
+					struct batch job;
+					memset(&job, 0, sizeof(job));
+					job.one = open_one;
+					job.n = k;
+					job.c = rb->p + rb->start;
+					job.pt = pt;
+					job.ok = ok;
+					job.counter0 = counter;
+					atomic_init(&job.next, 0);
+					atomic_init(&job.rc, 0);
+					batch_do(&w, &job, ctx);
+					if ((rc = atomic_load(&job.rc)) < 0)
 						goto out;
 				}
 				for (f = 0; f < k && ok[f]; f++)
