@@ -32,7 +32,7 @@ for src in tests/fuzz/*_fuzz.c; do
 		continue
 	fi
 	dict=""
-	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=$TOP/tests/fuzz/$name.dict"
 	if ! (cd "$dir" && ./fuzzer -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 $dict corpus > log 2>&1); then
 		echo "  CRASH   $name: see $dir/log and $dir/crash-*" >&2
