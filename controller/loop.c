@@ -413,20 +413,71 @@ static int watch_cb(void *ctx, enum kube_event_type type, const struct doc *obj)
 	return 0;
 }
 
+static int on_listed(void *ctx, const struct doc *item)
+{
+	struct watcher *w = ctx;
+	if (w->l->stop)
+		return 1;
+	on_ss(w->l, w, KUBE_EVENT_LISTED, item);
+	return 0;
+}
+
+/*
+ * SealedSecrets: the first list is ours, in pages of 100 (a parsed page of 500 is several MiB,
+ * and the RSS goal is 30), one namespace at a time; then the watch resumes from its version.
+ */
+static int first_list(struct watcher *w, char **rv)
+{
+	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
+	const struct ctl_opts *o = w->l->st->opts;
+	int rc;
+
+	while (sem_wait(&w->l->list_slots) < 0)
+		;
+	w->list_slot = 1;
+	lo.limit = 100;
+	if (o->label_selector && *o->label_selector)
+		lo.label_selector = o->label_selector;
+	rc = kube_list_each(w->kc, SEALED_API_VERSION, "SealedSecret", w->ns, &lo, on_listed, w, rv);
+	if (rc == 0 && !w->l->stop)
+		on_synced(w->l, w); /* gives the slot back */
+	if (w->list_slot) {
+		w->list_slot = 0;
+		sem_post(&w->l->list_slots);
+	}
+	return rc;
+}
+
 static void *watch_main(void *arg)
 {
 	struct watcher *w = arg;
-	if (w->kind == 0) {
-		while (sem_wait(&w->l->list_slots) < 0)
-			;
-		w->list_slot = 1;
-	}
 	while (!w->l->stop) {
-		int rc = kube_watch_run(w->w, watch_cb, w);
-		if (w->list_slot) {
-			w->list_slot = 0;
-			sem_post(&w->l->list_slots);
+		int rc;
+		if (!w->w) {
+			struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
+			const struct ctl_opts *o = w->l->st->opts;
+			char *rv = NULL;
+			if ((rc = first_list(w, &rv)) == 0) {
+				if (o->label_selector && *o->label_selector)
+					wo.label_selector = o->label_selector;
+				wo.resource_version = rv;
+				/* under the lock: ctl_loop_stop() stops every watch that exists */
+				pthread_mutex_lock(&w->l->mu);
+				if (!w->l->stop)
+					rc = kube_watch_new(&w->w, w->kc, SEALED_API_VERSION, "SealedSecret", w->ns, &wo);
+				pthread_mutex_unlock(&w->l->mu);
+			}
+			free(rv);
+			if (w->l->stop)
+				break;
+			if (rc != 0 || !w->w) {
+				gs_err("list failed, retrying", "what=%s namespace=%s error=\"%s\"", w->what,
+				       w->ns ? w->ns : "(all)", gs_error_last());
+				sleep(2);
+				continue;
+			}
 		}
+		rc = kube_watch_run(w->w, watch_cb, w);
 		if (w->l->stop)
 			break;
 		gs_err("watch ended, restarting", "what=%s namespace=%s rc=%d error=\"%s\"", w->what,
@@ -674,6 +725,7 @@ static int add_watcher(struct ctl_loop *l, int kind, const char *ns, const char 
 	const struct ctl_opts *o = l->st->opts;
 	static const char *const what[] = { "sealedsecrets", "secrets", "namespaces" };
 	static const char *const kinds[] = { "SealedSecret", "Secret", "Namespace" };
+	(void)kinds[0];
 	pthread_attr_t attr;
 	int rc;
 
@@ -693,7 +745,8 @@ static int add_watcher(struct ctl_loop *l, int kind, const char *ns, const char 
 		free(w);
 		return rc;
 	}
-	rc = kube_watch_new(&w->w, w->kc, kind == 0 ? SEALED_API_VERSION : "v1", kinds[kind], ns, &wo);
+	/* SealedSecret watchers list first, then make their watch (watch_main) */
+	rc = kind == 0 ? 0 : kube_watch_new(&w->w, w->kc, "v1", kinds[kind], ns, &wo);
 	if (rc < 0) {
 		kube_client_free(w->kc);
 		free(w->ns);
@@ -855,7 +908,8 @@ void ctl_loop_stop(struct ctl_loop *l)
 		struct watcher *w, *next;
 		pthread_mutex_lock(&l->mu);
 		for (w = l->watchers; w; w = w->next)
-			kube_watch_stop(w->w);
+			if (w->w)
+				kube_watch_stop(w->w);
 		pthread_mutex_unlock(&l->mu);
 		/* the namespace watcher may still add some: stop until none is left running */
 		while (1) {
@@ -867,7 +921,10 @@ void ctl_loop_stop(struct ctl_loop *l)
 				break;
 			for (; w; w = next) {
 				next = w->next;
-				kube_watch_stop(w->w);
+				pthread_mutex_lock(&l->mu);
+				if (w->w)
+					kube_watch_stop(w->w);
+				pthread_mutex_unlock(&l->mu);
 				pthread_join(w->th, NULL);
 				kube_watch_free(w->w);
 				kube_client_free(w->kc);
