@@ -96,7 +96,7 @@ bench: all
 	@O=$(O) sh tests/bench/run.sh
 
 fuzz: check-deps
-	@sh tests/fuzz/run.sh
+	@PKGS="$(PKGS)" sh tests/fuzz/run.sh
 
 demo: all
 	@sh tests/demo.sh

@@ -10,7 +10,7 @@ cd "$TOP"
 OUT=${FUZZ_O:-build/fuzz} # FUZZ_O=build/fuzz-<you> when others fuzz at the same time
 SECONDS_EACH=${FUZZ_SECONDS:-15}
 CLANG=${CLANG:-clang}
-PKGS="libsodium openssl yaml-0.1 libcurl libgit2"
+PKGS=${PKGS:-"libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8"} # the Makefile passes its own list
 FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 command -v "$CLANG" >/dev/null || { echo "make fuzz needs clang (apt-get install clang)" >&2; exit 1; }
