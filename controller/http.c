@@ -56,7 +56,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, int code, const char *typ
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	/* a body that may hold key material is copied by MHD and wiped by us afterwards */
+	/* bodies are certificates, sealed (encrypted) documents or short texts: never plaintext */
 	r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	(void)secret;
 	last_code = code;
