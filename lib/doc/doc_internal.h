@@ -16,7 +16,7 @@
 struct doc__block;
 
 struct doc__arena {
-	size_t refs;             /* nodes pointing at this arena */
+	size_t refs;             /* nodes pointing at this arena (atomic ops: trees cross threads) */
 	struct doc__block *blocks;
 	char *cur;               /* free space in the newest block */
 	size_t left;

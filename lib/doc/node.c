@@ -58,7 +58,8 @@ void doc__arena_unref(struct doc__arena *a)
 {
 	struct doc__block *b, *next;
 
-	if (!a || --a->refs)
+	/* atomic: a clone made on one thread may be freed on another */
+	if (!a || __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL))
 		return;
 	for (b = a->blocks; b; b = next) {
 		next = b->next;
@@ -77,7 +78,7 @@ struct doc *doc__node(struct doc__arena *a, enum doc_kind kind)
 		if (!(n = doc__arena_alloc(a, sizeof(*n))))
 			return NULL;
 		memset(n, 0, sizeof(*n));
-		a->refs++;
+		__atomic_add_fetch(&a->refs, 1, __ATOMIC_RELAXED);
 		n->arena = a;
 	} else {
 		if (!(n = calloc(1, sizeof(*n))))
@@ -198,7 +199,7 @@ struct doc *doc_clone(const struct doc *n)
 	c->end = n->end;
 	if (n->arena) {
 		c->arena = n->arena; /* for the file name */
-		n->arena->refs++;
+		__atomic_add_fetch(&n->arena->refs, 1, __ATOMIC_RELAXED);
 	}
 	if (n->tag) {
 		if (!(c->tag = strdup(n->tag)))

@@ -416,6 +416,10 @@ static CURL *handle_new(struct kube_client *kc)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+	/* the shared connection cache keeps at most this many idle connections (curl's
+	 * default of 5 closes some as soon as a few threads and watches are busy,
+	 * so every request would pay a new TLS handshake) */
+	curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 64L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, kc->user_agent);
 	if (kc->proxy_url)
