@@ -1,8 +1,9 @@
 /*
  * The age payload: STREAM with ChaCha20-Poly1305 (OpenSSL EVP, one context for
- * every chunk), 64 KiB chunks, nonce = 88-bit big-endian counter || last flag.
- * Input and output move in batches of 16 chunks for throughput; plaintext is
- * released only after its chunk authenticates.
+ * each thread), 64 KiB chunks, nonce = 88-bit big-endian counter || last flag.
+ * Input and output move in batches of 32 chunks, two buffers each way, so that
+ * reading and writing overlap the crypto of the other batch; plaintext is
+ * released only after its chunk (and every chunk before it) authenticates.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -18,7 +19,7 @@
 #include "sealer/age_internal.h"
 
 #ifndef AGE_BATCH
-#define AGE_BATCH 16 /* chunks per read/write */
+#define AGE_BATCH 32 /* chunks per buffer (two buffers each way) */
 #endif
 #define BATCH AGE_BATCH
 _Static_assert(BATCH >= 2, "the encryptor holds back one chunk per batch");
@@ -239,16 +240,21 @@ static void worker_start(struct worker *w, EVP_CIPHER_CTX *ctx)
 	w->running = 1;
 }
 
-/* Process the batch here, with the helper's help if it gets scheduled in time. */
-static void batch_do(struct worker *w, struct batch *b, EVP_CIPHER_CTX *ctx)
+/* Hand the batch to the helper, which starts on it while the caller does I/O. */
+static void batch_post(struct worker *w, struct batch *b)
 {
-	if (w->running) {
-		pthread_mutex_lock(&w->mu);
-		w->job = b;
-		w->state = 1;
-		pthread_cond_broadcast(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-	}
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->job = b;
+	w->state = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Claim what is left of the batch here, then wait for the chunk the helper may be in. */
+static int batch_join(struct worker *w, struct batch *b, EVP_CIPHER_CTX *ctx)
+{
 	batch_run(b, ctx);
 	if (w->running) {
 		pthread_mutex_lock(&w->mu);
@@ -258,6 +264,16 @@ static void batch_do(struct worker *w, struct batch *b, EVP_CIPHER_CTX *ctx)
 			pthread_cond_wait(&w->cv, &w->mu);
 		pthread_mutex_unlock(&w->mu);
 	}
+	return atomic_load(&b->rc);
+}
+
+/* On an error path: stop a posted batch (no more chunks claimed) and wait for the helper. */
+static void batch_cancel(struct worker *w, struct batch *b)
+{
+	if (!b)
+		return;
+	atomic_store(&b->next, b->n);
+	batch_join(w, b, NULL);
 }
 
 static void worker_stop(struct worker *w)
@@ -310,17 +326,73 @@ static ssize_t read_full(struct age_src *in, unsigned char *p, size_t n)
 	return (ssize_t)got;
 }
 
+/*
+ * Encryption pipeline: two buffers of BATCH slots. While the helper seals
+ * batch A, the caller writes the previous batch and reads batch B; then it
+ * joins in on what is left of A. The last slot of a full batch may hold the
+ * final chunk, so it is carried over to the next batch unsealed.
+ */
+struct ebatch {
+	unsigned char *b;
+	size_t len[BATCH], slots, nch;
+	int eof;
+	struct batch job;
+};
+
+static int ebatch_fill(struct age_src *in, struct ebatch *e)
+{
+	for (; e->slots < BATCH && !e->eof; e->slots++) {
+		ssize_t r = read_full(in, e->b + e->slots * AGE_ENC_CHUNK, AGE_CHUNK);
+		if (r < 0)
+			return (int)r;
+		e->len[e->slots] = (size_t)r;
+		if ((size_t)r < AGE_CHUNK)
+			e->eof = 1;
+	}
+	return 0;
+}
+
+/* Decide which chunks of e get sealed now (and which is final), and start on them. */
+static void ebatch_post(struct worker *w, struct ebatch *e, uint64_t counter, const unsigned char fk[16],
+                        const unsigned char nonce16[16], EVP_CIPHER_CTX **ctx2)
+{
+	size_t last = (size_t)-1;
+	if (!e->eof) {
+		e->nch = BATCH - 1; /* the held-back slot may be the final chunk */
+	} else {
+		e->nch = e->slots;
+		/* input ended right after a full chunk: that chunk is the final one (unless it is the only one) */
+		if (e->nch > 1 && e->len[e->nch - 1] == 0)
+			e->nch--;
+		last = e->nch - 1;
+	}
+	if (e->nch >= 4 && !*ctx2 && (*ctx2 = stream_ctx(fk, nonce16, 1)))
+		worker_start(w, *ctx2);
+	memset(&e->job, 0, sizeof(e->job));
+	e->job.one = seal_one;
+	e->job.n = e->nch;
+	e->job.buf = e->b;
+	e->job.len = e->len;
+	e->job.last = last;
+	e->job.counter0 = counter;
+	atomic_init(&e->job.next, 0);
+	atomic_init(&e->job.rc, 0);
+	batch_post(w, &e->job);
+}
+
 int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned char fk[16])
 {
 	const size_t cap = (size_t)BATCH * AGE_ENC_CHUNK;
-	unsigned char nonce16[16], *b = NULL;
-	size_t len[BATCH], nch, slot = 0, outlen;
+	unsigned char nonce16[16];
+	struct ebatch eb[2], *a = &eb[0], *b = &eb[1], *t;
+	struct batch *posted = NULL;
 	EVP_CIPHER_CTX *ctx = NULL, *ctx2 = NULL;
 	struct worker w;
 	uint64_t counter = 0;
-	int eof = 0, rc = 0;
+	int rc = 0, rrc = 0;
 
 	memset(&w, 0, sizeof(w));
+	memset(eb, 0, sizeof(eb));
 	randombytes_buf(nonce16, sizeof(nonce16));
 	if ((rc = out->write(out, nonce16, sizeof(nonce16))) < 0)
 		goto out;
@@ -328,131 +400,211 @@ int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned
 		rc = GS_ERROR;
 		goto out;
 	}
-	if (!(b = malloc(cap))) {
+	if (!(a->b = malloc(cap))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	while (!eof) {
-		/* fill slots until the batch is full or the input ends */
-		for (; slot < BATCH && !eof; slot++) {
-			ssize_t r = read_full(in, b + slot * AGE_ENC_CHUNK, AGE_CHUNK);
-			if (r < 0) {
-				rc = (int)r;
-				goto out;
+	if ((rc = ebatch_fill(in, a)) < 0)
+		goto out;
+	ebatch_post(&w, a, counter, fk, nonce16, &ctx2);
+	posted = &a->job;
+	for (;;) {
+		if (!a->eof) {
+			/* read the next batch while a is being sealed */
+			if (!b->b && !(b->b = malloc(cap))) {
+				rrc = gs_error(GS_ENOMEM, "out of memory");
+			} else {
+				memcpy(b->b, a->b + (BATCH - 1) * (size_t)AGE_ENC_CHUNK, AGE_CHUNK);
+				b->len[0] = AGE_CHUNK;
+				b->slots = 1;
+				b->eof = 0;
+				rrc = ebatch_fill(in, b);
 			}
-			len[slot] = (size_t)r;
-			if ((size_t)r < AGE_CHUNK)
-				eof = 1;
 		}
-		/* a full last slot may be the final chunk: hold it back until more input shows up */
-		if (!eof) {
-			nch = BATCH - 1;
-		} else {
-			nch = slot;
-			/* input ended right after a full chunk: that chunk is the final one (unless it is the only one) */
-			if (nch > 1 && len[nch - 1] == 0)
-				nch--;
-		}
-		if (nch >= 4 && !ctx2 && (ctx2 = stream_ctx(fk, nonce16, 1)))
-			worker_start(&w, ctx2);
-		{
-			struct batch job;
-			memset(&job, 0, sizeof(job));
-			job.one = seal_one;
-			job.n = nch;
-			job.buf = b;
-			job.len = len;
-			job.last = eof ? nch - 1 : (size_t)-1;
-			job.counter0 = counter;
-			atomic_init(&job.next, 0);
-			atomic_init(&job.rc, 0);
-			batch_do(&w, &job, ctx);
-			if ((rc = atomic_load(&job.rc)) < 0)
-				goto out;
-		}
-		outlen = (nch - 1) * AGE_ENC_CHUNK + len[nch - 1] + AGE_TAG;
-		counter += nch;
-		if ((rc = out->write(out, b, outlen)) < 0)
+		rc = batch_join(&w, &a->job, ctx);
+		posted = NULL;
+		if (rc < 0 || (rc = rrc) < 0)
 			goto out;
-		if (!eof) {
-			memcpy(b, b + (BATCH - 1) * (size_t)AGE_ENC_CHUNK, AGE_CHUNK);
-			len[0] = AGE_CHUNK;
-			slot = 1;
+		counter += a->nch;
+		if (!a->eof) {
+			ebatch_post(&w, b, counter, fk, nonce16, &ctx2);
+			posted = &b->job;
 		}
+		if ((rc = out->write(out, a->b, (a->nch - 1) * AGE_ENC_CHUNK + a->len[a->nch - 1] + AGE_TAG)) < 0)
+			goto out;
+		if (a->eof)
+			break;
+		t = a;
+		a = b;
+		b = t;
 	}
 out:
+	batch_cancel(&w, posted);
 	worker_stop(&w);
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_CTX_free(ctx2);
-	if (b)
-		gs_free_secret(b, cap);
+	if (eb[0].b)
+		gs_free_secret(eb[0].b, cap);
+	if (eb[1].b)
+		gs_free_secret(eb[1].b, cap);
 	return rc;
+}
+
+/*
+ * Decryption pipeline: rb holds up to BATCH encrypted chunks; the full chunks
+ * that more data follows (so none is the final one) are opened by the helper
+ * and the caller while the caller reads the next buffer and writes the
+ * previous batch's plaintext. The final chunk, and a chunk that does not open
+ * as a middle one, go through the careful one-chunk path.
+ */
+struct dbatch {
+	unsigned char *pt;
+	int ok[BATCH];
+	struct batch job;
+};
+
+static size_t dbatch_count(const struct age__rbuf *rb)
+{
+	size_t avail = rb->end - rb->start, k = avail > 0 ? (avail - 1) / AGE_ENC_CHUNK : 0;
+	return k > BATCH ? BATCH : k;
+}
+
+static void dbatch_post(struct worker *w, struct dbatch *d, const unsigned char *c, size_t k, uint64_t counter)
+{
+	memset(&d->job, 0, sizeof(d->job));
+	d->job.one = open_one;
+	d->job.n = k;
+	d->job.c = c;
+	d->job.pt = d->pt;
+	d->job.ok = d->ok;
+	d->job.counter0 = counter;
+	atomic_init(&d->job.next, 0);
+	atomic_init(&d->job.rc, 0);
+	batch_post(w, &d->job);
+}
+
+/* Move what follows the first k chunks of rb into nb and fill nb up to cap from rb's source. */
+static int prefetch(struct age__rbuf *rb, size_t k, unsigned char *nb, size_t cap, size_t *n, int *eof)
+{
+	size_t from = rb->start + k * AGE_ENC_CHUNK;
+	*n = rb->end - from;
+	*eof = rb->eof;
+	memcpy(nb, rb->p + from, *n);
+	while (*n < cap && !*eof) {
+		ssize_t r = rb->src->read(rb->src, nb + *n, cap - *n);
+		if (r < 0)
+			return (int)r;
+		if (r == 0)
+			*eof = 1;
+		*n += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * A full chunk with data after it did not open as a middle chunk: if it opens
+ * as the final chunk its plaintext is released and the rest is trailing data
+ * (what the one-chunk path concludes too). Always returns an error.
+ */
+static int failed_middle(struct age_sink *out, EVP_CIPHER_CTX *ctx, unsigned char *pt, const unsigned char *c,
+                         uint64_t counter, unsigned long long *released)
+{
+	int rc = open_chunk(ctx, pt, c, AGE_ENC_CHUNK, counter, 1);
+	if (rc < 0)
+		return rc;
+	if (rc == 1)
+		return gs_error(GS_EAUTH, "failed to decrypt and authenticate payload chunk");
+	if ((rc = out->write(out, pt, AGE_CHUNK)) < 0)
+		return rc;
+	*released += AGE_CHUNK;
+	return gs_error(GS_EAUTH, "trailing data after end of encrypted file");
 }
 
 int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsigned char fk[16],
                         const unsigned char nonce16[16], unsigned long long *released)
 {
-	const size_t ptcap = (size_t)BATCH * AGE_CHUNK;
-	unsigned char *pt = NULL;
+	const size_t ptcap = (size_t)BATCH * AGE_CHUNK, ccap = (size_t)BATCH * AGE_ENC_CHUNK;
+	struct dbatch db[2], *cur = &db[0], *nxt = &db[1], *t;
+	struct batch *posted = NULL;
+	unsigned char *pt, *tmp, *nb = NULL;
 	EVP_CIPHER_CTX *ctx = NULL, *ctx2 = NULL;
 	struct worker w;
-	size_t ptlen = 0;
+	size_t ptlen = 0, k, nk, n2 = 0;
 	uint64_t counter = 0;
-	int rc = 0, last = 0, ok[BATCH];
+	int rc = 0, rrc, last = 0, eof2 = 0;
 	long avail;
 
 	memset(&w, 0, sizeof(w));
+	memset(db, 0, sizeof(db));
 	if (!(ctx = stream_ctx(fk, nonce16, 0))) {
 		rc = GS_ERROR;
 		goto out;
 	}
-	if (!(pt = malloc(ptcap))) {
+	if (!(db[0].pt = malloc(ptcap)) || !(db[1].pt = malloc(ptcap)) || !(nb = malloc(ccap))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	while (!last) {
-		const unsigned char *c;
-		size_t n, k, f;
-		/* fast path: a batch of full chunks that more data follows (so none is the final one) */
-		if (ptlen == 0) {
-			if ((avail = age__rbuf_need(rb, (size_t)BATCH * AGE_ENC_CHUNK + 1)) < 0) {
-				rc = (int)avail;
-				goto out;
-			}
-			k = avail > 0 ? ((size_t)avail - 1) / AGE_ENC_CHUNK : 0;
-			k = k > BATCH ? BATCH : k;
-			if (k >= 4) {
-				if (!ctx2 && (ctx2 = stream_ctx(fk, nonce16, 0)))
-					worker_start(&w, ctx2);
-				{
-					struct batch job;
-					memset(&job, 0, sizeof(job));
-					job.one = open_one;
-					job.n = k;
-					job.c = rb->p + rb->start;
-					job.pt = pt;
-					job.ok = ok;
-					job.counter0 = counter;
-					atomic_init(&job.next, 0);
-					atomic_init(&job.rc, 0);
-					batch_do(&w, &job, ctx);
-					if ((rc = atomic_load(&job.rc)) < 0)
-						goto out;
-				}
-				for (f = 0; f < k && ok[f]; f++)
-					;
-				if (f) {
-					rb->start += f * AGE_ENC_CHUNK;
-					counter += f;
-					if ((rc = out->write(out, pt, f * AGE_CHUNK)) < 0)
-						goto out;
-					*released += f * AGE_CHUNK;
-				}
-				if (f == k)
-					continue;
-				/* chunk f failed as a middle chunk: the careful path below says why */
+	if (rb->cap < ccap) {
+		unsigned char *p = realloc(rb->p, ccap);
+		if (!p) {
+			rc = gs_error(GS_ENOMEM, "out of memory");
+			goto out;
+		}
+		rb->p = p;
+		rb->cap = ccap;
+	}
+	if ((avail = age__rbuf_need(rb, ccap)) < 0) {
+		rc = (int)avail;
+		goto out;
+	}
+	if ((k = dbatch_count(rb)) > 0) {
+		if (k >= 4 && (ctx2 = stream_ctx(fk, nonce16, 0)))
+			worker_start(&w, ctx2);
+		dbatch_post(&w, cur, rb->p + rb->start, k, counter);
+		posted = &cur->job;
+	}
+	while (k) {
+		size_t f;
+		rrc = prefetch(rb, k, nb, rb->cap, &n2, &eof2);
+		rc = batch_join(&w, &cur->job, ctx);
+		posted = NULL;
+		if (rc < 0)
+			goto out;
+		for (f = 0; f < k && cur->ok[f]; f++)
+			;
+		nk = 0;
+		if (f == k && rrc == 0) {
+			/* the prefetched buffer becomes rb; its batch starts before this one is written */
+			counter += k;
+			tmp = rb->p;
+			rb->p = nb;
+			nb = tmp;
+			rb->start = 0;
+			rb->end = n2;
+			rb->eof = eof2;
+			if ((nk = dbatch_count(rb)) > 0) {
+				dbatch_post(&w, nxt, rb->p, nk, counter);
+				posted = &nxt->job;
 			}
 		}
+		if (f && (rc = out->write(out, cur->pt, f * AGE_CHUNK)) < 0)
+			goto out;
+		*released += f * AGE_CHUNK;
+		if (f < k) {
+			rc = failed_middle(out, ctx, cur->pt, rb->p + rb->start + f * AGE_ENC_CHUNK, counter + f, released);
+			goto out;
+		}
+		if ((rc = rrc) < 0)
+			goto out;
+		k = nk;
+		t = cur;
+		cur = nxt;
+		nxt = t;
+	}
+	pt = db[0].pt;
+	while (!last) {
+		const unsigned char *c;
+		size_t n;
 		if ((avail = age__rbuf_need(rb, AGE_ENC_CHUNK + 1)) < 0) {
 			rc = (int)avail;
 			goto out;
@@ -488,11 +640,11 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 		ptlen += n - AGE_TAG;
 		counter++;
 		if (ptlen + AGE_CHUNK > ptcap || last) {
-			size_t k = ptlen;
+			size_t len = ptlen;
 			ptlen = 0;
-			if ((rc = out->write(out, pt, k)) < 0)
+			if ((rc = out->write(out, pt, len)) < 0)
 				goto out;
-			*released += k;
+			*released += len;
 		}
 	}
 	if ((avail = age__rbuf_need(rb, 1)) < 0)
@@ -500,13 +652,17 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 	else if (avail > 0)
 		rc = gs_error(GS_EAUTH, "trailing data after end of encrypted file");
 out:
+	batch_cancel(&w, posted);
 	/* what authenticated before a failure is still released, as Go's reader does */
-	if (ptlen && out->write(out, pt, ptlen) == 0)
+	if (ptlen && out->write(out, db[0].pt, ptlen) == 0)
 		*released += ptlen;
 	worker_stop(&w);
 	EVP_CIPHER_CTX_free(ctx);
 	EVP_CIPHER_CTX_free(ctx2);
-	if (pt)
-		gs_free_secret(pt, ptcap);
+	free(nb);
+	if (db[0].pt)
+		gs_free_secret(db[0].pt, ptcap);
+	if (db[1].pt)
+		gs_free_secret(db[1].pt, ptcap);
 	return rc;
 }
