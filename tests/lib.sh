@@ -78,3 +78,8 @@ have_peer() { # have_peer NAME: npm package installed under $PEERS_DIR, or a com
 	*) [ -d "$PEERS_DIR/node_modules/$1" ] ;;
 	esac
 }
+flip_byte() { # flip_byte FILE OFFSET: xor one byte with 1, so the file always changes
+	_b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$_b" ] || { echo "flip_byte: $1 has no byte at $2"; return 1; }
+	printf "\\$(printf %03o $(( (_b ^ 1) & 255 )))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}

@@ -101,7 +101,7 @@ t_expect "truncated file (inside a chunk, at a chunk boundary, inside the header
 t_expect "tampered chunk: only the chunks before it are released (stdout), -o keeps the old file" '
 	newkey k && mk in 300000 && age_ -r "$(pk k)" -o e in &&
 	hlen=$(( $(wc -c < e) - 16 - 300000 - 5 * 16 )) &&
-	printf "\\377" | dd of=e bs=1 seek=$((hlen + 16 + 2 * 65552 + 7)) conv=notrunc 2>/dev/null &&
+	flip_byte e $((hlen + 16 + 2 * 65552 + 7)) &&
 	rm -f out && echo old > out && fails_with 1 age_ -d -i k -o out e 2> err &&
 	contains err "age: error: failed to decrypt and authenticate payload chunk" && test "$(cat out)" = old &&
 	{ age_ -d -i k e > part 2>/dev/null; true; } && test "$(wc -c < part)" = 131072 &&
@@ -110,13 +110,13 @@ t_expect "large file: a bad chunk deep inside a batch releases exactly the chunk
 	newkey k && mk in 3000000 && age_ -r "$(pk k)" -o e in &&
 	hlen=$(( $(wc -c < e) - 16 - 3000000 - 46 * 16 )) &&
 	for c in 0 17 21 37 45; do
-		cp e t && printf "\001" | dd of=t bs=1 seek=$((hlen + 16 + c * 65552 + 100)) conv=notrunc 2>/dev/null &&
+		cp e t && flip_byte t $((hlen + 16 + c * 65552 + 100)) &&
 		{ age_ -d -i k t > part 2> err; test $? = 1; } && contains err "failed to decrypt and authenticate payload chunk" &&
 		test "$(wc -c < part)" = $((c * 65536)) && head -c $((c * 65536)) in | cmp - part || { echo "chunk $c"; exit 1; }
 	done'
 t_expect "tampered header: bad header MAC" '
 	newkey k && mk in 10 && age_ -r "$(pk k)" -r "$(pk k)" -o e in &&
-	awk "NR==4{sub(/^-> X25519 ./, \"-> X25519 A\")} {print}" e > e2 && ! cmp -s e e2 &&
+	awk "NR==4{c=substr(\$0,11,1); \$0=substr(\$0,1,10) (c==\"A\" ? \"B\" : \"A\") substr(\$0,12)} {print}" e > e2 && ! cmp -s e e2 &&
 	fails_with 1 age_ -d -i k e2 2> err && contains err "age: error: bad header MAC"'
 t_expect "trailing data after the last chunk is an error" '
 	newkey k && mk in 65536 && age_ -r "$(pk k)" -o e in && echo x >> e &&

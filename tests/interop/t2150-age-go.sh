@@ -60,7 +60,7 @@ t_expect "a Go-made file with the wrong key: same message and exit code as Go ag
 	test "$(head -n1 err)" = "$(head -n1 goerr)"'
 t_expect "the same errors as Go age on truncated and tampered files" '
 	setup && "$GITSEAL" age -r "$(pk ours.key)" -o t in1000000 &&
-	head -c 500000 t > t1 && cp t t2 && printf X | dd of=t2 bs=1 seek=400000 conv=notrunc 2>/dev/null &&
+	head -c 500000 t > t1 && cp t t2 && flip_byte t2 400000 &&
 	for f in t1 t2; do
 		age -d -i ours.key $f > /dev/null 2> goerr; "$GITSEAL" age -d -i ours.key $f > /dev/null 2> err;
 		test "$(head -n1 err)" = "$(head -n1 goerr)" || { echo "$f: ours: $(head -n1 err) / go: $(head -n1 goerr)"; exit 1; }
