@@ -540,7 +540,7 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 		rc = GS_ERROR;
 		goto out;
 	}
-	if (!(db[0].pt = malloc(ptcap)) || !(db[1].pt = malloc(ptcap)) || !(nb = malloc(ccap))) {
+	if (!(db[0].pt = malloc(ptcap)) || !(db[1].pt = malloc(ptcap))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -552,6 +552,11 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 		}
 		rb->p = p;
 		rb->cap = ccap;
+	}
+	/* the two ciphertext buffers take turns as rb->p: same size */
+	if (!(nb = malloc(rb->cap))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
 	}
 	if ((avail = age__rbuf_need(rb, ccap)) < 0) {
 		rc = (int)avail;
