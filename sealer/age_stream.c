@@ -1,7 +1,7 @@
 /*
  * The age payload: STREAM with ChaCha20-Poly1305 (OpenSSL EVP, one context for
  * each thread), 64 KiB chunks, nonce = 88-bit big-endian counter || last flag.
- * Input and output move in batches of 32 chunks, two buffers each way, so that
+ * Input and output move in batches of 16 chunks, two buffers each way, so that
  * reading and writing overlap the crypto of the other batch; plaintext is
  * released only after its chunk (and every chunk before it) authenticates.
  */
@@ -19,7 +19,7 @@
 #include "sealer/age_internal.h"
 
 #ifndef AGE_BATCH
-#define AGE_BATCH 32 /* chunks per buffer (two buffers each way) */
+#define AGE_BATCH 16 /* chunks per buffer (two buffers each way): 1 MiB stays in cache */
 #endif
 #define BATCH AGE_BATCH
 _Static_assert(BATCH >= 2, "the encryptor holds back one chunk per batch");
@@ -570,7 +570,7 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 	}
 	while (k) {
 		size_t f;
-		rrc = prefetch(rb, k, nb, rb->cap, &n2, &eof2);
+		rrc = prefetch(rb, k, nb, ccap, &n2, &eof2);
 		rc = batch_join(&w, &cur->job, ctx);
 		posted = NULL;
 		if (rc < 0)
