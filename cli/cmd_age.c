@@ -260,8 +260,10 @@ static int parse_identity_file(struct age_identity **ids, const char *name)
 
 struct output {
 	const char *path;
+	char *real; /* path with symlinks resolved: the rename replaces the target, not the link */
 	char *tmp;
 	int fd;
+	int direct; /* an existing device or FIFO, written in place */
 };
 
 /* The temporary output file, removed if a signal ends us before the rename. */
@@ -278,12 +280,24 @@ static void on_signal(int sig)
 static int output_open(struct output *o, const char *path)
 {
 	char *dup = NULL;
+	struct stat st;
 	o->path = path;
+	o->real = NULL;
 	o->tmp = NULL;
 	o->fd = 1;
+	o->direct = 0;
 	if (!path || !strcmp(path, "-"))
 		return 0;
-	if (!(dup = strdup(path)) || asprintf(&o->tmp, "%s/.%s.XXXXXX", dirname(dup), basename((char *)path)) < 0) {
+	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
+		/* -o /dev/null, a FIFO: renaming over it would replace /dev/null itself as root */
+		if ((o->fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) < 0)
+			return gs_error(GS_EIO, "failed to open output file \"%s\": open %s: %s", path, path, os_err(errno));
+		o->direct = 1;
+		return 0;
+	}
+	if (!(o->real = realpath(path, NULL)) && !(o->real = strdup(path)))
+		return gs_error(GS_ENOMEM, "out of memory");
+	if (!(dup = strdup(o->real)) || asprintf(&o->tmp, "%s/.%s.XXXXXX", dirname(dup), basename(o->real)) < 0) {
 		free(dup);
 		o->tmp = NULL;
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -306,12 +320,21 @@ static int output_finish(struct output *o, int ok)
 {
 	int rc = 0;
 	mode_t um;
-	if (!o->tmp)
+	if (o->direct) {
+		o->direct = 0;
+		if (close(o->fd) < 0 && ok)
+			return gs_error(GS_EIO, "failed to close output file \"%s\": %s", o->path, os_err(errno));
 		return 0;
+	}
+	if (!o->tmp) {
+		free(o->real);
+		o->real = NULL;
+		return 0;
+	}
 	if (ok) {
 		um = umask(0);
 		umask(um);
-		if (fchmod(o->fd, 0666 & ~um) < 0 || close(o->fd) < 0 || rename(o->tmp, o->path) < 0)
+		if (fchmod(o->fd, 0666 & ~um) < 0 || close(o->fd) < 0 || rename(o->tmp, o->real) < 0)
 			rc = gs_error(GS_EIO, "failed to close output file \"%s\": %s", o->path, os_err(errno));
 		else
 			o->fd = -1;
@@ -323,6 +346,8 @@ static int output_finish(struct output *o, int ok)
 	pending_tmp = NULL;
 	free(o->tmp);
 	o->tmp = NULL;
+	free(o->real);
+	o->real = NULL;
 	return rc;
 }
 
@@ -533,7 +558,7 @@ int cmd_age(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o;
-	struct output out = { NULL, NULL, 1 };
+	struct output out = { .path = NULL, .real = NULL, .tmp = NULL, .fd = 1, .direct = 0 };
 	int c, rc = 1, in_fd = 0, nargs;
 
 	memset(&o, 0, sizeof(o));

@@ -68,18 +68,41 @@ int file_write_all(int fd, const void *data, size_t len, const char *name)
 	return 0;
 }
 
+/*
+ * An existing device, FIFO or socket (`-o /dev/null`, a pipe) is written in place:
+ * renaming a temp file over it would replace /dev/null itself when run as root.
+ */
+static int file_write_special(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc;
+	if (fd < 0)
+		return gs_error(GS_EIO, "open %s: %s", path, strerror(errno));
+	rc = file_write_all(fd, data, len, path);
+	if (close(fd) < 0 && rc == 0)
+		rc = gs_error(GS_EIO, "close %s: %s", path, strerror(errno));
+	return rc;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int keep_mode)
 {
-	char *dup = NULL, *tmp = NULL;
+	char *dup = NULL, *tmp = NULL, *real = NULL;
 	struct stat st;
 	int fd = -1, rc;
 
 	if (!strcmp(path, "-"))
 		return file_write_all(1, data, len, "stdout");
+	if (!stat(path, &st) && !S_ISREG(st.st_mode))
+		return file_write_special(path, data, len);
 	if (keep_mode && !stat(path, &st))
 		mode = st.st_mode & 07777;
-	if (!(dup = strdup(path)) || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup),
-	                                      strrchr(path, '/') ? strrchr(path, '/') + 1 : path) < 0) {
+	/* through a symlink: replace its target, not the link */
+	if (!(dup = realpath(path, NULL)) && !(dup = strdup(path))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	real = dup;
+	if (!(dup = strdup(real)) || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup),
+	                                      strrchr(real, '/') ? strrchr(real, '/') + 1 : real) < 0) {
 		tmp = NULL;
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
@@ -100,7 +123,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 	}
 	close(fd);
 	fd = -1;
-	if (rename(tmp, path) < 0) {
+	if (rename(tmp, real) < 0) {
 		rc = gs_error(GS_EIO, "rename to %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -115,6 +138,7 @@ out:
 		free(tmp);
 	}
 	free(dup);
+	free(real);
 	return rc;
 }
 
