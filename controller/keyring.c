@@ -191,6 +191,7 @@ static void *gen_main(void *arg)
 	struct keys_pair pair;
 	struct doc *sec = NULL, *created = NULL;
 	const char *name;
+	time_t newest;
 	int rc;
 
 	keys_pair_init(&pair);
@@ -200,6 +201,13 @@ static void *gen_main(void *arg)
 	so.generate_name = st->opts->key_prefix;
 	so.namespace = st->opts->namespace;
 	gs_info("generating a new key", "bits=%d", go.bits);
+	/* NotBefore has one-second resolution and orders the ring: a key made in the same second
+	 * as the newest one would tie and lose to it, so the new key would never be served */
+	pthread_rwlock_rdlock(&st->keys_lock);
+	newest = st->ring->n ? keys_ring_newest(st->ring)->not_before : 0;
+	pthread_rwlock_unlock(&st->keys_lock);
+	while (time(NULL) <= newest)
+		usleep(50 * 1000);
 	if ((rc = keys_generate(&pair, &go)) < 0 || (rc = keys_pair_secret(&sec, &pair, &so)) < 0 ||
 	    (rc = add_kv(sec, "labels", st->opts->privatekey_labels, "privatekey-labels")) < 0 ||
 	    (rc = add_kv(sec, "annotations", st->opts->privatekey_annotations, "privatekey-annotations")) < 0 ||
