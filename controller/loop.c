@@ -20,6 +20,11 @@
 
 #define BUCKETS 8192
 #define MAX_QUEUED 64 /* SealedSecret docs waiting for a worker */
+/* Events and status writes wait while Secrets are still to be written (workloads need the
+ * Secrets; on a cold start over thousands the three writes per object otherwise share the API
+ * server evenly), up to this many or this long. */
+#define MAX_POSTS 8000
+#define POST_MAX_WAIT 30.0
 
 enum job_kind { JOB_RECONCILE, JOB_BY_NAME, JOB_DELETE_SECRET };
 
@@ -70,8 +75,9 @@ struct watcher {
 /* The event and status write after a successful unseal: second priority. */
 struct post {
 	struct post *next;
-	char *ss; /* JSON */
+	char *ss; /* JSON: post_subset() of the SealedSecret */
 	int unsealed;
+	double queued_at;
 };
 
 struct ctl_loop {
@@ -487,26 +493,64 @@ static void *watch_main(void *arg)
 	return NULL;
 }
 
+/*
+ * What the event and the status write need of a SealedSecret: its identity, generation,
+ * labels (the condition metric) and status. Not the spec nor the annotations (kubectl's
+ * last-applied copy holds the whole spec): a queued post is ~0.5 KiB, so thousands can wait.
+ */
+static struct doc *post_subset(const struct doc *ss)
+{
+	static const char *const meta_keys[] = { "name", "namespace", "uid", "resourceVersion", "generation", "labels" };
+	const struct doc *meta = doc_get(ss, "metadata");
+	struct doc *out = doc_new_map(), *m = doc_new_map();
+	size_t i;
+	int rc = out && m ? 0 : -1;
+
+	for (i = 0; rc >= 0 && i < sizeof(meta_keys) / sizeof(*meta_keys); i++)
+		if (doc_get(meta, meta_keys[i]))
+			rc = doc_set(m, meta_keys[i], doc_clone(doc_get(meta, meta_keys[i])));
+	if (rc >= 0 && doc_get(ss, "apiVersion"))
+		rc = doc_set(out, "apiVersion", doc_clone(doc_get(ss, "apiVersion")));
+	if (rc >= 0 && doc_get(ss, "kind"))
+		rc = doc_set(out, "kind", doc_clone(doc_get(ss, "kind")));
+	if (rc >= 0) {
+		rc = doc_set(out, "metadata", m);
+		m = NULL;
+	}
+	if (rc >= 0 && doc_get(ss, "status"))
+		rc = doc_set(out, "status", doc_clone(doc_get(ss, "status")));
+	doc_free(m);
+	if (rc < 0) {
+		doc_free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* Queue the event + status of a successful unseal (worker thread, lock not held). */
 static int queue_post(struct ctl_loop *l, const struct doc *ss, int unsealed)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
 	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct doc *sub = NULL;
 	struct post *p;
 	size_t n;
 
 	pthread_mutex_lock(&l->mu);
 	n = l->nposts;
 	pthread_mutex_unlock(&l->mu);
-	if (n >= 1000) /* the post threads are far behind: do it here, which slows the workers down */
+	if (n >= MAX_POSTS) /* the post threads are far behind: do it here, which slows the workers down */
 		return 0;
-	if (!(p = calloc(1, sizeof(*p))) || doc_emit_json(&b, ss, &eo) < 0) {
+	if (!(p = calloc(1, sizeof(*p))) || !(sub = post_subset(ss)) || doc_emit_json(&b, sub, &eo) < 0) {
 		free(p);
+		doc_free(sub);
 		buf_release(&b);
 		return 0;
 	}
+	doc_free(sub);
 	p->ss = buf_detach(&b, NULL);
 	p->unsealed = unsealed;
+	p->queued_at = mono();
 	pthread_mutex_lock(&l->mu);
 	if (l->ptail)
 		l->ptail->next = p;
@@ -612,6 +656,8 @@ static void *worker_main(void *arg)
 			}
 		}
 		job_free(j);
+		if (!l->nqueued && l->phead)
+			pthread_cond_broadcast(&l->cv_post);
 		check_caught_up(l);
 	}
 	pthread_mutex_unlock(&l->mu);
@@ -634,6 +680,17 @@ static void *post_main(void *arg)
 		struct doc *ss = NULL;
 		if (!p) {
 			pthread_cond_wait(&l->cv_post, &l->mu);
+			continue;
+		}
+		if (!l->stop && l->nqueued && l->nposts < MAX_POSTS / 2 && mono() - p->queued_at < POST_MAX_WAIT) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&l->cv_post, &l->mu, &ts);
 			continue;
 		}
 		l->phead = p->next;
