@@ -6,7 +6,7 @@
  *   get KIND NAME [-o yaml|json]          list KIND [-l SEL] [-A] [-o name|yaml|json]
  *   apply -f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o yaml|json]
  *   create -f FILE [--dry-run]            delete KIND NAME | -f FILE [--cascade=...] [--ignore-not-found]
- *   watch KIND [--resource-version RV] [--timeout S]      raw PATH (GET, body to stdout)
+ *   watch KIND [-A] [--resource-version RV] [--timeout S]      raw PATH (GET, body to stdout)
  *
  * KIND is "Kind" for common kinds (Secret, ConfigMap, Namespace, Lease, SealedSecret, ...) or
  * "apiVersion/Kind" ("apps/v1/Deployment", "v1/Secret"). Exit 0 ok, 1 failure, 2 usage.
@@ -48,7 +48,7 @@ static void usage(FILE *f)
 	           "  apply -f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o name|yaml|json]\n"
 	           "  create -f FILE [--dry-run]              POST each document\n"
 	           "  delete KIND NAME | -f FILE [--cascade=background|foreground|orphan] [--ignore-not-found]\n"
-	           "  watch KIND [--resource-version RV] [--timeout SECONDS]   one line per event\n"
+	           "  watch KIND [-A] [--resource-version RV] [--timeout SECONDS]   one line per event\n"
 	           "  raw PATH                                GET PATH, the body to stdout\n\n"
 	           "KIND: a common Kind (Secret, ConfigMap, Lease, ...) or apiVersion/Kind (apps/v1/Deployment).\n");
 }
@@ -164,14 +164,16 @@ out:
 	return rc;
 }
 
+/* "TYPE NAME RV" per event; with -A (ctx non-NULL) NAME is namespace/name */
 static int print_event(void *ctx, enum kube_event_type t, const struct doc *obj)
 {
-	(void)ctx;
 	if (t == KUBE_EVENT_SYNCED) {
 		printf("SYNCED\n");
 	} else {
 		const char *rv = doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL));
-		printf("%s %s %s\n", kube_event_type_name(t), doc_k8s_name(obj) ? doc_k8s_name(obj) : "-", rv ? rv : "-");
+		const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
+		printf("%s %s%s%s %s\n", kube_event_type_name(t), ctx && ns ? ns : "", ctx && ns ? "/" : "",
+		       name ? name : "-", rv ? rv : "-");
 	}
 	fflush(stdout);
 	return 0;
@@ -249,11 +251,13 @@ static int run_verb(struct kube_cli *c, int n, char **pos)
 		struct kube_watch *w = NULL;
 		if (n != 2)
 			return gs_error(GS_EINVAL, "watch: want KIND only");
+		wo.all_namespaces = c->all_ns;
 		wo.resource_version = c->rv;
 		wo.timeout_seconds = c->timeout;
 		wo.label_selector = c->selector;
 		if ((rc = kube_watch_new(&w, c->kc, av, kind, c->ov.ns, &wo)) == 0)
-			rc = c->timeout ? kube_watch_once(w, print_event, NULL) : kube_watch_run(w, print_event, NULL);
+			rc = c->timeout ? kube_watch_once(w, print_event, c->all_ns ? c : NULL)
+			                : kube_watch_run(w, print_event, c->all_ns ? c : NULL);
 		kube_watch_free(w);
 	} else {
 		return gs_error(GS_EINVAL, "unknown verb \"%s\"", verb);

@@ -7,8 +7,9 @@
  *   main      flags, start-up, signals (a self-pipe flag), shutdown
  *   loop      owns the SealedSecret table and the work queue; receives watch
  *             events, decides what needs work, hands jobs to the pool
- *   watchers  one per watched thing (SealedSecrets per namespace, Secrets for
- *             deletions, key Secrets); they only parse and forward events
+ *   watchers  one per watched thing (SealedSecrets of all namespaces or of each
+ *             listed one, Secrets for deletions, key Secrets); they only parse
+ *             and forward events
  *   pool      --workers threads: unseal (RSA), render, write the Secret,
  *             status and event; report the result back to the loop
  *   keys      generates keys (slow RSA keygen) so /healthz never waits

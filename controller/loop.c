@@ -66,7 +66,7 @@ struct watcher {
 	pthread_t th;
 	const char *what;
 	char *ns; /* NULL: all namespaces */
-	int kind; /* 0 SealedSecrets, 1 Secrets, 2 Namespaces */
+	int kind; /* 0 SealedSecrets, 1 Secrets */
 	unsigned epoch;
 	int started;
 	int list_slot; /* holds one of l->list_slots until its first list is done */
@@ -378,8 +378,6 @@ static void on_secret_deleted(struct ctl_loop *l, const struct doc *obj)
 	pthread_mutex_unlock(&l->mu);
 }
 
-static int watch_namespace(struct ctl_loop *l, const char *ns);
-
 static int watch_cb(void *ctx, enum kube_event_type type, const struct doc *obj)
 {
 	struct watcher *w = ctx;
@@ -387,17 +385,6 @@ static int watch_cb(void *ctx, enum kube_event_type type, const struct doc *obj)
 
 	if (l->stop)
 		return 1;
-	if (w->kind == 2) {
-		if (type == KUBE_EVENT_LISTED || type == KUBE_EVENT_ADDED)
-			watch_namespace(l, doc_k8s_name(obj));
-		if (type == KUBE_EVENT_SYNCED) {
-			pthread_mutex_lock(&l->mu);
-			l->ns_synced = 1;
-			check_caught_up(l);
-			pthread_mutex_unlock(&l->mu);
-		}
-		return 0;
-	}
 	if (w->kind == 1) {
 		if (type == KUBE_EVENT_DELETED)
 			on_secret_deleted(l, obj);
@@ -430,7 +417,7 @@ static int on_listed(void *ctx, const struct doc *item)
 
 /*
  * SealedSecrets: the first list is ours, in pages of 100 (a parsed page of 500 is several MiB,
- * and the RSS goal is 30), one namespace at a time; then the watch resumes from its version.
+ * and the RSS goal is 30), one watcher at a time; then the watch resumes from its version.
  */
 static int first_list(struct watcher *w, char **rv)
 {
@@ -442,6 +429,7 @@ static int first_list(struct watcher *w, char **rv)
 		;
 	w->list_slot = 1;
 	lo.limit = 100;
+	lo.all_namespaces = !w->ns;
 	if (o->label_selector && *o->label_selector)
 		lo.label_selector = o->label_selector;
 	rc = kube_list_each(w->kc, SEALED_API_VERSION, "SealedSecret", w->ns, &lo, on_listed, w, rv);
@@ -467,6 +455,7 @@ static void *watch_main(void *arg)
 				if (o->label_selector && *o->label_selector)
 					wo.label_selector = o->label_selector;
 				wo.resource_version = rv;
+				wo.all_namespaces = !w->ns;
 				/* under the lock: ctl_loop_stop() stops every watch that exists */
 				pthread_mutex_lock(&w->l->mu);
 				if (!w->l->stop)
@@ -780,9 +769,7 @@ static int add_watcher(struct ctl_loop *l, int kind, const char *ns, const char 
 	struct watcher *w = calloc(1, sizeof(*w));
 	struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
 	const struct ctl_opts *o = l->st->opts;
-	static const char *const what[] = { "sealedsecrets", "secrets", "namespaces" };
-	static const char *const kinds[] = { "SealedSecret", "Secret", "Namespace" };
-	(void)kinds[0];
+	static const char *const what[] = { "sealedsecrets", "secrets" };
 	pthread_attr_t attr;
 	int rc;
 
@@ -794,16 +781,18 @@ static int add_watcher(struct ctl_loop *l, int kind, const char *ns, const char 
 	w->kind = kind;
 	w->what = what[kind];
 	w->epoch = 1;
-	if (kind != 2 && o->label_selector && *o->label_selector)
+	/* as upstream, --label-selector filters both informers */
+	if (o->label_selector && *o->label_selector)
 		wo.label_selector = o->label_selector;
 	wo.resource_version = rv;
+	wo.all_namespaces = !ns;
 	if ((rc = ctl_client_new(l->st, &w->kc, 1)) < 0) {
 		free(w->ns);
 		free(w);
 		return rc;
 	}
 	/* SealedSecret watchers list first, then make their watch (watch_main) */
-	rc = kind == 0 ? 0 : kube_watch_new(&w->w, w->kc, "v1", kinds[kind], ns, &wo);
+	rc = kind == 0 ? 0 : kube_watch_new(&w->w, w->kc, "v1", "Secret", ns, &wo);
 	if (rc < 0) {
 		kube_client_free(w->kc);
 		free(w->ns);
@@ -811,7 +800,7 @@ static int add_watcher(struct ctl_loop *l, int kind, const char *ns, const char 
 		return rc;
 	}
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 << 10); /* one per namespace: keep them small */
+	pthread_attr_setstacksize(&attr, 256 << 10); /* with --additional-namespaces, two per namespace */
 	pthread_mutex_lock(&l->mu);
 	l->ss_watchers += kind == 0; /* before it can report its first sync */
 	pthread_mutex_unlock(&l->mu);
@@ -835,18 +824,16 @@ static int add_watcher(struct ctl_loop *l, int kind, const char *ns, const char 
 	return 0;
 }
 
-/* SealedSecrets of ns, and its Secrets for deletions (unless --skip-recreate). */
+/* SealedSecrets of ns (NULL: all namespaces), and its Secrets for deletions (unless --skip-recreate). */
 static int watch_namespace(struct ctl_loop *l, const char *ns)
 {
 	struct watcher *w;
 	char *rv;
 	int rc, dup = 0;
 
-	if (!ns)
-		return 0;
 	pthread_mutex_lock(&l->mu);
 	for (w = l->watchers; w; w = w->next)
-		dup |= w->kind == 0 && w->ns && !strcmp(w->ns, ns);
+		dup |= w->kind == 0 && (ns ? w->ns && !strcmp(w->ns, ns) : !w->ns);
 	pthread_mutex_unlock(&l->mu);
 	if (dup)
 		return 0;
@@ -856,7 +843,7 @@ static int watch_namespace(struct ctl_loop *l, const char *ns)
 		rc = add_watcher(l, 1, ns, rv ? rv : "0");
 	free(rv);
 	if (rc >= 0)
-		gs_debug("watching", "namespace=%s", ns);
+		gs_debug("watching", "namespace=%s", ns ? ns : "(all)");
 	return rc;
 }
 
@@ -918,9 +905,14 @@ int ctl_loop_start(struct ctl_loop **out, struct ctl_state *st)
 	*out = l;
 
 	if (o->all_namespaces && !*o->additional_namespaces) {
-		/* every namespace, as they appear (the kube client watches one namespace at a time) */
+		/* every namespace: one watch for SealedSecrets and one for Secrets, as upstream's informers */
 		gs_info("watching", "namespaces=all");
-		return add_watcher(l, 2, NULL, NULL);
+		rc = watch_namespace(l, NULL);
+		pthread_mutex_lock(&l->mu);
+		l->ns_synced = 1;
+		check_caught_up(l);
+		pthread_mutex_unlock(&l->mu);
+		return rc;
 	}
 	/* own namespace + --additional-namespaces, each checked to exist (upstream skips missing ones) */
 	if (!(nss = malloc(strlen(o->namespace) + strlen(o->additional_namespaces) + 2)))

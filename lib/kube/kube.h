@@ -264,8 +264,9 @@ struct kube_watch_opts {
 	int timeout_seconds;          /* server-side end of each watch request (0 = 300) */
 	int no_bookmarks;             /* do not send allowWatchBookmarks=true */
 	long idle_timeout_ms;         /* no byte for this long = broken connection (0 = timeout + 30 s) */
+	int all_namespaces;           /* every namespace in one watch (ns ignored), as kubectl -A */
 };
-#define KUBE_WATCH_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0 }
+#define KUBE_WATCH_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0, 0 }
 
 /* obj is borrowed for the call; a non-zero return stops the watch and is returned by it. */
 typedef int (*kube_watch_cb)(void *ctx, enum kube_event_type type, const struct doc *obj);

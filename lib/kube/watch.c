@@ -14,7 +14,7 @@ struct kube_watch {
 	char *api_version, *kind, *ns;
 	char *label_selector, *field_selector;
 	char *rv;
-	int timeout_seconds, no_bookmarks;
+	int timeout_seconds, no_bookmarks, all_namespaces;
 	long idle_timeout_ms;
 	volatile int stop;
 	struct buf line;
@@ -58,6 +58,7 @@ int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *
 	w->rv = o.resource_version && *o.resource_version ? strdup(o.resource_version) : NULL;
 	w->timeout_seconds = o.timeout_seconds > 0 ? o.timeout_seconds : 300;
 	w->no_bookmarks = o.no_bookmarks;
+	w->all_namespaces = o.all_namespaces;
 	w->idle_timeout_ms = o.idle_timeout_ms > 0 ? o.idle_timeout_ms : (w->timeout_seconds + 30) * 1000L;
 	buf_init(&w->line, WATCH_LINE_MAX, 1);
 	if (!w->api_version || !w->kind || (ns && !w->ns) || (o.label_selector && !w->label_selector) ||
@@ -208,7 +209,8 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	w->cb_rc = w->stream_rc = 0;
 	buf_reset(&w->line);
 	if ((rc = kube_discover(&res, w->kc, w->api_version, w->kind)) < 0 ||
-	    (rc = kube_resource_path(&path, &res, w->ns && *w->ns ? w->ns : w->kc->ns, NULL, NULL)) < 0)
+	    (rc = kube_resource_path(&path, &res, w->all_namespaces ? NULL : w->ns && *w->ns ? w->ns : w->kc->ns,
+	                              NULL, NULL)) < 0)
 		goto out;
 	snprintf(num, sizeof(num), "%d", w->timeout_seconds);
 	if ((rc = buf_addf(&path, "?watch=1&timeoutSeconds=%s", num)) < 0 ||
@@ -275,6 +277,7 @@ int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	w->ctx = ctx;
 	lo.label_selector = w->label_selector;
 	lo.field_selector = w->field_selector;
+	lo.all_namespaces = w->all_namespaces;
 	while (!w->stop) {
 		long long events;
 		if (!w->rv) {

@@ -51,6 +51,13 @@ t_expect "watch from a resourceVersion prints the events" '
 	rv=$(K get ConfigMap c -o json | sed -n "s/.*\"resourceVersion\": \"\([0-9]*\)\".*/\1/p") &&
 	K delete ConfigMap c > /dev/null &&
 	K watch ConfigMap --resource-version "$rv" --timeout 2 > out && contains out "DELETED c"'
+t_expect "watch -A: one watch over every namespace, events named namespace/name" '
+	NS2=$(kube_ns cli2) && rv=$(K get ConfigMap a -o json | sed -n "s/.*\"resourceVersion\": \"\([0-9]*\)\".*/\1/p") &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: w}\n" > w.yaml &&
+	K create -f w.yaml > /dev/null && "$GITSEAL" kube -n "$NS2" create -f w.yaml > /dev/null &&
+	K watch ConfigMap -A --resource-version "$rv" --timeout 2 > out &&
+	contains out "ADDED $NS/w " && contains out "ADDED $NS2/w " &&
+	K watch ConfigMap --resource-version "$rv" --timeout 2 > out1 && contains out1 "ADDED w " && ! contains out1 "$NS2"'
 t_expect "delete KIND NAME, again is NotFound (1), --ignore-not-found is 0" '
 	K delete ConfigMap a > out && contains out "ConfigMap \"a\" deleted" &&
 	fails_with 1 K delete ConfigMap a 2>err && contains err "not found" &&
