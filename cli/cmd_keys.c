@@ -20,7 +20,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal keys new [-o yaml|json] [--name N] [--namespace NS] [--bits N] [--ttl DUR] [--cn CN]\n"
 	           "                        [--out-dir DIR | --key-out FILE --cert-out FILE]\n"
-	           "       gitseal keys cert --key KEY\n\n"
+	           "       gitseal keys cert --key KEY [-i IDENTITY]\n\n"
 	           "new   generate an RSA key and self-signed certificate as the sealing controller does; print\n"
 	           "      its key Secret (kube-system, sealed-secrets-keyXXXXX, label ...sealed-secrets-key: active)\n"
 	           "      or write PEM files (the key 0600, never over an existing file)\n"
@@ -165,21 +165,26 @@ static int keys_cert(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct keys_ring ring = KEYS_RING_INIT;
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids));
 	const char *pem;
-	size_t nkeys = 0, len;
+	size_t nkeys = 0, nids = 0, len;
 	int opt, ret = 1;
 
-	if (!keys)
+	if (!keys || !ids) {
+		free(keys);
+		free(ids);
 		return 1;
+	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
+		case 'i': ids[nids++] = optarg; break;
 		case 'h': usage(stdout); ret = 0; goto done;
 		default: usage(stderr); ret = 2; goto done;
 		}
@@ -191,7 +196,7 @@ static int keys_cert(int argc, char **argv)
 		ret = 2;
 		goto done;
 	}
-	if (seal_cli_load_keys(&ring, keys, nkeys) < 0 || keys_ring_newest_cert_pem(&ring, &pem, &len) < 0) {
+	if (seal_cli_load_keys(&ring, keys, nkeys, ids, nids) < 0 || keys_ring_newest_cert_pem(&ring, &pem, &len) < 0) {
 		ret = cli_die_last(NULL);
 		goto done;
 	}
@@ -200,6 +205,7 @@ static int keys_cert(int argc, char **argv)
 done:
 	keys_ring_release(&ring);
 	free(keys);
+	free(ids);
 	return ret;
 }
 

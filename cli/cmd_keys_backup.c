@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_seal.h"
 #include "core/file.h"
 #include "doc/doc.h"
 #include "keys/keys.h"
@@ -37,7 +38,7 @@ struct kb_opts {
 	const char *in;
 	const char *rcpts[MAX_RCPTS];
 	size_t nrcpts;
-	const char *ids[MAX_RCPTS];
+	char *ids[MAX_RCPTS];
 	size_t nids;
 	int armor;
 };
@@ -221,41 +222,6 @@ out:
 	return rc;
 }
 
-/* The backup's text, decrypted when it is an age file. */
-static int read_backup(struct kb_opts *o, struct buf *text)
-{
-	struct buf raw = BUF_INIT_SECRET(BACKUP_MAX), idtext = BUF_INIT_SECRET(1 << 20);
-	struct age_identity *ids = NULL;
-	size_t i;
-	int rc;
-
-	if ((rc = file_read(&raw, o->in)) < 0)
-		goto out;
-	if (raw.len < 21 || (memcmp(raw.p, "age-encryption.org/v1", 21) &&
-	                     memcmp(raw.p, "-----BEGIN AGE ENCRYPTED FILE-----", raw.len < 34 ? raw.len : 34))) {
-		rc = buf_add(text, raw.p, raw.len);
-		goto out;
-	}
-	if (!o->nids) {
-		rc = gs_error(GS_EINVAL, "%s: the backup is age-encrypted: give its identity with -i FILE", o->in);
-		goto out;
-	}
-	for (i = 0; i < o->nids; i++) {
-		buf_reset(&idtext);
-		if ((rc = file_read(&idtext, o->ids[i])) < 0 ||
-		    (rc = age_identities_parse(&ids, idtext.p, idtext.len, o->ids[i])) < 0)
-			goto out;
-	}
-	rc = age_decrypt_buf(text, raw.p, raw.len, ids);
-	if (rc < 0)
-		gs_error_prefix(rc, "%s", o->in);
-out:
-	age_identities_free(ids);
-	buf_release(&raw);
-	buf_release(&idtext);
-	return rc;
-}
-
 static int do_restore(struct kb_opts *o)
 {
 	struct buf text = BUF_INIT_SECRET(BACKUP_MAX);
@@ -266,7 +232,7 @@ static int do_restore(struct kb_opts *o)
 	int rc = 1;
 
 	keys_ring_init(&ring);
-	if (read_backup(o, &text) < 0 || doc_parse(&s, o->in, text.p, text.len, DOC_PARSE_SECRET, NULL) < 0) {
+	if (seal_cli_read_key_file(&text, o->in, o->ids, o->nids) < 0 || doc_parse(&s, o->in, text.p, text.len, DOC_PARSE_SECRET, NULL) < 0) {
 		cli_die_last(NULL);
 		goto out;
 	}

@@ -17,7 +17,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal reseal --key OLD [--key OLD...] --cert NEW [--allow-expired-cert] FILE...\n"
+	fprintf(f, "usage: gitseal reseal --key OLD [--key OLD...] [-i IDENTITY] --cert NEW [--allow-expired-cert] FILE...\n"
 	           "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n");
 }
 
@@ -122,6 +122,7 @@ int cmd_reseal(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "allow-expired-cert", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -130,17 +131,18 @@ int cmd_reseal(int argc, char **argv)
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_pubkey *pk = NULL;
 	struct buf pem = BUF_INIT((size_t)1 << 20);
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids));
 	const char *cert = NULL;
-	size_t nkeys = 0;
+	size_t nkeys = 0, nids = 0;
 	int opt, ret = 1, expired_ok = 0, rc = 0;
 
-	if (!keys)
+	if (!keys || !ids)
 		goto done;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:i:c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
+		case 'i': ids[nids++] = optarg; break;
 		case 'c': cert = optarg; break;
 		case 'E': expired_ok = 1; break;
 		case 'h': usage(stdout); ret = 0; goto done;
@@ -152,7 +154,7 @@ int cmd_reseal(int argc, char **argv)
 		ret = 2;
 		goto done;
 	}
-	if ((rc = seal_cli_load_keys(&ring, keys, nkeys)) < 0 || (rc = seal_cli_read_cert(&pem, cert)) < 0 ||
+	if ((rc = seal_cli_load_keys(&ring, keys, nkeys, ids, nids)) < 0 || (rc = seal_cli_read_cert(&pem, cert)) < 0 ||
 	    (rc = sealed_pubkey_from_pem(&pk, pem.p, pem.len, cert)) < 0 ||
 	    (!expired_ok && (rc = sealed_pubkey_check_expiry(pk, time(NULL))) < 0))
 		goto done;
@@ -173,5 +175,6 @@ done:
 	keys_ring_release(&ring);
 	buf_release(&pem);
 	free(keys);
+	free(ids);
 	return ret;
 }

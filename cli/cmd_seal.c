@@ -96,27 +96,6 @@ int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start)
 	return doc_emit_yaml(out, d, &eo);
 }
 
-int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n)
-{
-	size_t i;
-	int rc;
-	for (i = 0; i < n; i++) {
-		char *list = strdup(paths[i]), *save = NULL, *p;
-		if (!list)
-			return gs_error(GS_ENOMEM, "out of memory");
-		for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-			if ((rc = keys_ring_load_file(r, p)) < 0) {
-				free(list);
-				return rc;
-			}
-		}
-		free(list);
-	}
-	if (!r->n)
-		return gs_error(GS_ENOTFOUND, "no private key given");
-	return 0;
-}
-
 int seal_cli_is_yaml_name(const char *path)
 {
 	size_t n = path ? strlen(path) : 0;
@@ -285,7 +264,7 @@ static int do_recovery(struct seal_cli *c, struct buf *out)
 		rc = gs_error(GS_EINVAL, "--recovery-unseal requires --recovery-private-key");
 		goto out;
 	}
-	if ((rc = seal_cli_load_keys(&ring, c->keys, c->nkeys)) < 0 ||
+	if ((rc = seal_cli_load_keys(&ring, c->keys, c->nkeys, NULL, 0)) < 0 ||
 	    (rc = seal_cli_read_docs(&s, &text, c->in, 0, &json)) < 0)
 		goto out;
 	for (i = 0; i < s.n; i++) {

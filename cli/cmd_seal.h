@@ -17,8 +17,11 @@
 int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json);
 /* kubeseal's layout: JSON as Go's json.MarshalIndent + "\n"; YAML sorted keys after "---". */
 int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start);
-/* Add every key of each file (comma-separated lists allowed) to the ring. */
-int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n);
+/* Add every key of each file (comma-separated lists allowed) to the ring; age-encrypted files
+ * (gitseal keys backup -r) are opened with the identity files ids (cli/keyfiles.c). */
+int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n, char *const *ids, size_t nids);
+/* A key file's text, decrypted first when it is an age file. */
+int seal_cli_read_key_file(struct buf *text, const char *path, char *const *ids, size_t nids);
 /* Read a certificate from a file, a file:// or http(s):// URL into pem. */
 int seal_cli_read_cert(struct buf *pem, const char *cert);
 /* "x.yaml" / "x.yml" */

@@ -14,9 +14,11 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal unseal --key KEY [--key KEY...] [-o json|yaml] [-w OUT] [FILE...]\n"
+	fprintf(f, "usage: gitseal unseal --key KEY [--key KEY...] [-i IDENTITY] [-o json|yaml] [-w OUT] [FILE...]\n"
 	           "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n"
-	           "  -k, --key KEY        private key: PEM, a sealing-key Secret or a List of them (repeatable)\n"
+	           "  -k, --key KEY        private key: PEM, a sealing-key Secret or a List of them (repeatable);\n"
+	           "                       an age-encrypted one (gitseal keys backup -r) needs -i\n"
+	           "  -i, --identity FILE  age identity that opens an encrypted --key file (repeatable)\n"
 	           "  -f FILE, FILE...     SealedSecret files (default stdin; several documents allowed)\n"
 	           "  -o, --format FMT     json or yaml (default: the input's format)\n"
 	           "  -w, --output FILE    write there (mode 0600, only on success) instead of stdout\n"
@@ -28,6 +30,7 @@ int cmd_unseal(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "recovery-private-key", required_argument, NULL, 'k' },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "secret-file", required_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, 'o' },
 		{ "output", required_argument, NULL, 'w' },
@@ -38,17 +41,18 @@ int cmd_unseal(int argc, char **argv)
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **files = calloc((size_t)argc + 2, sizeof(*files));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids)), **files = calloc((size_t)argc + 2, sizeof(*files));
 	const char *format = NULL, *output = NULL;
-	size_t nkeys = 0, nfiles = 0, f, found = 0;
+	size_t nkeys = 0, nids = 0, nfiles = 0, f, found = 0;
 	int opt, ret = 1, rc = 0;
 
-	if (!keys || !files)
+	if (!keys || !ids || !files)
 		goto done;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:f:o:w:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:i:f:o:w:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
+		case 'i': ids[nids++] = optarg; break;
 		case 'f': files[nfiles++] = optarg; break;
 		case 'o': format = optarg; break;
 		case 'w': output = optarg; break;
@@ -72,7 +76,7 @@ int cmd_unseal(int argc, char **argv)
 	}
 	if (!format && output)
 		format = seal_cli_is_yaml_name(output) ? "yaml" : NULL;
-	if ((rc = seal_cli_load_keys(&ring, keys, nkeys)) < 0)
+	if ((rc = seal_cli_load_keys(&ring, keys, nkeys, ids, nids)) < 0)
 		goto done;
 	for (f = 0; f < nfiles; f++) {
 		struct doc_stream s = DOC_STREAM_INIT;
@@ -113,6 +117,7 @@ done:
 	buf_release(&out);
 	keys_ring_release(&ring);
 	free(keys);
+	free(ids);
 	free(files);
 	return ret;
 }

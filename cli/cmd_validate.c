@@ -12,15 +12,17 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal validate --key KEY [--key KEY...] [FILE...]\n"
+	fprintf(f, "usage: gitseal validate --key KEY [--key KEY...] [-i IDENTITY...] [FILE...]\n"
 	           "Check offline that every SealedSecret in the files (default stdin) opens with the keys.\n"
-	           "Prints one line per SealedSecret; exit 1 if any fails.\n");
+	           "Prints one line per SealedSecret; exit 1 if any fails. -i: the age identity of an encrypted\n"
+	           "key file (gitseal keys backup -r).\n");
 }
 
 int cmd_validate(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "identity", required_argument, NULL, 'i' },
 		{ "recovery-private-key", required_argument, NULL, 'k' },
 		{ "secret-file", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -29,16 +31,17 @@ int cmd_validate(int argc, char **argv)
 	};
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **files = calloc((size_t)argc + 2, sizeof(*files));
-	size_t nkeys = 0, nfiles = 0, f, nbad = 0, nok = 0;
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids)), **files = calloc((size_t)argc + 2, sizeof(*files));
+	size_t nkeys = 0, nids = 0, nfiles = 0, f, nbad = 0, nok = 0;
 	int opt, ret = 1, quiet = 0;
 
-	if (!keys || !files)
+	if (!keys || !ids || !files)
 		goto done;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:f:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "k:i:f:qh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
+		case 'i': ids[nids++] = optarg; break;
 		case 'f': files[nfiles++] = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage(stdout); ret = 0; goto done;
@@ -54,7 +57,7 @@ int cmd_validate(int argc, char **argv)
 		ret = 2;
 		goto done;
 	}
-	if (seal_cli_load_keys(&ring, keys, nkeys) < 0) {
+	if (seal_cli_load_keys(&ring, keys, nkeys, ids, nids) < 0) {
 		ret = cli_die_last(NULL);
 		goto done;
 	}
@@ -99,6 +102,7 @@ int cmd_validate(int argc, char **argv)
 done:
 	keys_ring_release(&ring);
 	free(keys);
+	free(ids);
 	free(files);
 	return ret;
 }

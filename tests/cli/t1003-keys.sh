@@ -40,4 +40,17 @@ t_expect "keys cert picks the newest of several keys" '
 	keys cert --key "$SS/upstream-key/key-secret.json" --key d/tls.key > newest.pem 2>/dev/null;
 	cat d/tls.key d/tls.crt > withcert.pem && keys cert --key "$SS/upstream-key/key-secret.json" --key withcert.pem > newest.pem &&
 	cmp newest.pem d/tls.crt'
+t_expect "an age-encrypted key file (keys backup -r) opens with -i for unseal, validate, keys cert, reseal" '
+	"$GITSEAL" age-keygen -o id.txt 2> /dev/null && "$GITSEAL" age-keygen -o other.txt 2> /dev/null &&
+	"$GITSEAL" age -r "$(sed -n "s/^# public key: //p" id.txt)" -o k.age k.yaml &&
+	"$GITSEAL" age -a -r "$(sed -n "s/^# public key: //p" id.txt)" -o k.asc k.yaml &&
+	"$GITSEAL" seal --cert c.pem -f "$SS/secret.yaml" > s.json &&
+	fails_with 1 "$GITSEAL" unseal --key k.age s.json 2> err && contains err "k.age is age-encrypted: give its identity with -i FILE" &&
+	fails_with 1 "$GITSEAL" unseal --key k.age -i other.txt s.json 2> err && contains err "k.age: no identity matched" &&
+	"$GITSEAL" unseal --key k.age -i id.txt -o yaml s.json | grep -q "^  username: YWRtaW4=$" &&
+	"$GITSEAL" unseal --key k.asc --identity id.txt -o yaml s.json | grep -q "^  username: YWRtaW4=$" &&
+	"$GITSEAL" validate --key k.age -i id.txt s.json > /dev/null &&
+	keys cert --key k.age -i id.txt | cmp - c.pem &&
+	cp s.json r.json && "$GITSEAL" reseal --key k.age -i id.txt --cert d/tls.crt r.json 2> /dev/null &&
+	! cmp -s s.json r.json && "$GITSEAL" unseal --key d/tls.key -o yaml r.json | grep -q "^  username: YWRtaW4=$"'
 t_done

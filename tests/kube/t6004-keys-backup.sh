@@ -40,11 +40,12 @@ t_expect "backup without -r: plaintext List (0600) and a warning; gitseal unseal
 	"$GITSEAL" unseal --key plain.yaml < a.json > ua.json && contains ua.json "$(printf first-key | base64)" &&
 	"$GITSEAL" unseal --key plain.yaml < b.json > ub.json && contains ub.json "$(printf second-key | base64)"'
 
-t_expect "backup with -r: an age file, no key material in the clear" '
+t_expect "backup with -r: an age file, no key material in the clear; gitseal unseal --key reads it with -i" '
 	"$GITSEAL" age-keygen -o id.txt 2> /dev/null && R=$(grep -o "age1[a-z0-9]*" id.txt | head -1) &&
 	"$GITSEAL" keys backup --controller-namespace $KNS -r "$R" -o enc.age 2> err &&
 	! contains err "warning" 2>/dev/null && head -c 21 enc.age | grep -q "age-encryption.org/v1" &&
-	! grep -q "PRIVATE KEY\|tls.key" enc.age'
+	! grep -q "PRIVATE KEY\|tls.key" enc.age &&
+	"$GITSEAL" unseal --key enc.age -i id.txt < b.json > ub2.json && contains ub2.json "$(printf second-key | base64)"'
 
 t_expect "restore needs the identity; restores both keys into another namespace, twice is a no-op" '
 	fails_with 1 "$GITSEAL" keys restore --controller-namespace $KNS2 -f enc.age 2> err && contains err "-i FILE" &&
