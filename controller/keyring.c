@@ -192,7 +192,7 @@ static void *gen_main(void *arg)
 	struct doc *sec = NULL, *created = NULL;
 	const char *name;
 	time_t newest;
-	int rc;
+	int rc, i;
 
 	keys_pair_init(&pair);
 	go.bits = st->opts->key_size;
@@ -201,12 +201,12 @@ static void *gen_main(void *arg)
 	so.generate_name = st->opts->key_prefix;
 	so.namespace = st->opts->namespace;
 	gs_info("generating a new key", "bits=%d", go.bits);
-	/* NotBefore has one-second resolution and orders the ring: a key made in the same second
-	 * as the newest one would tie and lose to it, so the new key would never be served */
+	/* NotBefore and creationTimestamp have one-second resolution and order the ring: a key made
+	 * in the same second as the newest one would tie and lose to it, never to be served */
 	pthread_rwlock_rdlock(&st->keys_lock);
-	newest = st->ring->n ? keys_ring_newest(st->ring)->not_before : 0;
+	newest = st->ring->n ? keys_ring_newest(st->ring)->order : 0;
 	pthread_rwlock_unlock(&st->keys_lock);
-	while (time(NULL) <= newest)
+	for (i = 0; i < 40 && time(NULL) <= newest; i++) /* at most 2 s: a clock ahead of ours is not waited out */
 		usleep(50 * 1000);
 	if ((rc = keys_generate(&pair, &go)) < 0 || (rc = keys_pair_secret(&sec, &pair, &so)) < 0 ||
 	    (rc = add_kv(sec, "labels", st->opts->privatekey_labels, "privatekey-labels")) < 0 ||
@@ -256,7 +256,7 @@ void ctl_keys_tick(struct ctl_keys *k, int force)
 	pthread_rwlock_rdlock(&k->st->keys_lock);
 	n = k->st->ring->n;
 	if (n)
-		newest = keys_ring_newest(k->st->ring)->not_before;
+		newest = keys_ring_newest(k->st->ring)->order;
 	pthread_rwlock_unlock(&k->st->keys_lock);
 	if (force)
 		why = "signal";

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
 	gs_info("starting gitseal-controller", "version=%s namespace=%s", CTL_VERSION, opts.namespace);
 	ctl_metrics_init();
 	keys_ring_init(&ring);
+	ring.by_creation = !strcmp(opts.key_order_priority, "SecretCreationTimestamp");
 	state.opts = &opts;
 	state.ring = &ring;
 	pthread_rwlock_init(&state.keys_lock, NULL);

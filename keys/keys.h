@@ -29,21 +29,25 @@ struct keys_entry {
 	struct sealed_pubkey *cert;  /* owned; NULL for a bare key file */
 	char *cert_pem;              /* owned; the certificate as PEM (NULL without cert) */
 	size_t cert_pem_len;
-	time_t not_before;           /* cert NotBefore (0 without cert): the ring's order */
+	time_t not_before;           /* cert NotBefore (0 without cert) */
+	time_t order;                /* the ring's order: not_before, or with by_creation the key
+	                              * Secret's creationTimestamp (upstream's orderingTime) */
 	char *name;                  /* Secret name or file name (owned) */
 };
 
 /*
- * Several RSA private keys with their certs, newest first (by cert NotBefore;
- * ties keep the first added). `set` is what sealed_unseal() & co. try, in the
- * same order, starting with the key that opened the previous item.
+ * Several RSA private keys with their certs, newest first (by cert NotBefore, or
+ * by the key Secret's creationTimestamp when by_creation is set: the controller's
+ * --key-order-priority; ties keep the first added). `set` is what sealed_unseal()
+ * & co. try, in the same order, starting with the key that opened the previous item.
  */
 struct keys_ring {
 	struct keys_entry *ent;
 	size_t n;
 	struct sealed_keyset set; /* set.keys[i] == ent[i].key */
+	int by_creation;          /* set before adding keys */
 };
-#define KEYS_RING_INIT { NULL, 0, SEALED_KEYSET_INIT }
+#define KEYS_RING_INIT { NULL, 0, SEALED_KEYSET_INIT, 0 }
 
 void keys_ring_init(struct keys_ring *r);
 void keys_ring_release(struct keys_ring *r);
@@ -56,6 +60,9 @@ void keys_ring_release(struct keys_ring *r);
  */
 int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
                       size_t cert_len, const char *name);
+/* The same with the time the ring orders it by when by_creation is set (<0: its NotBefore). */
+int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
+                         size_t cert_len, const char *name, time_t created);
 /* Add a `kubernetes.io/tls` Secret doc (data["tls.key"], data["tls.crt"], base64). */
 int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const char *what);
 /*

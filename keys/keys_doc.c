@@ -7,12 +7,28 @@
 #include "keys/keys.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "core/base64.h"
 #include "core/file.h"
 #include "doc/doc.h"
 
 int keys__ring_add_pem_text(struct keys_ring *r, const char *text, size_t len, const char *what);
+
+/* metadata.creationTimestamp ("2006-01-02T15:04:05Z"), or -1 */
+static time_t creation_time(const struct doc *secret)
+{
+	const char *s = doc_str(doc_getp(secret, "metadata", "creationTimestamp", NULL));
+	struct tm tm;
+	const char *end;
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return -1;
+	if (*end == '.')
+		for (end++; *end >= '0' && *end <= '9'; end++)
+			;
+	return *end == 'Z' && !end[1] ? timegm(&tm) : -1;
+}
 
 int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const char *what)
 {
@@ -39,7 +55,7 @@ int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const ch
 		gs_error_prefix(rc, "%s: data.tls.crt", name.p);
 		goto out;
 	}
-	rc = keys_ring_add_pem(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len, name.p);
+	rc = keys_ring_add_pem_at(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len, name.p, creation_time(secret));
 out:
 	buf_release(&key);
 	buf_release(&cert);

@@ -1,6 +1,6 @@
 /*
  * The keyring: private keys with their certs, newest first by cert NotBefore
- * (the controller's --key-order-priority=CertNotBefore), and the keyset view
+ * or by key Secret creation (the controller's --key-order-priority), and the keyset view
  * that sealer/ tries them through.
  */
 #include "keys/keys.h"
@@ -27,11 +27,14 @@ static void entry_release(struct keys_entry *e)
 void keys_ring_release(struct keys_ring *r)
 {
 	size_t i;
+	int by_creation;
 	for (i = 0; i < r->n; i++)
 		entry_release(&r->ent[i]);
 	free(r->ent);
 	free(r->set.keys);
+	by_creation = r->by_creation;
 	keys_ring_init(r);
+	r->by_creation = by_creation;
 }
 
 static const char *pem_block(const char *text, size_t len, const char *label)
@@ -56,7 +59,7 @@ static int ring_insert(struct keys_ring *r, struct keys_entry *e)
 	if (!(keys = realloc(r->set.keys, (r->n + 1) * sizeof(*keys))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	r->set.keys = keys;
-	for (pos = 0; pos < r->n && ent[pos].not_before >= e->not_before; pos++)
+	for (pos = 0; pos < r->n && ent[pos].order >= e->order; pos++)
 		;
 	memmove(ent + pos + 1, ent + pos, (r->n - pos) * sizeof(*ent));
 	ent[pos] = *e;
@@ -71,6 +74,12 @@ static int ring_insert(struct keys_ring *r, struct keys_entry *e)
 
 int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
                       size_t cert_len, const char *name)
+{
+	return keys_ring_add_pem_at(r, key_pem, key_len, cert_pem, cert_len, name, -1);
+}
+
+int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
+                         size_t cert_len, const char *name, time_t created)
 {
 	struct keys_entry e = { 0 };
 	const char *c;
@@ -106,6 +115,7 @@ int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, 
 		}
 		e.not_before = sealed_pubkey_not_before(e.cert);
 	}
+	e.order = r->by_creation && created >= 0 ? created : e.not_before;
 	for (i = 0; i < r->n; i++) {
 		if (sealed_privkey_same(r->ent[i].key, e.key)) { /* upstream keys its registry by fingerprint: duplicates collapse */
 			rc = 0;
@@ -124,9 +134,10 @@ out:
 	return rc;
 }
 
+/* A key made now: by creation it is as new as its Secret (upstream: time.Now()). */
 int keys_ring_add_pair(struct keys_ring *r, const struct keys_pair *p, const char *name)
 {
-	return keys_ring_add_pem(r, p->key_pem.p, p->key_pem.len, p->cert_pem.p, p->cert_pem.len, name);
+	return keys_ring_add_pem_at(r, p->key_pem.p, p->key_pem.len, p->cert_pem.p, p->cert_pem.len, name, time(NULL));
 }
 
 const struct keys_entry *keys_ring_newest(const struct keys_ring *r)

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "doc/doc.h"
 #include "keys/keys.h"
 #include "sealer/sealed.h"
 
@@ -148,6 +149,56 @@ void test_keys_gen__ring_is_newest_first_by_not_before(void)
 	               GS_EPARSE);
 	assert_contains(gs_error_last(), "does not match");
 	keys_ring_release(&r);
+	keys_pair_release(&a), keys_pair_release(&b), keys_pair_release(&c);
+}
+
+/* a key Secret of p created at ts (NULL: no creationTimestamp) */
+static void key_secret_at(struct doc **sec, const struct keys_pair *p, const char *ts)
+{
+	struct keys_secret_opts so = KEYS_SECRET_OPTS_INIT;
+	must_pass(keys_pair_secret(sec, p, &so));
+	if (ts)
+		must_pass(doc_set(doc_get(*sec, "metadata"), "creationTimestamp", doc_new_strz(ts)));
+}
+
+void test_keys_gen__ring_by_creation_timestamp(void)
+{
+	struct keys_pair a, b, c;
+	struct keys_gen_opts o = KEYS_GEN_OPTS_INIT;
+	struct keys_ring r = KEYS_RING_INIT, byc = KEYS_RING_INIT;
+	struct doc *sa = NULL, *sb = NULL, *sc = NULL;
+
+	keys_pair_init(&a), keys_pair_init(&b), keys_pair_init(&c);
+	o.bits = 2048;
+	o.now = 1700000000; /* oldest cert, newest Secret */
+	must_pass(keys_generate(&a, &o));
+	o.now = 1800000000;
+	must_pass(keys_generate(&b, &o));
+	o.now = 1750000000;
+	must_pass(keys_generate(&c, &o));
+	key_secret_at(&sa, &a, "2026-01-02T00:00:00Z");
+	key_secret_at(&sb, &b, "2025-01-01T00:00:00.5Z");
+	key_secret_at(&sc, &c, NULL); /* no timestamp: its NotBefore (2025-06-16) */
+	byc.by_creation = 1;
+	must_pass(keys_ring_add_secret(&r, sa, "a"));
+	must_pass(keys_ring_add_secret(&r, sb, "b"));
+	must_pass(keys_ring_add_secret(&r, sc, "c"));
+	must_pass(keys_ring_add_secret(&byc, sa, "a"));
+	must_pass(keys_ring_add_secret(&byc, sb, "b"));
+	must_pass(keys_ring_add_secret(&byc, sc, "c"));
+	assert_contains(r.ent[0].name, "b");
+	assert_contains(r.ent[1].name, "c");
+	assert_contains(r.ent[2].name, "a");
+	assert_contains(byc.ent[0].name, "a");
+	assert_contains(byc.ent[1].name, "c");
+	assert_contains(byc.ent[2].name, "b");
+	assert_int(byc.ent[0].order, 1767312000);
+	assert_int(byc.ent[2].order, 1735689600);
+	assert_true(byc.set.keys[0] == byc.ent[0].key);
+	keys_ring_release(&byc);
+	assert_int(byc.by_creation, 1); /* kept for reuse */
+	keys_ring_release(&r);
+	doc_free(sa), doc_free(sb), doc_free(sc);
 	keys_pair_release(&a), keys_pair_release(&b), keys_pair_release(&c);
 }
 
