@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/progress.h"
 #include "sealer/age.h"
 
 static const char age_usage[] =
@@ -389,11 +390,37 @@ struct opts {
 	const char *out, *in;
 };
 
+/* Counts what the stream reads, for the progress line of a big input file on a terminal. */
+struct progress_src {
+	struct age_src src;
+	struct age_src *under;
+	struct progress p;
+};
+
+static ssize_t progress_read(struct age_src *s, void *buf, size_t n)
+{
+	struct progress_src *ps = (struct progress_src *)s;
+	ssize_t r = ps->under->read(ps->under, buf, n);
+	if (r > 0)
+		progress_add(&ps->p, (uint64_t)r);
+	return r;
+}
+
+static struct age_src *progress_src_init(struct progress_src *ps, struct age_src *under, int fd, const char *what)
+{
+	struct stat st;
+	ps->src.read = progress_read;
+	ps->under = under;
+	progress_start(&ps->p, what, fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
+	return ps->p.on ? &ps->src : under;
+}
+
 static int do_encrypt(const struct opts *o, int in_fd, int out_fd)
 {
 	struct age_recipient **rs = NULL, *r;
 	struct age_identity *ids = NULL;
 	struct buf pass = BUF_INIT_SECRET(4096);
+	struct progress_src ps;
 	struct age_fd_src src;
 	struct age_fd_sink sink;
 	size_t n = 0, k, j;
@@ -431,7 +458,8 @@ static int do_encrypt(const struct opts *o, int in_fd, int out_fd)
 	}
 	age_fd_src_init(&src, in_fd, o->in ? o->in : "standard input");
 	age_fd_sink_init(&sink, out_fd, o->out ? o->out : "standard output");
-	rc = age_encrypt_stream(&sink.sink, &src.src, rs, n, o->armor);
+	rc = age_encrypt_stream(&sink.sink, progress_src_init(&ps, &src.src, in_fd, "encrypting"), rs, n, o->armor);
+	progress_end(&ps.p);
 fail:
 	if (rc < 0)
 		age_errorf("%s", gs_error_last());
@@ -447,6 +475,7 @@ static int do_decrypt(const struct opts *o, int in_fd, int out_fd)
 {
 	struct age_identity *ids = NULL;
 	struct age_decrypt_result res;
+	struct progress_src ps;
 	struct age_fd_src src;
 	struct age_fd_sink sink;
 	size_t k;
@@ -463,7 +492,9 @@ static int do_decrypt(const struct opts *o, int in_fd, int out_fd)
 	}
 	age_fd_src_init(&src, in_fd, o->in ? o->in : "standard input");
 	age_fd_sink_init(&sink, out_fd, o->out ? o->out : "standard output");
-	if ((rc = age_decrypt_stream(&sink.sink, &src.src, ids, &res)) < 0) {
+	rc = age_decrypt_stream(&sink.sink, progress_src_init(&ps, &src.src, in_fd, "decrypting"), ids, &res);
+	progress_end(&ps.p);
+	if (rc < 0) {
 		if (res.failure == AGE_FAIL_NO_MATCH && res.scrypt_only && o->ni) {
 			age_errorf("file is passphrase-encrypted but identities were specified with -i/--identity or -j");
 			hint("remove all -i/--identity/-j flags to decrypt passphrase-encrypted files");

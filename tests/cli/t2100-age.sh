@@ -173,4 +173,12 @@ t_expect "killed while writing -o: no output file, no temporary file" '
 	newkey k && { cat /dev/zero | "$GITSEAL" age -r "$(pk k)" -o killed.age & } && pid=$! && sleep 1 &&
 	ls -a | grep -q "^\.killed\.age\." && kill -TERM $pid; wait $pid;
 	test ! -e killed.age && ! ls -a | grep -q "^\.killed\.age\."'
+t_expect "a slow stream shows progress on a terminal (erased at the end), never when stderr is not one" '
+	newkey k && command -v script > /dev/null &&
+	printf "(head -c 3145728 /dev/zero; sleep 1; head -c 2097152 /dev/zero) | \"%s\" age -r %s -o slow.age\n" \
+		"$GITSEAL" "$(pk k)" > slow.sh &&
+	script -qec "sh slow.sh" /dev/null < /dev/null > tty.out && grep -q "encrypting: [0-9]* MiB" tty.out &&
+	grep -q "$(printf "\r\033")\[K" tty.out && "$GITSEAL" age -d -i k slow.age | wc -c | grep -qx 5242880 &&
+	GITSEAL_NO_PROGRESS=1 script -qec "sh slow.sh" /dev/null < /dev/null > tty2.out && ! grep -q encrypting tty2.out &&
+	sh slow.sh 2> err && ! test -s err'
 t_done
