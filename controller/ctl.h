@@ -5,13 +5,15 @@
  *
  * Threads (redis-like: one owner of the state, helpers around it):
  *   main      flags, start-up, signals (a self-pipe flag), shutdown
- *   loop      owns the SealedSecret table and the work queue; receives watch
- *             events, decides what needs work, hands jobs to the pool
- *   watchers  one per watched thing (SealedSecrets of all namespaces or of each
- *             listed one, Secrets for deletions, key Secrets); they only parse
- *             and forward events
- *   pool      --workers threads: unseal (RSA), render, write the Secret,
- *             status and event; report the result back to the loop
+ *   loop      (loop.c) the SealedSecret table and the work queue: retries,
+ *             hands jobs to the pool
+ *   watchers  (watchers.c) one per watched thing (SealedSecrets of all
+ *             namespaces or of each listed one, Secrets for deletions; key
+ *             Secrets in keyring.c): record what they see, queue the work
+ *   pool      4 x --workers threads, --workers of them decrypting at a time:
+ *             unseal (RSA), render, write the Secret, report back to the loop
+ *   posts     (posts.c) two threads: the event and status write of each
+ *             unseal, after the Secrets
  *   keys      generates keys (slow RSA keygen) so /healthz never waits
  *   leader    renews the Lease; only the leader reconciles and renews keys
  *   http      libmicrohttpd threads for :8080 and :8081
