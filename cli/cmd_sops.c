@@ -129,6 +129,11 @@ int sops_cli_emit(struct buf *out, struct sops_file *f, enum sops_format fmt, in
 	if ((fmt == SOPS_FMT_YAML || fmt == SOPS_FMT_JSON) && f->fmt == fmt && src && src->len &&
 	    (rc = sops_yaml_splice(out, f, src->p, src->len, with_meta, indent, old_key, new_key, stash)) != GS_EINVAL)
 		return rc;
+	/* a whole new emit drops the comments: with the comment rules they decide what is encrypted */
+	if (fmt == SOPS_FMT_YAML && with_meta && f->meta.rules.kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX && src &&
+	    memchr(src->p, '#', src->len))
+		return gs_error(GS_EINVAL, "%s: this change cannot be made while keeping the file's comments, which %s "
+		                "depends on; nothing was written", f->name, sops_rule_key(f->meta.rules.kind));
 	if (fmt == SOPS_FMT_DOTENV && f->fmt == SOPS_FMT_DOTENV && src && src->len &&
 	    (rc = sops_dotenv_splice(out, f, src->p, src->len, with_meta, old_key, new_key, stash)) != GS_EINVAL)
 		return rc;
@@ -154,7 +159,12 @@ int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf
 int sops_cli_seal(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash,
                   enum sops_format fmt, int indent, const struct buf *src, int src_plain, const unsigned char *old_key)
 {
-	int rc = sops_file_encrypt(f, key, stash);
+	int rc;
+	if (src && src->len) { /* the text f was parsed from: the comment rules read its comments */
+		f->src = src->p;
+		f->src_len = src->len;
+	}
+	rc = sops_file_encrypt(f, key, stash);
 	if (rc < 0) {
 		if (sops_exit_code() == SOPS_EXIT_GENERIC)
 			sops_set_exit(SOPS_EXIT_ENCRYPTING_TREE);

@@ -123,6 +123,8 @@ int sops_rules_set(struct sops_rules *r, enum sops_rule_kind kind, const char *v
 void sops_rules_release(struct sops_rules *r);
 /* Should the leaf under this key path be encrypted? (sops' shouldBeEncrypted) */
 int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, const size_t *lens, size_t depth);
+/* Does the rule's regex match this text (a comment, for the comment rules)? */
+int sops_rules_match_text(const struct sops_rules *r, const char *s, size_t n);
 /* Unanchored RE2-style search of s with a one-off pattern (for .sops.yaml path_regex). */
 int sops_regex_search(const char *pattern, const char *s, int *match);
 
@@ -179,6 +181,7 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
                        unsigned char key[SOPS_KEY_LEN]);
 
 /* --- files ------------------------------------------------------------------------- */
+struct sops_cmt_plan;
 struct sops_file {
 	enum sops_format fmt;
 	struct doc **docs; /* the trees without `sops` (YAML: one per document) */
@@ -186,6 +189,11 @@ struct sops_file {
 	struct sops_meta meta;
 	int has_meta;
 	char *name; /* for messages */
+	/* The YAML text the trees were parsed from (borrowed; NULL: none): the comment rules
+	 * decide from its comments. */
+	const char *src;
+	size_t src_len;
+	struct sops_cmt_plan *cmt; /* built from src by sops_file_encrypt() */
 };
 void sops_file_release(struct sops_file *f);
 

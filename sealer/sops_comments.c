@@ -21,17 +21,17 @@
 
 
 /* Mark bytes that belong to scalars (keys included): a '#' there is not a comment. */
-static void mark_scalars(const struct doc *n, unsigned char *in_scalar)
+void sops__mark_scalars(const struct doc *n, unsigned char *in_scalar)
 {
 	size_t i;
 	if (doc_kind(n) == DOC_MAP) {
 		for (i = 0; i < doc_len(n); i++) {
-			mark_scalars(doc_key_at(n, i), in_scalar);
-			mark_scalars(doc_val_at(n, i), in_scalar);
+			sops__mark_scalars(doc_key_at(n, i), in_scalar);
+			sops__mark_scalars(doc_val_at(n, i), in_scalar);
 		}
 	} else if (doc_kind(n) == DOC_SEQ) {
 		for (i = 0; i < doc_len(n); i++)
-			mark_scalars(doc_val_at(n, i), in_scalar);
+			sops__mark_scalars(doc_val_at(n, i), in_scalar);
 	} else if (n) {
 		struct doc_mark a = doc_start(n), z = doc_end(n);
 		if (z.offset > a.offset)
@@ -91,7 +91,7 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 		return GS_ENOMEM;
 	for (i = 0; i < st->n; i++)
 		if (st->docs[i])
-			mark_scalars(st->docs[i], in_scalar);
+			sops__mark_scalars(st->docs[i], in_scalar);
 	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) || (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
 		goto out;
 	if (s->ne)
@@ -164,7 +164,10 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 			size_t al = own ? own->aad_len : 1;
 			unsigned char ivbuf[SOPS_IV_LEN];
 			const unsigned char *iv = NULL;
-			if (!rules_for_aad(s->rules, aad, al) || pt.len == 0) {
+			int seal = s->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX
+			               ? !s->cmt || sops_cmt_plan_comment(s->cmt, o) /* decided by the comments before it */
+			               : rules_for_aad(s->rules, aad, al);
+			if (!seal || pt.len == 0) {
 				rc = sops__add_edit(s, o, eol, "#", 1);
 				if (rc == 0 && pt.len)
 					rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;

@@ -23,4 +23,18 @@ int sops__stash_add(struct sops_stash *s, const char *aad, size_t al, const char
 /* An unused previous IV for exactly this AAD and plaintext, or NULL. */
 const unsigned char *sops__stash_take(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl);
 
+/* The comment rules (sealer/sops_cmtrules.c): which leaves and comments of a YAML source
+ * sops encrypts under encrypted_comment_regex / unencrypted_comment_regex. */
+struct sops_rules;
+struct sops_cmt_plan;
+int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules, const char *name, const char *src,
+                      size_t len, struct doc *const *docs, size_t ndocs);
+void sops_cmt_plan_free(struct sops_cmt_plan *p);
+/* 1: encrypt the leaf of this entry: anchor is its key (or the list item), container the map
+ * or list holding it (p NULL: a file without comments) */
+int sops_cmt_plan_leaf(const struct sops_cmt_plan *p, const struct sops_rules *r, const struct doc *anchor,
+                       const struct doc *container);
+/* 1: encrypt the comment whose '#' is at off */
+int sops_cmt_plan_comment(const struct sops_cmt_plan *p, size_t off);
+
 #endif

@@ -86,6 +86,11 @@ void sops_rules_release(struct sops_rules *r)
 	r->kind = SOPS_RULE_NONE;
 }
 
+int sops_rules_match_text(const struct sops_rules *r, const char *s, size_t n)
+{
+	return r->re ? regex_match(r->re, s, n) > 0 : 0;
+}
+
 static int has_suffix(const char *s, size_t n, const char *suf)
 {
 	size_t m = strlen(suf);

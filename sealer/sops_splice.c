@@ -232,17 +232,35 @@ static int replace_scalar(struct splice *s, const struct doc *old, const struct 
 }
 
 /* Remove map entry i (block style): from the key's line to the next entry's line. */
+/* Where the last scalar under n ends (a block map or list "ends" only at what follows it). */
+static size_t last_scalar_end(const struct doc *n)
+{
+	size_t len = doc_len(n);
+	if ((doc_kind(n) == DOC_MAP || doc_kind(n) == DOC_SEQ) && len && doc_style(n) != DOC_STYLE_FLOW)
+		return last_scalar_end(doc_val_at(n, len - 1));
+	return doc_end(n).offset;
+}
+
+/* An entry's lines: from its key's line to the end of its value's last line (its line comment
+ * included), and the comment lines indented deeper than its key that follow (foot comments of
+ * what it holds). Comments at the next key's column are that key's and stay. */
 static int delete_entry(struct splice *s, const struct doc *map, size_t i)
 {
-	size_t a = sops__line_start(s, doc_start(doc_key_at(map, i)).offset), z;
-	if (i + 1 < doc_len(map))
-		z = sops__line_start(s, doc_start(doc_key_at(map, i + 1)).offset);
-	else {
-		z = doc_end(doc_val_at(map, i)).offset;
-		if (z < a)
-			z = doc_end(doc_key_at(map, i)).offset;
-		while (z < s->len && s->src[z - 1] != '\n')
-			z++;
+	struct doc_mark k = doc_start(doc_key_at(map, i));
+	size_t a = sops__line_start(s, k.offset), z = last_scalar_end(doc_val_at(map, i)), e;
+	if (z < a)
+		z = doc_end(doc_key_at(map, i)).offset;
+	while (z < s->len && (z == 0 || s->src[z - 1] != '\n'))
+		z++;
+	for (;;) { /* deeper comment lines */
+		size_t ind = 0;
+		while (z + ind < s->len && s->src[z + ind] == ' ')
+			ind++;
+		if (z + ind >= s->len || s->src[z + ind] != '#' || ind <= k.col - 1)
+			break;
+		for (e = z + ind; e < s->len && s->src[e] != '\n'; e++)
+			;
+		z = e < s->len ? e + 1 : e;
 	}
 	return sops__add_edit(s, a, z, "", 0);
 }
@@ -541,6 +559,7 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 	s.src = src;
 	s.len = len;
 	s.rules = &f->meta.rules;
+	s.cmt = f->cmt && f->src == src ? f->cmt : NULL; /* its offsets are this source's */
 	s.json = f->fmt == SOPS_FMT_JSON;
 	if ((rc = doc_parse(&st, f->name, src, len, DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL)) < 0 ||
 	    st.n != f->ndocs) {

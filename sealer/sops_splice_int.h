@@ -9,6 +9,7 @@ struct doc;
 struct doc_stream;
 struct sops_rules;
 struct sops_stash;
+struct sops_cmt_plan;
 
 struct edit {
 	size_t start, end; /* source range replaced */
@@ -36,8 +37,11 @@ struct splice {
 	int fail;             /* the splice cannot express a change */
 	int json;             /* JSON source: values are JSON, no comments */
 	const struct sops_rules *rules;
+	const struct sops_cmt_plan *cmt; /* comment rules: what sops encrypts (NULL: every comment) */
 };
 
+/* Mark the bytes of every scalar (keys included) of n: a '#' there starts no comment. */
+void sops__mark_scalars(const struct doc *n, unsigned char *in_scalar);
 int sops__add_edit(struct splice *s, size_t start, size_t end, const char *text, size_t n);
 int sops__add_entry(struct splice *s, const struct doc *n);
 size_t sops__line_start(const struct splice *s, size_t o);

@@ -13,6 +13,7 @@ void sops_file_release(struct sops_file *f)
 	for (i = 0; i < f->ndocs; i++)
 		doc_free(f->docs[i]);
 	free(f->docs);
+	sops_cmt_plan_free(f->cmt);
 	sops_meta_release(&f->meta);
 	free(f->name);
 	memset(f, 0, sizeof(*f));

@@ -31,6 +31,8 @@ struct walk {
 	int counting;
 	struct sops_stash *stash;
 	struct sops_stash *collect; /* stash being filled */
+	const struct sops_cmt_plan *cmt; /* comment rules */
+	const struct doc *anchor, *container; /* the current entry's key (or list item), and its map (or list) */
 	const char *file;
 };
 
@@ -308,6 +310,8 @@ static int walk_node(struct walk *w, struct doc *n, leaf_fn fn)
 		for (i = 0; i < doc_len(n); i++) {
 			if ((rc = walk_push(w, doc_key_at(n, i))) < 0)
 				return rc;
+			w->anchor = doc_key_at(n, i);
+			w->container = n;
 			rc = walk_node(w, doc_val_at(n, i), fn);
 			walk_pop(w);
 			if (rc < 0)
@@ -315,9 +319,12 @@ static int walk_node(struct walk *w, struct doc *n, leaf_fn fn)
 		}
 		return 0;
 	case DOC_SEQ: /* list items keep their parent's path */
-		for (i = 0; i < doc_len(n); i++)
+		for (i = 0; i < doc_len(n); i++) {
+			w->anchor = doc_val_at(n, i);
+			w->container = n;
 			if ((rc = walk_node(w, doc_val_at(n, i), fn)) < 0)
 				return rc;
+		}
 		return 0;
 	case DOC_NULL: /* neither encrypted nor hashed */
 		return 0;
@@ -420,7 +427,7 @@ static int mac_leaf(struct walk *w, const struct doc *n, int encrypted)
 	size_t len;
 	enum sops_type t;
 	int rc;
-	if (w->rules->mac_only_encrypted && !encrypted)
+	if ((w->rules->mac_only_encrypted && !encrypted) || !w->mac) /* no MAC while collecting a stash */
 		return 0;
 	if ((rc = leaf_bytes(n, tmp, &p, &len, &t)) < 0)
 		return rc;
@@ -542,7 +549,8 @@ int sops_stash_new(struct sops_stash **out, const struct sops_file *enc, const u
 
 static int encrypt_leaf(struct walk *w, struct doc *n)
 {
-	int enc = sops_rules_encrypts(w->rules, w->keys, w->lens, w->depth);
+	int enc = w->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX ? sops_cmt_plan_leaf(w->cmt, w->rules, w->anchor, w->container)
+	                                                                : sops_rules_encrypts(w->rules, w->keys, w->lens, w->depth);
 	char tmp[400];
 	const char *p;
 	const unsigned char *iv = NULL;
@@ -602,11 +610,18 @@ int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 	unsigned char iv[SOPS_IV_LEN];
 	int rc;
 
-	if (f->meta.rules.kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX)
-		return gs_error(GS_EINVAL, "%s is not supported by gitseal (comments are not part of the tree)",
-		                sops_rule_key(f->meta.rules.kind));
+	if (f->meta.rules.kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX) {
+		if (f->fmt == SOPS_FMT_DOTENV || f->fmt == SOPS_FMT_INI)
+			return gs_error(GS_EINVAL, "%s is not supported by gitseal for dotenv and ini files",
+			                sops_rule_key(f->meta.rules.kind));
+		/* YAML comments decide; JSON has none */
+		if (f->fmt == SOPS_FMT_YAML && f->src && !f->cmt && memchr(f->src, '#', f->src_len) &&
+		    (rc = sops_cmt_plan_new(&f->cmt, &f->meta.rules, f->name, f->src, f->src_len, f->docs, f->ndocs)) < 0)
+			return rc;
+	}
 	if ((rc = walk_init(&w, f->name, &f->meta.rules, key)) < 0)
 		goto out;
+	w.cmt = f->cmt;
 	w.stash = stash;
 	w.counting = 1;
 	if ((rc = walk_docs(&w, f->docs, f->ndocs, encrypt_leaf)) < 0)

@@ -88,4 +88,32 @@ t_expect "updatekeys without -y asks, and a no leaves the file" '
 	cd repo && sed -i "s|      - $(age-keygen -y ../k3.txt)|      - $(age-keygen -y ../k2.txt)|" .sops.yaml &&
 	cp apps/prod/u.yaml ../u.before && echo n | setsid -w "$GITSEAL" sops updatekeys apps/prod/u.yaml 2>../uk3.err; rc=$?; cd .. &&
 	[ $rc -ne 0 ] && contains uk3.err "Is this okay?" && cmp u.before repo/apps/prod/u.yaml'
+t_expect "encrypted_comment_regex (sops 3.9): only what a matching comment precedes is encrypted, as sops walks comments" '
+	mkdir -p cr && printf "creation_rules:\n  - encrypted_comment_regex: sops:enc\n    age: %s\n" "$(age-keygen -y k1.txt)" > cr/.sops.yaml &&
+	printf "# top\nplain: visible\n# sops:enc\nsecret: hidden\nother: shown # a note\ntoken: t0p # sops:enc\nnested:\n  # sops:enc\n  inner: deep\n  open: here\nlist:\n  - a\n  # sops:enc\n  - b\n" > cr/s.yaml &&
+	(cd cr && "$GITSEAL" sops -e s.yaml > s.enc.yaml) &&
+	grep -q "^plain: visible$" cr/s.enc.yaml && grep -q "^secret: ENC\[" cr/s.enc.yaml && grep -q "^other: shown # a note$" cr/s.enc.yaml &&
+	grep -q "^token: ENC\[.*\] # sops:enc$" cr/s.enc.yaml && grep -q "^  inner: ENC\[" cr/s.enc.yaml &&
+	grep -q "^  open: here$" cr/s.enc.yaml && grep -q "^  - a$" cr/s.enc.yaml && grep -q "^  - ENC\[" cr/s.enc.yaml &&
+	grep -q "^# sops:enc$" cr/s.enc.yaml && grep -q "^  encrypted_comment_regex: sops:enc$" cr/s.enc.yaml &&
+	"$GITSEAL" sops -d cr/s.enc.yaml | cmp - cr/s.yaml'
+t_expect "unencrypted_comment_regex (flag): the marker and what follows stay plain, other comments are encrypted" '
+	sed "s/sops:enc/sops:plain/" cr/s.yaml > cr/u.yaml &&
+	"$GITSEAL" sops -e --age "$(age-keygen -y k1.txt)" --unencrypted-comment-regex "sops:plain" cr/u.yaml > cr/u.enc.yaml &&
+	grep -q "^#ENC\[.*type:comment\]$" cr/u.enc.yaml && grep -q "^plain: ENC\[" cr/u.enc.yaml &&
+	grep -q "^# sops:plain$" cr/u.enc.yaml && grep -q "^secret: hidden$" cr/u.enc.yaml && grep -q "^token: t0p # sops:plain$" cr/u.enc.yaml &&
+	grep -q "^  inner: deep$" cr/u.enc.yaml && grep -q "^  open: ENC\[" cr/u.enc.yaml && grep -q "^  - b$" cr/u.enc.yaml &&
+	"$GITSEAL" sops -d cr/u.enc.yaml | cmp - cr/u.yaml'
+t_expect "comment rules survive set, unset and rotate; a change that would drop the comments is refused, the file untouched" '
+	cp cr/s.enc.yaml cr/r.yaml && "$GITSEAL" sops set cr/r.yaml "[\"secret\"]" "\"s2\"" && grep -q "^secret: ENC\[" cr/r.yaml &&
+	"$GITSEAL" sops set cr/r.yaml "[\"plain\"]" "\"p2\"" && grep -q "^plain: p2$" cr/r.yaml &&
+	"$GITSEAL" sops unset cr/r.yaml "[\"nested\"][\"inner\"]" && grep -q "^  # sops:enc$" cr/r.yaml && grep -q "^  open: ENC\[" cr/r.yaml &&
+	"$GITSEAL" sops rotate -i cr/r.yaml && grep -q "^secret: ENC\[" cr/r.yaml && grep -q "^plain: p2$" cr/r.yaml &&
+	"$GITSEAL" sops -d --extract "[\"secret\"]" cr/r.yaml | grep -qx s2 &&
+	cp cr/r.yaml cr/r.before && fails_with 1 "$GITSEAL" sops set cr/r.yaml "[\"list\"][2]" "\"c\"" 2> err &&
+	contains err "keeping the file" && cmp cr/r.yaml cr/r.before'
+t_expect "comment rules on a dotenv file: a clear refusal (exit 23, as a tree sops cannot encrypt)" '
+	printf "# sops:enc\nA=1\n" > cr/a.env &&
+	fails_with 23 "$GITSEAL" sops -e --age "$(age-keygen -y k1.txt)" --encrypted-comment-regex sops:enc cr/a.env 2> err &&
+	contains err "encrypted_comment_regex is not supported by gitseal for dotenv and ini files"'
 t_done

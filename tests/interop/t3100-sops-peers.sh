@@ -72,6 +72,16 @@ else
 	t_expect "sops-decoder checks --mac-only-encrypted files" '
 		"$GITSEAL" sops -e --age "$(age-keygen -y k1.txt)" --encrypted-regex "^(data|stringData)\$" --mac-only-encrypted s.yaml > mo.yaml &&
 		SOPS_AGE_KEY_FILE=k1.txt node $PEERS_DIR/sops-decrypt-decoder.mjs mo.yaml > /dev/null 2>mac && contains mac "MAC OK"'
+	t_expect "sops-decoder reads files under the comment rules (MAC over plain and encrypted values)" '
+		printf "# top\nplain: visible\n# mark\nsecret: hidden\nother: 5 # mark\nn:\n  # mark\n  x: [1, 2]\n  y: true\n" > cm.yaml &&
+		"$GITSEAL" sops -e --age "$(age-keygen -y k1.txt)" --encrypted-comment-regex mark cm.yaml > cm1.yaml &&
+		"$GITSEAL" sops -e --age "$(age-keygen -y k1.txt)" --unencrypted-comment-regex mark cm.yaml > cm2.yaml &&
+		grep -q "^secret: ENC" cm1.yaml && grep -q "^plain: visible" cm1.yaml && grep -q "^secret: hidden" cm2.yaml &&
+		SOPS_AGE_KEY_FILE=k1.txt "$GITSEAL" sops -d --output-type json cm1.yaml > ours.json &&
+		for f in cm1 cm2; do
+			SOPS_AGE_KEY_FILE=k1.txt node $PEERS_DIR/sops-decrypt-decoder.mjs $f.yaml > dec.json 2>mac &&
+			same_json dec.json ours.json && contains mac "MAC OK" || exit 1
+		done'
 	t_expect "sops-decoder rejects our file after tampering (its own MAC check)" '
 		grep -q "^    name: db" s.enc.yaml && sed "s/^    name: db/    name: dc/" s.enc.yaml > bad.yaml &&
 		SOPS_AGE_KEY_FILE=k1.txt node $PEERS_DIR/sops-decrypt-decoder.mjs s.enc.yaml >/dev/null 2>&1 &&
