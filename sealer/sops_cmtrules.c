@@ -252,7 +252,8 @@ static int walk(struct sops_cmt_plan *p, struct ccont *c)
 	if ((rc = GROW(p->lvl, p->nlvl, p->caplvl)) < 0)
 		return rc;
 	p->lvl[p->nlvl++] = p->nstk;
-	qsort(c->c, c->nc, sizeof(*c->c), cmp_placed);
+	if (c->nc)
+		qsort(c->c, c->nc, sizeof(*c->c), cmp_placed);
 	for (i = 0; i <= c->n; i++) {
 		for (; ci < c->nc && c->c[ci].before == i; ci++) {
 			if ((rc = GROW(p->stk, p->nstk, p->capstk)) < 0)
@@ -346,7 +347,8 @@ int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules
 	for (i = 0; i < p->nroots; i++)
 		if ((rc = walk(p, p->roots[i])) < 0)
 			goto fail;
-	qsort(p->leaves, p->nleaves, sizeof(*p->leaves), cmp_leaf);
+	if (p->nleaves)
+		qsort(p->leaves, p->nleaves, sizeof(*p->leaves), cmp_leaf);
 	free(in_scalar);
 	doc_stream_release(&st);
 	*out = p;
