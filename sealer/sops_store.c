@@ -68,6 +68,8 @@ int sops__flatten(struct buf *out, const struct doc *n, const char *prefix, cons
 	}
 }
 
+#define SOPS_FLAT_LIST_MAX 10000
+
 /* Set "age__list_0__map_enc" = val in root, creating the maps and lists on the way. */
 int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen)
 {
@@ -96,7 +98,13 @@ int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const 
 		buf_reset(&comp);
 		buf_add(&comp, p, (size_t)((sep ? sep : end) - p));
 		if (is_list) {
-			size_t idx = strtoul(comp.p, NULL, 10);
+			char *e = NULL;
+			size_t idx = strtoul(comp.p, &e, 10);
+			/* indices come in text order (list_10 before list_2), so gaps are allowed, not huge ones */
+			if (!comp.len || *e || comp.p[0] == '-' || idx >= SOPS_FLAT_LIST_MAX) {
+				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: bad list index", (int)keylen, key);
+				goto out;
+			}
 			if (doc_kind(cur) != DOC_SEQ) {
 				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: mixed list and map", (int)keylen, key);
 				goto out;
