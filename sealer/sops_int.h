@@ -16,7 +16,9 @@ void sops__normalize_rfc3339(char *out, size_t outlen, const char *in);
 
 /* Flat stores (stores/flatten.go): "age__list_0__map_enc" <-> nested maps/lists. */
 int sops__flatten(struct buf *out, const struct doc *meta, const char *prefix, const char *sep_kv, int ini);
-int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen);
+/* *budget: list items it may still create for the file (a hostile index cannot exhaust memory) */
+int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen,
+                        size_t *budget);
 
 struct sops_stash;
 int sops__stash_add(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl, const unsigned char *iv);

@@ -71,7 +71,8 @@ int sops__flatten(struct buf *out, const struct doc *n, const char *prefix, cons
 #define SOPS_FLAT_LIST_MAX 10000
 
 /* Set "age__list_0__map_enc" = val in root, creating the maps and lists on the way. */
-int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen)
+int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen,
+                        size_t *budget)
 {
 	struct doc *cur = root;
 	const char *p = key, *end = key + keylen;
@@ -109,8 +110,14 @@ int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const 
 				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: mixed list and map", (int)keylen, key);
 				goto out;
 			}
-			while (doc_len(cur) <= idx)
+			while (doc_len(cur) <= idx && *budget) {
+				--*budget;
 				doc_push(cur, sep ? (next_list ? doc_new_seq() : doc_new_map()) : doc_new_null());
+			}
+			if (doc_len(cur) <= idx) {
+				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: too many list items", (int)keylen, key);
+				goto out;
+			}
 			if (!sep) {
 				struct doc *leaf = doc_val_at(cur, idx);
 				doc_set_scalar(leaf, DOC_STR, v.p, v.len);
@@ -150,6 +157,7 @@ static int parse_flat(struct sops_file *f, const char *data, size_t len, int ini
 	const char *p = data, *end = data + len;
 	unsigned line = 0;
 	int rc = 0, in_sops = 0;
+	size_t budget = 100000; /* list items in the metadata */
 
 	if (!root || !m) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
@@ -204,7 +212,7 @@ static int parse_flat(struct sops_file *f, const char *data, size_t len, int ini
 		}
 		if (ini ? in_sops : (ke - ks > 5 && !memcmp(ks, "sops_", 5))) {
 			const char *k = ini ? ks : ks + 5;
-			if ((rc = sops__unflatten_set(m, k, (size_t)(ke - k), vs, (size_t)(ve - vs))) < 0)
+			if ((rc = sops__unflatten_set(m, k, (size_t)(ke - k), vs, (size_t)(ve - vs), &budget)) < 0)
 				goto out;
 			continue;
 		}
