@@ -102,26 +102,6 @@ static int add_double_quoted(struct buf *b, const char *t, size_t n)
 	return rc < 0 ? rc : buf_addc(b, '"');
 }
 
-static int add_json_string(struct buf *b, const char *t, size_t n)
-{
-	size_t i;
-	int rc = buf_addc(b, '"');
-	for (i = 0; i < n && rc == 0; i++) {
-		unsigned char c = (unsigned char)t[i];
-		if (c == '"' || c == '\\')
-			rc = buf_addc(b, '\\') < 0 ? GS_ENOMEM : buf_addc(b, (char)c);
-		else if (c == '\n')
-			rc = buf_add(b, "\\n", 2);
-		else if (c == '\t')
-			rc = buf_add(b, "\\t", 2);
-		else if (c < 0x20 || c == 0x7f)
-			rc = buf_addf(b, "\\u%04x", c);
-		else
-			rc = buf_addc(b, (char)c);
-	}
-	return rc < 0 ? rc : buf_addc(b, '"');
-}
-
 /* A literal block for multi-line text that reads back the same (clip "|" or strip "|-"). */
 static int literal_ok(const char *t, size_t n)
 {
@@ -150,7 +130,7 @@ static int render(struct buf *b, const struct doc *n, int flow, int indent, int 
 		case DOC_FLOAT:
 			return strcmp(t, "NaN") && strcmp(t, "+Inf") && strcmp(t, "-Inf") ? buf_add(b, t, len) : GS_EINVAL;
 		default:
-			return add_json_string(b, t, len);
+			return buf_add_json_str(b, t, len);
 		}
 	}
 	switch (doc_kind(n)) {
