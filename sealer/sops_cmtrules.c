@@ -327,7 +327,7 @@ int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules
 			continue;
 		}
 		col++;
-		if (src[o] != '#' || in_scalar[o] || (o > 0 && src[o - 1] != ' ' && src[o - 1] != '\t' && src[o - 1] != '\n'))
+		if (!sops__comment_at(src, o, in_scalar))
 			continue;
 		for (eol = o; eol < len && src[eol] != '\n'; eol++)
 			;

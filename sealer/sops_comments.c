@@ -39,6 +39,11 @@ void sops__mark_scalars(const struct doc *n, unsigned char *in_scalar)
 	}
 }
 
+int sops__comment_at(const char *src, size_t o, const unsigned char *in_scalar)
+{
+	return src[o] == '#' && !in_scalar[o] && (o == 0 || src[o - 1] == ' ' || src[o - 1] == '\t' || src[o - 1] == '\n');
+}
+
 /* The container AAD sops uses for a comment at offset o (see the file comment). */
 static const struct entry *comment_owner(const struct splice *s, size_t o, unsigned col, int line_comment)
 {
@@ -107,7 +112,7 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 			continue;
 		}
 		col++;
-		if (c != '#' || in_scalar[o] || (o > 0 && s->src[o - 1] != ' ' && s->src[o - 1] != '\t' && s->src[o - 1] != '\n'))
+		if (!sops__comment_at(s->src, o, in_scalar))
 			continue;
 		for (eol = o; eol < s->len && s->src[eol] != '\n'; eol++)
 			;

@@ -42,6 +42,8 @@ struct splice {
 
 /* Mark the bytes of every scalar (keys included) of n: a '#' there starts no comment. */
 void sops__mark_scalars(const struct doc *n, unsigned char *in_scalar);
+/* Does a comment start at src[o] ('#' outside every scalar, after a blank or at a line start)? */
+int sops__comment_at(const char *src, size_t o, const unsigned char *in_scalar);
 int sops__add_edit(struct splice *s, size_t start, size_t end, const char *text, size_t n);
 int sops__add_entry(struct splice *s, const struct doc *n);
 size_t sops__line_start(const struct splice *s, size_t o);
