@@ -22,7 +22,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/progress.h"
-#include "sealer/age.h"
+#include "sealer/age/age.h"
 
 static const char age_usage[] =
 	"Usage:\n"

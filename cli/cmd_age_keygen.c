@@ -15,7 +15,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/file.h"
-#include "sealer/age.h"
+#include "sealer/age/age.h"
 
 static const char keygen_usage[] =
 	"Usage:\n"

@@ -25,7 +25,7 @@
 #include "doc/doc.h"
 #include "keys/keys.h"
 #include "kube/kube.h"
-#include "sealer/age.h"
+#include "sealer/age/age.h"
 
 #define BACKUP_MAX ((size_t)64 << 20)
 #define MAX_RCPTS 64

@@ -272,9 +272,6 @@ static int do_recovery(struct seal_cli *c, struct buf *out)
 		if (!s.docs[i])
 			continue;
 		uo.what = seal_cli_what(c->in, i, s.n);
-		if (doc_getp(s.docs[i], "spec", "template", "data", NULL))
-			fprintf(stderr, "warning: %s: spec.template.data is not rendered offline; the Secret holds the "
-			                "encrypted items only\n", uo.what);
 		if ((rc = sealed_unseal(&sec, s.docs[i], &ring.set, &uo, NULL)) < 0)
 			goto out;
 		rc = seal_cli_emit(out, sec, strcmp(c->format, "yaml") != 0, 0);

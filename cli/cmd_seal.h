@@ -8,7 +8,7 @@
 #include "doc/doc.h"
 #include "keys/keys.h"
 #include "kube/kube.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 /*
  * Read path ("-" = stdin) into text and parse every document. *is_json: 0 YAML, 1 one JSON

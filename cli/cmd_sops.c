@@ -19,7 +19,7 @@
 #include "cli/cmd_sops.h"
 #include "core/file.h"
 #include "doc/doc.h"
-#include "sealer/age.h"
+#include "sealer/age/age.h"
 
 static const char sops_usage[] =
 	"usage: gitseal sops [options] encrypt|decrypt|edit|rotate|updatekeys|set|unset|filestatus|exec-env|exec-file|groups FILE\n"

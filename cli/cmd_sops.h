@@ -2,7 +2,7 @@
 #define GS_CMD_SOPS_H
 /* Shared between cli/cmd_sops*.c, cmd_encrypt.c and cmd_decrypt.c: sops' options and helpers. */
 #include "core/buf.h"
-#include "sealer/sops.h"
+#include "sealer/sops/sops.h"
 
 struct sops_opts {
 	const char *verb;          /* encrypt, decrypt, edit, rotate, updatekeys, set, unset, ... */

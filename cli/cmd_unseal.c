@@ -91,8 +91,6 @@ int cmd_unseal(int argc, char **argv)
 				uo.what = seal_cli_what(files[f], i, s.n);
 				if (s.n > 1 && !sealed_is_sealedsecret(s.docs[i]))
 					continue; /* other documents of a multi-document file */
-				if (doc_getp(s.docs[i], "spec", "template", "data", NULL))
-					fprintf(stderr, "warning: %s: spec.template.data is not rendered offline\n", uo.what);
 				if ((rc = sealed_unseal(&sec, s.docs[i], &ring.set, &uo, NULL)) >= 0)
 					rc = seal_cli_emit(&out, sec, format ? !strcmp(format, "json") : json, !json);
 				doc_free(sec);

@@ -8,7 +8,7 @@
 
 #include "cli/cmd_seal.h"
 #include "core/file.h"
-#include "sealer/age.h"
+#include "sealer/age/age.h"
 
 #define KEYFILE_MAX ((size_t)64 << 20)
 

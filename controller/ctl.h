@@ -87,25 +87,12 @@ int ctl_parse_duration(const char *s, double *secs);
 /* "a=b,c=d" -> map doc (upstream splits naively; an entry without '=' is an error here). */
 int ctl_parse_kv_list(struct doc **out, const char *s, const char *flag);
 
-/* ---- template.data (template.c) ------------------------------------------ */
-
-struct ctl_kv {
-	const char *key;
-	const char *val; /* plaintext */
-	size_t len;
-};
-/* Render one template.data source (name = its key, for messages) over vals; out: a secret buffer. */
-int ctl_template_render(struct buf *out, const char *name, const char *src, size_t len, const struct ctl_kv *vals,
-                        size_t nvals);
-size_t ctl_utf8_len(const unsigned char *s, size_t n);
-int ctl_json_quote(struct buf *out, const char *s, size_t n);
-
 /* ---- the desired Secret (desired.c): pure functions over docs ------------ */
 
 struct sealed_items;
 /*
- * The Secret a SealedSecret should produce: sealed_secret_from_items() plus
- * template.data rendered over the items, plus the CTL_ANNO_SOURCE record.
+ * The Secret a SealedSecret should produce: sealed_desired_secret() (items +
+ * template.data) plus the CTL_ANNO_SOURCE record.
  */
 int ctl_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items);
 /* "uid=<uid>,generation=<n>,spec=<hex>,data=<hex>": what the Secret was made from. data hashes

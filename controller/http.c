@@ -20,7 +20,7 @@
 
 #include "core/log.h"
 #include "keys/keys.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 #define BODY_MAX ((size_t)2 << 20)
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 /* Once everything listed at start is handled: one log line (and the figure the bench reads). */
 void ctl__check_caught_up(struct ctl_loop *l)

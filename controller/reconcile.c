@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "keys/keys.h"
 #include "kube/kube.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 int ctl_open_items(struct ctl_state *st, struct sealed_items *out, const struct doc *ss, size_t *hint)
 {

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 /* Under the lock: does this object need a reconcile? Records what was seen; creates the entry. */
 static int ss_needs_work(struct ctl_loop *l, struct watcher *w, const struct doc *obj, struct ent **out)

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "core/buf.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 struct doc;
 

@@ -1,2 +1,3 @@
-# lib/: what the CLI and the controller share (core, doc, kube). sealer/ and keys/ join it in libgitseal.a.
-LIB_SRCS += $(wildcard lib/core/*.c) $(wildcard lib/doc/*.c) $(wildcard lib/kube/*.c)
+# lib/: what the CLI and the controller share (core, doc, net, kube, and the GitOps stages).
+# Every lib/<module>/*.c joins libgitseal.a with sealer/ and keys/.
+LIB_SRCS += $(wildcard lib/*/*.c)

@@ -1,2 +1,2 @@
 # sealer/: crypto and sealed file formats, no network (Sealed Secrets, age, SOPS).
-LIB_SRCS += $(wildcard sealer/*.c)
+LIB_SRCS += $(wildcard sealer/*/*.c)

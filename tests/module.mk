@@ -1,5 +1,7 @@
 # tests/: the unit runner (C); shell suites live in tests/cli, tests/interop, tests/kube.
-UNIT_SRCS += $(wildcard tests/unit/*.c) $(wildcard tests/unit/*/*.c)
+UNIT_SRCS += $(wildcard tests/unit/*.c) $(wildcard tests/unit/*/*.c) $(wildcard tests/unit/*/*/*.c)
+# unit sources live in subfolders mirroring the source tree; all include "test.h"
+$(O)/tests/unit/%.o: ALL_CFLAGS += -Itests/unit
 
 # tests/kube/*.c: C tests against a real kube-apiserver, in their own runner (the unit harness with
 # its own list), run by tests/kube/t5000-client.sh while tests/run.sh has the server up.

@@ -1,4 +1,5 @@
 #include "core/buf.h"
+#include "core/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,40 +130,7 @@ int buf_set(struct buf *b, const void *data, size_t n)
 
 int buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
-	int rc;
-
-	if ((rc = buf_addc(b, '"')) < 0)
-		return rc;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		size_t elen = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		esc[0] = '\\';
-		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-			esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-			elen = 6;
-		}
-		if ((rc = buf_add(b, s + start, i - start)) < 0 || (rc = buf_add(b, esc, elen)) < 0)
-			return rc;
-		start = i + 1;
-	}
-	if ((rc = buf_add(b, s + start, n - start)) < 0)
-		return rc;
-	return buf_addc(b, '"');
+	return json_quote(b, s, n, 0);
 }
 
 void buf_truncate(struct buf *b, size_t n)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc/doc_internal.h"
+#include "doc/doc_int.h"
 
 struct jem {
 	struct buf *out;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "core/base64.h"
-#include "doc/doc_internal.h"
+#include "doc/doc_int.h"
 
 struct em {
 	struct buf *out;

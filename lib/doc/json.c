@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "doc/doc_internal.h"
+#include "doc/doc_int.h"
 
 struct jframe {
 	struct doc *node;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc/doc_internal.h"
+#include "doc/doc_int.h"
 
 char doc__empty[1];
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "doc/doc_internal.h"
+#include "doc/doc_int.h"
 
 struct frame {
 	struct doc *node;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doc/doc_internal.h"
+#include "doc/doc_int.h"
 
 static int eq(const char *s, size_t n, const char *lit)
 {

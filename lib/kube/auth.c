@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kube/internal.h"
+#include "kube/kube_int.h"
 
 #define EXEC_OUT_MAX ((size_t)1 << 20)
 #define EXEC_TIMEOUT_MS 60000

@@ -163,7 +163,7 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg, con
 	int rc, i;
 
 	*out = NULL;
-	if ((rc = kube__global_init()) < 0)
+	if ((rc = net_init()) < 0)
 		return rc;
 	if (!cfg || !cfg->server || !*cfg->server)
 		return gs_error(GS_EINVAL, "%s: no server URL for the cluster", cfg && cfg->source ? cfg->source : "kubeconfig");

@@ -1,11 +1,11 @@
 #ifndef GS_KUBE_CLIENT_H
 #define GS_KUBE_CLIENT_H
 /* Private to lib/kube: the client's state and the one request path every call goes through. */
-#include "kube/curl_dl.h"
+#include "net/net.h"
 #include <pthread.h>
 #include <sys/stat.h>
 
-#include "kube/internal.h"
+#include "kube/kube_int.h"
 
 struct kube__disc;
 struct kube__evcache;

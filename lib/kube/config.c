@@ -5,7 +5,7 @@
 
 #include "core/base64.h"
 #include "core/file.h"
-#include "kube/internal.h"
+#include "kube/kube_int.h"
 
 #define KUBECONFIG_MAX ((size_t)16 << 20)
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -3,8 +3,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kube/curl_dl.h"
-#include "kube/internal.h"
+#include "net/net.h"
+#include "kube/kube_int.h"
 
 long long kube__now_ms(void)
 {
@@ -68,7 +68,7 @@ int kube_fetch_url(struct buf *out, const char *url, long timeout_ms)
 
 	if (!url || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
 		return gs_error(GS_EINVAL, "%s: not an http(s) URL", url ? url : "(null)");
-	if ((rc = kube__global_init()) < 0)
+	if ((rc = net_init()) < 0)
 		return rc;
 	if (out->max == 0)
 		out->max = KUBE_FETCH_MAX;

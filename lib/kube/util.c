@@ -5,7 +5,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "kube/internal.h"
+#include "kube/kube_int.h"
 
 void kube__bucket_init(struct kube__bucket *b, double qps, int burst, long long now_ms)
 {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# libcurl is dlopen()ed by lib/kube on the first cluster call (lib/kube/curl_dl.c): the binaries
+# libcurl is dlopen()ed by lib/kube on the first cluster call (lib/net/curl_dl.c): the binaries
 # do not need it to start, offline commands never map it, and without it the kube calls fail
 # with a message that says what to install.
 . "$(dirname "$0")/../lib.sh"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sealer/age.h"
+#include "sealer/age/age.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kube/internal.h"
+#include "kube/kube_int.h"
 
 static int count(void *ctx, enum kube_event_type t, const struct doc *obj)
 {

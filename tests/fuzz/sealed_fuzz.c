@@ -13,7 +13,7 @@
 
 #include "doc/doc.h"
 #include "keys/keys.h"
-#include "sealer/sealed.h"
+#include "sealer/sealed/sealed.h"
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 

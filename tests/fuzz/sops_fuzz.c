@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sealer/sops.h"
+#include "sealer/sops/sops.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
