@@ -182,7 +182,7 @@ int decrypt__data_key(struct decrypt_ctx *c, const struct sops_meta *m, const ch
 		goto out;
 	}
 	add_recipients(&r, m);
-	rc = gs_error(GS_EAUTH, "%s: no age identity matches (recipients: %s; identities from: %s)", place, r.p,
+	rc = gs_error(GS_EAUTH, "%s: no age identity matches (recipients: %s; looked in: %s)", place, r.p,
 	              c->where.p);
 out:
 	sops_set_exit(0);

@@ -77,9 +77,10 @@ int decrypt_ctx_add_env(struct decrypt_ctx *ctx);
  * dotenv or YAML detected otherwise), decrypt it, check its MAC and append the
  * plaintext to out, which must be a BUF_INIT_SECRET buffer: 1. Not SOPS: 0 (out
  * untouched). Error: < 0 naming relpath.
- * TODO(lead): the render helper's hook signature in lib/render/render.h wraps this.
  */
 int decrypt_file(struct decrypt_ctx *ctx, const char *relpath, const char *in, size_t len, struct buf *out);
+/* The same with the context as a void *: lib/render's render_file_hook (opts.hook_arg = ctx). */
+int decrypt_render_hook(void *ctx, const char *relpath, const char *in, size_t len, struct buf *out);
 
 /* --- the stage -------------------------------------------------------------------- */
 

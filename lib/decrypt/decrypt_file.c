@@ -170,3 +170,8 @@ out:
 	buf_release(&plain);
 	return rc;
 }
+
+int decrypt_render_hook(void *ctx, const char *relpath, const char *in, size_t len, struct buf *out)
+{
+	return decrypt_file(ctx, relpath, in, len, out);
+}

@@ -125,7 +125,7 @@ void test_decrypt__wrong_key_names_file_object_and_recipients(void)
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
 	/* the source file is named (found under root by its sops block), not the rendered stream */
 	assert_str(gs_error_last(), "secret.enc.yaml: Secret prod/db: no age identity matches (recipients: "
-	                            "age19una4p0cxyhaslfsh9kvvhffd8yv3qk8q2e9p0shvv8crhwqhczse0rcxx; identities from: "
+	                            "age19una4p0cxyhaslfsh9kvvhffd8yv3qk8q2e9p0shvv8crhwqhczse0rcxx; looked in: "
 	                            "fixtures/decrypt/other-key.txt)");
 	assert_true(doc_get(st.docs[0], "sops") != NULL);
 	doc_stream_release(&st);
