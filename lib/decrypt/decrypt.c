@@ -121,21 +121,24 @@ int decrypt_ctx_add_secret(struct decrypt_ctx *c, const struct doc *secret, enum
 
 int decrypt_ctx_add_env(struct decrypt_ctx *c)
 {
-	struct age_identity *ids = NULL;
+	c->env_wanted = 1; /* read when a file needs a key: a build without SOPS files never reads them */
+	return 0;
+}
+
+/* sops' places, read once; an error (a SOPS_AGE_KEY_FILE that is not there) names the file being opened. */
+static int load_env(struct decrypt_ctx *c, const char *place)
+{
 	struct buf where = BUF_INIT(8192);
 	int rc;
 
-	if (c->env_loaded)
-		return 0;
-	if ((rc = sops_identities_load(&ids, &where)) < 0)
+	c->env_wanted = 0;
+	if ((rc = sops_identities_load(&c->env_ids, &where)) < 0) {
+		gs_error_prefix(rc, "%s: reading age identities", place);
 		goto out;
-	c->env_loaded = 1;
-	c->env_ids = ids;
-	ids = NULL;
+	}
 	add_where(c, where.len ? where.p : "SOPS_AGE_KEY", DECRYPT_IDS_ANY);
 	rc = 0;
 out:
-	age_identities_free(ids);
 	buf_release(&where);
 	return rc;
 }
@@ -158,6 +161,8 @@ int decrypt__data_key(struct decrypt_ctx *c, const struct sops_meta *m, const ch
 	int rc;
 
 	*own = 0;
+	if (c->env_wanted && (rc = load_env(c, place)) < 0)
+		goto out;
 	for (g = 0; g < m->ngroups; g++)
 		nage += m->groups[g].nage;
 	if (!nage && sops_meta_has_foreign_keys(m)) {

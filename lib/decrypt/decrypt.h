@@ -66,7 +66,8 @@ int decrypt_ctx_add_identities(struct decrypt_ctx *ctx, const char *text, size_t
  * when it has none (an entry named age.key is the usual mistake).
  */
 int decrypt_ctx_add_secret(struct decrypt_ctx *ctx, const struct doc *secret, enum decrypt_ids_scope scope);
-/* The CLI: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt (as sops). */
+/* The CLI: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt (as
+ * sops), read when the first SOPS file needs a key (errors then name that file). */
 int decrypt_ctx_add_env(struct decrypt_ctx *ctx);
 
 /* --- the render hook -------------------------------------------------------------- */

@@ -36,7 +36,7 @@ struct decrypt_ctx {
 	struct age_identity *env_ids; /* DECRYPT_IDS_ANY, from sops' places (SOPS_AGE_KEY*, keys.txt) */
 	struct age_identity *own_ids; /* DECRYPT_IDS_OWN_NAMESPACE */
 	struct buf where;        /* where the identities came from, for messages */
-	int env_loaded;
+	int env_wanted;          /* decrypt_ctx_add_env() was called: load env_ids when first needed */
 
 	int scanned;             /* root was scanned for SOPS files */
 	struct decrypt__src *srcs;

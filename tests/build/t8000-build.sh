@@ -82,6 +82,12 @@ t_expect "no key at all: exit 1, says where it looked" '
 	SOPS_AGE_KEY_FILE= fails_with 1 "$GITSEAL" build repo --path apps/prod > out 2> err &&
 	[ ! -s out ] && contains err "Secret prod/db: no age identity to decrypt it with"'
 
+t_expect "keys are read only when a SOPS file needs one" '
+	mkdir -p plain && cp repo/apps/prod/app.yaml plain/ &&
+	SOPS_AGE_KEY_FILE=/nonexistent/keys.txt "$GITSEAL" build plain > out.yaml && contains out.yaml "kind: Deployment" &&
+	SOPS_AGE_KEY_FILE=/nonexistent/keys.txt fails_with 1 "$GITSEAL" build repo/apps/prod > out 2> err &&
+	contains err "db.enc.yaml: Secret prod/db: reading age identities: failed to open file"'
+
 t_expect "a value changed after encryption (MAC mismatch): exit 1 naming the file" '
 	cp -r repo bad && sed -i "s/^type: Opaque/type: kubernetes.io\/basic-auth/" bad/apps/prod/db.enc.yaml &&
 	fails_with 1 "$GITSEAL" build bad --path apps/prod > out 2> err && [ ! -s out ] &&
