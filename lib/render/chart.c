@@ -305,7 +305,7 @@ static int from_index(struct render__ctx *c, long long deadline, char **path, ch
 		goto out;
 	entries = doc_getp(index, "entries", src->chart, NULL);
 	if (doc_kind(entries) != DOC_SEQ || !doc_len(entries)) {
-		rc = gs_error(GS_ENOTFOUND, "chart '%s' is not in %s", src->chart, shown);
+		rc = gs_error(GS_ENOTFOUND, "not in %s", shown);
 		goto out;
 	}
 	for (i = 0; i < doc_len(entries); i++) {
@@ -332,7 +332,7 @@ static int from_index(struct render__ctx *c, long long deadline, char **path, ch
 		}
 	}
 	if (!best) {
-		rc = gs_error(GS_ENOTFOUND, "chart '%s' version '%s' is not in %s (versions: %s)", src->chart,
+		rc = gs_error(GS_ENOTFOUND, "version '%s' is not in %s (versions: %s)",
 		              want_newest(src->chart_version) ? "*" : src->chart_version, shown, seen.p);
 		goto out;
 	}
@@ -340,7 +340,7 @@ static int from_index(struct render__ctx *c, long long deadline, char **path, ch
 	digest = doc_str(doc_get(best, "digest"));
 	u = doc_str(doc_val_at(doc_get(best, "urls"), 0));
 	if (!u || !digest || !is_hex64(digest)) {
-		rc = gs_error(GS_EPARSE, "%s: chart '%s' %s has no %s", shown, src->chart, version,
+		rc = gs_error(GS_EPARSE, "%s: version %s has no %s", shown, version,
 		              !u ? "urls" : "sha256 digest");
 		goto out;
 	}

@@ -146,12 +146,13 @@ static void tidy(struct buf *msg, const struct buf *err, const char *cut)
 			s += cutlen;
 			continue;
 		}
-		if (*s == '\n' || *s == '\r' || *s == '\t') {
+		if (*s == '\n' || *s == '\r' || *s == '\t' || (sep && *s == ' ')) {
+			/* a line break and the next line's indentation: one separator */
 			sep = msg->len > 0;
 			s++;
 			continue;
 		}
-		if (sep && buf_adds(msg, "; ") < 0)
+		if (sep && buf_adds(msg, msg->p[msg->len - 1] == ':' ? " " : "; ") < 0)
 			break;
 		sep = 0;
 		if (buf_addc(msg, *s++) < 0)

@@ -281,9 +281,8 @@ int render__kustomize_dir(struct render__ctx *c, const char *dir, struct doc_lis
 	const char *name = dir[0] ? dir : ".";
 	int rc = 0;
 
-	if (!c->opts->hook)
-		return k->build(c, c->root, dir, name, 0, out);
-	if ((rc = render__kustomize_walk(c, dir, &dirs, &ndirs, &files, &nfiles)) < 0)
+	/* the walk also reports a broken kustomization file with its line, before any tool runs */
+	if ((rc = render__kustomize_walk(c, dir, &dirs, &ndirs, c->opts->hook ? &files : NULL, &nfiles)) < 0)
 		goto out;
 	if (nfiles && !(rep = calloc(nfiles, sizeof(*rep)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
