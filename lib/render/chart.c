@@ -183,6 +183,15 @@ static int cache_dir(struct render__ctx *c, char **out)
 	if ((rc = mkdir_p(*out)) < 0) {
 		free(*out);
 		*out = NULL;
+		return rc;
+	}
+	{
+		/* absolute: helm runs elsewhere, and takes a relative "a/b.tgz" for repo/chart */
+		char *real = realpath(*out, NULL);
+		if (!real)
+			rc = gs_error(GS_EIO, "%s: %s", *out, strerror(errno));
+		free(*out);
+		*out = real;
 	}
 	return rc;
 }
