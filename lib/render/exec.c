@@ -91,6 +91,9 @@ int render__env(struct render__ctx *c)
 	    (rc = env_add(&env, &n, "%s%s", "HTTPS_PROXY=" CLOSED_PROXY, NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "%s%s", "http_proxy=" CLOSED_PROXY, NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "%s%s", "https_proxy=" CLOSED_PROXY, NULL)) < 0 ||
+	    (rc = env_add(&env, &n, "%s%s", "ALL_PROXY=" CLOSED_PROXY, NULL)) < 0 ||
+	    (rc = env_add(&env, &n, "%s%s", "all_proxy=" CLOSED_PROXY, NULL)) < 0 ||
+	    (rc = env_add(&env, &n, "%s%s", "GIT_TERMINAL_PROMPT=0", NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "%s%s", "HELM_NO_PLUGINS=1", NULL)) < 0) {
 		render__strv_free(env, n);
 		return rc;

@@ -169,7 +169,8 @@ int render__is_dir(struct render__ctx *c, const char *rel)
 
 #define PRIV_PREFIX "gitseal-render-"
 
-static pthread_once_t stale_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t stale_lock = PTHREAD_MUTEX_INITIALIZER;
+static int stale_done;
 static char stale_base[PATH_MAX];
 
 /* Private directories of processes that died without cleaning up (kill -9): wiped once. */
@@ -230,11 +231,14 @@ int render__private_dir(struct render__ctx *c)
 		if (rc < 0)
 			return rc;
 	}
-	if (!stale_base[0] && strlen(c->tmpbase) < sizeof(stale_base)) {
-		/* the first base seen is the one cleaned (the same for a whole process in practice) */
+	/* once per process, in the first base seen (the same for a whole process in practice) */
+	pthread_mutex_lock(&stale_lock);
+	if (!stale_done && strlen(c->tmpbase) < sizeof(stale_base)) {
 		snprintf(stale_base, sizeof(stale_base), "%s", c->tmpbase);
+		remove_stale();
+		stale_done = 1;
 	}
-	pthread_once(&stale_once, remove_stale);
+	pthread_mutex_unlock(&stale_lock);
 	n = snprintf(tmpl, sizeof(tmpl), "%s/" PRIV_PREFIX "%ld-XXXXXX", c->tmpbase, (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmpl))
 		return gs_error(GS_EINVAL, "render: temporary directory path too long");

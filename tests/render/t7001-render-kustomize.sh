@@ -6,7 +6,18 @@
 
 if ! have_tools; then
 	t_peer_missing "Kustomize renders" "kubectl/helm in $TOOLS (tests/render/install-tools.sh)"
-	t_done
+	t_expect "private directories left by a killed process (kill -9) are wiped by the next render" '
+	dead=$(python3 -c "import os
+for p in range(4000000, 4100000):
+    try: os.kill(p, 0)
+    except ProcessLookupError: print(p); break
+    except PermissionError: pass") &&
+	mkdir -p "$SHM/gitseal-render-$dead-AbCdEf/stage0/apps" "$SHM/gitseal-render-$$-LiVeOn" &&
+	printf "plaintext" > "$SHM/gitseal-render-$dead-AbCdEf/stage0/apps/secret.env" &&
+	ro_copy tree && rr tree base > out && test ! -e "$SHM/gitseal-render-$dead-AbCdEf" &&
+	test -d "$SHM/gitseal-render-$$-LiVeOn" && rmdir "$SHM/gitseal-render-$$-LiVeOn" && shm_empty'
+
+t_done
 	exit
 fi
 # obj OUT KIND NAME: the YAML of one object of render-run's output
@@ -86,5 +97,16 @@ t_expect "a tool that cannot run is a clear error" '
 	mkdir -p k && printf "resources: []\n" > k/kustomization.yaml &&
 	fails_with 1 "$RR" --tmpdir "$SHM" --kubectl /nonexistent/kubectl . k 2> err &&
 	contains err "k: kustomize: cannot run /nonexistent/kubectl: No such file or directory"'
+
+t_expect "private directories left by a killed process (kill -9) are wiped by the next render" '
+	dead=$(python3 -c "import os
+for p in range(4000000, 4100000):
+    try: os.kill(p, 0)
+    except ProcessLookupError: print(p); break
+    except PermissionError: pass") &&
+	mkdir -p "$SHM/gitseal-render-$dead-AbCdEf/stage0/apps" "$SHM/gitseal-render-$$-LiVeOn" &&
+	printf "plaintext" > "$SHM/gitseal-render-$dead-AbCdEf/stage0/apps/secret.env" &&
+	ro_copy tree && rr tree base > out && test ! -e "$SHM/gitseal-render-$dead-AbCdEf" &&
+	test -d "$SHM/gitseal-render-$$-LiVeOn" && rmdir "$SHM/gitseal-render-$$-LiVeOn" && shm_empty'
 
 t_done
