@@ -114,7 +114,7 @@ static int vendored(char **entries, size_t n, const char *name)
 static int check_dependencies(struct render__ctx *c, const char *chart)
 {
 	static const char *const lists[] = { "Chart.yaml", "Chart.lock", "requirements.yaml", "requirements.lock" };
-	struct buf missing = BUF_INIT(4096);
+	struct buf missing = BUF_INIT(4096), seen = BUF_INIT(8192);
 	char **entries = NULL, *dir = NULL, *abs = NULL, *from = NULL;
 	size_t n = 0, i, j, nmissing = 0;
 	DIR *d = NULL;
@@ -156,8 +156,13 @@ static int check_dependencies(struct render__ctx *c, const char *chart)
 		deps = doc_get(y, "dependencies");
 		for (j = 0; doc_kind(deps) == DOC_SEQ && j < doc_len(deps); j++) {
 			const char *name = doc_str(doc_get(doc_val_at(deps, j), "name"));
-			if (!name || vendored(entries, n, name) || strstr(missing.p, name))
+			char key[300];
+			if (!name || vendored(entries, n, name))
 				continue;
+			snprintf(key, sizeof(key), "|%s|", name);
+			if (strstr(seen.p, key))
+				continue; /* listed in Chart.yaml and Chart.lock */
+			buf_addf(&seen, "%s", key);
 			if (!from)
 				from = strdup(lists[i]);
 			buf_addf(&missing, "%s%s", nmissing++ ? ", " : "", name);
@@ -177,6 +182,7 @@ out:
 	free(abs);
 	free(from);
 	buf_release(&missing);
+	buf_release(&seen);
 	return rc;
 }
 

@@ -91,38 +91,36 @@ static int walk_dir(struct walk *w, const char *rel, int depth)
 	for (i = 0; i < n && rc >= 0; i++) {
 		const char *name = names[i];
 		int yaml = has_suffix(name, ".yaml") || has_suffix(name, ".yml") || has_suffix(name, ".json");
-		char *crel = render__join(rel, name), *checked = NULL;
-		struct stat st;
-		if (!crel) {
+		char *crel = render__join(rel, name), *cabs = crel ? render__abs(w->c, crel) : NULL;
+		struct stat lst, st;
+		int link;
+		if (!crel || !cabs) {
+			free(crel);
+			free(cabs);
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			break;
 		}
-		/* symbolic links: followed only when they stay in the tree */
-		if ((rc = render__resolve(&checked, w->c, "", crel, "link")) < 0) {
-			free(crel);
-			break;
-		}
-		free(checked);
-		{
-			char *cabs = render__abs(w->c, crel);
-			int ok = cabs && stat(cabs, &st) == 0;
-			free(cabs);
-			if (!ok)
-				st.st_mode = 0; /* dangling link */
-		}
+		link = lstat(cabs, &lst) == 0 && S_ISLNK(lst.st_mode);
+		if (stat(cabs, &st) < 0)
+			st.st_mode = 0; /* a dangling link: nothing to read */
 		if (S_ISDIR(st.st_mode)) {
-			if (w->c->src->directory.recurse && !ignore_match(w->root_rules, crel, 1) &&
+			/* as Go's filepath.Walk (Argo CD): a link to a directory is not entered */
+			if (!link && w->c->src->directory.recurse && !ignore_match(w->root_rules, crel, 1) &&
 			    !ignore_match(w->exclude, app_rel(w, crel), 1))
 				rc = walk_dir(w, crel, depth + 1);
 		} else if (S_ISREG(st.st_mode) && !ignore_match(w->root_rules, crel, 0) &&
 		           !ignore_match(w->exclude, app_rel(w, crel), 0) &&
 		           (!w->include || ignore_match(w->include, app_rel(w, crel), 0))) {
-			if (yaml)
+			char *checked = NULL;
+			if (yaml && link && (rc = render__resolve(&checked, w->c, "", crel, "link")) >= 0)
+				free(checked); /* a link read only when it stays in the tree */
+			if (rc >= 0 && yaml)
 				rc = read_file(w, crel);
-			else if (has_suffix(name, ".jsonnet"))
+			else if (rc >= 0 && has_suffix(name, ".jsonnet"))
 				rc = render__warn(w->c, "%s: Jsonnet is not rendered; file skipped", crel);
 		}
 		free(crel);
+		free(cabs);
 	}
 out:
 	if (d)

@@ -48,12 +48,15 @@ t_expect "a YAML file without apiVersion/kind is an error naming the file and li
 t_expect "a YAML syntax error names the file, line and column" '
 	rm -rf app && mkdir app && printf "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   bad: indent\n" > app/x.yaml &&
 	fails_with 1 rr . app > out 2> err && test ! -s out && contains err "error: app/x.yaml:5:"'
-t_expect "a symlink leaving the tree is refused; one inside the tree is followed" '
+t_expect "a symlinked manifest leaving the tree is refused; one inside is read; linked dirs are not entered" '
 	mkdir -p tree/app outside && printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: in}\n" > tree/app/in.yaml &&
 	printf "apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n" > outside/s.yaml &&
 	ln -s ../../outside/s.yaml tree/app/evil.yaml && fails_with 1 rr tree app > out 2> err &&
 	contains err "link '\''app/evil.yaml'\'' leaves the tree" && rm tree/app/evil.yaml &&
-	ln -s in.yaml tree/app/link.yaml && rr tree app > out2 && test "$(names out2)" = "in in "'
+	ln -s in.yaml tree/app/link.yaml && rr tree app > out2 && test "$(names out2)" = "in in " &&
+	ln -s ../../outside tree/app/dirlink && ln -s /etc/passwd tree/app/notes.txt &&
+	ln -s ../../outside/s.yaml tree/app/excluded.yaml &&
+	rr --recurse --exclude excluded.yaml tree app > out3 && test "$(names out3)" = "in in "'
 t_expect "the app path must stay in the tree and exist" '
 	mkapp && fails_with 1 rr . ../etc 2> err && contains err "path '\''../etc'\'' leaves the tree" &&
 	fails_with 1 rr . nope 2> err2 && contains err2 "path '\''nope'\'': no such directory in the tree"'
