@@ -16,6 +16,14 @@ for p in range(4000000, 4100000):
 	printf "plaintext" > "$SHM/gitseal-render-$dead-AbCdEf/stage0/apps/secret.env" &&
 	ro_copy tree && rr tree base > out && test ! -e "$SHM/gitseal-render-$dead-AbCdEf" &&
 	test -d "$SHM/gitseal-render-$$-LiVeOn" && rmdir "$SHM/gitseal-render-$$-LiVeOn" && shm_empty'
+t_expect "kustomize build when a kustomize binary is named or found in PATH (before kubectl)" '
+	mkdir -p bin && printf "#!/bin/sh\n[ \"\$1\" = build ] || exit 9\necho kustomize-used >&2\nexec $KUBECTL kustomize \"\$2\"\n" > bin/kustomize &&
+	chmod +x bin/kustomize && ro_copy tree &&
+	"$RR" --tmpdir "$SHM" --kustomize "$PWD/bin/kustomize" tree overlays/prod > out 2> err &&
+	contains out "replicas: 3" && contains err "warning: overlays/prod: kustomize: kustomize-used" &&
+	PATH="$PWD/bin:$PATH" "$RR" --tmpdir "$SHM" tree base > out2 2> err2 && contains err2 "kustomize-used" &&
+	GITSEAL_KUBECTL=$KUBECTL PATH="$PWD/bin:$PATH" "$RR" --tmpdir "$SHM" tree base > out3 2> err3 &&
+	! grep -q kustomize-used err3 && contains out3 "# kustomize: 2 objects"'
 
 t_done
 	exit
@@ -108,5 +116,13 @@ for p in range(4000000, 4100000):
 	printf "plaintext" > "$SHM/gitseal-render-$dead-AbCdEf/stage0/apps/secret.env" &&
 	ro_copy tree && rr tree base > out && test ! -e "$SHM/gitseal-render-$dead-AbCdEf" &&
 	test -d "$SHM/gitseal-render-$$-LiVeOn" && rmdir "$SHM/gitseal-render-$$-LiVeOn" && shm_empty'
+t_expect "kustomize build when a kustomize binary is named or found in PATH (before kubectl)" '
+	mkdir -p bin && printf "#!/bin/sh\n[ \"\$1\" = build ] || exit 9\necho kustomize-used >&2\nexec $KUBECTL kustomize \"\$2\"\n" > bin/kustomize &&
+	chmod +x bin/kustomize && ro_copy tree &&
+	"$RR" --tmpdir "$SHM" --kustomize "$PWD/bin/kustomize" tree overlays/prod > out 2> err &&
+	contains out "replicas: 3" && contains err "warning: overlays/prod: kustomize: kustomize-used" &&
+	PATH="$PWD/bin:$PATH" "$RR" --tmpdir "$SHM" tree base > out2 2> err2 && contains err2 "kustomize-used" &&
+	GITSEAL_KUBECTL=$KUBECTL PATH="$PWD/bin:$PATH" "$RR" --tmpdir "$SHM" tree base > out3 2> err3 &&
+	! grep -q kustomize-used err3 && contains out3 "# kustomize: 2 objects"'
 
 t_done
