@@ -240,7 +240,11 @@ static int reap(pid_t pid, long long deadline, int kill_group, int *status, int 
 
 	for (;;) {
 		memset(&si, 0, sizeof(si));
-		if (!kill_group && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+			/* reaped by someone else (a waitpid(-1) elsewhere): its pid may be reused, never
+			 * signal it */
+			return gs_error(GS_EIO, "child %ld was reaped by another part of the process", (long)pid);
+		if (!kill_group && si.si_pid == pid)
 			break; /* exited: a zombie now */
 		if (kill_group || now_ms() >= deadline) {
 			*late |= !kill_group;

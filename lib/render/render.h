@@ -55,9 +55,11 @@
  * disk), the replacements written there, Kustomize run on the copy, and the
  * copy overwritten with zeros and removed on every path (error, deadline,
  * child killed by a signal). The output is then parsed as DOC_PARSE_SECRET.
+ * (A post-render kustomization's generators are not handed to the hook.)
  *
  * Thread-safe: renders may run concurrently (each has its own private
- * directory and children). Errors: GS_EPARSE bad input (a file:line), GS_EIO a
+ * directory and children). The process must not reap children it did not
+ * start (no waitpid(-1) / SIGCHLD set to SIG_IGN): render waits for its own. Errors: GS_EPARSE bad input (a file:line), GS_EIO a
  * tool failed or could not run, GS_ETOOBIG output or a file over its cap,
  * GS_ENOTFOUND a path, chart or version that is not there, GS_EINVAL a bad
  * spec (a path leaving the tree).
