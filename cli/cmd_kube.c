@@ -102,13 +102,18 @@ static void print_name(const struct doc *d, const char *suffix)
 	printf("%s/%s%s%s\n", lower, doc_k8s_name(d) ? doc_k8s_name(d) : "", suffix ? " " : "", suffix ? suffix : "");
 }
 
-/* Every non-empty document of -f FILE (YAML or JSON, "-" = stdin). */
+/* Every object of -f FILE (YAML or JSON, "-" = stdin; Lists flattened as kubectl does). */
 static int read_docs(struct doc_stream *s, const char *file)
 {
 	struct buf text = BUF_INIT_SECRET(BUF_MAX_FILE);
+	struct doc_list l = DOC_LIST_INIT;
 	int rc;
-	if ((rc = file_read(&text, file)) == 0)
-		rc = doc_parse(s, strcmp(file, "-") ? file : "stdin", text.p, text.len, DOC_PARSE_SECRET, NULL);
+	if ((rc = file_read(&text, file)) == 0 &&
+	    (rc = doc_read_manifests(&l, strcmp(file, "-") ? file : "stdin", text.p, text.len, DOC_PARSE_SECRET)) >= 0) {
+		s->docs = l.objs;
+		s->n = l.n;
+		rc = 0;
+	}
 	buf_release(&text);
 	return rc;
 }

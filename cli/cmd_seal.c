@@ -21,65 +21,28 @@
 
 /* ---- helpers shared with unseal/validate/reseal/keys -------------------------------- */
 
-/* End of the JSON value starting at text[i] ('{' or '['), or 0 if it does not end. */
-static size_t json_value_end(const char *t, size_t len, size_t i)
-{
-	int depth = 0, str = 0;
-	for (; i < len; i++) {
-		char c = t[i];
-		if (str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				str = 0;
-		} else if (c == '"') {
-			str = 1;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if ((c == '}' || c == ']') && --depth == 0) {
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
 int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json)
 {
 	const char *name = strcmp(path, "-") ? path : "stdin";
-	size_t i, end, nvals = 0;
+	struct doc_list l = DOC_LIST_INIT;
 	int rc;
 
 	if (!strcmp(path, "-") && isatty(0))
 		fprintf(stderr, "(tty detected: expecting json/yaml k8s resource in stdin)\n");
 	if ((rc = file_read(text, path)) < 0)
 		return rc;
-	for (i = 0; i < text->len && isspace((unsigned char)text->p[i]); i++)
-		;
-	/* kubeseal's YAMLOrJSONDecoder: a leading '{' means a stream of concatenated JSON objects */
-	*is_json = i < text->len && text->p[i] == '{';
-	if (*is_json) {
-		size_t j = i;
-		while (j < text->len && (end = json_value_end(text->p, text->len, j))) {
-			nvals++;
-			for (j = end; j < text->len && isspace((unsigned char)text->p[j]); j++)
-				;
-		}
-		if (nvals > 1 && j == text->len) {
-			/* one document per value (offsets are then relative to each value) */
-			*is_json = 2;
-			if (!(s->docs = calloc(nvals, sizeof(*s->docs))))
-				return gs_error(GS_ENOMEM, "out of memory");
-			for (j = i; s->n < nvals; s->n++) {
-				end = json_value_end(text->p, text->len, j);
-				if ((rc = doc_parse_one(&s->docs[s->n], name, text->p + j, end - j, flags | DOC_PARSE_JSON)) < 0)
-					return rc;
-				for (j = end; j < text->len && isspace((unsigned char)text->p[j]); j++)
-					;
-			}
-			return 0;
-		}
-	}
-	return doc_parse(s, name, text->p, text->len, flags | (*is_json ? DOC_PARSE_JSON : 0), NULL);
+	/* kubeseal's YAMLOrJSONDecoder: a leading '{' means a stream of concatenated JSON objects;
+	 * documents as written (empty ones kept, so "document N" counts them; no List flattening) */
+	*is_json = doc_manifests_are_json(text->p, text->len);
+	if ((rc = doc_read_manifests(&l, name, text->p, text->len, flags | DOC_MANIFEST_AS_WRITTEN)) < 0)
+		return rc;
+	if (*is_json && l.n > 1)
+		*is_json = 2;
+	s->docs = l.objs;
+	s->n = l.n;
+	if (!(s->file = strdup(name)))
+		return gs_error(GS_ENOMEM, "out of memory");
+	return 0;
 }
 
 int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start)

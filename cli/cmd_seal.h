@@ -11,8 +11,8 @@
 #include "sealer/sealed/sealed.h"
 
 /*
- * Read path ("-" = stdin) into text and parse every document. *is_json: 0 YAML, 1 one JSON
- * value, 2 several concatenated JSON values (node offsets then relative to each value).
+ * Read path ("-" = stdin) into text and parse every document (doc_read_manifests(), as written).
+ * *is_json: 0 YAML, 1 one JSON value, 2 several concatenated JSON values.
  */
 int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json);
 /* kubeseal's layout: JSON as Go's json.MarshalIndent + "\n"; YAML sorted keys after "---". */

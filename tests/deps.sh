@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential pkg-config git ca-certificates
       libsodium-dev libssl-dev openssl libyaml-dev libcurl4-openssl-dev libgit2-dev libmicrohttpd-dev libpcre2-dev
       clang llvm libclang-rt-14-dev
-      age python3 xxd procps util-linux iproute2"
+      age python3 xxd procps util-linux iproute2
+      unzip docker-registry"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -19,6 +20,11 @@ if [ -n "$missing" ]; then
 	echo "deps: apt-get install$missing"
 	$SUDO apt-get update -qq
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	# docker-registry is only a test server (OCI charts) started by the tests on loopback:
+	# not a system service listening on :5000
+	case "$missing" in *docker-registry*)
+		$SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true ;;
+	esac
 fi
 if ! command -v npm >/dev/null 2>&1; then
 	$SUDO apt-get update -qq
@@ -33,6 +39,9 @@ fi
 if [ -x "$TOP/tests/peers/install-tools.sh" ]; then
 	sh "$TOP/tests/peers/install-tools.sh"
 fi
+
+# the renderers lib/render runs: helm 3, helm 4, kubectl (kustomize), pinned and checksummed
+$SUDO sh "$TOP/tests/render/install-tools.sh"
 
 # the real kube-apiserver (built once from Debian's source package, cached)
 if [ -f "$TOP/tests/kube/install.sh" ]; then

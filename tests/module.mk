@@ -29,3 +29,10 @@ $(O)/tests/fuzz/%-replay: $(O)/tests/fuzz/%_fuzz.o $(O)/tests/fuzz/replay.o $(O)
 .SECONDARY: $(FUZZ_SRCS:%.c=$(O)/%.o) $(O)/tests/fuzz/replay.o
 test: $(FUZZ_REPLAYS)
 -include $(FUZZ_SRCS:%.c=$(O)/%.d)
+# tests/render/render_run.c: a small driver of lib/render for tests/render/t*.sh and the render bench.
+RENDER_RUN := $(O)/tests/render/render-run
+$(RENDER_RUN): $(O)/tests/render/render_run.o $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+test: $(RENDER_RUN)
+bench: $(RENDER_RUN)
+-include $(O)/tests/render/render_run.d

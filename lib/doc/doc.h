@@ -100,6 +100,45 @@ int doc_parse(struct doc_stream *out, const char *file, const char *src, size_t 
 int doc_parse_one(struct doc **out, const char *file, const char *src, size_t len, unsigned flags);
 void doc_stream_release(struct doc_stream *s);
 
+/* --- manifest streams ------------------------------------------------------- */
+/*
+ * The one reader of Kubernetes manifest streams (files, kubectl/kustomize/helm
+ * output, -f FILE). Like kubectl's YAMLOrJSONDecoder: text whose first
+ * non-blank byte is '{' is a stream of concatenated JSON values, anything else
+ * multi-document YAML. Empty documents (and `null` ones) are skipped; a `List`
+ * (kind List, or any *List kind with an `items` sequence) becomes its items, in
+ * order; every other document must be a mapping ("file:line:col: ..."). Objects
+ * keep their file (the name given here) and line: doc_file(obj), doc_line(obj).
+ * Objects are appended to a doc_list, so one list can collect many files.
+ */
+struct doc_list {
+	struct doc **objs; /* n owned objects, in stream order */
+	size_t n, cap;
+};
+#define DOC_LIST_INIT { NULL, 0, 0 }
+
+enum doc_manifest_flags {
+	/* DOC_PARSE_SECRET (1 << 1) is accepted: every scalar DOC_SECRET, parser buffers wiped */
+	DOC_MANIFEST_REQUIRE_KIND = 1 << 8, /* each object needs apiVersion and kind (error names file:line) */
+	DOC_MANIFEST_AS_WRITTEN = 1 << 9,   /* kubeseal's reading: documents as they are (no List
+	                                       flattening, any node kind) and an empty document kept
+	                                       as a NULL entry, so "document N" counts as written */
+};
+
+/*
+ * Read the stream src[0..len) named file and append its objects to list.
+ * Returns the number of entries appended (>= 0), or a negative GS_E* code
+ * with nothing appended.
+ */
+int doc_read_manifests(struct doc_list *list, const char *file, const char *src, size_t len, unsigned flags);
+/* Does this text read as a JSON stream (first non-blank byte '{')? */
+int doc_manifests_are_json(const char *src, size_t len);
+/* Append an owned object (NULL allowed: an empty document); takes obj even on failure. */
+int doc_list_add(struct doc_list *list, struct doc *obj);
+/* Move every entry of from to the end of to (from is left empty). */
+int doc_list_splice(struct doc_list *to, struct doc_list *from);
+void doc_list_release(struct doc_list *list);
+
 /* --- building ------------------------------------------------------------ */
 struct doc *doc_new_map(void);
 struct doc *doc_new_seq(void);
