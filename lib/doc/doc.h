@@ -19,17 +19,24 @@
  *     a plain 2001-12-14 style value a timestamp; quoted is always a string),
  *   - maps keep key order; duplicate keys are an error ("f:3:1: mapping key
  *     "a" already defined at line 1"; the key is not shown for DOC_SECRET).
+ *     Keys compare by text, except that an empty (null) key equals "null":
+ *     both are written "null".
  * Offsets: [start, end) of a scalar is its source text with quotes or the
  * block header; block scalars and block collections end where libyaml ends
  * them, at the start of the line after their last line (blank lines kept).
  * Aliases are expanded into copies (max_alias bounds the copied nodes); merge
  * keys "<<" are not merged, they stay ordinary keys. Complex (non-scalar)
  * keys are an error. Errors are "file:line:col: what" (libyaml's text for
- * syntax errors, Go's encoding/json wording for JSON).
+ * syntax errors, Go's encoding/json wording for JSON: "01" is refused, as
+ * RFC 8259 and json.Unmarshal do). A tag must fit its value as yaml.v3 says,
+ * except that "!!float 1e400" and "!!int" with a decimal integer of any size
+ * are accepted: that is how the emitter writes JSON numbers past float64.
  *
  * Emitting YAML quotes every string that a YAML 1.1 reader (Kubernetes'
  * sigs.k8s.io/yaml, go-yaml v2) would take for a bool/number/null/timestamp
- * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ...). Output is
+ * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ".5444...",
+ * however long), and writes an int that go-yaml v2 would take for a string
+ * ("0o+17", yaml.v3-only) in decimal unless DOC_EMIT_YAML12. Output is
  * byte for byte what go-yaml v2.4.0 (default) or yaml.v3 v3.0.1
  * (DOC_EMIT_SEQ_INDENT, indent 4, DOC_EMIT_YAML12) write for the same tree,
  * without line folding, except that: strings holding \r, U+0085, U+2028 or U+2029

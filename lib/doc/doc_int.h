@@ -58,6 +58,10 @@ int doc__is_timestamp(const char *s, size_t n);
 /* Parse an int the way yaml.v3 reads it (0x, 0o, 0b, 0777, underscores); 0 or GS_EPARSE. */
 int doc__parse_int(const char *s, size_t n, long long *out, int *is_unsigned);
 int doc__parse_float(const char *s, size_t n, double *out);
+/* A decimal integer of any size, as JSON writes one: -?(0|[1-9][0-9]*). */
+int doc__is_decimal_int(const char *s, size_t n);
+/* An int text yaml.v3 reads (as we do) but go-yaml v2 reads as a string ("0o+17"). */
+int doc__v2_misreads_int(const char *s, size_t n);
 
 int doc__grow(void **arr, size_t *cap, size_t need, size_t size);
 void doc__limits(struct doc_limits *l, const struct doc_limits *given);

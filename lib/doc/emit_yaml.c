@@ -10,6 +10,7 @@
  * of it): plain when it reads back as the same string, else single quotes,
  * else double quotes with escapes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -418,7 +419,15 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 	struct scan sc;
 	int style, rc, tagged = d->tag != NULL, binary = 0;
 	struct buf b64 = BUF_INIT_SECRET(BUF_MAX_FILE); /* the value may be secret */
+	char dec[24];
+	long long iv;
 
+	if (!tagged && d->kind == DOC_INT && !(e->flags & DOC_EMIT_YAML12) && doc__v2_misreads_int(s, n) &&
+	    doc__parse_int(s, n, &iv, NULL) == 0) {
+		/* "0o+17": go-yaml v2 would read a string, so the value goes out in decimal */
+		n = (size_t)snprintf(dec, sizeof(dec), "%lld", iv);
+		s = dec;
+	}
 	if (!utf8_valid((const unsigned char *)s, n)) {
 		/* like go-yaml: bytes that are not UTF-8 go out as !!binary */
 		if ((rc = base64_encode(&b64, s, n, B64_PAD)) < 0)

@@ -303,7 +303,13 @@ static int read_number(struct jp *p, struct doc **out)
 	if (i < p->n && s[i] == '-')
 		i++;
 	if (i < p->n && s[i] == '0') {
-		i++;
+		/* "01": RFC 8259 has no leading zeros; Go reads "0" and stops at the '1'. In a
+		 * collection the caller says "after array element"; at the top level Go's
+		 * json.Unmarshal says this (its Decoder would read 0 then 1: we refuse) */
+		if (++i < p->n && s[i] >= '0' && s[i] <= '9' && !p->nfr) {
+			p->i = i;
+			return bad_char(p, "after top-level value");
+		}
 	} else if (i < p->n && s[i] >= '1' && s[i] <= '9') {
 		while (i < p->n && s[i] >= '0' && s[i] <= '9')
 			i++;

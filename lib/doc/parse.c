@@ -231,7 +231,8 @@ static int scalar_node(struct parser *p, yaml_event_t *e, struct doc **out)
 			enum doc_kind r = doc__resolve_plain(v, n);
 			double f;
 			if (want != DOC_STR && r != want && !(want == DOC_FLOAT && r == DOC_INT) &&
-			    !(want == DOC_FLOAT && doc__parse_float(v, n, &f) == 0)) { /* 1e400 */
+			    !(want == DOC_FLOAT && doc__parse_float(v, n, &f) == 0) && /* 1e400 */
+			    !(want == DOC_INT && doc__is_decimal_int(v, n))) { /* 1 and 400 zeros, as JSON allows */
 				rc = perr(p, GS_EPARSE, sm, "value does not match its tag %s", d->tag);
 				goto fail;
 			}
@@ -347,18 +348,35 @@ static uint32_t hash(const char *s, size_t n)
 	return h;
 }
 
+/* A key as the emitters write it: an empty null key is written "null", so it
+ * collides with a "null" key (go-yaml and sigs.k8s.io/yaml read both as null). */
+static const char *key_text(const struct doc *k, size_t *n)
+{
+	if (k->kind == DOC_NULL && !k->len) {
+		*n = 4;
+		return "null";
+	}
+	*n = k->len;
+	return k->text;
+}
+
 static int same_key(const struct doc *a, const struct doc *b)
 {
-	return a->len == b->len && !memcmp(a->text, b->text, a->len);
+	size_t na, nb;
+	const char *ta = key_text(a, &na), *tb = key_text(b, &nb);
+	return na == nb && !memcmp(ta, tb, na);
 }
 
 static int dup_error(const char *file, const struct doc *first, const struct doc *again)
 {
+	size_t n;
+	const char *kt = key_text(first, &n);
+
 	if (first->flags & DOC_SECRET) /* a decrypted document: keys are secret too */
 		return gs_error(GS_EPARSE, "%s:%u:%u: mapping key already defined at line %u", file,
 		                again->start.line, again->start.col, first->start.line);
 	return gs_error(GS_EPARSE, "%s:%u:%u: mapping key \"%.*s\" already defined at line %u", file,
-	                again->start.line, again->start.col, (int)(first->len > 64 ? 64 : first->len), first->text,
+	                again->start.line, again->start.col, (int)(n > 64 ? 64 : n), kt,
 	                first->start.line);
 }
 
@@ -384,7 +402,9 @@ int doc__check_dups(const char *file, struct doc **kv, size_t npairs, unsigned *
 	mask--;
 	for (i = 0; i < npairs; i++) {
 		struct doc *k = kv[2 * i];
-		for (j = hash(k->text, k->len) & mask; (*htab)[j]; j = (j + 1) & mask)
+		size_t kn;
+		const char *kt = key_text(k, &kn);
+		for (j = hash(kt, kn) & mask; (*htab)[j]; j = (j + 1) & mask)
 			if (same_key(kv[2 * ((*htab)[j] - 1)], k))
 				return dup_error(file, kv[2 * ((*htab)[j] - 1)], k);
 		(*htab)[j] = (unsigned)i + 1;

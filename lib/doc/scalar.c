@@ -277,29 +277,31 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 		return DOC_BOOL;
 	if (in_list(s, n, special_floats))
 		return DOC_FLOAT;
-	if (c == '.') {
-		/* strconv.ParseFloat on ".5", ".5e3", ".1_0" (Go allows '_' between digits) */
-		if (n < sizeof(small) && underscores_ok(s, n)) {
-			size_t k = strip_underscores(small, s, n);
-			if (yaml_style_float(small, k) && !float_overflows(small))
-				kind = DOC_FLOAT;
-			gs_wipe(small, k);
-		}
-		return kind;
-	}
-	if (!isdig(c) && c != '+' && c != '-')
+	if (c != '.' && !isdig(c) && c != '+' && c != '-')
 		return DOC_STR;
-	if (doc__is_timestamp(s, n))
+	if (c != '.' && doc__is_timestamp(s, n))
 		return DOC_TIMESTAMP;
+	/* a long value too: ".5444...4" is a float however many digits follow (fuzz finding) */
 	if (n >= sizeof(small) && !(plain = malloc(n + 1)))
 		return DOC_STR;
-	n = strip_underscores(plain, s, n);
-	if (go_parse_int(plain, n, &mag, &neg, &uns) == 0)
-		kind = DOC_INT;
-	else if (yaml_style_float(plain, n) && !float_overflows(plain))
-		kind = DOC_FLOAT;
-	else if (yaml_int(plain, n, &mag, &neg, &uns) == 0)
-		kind = DOC_INT;
+	if (c == '.') {
+		/* strconv.ParseFloat on ".5", ".5e3", ".1_0" (Go allows '_' between digits) */
+		size_t k = 0;
+		if (underscores_ok(s, n)) {
+			k = strip_underscores(plain, s, n);
+			if (yaml_style_float(plain, k) && !float_overflows(plain))
+				kind = DOC_FLOAT;
+		}
+		n = k; /* what was written there: the wipe below covers it */
+	} else {
+		n = strip_underscores(plain, s, n);
+		if (go_parse_int(plain, n, &mag, &neg, &uns) == 0)
+			kind = DOC_INT;
+		else if (yaml_style_float(plain, n) && !float_overflows(plain))
+			kind = DOC_FLOAT;
+		else if (yaml_int(plain, n, &mag, &neg, &uns) == 0)
+			kind = DOC_INT;
+	}
 	/* the text may be a secret value: leave no copy behind */
 	gs_wipe(plain, n);
 	if (plain != small)
@@ -355,6 +357,38 @@ int doc__parse_float(const char *s, size_t n, double *out)
 	if (plain != small)
 		free(plain);
 	return rc;
+}
+
+int doc__is_decimal_int(const char *s, size_t n)
+{
+	size_t i = n && s[0] == '-';
+
+	if (i >= n || (s[i] == '0' && i + 1 < n))
+		return 0;
+	for (; i < n; i++)
+		if (!isdig(s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * yaml.v3 reads "0o+17" and "0o-17" as ints (ParseInt of what follows "0o"),
+ * go-yaml v2 reads them as strings (no "0o" fallback): the emitter writes such
+ * an int in decimal for v2 readers.
+ */
+int doc__v2_misreads_int(const char *s, size_t n)
+{
+	static const char want[] = "0o";
+	size_t i = 0, k = 0;
+
+	for (; i < n && k < 3; i++) {
+		if (s[i] == '_')
+			continue;
+		if (k < 2 ? s[i] != want[k] : (s[i] != '+' && s[i] != '-'))
+			return 0;
+		k++;
+	}
+	return k == 3;
 }
 
 /* go-yaml v2's isBase60Float: ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$ */
