@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/text.h"
 #include "doc/doc_int.h"
 
 struct em {
@@ -35,40 +36,6 @@ struct scan {
 static size_t u8width(unsigned char c)
 {
 	return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-}
-
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t w = u8width(c), k;
-		unsigned cp;
-		if (c < 0x80) {
-			i++;
-			while (i + 8 <= n) { /* ASCII eight bytes at a time */
-				unsigned long long v;
-				memcpy(&v, s + i, 8);
-				if (v & 0x8080808080808080ULL)
-					break;
-				i += 8;
-			}
-			continue;
-		}
-		if (w == 1 || i + w > n)
-			return 0;
-		cp = c & (0x7F >> w);
-		for (k = 1; k < w; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((w == 2 && cp < 0x80) || (w == 3 && cp < 0x800) || (w == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += w;
-	}
-	return 1;
 }
 
 static size_t break_at(const unsigned char *s, size_t i, size_t n)
@@ -428,7 +395,7 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 		n = (size_t)snprintf(dec, sizeof(dec), "%lld", iv);
 		s = dec;
 	}
-	if (!utf8_valid((const unsigned char *)s, n)) {
+	if (!utf8_valid(s, n)) {
 		/* like go-yaml: bytes that are not UTF-8 go out as !!binary */
 		if ((rc = base64_encode(&b64, s, n, B64_PAD)) < 0)
 			return rc;

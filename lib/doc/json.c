@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/text.h"
 #include "doc/doc_int.h"
 
 struct jframe {
@@ -174,27 +175,6 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* Length of a valid UTF-8 sequence at s[i], or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t i)
-{
-	unsigned char c = s[i];
-	size_t w = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0, k;
-	unsigned cp;
-
-	if (!w || i + w > n)
-		return 0;
-	cp = c & (0x7Fu >> w);
-	for (k = 1; k < w; k++) {
-		if ((s[i + k] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i + k] & 0x3F);
-	}
-	if ((w == 2 && cp < 0x80) || (w == 3 && cp < 0x800) || (w == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return w;
-}
-
 /* A string at p->i (the opening quote): decoded into the arena. */
 static int read_string(struct jp *p, struct doc **out)
 {
@@ -271,7 +251,7 @@ static int read_string(struct jp *p, struct doc **out)
 			o += run - k;
 			k = run;
 		} else {
-			size_t w = utf8_seq(p->s, end, k);
+			size_t w = utf8_len(p->s + k, end - k, NULL);
 			if (!w) {
 				rc = jerr(p, GS_EPARSE, k, "invalid UTF-8 in string");
 				goto fail;
