@@ -170,12 +170,14 @@ void gs_hmac_free(struct gs_hmac_ctx *c)
 	free(c);
 }
 
-int gs_hmac_sha256(unsigned char out[GS_SHA256_LEN], const void *key, size_t keylen, const void *data, size_t n)
+int gs_hmac_sha256(unsigned char out[GS_SHA256_LEN], const void *key, size_t keylen,
+                   const void *data, size_t n)
 {
 	struct gs_hmac_ctx *c = NULL;
 	int rc;
 
-	if ((rc = gs_hmac_sha256_new(&c, key, keylen)) >= 0 && (rc = gs_hmac_update(c, data, n)) >= 0)
+	if ((rc = gs_hmac_sha256_new(&c, key, keylen)) >= 0 &&
+	    (rc = gs_hmac_update(c, data, n)) >= 0)
 		rc = gs_hmac_final(c, out);
 	else
 		memset(out, 0, GS_SHA256_LEN);
@@ -193,7 +195,7 @@ void gs_hex(char *dst, const void *src, size_t n)
 	const unsigned char *s = src;
 	size_t i;
 
-	/* libsodium's sodium_bin2hex arithmetic: no branch or table indexed by the (secret) nibble */
+	/* sodium_bin2hex's arithmetic: no branch or table indexed by the (secret) nibble */
 	for (i = 0; i < n; i++) {
 		unsigned hi = s[i] >> 4, lo = s[i] & 0xf;
 		dst[2 * i] = (char)(unsigned char)(87u + hi + (((hi - 10u) >> 8) & ~38u));

@@ -20,8 +20,8 @@
 /* out = SHA-256(data). 0, or GS_ERROR when libcrypto fails (out is then zeroed). */
 int gs_sha256(unsigned char out[GS_SHA256_LEN], const void *data, size_t n);
 /* out = HMAC-SHA256(key, data) (RFC 2104); any key length, 0 included. */
-int gs_hmac_sha256(unsigned char out[GS_SHA256_LEN], const void *key, size_t keylen, const void *data,
-                   size_t n);
+int gs_hmac_sha256(unsigned char out[GS_SHA256_LEN], const void *key, size_t keylen,
+                   const void *data, size_t n);
 
 /*
  * Streaming: new, update any number of times, final once, free (NULL is fine).

@@ -74,7 +74,8 @@ static void conv(struct val *v, const char **fmt, va_list *ap)
 {
 	char spec[32], out[GS_LOG_VALUE_MAX + 8]; /* longer than a value: val_add() cuts it */
 	const char *f = *fmt;
-	int stars[2] = { 0, 0 }, nstar = 0, lmod = 0, n = -1; /* lmod: 0 none, 1 h/hh, 2 l, 3 ll, 4 j, 5 z, 6 t, 7 L */
+	int stars[2] = { 0, 0 }, nstar = 0, lmod = 0,
+	    n = -1; /* lmod: 0 none, 1 h/hh, 2 l, 3 ll, 4 j, 5 z, 6 t, 7 L */
 	size_t k = 0;
 	char c;
 
@@ -100,7 +101,12 @@ static void conv(struct val *v, const char **fmt, va_list *ap)
 	}
 	for (; *f && strchr("hljztL", *f) && k < 28; f++) {
 		spec[k++] = *f;
-		lmod = *f == 'h' ? 1 : *f == 'l' ? (lmod == 2 ? 3 : 2) : *f == 'j' ? 4 : *f == 'z' ? 5 : *f == 't' ? 6 : 7;
+		lmod = *f == 'h'   ? 1
+		       : *f == 'l' ? (lmod == 2 ? 3 : 2)
+		       : *f == 'j' ? 4
+		       : *f == 'z' ? 5
+		       : *f == 't' ? 6
+		                   : 7;
 	}
 	c = *f;
 	if (c)
@@ -109,16 +115,17 @@ static void conv(struct val *v, const char **fmt, va_list *ap)
 	spec[k] = '\0';
 	*fmt = f;
 
-#define FMT(T)                                                                             \
-	do {                                                                                   \
+#define FMT(T)                                                                                     \
+	do {                                                                                       \
 		T a_ = va_arg(*ap, T);                                                             \
 		n = nstar == 0   ? snprintf(out, sizeof(out), spec, a_)                            \
 		    : nstar == 1 ? snprintf(out, sizeof(out), spec, stars[0], a_)                  \
-		                 : snprintf(out, sizeof(out), spec, stars[0], stars[1], a_);        \
+		                 : snprintf(out, sizeof(out), spec, stars[0], stars[1], a_);       \
 	} while (0)
 
 	switch (c) {
-	case 'd': case 'i':
+	case 'd':
+	case 'i':
 		switch (lmod) {
 		case 2: FMT(long); break;
 		case 3: FMT(long long); break;
@@ -128,7 +135,10 @@ static void conv(struct val *v, const char **fmt, va_list *ap)
 		default: FMT(int); break;
 		}
 		break;
-	case 'u': case 'o': case 'x': case 'X':
+	case 'u':
+	case 'o':
+	case 'x':
+	case 'X':
 		switch (lmod) {
 		case 2: FMT(unsigned long); break;
 		case 3: FMT(unsigned long long); break;
@@ -138,13 +148,16 @@ static void conv(struct val *v, const char **fmt, va_list *ap)
 		default: FMT(unsigned); break;
 		}
 		break;
-	case 'c':
-		FMT(int);
-		break;
-	case 'p':
-		FMT(void *);
-		break;
-	case 'e': case 'E': case 'f': case 'F': case 'g': case 'G': case 'a': case 'A':
+	case 'c': FMT(int); break;
+	case 'p': FMT(void *); break;
+	case 'e':
+	case 'E':
+	case 'f':
+	case 'F':
+	case 'g':
+	case 'G':
+	case 'a':
+	case 'A':
 		if (lmod == 7)
 			FMT(long double);
 		else
@@ -159,9 +172,7 @@ static void conv(struct val *v, const char **fmt, va_list *ap)
 		                 : snprintf(out, sizeof(out), spec, stars[0], stars[1], s);
 		break;
 	}
-	case '%':
-		val_add(v, "%", 1);
-		return;
+	case '%': val_add(v, "%", 1); return;
 	default: /* %n, %ls and what the compiler would have refused: nothing is read */
 		val_add(v, "%?", 2);
 		return;
@@ -243,8 +254,9 @@ static int add_key(struct buf *line, const struct val *k)
 		return buf_addc(line, '_');
 	for (i = 0; i < k->len && rc >= 0; i++) {
 		char c = k->p[i];
-		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		         c == '_' || c == '.' || c == ':' || c == '/' || c == '-';
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '/' ||
+		         c == '-';
 		rc = buf_addc(line, ok ? c : '_');
 	}
 	return rc;
@@ -258,9 +270,11 @@ static int add_field(struct buf *line, const struct val *k, const struct val *v,
 	    (rc = buf_addc(line, gs_log_json ? ':' : '=')) < 0)
 		return rc;
 	if (gs_log_json)
-		return v->numeric && !v->cut && json_number(v->p, v->len) ? buf_add(line, v->p, v->len)
-		                                                         : json_quote(line, v->p, v->len, JSON_QUOTE_LOG);
-	return quoted ? json_quote(line, v->p, v->len, JSON_QUOTE_LOG) : logfmt_quote(line, v->p, v->len);
+		return v->numeric && !v->cut && json_number(v->p, v->len)
+		           ? buf_add(line, v->p, v->len)
+		           : json_quote(line, v->p, v->len, JSON_QUOTE_LOG);
+	return quoted ? json_quote(line, v->p, v->len, JSON_QUOTE_LOG)
+	              : logfmt_quote(line, v->p, v->len);
 }
 
 static int add_fields(struct buf *line, const char *f, va_list *ap)
@@ -304,7 +318,8 @@ static int add_fields(struct buf *line, const char *f, va_list *ap)
 		if (!has_key && !v->len)
 			continue;
 		if (line->len > LINE_MAX_FIELDS_BYTES) {
-			rc = buf_adds(line, gs_log_json ? ",\"truncated\":true" : " truncated=true");
+			rc =
+			    buf_adds(line, gs_log_json ? ",\"truncated\":true" : " truncated=true");
 			break;
 		}
 		rc = add_field(line, k, v, quoted);
@@ -341,7 +356,8 @@ void gs_log(int level, const char *msg, const char *fmt_kv, ...)
 	if (!msg)
 		msg = "";
 	if (gs_log_json)
-		rc = buf_addf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":", ts, level_names[level]);
+		rc = buf_addf(&line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":", ts,
+		              level_names[level]);
 	else
 		rc = buf_addf(&line, "time=%s level=%s msg=", ts, level_names[level]);
 	if (rc >= 0) /* msg="..." always quoted */
@@ -357,8 +373,11 @@ void gs_log(int level, const char *msg, const char *fmt_kv, ...)
 	if (rc >= 0)
 		fwrite(line.p, 1, line.len, out);
 	else /* out of memory: say so on one line rather than nothing */
-		fprintf(out, gs_log_json ? "{\"time\":\"%s\",\"level\":\"error\",\"msg\":\"log record lost\"}\n"
-		                         : "time=%s level=error msg=\"log record lost\"\n", ts);
+		fprintf(out,
+		        gs_log_json
+		            ? "{\"time\":\"%s\",\"level\":\"error\",\"msg\":\"log record lost\"}\n"
+		            : "time=%s level=error msg=\"log record lost\"\n",
+		        ts);
 	fflush(out);
 	pthread_mutex_unlock(&log_lock);
 	buf_release(&line);

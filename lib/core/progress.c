@@ -22,8 +22,8 @@ static void draw(struct progress *p)
 	const double mib = 1024.0 * 1024.0;
 	if (p->total)
 		fprintf(stderr, "\r%s: %3d%% (%.0f / %.0f MiB)", p->what,
-		        (int)(p->done >= p->total ? 100 : p->done * 100 / p->total), (double)p->done / mib,
-		        (double)p->total / mib);
+		        (int)(p->done >= p->total ? 100 : p->done * 100 / p->total),
+		        (double)p->done / mib, (double)p->total / mib);
 	else
 		fprintf(stderr, "\r%s: %.0f MiB", p->what, (double)p->done / mib);
 	fflush(stderr);

@@ -25,7 +25,8 @@ size_t utf8_len(const unsigned char *s, size_t n, unsigned *cp)
 	} else if (c >= 0xf0 && c <= 0xf4) {
 		lo = c == 0xf0 ? 0x90 : 0x80; /* no overlong forms */
 		hi = c == 0xf4 ? 0x8f : 0xbf; /* nothing past U+10FFFF */
-		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+		if (n < 4 || s[1] < lo || s[1] > hi || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
 			return 0;
 		w = 4;
 	} else {
@@ -69,10 +70,16 @@ int utf8_valid(const void *p, size_t n)
  * on many threads). A byte stops the fast scan when its class is in the
  * caller's stop set; Q_PLAIN bytes never do.
  */
-enum { Q_PLAIN, Q_ESC /* '"', '\\', C0 controls */, Q_HTML /* < > & */, Q_DEL, Q_HIGH /* >= 0x80 */ };
+enum {
+	Q_PLAIN,
+	Q_ESC /* '"', '\\', C0 controls */,
+	Q_HTML /* < > & */,
+	Q_DEL,
+	Q_HIGH /* >= 0x80 */
+};
 static const unsigned char qclass[256] = {
-	[0x00 ... 0x1f] = Q_ESC, ['"'] = Q_ESC, ['\\'] = Q_ESC, ['<'] = Q_HTML, ['>'] = Q_HTML,
-	['&'] = Q_HTML, [0x7f] = Q_DEL, [0x80 ... 0xff] = Q_HIGH,
+	[0x00 ... 0x1f] = Q_ESC, ['"'] = Q_ESC,  ['\\'] = Q_ESC, ['<'] = Q_HTML,
+	['>'] = Q_HTML,          ['&'] = Q_HTML, [0x7f] = Q_DEL, [0x80 ... 0xff] = Q_HIGH,
 };
 
 /* The escape for a byte of class Q_ESC (or an escaped Q_HTML / Q_DEL byte). */
@@ -130,9 +137,11 @@ int json_quote(struct buf *out, const char *str, size_t n, unsigned flags)
 			esc = "\\ufffd"; /* as Go: each byte that is not UTF-8 */
 			w = 1;
 		} else if (cp == 0x2028 || cp == 0x2029) {
-			esc = cp == 0x2028 ? "\\u2028" : "\\u2029"; /* line separators to JavaScript */
+			esc = cp == 0x2028 ? "\\u2028"
+			                   : "\\u2029"; /* line separators to JavaScript */
 		} else if ((flags & JSON_QUOTE_LOG) && cp < 0xa0) {
-			esc = ascii_escape(tmp, (unsigned char)cp); /* C1 controls: U+0085 is a newline to some */
+			esc = ascii_escape(
+			    tmp, (unsigned char)cp); /* C1 controls: U+0085 is a newline to some */
 		} else {
 			i += w;
 			continue;

@@ -21,7 +21,9 @@ struct jem {
 /* Go's string escapes: the one quoter (lib/core/text.h) */
 static int json_str(struct jem *j, const char *str, size_t n)
 {
-	return json_quote(j->out, str, n, JSON_QUOTE_GO | (j->flags & DOC_EMIT_JSON_HTML_ESCAPE ? JSON_QUOTE_HTML : 0));
+	return json_quote(j->out, str, n,
+	                  JSON_QUOTE_GO |
+	                      (j->flags & DOC_EMIT_JSON_HTML_ESCAPE ? JSON_QUOTE_HTML : 0));
 }
 
 /* Is the text already a JSON number? */
@@ -62,8 +64,7 @@ static int json_scalar(struct jem *j, const struct doc *d)
 	int rc, uns = 0;
 
 	switch (d->kind) {
-	case DOC_NULL:
-		return doc__puts(j->out, "null");
+	case DOC_NULL: return doc__puts(j->out, "null");
 	case DOC_BOOL:
 		return doc__puts(j->out, d->text[0] == 't' || d->text[0] == 'T' ? "true" : "false");
 	case DOC_INT:
@@ -92,8 +93,7 @@ static int json_scalar(struct jem *j, const struct doc *d)
 				break;
 		}
 		return doc__puts(j->out, tmp);
-	default:
-		return json_str(j, d->text, d->len);
+	default: return json_str(j, d->text, d->len);
 	}
 }
 
@@ -102,7 +102,8 @@ static int newline(struct jem *j, int level)
 	int rc;
 	if (j->flags & DOC_EMIT_COMPACT)
 		return 0;
-	if ((rc = doc__putc(j->out, '\n')) < 0 || (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
+	if ((rc = doc__putc(j->out, '\n')) < 0 ||
+	    (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
 		return rc;
 	memset(j->out->p + j->out->len, ' ', (size_t)(level * j->indent));
 	j->out->len += (size_t)(level * j->indent);

@@ -195,7 +195,8 @@ static int read_string(struct jp *p, struct doc **out)
 		return bad_char(p, "");
 	}
 	if (end - start - 1 > p->lim.max_scalar)
-		return jerr(p, GS_ETOOBIG, start, "scalar longer than %zu bytes", p->lim.max_scalar);
+		return jerr(p, GS_ETOOBIG, start, "scalar longer than %zu bytes",
+		            p->lim.max_scalar);
 	if (!(d = new_node(p, DOC_STR, start, &rc)))
 		return rc;
 	d->style = DOC_STYLE_DOUBLE;
@@ -224,8 +225,10 @@ static int read_string(struct jp *p, struct doc **out)
 					goto fail;
 				}
 				k += 4;
-				if (cp >= 0xD800 && cp < 0xDC00 && k + 7 < end && p->s[k + 2] == '\\' && p->s[k + 3] == 'u' &&
-				    hex4(p, k + 4, end, &lo, &bad) == 0 && lo >= 0xDC00 && lo < 0xE000) {
+				if (cp >= 0xD800 && cp < 0xDC00 && k + 7 < end &&
+				    p->s[k + 2] == '\\' && p->s[k + 3] == 'u' &&
+				    hex4(p, k + 4, end, &lo, &bad) == 0 && lo >= 0xDC00 &&
+				    lo < 0xE000) {
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 					k += 6;
 				} else if (cp >= 0xD800 && cp < 0xE000) {
@@ -245,7 +248,8 @@ static int read_string(struct jp *p, struct doc **out)
 			goto fail;
 		} else if (c < 0x80) {
 			size_t run = k + 1;
-			while (run < end && p->s[run] >= 0x20 && p->s[run] < 0x80 && p->s[run] != '\\')
+			while (run < end && p->s[run] >= 0x20 && p->s[run] < 0x80 &&
+			       p->s[run] != '\\')
 				run++;
 			memcpy(t + o, p->s + k, run - k);
 			o += run - k;
@@ -334,8 +338,13 @@ static int read_number(struct jp *p, struct doc **out)
 
 static int read_literal(struct jp *p, struct doc **out)
 {
-	static const struct { const char *word; enum doc_kind kind; } lits[] = {
-		{ "true", DOC_BOOL }, { "false", DOC_BOOL }, { "null", DOC_NULL },
+	static const struct {
+		const char *word;
+		enum doc_kind kind;
+	} lits[] = {
+		{ "true", DOC_BOOL },
+		{ "false", DOC_BOOL },
+		{ "null", DOC_NULL },
 	};
 	size_t k, len;
 	struct doc *d;
@@ -419,7 +428,8 @@ static int close_collection(struct jp *p, struct doc **done)
 	}
 	p->vlen = f->base;
 	d->len = d->kind == DOC_MAP ? nk / 2 : nk;
-	if (d->kind == DOC_MAP && (rc = doc__check_dups(jname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) {
+	if (d->kind == DOC_MAP &&
+	    (rc = doc__check_dups(jname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) {
 		doc_free(d);
 		return rc;
 	}
@@ -464,8 +474,17 @@ static int read_value(struct jp *p, struct doc **out)
 			if ((rc = read_string(p, &d)) < 0)
 				return rc;
 			break;
-		case '-': case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
 			if ((rc = read_number(p, &d)) < 0)
 				return rc;
 			break;
@@ -496,7 +515,8 @@ static int read_value(struct jp *p, struct doc **out)
 					return rc;
 				continue;
 			}
-			return bad_char(p, f->node->kind == DOC_MAP ? "after object key:value pair" : "after array element");
+			return bad_char(p, f->node->kind == DOC_MAP ? "after object key:value pair"
+			                                            : "after array element");
 		}
 		continue;
 	key:
@@ -511,8 +531,8 @@ static int read_value(struct jp *p, struct doc **out)
 	}
 }
 
-int doc__parse_json(struct doc_stream *out, const char *file, const char *src, size_t len, unsigned flags,
-                    const struct doc_limits *lim)
+int doc__parse_json(struct doc_stream *out, const char *file, const char *src, size_t len,
+                    unsigned flags, const struct doc_limits *lim)
 {
 	struct jp p;
 	struct doc *d = NULL;

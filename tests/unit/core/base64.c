@@ -9,8 +9,11 @@
 void test_core_base64__rfc4648_vectors(void)
 {
 	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const pad[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
-	static const char *const raw[] = { "", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy" };
+	static const char *const pad[] = { "",         "Zg==",     "Zm8=",    "Zm9v",
+		                           "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const raw[] = {
+		"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"
+	};
 	struct buf e = BUF_INIT(64), d = BUF_INIT(64);
 	size_t i;
 
@@ -103,8 +106,10 @@ static int ref_decode(unsigned char *out, size_t *outlen, const char *in, size_t
 		}
 	}
 	if ((nchars % 4 == 1) || (nchars % 4 == 0 && npad) ||
-	    (nchars % 4 == 2 && (((flags & B64_PAD) && npad != 2) || ((flags & B64_STRICT) && (acc & 0xf)))) ||
-	    (nchars % 4 == 3 && (((flags & B64_PAD) && npad != 1) || ((flags & B64_STRICT) && (acc & 0x3)))))
+	    (nchars % 4 == 2 &&
+	     (((flags & B64_PAD) && npad != 2) || ((flags & B64_STRICT) && (acc & 0xf)))) ||
+	    (nchars % 4 == 3 &&
+	     (((flags & B64_PAD) && npad != 1) || ((flags & B64_STRICT) && (acc & 0x3)))))
 		return -(int)inlen - 1;
 	if (nchars % 4 == 2)
 		out[o++] = (unsigned char)(acc >> 4);
@@ -120,9 +125,15 @@ static int ref_decode(unsigned char *out, size_t *outlen, const char *in, size_t
  * the same bytes out, or an error at the same offset, for every flag combination */
 void test_core_base64__table_decoder_matches_reference(void)
 {
-	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=\n\r*";
-	static const int flagsets[] = { B64_GO_STD, B64_NOPAD | B64_STRICT, B64_PAD, 0, B64_URL | B64_NOPAD,
-	                                B64_URL | B64_SKIP_NEWLINES, B64_PAD | B64_STRICT };
+	static const char chars[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=\n\r*";
+	static const int flagsets[] = { B64_GO_STD,
+		                        B64_NOPAD | B64_STRICT,
+		                        B64_PAD,
+		                        0,
+		                        B64_URL | B64_NOPAD,
+		                        B64_URL | B64_SKIP_NEWLINES,
+		                        B64_PAD | B64_STRICT };
 	unsigned seed = 12345;
 	char in[80];
 	unsigned char a[80], b[80];
@@ -138,17 +149,20 @@ void test_core_base64__table_decoder_matches_reference(void)
 		for (k = 0; k < n; k++) {
 			seed = seed * 1103515245 + 12345;
 			/* mostly alphabet characters, now and then something else */
-			in[k] = chars[(round & 1) || ((seed >> 16) % 97) < 90 ? (seed >> 16) % 64 : 62 + (seed >> 20) % 8];
+			in[k] =
+			    chars[(round & 1) || ((seed >> 16) % 97) < 90 ? (seed >> 16) % 64
+			                                                  : 62 + (seed >> 20) % 8];
 		}
 		rb = ref_decode(b, &blen, in, n, f);
 		ra = base64_decode_raw(a, &alen, in, n, f);
 		if (rb < 0) {
 			snprintf(msg, sizeof(msg), "illegal base64 data at input byte %d", -rb - 1);
 			if (ra >= 0 || strcmp(gs_error_last(), msg))
-				fail_("round %d '%.*s' flags %d: %d '%s', expected '%s'", round, (int)n, in, f, ra,
-				      ra < 0 ? gs_error_last() : "", msg);
+				fail_("round %d '%.*s' flags %d: %d '%s', expected '%s'", round,
+				      (int)n, in, f, ra, ra < 0 ? gs_error_last() : "", msg);
 		} else if (ra < 0 || alen != blen || memcmp(a, b, alen)) {
-			fail_("round %d '%.*s' flags %d: %d (%s)", round, (int)n, in, f, ra, ra < 0 ? gs_error_last() : "");
+			fail_("round %d '%.*s' flags %d: %d (%s)", round, (int)n, in, f, ra,
+			      ra < 0 ? gs_error_last() : "");
 		} else {
 			ok++;
 		}
@@ -171,14 +185,15 @@ static void *b64_worker(void *arg)
 	int i;
 
 	for (i = 0; out && i < 200; i++)
-		if (base64_decode_raw(out, &n, j->text, j->len, B64_GO_STD) < 0 || n != j->len / 4 * 3 ||
-		    memcmp(out, "\x00\x10\x83", 3))
+		if (base64_decode_raw(out, &n, j->text, j->len, B64_GO_STD) < 0 ||
+		    n != j->len / 4 * 3 || memcmp(out, "\x00\x10\x83", 3))
 			j->bad++;
 	free(out);
 	return NULL;
 }
 
-/* No lazily filled table: the first use may be on many threads at once (run under TSan to see races). */
+/* No lazily filled table: the first use may be on many threads at once (run under TSan to see
+ * races). */
 void test_core_base64__decodes_on_many_threads(void)
 {
 	struct buf text = BUF_INIT(1 << 20);

@@ -66,22 +66,45 @@ struct rfc4231 {
 /* RFC 4231 section 4, test cases 1-7 */
 void test_core_crypto__hmac_sha256_rfc4231(void)
 {
-	static const char dd[50] = { [0 ... 49] = (char)0xdd }, cd[50] = { [0 ... 49] = (char)0xcd };
+	static const char dd[50] = { [0 ... 49] = (char)0xdd },
+	                  cd[50] = { [0 ... 49] = (char)0xcd };
 	static const char t6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
-	static const char t7[] = "This is a test using a larger than block-size key and a larger than block-size data."
-	                         " The key needs to be hashed before being used by the HMAC algorithm.";
+	static const char t7[] =
+	    "This is a test using a larger than block-size key and a larger than block-size data."
+	    " The key needs to be hashed before being used by the HMAC algorithm.";
 	static const struct rfc4231 tc[] = {
-		{ { [0 ... 19] = 0x0b }, 20, "Hi There", 8,
+		{ { [0 ... 19] = 0x0b },
+		  20,
+		  "Hi There",
+		  8,
 		  "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7" },
 		{ "Jefe", 4, "what do ya want for nothing?", 28,
 		  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
-		{ { [0 ... 19] = 0xaa }, 20, dd, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
-		{ { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 }, 25, cd,
-		  50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
-		{ { [0 ... 19] = 0x0c }, 20, "Test With Truncation", 20, "a3b6167473100ee06e0c796c2955552b" },
-		{ { [0 ... 130] = 0xaa }, 131, t6, sizeof(t6) - 1,
+		{ { [0 ... 19] = 0xaa },
+		  20,
+		  dd,
+		  50,
+		  "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe" },
+		{ { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
+		    14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 },
+		  25,
+		  cd,
+		  50,
+		  "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b" },
+		{ { [0 ... 19] = 0x0c },
+		  20,
+		  "Test With Truncation",
+		  20,
+		  "a3b6167473100ee06e0c796c2955552b" },
+		{ { [0 ... 130] = 0xaa },
+		  131,
+		  t6,
+		  sizeof(t6) - 1,
 		  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
-		{ { [0 ... 130] = 0xaa }, 131, t7, sizeof(t7) - 1,
+		{ { [0 ... 130] = 0xaa },
+		  131,
+		  t7,
+		  sizeof(t7) - 1,
 		  "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2" },
 	};
 	unsigned char mac[GS_SHA256_LEN];
@@ -96,7 +119,8 @@ void test_core_crypto__hmac_sha256_rfc4231(void)
 		/* streaming, three bytes at a time, then again after a reset with the same key */
 		must_pass(gs_hmac_sha256_new(&c, tc[i].key, tc[i].keylen));
 		for (at = 0; at < tc[i].datalen; at += 3)
-			must_pass(gs_hmac_update(c, tc[i].data + at, at + 3 > tc[i].datalen ? tc[i].datalen - at : 3));
+			must_pass(gs_hmac_update(c, tc[i].data + at,
+			                         at + 3 > tc[i].datalen ? tc[i].datalen - at : 3));
 		must_pass(gs_hmac_final(c, mac));
 		HEX_IS(mac, cmp, tc[i].mac);
 		must_pass(gs_hmac_reset(c));
@@ -115,7 +139,8 @@ void test_core_crypto__hmac_sha256_rfc4231(void)
 void test_core_crypto__github_signature(void)
 {
 	static const char secret[] = "It's a Secret to Everybody", body[] = "Hello, World!";
-	static const char sig[] = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+	static const char sig[] =
+	    "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
 	char upper[sizeof(sig)], bad[sizeof(sig)];
 	unsigned char mac[GS_SHA256_LEN];
 	size_t i;

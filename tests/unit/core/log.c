@@ -61,7 +61,8 @@ static int logfmt_get(struct buf *val, const char *line, const char *key)
 			for (p++; *p && *p != '"'; p++)
 				if (*p == '\\')
 					p++;
-			if (*p++ != '"' || doc_parse_one(&d, "value", v, (size_t)(p - v), DOC_PARSE_JSON) < 0)
+			if (*p++ != '"' ||
+			    doc_parse_one(&d, "value", v, (size_t)(p - v), DOC_PARSE_JSON) < 0)
 				return GS_EPARSE;
 			if ((size_t)(v - 1 - k) == klen && !memcmp(k, key, klen)) {
 				int rc = buf_add(val, doc_str(d), doc_len(d));
@@ -86,12 +87,14 @@ static int logfmt_get(struct buf *val, const char *line, const char *key)
 static void plain_records(void)
 {
 	gs_info("unsealed", "namespace=%s name=%s", "prod", "db-creds");
-	gs_warn("event not recorded", "namespace=%s reason=%s error=\"%s\"", "prod", "Unsealed", "boom");
+	gs_warn("event not recorded", "namespace=%s reason=%s error=\"%s\"", "prod", "Unsealed",
+	        "boom");
 	gs_info("caught up", "sealedsecrets=%zu seconds=%.3f items=%d", (size_t)12, 0.25, -3);
 	gs_info("key generation due", "%s", "");
 	gs_info("no fields", NULL);
 	gs_debug("not shown", "x=%d", 1); /* below the level */
-	gs_info("odd formats", "pct=100%% pad=%5d star=%.*s hex=%#x ch=%c", 7, 2, "abcdef", 255, 'Z');
+	gs_info("odd formats", "pct=100%% pad=%5d star=%.*s hex=%#x ch=%c", 7, 2, "abcdef", 255,
+	        'Z');
 }
 
 void test_core_log__logfmt_records(void)
@@ -102,12 +105,14 @@ void test_core_log__logfmt_records(void)
 	must_pass(capture(&out, 0, plain_records));
 	assert_int(count_lines(&out), 6);
 	/* time=2026-12-04T17:03:45.123Z: RFC 3339, UTC, milliseconds */
-	assert_true(!strncmp(out.p, "time=", 5) && out.p[9] == '-' && out.p[15] == 'T' && out.p[24] == '.' &&
-	            out.p[28] == 'Z' && out.p[29] == ' ');
+	assert_true(!strncmp(out.p, "time=", 5) && out.p[9] == '-' && out.p[15] == 'T' &&
+	            out.p[24] == '.' && out.p[28] == 'Z' && out.p[29] == ' ');
 	assert_contains(out.p, " level=info msg=\"unsealed\" namespace=prod name=db-creds\n");
-	assert_true((l2 = strchr(out.p, '\n') + 1) && (l3 = strchr(l2, '\n') + 1) && (l4 = strchr(l3, '\n') + 1) &&
-	            (l5 = strchr(l4, '\n') + 1) && (l6 = strchr(l5, '\n') + 1));
-	assert_contains(l2, "level=warn msg=\"event not recorded\" namespace=prod reason=Unsealed error=\"boom\"\n");
+	assert_true((l2 = strchr(out.p, '\n') + 1) && (l3 = strchr(l2, '\n') + 1) &&
+	            (l4 = strchr(l3, '\n') + 1) && (l5 = strchr(l4, '\n') + 1) &&
+	            (l6 = strchr(l5, '\n') + 1));
+	assert_contains(l2, "level=warn msg=\"event not recorded\" namespace=prod reason=Unsealed "
+	                    "error=\"boom\"\n");
 	assert_contains(l3, "msg=\"caught up\" sealedsecrets=12 seconds=0.250 items=-3\n");
 	assert_true(strstr(l4, "msg=\"key generation due\"\n") != NULL);
 	assert_true(strstr(l5, "msg=\"no fields\"\n") != NULL);
@@ -149,7 +154,8 @@ static void hostile_records(void)
 {
 	size_t i;
 	for (i = 0; i < NHOSTILE; i++) {
-		gs_err(hostile[i], "key=%s error=\"%s\" %s=%s n=%zu", hostile[i], hostile[i], hostile[i], "v", i);
+		gs_err(hostile[i], "key=%s error=\"%s\" %s=%s n=%zu", hostile[i], hostile[i],
+		       hostile[i], "v", i);
 		gs_info("from a template key", "%s", hostile[i]); /* a value with no key */
 	}
 }
@@ -241,35 +247,42 @@ void test_core_log__json_hostile_keys_and_values(void)
 	for (i = 0, k = 0; i < NHOSTILE; i++) {
 		const struct doc *d = s.docs[k++];
 		const char *want = hostile_back[i];
-		assert_mem(doc_str(doc_get(d, "msg")), doc_len(doc_get(d, "msg")), want, strlen(want));
-		assert_mem(doc_str(doc_get(d, "key")), doc_len(doc_get(d, "key")), want, strlen(want));
-		assert_mem(doc_str(doc_get(d, "error")), doc_len(doc_get(d, "error")), want, strlen(want));
+		assert_mem(doc_str(doc_get(d, "msg")), doc_len(doc_get(d, "msg")), want,
+		           strlen(want));
+		assert_mem(doc_str(doc_get(d, "key")), doc_len(doc_get(d, "key")), want,
+		           strlen(want));
+		assert_mem(doc_str(doc_get(d, "error")), doc_len(doc_get(d, "error")), want,
+		           strlen(want));
 		/* the hostile key itself, escaped, not sanitized: JSON can carry it */
-		assert_mem(doc_text(doc_key_at(d, 5), NULL), doc_len(doc_key_at(d, 5)), *want ? want : "_",
-		           *want ? strlen(want) : 1);
+		assert_mem(doc_text(doc_key_at(d, 5), NULL), doc_len(doc_key_at(d, 5)),
+		           *want ? want : "_", *want ? strlen(want) : 1);
 		assert_int(doc_kind(doc_get(d, "n")), DOC_INT);
 		assert_true(doc_get(d, "admin") == NULL);
 		d = s.docs[k++];
 		if (*hostile[i])
-			assert_mem(doc_str(doc_get(d, "detail")), doc_len(doc_get(d, "detail")), want, strlen(want));
+			assert_mem(doc_str(doc_get(d, "detail")), doc_len(doc_get(d, "detail")),
+			           want, strlen(want));
 		else
 			assert_int(doc_len(d), 3); /* time, level, msg */
 	}
 	doc_stream_release(&s);
 	/* and Python's reader agrees, line by line */
 	if (access("/usr/bin/python3", X_OK) == 0) {
-		must_pass(buf_addf(&path, "%s/gitseal-log-%d.json", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-		                   (int)getpid()));
+		must_pass(buf_addf(&path, "%s/gitseal-log-%d.json",
+		                   getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid()));
 		assert_true((f = fopen(path.p, "wb")) != NULL);
 		assert_int(fwrite(out.p, 1, out.len, f), out.len);
 		fclose(f);
-		must_pass(buf_addf(&cmd, "python3 -c 'import json,sys\n"
-		                         "n = 0\n"
-		                         "for line in open(sys.argv[1], \"rb\"):\n"
-		                         "    r = json.loads(line)\n"
-		                         "    assert list(r)[:3] == [\"time\", \"level\", \"msg\"], list(r)\n"
-		                         "    n += 1\n"
-		                         "assert n == %zu, n' %s", 2 * NHOSTILE, path.p));
+		must_pass(
+		    buf_addf(&cmd,
+		             "python3 -c 'import json,sys\n"
+		             "n = 0\n"
+		             "for line in open(sys.argv[1], \"rb\"):\n"
+		             "    r = json.loads(line)\n"
+		             "    assert list(r)[:3] == [\"time\", \"level\", \"msg\"], list(r)\n"
+		             "    n += 1\n"
+		             "assert n == %zu, n' %s",
+		             2 * NHOSTILE, path.p));
 		st = system(cmd.p);
 		unlink(path.p);
 		assert_int(st, 0);

@@ -31,7 +31,7 @@ void test_core_text__utf8_len_boundaries(void)
 		const char *s;
 		size_t n;
 	} bad[] = {
-		{ "\x80", 1 },             /* a continuation byte alone */
+		{ "\x80", 1 }, /* a continuation byte alone */
 		{ "\xbf", 1 },
 		{ "\xc0\x80", 2 },         /* overlong NUL */
 		{ "\xc1\xbf", 2 },         /* overlong */
@@ -42,10 +42,10 @@ void test_core_text__utf8_len_boundaries(void)
 		{ "\xf4\x90\x80\x80", 4 }, /* U+110000 */
 		{ "\xf5\x80\x80\x80", 4 },
 		{ "\xff", 1 },
-		{ "\xc3", 1 },             /* cut short by n */
+		{ "\xc3", 1 }, /* cut short by n */
 		{ "\xe2\x82", 2 },
 		{ "\xf0\x9f\x98", 3 },
-		{ "\xc3(", 2 },            /* not followed by a continuation byte */
+		{ "\xc3(", 2 }, /* not followed by a continuation byte */
 		{ "\xe2\x28\xa1", 3 },
 	};
 	size_t i;
@@ -107,7 +107,8 @@ static void quote_is(unsigned flags, const char *in, size_t n, const char *want,
 void test_core_text__json_quote_like_go(void)
 {
 	QUOTE_IS(0, "", "\"\"");
-	QUOTE_IS(0, "a\"b\\\n\r\t\b\f\x01\x1f\x7f", "\"a\\\"b\\\\\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
+	QUOTE_IS(0, "a\"b\\\n\r\t\b\f\x01\x1f\x7f",
+	         "\"a\\\"b\\\\\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
 	QUOTE_IS(0, "nul\0in", "\"nul\\u0000in\"");
 	QUOTE_IS(JSON_QUOTE_GO | JSON_QUOTE_HTML, "<a href='x'>&amp;</a>",
 	         "\"\\u003ca href='x'\\u003e\\u0026amp;\\u003c/a\\u003e\"");
@@ -115,7 +116,8 @@ void test_core_text__json_quote_like_go(void)
 	QUOTE_IS(JSON_QUOTE_GO, "caf\xc3\xa9 \xe2\x80\xa8 \xe2\x80\xa9 \xc2\x85",
 	         "\"caf\xc3\xa9 \\u2028 \\u2029 \xc2\x85\"");
 	QUOTE_IS(JSON_QUOTE_GO, "bad\xff\xc3(\xed\xa0\x80\xf4\x90\x80\x80\xe2\x82",
-	         "\"bad\\ufffd\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	         "\"bad\\ufffd\\ufffd("
+	         "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	QUOTE_IS(JSON_QUOTE_GO, "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");
 	/* without JSON_QUOTE_GO the bytes go as they are: the caller knows they are UTF-8 */
 	QUOTE_IS(0, "caf\xc3\xa9 \xe2\x80\xa8 \xff", "\"caf\xc3\xa9 \xe2\x80\xa8 \xff\"");
@@ -128,7 +130,8 @@ void test_core_text__json_quote_leaves_buffer_on_failure(void)
 {
 	struct buf b = BUF_INIT(12);
 	must_pass(buf_adds(&b, "keep"));
-	must_fail_with(json_quote(&b, "\n\n\n\n", 4, 0), GS_ETOOBIG); /* "\n" x4 + quotes: 10 bytes */
+	must_fail_with(json_quote(&b, "\n\n\n\n", 4, 0),
+	               GS_ETOOBIG); /* "\n" x4 + quotes: 10 bytes */
 	assert_str(b.p, "keep");
 	assert_int(b.len, 4);
 	must_fail_with(json_quote(&b, "0123456789", 10, 0), GS_ETOOBIG);

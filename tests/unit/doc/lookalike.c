@@ -18,7 +18,8 @@ static void json_fails(const char *src, const char *msg)
 	if (doc_parse(&s, "n.json", src, strlen(src), DOC_PARSE_JSON, NULL) >= 0)
 		test__fail(__FILE__, __LINE__, "'%s' parsed", src);
 	else if (strcmp(gs_error_last(), msg))
-		test__fail(__FILE__, __LINE__, "'%s': '%s', expected '%s'", src, gs_error_last(), msg);
+		test__fail(__FILE__, __LINE__, "'%s': '%s', expected '%s'", src, gs_error_last(),
+		           msg);
 	assert_int(s.n, 0);
 	doc_stream_release(&s);
 }
@@ -32,7 +33,8 @@ void test_doc_lookalike__json_leading_zeros_refused(void)
 	json_fails("01", "n.json:1:2: invalid character '1' after top-level value");
 	json_fails("-01", "n.json:1:3: invalid character '1' after top-level value");
 	json_fails("00", "n.json:1:2: invalid character '0' after top-level value");
-	json_fails("\r00018446744073709551615\r", "n.json:1:3: invalid character '0' after top-level value");
+	json_fails("\r00018446744073709551615\r",
+	           "n.json:1:3: invalid character '0' after top-level value");
 	json_fails("[01]", "n.json:1:3: invalid character '1' after array element");
 	json_fails("{\"a\": 007}", "n.json:1:8: invalid character '0' after object key:value pair");
 	json_fails("[0, -00]", "n.json:1:7: invalid character '0' after array element");
@@ -89,13 +91,15 @@ static void emit_one(struct buf *out, const char *s, size_t n, const struct doc_
 	doc_free(m);
 }
 
-/* Strings that YAML 1.1 / 1.2 readers would take for numbers or times are quoted; ours read back as strings. */
+/* Strings that YAML 1.1 / 1.2 readers would take for numbers or times are quoted; ours read back as
+ * strings. */
 void test_doc_lookalike__number_and_time_strings_quoted(void)
 {
 	static const struct lookalike cases[] = {
-		{ "1:2:0", "k: \"1:2:0\"\n", "k: 1:2:0\n" },                /* sexagesimal: v2 quotes, v3 need not */
+		{ "1:2:0", "k: \"1:2:0\"\n",
+		  "k: 1:2:0\n" }, /* sexagesimal: v2 quotes, v3 need not */
 		{ "190:20:30.15", "k: \"190:20:30.15\"\n", "k: 190:20:30.15\n" },
-		{ "070", "k: \"070\"\n", "k: \"070\"\n" },                  /* leading-zero octal */
+		{ "070", "k: \"070\"\n", "k: \"070\"\n" }, /* leading-zero octal */
 		{ "0o70", "k: \"0o70\"\n", "k: \"0o70\"\n" },
 		{ "1_000", "k: \"1_000\"\n", "k: \"1_000\"\n" },
 		{ "0b101", "k: \"0b101\"\n", "k: \"0b101\"\n" },
@@ -105,7 +109,8 @@ void test_doc_lookalike__number_and_time_strings_quoted(void)
 		{ ".1_1", "k: \".1_1\"\n", "k: \".1_1\"\n" },
 		{ "2001-12-14", "k: \"2001-12-14\"\n", "k: \"2001-12-14\"\n" },
 	};
-	struct doc_emit_opts v2 = DOC_EMIT_OPTS_INIT, v3 = { 4, DOC_EMIT_SEQ_INDENT | DOC_EMIT_YAML12 };
+	struct doc_emit_opts v2 = DOC_EMIT_OPTS_INIT,
+	                     v3 = { 4, DOC_EMIT_SEQ_INDENT | DOC_EMIT_YAML12 };
 	struct buf out = BUF_INIT(4096), s = BUF_INIT(4096), want = BUF_INIT(4096);
 	struct doc *back = NULL;
 	size_t i;
