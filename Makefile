@@ -7,7 +7,7 @@
 #   make fuzz       libFuzzer targets, short runs (FUZZ_SECONDS=n)
 #   make demo       seal a sample Secret with a generated key, show it, unseal it
 #   make check      include rules, banned functions, clang-format (tests/check.sh; FORMAT_CHECK=0)
-#   make format     clang-format -i every tracked .c/.h
+#   make format     clang-format -i every .c/.h (tracked or new)
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
@@ -106,9 +106,10 @@ demo: all
 check:
 	@sh tests/check.sh
 
-# formats everything tracked, so the list of files check.sh still skips goes
+# formats every .c/.h of the work tree (tracked, or new and not ignored), so the list of
+# files check.sh still skips goes
 format:
-	@git ls-files -z '*.c' '*.h' | xargs -0 clang-format -i
+	@git ls-files -z -co --exclude-standard '*.c' '*.h' | xargs -0 clang-format -i
 	@rm -f tests/format-pending.txt
 
 clean:

@@ -6,10 +6,11 @@
 #     their folder, cli/ and controller/ and the reconcilers keep apart;
 #   - banned functions (a trailing /* check:allow */ comment allows one line);
 #   - clang-format --dry-run --Werror (Debian's clang-format 14, .clang-format)
-#     on every tracked .c/.h except those listed in tests/format-pending.txt
+#     on every .c/.h of the work tree except those listed in tests/format-pending.txt
 #     (make format formats them all and removes the list); FORMAT_CHECK=0 skips it.
 # tests/ may include anything; the banned list and formatting apply there too.
-# Files: `git ls-files` (or a find outside a git tree); CHECK_ROOT=dir checks another tree.
+# Files: tracked and untracked but not ignored (git ls-files -co --exclude-standard), or
+# a find outside a git tree; CHECK_ROOT=dir checks another tree.
 set -u
 ROOT=${CHECK_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT" || exit 2
@@ -22,7 +23,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	git ls-files -co --exclude-standard -- '*.c' '*.h' > "$TMP/files"
 else
 	find . \( -path ./build -o -path ./tests/peers/node_modules -o -name '.*' -a ! -name . \) -prune -o \
-		-type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort > "$TMP/files"
+		-type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | LC_ALL=C sort > "$TMP/files"
 fi
 # only files that are there (a deleted file may still be listed by git)
 while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done < "$TMP/files" > "$TMP/present"
@@ -72,18 +73,16 @@ if [ -s "$TMP/present" ]; then
 	# where a quoted include lands with -I. -Ilib: the including file'"'"'s folder, the
 	# root, lib/; a header that is nowhere (yet) counts as root-relative when it has
 	# a folder in its name, else as a neighbour of the includer
-	function resolve(name, dir,   p) {
+	function resolve(name, dir,   p, q) {
 		p = normalize(dir "/" name)
-		if (p in tree) return p
-		p = normalize(name)
-		if (p in tree) return p
-		if (("lib/" p) in tree) return "lib/" p
-		if (name ~ /\//) {
-			if (name ~ /^(core|doc|net|kube|source|render|decrypt|apply|inventory)\//)
-				return "lib/" normalize(name)
-			return normalize(name)
-		}
-		return normalize(dir "/" name)
+		if ((p in tree) || name ~ /^\.\.?\//)
+			return p
+		q = normalize(name)
+		if (q in tree) return q
+		if (("lib/" q) in tree) return "lib/" q
+		if (name ~ /\//)
+			return name ~ /^(core|doc|net|kube|source|render|decrypt|apply|inventory)\// ? "lib/" q : q
+		return p
 	}
 	# the module a path belongs to: lib/core, lib/doc, sealer, keys, cli, controller, tests...
 	function module(p) {
