@@ -10,7 +10,8 @@
 #     (make format formats them all and removes the list); FORMAT_CHECK=0 skips it.
 # tests/ may include anything; the banned list and formatting apply there too.
 # Files: tracked and untracked but not ignored (git ls-files -co --exclude-standard), or
-# a find outside a git tree; CHECK_ROOT=dir checks another tree.
+# a find outside a git tree; CHECK_ROOT=dir checks another tree, CHECK_ONLY="f.c g.h"
+# only those files (an editor's save hook).
 set -u
 ROOT=${CHECK_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$ROOT" || exit 2
@@ -27,12 +28,18 @@ else
 fi
 # only files that are there (a deleted file may still be listed by git)
 while IFS= read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done < "$TMP/files" > "$TMP/present"
+# CHECK_ONLY="a.c b.h": check only these (the whole tree still resolves includes)
+if [ -n "${CHECK_ONLY:-}" ]; then
+	printf '%s\n' $CHECK_ONLY | grep -xF -f "$TMP/present" > "$TMP/scan" || :
+else
+	cp "$TMP/present" "$TMP/scan"
+fi
 
 fail=0
 
 # --- include rules and banned functions: one awk pass over every file ------------------
 # shellcheck disable=SC2046
-if [ -s "$TMP/present" ]; then
+if [ -s "$TMP/scan" ]; then
 	awk -v TREE="$TMP/present" '
 	BEGIN {
 		while ((getline f < TREE) > 0)
@@ -196,7 +203,7 @@ if [ -s "$TMP/present" ]; then
 		below["keys"] = " lib/core lib/doc sealer "
 	}
 	END { exit bad }
-	' $(cat "$TMP/present") || fail=1
+	' $(cat "$TMP/scan") || fail=1
 fi
 
 # --- formatting ------------------------------------------------------------------------
@@ -207,9 +214,9 @@ if [ "$FORMAT_CHECK" != 0 ]; then
 	else
 		pending=tests/format-pending.txt
 		if [ -f "$pending" ]; then
-			grep -v '^#' "$pending" | grep -vxF -f - "$TMP/present" > "$TMP/format" || true
+			grep -v '^#' "$pending" | grep -vxF -f - "$TMP/scan" > "$TMP/format" || true
 		else
-			cp "$TMP/present" "$TMP/format"
+			cp "$TMP/scan" "$TMP/format"
 		fi
 		# shellcheck disable=SC2046
 		if [ -s "$TMP/format" ] &&
@@ -222,5 +229,5 @@ if [ "$FORMAT_CHECK" != 0 ]; then
 	fi
 fi
 
-[ "$fail" = 0 ] && echo "check: ok ($(wc -l < "$TMP/present") files)"
+[ "$fail" = 0 ] && echo "check: ok ($(wc -l < "$TMP/scan") files)"
 exit $fail

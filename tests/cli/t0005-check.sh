@@ -19,21 +19,22 @@ mkdir "$TMP/tree" &&
 
 # run check in the copy: FORMAT_CHECK as given (default 0: formatting has its own tests)
 run_check() {
-	(cd "$TMP/tree" && FORMAT_CHECK=${FORMAT_CHECK:-0} $CHECK) > "$TMP/out" 2>&1
+	(cd "$TMP/tree" && FORMAT_CHECK=${FORMAT_CHECK:-0} CHECK_ONLY=${CHECK_ONLY:-} $CHECK) > "$TMP/out" 2>&1
 	echo $? > "$TMP/rc"
 }
 baseline() {
 	FORMAT_CHECK=0 run_check
 	grep -v '^check: ok' "$TMP/out" > "$TMP/base" || :
 }
-# plant FILE LINE...: append the lines to FILE in the copy (created if new), run check, undo
+# plant FILE LINE...: append the lines to FILE in the copy (created if new), check that file
+# (CHECK_ONLY: the rest of the tree is the baseline's), undo
 plant() {
 	_f=$1
 	shift
 	_new=0
 	[ -e "$TMP/tree/$_f" ] || _new=1
 	mkdir -p "$TMP/tree/$(dirname "$_f")" &&
-		printf '%s\n' "$@" >> "$TMP/tree/$_f" && run_check
+		printf '%s\n' "$@" >> "$TMP/tree/$_f" && CHECK_ONLY=$_f run_check
 	if [ $_new = 1 ]; then rm -f "$TMP/tree/$_f"; else (cd "$TMP/tree" && git checkout -q -- "$_f"); fi
 }
 # reports WANT...: check failed (exit 1) and added exactly these lines to the baseline
