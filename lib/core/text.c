@@ -172,3 +172,39 @@ int logfmt_quote(struct buf *out, const char *s, size_t n)
 		return buf_add(out, s, n);
 	return json_quote(out, s, n, JSON_QUOTE_LOG);
 }
+
+int prom_label_quote(struct buf *out, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start = 0, w, before = out->len;
+	int rc;
+
+	if ((rc = buf_grow(out, n + 2)) < 0 || (rc = buf_addc(out, '"')) < 0)
+		return rc;
+	while (i < n) {
+		const char *esc;
+		unsigned char c = s[i];
+
+		if (c >= 0x80) {
+			if ((w = utf8_len(s + i, n - i, NULL))) {
+				i += w;
+				continue;
+			}
+			esc = "\xef\xbf\xbd"; /* U+FFFD */
+		} else if (c == '\\' || c == '"' || c == '\n') {
+			esc = c == '\\' ? "\\\\" : c == '"' ? "\\\"" : "\\n";
+		} else {
+			i++;
+			continue;
+		}
+		if ((rc = buf_add(out, s + start, i - start)) < 0 || (rc = buf_adds(out, esc)) < 0)
+			goto fail;
+		start = ++i;
+	}
+	if ((rc = buf_add(out, s + start, n - start)) < 0 || (rc = buf_addc(out, '"')) < 0)
+		goto fail;
+	return 0;
+fail:
+	buf_truncate(out, before);
+	return rc;
+}

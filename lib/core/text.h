@@ -37,4 +37,12 @@ int json_quote(struct buf *out, const char *s, size_t n, unsigned flags);
  */
 int logfmt_quote(struct buf *out, const char *s, size_t n);
 
+/*
+ * Append s as a Prometheus text-format label value, quotes included: \\, \" and
+ * \n escaped (the only escapes the format has), each byte that is not UTF-8
+ * replaced by U+FFFD (label values are UTF-8), the rest as it is. A line of
+ * /metrics stays one line and parses whatever a client sent.
+ */
+int prom_label_quote(struct buf *out, const char *s, size_t n);
+
 #endif

@@ -173,3 +173,26 @@ void test_core_text__logfmt_quote(void)
 	LOGFMT_IS("bad\xff\xfe", "\"bad\\ufffd\\ufffd\"");
 	LOGFMT_IS("nul\0x", "\"nul\\u0000x\"");
 }
+
+static void prom_is(const char *in, size_t n, const char *want, int line)
+{
+	struct buf b = BUF_INIT(1024);
+	if (prom_label_quote(&b, in, n) < 0)
+		test__fail(__FILE__, line, "prom_label_quote failed: %s", gs_error_last());
+	else if (strcmp(b.p, want))
+		test__fail(__FILE__, line, "prom_label_quote gave %s, expected %s", b.p, want);
+	buf_release(&b);
+}
+#define PROM_IS(lit, want) prom_is(lit, sizeof(lit) - 1, want, __LINE__)
+
+/* the exposition format has three escapes; a hostile method or key never breaks a line */
+void test_core_text__prom_label_quote(void)
+{
+	PROM_IS("GET", "\"GET\"");
+	PROM_IS("", "\"\"");
+	PROM_IS("X\"}{a=", "\"X\\\"}{a=\"");
+	PROM_IS("a\\b\nc", "\"a\\\\b\\nc\"");
+	PROM_IS("caf\xc3\xa9 \xe2\x80\xa8", "\"caf\xc3\xa9 \xe2\x80\xa8\"");
+	PROM_IS("bad\xff\xc3(", "\"bad\xef\xbf\xbd\xef\xbf\xbd(\"");
+	PROM_IS("tab\tcr\r", "\"tab\tcr\r\"");
+}
