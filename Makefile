@@ -6,6 +6,8 @@
 #   make bench      benchmarks with ratios against the peers
 #   make fuzz       libFuzzer targets, short runs (FUZZ_SECONDS=n)
 #   make demo       seal a sample Secret with a generated key, show it, unseal it
+#   make check      include rules, banned functions, clang-format (tests/check.sh; FORMAT_CHECK=0)
+#   make format     clang-format -i every .c/.h (tracked or new)
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
@@ -47,7 +49,7 @@ GITSEAL    := $(O)/gitseal
 CONTROLLER := $(O)/gitseal-controller
 UNIT       := $(O)/run-unit
 
-.PHONY: all deps test unit asan bench fuzz demo clean check-deps
+.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format
 all: $(GITSEAL) $(CONTROLLER) $(if $(filter build/release,$(O)),gitseal gitseal-controller)
 
 gitseal: $(GITSEAL)
@@ -100,6 +102,15 @@ fuzz: check-deps
 
 demo: all
 	@sh tests/demo.sh
+
+check:
+	@sh tests/check.sh
+
+# formats every .c/.h of the work tree (tracked, or new and not ignored), so the list of
+# files check.sh still skips goes
+format:
+	@git ls-files -z -co --exclude-standard '*.c' '*.h' | xargs -0 clang-format -i
+	@rm -f tests/format-pending.txt
 
 clean:
 	rm -rf build gitseal gitseal-controller

@@ -61,53 +61,87 @@ int base64_encode(struct buf *out, const void *data, size_t n, int flags)
 	return 0;
 }
 
-static int dec_char(int c, int url)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (url ? '-' : '+'))
-		return 62;
-	if (c == (url ? '_' : '/'))
-		return 63;
-	return -1;
-}
+/*
+ * Decoding tables: the value of each alphabet character plus one, 0 for every
+ * other byte. Constant, so decoding is safe on any number of threads.
+ */
+static const unsigned char dec_std[256] = {
+	['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
+	['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+	['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+	['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+	['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+	['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+	['/'] = 64,
+};
+static const unsigned char dec_url[256] = {
+	['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,
+	['H'] = 8,  ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+	['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+	['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+	['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+	['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+	['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63,
+	['_'] = 64,
+};
 
 int base64_decode_raw(unsigned char *out, size_t *outlen, const char *in, size_t inlen, int flags)
 {
+	const unsigned char *s = (const unsigned char *)in,
+	                    *tab = (flags & B64_URL) ? dec_url : dec_std;
 	unsigned acc = 0;
-	size_t i, nchars = 0, npad = 0, o = 0;
-	int url = !!(flags & B64_URL);
+	size_t i = 0, nchars = 0, npad = 0, o = 0;
 
-	for (i = 0; i < inlen; i++) {
-		int c = (unsigned char)in[i], v;
-		if ((c == '\n' || c == '\r') && (flags & B64_SKIP_NEWLINES))
-			continue;
-		if (c == '=') {
-			if (flags & B64_NOPAD)
-				return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", i);
-			npad++;
+	while (i < inlen) {
+		int c, v;
+		/* the common case: whole groups of four alphabet characters */
+		if (!(nchars & 3) && !npad) {
+			while (i + 4 <= inlen) {
+				unsigned a = tab[s[i]], b = tab[s[i + 1]], cc = tab[s[i + 2]],
+				         d = tab[s[i + 3]];
+				if (!a || !b || !cc || !d)
+					break;
+				acc = (a - 1) << 18 | (b - 1) << 12 | (cc - 1) << 6 | (d - 1);
+				out[o++] = (unsigned char)(acc >> 16);
+				out[o++] = (unsigned char)(acc >> 8);
+				out[o++] = (unsigned char)acc;
+				i += 4;
+			}
+			acc = 0;
+			if (i >= inlen)
+				break;
+		}
+		c = s[i];
+		if ((c == '\n' || c == '\r') && (flags & B64_SKIP_NEWLINES)) {
+			i++;
 			continue;
 		}
-		if (npad)
+		if (c == '=') {
+			if (flags & B64_NOPAD)
+				return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu",
+				                i);
+			npad++;
+			i++;
+			continue;
+		}
+		if (npad || !(v = tab[c]))
 			return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", i);
-		if ((v = dec_char(c, url)) < 0)
-			return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", i);
-		acc = (acc << 6) | (unsigned)v;
-		nchars++;
-		if (nchars % 4 == 0) {
+		acc = (acc << 6) | (unsigned)(v - 1);
+		if (++nchars % 4 == 0) {
 			out[o++] = (unsigned char)(acc >> 16);
 			out[o++] = (unsigned char)(acc >> 8);
 			out[o++] = (unsigned char)acc;
 			acc = 0;
 		}
+		i++;
 	}
 	switch (nchars % 4) {
-	case 1:
-		return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", inlen);
+	case 1: return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", inlen);
 	case 2:
 		if ((flags & B64_PAD) && npad != 2)
 			return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", inlen);
@@ -137,7 +171,8 @@ int base64_decode(struct buf *out, const char *in, size_t inlen, int flags)
 	int rc;
 	if ((rc = buf_grow(out, base64_decoded_max(inlen))) < 0)
 		return rc;
-	if ((rc = base64_decode_raw((unsigned char *)out->p + out->len, &n, in, inlen, flags)) < 0) {
+	if ((rc = base64_decode_raw((unsigned char *)out->p + out->len, &n, in, inlen, flags)) <
+	    0) {
 		gs_wipe(out->p + out->len, base64_decoded_max(inlen));
 		out->p[out->len] = '\0';
 		return rc;

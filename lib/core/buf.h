@@ -17,16 +17,22 @@
 #include "core/error.h"
 
 struct buf {
-	char *p;      /* never NULL; NUL-terminated */
-	size_t len;   /* bytes used, excluding the terminator */
-	size_t cap;   /* bytes allocated (0 while p points at the shared empty string) */
-	size_t max;   /* cap on len */
-	int secret;   /* wipe on grow and release */
+	char *p;    /* never NULL; NUL-terminated */
+	size_t len; /* bytes used, excluding the terminator */
+	size_t cap; /* bytes allocated (0 while p points at the shared empty string) */
+	size_t max; /* cap on len */
+	int secret; /* wipe on grow and release */
 };
 
 extern char buf_empty[];
-#define BUF_INIT(max_) { buf_empty, 0, 0, (max_), 0 }
-#define BUF_INIT_SECRET(max_) { buf_empty, 0, 0, (max_), 1 }
+#define BUF_INIT(max_)                                                                             \
+	{                                                                                          \
+		buf_empty, 0, 0, (max_), 0                                                         \
+	}
+#define BUF_INIT_SECRET(max_)                                                                      \
+	{                                                                                          \
+		buf_empty, 0, 0, (max_), 1                                                         \
+	}
 
 /* Sizes used across the project */
 #define BUF_MAX_DEFAULT ((size_t)64 << 20) /* 64 MiB: manifests, documents */

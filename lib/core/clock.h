@@ -6,8 +6,8 @@
  */
 #include <stdint.h>
 
-int64_t gs_mono_ms(void);   /* milliseconds */
-double gs_mono(void);       /* seconds */
+int64_t gs_mono_ms(void);     /* milliseconds */
+double gs_mono(void);         /* seconds */
 void gs_sleep_ms(int64_t ms); /* sleeps the whole time, across EINTR; <= 0 returns at once */
 
 #endif

@@ -17,7 +17,7 @@ enum gs_code {
 	GS_ECONFLICT = -6, /* exists already, or changed under us */
 	GS_EIO = -7,       /* read/write/network failure */
 	GS_ENOMEM = -8,
-	GS_EINVAL = -9,    /* bad argument or usage */
+	GS_EINVAL = -9, /* bad argument or usage */
 };
 
 #define GS_PRINTF(a, b) __attribute__((format(printf, a, b)))

@@ -18,7 +18,8 @@ int file_read_fd(struct buf *out, int fd, const char *name)
 			if (rc == GS_ETOOBIG) {
 				/* maybe the file fits exactly: try a smaller read */
 				if (out->max - out->len == 0)
-					return gs_error(GS_ETOOBIG, "%s: larger than %zu bytes", name, out->max);
+					return gs_error(GS_ETOOBIG, "%s: larger than %zu bytes",
+					                name, out->max);
 				if ((rc = buf_grow(out, out->max - out->len)) < 0)
 					return rc;
 			} else {
@@ -101,8 +102,9 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 		goto out;
 	}
 	real = dup;
-	if (!(dup = strdup(real)) || asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup),
-	                                      strrchr(real, '/') ? strrchr(real, '/') + 1 : real) < 0) {
+	if (!(dup = strdup(real)) ||
+	    asprintf(&tmp, "%s/.%s.XXXXXX", dirname(dup),
+	             strrchr(real, '/') ? strrchr(real, '/') + 1 : real) < 0) {
 		tmp = NULL;
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;

@@ -3,15 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#include "core/clock.h"
 
 void progress_start(struct progress *p, const char *what, uint64_t total)
 {
@@ -20,7 +14,7 @@ void progress_start(struct progress *p, const char *what, uint64_t total)
 	p->what = what;
 	p->total = total;
 	p->on = isatty(2) && !(off && *off);
-	p->next = now() + 0.5;
+	p->next = gs_mono() + 0.5;
 }
 
 static void draw(struct progress *p)
@@ -28,8 +22,8 @@ static void draw(struct progress *p)
 	const double mib = 1024.0 * 1024.0;
 	if (p->total)
 		fprintf(stderr, "\r%s: %3d%% (%.0f / %.0f MiB)", p->what,
-		        (int)(p->done >= p->total ? 100 : p->done * 100 / p->total), (double)p->done / mib,
-		        (double)p->total / mib);
+		        (int)(p->done >= p->total ? 100 : p->done * 100 / p->total),
+		        (double)p->done / mib, (double)p->total / mib);
 	else
 		fprintf(stderr, "\r%s: %.0f MiB", p->what, (double)p->done / mib);
 	fflush(stderr);
@@ -40,7 +34,7 @@ void progress_add(struct progress *p, uint64_t n)
 {
 	double t;
 	p->done += n;
-	if (!p->on || (t = now()) < p->next)
+	if (!p->on || (t = gs_mono()) < p->next)
 		return;
 	p->next = t + 0.1;
 	draw(p);

@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 struct progress {
-	const char *what;  /* "encrypting" */
-	uint64_t total;    /* bytes (0: unknown, the count alone is shown) */
+	const char *what; /* "encrypting" */
+	uint64_t total;   /* bytes (0: unknown, the count alone is shown) */
 	uint64_t done;
-	double next;       /* monotonic seconds of the next redraw */
+	double next; /* monotonic seconds of the next redraw */
 	int on, drawn;
 };
 

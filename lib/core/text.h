@@ -18,14 +18,31 @@ int utf8_valid(const void *s, size_t n);
 enum json_quote_flags {
 	JSON_QUOTE_HTML = 1 << 0, /* <, >, & as \u003c.. (Go's json.Marshal default, kubeseal) */
 	JSON_QUOTE_GO = 1 << 1,   /* Go's encoder: invalid UTF-8 -> \ufffd, U+2028/9 escaped */
+	JSON_QUOTE_LOG = 1 << 2,  /* JSON_QUOTE_GO, and DEL and the C1 controls (U+0080..U+009F,
+	                             NEL among them) as \u00XX: for log lines, which must stay one
+	                             line on any terminal or reader */
 };
-/* Append s as a JSON string literal, quotes included. Without JSON_QUOTE_GO bytes >= 0x80 are
- * copied as they are (the caller knows the text is UTF-8). */
+/*
+ * Append s as a JSON string literal, quotes included: \" \\ \n \r \t \b \f, other
+ * C0 controls as \u00XX (lowercase hex, as Go). Without JSON_QUOTE_GO bytes >= 0x80
+ * are copied as they are (the caller knows the text is UTF-8). On failure
+ * (GS_ETOOBIG) out is left as it was.
+ */
 int json_quote(struct buf *out, const char *s, size_t n, unsigned flags);
 
-/* Append s as a logfmt value: bare when it is non-empty and has no space, quote, '=', control or
- * non-ASCII byte; else a quoted string with \" \\ \n \r \t and \u00XX escapes (invalid UTF-8 as
- * \ufffd), so one record is always one line. */
+/*
+ * Append s as a logfmt value: bare when it is non-empty and has no space, quote,
+ * '=', '\\', control or non-ASCII byte; else quoted as json_quote(JSON_QUOTE_LOG)
+ * does (go-logfmt reads JSON escapes), so one record is always one line.
+ */
 int logfmt_quote(struct buf *out, const char *s, size_t n);
+
+/*
+ * Append s as a Prometheus text-format label value, quotes included: \\, \" and
+ * \n escaped (the only escapes the format has), each byte that is not UTF-8
+ * replaced by U+FFFD (label values are UTF-8), the rest as it is. A line of
+ * /metrics stays one line and parses whatever a client sent.
+ */
+int prom_label_quote(struct buf *out, const char *s, size_t n);
 
 #endif

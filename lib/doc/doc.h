@@ -19,17 +19,24 @@
  *     a plain 2001-12-14 style value a timestamp; quoted is always a string),
  *   - maps keep key order; duplicate keys are an error ("f:3:1: mapping key
  *     "a" already defined at line 1"; the key is not shown for DOC_SECRET).
+ *     Keys compare by text, except that an empty (null) key equals "null":
+ *     both are written "null".
  * Offsets: [start, end) of a scalar is its source text with quotes or the
  * block header; block scalars and block collections end where libyaml ends
  * them, at the start of the line after their last line (blank lines kept).
  * Aliases are expanded into copies (max_alias bounds the copied nodes); merge
  * keys "<<" are not merged, they stay ordinary keys. Complex (non-scalar)
  * keys are an error. Errors are "file:line:col: what" (libyaml's text for
- * syntax errors, Go's encoding/json wording for JSON).
+ * syntax errors, Go's encoding/json wording for JSON: "01" is refused, as
+ * RFC 8259 and json.Unmarshal do). A tag must fit its value as yaml.v3 says,
+ * except that "!!float 1e400" and "!!int" with a decimal integer of any size
+ * are accepted: that is how the emitter writes JSON numbers past float64.
  *
  * Emitting YAML quotes every string that a YAML 1.1 reader (Kubernetes'
  * sigs.k8s.io/yaml, go-yaml v2) would take for a bool/number/null/timestamp
- * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ...). Output is
+ * ("yes", "on", "0x1F", "1_000", "1:20", "2001-12-14", "~", ".5444...",
+ * however long), and writes an int that go-yaml v2 would take for a string
+ * ("0o+17", yaml.v3-only) in decimal unless DOC_EMIT_YAML12. Output is
  * byte for byte what go-yaml v2.4.0 (default) or yaml.v3 v3.0.1
  * (DOC_EMIT_SEQ_INDENT, indent 4, DOC_EMIT_YAML12) write for the same tree,
  * without line folding, except that: strings holding \r, U+0085, U+2028 or U+2029
@@ -92,7 +99,10 @@ struct doc_stream {
 	size_t n;
 	char *file; /* name used in messages; every node points at it */
 };
-#define DOC_STREAM_INIT { NULL, 0, NULL }
+#define DOC_STREAM_INIT                                                                            \
+	{                                                                                          \
+		NULL, 0, NULL                                                                      \
+	}
 
 int doc_parse(struct doc_stream *out, const char *file, const char *src, size_t len, unsigned flags,
               const struct doc_limits *limits);
@@ -162,9 +172,9 @@ const char *doc_str(const struct doc *n);
 const char *doc_text(const struct doc *n, size_t *len);
 /* Scalar text length, or the number of entries of a map/seq. */
 size_t doc_len(const struct doc *n);
-int doc_get_bool(const struct doc *n, int *out);        /* GS_EPARSE if not a bool */
-int doc_get_int(const struct doc *n, long long *out);   /* GS_EPARSE if not an int */
-int doc_get_float(const struct doc *n, double *out);    /* ints too */
+int doc_get_bool(const struct doc *n, int *out);      /* GS_EPARSE if not a bool */
+int doc_get_int(const struct doc *n, long long *out); /* GS_EPARSE if not an int */
+int doc_get_float(const struct doc *n, double *out);  /* ints too */
 
 struct doc *doc_get(const struct doc *map, const char *key);
 struct doc *doc_getn(const struct doc *map, const char *key, size_t keylen);
@@ -204,28 +214,37 @@ void doc_sort_keys(struct doc *n, int recursive);
 
 /* --- emitting -------------------------------------------------------------- */
 enum doc_emit_flags {
-	DOC_EMIT_SORT_KEYS = 1 << 0,   /* sorted keys: JSON in byte order (Go maps), YAML in go-yaml v2's
-	                                  order where digit runs compare as numbers (kubeseal YAML) */
-	DOC_EMIT_COMPACT = 1 << 1,     /* JSON on one line */
-	DOC_EMIT_SEQ_INDENT = 1 << 2,  /* YAML: "- " indented under its key (yaml.v3 / sops) */
-	DOC_EMIT_DOC_START = 1 << 3,   /* YAML: "---" before each document (kubeseal) */
-	DOC_EMIT_KEEP_STYLE = 1 << 4,  /* YAML: keep scalar styles from the source */
-	DOC_EMIT_JSON_HTML_ESCAPE = 1 << 5, /* JSON: <, >, & as \u003c.. (Go's json.Marshal default, kubeseal) */
-	DOC_EMIT_YAML12 = 1 << 6,      /* YAML: quote only what yaml.v3 would misread, not yes/no/on/off/y/n
-	                                  or 1:20 (sops writes yaml.v3 nodes this way) */
+	DOC_EMIT_SORT_KEYS =
+	    1 << 0, /* sorted keys: JSON in byte order (Go maps), YAML in go-yaml v2's
+	               order where digit runs compare as numbers (kubeseal YAML) */
+	DOC_EMIT_COMPACT = 1 << 1,    /* JSON on one line */
+	DOC_EMIT_SEQ_INDENT = 1 << 2, /* YAML: "- " indented under its key (yaml.v3 / sops) */
+	DOC_EMIT_DOC_START = 1 << 3,  /* YAML: "---" before each document (kubeseal) */
+	DOC_EMIT_KEEP_STYLE = 1 << 4, /* YAML: keep scalar styles from the source */
+	DOC_EMIT_JSON_HTML_ESCAPE =
+	    1 << 5, /* JSON: <, >, & as \u003c.. (Go's json.Marshal default, kubeseal) */
+	DOC_EMIT_YAML12 =
+	    1 << 6, /* YAML: quote only what yaml.v3 would misread, not yes/no/on/off/y/n
+	               or 1:20 (sops writes yaml.v3 nodes this way) */
 };
 struct doc_emit_opts {
-	int indent;     /* spaces per level; 0 = 2 */
+	int indent; /* spaces per level; 0 = 2 */
 	unsigned flags;
 };
-#define DOC_EMIT_OPTS_INIT { 2, 0 }
+#define DOC_EMIT_OPTS_INIT                                                                         \
+	{                                                                                          \
+		2, 0                                                                               \
+	}
 
-/* Append n (NULL = null); on failure out is left as it was. YAML ends with a newline, JSON does not. */
+/* Append n (NULL = null); on failure out is left as it was. YAML ends with a newline, JSON does
+ * not. */
 int doc_emit_yaml(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts);
 int doc_emit_json(struct buf *out, const struct doc *n, const struct doc_emit_opts *opts);
 /* Several documents: YAML separated by "---", JSON one value after another. */
-int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n, const struct doc_emit_opts *opts);
-/* Would a YAML 1.1 reader (go-yaml v2) or yaml.v3 take this plain text for something other than a string? */
+int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n,
+                         const struct doc_emit_opts *opts);
+/* Would a YAML 1.1 reader (go-yaml v2) or yaml.v3 take this plain text for something other than a
+ * string? */
 int doc_yaml11_needs_quotes(const char *s, size_t n);
 
 #endif

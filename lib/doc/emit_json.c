@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "doc/doc_int.h"
 
 struct jem {
@@ -17,91 +18,12 @@ struct jem {
 	unsigned flags;
 };
 
-static size_t utf8_char(const unsigned char *s, size_t n, size_t i, unsigned *cp)
-{
-	unsigned char c = s[i];
-	size_t w, k;
-	unsigned v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	w = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-	if (!w || i + w > n)
-		return 0;
-	v = c & (0x7Fu >> w);
-	for (k = 1; k < w; k++) {
-		if ((s[i + k] & 0xC0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[i + k] & 0x3F);
-	}
-	if ((w == 2 && v < 0x80) || (w == 3 && v < 0x800) || (w == 4 && v < 0x10000) || v > 0x10FFFF ||
-	    (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return w;
-}
-
+/* Go's string escapes: the one quoter (lib/core/text.h) */
 static int json_str(struct jem *j, const char *str, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	int html = (j->flags & DOC_EMIT_JSON_HTML_ESCAPE) != 0;
-	size_t i = 0, start = 0, w;
-	int rc;
-
-	if ((rc = doc__putc(j->out, '"')) < 0)
-		return rc;
-	while (i < n) {
-		unsigned char c = s[i];
-		unsigned cp;
-		char esc[8];
-		size_t elen = 2;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80 && !(html && (c == '<' || c == '>' || c == '&'))) {
-			i++;
-			continue;
-		}
-		w = 1;
-		esc[0] = '\\';
-		if (c >= 0x80) {
-			w = utf8_char(s, n, i, &cp);
-			if (w && cp != 0x2028 && cp != 0x2029) {
-				i += w;
-				continue;
-			}
-			if (!w) {
-				w = 1;
-				memcpy(esc, "\\ufffd", 6);
-			} else {
-				memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
-			}
-			elen = 6;
-		} else {
-			switch (c) {
-			case '"': esc[1] = '"'; break;
-			case '\\': esc[1] = '\\'; break;
-			case '\n': esc[1] = 'n'; break;
-			case '\r': esc[1] = 'r'; break;
-			case '\t': esc[1] = 't'; break;
-			case '\b': esc[1] = 'b'; break;
-			case '\f': esc[1] = 'f'; break;
-			default:
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[c >> 4];
-				esc[5] = hex[c & 15];
-				elen = 6;
-			}
-		}
-		if ((rc = doc__put(j->out, str + start, i - start)) < 0 || (rc = doc__put(j->out, esc, elen)) < 0)
-			return rc;
-		i += w;
-		start = i;
-	}
-	if ((rc = doc__put(j->out, str + start, n - start)) < 0)
-		return rc;
-	return doc__putc(j->out, '"');
+	return json_quote(j->out, str, n,
+	                  JSON_QUOTE_GO |
+	                      (j->flags & DOC_EMIT_JSON_HTML_ESCAPE ? JSON_QUOTE_HTML : 0));
 }
 
 /* Is the text already a JSON number? */
@@ -142,8 +64,7 @@ static int json_scalar(struct jem *j, const struct doc *d)
 	int rc, uns = 0;
 
 	switch (d->kind) {
-	case DOC_NULL:
-		return doc__puts(j->out, "null");
+	case DOC_NULL: return doc__puts(j->out, "null");
 	case DOC_BOOL:
 		return doc__puts(j->out, d->text[0] == 't' || d->text[0] == 'T' ? "true" : "false");
 	case DOC_INT:
@@ -172,8 +93,7 @@ static int json_scalar(struct jem *j, const struct doc *d)
 				break;
 		}
 		return doc__puts(j->out, tmp);
-	default:
-		return json_str(j, d->text, d->len);
+	default: return json_str(j, d->text, d->len);
 	}
 }
 
@@ -182,7 +102,8 @@ static int newline(struct jem *j, int level)
 	int rc;
 	if (j->flags & DOC_EMIT_COMPACT)
 		return 0;
-	if ((rc = doc__putc(j->out, '\n')) < 0 || (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
+	if ((rc = doc__putc(j->out, '\n')) < 0 ||
+	    (rc = buf_grow(j->out, (size_t)(level * j->indent))) < 0)
 		return rc;
 	memset(j->out->p + j->out->len, ' ', (size_t)(level * j->indent));
 	j->out->len += (size_t)(level * j->indent);

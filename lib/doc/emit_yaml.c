@@ -10,10 +10,12 @@
  * of it): plain when it reads back as the same string, else single quotes,
  * else double quotes with escapes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/text.h"
 #include "doc/doc_int.h"
 
 struct em {
@@ -33,41 +35,11 @@ struct scan {
 
 static size_t u8width(unsigned char c)
 {
-	return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
-}
-
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t w = u8width(c), k;
-		unsigned cp;
-		if (c < 0x80) {
-			i++;
-			while (i + 8 <= n) { /* ASCII eight bytes at a time */
-				unsigned long long v;
-				memcpy(&v, s + i, 8);
-				if (v & 0x8080808080808080ULL)
-					break;
-				i += 8;
-			}
-			continue;
-		}
-		if (w == 1 || i + w > n)
-			return 0;
-		cp = c & (0x7F >> w);
-		for (k = 1; k < w; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3F);
-		}
-		if ((w == 2 && cp < 0x80) || (w == 3 && cp < 0x800) || (w == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		i += w;
-	}
-	return 1;
+	return c < 0x80             ? 1
+	       : (c & 0xE0) == 0xC0 ? 2
+	       : (c & 0xF0) == 0xE0 ? 3
+	       : (c & 0xF8) == 0xF0 ? 4
+	                            : 1;
 }
 
 static size_t break_at(const unsigned char *s, size_t i, size_t n)
@@ -91,8 +63,8 @@ static int blankz_at(const unsigned char *s, size_t i, size_t n)
 static int printable_at(const unsigned char *s, size_t i)
 {
 	unsigned char c = s[i];
-	return c == 0x0A || (c >= 0x20 && c <= 0x7E) || (c == 0xC2 && s[i + 1] >= 0xA0) || (c > 0xC2 && c < 0xED) ||
-	       (c == 0xED && s[i + 1] < 0xA0) || c == 0xEE ||
+	return c == 0x0A || (c >= 0x20 && c <= 0x7E) || (c == 0xC2 && s[i + 1] >= 0xA0) ||
+	       (c > 0xC2 && c < 0xED) || (c == 0xED && s[i + 1] < 0xA0) || c == 0xEE ||
 	       (c == 0xEF && !(s[i + 1] == 0xBB && s[i + 2] == 0xBF) &&
 	        !(s[i + 1] == 0xBF && (s[i + 2] == 0xBE || s[i + 2] == 0xBF)));
 }
@@ -103,11 +75,13 @@ enum { C_IND_FIRST = 1, C_FLOW = 2, C_PLAIN_ASCII = 4 };
 #define I_ C_IND_FIRST
 #define F_ (C_IND_FIRST | C_FLOW)
 static const unsigned char cls[256] = {
-	['!'] = I_, ['"'] = I_, ['#'] = I_, ['$'] = P_, ['%'] = I_, ['&'] = I_, ['\''] = I_, ['('] = P_,
-	[')'] = P_, ['*'] = I_, ['+'] = P_, [','] = F_, ['-'] = I_, ['.'] = P_, ['/'] = P_, ['0' ... '9'] = P_,
-	[':'] = I_, [';'] = P_, ['<'] = P_, ['='] = P_, ['>'] = I_, ['?'] = F_, ['@'] = I_, ['A' ... 'Z'] = P_,
-	['['] = F_, ['\\'] = P_, [']'] = F_, ['^'] = P_, ['_'] = P_, ['`'] = I_, ['a' ... 'z'] = P_,
-	['{'] = F_, ['|'] = I_, ['}'] = F_, ['~'] = P_,
+	['!'] = I_,         ['"'] = I_,  ['#'] = I_, ['$'] = P_,         ['%'] = I_,
+	['&'] = I_,         ['\''] = I_, ['('] = P_, [')'] = P_,         ['*'] = I_,
+	['+'] = P_,         [','] = F_,  ['-'] = I_, ['.'] = P_,         ['/'] = P_,
+	['0' ... '9'] = P_, [':'] = I_,  [';'] = P_, ['<'] = P_,         ['='] = P_,
+	['>'] = I_,         ['?'] = F_,  ['@'] = I_, ['A' ... 'Z'] = P_, ['['] = F_,
+	['\\'] = P_,        [']'] = F_,  ['^'] = P_, ['_'] = P_,         ['`'] = I_,
+	['a' ... 'z'] = P_, ['{'] = F_,  ['|'] = I_, ['}'] = F_,         ['~'] = P_,
 };
 #undef P_
 #undef I_
@@ -122,14 +96,16 @@ static int preceded_by_ws(const unsigned char *s, size_t i)
 		return 1;
 	if (i >= 2 && s[i - 2] == 0xC2 && s[i - 1] == 0x85)
 		return 1;
-	return i >= 3 && s[i - 3] == 0xE2 && s[i - 2] == 0x80 && (s[i - 1] == 0xA8 || s[i - 1] == 0xA9);
+	return i >= 3 && s[i - 3] == 0xE2 && s[i - 2] == 0x80 &&
+	       (s[i - 1] == 0xA8 || s[i - 1] == 0xA9);
 }
 
-/* v3: yaml.v3 lets tabs into block scalars (quoted otherwise); libyaml and go-yaml v2 escape them */
+/* v3: yaml.v3 lets tabs into block scalars (else quoted); libyaml and go-yaml v2 escape them */
 static void analyze(const unsigned char *s, size_t n, struct scan *sc, int v3)
 {
 	int flow_ind = 0, block_ind = 0, line_breaks = 0, special = 0, tabs = 0;
-	int lead_space = 0, lead_break = 0, trail_space = 0, trail_break = 0, break_space = 0, space_break = 0;
+	int lead_space = 0, lead_break = 0, trail_space = 0, trail_break = 0, break_space = 0,
+	    space_break = 0;
 	int prev_space = 0, prev_break = 0;
 	size_t i, w;
 
@@ -269,7 +245,8 @@ static int write_single(struct em *e, const char *s, size_t n)
 		return rc;
 	for (i = 0; i < n; i++)
 		if (s[i] == '\'') {
-			if ((rc = doc__put(e->out, s + start, i + 1 - start)) < 0 || (rc = doc__putc(e->out, '\'')) < 0)
+			if ((rc = doc__put(e->out, s + start, i + 1 - start)) < 0 ||
+			    (rc = doc__putc(e->out, '\'')) < 0)
 				return rc;
 			start = i + 1;
 		}
@@ -330,7 +307,8 @@ static int write_double(struct em *e, const char *str, size_t n)
 			elen = 2 + (size_t)digits;
 		}
 		}
-		if ((rc = doc__put(e->out, str + start, i - start)) < 0 || (rc = doc__put(e->out, esc, elen)) < 0)
+		if ((rc = doc__put(e->out, str + start, i - start)) < 0 ||
+		    (rc = doc__put(e->out, esc, elen)) < 0)
 			return rc;
 		i += w;
 		start = i;
@@ -368,7 +346,8 @@ static int write_literal(struct em *e, const char *s, size_t n, int content_col,
 			;
 		if (i > start && (rc = put_indent(e, content_col)) < 0)
 			return rc;
-		if ((rc = doc__put(e->out, s + start, i - start)) < 0 || (rc = doc__putc(e->out, '\n')) < 0)
+		if ((rc = doc__put(e->out, s + start, i - start)) < 0 ||
+		    (rc = doc__putc(e->out, '\n')) < 0)
 			return rc;
 		if (i == n)
 			break;
@@ -418,8 +397,16 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 	struct scan sc;
 	int style, rc, tagged = d->tag != NULL, binary = 0;
 	struct buf b64 = BUF_INIT_SECRET(BUF_MAX_FILE); /* the value may be secret */
+	char dec[24];
+	long long iv;
 
-	if (!utf8_valid((const unsigned char *)s, n)) {
+	if (!tagged && d->kind == DOC_INT && !(e->flags & DOC_EMIT_YAML12) &&
+	    doc__v2_misreads_int(s, n) && doc__parse_int(s, n, &iv, NULL) == 0) {
+		/* "0o+17": go-yaml v2 would read a string, so the value goes out in decimal */
+		n = (size_t)snprintf(dec, sizeof(dec), "%lld", iv);
+		s = dec;
+	}
+	if (!utf8_valid(s, n)) {
 		/* like go-yaml: bytes that are not UTF-8 go out as !!binary */
 		if ((rc = base64_encode(&b64, s, n, B64_PAD)) < 0)
 			return rc;
@@ -428,9 +415,12 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 		binary = 1;
 	}
 	if (!tagged && !binary && d->kind != DOC_STR && doc__resolve_plain(s, n) == DOC_STR) {
-		/* a number that would read back as a string (1e400, or text set by hand): say what it is */
-		static const char *const kind_tags[] = { "!!null", "!!bool", "!!int", "!!float", "!!timestamp" };
-		if ((rc = doc__puts(e->out, kind_tags[d->kind])) < 0 || (rc = doc__putc(e->out, ' ')) < 0)
+		/* a number that would read back as a string (1e400, or text set by hand): say what
+		 * it is */
+		static const char *const kind_tags[] = { "!!null", "!!bool", "!!int", "!!float",
+			                                 "!!timestamp" };
+		if ((rc = doc__puts(e->out, kind_tags[d->kind])) < 0 ||
+		    (rc = doc__putc(e->out, ' ')) < 0)
 			goto out;
 		tagged = 1;
 	}
@@ -444,8 +434,9 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 		style = W_PLAIN;
 	else if (memchr(s, '\n', n))
 		style = W_LITERAL;
-	else if (!tagged && !binary && ((e->flags & DOC_EMIT_YAML12) ? doc__resolve_plain(s, n) != DOC_STR
-	                                                             : doc_yaml11_needs_quotes(s, n)))
+	else if (!tagged && !binary &&
+	         ((e->flags & DOC_EMIT_YAML12) ? doc__resolve_plain(s, n) != DOC_STR
+	                                       : doc_yaml11_needs_quotes(s, n)))
 		style = W_DOUBLE;
 	else
 		style = W_PLAIN;
@@ -453,7 +444,8 @@ static int write_scalar(struct em *e, const struct doc *d, int key, int content_
 		switch (d->style) {
 		case DOC_STYLE_SINGLE: style = W_SINGLE; break;
 		case DOC_STYLE_DOUBLE: style = W_DOUBLE; break;
-		case DOC_STYLE_LITERAL: case DOC_STYLE_FOLDED: style = W_LITERAL; break;
+		case DOC_STYLE_LITERAL:
+		case DOC_STYLE_FOLDED: style = W_LITERAL; break;
 		default: break;
 		}
 	}
@@ -501,7 +493,8 @@ static unsigned next_rune(const unsigned char *s, size_t n, size_t *i)
 
 /* Digit runs compared as numbers of any size (Go uses an int64 that wraps past 19 digits,
  * which would make the order depend on where keys started) */
-static int cmp_digit_runs(const unsigned char *a, size_t na, const unsigned char *b, size_t nb, int keep_zeros)
+static int cmp_digit_runs(const unsigned char *a, size_t na, const unsigned char *b, size_t nb,
+                          int keep_zeros)
 {
 	int c;
 	if (!keep_zeros) {
@@ -519,7 +512,8 @@ static int cmp_digit_runs(const unsigned char *a, size_t na, const unsigned char
 static int natural_less(const struct doc *ka, const struct doc *kb)
 {
 	size_t ia = 0, ib = 0, na, nb;
-	const unsigned char *a = (const unsigned char *)out_text(ka, &na), *b = (const unsigned char *)out_text(kb, &nb);
+	const unsigned char *a = (const unsigned char *)out_text(ka, &na),
+	                    *b = (const unsigned char *)out_text(kb, &nb);
 
 	while (ia < na && ib < nb) {
 		size_t sa = ia, sb = ib, ja, jb;
@@ -636,7 +630,8 @@ static int emit_entries(struct em *e, const struct doc *n, int at, int inline_fi
 			/* "? key" then ": value" on the next line, as libyaml does; a
 			 * collection value starts on the ":" line, at its own column */
 			const struct doc *v = kv[1];
-			if ((rc = doc__putc(e->out, '?')) < 0 || (rc = emit_node(e, kv[0], at, CTX_KEY)) < 0 ||
+			if ((rc = doc__putc(e->out, '?')) < 0 ||
+			    (rc = emit_node(e, kv[0], at, CTX_KEY)) < 0 ||
 			    (rc = put_indent(e, at)) < 0 || (rc = doc__putc(e->out, ':')) < 0)
 				break;
 			if (v && !doc_is_scalar(v) && v->len && !v->tag) {
@@ -672,7 +667,8 @@ static int emit_node(struct em *e, const struct doc *n, int col, enum ctx ctx)
 		return write_scalar(e, n, 0, child_col(e, col, ctx == CTX_ITEM), col);
 	}
 	if (ctx == CTX_KEY) {
-		/* keys are scalars; a collection here comes from doc_set misuse: write it as an item */
+		/* keys are scalars; a collection here comes from doc_set misuse: write it as an
+		 * item */
 		ctx = CTX_ITEM;
 	}
 	if (n->tag) {
@@ -723,7 +719,8 @@ int doc_emit_yaml(struct buf *out, const struct doc *n, const struct doc_emit_op
 	return rc;
 }
 
-int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n, const struct doc_emit_opts *opts)
+int doc_emit_stream_yaml(struct buf *out, struct doc *const *docs, size_t n,
+                         const struct doc_emit_opts *opts)
 {
 	struct doc_emit_opts o = opts ? *opts : (struct doc_emit_opts)DOC_EMIT_OPTS_INIT;
 	size_t i, start = out->len, written = 0;

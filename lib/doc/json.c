@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/text.h"
 #include "doc/doc_int.h"
 
 struct jframe {
@@ -174,27 +175,6 @@ static size_t put_utf8(char *o, unsigned cp)
 	return 4;
 }
 
-/* Length of a valid UTF-8 sequence at s[i], or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n, size_t i)
-{
-	unsigned char c = s[i];
-	size_t w = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0, k;
-	unsigned cp;
-
-	if (!w || i + w > n)
-		return 0;
-	cp = c & (0x7Fu >> w);
-	for (k = 1; k < w; k++) {
-		if ((s[i + k] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i + k] & 0x3F);
-	}
-	if ((w == 2 && cp < 0x80) || (w == 3 && cp < 0x800) || (w == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return w;
-}
-
 /* A string at p->i (the opening quote): decoded into the arena. */
 static int read_string(struct jp *p, struct doc **out)
 {
@@ -215,7 +195,8 @@ static int read_string(struct jp *p, struct doc **out)
 		return bad_char(p, "");
 	}
 	if (end - start - 1 > p->lim.max_scalar)
-		return jerr(p, GS_ETOOBIG, start, "scalar longer than %zu bytes", p->lim.max_scalar);
+		return jerr(p, GS_ETOOBIG, start, "scalar longer than %zu bytes",
+		            p->lim.max_scalar);
 	if (!(d = new_node(p, DOC_STR, start, &rc)))
 		return rc;
 	d->style = DOC_STYLE_DOUBLE;
@@ -244,8 +225,10 @@ static int read_string(struct jp *p, struct doc **out)
 					goto fail;
 				}
 				k += 4;
-				if (cp >= 0xD800 && cp < 0xDC00 && k + 7 < end && p->s[k + 2] == '\\' && p->s[k + 3] == 'u' &&
-				    hex4(p, k + 4, end, &lo, &bad) == 0 && lo >= 0xDC00 && lo < 0xE000) {
+				if (cp >= 0xD800 && cp < 0xDC00 && k + 7 < end &&
+				    p->s[k + 2] == '\\' && p->s[k + 3] == 'u' &&
+				    hex4(p, k + 4, end, &lo, &bad) == 0 && lo >= 0xDC00 &&
+				    lo < 0xE000) {
 					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 					k += 6;
 				} else if (cp >= 0xD800 && cp < 0xE000) {
@@ -265,13 +248,14 @@ static int read_string(struct jp *p, struct doc **out)
 			goto fail;
 		} else if (c < 0x80) {
 			size_t run = k + 1;
-			while (run < end && p->s[run] >= 0x20 && p->s[run] < 0x80 && p->s[run] != '\\')
+			while (run < end && p->s[run] >= 0x20 && p->s[run] < 0x80 &&
+			       p->s[run] != '\\')
 				run++;
 			memcpy(t + o, p->s + k, run - k);
 			o += run - k;
 			k = run;
 		} else {
-			size_t w = utf8_seq(p->s, end, k);
+			size_t w = utf8_len(p->s + k, end - k, NULL);
 			if (!w) {
 				rc = jerr(p, GS_EPARSE, k, "invalid UTF-8 in string");
 				goto fail;
@@ -303,7 +287,13 @@ static int read_number(struct jp *p, struct doc **out)
 	if (i < p->n && s[i] == '-')
 		i++;
 	if (i < p->n && s[i] == '0') {
-		i++;
+		/* "01": RFC 8259 has no leading zeros; Go reads "0" and stops at the '1'. In a
+		 * collection the caller says "after array element"; at the top level Go's
+		 * json.Unmarshal says this (its Decoder would read 0 then 1: we refuse) */
+		if (++i < p->n && s[i] >= '0' && s[i] <= '9' && !p->nfr) {
+			p->i = i;
+			return bad_char(p, "after top-level value");
+		}
 	} else if (i < p->n && s[i] >= '1' && s[i] <= '9') {
 		while (i < p->n && s[i] >= '0' && s[i] <= '9')
 			i++;
@@ -348,8 +338,13 @@ static int read_number(struct jp *p, struct doc **out)
 
 static int read_literal(struct jp *p, struct doc **out)
 {
-	static const struct { const char *word; enum doc_kind kind; } lits[] = {
-		{ "true", DOC_BOOL }, { "false", DOC_BOOL }, { "null", DOC_NULL },
+	static const struct {
+		const char *word;
+		enum doc_kind kind;
+	} lits[] = {
+		{ "true", DOC_BOOL },
+		{ "false", DOC_BOOL },
+		{ "null", DOC_NULL },
 	};
 	size_t k, len;
 	struct doc *d;
@@ -433,7 +428,8 @@ static int close_collection(struct jp *p, struct doc **done)
 	}
 	p->vlen = f->base;
 	d->len = d->kind == DOC_MAP ? nk / 2 : nk;
-	if (d->kind == DOC_MAP && (rc = doc__check_dups(jname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) {
+	if (d->kind == DOC_MAP &&
+	    (rc = doc__check_dups(jname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) {
 		doc_free(d);
 		return rc;
 	}
@@ -478,8 +474,17 @@ static int read_value(struct jp *p, struct doc **out)
 			if ((rc = read_string(p, &d)) < 0)
 				return rc;
 			break;
-		case '-': case '0': case '1': case '2': case '3': case '4':
-		case '5': case '6': case '7': case '8': case '9':
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
 			if ((rc = read_number(p, &d)) < 0)
 				return rc;
 			break;
@@ -510,7 +515,8 @@ static int read_value(struct jp *p, struct doc **out)
 					return rc;
 				continue;
 			}
-			return bad_char(p, f->node->kind == DOC_MAP ? "after object key:value pair" : "after array element");
+			return bad_char(p, f->node->kind == DOC_MAP ? "after object key:value pair"
+			                                            : "after array element");
 		}
 		continue;
 	key:
@@ -525,8 +531,8 @@ static int read_value(struct jp *p, struct doc **out)
 	}
 }
 
-int doc__parse_json(struct doc_stream *out, const char *file, const char *src, size_t len, unsigned flags,
-                    const struct doc_limits *lim)
+int doc__parse_json(struct doc_stream *out, const char *file, const char *src, size_t len,
+                    unsigned flags, const struct doc_limits *lim)
 {
 	struct jp p;
 	struct doc *d = NULL;

@@ -216,7 +216,8 @@ struct doc *doc_clone(const struct doc *n)
 			for (i = 0; i < nk; i++) {
 				if (!(c->kids[i] = doc_clone(n->kids[i]))) {
 					c->len = n->kind == DOC_MAP ? i / 2 : i;
-					/* free what was cloned so far (an odd key without value too) */
+					/* free what was cloned so far (an odd key without value
+					 * too) */
 					if (n->kind == DOC_MAP && (i & 1))
 						doc_free(c->kids[i - 1]);
 					goto fail;
@@ -346,7 +347,8 @@ static long find_key(const struct doc *map, const char *key, size_t keylen)
 		return -1;
 	for (i = 0; i < map->len; i++) {
 		const struct doc *k = map->kids[2 * i];
-		if (k->len == keylen && k->kind != DOC_MAP && k->kind != DOC_SEQ && !memcmp(k->text, key, keylen))
+		if (k->len == keylen && k->kind != DOC_MAP && k->kind != DOC_SEQ &&
+		    !memcmp(k->text, key, keylen))
 			return (long)i;
 	}
 	return -1;
@@ -507,7 +509,8 @@ struct doc *doc_take(struct doc *map, const char *key)
 		return NULL;
 	v = map->kids[2 * i + 1];
 	doc_free(map->kids[2 * i]);
-	memmove(map->kids + 2 * i, map->kids + 2 * i + 2, (map->len - (size_t)i - 1) * 2 * sizeof(*map->kids));
+	memmove(map->kids + 2 * i, map->kids + 2 * i + 2,
+	        (map->len - (size_t)i - 1) * 2 * sizeof(*map->kids));
 	map->len--;
 	return v;
 }

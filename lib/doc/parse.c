@@ -169,10 +169,13 @@ static int count_node(struct parser *p, struct doc_mark m)
 
 static int kind_of_tag(const char *tag, enum doc_kind *kind)
 {
-	static const struct { const char *tag; enum doc_kind kind; } tags[] = {
-		{ "!!str", DOC_STR }, { "!!binary", DOC_STR }, { "!", DOC_STR }, { "!!int", DOC_INT },
-		{ "!!float", DOC_FLOAT }, { "!!bool", DOC_BOOL }, { "!!null", DOC_NULL },
-		{ "!!timestamp", DOC_TIMESTAMP },
+	static const struct {
+		const char *tag;
+		enum doc_kind kind;
+	} tags[] = {
+		{ "!!str", DOC_STR },   { "!!binary", DOC_STR },          { "!", DOC_STR },
+		{ "!!int", DOC_INT },   { "!!float", DOC_FLOAT },         { "!!bool", DOC_BOOL },
+		{ "!!null", DOC_NULL }, { "!!timestamp", DOC_TIMESTAMP },
 	};
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
 		if (!strcmp(tag, tags[i].tag)) {
@@ -231,8 +234,11 @@ static int scalar_node(struct parser *p, yaml_event_t *e, struct doc **out)
 			enum doc_kind r = doc__resolve_plain(v, n);
 			double f;
 			if (want != DOC_STR && r != want && !(want == DOC_FLOAT && r == DOC_INT) &&
-			    !(want == DOC_FLOAT && doc__parse_float(v, n, &f) == 0)) { /* 1e400 */
-				rc = perr(p, GS_EPARSE, sm, "value does not match its tag %s", d->tag);
+			    !(want == DOC_FLOAT && doc__parse_float(v, n, &f) == 0) && /* 1e400 */
+			    !(want == DOC_INT &&
+			      doc__is_decimal_int(v, n))) { /* 1 and 400 zeros, as JSON allows */
+				rc = perr(p, GS_EPARSE, sm, "value does not match its tag %s",
+				          d->tag);
 				goto fail;
 			}
 			kind = want;
@@ -261,7 +267,8 @@ static int add_anchor(struct parser *p, const char *name, struct doc *node)
 	int rc;
 	size_t i, j, mask;
 
-	if ((rc = doc__grow((void **)&p->anchors, &p->acap, p->nanchors + 1, sizeof(*p->anchors))) < 0)
+	if ((rc = doc__grow((void **)&p->anchors, &p->acap, p->nanchors + 1, sizeof(*p->anchors))) <
+	    0)
 		return rc;
 	p->anchors[p->nanchors].name = name;
 	p->anchors[p->nanchors++].node = node;
@@ -290,10 +297,15 @@ static int add_anchor(struct parser *p, const char *name, struct doc *node)
 }
 
 /* Copy an anchored node into the arena; *height gets the subtree height. */
-static int clone_alias(struct parser *p, const struct doc *n, struct doc **out, size_t *height, struct doc_mark m)
+static int clone_alias(struct parser *p, const struct doc *n, struct doc **out, size_t *height,
+                       struct doc_mark m)
 {
 	struct doc *c;
-	size_t i, nk = n->kind == DOC_MAP ? 2 * n->len : n->kind == DOC_SEQ ? n->len : 0, h, maxh = 0;
+	size_t i,
+	    nk = n->kind == DOC_MAP   ? 2 * n->len
+	         : n->kind == DOC_SEQ ? n->len
+	                              : 0,
+	    h, maxh = 0;
 	int rc;
 
 	if (++p->aliased > p->lim.max_alias) {
@@ -347,18 +359,35 @@ static uint32_t hash(const char *s, size_t n)
 	return h;
 }
 
+/* A key as the emitters write it: an empty null key is written "null", so it
+ * collides with a "null" key (go-yaml and sigs.k8s.io/yaml read both as null). */
+static const char *key_text(const struct doc *k, size_t *n)
+{
+	if (k->kind == DOC_NULL && !k->len) {
+		*n = 4;
+		return "null";
+	}
+	*n = k->len;
+	return k->text;
+}
+
 static int same_key(const struct doc *a, const struct doc *b)
 {
-	return a->len == b->len && !memcmp(a->text, b->text, a->len);
+	size_t na, nb;
+	const char *ta = key_text(a, &na), *tb = key_text(b, &nb);
+	return na == nb && !memcmp(ta, tb, na);
 }
 
 static int dup_error(const char *file, const struct doc *first, const struct doc *again)
 {
+	size_t n;
+	const char *kt = key_text(first, &n);
+
 	if (first->flags & DOC_SECRET) /* a decrypted document: keys are secret too */
 		return gs_error(GS_EPARSE, "%s:%u:%u: mapping key already defined at line %u", file,
 		                again->start.line, again->start.col, first->start.line);
-	return gs_error(GS_EPARSE, "%s:%u:%u: mapping key \"%.*s\" already defined at line %u", file,
-	                again->start.line, again->start.col, (int)(first->len > 64 ? 64 : first->len), first->text,
+	return gs_error(GS_EPARSE, "%s:%u:%u: mapping key \"%.*s\" already defined at line %u",
+	                file, again->start.line, again->start.col, (int)(n > 64 ? 64 : n), kt,
 	                first->start.line);
 }
 
@@ -384,7 +413,9 @@ int doc__check_dups(const char *file, struct doc **kv, size_t npairs, unsigned *
 	mask--;
 	for (i = 0; i < npairs; i++) {
 		struct doc *k = kv[2 * i];
-		for (j = hash(k->text, k->len) & mask; (*htab)[j]; j = (j + 1) & mask)
+		size_t kn;
+		const char *kt = key_text(k, &kn);
+		for (j = hash(kt, kn) & mask; (*htab)[j]; j = (j + 1) & mask)
 			if (same_key(kv[2 * ((*htab)[j] - 1)], k))
 				return dup_error(file, kv[2 * ((*htab)[j] - 1)], k);
 		(*htab)[j] = (unsigned)i + 1;
@@ -420,7 +451,8 @@ static int start_collection(struct parser *p, yaml_event_t *e, int map)
 {
 	struct doc_mark sm = mark(p, e->start_mark);
 	const yaml_char_t *tag = map ? e->data.mapping_start.tag : e->data.sequence_start.tag;
-	const yaml_char_t *anchor = map ? e->data.mapping_start.anchor : e->data.sequence_start.anchor;
+	const yaml_char_t *anchor =
+	    map ? e->data.mapping_start.anchor : e->data.sequence_start.anchor;
 	int flow = map ? e->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
 	               : e->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
 	struct doc *d;
@@ -447,7 +479,9 @@ static int start_collection(struct parser *p, yaml_event_t *e, int map)
 	f = &p->frames[p->nframes++];
 	f->node = d;
 	f->base = p->vlen;
-	f->anchor = anchor ? doc__strdup(p->arena, (const char *)anchor, strlen((const char *)anchor)) : NULL;
+	f->anchor = anchor
+	                ? doc__strdup(p->arena, (const char *)anchor, strlen((const char *)anchor))
+	                : NULL;
 	return 0;
 }
 
@@ -471,7 +505,8 @@ static int end_collection(struct parser *p, yaml_event_t *e)
 		return rc;
 	}
 	d->len = d->kind == DOC_MAP ? nk / 2 : nk;
-	if ((d->kind == DOC_MAP && (rc = doc__check_dups(fname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) ||
+	if ((d->kind == DOC_MAP &&
+	     (rc = doc__check_dups(fname(p), d->kids, d->len, &p->htab, &p->hcap)) < 0) ||
 	    (f->anchor && (rc = add_anchor(p, f->anchor, d)) < 0)) {
 		doc_free(d);
 		return rc;
@@ -553,18 +588,14 @@ static int on_event(struct parser *p, yaml_event_t *e)
 	case YAML_MAPPING_START_EVENT:
 		return start_collection(p, e, e->type == YAML_MAPPING_START_EVENT);
 	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		return end_collection(p, e);
-	case YAML_ALIAS_EVENT:
-		return alias_node(p, e);
+	case YAML_MAPPING_END_EVENT: return end_collection(p, e);
+	case YAML_ALIAS_EVENT: return alias_node(p, e);
 	case YAML_DOCUMENT_START_EVENT:
 		p->root = NULL;
 		reset_anchors(p);
 		return 0;
-	case YAML_DOCUMENT_END_EVENT:
-		return end_document(p);
-	default:
-		return 0;
+	case YAML_DOCUMENT_END_EVENT: return end_document(p);
+	default: return 0;
 	}
 }
 
@@ -582,9 +613,11 @@ static void parser_release(struct parser *p)
 	if (p->flags & DOC_PARSE_SECRET) {
 		/* libyaml's input buffers held the plaintext */
 		if (p->yp.raw_buffer.start)
-			gs_wipe(p->yp.raw_buffer.start, (size_t)(p->yp.raw_buffer.end - p->yp.raw_buffer.start));
+			gs_wipe(p->yp.raw_buffer.start,
+			        (size_t)(p->yp.raw_buffer.end - p->yp.raw_buffer.start));
 		if (p->yp.buffer.start)
-			gs_wipe(p->yp.buffer.start, (size_t)(p->yp.buffer.end - p->yp.buffer.start));
+			gs_wipe(p->yp.buffer.start,
+			        (size_t)(p->yp.buffer.end - p->yp.buffer.start));
 	}
 	yaml_parser_delete(&p->yp);
 	free(p->vec);
@@ -709,5 +742,6 @@ int doc_parse_one(struct doc **out, const char *file, const char *src, size_t le
 	*out = NULL;
 	if (!found)
 		return gs_error(GS_EPARSE, "%s: no document", file && *file ? file : "<input>");
-	return gs_error(GS_EPARSE, "%s: expected one document, found %zu", file && *file ? file : "<input>", found);
+	return gs_error(GS_EPARSE, "%s: expected one document, found %zu",
+	                file && *file ? file : "<input>", found);
 }

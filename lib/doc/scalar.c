@@ -5,8 +5,8 @@
  * kubeseal) would misread: yes/no/on/off/y/n and base 60 numbers like 1:20.
  */
 #include <errno.h>
-#include <stdint.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +27,11 @@ static int in_list(const char *s, size_t n, const char *const *list)
 
 static const char *const bools[] = { "true", "True", "TRUE", "false", "False", "FALSE", NULL };
 static const char *const nulls[] = { "~", "null", "Null", "NULL", NULL };
-static const char *const special_floats[] = { ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf",
-	"+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", NULL };
-static const char *const old_bools[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-	"on", "On", "ON", "off", "Off", "OFF", NULL };
+static const char *const special_floats[] = { ".nan",  ".NaN",  ".NAN",  ".inf",  ".Inf",
+	                                      ".INF",  "+.inf", "+.Inf", "+.INF", "-.inf",
+	                                      "-.Inf", "-.INF", NULL };
+static const char *const old_bools[] = { "y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no", "No",
+	                                 "NO", "on", "On",  "ON",  "off", "Off", "OFF", NULL };
 
 static int isdig(char c)
 {
@@ -52,7 +53,8 @@ static int digit_val(char c)
  * Go's strconv.ParseInt(s, 0, 64), falling back to ParseUint, on s with the
  * underscores already removed: optional sign, 0x/0o/0b prefixes, leading 0 = octal.
  */
-static int go_parse_int(const char *s, size_t n, unsigned long long *mag, int *neg, int *is_unsigned)
+static int go_parse_int(const char *s, size_t n, unsigned long long *mag, int *neg,
+                        int *is_unsigned)
 {
 	size_t i = 0;
 	int base = 10, sign = 0;
@@ -96,7 +98,8 @@ static int go_parse_int(const char *s, size_t n, unsigned long long *mag, int *n
 }
 
 /* Digits in base with an optional sign (when allowed), as ParseInt(s, base) reads them. */
-static int digits_in_base(const char *s, size_t n, int base, int sign_ok, unsigned long long *mag, int *neg)
+static int digits_in_base(const char *s, size_t n, int base, int sign_ok, unsigned long long *mag,
+                          int *neg)
 {
 	size_t i = 0;
 	unsigned long long v = 0;
@@ -131,7 +134,8 @@ static int yaml_int(const char *s, size_t n, unsigned long long *mag, int *neg, 
 	if (n > 2 && s[0] == '0' && (s[1] == 'b' || s[1] == 'o'))
 		return digits_in_base(s + 2, n - 2, s[1] == 'b' ? 2 : 8, 1, mag, neg);
 	if (n > 3 && s[0] == '-' && s[1] == '0' && (s[2] == 'b' || s[2] == 'o')) {
-		if (digits_in_base(s + 3, n - 3, s[2] == 'b' ? 2 : 8, 0, mag, neg) < 0 || *mag > (1ULL << 63))
+		if (digits_in_base(s + 3, n - 3, s[2] == 'b' ? 2 : 8, 0, mag, neg) < 0 ||
+		    *mag > (1ULL << 63))
 			return -1;
 		*neg = 1;
 		return 0;
@@ -230,7 +234,8 @@ int doc__is_timestamp(const char *s, size_t n)
 
 	if (take_digits(s, n, &i, 5, &y) != 4 || i >= n || s[i++] != '-')
 		return 0;
-	if (!take_digits(s, n, &i, 2, &mo) || i >= n || s[i++] != '-' || !take_digits(s, n, &i, 2, &d))
+	if (!take_digits(s, n, &i, 2, &mo) || i >= n || s[i++] != '-' ||
+	    !take_digits(s, n, &i, 2, &d))
 		return 0;
 	if (mo < 1 || mo > 12 || d < 1 || d > days_in(mo, y))
 		return 0;
@@ -239,8 +244,9 @@ int doc__is_timestamp(const char *s, size_t n)
 	sep = s[i++];
 	if (sep != 'T' && sep != 't' && sep != ' ')
 		return 0;
-	if (!take_digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' || !take_digits(s, n, &i, 2, &mi) ||
-	    i >= n || s[i++] != ':' || !take_digits(s, n, &i, 2, &se))
+	if (!take_digits(s, n, &i, 2, &h) || i >= n || s[i++] != ':' ||
+	    !take_digits(s, n, &i, 2, &mi) || i >= n || s[i++] != ':' ||
+	    !take_digits(s, n, &i, 2, &se))
 		return 0;
 	if (h > 23 || mi > 59 || se > 59)
 		return 0;
@@ -277,29 +283,31 @@ enum doc_kind doc__resolve_plain(const char *s, size_t n)
 		return DOC_BOOL;
 	if (in_list(s, n, special_floats))
 		return DOC_FLOAT;
-	if (c == '.') {
-		/* strconv.ParseFloat on ".5", ".5e3", ".1_0" (Go allows '_' between digits) */
-		if (n < sizeof(small) && underscores_ok(s, n)) {
-			size_t k = strip_underscores(small, s, n);
-			if (yaml_style_float(small, k) && !float_overflows(small))
-				kind = DOC_FLOAT;
-			gs_wipe(small, k);
-		}
-		return kind;
-	}
-	if (!isdig(c) && c != '+' && c != '-')
+	if (c != '.' && !isdig(c) && c != '+' && c != '-')
 		return DOC_STR;
-	if (doc__is_timestamp(s, n))
+	if (c != '.' && doc__is_timestamp(s, n))
 		return DOC_TIMESTAMP;
+	/* a long value too: ".5444...4" is a float however many digits follow (fuzz finding) */
 	if (n >= sizeof(small) && !(plain = malloc(n + 1)))
 		return DOC_STR;
-	n = strip_underscores(plain, s, n);
-	if (go_parse_int(plain, n, &mag, &neg, &uns) == 0)
-		kind = DOC_INT;
-	else if (yaml_style_float(plain, n) && !float_overflows(plain))
-		kind = DOC_FLOAT;
-	else if (yaml_int(plain, n, &mag, &neg, &uns) == 0)
-		kind = DOC_INT;
+	if (c == '.') {
+		/* strconv.ParseFloat on ".5", ".5e3", ".1_0" (Go allows '_' between digits) */
+		size_t k = 0;
+		if (underscores_ok(s, n)) {
+			k = strip_underscores(plain, s, n);
+			if (yaml_style_float(plain, k) && !float_overflows(plain))
+				kind = DOC_FLOAT;
+		}
+		n = k; /* what was written there: the wipe below covers it */
+	} else {
+		n = strip_underscores(plain, s, n);
+		if (go_parse_int(plain, n, &mag, &neg, &uns) == 0)
+			kind = DOC_INT;
+		else if (yaml_style_float(plain, n) && !float_overflows(plain))
+			kind = DOC_FLOAT;
+		else if (yaml_int(plain, n, &mag, &neg, &uns) == 0)
+			kind = DOC_INT;
+	}
 	/* the text may be a secret value: leave no copy behind */
 	gs_wipe(plain, n);
 	if (plain != small)
@@ -355,6 +363,38 @@ int doc__parse_float(const char *s, size_t n, double *out)
 	if (plain != small)
 		free(plain);
 	return rc;
+}
+
+int doc__is_decimal_int(const char *s, size_t n)
+{
+	size_t i = n && s[0] == '-';
+
+	if (i >= n || (s[i] == '0' && i + 1 < n))
+		return 0;
+	for (; i < n; i++)
+		if (!isdig(s[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * yaml.v3 reads "0o+17" and "0o-17" as ints (ParseInt of what follows "0o"),
+ * go-yaml v2 reads them as strings (no "0o" fallback): the emitter writes such
+ * an int in decimal for v2 readers.
+ */
+int doc__v2_misreads_int(const char *s, size_t n)
+{
+	static const char want[] = "0o";
+	size_t i = 0, k = 0;
+
+	for (; i < n && k < 3; i++) {
+		if (s[i] == '_')
+			continue;
+		if (k < 2 ? s[i] != want[k] : (s[i] != '+' && s[i] != '-'))
+			return 0;
+		k++;
+	}
+	return k == 3;
 }
 
 /* go-yaml v2's isBase60Float: ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$ */

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "kube/kube_int.h"
 
 #define EXEC_OUT_MAX ((size_t)1 << 20)
@@ -111,7 +112,7 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 	posix_spawn_file_actions_t fa;
 	char **argv = NULL, **env = NULL, *info = NULL;
 	int pfd[2] = { -1, -1 }, rc = 0, status = 0, spawned = 0;
-	long long deadline = kube__now_ms() + EXEC_TIMEOUT_MS;
+	long long deadline = gs_mono_ms() + EXEC_TIMEOUT_MS;
 	pid_t pid = -1;
 	size_t i;
 
@@ -148,7 +149,7 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 	spawned = 1;
 	for (;;) {
 		struct pollfd p = { pfd[0], POLLIN, 0 };
-		long long left = deadline - kube__now_ms();
+		long long left = deadline - gs_mono_ms();
 		char tmp[4096];
 		ssize_t r;
 		if (left <= 0) {

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "kube/client.h"
@@ -210,7 +211,7 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg, con
 	kc->backoff_max_ms = o.backoff_max_ms > 0 ? o.backoff_max_ms : 10000;
 	kc->user_agent = strdup(o.user_agent ? o.user_agent : "gitseal/0.1 (linux) kube-client");
 	kc->field_manager = strdup(o.field_manager ? o.field_manager : "gitseal");
-	kube__bucket_init(&kc->bucket, kc->qps, kc->burst, kube__now_ms());
+	kube__bucket_init(&kc->bucket, kc->qps, kc->burst, gs_mono_ms());
 	if (!kc->server || !kc->ns || !kc->user_agent || !kc->field_manager || !kc->source ||
 	    copy_strv(&kc->imp_groups, cfg->impersonate_groups, cfg->nimpersonate_groups) < 0 ||
 	    copy_exec(&kc->exec, cfg->exec) < 0 || buf_set(&kc->ca_pem, cfg->ca_pem.p, cfg->ca_pem.len) < 0 ||
@@ -311,7 +312,7 @@ static int token_file_refresh(struct kube_client *kc, int force)
 {
 	struct buf b = BUF_INIT_SECRET(TOKEN_FILE_MAX);
 	struct stat st;
-	long long now = kube__now_ms();
+	long long now = gs_mono_ms();
 	size_t n;
 	int rc;
 
@@ -488,9 +489,9 @@ void kube__rate_wait(struct kube_client *kc)
 {
 	long long wait;
 	pthread_mutex_lock(&kc->mu);
-	wait = kube__bucket_take(&kc->bucket, kube__now_ms());
+	wait = kube__bucket_take(&kc->bucket, gs_mono_ms());
 	pthread_mutex_unlock(&kc->mu);
-	kube__sleep_ms(wait);
+	gs_sleep_ms(wait);
 }
 
 /* ---- one request ---- */
@@ -692,11 +693,11 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 		if (attempt >= kc->max_retries)
 			goto out;
 		if (getrandom(&rnd, sizeof(rnd), 0) < 0)
-			rnd = (uint32_t)kube__now_ms();
+			rnd = (uint32_t)gs_mono_ms();
 		ra = kube__parse_retry_after(s.retry_after[0] ? s.retry_after : NULL, time(NULL));
 		gs_debug("kube: retrying", "method=%s path=\"%s\" status=%ld attempt=%d", call->method, call->path,
 		         status, attempt + 1);
-		kube__sleep_ms(kube__backoff_ms(attempt, kc->backoff_base_ms, kc->backoff_max_ms, rnd, ra));
+		gs_sleep_ms(kube__backoff_ms(attempt, kc->backoff_base_ms, kc->backoff_max_ms, rnd, ra));
 		attempt++;
 		buf_truncate(out, start);
 	}

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "kube/client.h"
 
 #define DISC_MAX_AGE_MS (10 * 60 * 1000) /* a group/version list is fetched again after this */
@@ -84,7 +85,7 @@ static int cache_find(struct kube_client *kc, const char *gv, const char *kind, 
 		struct gv_entry *e = &kc->disc->e[i];
 		if (strcmp(e->gv, gv))
 			continue;
-		if (kube__now_ms() - e->fetched_ms > DISC_MAX_AGE_MS)
+		if (gs_mono_ms() - e->fetched_ms > DISC_MAX_AGE_MS)
 			return -1;
 		for (j = 0; j < e->n; j++)
 			if (!strcmp(e->res[j].kind, kind)) {
@@ -171,7 +172,7 @@ static int fetch_gv(struct kube_client *kc, const char *group, const char *versi
 	}
 	if ((rc = parse_list(&e, group, version, &body)) < 0)
 		goto out;
-	e.fetched_ms = kube__now_ms();
+	e.fetched_ms = gs_mono_ms();
 	pthread_mutex_lock(&kc->mu);
 	if (!kc->disc)
 		kc->disc = calloc(1, sizeof(*kc->disc));

@@ -1,28 +1,8 @@
-/* Plain HTTP(S) GET (kube_fetch_url) and the clock helpers; curl itself is set up in curl_dl.c. */
-#include <errno.h>
+/* Plain HTTP(S) GET (kube_fetch_url); curl itself is set up in lib/net. */
 #include <string.h>
-#include <time.h>
 
 #include "net/net.h"
 #include "kube/kube_int.h"
-
-long long kube__now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void kube__sleep_ms(long long ms)
-{
-	struct timespec ts;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 struct fetch_sink {
 	struct buf *out;

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "kube/client.h"
 
 #define EVENT_CACHE_MAX 256
@@ -15,7 +16,7 @@ struct ev_entry {
 	char *name;  /* the Event's metadata.name */
 	char *ns;
 	long long count;
-	time_t last;
+	int64_t last_ms; /* gs_mono_ms() when it was last sent */
 };
 
 struct kube__evcache {
@@ -84,7 +85,7 @@ static void ev_remember(struct kube_client *kc, const char *key, const char *ns,
 	e->name = strdup(name);
 	e->ns = strdup(ns);
 	e->count = count;
-	e->last = time(NULL);
+	e->last_ms = gs_mono_ms();
 out:
 	pthread_mutex_unlock(&kc->mu);
 }
@@ -97,6 +98,7 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 	struct doc *ev = NULL, *io = NULL, *meta = NULL, *src = NULL, *patch = NULL, *live = NULL;
 	struct buf key = BUF_INIT(1 << 16);
 	char now[32], name[320], host[256] = "";
+	struct timespec wall;
 	char *cached_name = NULL;
 	long long count = 0;
 	struct ev_entry *e;
@@ -108,7 +110,7 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 	if ((rc = buf_addf(&key, "%s\n%s\n%s\n%s\n%s\n%s", ns, okind, oname, type, reason, message ? message : "")) < 0)
 		goto out;
 	pthread_mutex_lock(&kc->mu);
-	if ((e = ev_find(kc, key.p)) && time(NULL) - e->last < EVENT_AGGREGATE_S && !strcmp(e->ns, ns)) {
+	if ((e = ev_find(kc, key.p)) && gs_mono_ms() - e->last_ms < EVENT_AGGREGATE_S * 1000LL && !strcmp(e->ns, ns)) {
 		cached_name = strdup(e->name);
 		count = e->count;
 	}
@@ -128,8 +130,9 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 		if (rc != GS_ENOTFOUND)
 			goto out;
 	}
-	snprintf(name, sizeof(name), "%.240s.%llx", oname, (unsigned long long)time(NULL) * 1000000000ULL +
-	         (unsigned long long)(kube__now_ms() % 1000) * 1000000ULL);
+	clock_gettime(CLOCK_REALTIME, &wall); /* client-go names events "<object>.<UnixNano in hex>" */
+	snprintf(name, sizeof(name), "%.240s.%llx", oname,
+	         (unsigned long long)wall.tv_sec * 1000000000ULL + (unsigned long long)wall.tv_nsec);
 	gethostname(host, sizeof(host) - 1);
 	if (!(ev = doc_new_map()) || !(meta = doc_new_map()) || !(io = doc_new_map()) || !(src = doc_new_map())) {
 		rc = gs_error(GS_ENOMEM, "out of memory");

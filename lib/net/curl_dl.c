@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "net/net.h"
 #include "core/error.h"
+#include "net/net.h"
 
 #define CURL_SONAME "libcurl.so.4"
 /* CURLOPT_PROTOCOLS_STR is the newest thing lib/kube asks for. */
@@ -18,55 +18,122 @@
 #define CURL_MIN_TEXT "7.85.0"
 
 /* Stubs until the library is in: constructors fail, destructors only ever see NULL. */
-static CURLcode stub_global_init(long flags) { (void)flags; return CURLE_FAILED_INIT; }
-static curl_version_info_data *stub_version_info(CURLversion v) { (void)v; return NULL; }
-static CURL *stub_easy_init(void) { return NULL; }
-static CURLcode stub_easy_setopt(CURL *h, CURLoption o, ...) { (void)h; (void)o; return CURLE_FAILED_INIT; }
-static CURLcode stub_easy_getinfo(CURL *h, CURLINFO i, ...) { (void)h; (void)i; return CURLE_FAILED_INIT; }
-static CURLcode stub_easy_perform(CURL *h) { (void)h; return CURLE_FAILED_INIT; }
-static void stub_easy_cleanup(CURL *h) { (void)h; }
-static const char *stub_easy_strerror(CURLcode c) { (void)c; return "libcurl is not loaded"; }
-static CURLSH *stub_share_init(void) { return NULL; }
-static CURLSHcode stub_share_setopt(CURLSH *s, CURLSHoption o, ...) { (void)s; (void)o; return CURLSHE_NOT_BUILT_IN; }
-static CURLSHcode stub_share_cleanup(CURLSH *s) { (void)s; return CURLSHE_OK; }
-static struct curl_slist *stub_slist_append(struct curl_slist *l, const char *s) { (void)l; (void)s; return NULL; }
-static void stub_slist_free_all(struct curl_slist *l) { (void)l; }
-static CURLU *stub_url(void) { return NULL; }
+static CURLcode stub_global_init(long flags)
+{
+	(void)flags;
+	return CURLE_FAILED_INIT;
+}
+static curl_version_info_data *stub_version_info(CURLversion v)
+{
+	(void)v;
+	return NULL;
+}
+static CURL *stub_easy_init(void)
+{
+	return NULL;
+}
+static CURLcode stub_easy_setopt(CURL *h, CURLoption o, ...)
+{
+	(void)h;
+	(void)o;
+	return CURLE_FAILED_INIT;
+}
+static CURLcode stub_easy_getinfo(CURL *h, CURLINFO i, ...)
+{
+	(void)h;
+	(void)i;
+	return CURLE_FAILED_INIT;
+}
+static CURLcode stub_easy_perform(CURL *h)
+{
+	(void)h;
+	return CURLE_FAILED_INIT;
+}
+static void stub_easy_cleanup(CURL *h)
+{
+	(void)h;
+}
+static const char *stub_easy_strerror(CURLcode c)
+{
+	(void)c;
+	return "libcurl is not loaded";
+}
+static CURLSH *stub_share_init(void)
+{
+	return NULL;
+}
+static CURLSHcode stub_share_setopt(CURLSH *s, CURLSHoption o, ...)
+{
+	(void)s;
+	(void)o;
+	return CURLSHE_NOT_BUILT_IN;
+}
+static CURLSHcode stub_share_cleanup(CURLSH *s)
+{
+	(void)s;
+	return CURLSHE_OK;
+}
+static struct curl_slist *stub_slist_append(struct curl_slist *l, const char *s)
+{
+	(void)l;
+	(void)s;
+	return NULL;
+}
+static void stub_slist_free_all(struct curl_slist *l)
+{
+	(void)l;
+}
+static CURLU *stub_url(void)
+{
+	return NULL;
+}
 static CURLUcode stub_url_set(CURLU *u, CURLUPart w, const char *p, unsigned int f)
 {
-	(void)u; (void)w; (void)p; (void)f;
+	(void)u;
+	(void)w;
+	(void)p;
+	(void)f;
 	return CURLUE_BAD_HANDLE;
 }
 static CURLUcode stub_url_get(const CURLU *u, CURLUPart w, char **p, unsigned int f)
 {
-	(void)u; (void)w; (void)f;
+	(void)u;
+	(void)w;
+	(void)f;
 	if (p)
 		*p = NULL;
 	return CURLUE_BAD_HANDLE;
 }
-static void stub_url_cleanup(CURLU *u) { (void)u; }
-static void stub_mem_free(void *p) { (void)p; }
+static void stub_url_cleanup(CURLU *u)
+{
+	(void)u;
+}
+static void stub_mem_free(void *p)
+{
+	(void)p;
+}
 
 struct net_curl_api net_curl = {
-	stub_global_init, stub_version_info, stub_easy_init, stub_easy_setopt, stub_easy_getinfo,
-	stub_easy_perform, stub_easy_cleanup, stub_easy_strerror, stub_share_init, stub_share_setopt,
-	stub_share_cleanup, stub_slist_append, stub_slist_free_all, stub_url, stub_url_set,
-	stub_url_get, stub_url_cleanup, stub_mem_free,
+	stub_global_init,    stub_version_info, stub_easy_init,     stub_easy_setopt,
+	stub_easy_getinfo,   stub_easy_perform, stub_easy_cleanup,  stub_easy_strerror,
+	stub_share_init,     stub_share_setopt, stub_share_cleanup, stub_slist_append,
+	stub_slist_free_all, stub_url,          stub_url_set,       stub_url_get,
+	stub_url_cleanup,    stub_mem_free,
 };
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static int load_rc;          /* 0, or the GS_E* code of the failure below */
-static char load_err[512];   /* set once under load_once, read-only afterwards */
+static int load_rc;        /* 0, or the GS_E* code of the failure below */
+static char load_err[512]; /* set once under load_once, read-only afterwards */
 
 /* dlsym() into a function pointer: through memcpy, as ISO C has no object->function cast. */
-#define RESOLVE(field, name)                                                  \
-	do {                                                                  \
-		void *sym_ = dlsym(lib, name);                                \
-		if (!sym_) {                                                  \
-			missing = name;                                       \
-			goto fail;                                            \
-		}                                                             \
-		memcpy(&api.field, &sym_, sizeof(sym_));                      \
+#define RESOLVE(field, name)                                                                       \
+	do {                                                                                       \
+		void *sym_ = dlsym(lib, name);                                                     \
+		if (!sym_) {                                                                       \
+			missing = name;                                                            \
+			goto fail;                                                                 \
+		}                                                                                  \
+		memcpy(&api.field, &sym_, sizeof(sym_));                                           \
 	} while (0)
 
 static void load(void)
@@ -82,7 +149,8 @@ static void load(void)
 	if (!(lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL))) {
 		why = dlerror();
 		load_rc = GS_ENOTFOUND;
-		snprintf(load_err, sizeof(load_err), CURL_SONAME " not found: install libcurl4 (make deps)%s%s%s",
+		snprintf(load_err, sizeof(load_err),
+		         CURL_SONAME " not found: install libcurl4 (make deps)%s%s%s",
 		         why ? " [" : "", why ? why : "", why ? "]" : "");
 		return;
 	}
@@ -108,7 +176,8 @@ static void load(void)
 	vi = api.version_info(CURLVERSION_NOW);
 	if (!vi || vi->version_num < CURL_MIN_VERSION) {
 		load_rc = GS_ERROR;
-		snprintf(load_err, sizeof(load_err), CURL_SONAME " is version %s: libcurl " CURL_MIN_TEXT " or later is needed",
+		snprintf(load_err, sizeof(load_err),
+		         CURL_SONAME " is version %s: libcurl " CURL_MIN_TEXT " or later is needed",
 		         vi && vi->version ? vi->version : "(unknown)");
 		return;
 	}
@@ -122,7 +191,8 @@ static void load(void)
 	return;
 fail:
 	load_rc = GS_ENOTFOUND;
-	snprintf(load_err, sizeof(load_err), CURL_SONAME " has no %s: not a usable libcurl (install libcurl4: make deps)",
+	snprintf(load_err, sizeof(load_err),
+	         CURL_SONAME " has no %s: not a usable libcurl (install libcurl4: make deps)",
 	         missing);
 }
 

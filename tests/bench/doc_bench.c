@@ -61,7 +61,7 @@ static void make_input(struct buf *b, int values)
 
 int main(int argc, char **argv)
 {
-	int runs = argc > 1 ? atoi(argv[1]) : 10;
+	int runs = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 10;
 	struct buf in = BUF_INIT(1 << 30), out = BUF_INIT(1 << 30);
 	struct doc_stream s = DOC_STREAM_INIT;
 	struct doc_emit_opts k8s = DOC_EMIT_OPTS_INIT, sops = { 4, DOC_EMIT_SEQ_INDENT }, json = DOC_EMIT_OPTS_INIT;

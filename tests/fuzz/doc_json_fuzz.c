@@ -9,7 +9,11 @@
 
 #include "doc/doc.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define CHECK(x)                                                                                   \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
+	} while (0)
 
 static int same_json(const struct doc *a, const struct doc *b, const struct doc_emit_opts *o)
 {
@@ -34,7 +38,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	}
 	for (i = 0; i < s.n; i++) {
-		static const unsigned flags[] = { 0, DOC_EMIT_COMPACT | DOC_EMIT_JSON_HTML_ESCAPE, DOC_EMIT_SORT_KEYS };
+		static const unsigned flags[] = { 0, DOC_EMIT_COMPACT | DOC_EMIT_JSON_HTML_ESCAPE,
+			                          DOC_EMIT_SORT_KEYS };
 		struct buf j = BUF_INIT(BUF_MAX_DEFAULT), y = BUF_INIT(BUF_MAX_DEFAULT);
 		struct doc *back = NULL;
 		size_t k;
@@ -55,7 +60,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			CHECK(same_json(s.docs[i], back, &o));
 			doc_free(back);
 		} else {
-			CHECK(doc_kind(s.docs[i]) == DOC_NULL); /* "null" alone reads back as no document */
+			CHECK(doc_kind(s.docs[i]) ==
+			      DOC_NULL); /* "null" alone reads back as no document */
 		}
 		buf_release(&j);
 		buf_release(&y);

@@ -11,7 +11,11 @@
 
 #include "doc/doc.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define CHECK(x)                                                                                   \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
+	} while (0)
 
 static void check_marks(const struct doc *n, size_t len, int depth)
 {
@@ -32,7 +36,8 @@ static void check_marks(const struct doc *n, size_t len, int depth)
 static void roundtrip(const struct doc *d, unsigned flags)
 {
 	struct doc_emit_opts o = { flags & DOC_EMIT_SEQ_INDENT ? 4 : 2, flags };
-	struct buf y1 = BUF_INIT(BUF_MAX_DEFAULT), y2 = BUF_INIT(BUF_MAX_DEFAULT), j = BUF_INIT(BUF_MAX_DEFAULT);
+	struct buf y1 = BUF_INIT(BUF_MAX_DEFAULT), y2 = BUF_INIT(BUF_MAX_DEFAULT),
+	           j = BUF_INIT(BUF_MAX_DEFAULT);
 	struct doc *back = NULL;
 
 	CHECK(doc_emit_yaml(&y1, d, &o) == 0);

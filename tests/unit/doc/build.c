@@ -8,7 +8,8 @@
 
 void test_doc_build__new_and_emit(void)
 {
-	struct doc *obj = doc_new_map(), *meta = doc_new_map(), *data = doc_new_map(), *list = doc_new_seq();
+	struct doc *obj = doc_new_map(), *meta = doc_new_map(), *data = doc_new_map(),
+	           *list = doc_new_seq();
 	struct buf out = BUF_INIT(4096);
 
 	must_pass(doc_set(obj, "apiVersion", doc_new_strz("v1")));
@@ -28,8 +29,10 @@ void test_doc_build__new_and_emit(void)
 	must_pass(doc_set(obj, "data", data));
 	assert_int(doc_len(doc_get(data, "s")), 3);
 	must_pass(doc_emit_yaml(&out, obj, NULL));
-	assert_str(out.p, "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  \"n\": -42\n  f: 2.5\n  g: 3.0\n"
-	                  "  b: false\n  z: null\n  s: \"a\\0b\"\n  raw: 3.10\n  list:\n  - one\n  - 2\n");
+	assert_str(out.p,
+	           "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  \"n\": -42\n  f: "
+	           "2.5\n  g: 3.0\n"
+	           "  b: false\n  z: null\n  s: \"a\\0b\"\n  raw: 3.10\n  list:\n  - one\n  - 2\n");
 	assert_true(doc_file(obj) == NULL);
 	assert_int(doc_line(obj), 0);
 	doc_free(obj);
@@ -81,7 +84,9 @@ void test_doc_build__clone_is_deep(void)
 	assert_true(doc_flags(doc_get(c, "e")) & DOC_SECRET);
 	assert_int(doc_line(doc_get(c, "e")), 2);
 	doc_free(d); /* the clone keeps its own text and the file name */
-	assert_str(doc_str(doc_getp(c, "a", "b", NULL) ? doc_get(doc_val_at(doc_getp(c, "a", "b", NULL), 1), "c") : NULL),
+	assert_str(doc_str(doc_getp(c, "a", "b", NULL)
+	                       ? doc_get(doc_val_at(doc_getp(c, "a", "b", NULL), 1), "c")
+	                       : NULL),
 	           "d");
 	assert_str(doc_file(c), "t.yaml");
 	doc_free(c);
@@ -117,7 +122,8 @@ void test_doc_build__scalars_change(void)
 	/* NULL in, NULL/0 out */
 	assert_int(doc_kind(NULL), DOC_NULL);
 	assert_int(doc_len(NULL), 0);
-	assert_true(doc_get(NULL, "x") == NULL && doc_val_at(NULL, 0) == NULL && doc_key_at(NULL, 0) == NULL);
+	assert_true(doc_get(NULL, "x") == NULL && doc_val_at(NULL, 0) == NULL &&
+	            doc_key_at(NULL, 0) == NULL);
 	doc_free(NULL);
 }
 

@@ -5,66 +5,64 @@
 
 #include "doc/doc.h"
 
-static const char k8s_secret[] =
-	"apiVersion: v1\n"
-	"kind: Secret\n"
-	"metadata:\n"
-	"  name: db-creds\n"
-	"  namespace: prod\n"
-	"  labels:\n"
-	"    app.kubernetes.io/name: web\n"
-	"  annotations: {}\n"
-	"type: Opaque\n"
-	"data:\n"
-	"  password: cGFzcw==\n"
-	"stringData:\n"
-	"  enabled: \"yes\"\n"
-	"  port: \"8080\"\n"
-	"  empty: \"\"\n"
-	"  url: https://example.com/a?b=c#frag\n"
-	"  colon: 'a: b'\n"
-	"  pem: |\n"
-	"    -----BEGIN KEY-----\n"
-	"    AAAA\n"
-	"    -----END KEY-----\n";
+static const char k8s_secret[] = "apiVersion: v1\n"
+                                 "kind: Secret\n"
+                                 "metadata:\n"
+                                 "  name: db-creds\n"
+                                 "  namespace: prod\n"
+                                 "  labels:\n"
+                                 "    app.kubernetes.io/name: web\n"
+                                 "  annotations: {}\n"
+                                 "type: Opaque\n"
+                                 "data:\n"
+                                 "  password: cGFzcw==\n"
+                                 "stringData:\n"
+                                 "  enabled: \"yes\"\n"
+                                 "  port: \"8080\"\n"
+                                 "  empty: \"\"\n"
+                                 "  url: https://example.com/a?b=c#frag\n"
+                                 "  colon: 'a: b'\n"
+                                 "  pem: |\n"
+                                 "    -----BEGIN KEY-----\n"
+                                 "    AAAA\n"
+                                 "    -----END KEY-----\n";
 
-static const char k8s_deployment[] =
-	"apiVersion: apps/v1\n"
-	"kind: Deployment\n"
-	"metadata:\n"
-	"  name: web\n"
-	"spec:\n"
-	"  replicas: 3\n"
-	"  selector:\n"
-	"    matchLabels:\n"
-	"      app: web\n"
-	"  template:\n"
-	"    metadata:\n"
-	"      labels:\n"
-	"        app: web\n"
-	"    spec:\n"
-	"      containers:\n"
-	"      - name: web\n"
-	"        image: nginx:1.25\n"
-	"        args:\n"
-	"        - --port=8080\n"
-	"        - \"on\"\n"
-	"        - - nested\n"
-	"          - list\n"
-	"        ports:\n"
-	"        - containerPort: 80\n"
-	"          protocol: TCP\n"
-	"        env:\n"
-	"        - name: GREETING\n"
-	"          value: |-\n"
-	"            hello\n"
-	"              world\n"
-	"        resources: {}\n"
-	"        cpu: 0.5\n"
-	"        ratio: 1e3\n"
-	"        enabled: true\n"
-	"        nothing: null\n"
-	"      tolerations: []\n";
+static const char k8s_deployment[] = "apiVersion: apps/v1\n"
+                                     "kind: Deployment\n"
+                                     "metadata:\n"
+                                     "  name: web\n"
+                                     "spec:\n"
+                                     "  replicas: 3\n"
+                                     "  selector:\n"
+                                     "    matchLabels:\n"
+                                     "      app: web\n"
+                                     "  template:\n"
+                                     "    metadata:\n"
+                                     "      labels:\n"
+                                     "        app: web\n"
+                                     "    spec:\n"
+                                     "      containers:\n"
+                                     "      - name: web\n"
+                                     "        image: nginx:1.25\n"
+                                     "        args:\n"
+                                     "        - --port=8080\n"
+                                     "        - \"on\"\n"
+                                     "        - - nested\n"
+                                     "          - list\n"
+                                     "        ports:\n"
+                                     "        - containerPort: 80\n"
+                                     "          protocol: TCP\n"
+                                     "        env:\n"
+                                     "        - name: GREETING\n"
+                                     "          value: |-\n"
+                                     "            hello\n"
+                                     "              world\n"
+                                     "        resources: {}\n"
+                                     "        cpu: 0.5\n"
+                                     "        ratio: 1e3\n"
+                                     "        enabled: true\n"
+                                     "        nothing: null\n"
+                                     "      tolerations: []\n";
 
 static int roundtrip(struct buf *out, const char *src, const struct doc_emit_opts *o)
 {
@@ -97,20 +95,56 @@ void test_doc_emit__kubernetes_manifests_roundtrip(void)
 /* what go-yaml v2 (kubectl, kubeseal) writes for these strings */
 void test_doc_emit__yaml11_quoting(void)
 {
-	static const struct { const char *in, *out; } table[] = {
-		{ "yes", "\"yes\"" }, { "no", "\"no\"" }, { "on", "\"on\"" }, { "off", "\"off\"" }, { "y", "\"y\"" },
-		{ "n", "\"n\"" }, { "Y", "\"Y\"" }, { "NO", "\"NO\"" }, { "~", "\"~\"" }, { "null", "\"null\"" },
-		{ "true", "\"true\"" }, { "0x1F", "\"0x1F\"" }, { "012", "\"012\"" }, { "1_000", "\"1_000\"" },
-		{ "1e3", "\"1e3\"" }, { ".5", "\".5\"" }, { "2001-12-14", "\"2001-12-14\"" }, { "1:20", "\"1:20\"" },
-		{ "-1:20:30.5", "\"-1:20:30.5\"" }, { "", "\"\"" }, { ".inf", "\".inf\"" },
-		{ "0o17", "\"0o17\"" }, { "123", "\"123\"" }, { "yess", "yess" }, { "1:2:3x", "1:2:3x" },
-		{ "hello world", "hello world" }, { "a: b", "'a: b'" }, { "- x", "'- x'" }, { "#c", "'#c'" },
-		{ "a #c", "'a #c'" }, { "a#c", "a#c" }, { " lead", "' lead'" }, { "trail ", "'trail '" },
-		{ "it's", "it's" }, { "'q'", "'''q'''" }, { "@at", "'@at'" }, { "*star", "'*star'" },
-		{ "tab\there", "\"tab\\there\"" }, { "caf\xc3\xa9", "caf\xc3\xa9" },
-		{ "smile \xf0\x9f\x98\x80", "\"smile \\U0001F600\"" }, { "bell\a", "\"bell\\a\"" },
-		{ "---", "'---'" }, { "key:", "'key:'" }, { "a,b", "a,b" }, { "[x]", "'[x]'" },
-		{ "nbsp\xc2\xa0x", "nbsp\xc2\xa0x" }, { "ctl\x01", "\"ctl\\x01\"" },
+	static const struct {
+		const char *in, *out;
+	} table[] = {
+		{ "yes", "\"yes\"" },
+		{ "no", "\"no\"" },
+		{ "on", "\"on\"" },
+		{ "off", "\"off\"" },
+		{ "y", "\"y\"" },
+		{ "n", "\"n\"" },
+		{ "Y", "\"Y\"" },
+		{ "NO", "\"NO\"" },
+		{ "~", "\"~\"" },
+		{ "null", "\"null\"" },
+		{ "true", "\"true\"" },
+		{ "0x1F", "\"0x1F\"" },
+		{ "012", "\"012\"" },
+		{ "1_000", "\"1_000\"" },
+		{ "1e3", "\"1e3\"" },
+		{ ".5", "\".5\"" },
+		{ "2001-12-14", "\"2001-12-14\"" },
+		{ "1:20", "\"1:20\"" },
+		{ "-1:20:30.5", "\"-1:20:30.5\"" },
+		{ "", "\"\"" },
+		{ ".inf", "\".inf\"" },
+		{ "0o17", "\"0o17\"" },
+		{ "123", "\"123\"" },
+		{ "yess", "yess" },
+		{ "1:2:3x", "1:2:3x" },
+		{ "hello world", "hello world" },
+		{ "a: b", "'a: b'" },
+		{ "- x", "'- x'" },
+		{ "#c", "'#c'" },
+		{ "a #c", "'a #c'" },
+		{ "a#c", "a#c" },
+		{ " lead", "' lead'" },
+		{ "trail ", "'trail '" },
+		{ "it's", "it's" },
+		{ "'q'", "'''q'''" },
+		{ "@at", "'@at'" },
+		{ "*star", "'*star'" },
+		{ "tab\there", "\"tab\\there\"" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "smile \xf0\x9f\x98\x80", "\"smile \\U0001F600\"" },
+		{ "bell\a", "\"bell\\a\"" },
+		{ "---", "'---'" },
+		{ "key:", "'key:'" },
+		{ "a,b", "a,b" },
+		{ "[x]", "'[x]'" },
+		{ "nbsp\xc2\xa0x", "nbsp\xc2\xa0x" },
+		{ "ctl\x01", "\"ctl\\x01\"" },
 	};
 	size_t i;
 
@@ -122,7 +156,8 @@ void test_doc_emit__yaml11_quoting(void)
 		must_pass(doc_emit_yaml(&out, m, NULL));
 		must_pass(buf_addf(&want, "k: %s\n", table[i].out));
 		if (strcmp(out.p, want.p)) {
-			test__fail(__FILE__, __LINE__, "'%s' came out as '%s', expected '%s'", table[i].in, out.p, want.p);
+			test__fail(__FILE__, __LINE__, "'%s' came out as '%s', expected '%s'",
+			           table[i].in, out.p, want.p);
 		} else {
 			/* and it reads back as the same string */
 			must_pass(doc_parse_one(&back, "b.yaml", out.p, out.len, 0));
@@ -142,9 +177,30 @@ void test_doc_emit__yaml11_quoting(void)
 void test_doc_emit__strings_read_back(void)
 {
 	static const char *const strs[] = {
-		"a\nb", "a\nb\n", "a\nb\n\n", "\nlead", " lead\nx", "x\n y", "trail \nx", "x\n\ny", "\n", "\n\n",
-		"tab\tin\nlines", "cr\r\nlf", "a\xc2\x85" "b", "ls\xe2\x80\xa8x", "q\"uote\\", "\x7f", "\xef\xbb\xbf" "bom",
-		"--- x", "... ", "a\n---\nb", "  \n  ", "#\n#",
+		"a\nb",
+		"a\nb\n",
+		"a\nb\n\n",
+		"\nlead",
+		" lead\nx",
+		"x\n y",
+		"trail \nx",
+		"x\n\ny",
+		"\n",
+		"\n\n",
+		"tab\tin\nlines",
+		"cr\r\nlf",
+		"a\xc2\x85"
+		"b",
+		"ls\xe2\x80\xa8x",
+		"q\"uote\\",
+		"\x7f",
+		"\xef\xbb\xbf"
+		"bom",
+		"--- x",
+		"... ",
+		"a\n---\nb",
+		"  \n  ",
+		"#\n#",
 	};
 	static const int indents[] = { 2, 4 };
 	size_t i, k;
@@ -162,7 +218,8 @@ void test_doc_emit__strings_read_back(void)
 			must_pass(doc_set(m, strs[i], doc_new_strz("as key")));
 			must_pass(doc_emit_yaml(&out, m, &o));
 			if (doc_parse_one(&back, "b.yaml", out.p, out.len, 0) < 0) {
-				test__fail(__FILE__, __LINE__, "string %zu: %s in:\n%s", i, gs_error_last(), out.p);
+				test__fail(__FILE__, __LINE__, "string %zu: %s in:\n%s", i,
+				           gs_error_last(), out.p);
 			} else {
 				assert_str(doc_str(doc_get(back, "k")), strs[i]);
 				assert_str(doc_str(doc_val_at(doc_get(back, "s"), 0)), strs[i]);
@@ -245,13 +302,16 @@ void test_doc_emit__keep_style_and_tags(void)
 	struct doc_emit_opts o = DOC_EMIT_OPTS_INIT;
 
 	must_pass(roundtrip(&out, src, &o));
-	assert_str(out.p, "a: single\nb: double\nc: plain\nd: !!binary aGk=\ne: |\n  folded\nf: !!str 12\ng: 0x1F\n"
+	assert_str(out.p, "a: single\nb: double\nc: plain\nd: !!binary aGk=\ne: |\n  folded\nf: "
+	                  "!!str 12\ng: 0x1F\n"
 	                  "h: ~\ni: !custom\n  x: 1\n");
 	buf_reset(&out);
 	o.flags = DOC_EMIT_KEEP_STYLE;
 	must_pass(roundtrip(&out, src, &o));
-	assert_str(out.p, "a: 'single'\nb: \"double\"\nc: plain\nd: !!binary aGk=\ne: |\n  folded\nf: !!str 12\n"
-	                  "g: 0x1F\nh: ~\ni: !custom\n  x: 1\n");
+	assert_str(
+	    out.p,
+	    "a: 'single'\nb: \"double\"\nc: plain\nd: !!binary aGk=\ne: |\n  folded\nf: !!str 12\n"
+	    "g: 0x1F\nh: ~\ni: !custom\n  x: 1\n");
 	buf_release(&out);
 }
 
@@ -264,12 +324,15 @@ void test_doc_emit__sort_keys_like_go_yaml(void)
 
 	must_pass(roundtrip(&out, src, &o));
 	/* "y" is a bool to YAML 1.1, so go-yaml v2 quotes it, as a key too */
-	assert_str(out.p, "_x: 1\nB: 1\na:\n  \"y\": 2\n  z: 1\nb: 1\nkey1: 1\nkey2: 1\nkey10: 1\n");
+	assert_str(out.p,
+	           "_x: 1\nB: 1\na:\n  \"y\": 2\n  z: 1\nb: 1\nkey1: 1\nkey2: 1\nkey10: 1\n");
 	buf_reset(&out);
 	must_pass(doc_parse_one(&d, "in.yaml", src, strlen(src), 0));
 	o.flags |= DOC_EMIT_COMPACT;
 	must_pass(doc_emit_json(&out, d, &o));
-	assert_str(out.p, "{\"B\":1,\"_x\":1,\"a\":{\"y\":2,\"z\":1},\"b\":1,\"key1\":1,\"key10\":1,\"key2\":1}");
+	assert_str(
+	    out.p,
+	    "{\"B\":1,\"_x\":1,\"a\":{\"y\":2,\"z\":1},\"b\":1,\"key1\":1,\"key10\":1,\"key2\":1}");
 	/* the tree itself is unchanged; doc_sort_keys sorts it in byte order */
 	assert_str(doc_str(doc_key_at(d, 0)), "b");
 	doc_sort_keys(d, 1);
@@ -314,8 +377,9 @@ void test_doc_emit__json_like_go(void)
 	must_pass(doc_parse_one(&back, "in.json", out.p, out.len, DOC_PARSE_JSON));
 	buf_reset(&out);
 	must_pass(doc_emit_yaml(&out, back, NULL));
-	assert_str(out.p, "kind: Secret\n\"n\": 31\nf: 1.50\ng: 0.5\nt: true\nz: null\ne: {}\nl: []\n"
-	                  "s: \"<a&b>\\L\\t\\x01\"\nts: \"2001-12-14\"\nlist:\n- 1\n- - 2\n- a: b\n");
+	assert_str(out.p,
+	           "kind: Secret\n\"n\": 31\nf: 1.50\ng: 0.5\nt: true\nz: null\ne: {}\nl: []\n"
+	           "s: \"<a&b>\\L\\t\\x01\"\nts: \"2001-12-14\"\nlist:\n- 1\n- - 2\n- a: b\n");
 	buf_reset(&out);
 	o.flags = DOC_EMIT_COMPACT | DOC_EMIT_JSON_HTML_ESCAPE;
 	must_pass(doc_emit_json(&out, doc_get(d, "s"), &o));
@@ -363,7 +427,8 @@ void test_doc_emit__complex_keys(void)
 
 void test_doc_emit__tags_are_escaped(void)
 {
-	const char *src = "a: !!t%21x 1\nb: !<tag:example.com,2000:app> x\nc: !loc%C3%A9 y\nd: ! z\n";
+	const char *src =
+	    "a: !!t%21x 1\nb: !<tag:example.com,2000:app> x\nc: !loc%C3%A9 y\nd: ! z\n";
 	struct buf out = BUF_INIT(4096);
 	struct doc *d = NULL;
 
@@ -372,7 +437,8 @@ void test_doc_emit__tags_are_escaped(void)
 	assert_str(doc_tag(doc_get(d, "b")), "tag:example.com,2000:app");
 	assert_str(doc_tag(doc_get(d, "c")), "!loc\xc3\xa9");
 	must_pass(doc_emit_yaml(&out, d, NULL));
-	assert_str(out.p, "a: !!t%21x 1\nb: !<tag:example.com%2C2000:app> x\nc: !loc%C3%A9 y\nd: ! z\n");
+	assert_str(out.p,
+	           "a: !!t%21x 1\nb: !<tag:example.com%2C2000:app> x\nc: !loc%C3%A9 y\nd: ! z\n");
 	doc_free(d);
 	must_pass(doc_parse_one(&d, "t.yaml", out.p, out.len, 0));
 	assert_str(doc_tag(doc_get(d, "b")), "tag:example.com,2000:app");
@@ -386,7 +452,9 @@ void test_doc_emit__kinds_survive(void)
 	struct buf out = BUF_INIT(4096);
 	struct doc *d = NULL, *m = doc_new_map();
 
-	must_pass(doc_parse_one(&d, "n.json", "{\"big\": 1e400, \"huge\": 123456789012345678901234}", 48, DOC_PARSE_JSON));
+	must_pass(doc_parse_one(&d, "n.json",
+	                        "{\"big\": 1e400, \"huge\": 123456789012345678901234}", 48,
+	                        DOC_PARSE_JSON));
 	must_pass(doc_emit_yaml(&out, d, NULL));
 	assert_str(out.p, "big: !!float 1e400\nhuge: 123456789012345678901234\n");
 	doc_free(d);
@@ -407,8 +475,10 @@ void test_doc_emit__kinds_survive(void)
 /* cases where go-yaml v2.4.0 / yaml.v3 v3.0.1 were compared byte for byte (tests/fuzz notes) */
 void test_doc_emit__matches_go_yaml(void)
 {
-	const char *src = "{\"a\": \"...x\", \"b\": \"---\", \"<<\": \"<<\", \"c\\nd\": {\"x\": 1}, \"e\\nf\": [1, 2],"
-	                  " \"t\": \"tab\\there\\nx\", \"l\": [\"one\\ntwo\", {\"k\": \"v\\nw\"}], \"y\": \"yes\","
+	const char *src = "{\"a\": \"...x\", \"b\": \"---\", \"<<\": \"<<\", \"c\\nd\": {\"x\": "
+	                  "1}, \"e\\nf\": [1, 2],"
+	                  " \"t\": \"tab\\there\\nx\", \"l\": [\"one\\ntwo\", {\"k\": \"v\\nw\"}], "
+	                  "\"y\": \"yes\","
 	                  " \"bom\": \"\\ufeffa b\"}";
 	struct buf out = BUF_INIT(4096);
 	struct doc_emit_opts v3 = { 4, DOC_EMIT_SEQ_INDENT | DOC_EMIT_YAML12 };
@@ -416,22 +486,28 @@ void test_doc_emit__matches_go_yaml(void)
 
 	must_pass(doc_parse_one(&d, "g.json", src, strlen(src), DOC_PARSE_JSON));
 	must_pass(doc_emit_yaml(&out, d, NULL));
-	assert_str(out.p, "a: '...x'\nb: '---'\n<<: <<\n? |-\n  c\n  d\n: x: 1\n? |-\n  e\n  f\n: - 1\n  - 2\n"
-	                  "t: \"tab\\there\\nx\"\nl:\n- |-\n  one\n  two\n- k: |-\n    v\n    w\n\"y\": \"yes\"\n"
-	                  "bom: \"\\uFEFF\\x61\\x20\\x62\"\n");
+	assert_str(
+	    out.p,
+	    "a: '...x'\nb: '---'\n<<: <<\n? |-\n  c\n  d\n: x: 1\n? |-\n  e\n  f\n: - 1\n  - 2\n"
+	    "t: \"tab\\there\\nx\"\nl:\n- |-\n  one\n  two\n- k: |-\n    v\n    w\n\"y\": \"yes\"\n"
+	    "bom: \"\\uFEFF\\x61\\x20\\x62\"\n");
 	buf_reset(&out);
 	must_pass(doc_emit_yaml(&out, d, &v3));
-	assert_str(out.p, "a: '...x'\nb: '---'\n<<: <<\n? |-\n    c\n    d\n:   x: 1\n? |-\n    e\n    f\n:   - 1\n    - 2\n"
-	                  "t: |-\n    tab\there\n    x\nl:\n    - |-\n      one\n      two\n    - k: |-\n        v\n        w\n"
+	assert_str(out.p, "a: '...x'\nb: '---'\n<<: <<\n? |-\n    c\n    d\n:   x: 1\n? |-\n    "
+	                  "e\n    f\n:   - 1\n    - 2\n"
+	                  "t: |-\n    tab\there\n    x\nl:\n    - |-\n      one\n      two\n    - "
+	                  "k: |-\n        v\n        w\n"
 	                  "y: yes\nbom: \"\\uFEFF\\x61\\x20\\x62\"\n");
 	doc_free(d);
 	buf_release(&out);
 }
 
-/* go-yaml's natural key order has cycles (12345 < 012345 < 0ab < 12345): ours depends only on the keys */
+/* go-yaml's natural key order has cycles (12345 < 012345 < 0ab < 12345): ours depends only on the
+ * keys */
 void test_doc_emit__sorted_keys_do_not_depend_on_input_order(void)
 {
-	static const char *const keys[] = { "012345", "Bx", "0ab", "12345", "10.x", "1\xc3\xa9", "9", "key10", "key2" };
+	static const char *const keys[] = { "012345",    "Bx", "0ab",   "12345", "10.x",
+		                            "1\xc3\xa9", "9",  "key10", "key2" };
 	struct buf a = BUF_INIT(4096), b = BUF_INIT(4096);
 	struct doc *m1 = doc_new_map(), *m2 = doc_new_map();
 	struct doc_emit_opts o = { 2, DOC_EMIT_SORT_KEYS };

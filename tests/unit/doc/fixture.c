@@ -3,8 +3,8 @@
 
 #include "doc/doc.h"
 
-static void rewrite(const char *fixture, unsigned parse_flags, int json, int indent, unsigned emit_flags,
-                    const char *suffix)
+static void rewrite(const char *fixture, unsigned parse_flags, int json, int indent,
+                    unsigned emit_flags, const char *suffix)
 {
 	struct buf in = BUF_INIT(1 << 20), out = BUF_INIT(1 << 20);
 	struct doc_stream s = DOC_STREAM_INIT;
@@ -43,7 +43,8 @@ void test_doc_fixture__sops_json(void)
 /* a hand-written Secret: key order and values survive YAML -> JSON -> YAML */
 void test_doc_fixture__secret_yaml_json_yaml(void)
 {
-	struct buf in = BUF_INIT(1 << 20), j = BUF_INIT(1 << 20), y1 = BUF_INIT(1 << 20), y2 = BUF_INIT(1 << 20);
+	struct buf in = BUF_INIT(1 << 20), j = BUF_INIT(1 << 20), y1 = BUF_INIT(1 << 20),
+	           y2 = BUF_INIT(1 << 20);
 	struct doc *a = NULL, *b = NULL;
 
 	must_pass(test_read_fixture(&in, "fixtures/doc/secret.yaml"));
@@ -53,7 +54,10 @@ void test_doc_fixture__secret_yaml_json_yaml(void)
 	must_pass(doc_emit_yaml(&y1, a, NULL));
 	must_pass(doc_emit_yaml(&y2, b, NULL));
 	assert_str(y1.p, y2.p);
-	assert_contains(y1.p, "  password: s3cr3t \xc3\xbc" "n\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9\n");
+	assert_contains(y1.p, "  password: s3cr3t \xc3\xbc"
+	                      "n\xc3\xaf"
+	                      "c\xc3\xb6"
+	                      "d\xc3\xa9\n");
 	assert_contains(y1.p, "  empty: \"\"\n");
 	assert_str(doc_str(doc_getp(b, "metadata", "annotations", "keep", NULL)), "me");
 	doc_free(a);

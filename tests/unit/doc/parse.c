@@ -47,20 +47,58 @@ void test_doc_parse__kubernetes_secret(void)
 /* yaml.v3 reading of plain scalars; quoted is always a string */
 void test_doc_parse__scalar_kinds(void)
 {
-	static const struct { const char *text; enum doc_kind kind; } table[] = {
-		{ "true", DOC_BOOL }, { "True", DOC_BOOL }, { "FALSE", DOC_BOOL }, { "yes", DOC_STR },
-		{ "no", DOC_STR }, { "on", DOC_STR }, { "y", DOC_STR }, { "~", DOC_NULL }, { "null", DOC_NULL },
-		{ "Null", DOC_NULL }, { "", DOC_NULL }, { "7", DOC_INT }, { "-7", DOC_INT }, { "+7", DOC_INT },
-		{ "0x1F", DOC_INT }, { "0o17", DOC_INT }, { "012", DOC_INT }, { "1_000", DOC_INT },
-		{ "0b101", DOC_INT }, { "08", DOC_FLOAT }, { "1e3", DOC_FLOAT }, { ".5", DOC_FLOAT },
-		{ "3.14", DOC_FLOAT }, { "-.inf", DOC_FLOAT }, { ".NaN", DOC_FLOAT }, { "1.", DOC_FLOAT },
-		{ "1e400", DOC_STR }, { "2001-12-14", DOC_TIMESTAMP }, { "2001-12-14T21:59:43.10Z", DOC_TIMESTAMP },
-		{ "2001-12-14 21:59:43.10", DOC_TIMESTAMP }, { "2001-02-30", DOC_STR }, { "1:20", DOC_STR },
-		{ "0x", DOC_STR }, { "1.2.3", DOC_STR }, { "18446744073709551615", DOC_INT },
-		{ "18446744073709551616", DOC_FLOAT }, { "-x", DOC_STR }, { "v1", DOC_STR }, { "<<", DOC_STR },
+	static const struct {
+		const char *text;
+		enum doc_kind kind;
+	} table[] = {
+		{ "true", DOC_BOOL },
+		{ "True", DOC_BOOL },
+		{ "FALSE", DOC_BOOL },
+		{ "yes", DOC_STR },
+		{ "no", DOC_STR },
+		{ "on", DOC_STR },
+		{ "y", DOC_STR },
+		{ "~", DOC_NULL },
+		{ "null", DOC_NULL },
+		{ "Null", DOC_NULL },
+		{ "", DOC_NULL },
+		{ "7", DOC_INT },
+		{ "-7", DOC_INT },
+		{ "+7", DOC_INT },
+		{ "0x1F", DOC_INT },
+		{ "0o17", DOC_INT },
+		{ "012", DOC_INT },
+		{ "1_000", DOC_INT },
+		{ "0b101", DOC_INT },
+		{ "08", DOC_FLOAT },
+		{ "1e3", DOC_FLOAT },
+		{ ".5", DOC_FLOAT },
+		{ "3.14", DOC_FLOAT },
+		{ "-.inf", DOC_FLOAT },
+		{ ".NaN", DOC_FLOAT },
+		{ "1.", DOC_FLOAT },
+		{ "1e400", DOC_STR },
+		{ "2001-12-14", DOC_TIMESTAMP },
+		{ "2001-12-14T21:59:43.10Z", DOC_TIMESTAMP },
+		{ "2001-12-14 21:59:43.10", DOC_TIMESTAMP },
+		{ "2001-02-30", DOC_STR },
+		{ "1:20", DOC_STR },
+		{ "0x", DOC_STR },
+		{ "1.2.3", DOC_STR },
+		{ "18446744073709551615", DOC_INT },
+		{ "18446744073709551616", DOC_FLOAT },
+		{ "-x", DOC_STR },
+		{ "v1", DOC_STR },
+		{ "<<", DOC_STR },
 		/* yaml.v3 quirks (checked against v3.0.1 on 260 000 random scalars) */
-		{ ".1_0", DOC_FLOAT }, { "._1", DOC_STR }, { "0b-101", DOC_INT }, { "0o+17", DOC_INT }, { "-0b1", DOC_INT },
-		{ "-0o+1", DOC_STR }, { "2001-1-2", DOC_TIMESTAMP }, { "2001-12-14t1:2:3Z", DOC_TIMESTAMP },
+		{ ".1_0", DOC_FLOAT },
+		{ "._1", DOC_STR },
+		{ "0b-101", DOC_INT },
+		{ "0o+17", DOC_INT },
+		{ "-0b1", DOC_INT },
+		{ "-0o+1", DOC_STR },
+		{ "2001-1-2", DOC_TIMESTAMP },
+		{ "2001-12-14t1:2:3Z", DOC_TIMESTAMP },
 	};
 	char src[128];
 	size_t i;
@@ -72,7 +110,8 @@ void test_doc_parse__scalar_kinds(void)
 		v = doc_get(d, "k");
 		if (doc_kind(v) != table[i].kind) {
 			doc_free(d);
-			fail_("'%s' read as kind %d, expected %d", table[i].text, doc_kind(v), table[i].kind);
+			fail_("'%s' read as kind %d, expected %d", table[i].text, doc_kind(v),
+			      table[i].kind);
 		}
 		assert_str(doc_text(v, NULL), table[i].text);
 		assert_int(doc_kind(doc_get(d, "q")), DOC_STR);
@@ -83,7 +122,8 @@ void test_doc_parse__scalar_kinds(void)
 
 void test_doc_parse__numbers_and_bools(void)
 {
-	struct doc *d = parse("a: 0x1F\nb: 1_000\nc: -12\nd: 1e3\ne: True\nf: 012\ng: 9223372036854775808\n");
+	struct doc *d =
+	    parse("a: 0x1F\nb: 1_000\nc: -12\nd: 1e3\ne: True\nf: 012\ng: 9223372036854775808\n");
 	long long v;
 	double f;
 	int b;
@@ -112,8 +152,9 @@ void test_doc_parse__numbers_and_bools(void)
 
 void test_doc_parse__tags(void)
 {
-	struct doc *d = parse("a: !!str 7\nb: !!binary aGVsbG8=\nc: !!float 3\nd: !custom x\ne: !!int \"12\"\n"
-	                      "f: !!map {x: 1}\n");
+	struct doc *d =
+	    parse("a: !!str 7\nb: !!binary aGVsbG8=\nc: !!float 3\nd: !custom x\ne: !!int \"12\"\n"
+	          "f: !!map {x: 1}\n");
 	assert_true(d != NULL);
 	assert_int(doc_kind(doc_get(d, "a")), DOC_STR);
 	assert_str(doc_tag(doc_get(d, "a")), "!!str");
@@ -123,7 +164,8 @@ void test_doc_parse__tags(void)
 	assert_str(doc_tag(doc_get(d, "d")), "!custom");
 	assert_int(doc_kind(doc_get(d, "e")), DOC_INT);
 	assert_str(doc_tag(doc_get(d, "f")), "!!map");
-	assert_true(doc_tag(doc_get(d, "f")) != NULL && doc_tag(doc_get(doc_get(d, "f"), "x")) == NULL);
+	assert_true(doc_tag(doc_get(d, "f")) != NULL &&
+	            doc_tag(doc_get(doc_get(d, "f"), "x")) == NULL);
 	doc_free(d);
 	assert_true(parse("a: !!int abc\n") == NULL);
 	assert_contains(gs_error_last(), "t.yaml:1:4: value does not match its tag !!int");
@@ -188,15 +230,19 @@ void test_doc_parse__offsets_utf8(void)
 	m = doc_start(v);
 	assert_int(m.offset, 9);
 	assert_int(m.line, 1);
-	assert_mem(src + m.offset, doc_end(v).offset - m.offset, "\"h\xc3\xa9llo \xe2\x82\xac\"", 12);
+	assert_mem(src + m.offset, doc_end(v).offset - m.offset, "\"h\xc3\xa9llo \xe2\x82\xac\"",
+	           12);
 	v = doc_get(d, "emoji");
-	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset, "\xf0\x9f\x98\x80x", 5);
+	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset,
+	           "\xf0\x9f\x98\x80x", 5);
 	assert_int(doc_start(v).line, 2);
 	assert_int(doc_start(v).col, 8);
 	v = doc_val_at(doc_get(d, "list"), 0);
-	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset, "'caf\xc3\xa9'", 7);
+	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset,
+	           "'caf\xc3\xa9'", 7);
 	v = doc_key_at(d, 3);
-	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset, "k\xc3\xa9y", 4);
+	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset, "k\xc3\xa9y",
+	           4);
 	v = doc_get(d, "last");
 	assert_mem(src + doc_start(v).offset, doc_end(v).offset - doc_start(v).offset, "end", 3);
 	v = doc_key_at(d, 4);
@@ -209,7 +255,8 @@ static void expect_error(const char *src, int code, const char *msg)
 	struct doc_stream s = DOC_STREAM_INIT;
 	int rc = doc_parse(&s, "secret.yaml", src, strlen(src), 0, NULL);
 	if (rc != code)
-		test__fail(__FILE__, __LINE__, "'%s' gave %d, expected %d (%s)", src, rc, code, gs_error_last());
+		test__fail(__FILE__, __LINE__, "'%s' gave %d, expected %d (%s)", src, rc, code,
+		           gs_error_last());
 	else if (strcmp(gs_error_last(), msg))
 		test__fail(__FILE__, __LINE__, "message '%s', expected '%s'", gs_error_last(), msg);
 	assert_int(s.n, 0);
@@ -221,10 +268,13 @@ void test_doc_parse__errors_name_the_place(void)
 	expect_error("apiVersion: v1\nkind: Secret\nmetadata: name: x\n", GS_EPARSE,
 	             "secret.yaml:3:15: mapping values are not allowed in this context");
 	expect_error("a: [1, 2\n", GS_EPARSE, "secret.yaml:2:1: did not find expected ',' or ']'");
-	expect_error("a: \"unterminated\n", GS_EPARSE, "secret.yaml:2:1: found unexpected end of stream");
+	expect_error("a: \"unterminated\n", GS_EPARSE,
+	             "secret.yaml:2:1: found unexpected end of stream");
 	expect_error("a: *nope\n", GS_EPARSE, "secret.yaml:1:4: unknown anchor 'nope' referenced");
-	expect_error("a: b\n\tc: d\n", GS_EPARSE, "secret.yaml:2:1: found a tab character that violates indentation");
-	expect_error("ok: 1\nbad: \xff\xfe\n", GS_EPARSE, "secret.yaml:2:6: invalid leading UTF-8 octet");
+	expect_error("a: b\n\tc: d\n", GS_EPARSE,
+	             "secret.yaml:2:1: found a tab character that violates indentation");
+	expect_error("ok: 1\nbad: \xff\xfe\n", GS_EPARSE,
+	             "secret.yaml:2:6: invalid leading UTF-8 octet");
 	expect_error("? [a]\n: b\n", GS_EPARSE, "secret.yaml:1:3: mapping keys must be scalars");
 }
 
@@ -233,13 +283,16 @@ void test_doc_parse__duplicate_keys(void)
 	struct buf b = BUF_INIT(1 << 20);
 	int i;
 
-	expect_error("a: 1\nb: 2\na: 3\n", GS_EPARSE, "secret.yaml:3:1: mapping key \"a\" already defined at line 1");
-	expect_error("m:\n  x: 1\n  'x': 2\n", GS_EPARSE, "secret.yaml:3:3: mapping key \"x\" already defined at line 2");
+	expect_error("a: 1\nb: 2\na: 3\n", GS_EPARSE,
+	             "secret.yaml:3:1: mapping key \"a\" already defined at line 1");
+	expect_error("m:\n  x: 1\n  'x': 2\n", GS_EPARSE,
+	             "secret.yaml:3:3: mapping key \"x\" already defined at line 2");
 	/* large maps use a hash table */
 	for (i = 0; i < 500; i++)
 		must_pass(buf_addf(&b, "key%d: %d\n", i, i));
 	must_pass(buf_adds(&b, "key250: again\n"));
-	expect_error(b.p, GS_EPARSE, "secret.yaml:501:1: mapping key \"key250\" already defined at line 251");
+	expect_error(b.p, GS_EPARSE,
+	             "secret.yaml:501:1: mapping key \"key250\" already defined at line 251");
 	buf_release(&b);
 	/* no false positives */
 	struct doc *d = parse("a: 1\nab: 2\nb: 3\n\"\": 4\n");
@@ -279,9 +332,10 @@ void test_doc_parse__limits(void)
 	buf_reset(&b);
 	must_pass(buf_adds(&b, "a: &a [x, x, x, x, x, x, x, x, x, x]\n"));
 	for (i = 1; i < 9; i++)
-		must_pass(buf_addf(&b, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", 'a' + i, 'a' + i,
-		                   'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1,
-		                   'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1));
+		must_pass(buf_addf(
+		    &b, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n", 'a' + i,
+		    'a' + i, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1,
+		    'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1));
 	must_fail_with(doc_parse(&s, "lol.yaml", b.p, b.len, 0, NULL), GS_ETOOBIG);
 	assert_contains(gs_error_last(), "aliases expand to more than 10000 nodes");
 	buf_release(&b);
@@ -312,8 +366,9 @@ void test_doc_parse__aliases_expand(void)
 
 void test_doc_parse__json_input(void)
 {
-	const char *src = "{\"apiVersion\": \"v1\", \"n\": 3, \"f\": 3.0, \"e\": 1e5, \"t\": true, \"z\": null,"
-	                  " \"s\": \"true\", \"a\": [1, {\"b\": \"c\"}]}";
+	const char *src =
+	    "{\"apiVersion\": \"v1\", \"n\": 3, \"f\": 3.0, \"e\": 1e5, \"t\": true, \"z\": null,"
+	    " \"s\": \"true\", \"a\": [1, {\"b\": \"c\"}]}";
 	struct doc *d = NULL;
 
 	must_pass(doc_parse_one(&d, "x.json", src, strlen(src), DOC_PARSE_JSON));
@@ -330,11 +385,14 @@ void test_doc_parse__json_input(void)
 	assert_int(doc_kind(doc_get(d, "n")), DOC_INT);
 	doc_free(d);
 	must_fail_with(doc_parse_one(&d, "y.json", "a: 1\n", 5, DOC_PARSE_JSON), GS_EPARSE);
-	assert_str(gs_error_last(), "y.json:1:1: invalid character 'a' looking for beginning of value");
+	assert_str(gs_error_last(),
+	           "y.json:1:1: invalid character 'a' looking for beginning of value");
 	must_fail_with(doc_parse_one(&d, "y.json", "{\"a\": yes}", 10, DOC_PARSE_JSON), GS_EPARSE);
-	assert_str(gs_error_last(), "y.json:1:7: invalid character 'y' looking for beginning of value");
+	assert_str(gs_error_last(),
+	           "y.json:1:7: invalid character 'y' looking for beginning of value");
 	must_fail_with(doc_parse_one(&d, "y.json", "{'a': 1}", 8, DOC_PARSE_JSON), GS_EPARSE);
-	assert_str(gs_error_last(), "y.json:1:2: invalid character ''' looking for beginning of object key string");
+	assert_str(gs_error_last(),
+	           "y.json:1:2: invalid character ''' looking for beginning of object key string");
 }
 
 static void json_error(const char *src, const char *msg)
@@ -343,7 +401,8 @@ static void json_error(const char *src, const char *msg)
 	if (doc_parse(&s, "e.json", src, strlen(src), DOC_PARSE_JSON, NULL) >= 0)
 		test__fail(__FILE__, __LINE__, "'%s' parsed", src);
 	else if (strcmp(gs_error_last(), msg))
-		test__fail(__FILE__, __LINE__, "'%s': '%s', expected '%s'", src, gs_error_last(), msg);
+		test__fail(__FILE__, __LINE__, "'%s': '%s', expected '%s'", src, gs_error_last(),
+		           msg);
 	doc_stream_release(&s);
 }
 
@@ -367,9 +426,11 @@ void test_doc_parse__json_strict_and_streams(void)
 	doc_stream_release(&s);
 
 	/* escapes, surrogate pairs, a lone surrogate, raw UTF-8 */
-	src = "{\"e\": \"\\ud83d\\ude00 \\u00e9\\/\\\"\\n\\u0000x\", \"lone\": \"\\udc00\", \"raw\": \"caf\xc3\xa9\"}";
+	src = "{\"e\": \"\\ud83d\\ude00 \\u00e9\\/\\\"\\n\\u0000x\", \"lone\": \"\\udc00\", "
+	      "\"raw\": \"caf\xc3\xa9\"}";
 	must_pass(doc_parse_one(&d, "e.json", src, strlen(src), DOC_PARSE_JSON));
-	assert_mem(doc_str(doc_get(d, "e")), doc_len(doc_get(d, "e")), "\xf0\x9f\x98\x80 \xc3\xa9/\"\n\0x", 12);
+	assert_mem(doc_str(doc_get(d, "e")), doc_len(doc_get(d, "e")),
+	           "\xf0\x9f\x98\x80 \xc3\xa9/\"\n\0x", 12);
 	assert_str(doc_str(doc_get(d, "lone")), "\xef\xbf\xbd");
 	assert_str(doc_str(doc_get(d, "raw")), "caf\xc3\xa9");
 	assert_int(doc_style(doc_get(d, "raw")), DOC_STYLE_DOUBLE);
@@ -390,19 +451,24 @@ void test_doc_parse__json_strict_and_streams(void)
 	doc_free(d);
 	buf_release(&big);
 
-	json_error("{\"a\": 1,}", "e.json:1:9: invalid character '}' looking for beginning of object key string");
+	json_error("{\"a\": 1,}",
+	           "e.json:1:9: invalid character '}' looking for beginning of object key string");
 	json_error("[1, 2", "e.json:1:6: unexpected end of JSON input");
 	json_error("[1 2]", "e.json:1:4: invalid character '2' after array element");
 	json_error("{\"a\" 1}", "e.json:1:6: invalid character '1' after object key");
-	json_error("{\"a\": 1 \"b\": 2}", "e.json:1:9: invalid character '\"' after object key:value pair");
+	json_error("{\"a\": 1 \"b\": 2}",
+	           "e.json:1:9: invalid character '\"' after object key:value pair");
 	json_error("\n\n  [01]", "e.json:3:5: invalid character '1' after array element");
-	json_error("[1.]", "e.json:1:4: invalid character ']' after decimal point in numeric literal");
+	json_error("[1.]",
+	           "e.json:1:4: invalid character ']' after decimal point in numeric literal");
 	json_error("[\"a\tb\"]", "e.json:1:4: invalid character '\\x09' in string literal");
 	json_error("[\"\\q\"]", "e.json:1:4: invalid character 'q' in string escape code");
-	json_error("[\"\\u12x4\"]", "e.json:1:7: invalid character 'x' in \\u hexadecimal character escape");
+	json_error("[\"\\u12x4\"]",
+	           "e.json:1:7: invalid character 'x' in \\u hexadecimal character escape");
 	json_error("[tru]", "e.json:1:5: invalid character ']' in literal");
 	json_error("[\"\xc3\xa9\", \"\xff\"]", "e.json:1:8: invalid UTF-8 in string");
-	json_error("{\"a\": 1, \"a\": 2}", "e.json:1:10: mapping key \"a\" already defined at line 1");
+	json_error("{\"a\": 1, \"a\": 2}",
+	           "e.json:1:10: mapping key \"a\" already defined at line 1");
 }
 
 void test_doc_parse__secret_flag(void)

@@ -12,29 +12,30 @@
 
 /* CA "hello" in base64 */
 static const char KC1[] =
-	"apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
-	"clusters:\n- name: c1\n  cluster:\n    server: https://one.example:6443/\n"
-	"    certificate-authority-data: aGVsbG8=\n"
-	"- name: c2\n  cluster:\n    server: https://two.example\n    insecure-skip-tls-verify: true\n"
-	"    certificate-authority: ca/two.crt\n"
-	"users:\n- name: u1\n  user:\n    token: 12345\n"
-	"- name: u2\n  user:\n    client-certificate: certs/u2.crt\n    client-key: /abs/u2.key\n"
-	"    as: someone\n    as-groups: [g1, g2]\n"
-	"contexts:\n- name: dev\n  context: {cluster: c1, user: u1, namespace: team-a}\n"
-	"- name: other\n  context: {cluster: c2, user: u2}\n";
+    "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
+    "clusters:\n- name: c1\n  cluster:\n    server: https://one.example:6443/\n"
+    "    certificate-authority-data: aGVsbG8=\n"
+    "- name: c2\n  cluster:\n    server: https://two.example\n    insecure-skip-tls-verify: true\n"
+    "    certificate-authority: ca/two.crt\n"
+    "users:\n- name: u1\n  user:\n    token: 12345\n"
+    "- name: u2\n  user:\n    client-certificate: certs/u2.crt\n    client-key: /abs/u2.key\n"
+    "    as: someone\n    as-groups: [g1, g2]\n"
+    "contexts:\n- name: dev\n  context: {cluster: c1, user: u1, namespace: team-a}\n"
+    "- name: other\n  context: {cluster: c2, user: u2}\n";
 
-static const char KC2[] =
-	"apiVersion: v1\nkind: Config\ncurrent-context: second\n"
-	"clusters:\n- name: c1\n  cluster: {server: 'https://shadowed.example'}\n"
-	"- name: c3\n  cluster: {server: 'https://three.example'}\n"
-	"users:\n- name: u3\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
-	"      command: aws\n      args: [eks, get-token]\n      env: [{name: AWS_PROFILE, value: prod}]\n"
-	"      installHint: install the aws cli\n"
-	"contexts:\n- name: dev\n  context: {cluster: c3, user: u3}\n"
-	"- name: second\n  context: {cluster: c3, user: u3}\n";
+static const char KC2[] = "apiVersion: v1\nkind: Config\ncurrent-context: second\n"
+                          "clusters:\n- name: c1\n  cluster: {server: 'https://shadowed.example'}\n"
+                          "- name: c3\n  cluster: {server: 'https://three.example'}\n"
+                          "users:\n- name: u3\n  user:\n    exec:\n      apiVersion: "
+                          "client.authentication.k8s.io/v1beta1\n"
+                          "      command: aws\n      args: [eks, get-token]\n      env: [{name: "
+                          "AWS_PROFILE, value: prod}]\n"
+                          "      installHint: install the aws cli\n"
+                          "contexts:\n- name: dev\n  context: {cluster: c3, user: u3}\n"
+                          "- name: second\n  context: {cluster: c3, user: u3}\n";
 
-static int load(struct kube_config *cfg, const char *const *srcs, const char *const *files, size_t n,
-                const struct kube_overrides *ov)
+static int load(struct kube_config *cfg, const char *const *srcs, const char *const *files,
+                size_t n, const struct kube_overrides *ov)
 {
 	struct doc *docs[4] = { NULL };
 	size_t i;
@@ -57,7 +58,8 @@ void test_kube_config__current_context_token_and_ca_data(void)
 	assert_str(cfg.cluster_name, "c1");
 	assert_str(cfg.server, "https://one.example:6443/");
 	assert_str(cfg.ns, "team-a");
-	assert_str(cfg.token, "12345"); /* a plain scalar that looks like a number is still the token */
+	assert_str(cfg.token,
+	           "12345"); /* a plain scalar that looks like a number is still the token */
 	assert_mem(cfg.ca_pem.p, cfg.ca_pem.len, "hello", 5);
 	assert_int(cfg.insecure, 0);
 	assert_true(cfg.exec == NULL);
@@ -139,16 +141,24 @@ void test_kube_config__errors_name_the_file_and_what_is_missing(void)
 	struct kube_config cfg = KUBE_CONFIG_INIT;
 	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
 	const char *srcs[] = { KC1 }, *files[] = { "k.yaml" };
-	const char *bad64[] = { "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                        "clusters: [{name: c, cluster: {server: 'https://x', certificate-authority-data: '!!notb64'}}]\n"
-	                        "users: [{name: u, user: {}}]\n" };
-	const char *nokey[] = { "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                        "clusters: [{name: c, cluster: {server: 'https://x'}}]\n"
-	                        "users: [{name: u, user: {client-certificate: a.crt}}]\n" };
+	const char *bad64[] = {
+		"current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+		"clusters: [{name: c, cluster: {server: 'https://x', certificate-authority-data: "
+		"'!!notb64'}}]\n"
+		"users: [{name: u, user: {}}]\n"
+	};
+	const char *nokey[] = {
+		"current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+		"clusters: [{name: c, cluster: {server: 'https://x'}}]\n"
+		"users: [{name: u, user: {client-certificate: a.crt}}]\n"
+	};
 	const char *noctx[] = { "clusters: []\n" };
-	const char *badexec[] = { "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
-	                          "clusters: [{name: c, cluster: {server: 'https://x'}}]\n"
-	                          "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: x}}}]\n" };
+	const char *badexec[] = {
+		"current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+		"clusters: [{name: c, cluster: {server: 'https://x'}}]\n"
+		"users: [{name: u, user: {exec: {apiVersion: "
+		"client.authentication.k8s.io/v1alpha1, command: x}}}]\n"
+	};
 
 	ov.context = "nope";
 	must_fail_with(load(&cfg, srcs, files, 1, &ov), GS_ENOTFOUND);
@@ -280,7 +290,8 @@ void test_kube_config__no_files_falls_back_to_in_cluster(void)
 	const char *k = getenv("KUBECONFIG"), *home = getenv("HOME");
 	char *sk = k ? strdup(k) : NULL, *sh = home ? strdup(home) : NULL;
 
-	if (getenv("KUBERNETES_SERVICE_HOST") || file_exists("/var/run/secrets/kubernetes.io/serviceaccount/token"))
+	if (getenv("KUBERNETES_SERVICE_HOST") ||
+	    file_exists("/var/run/secrets/kubernetes.io/serviceaccount/token"))
 		skip_("running inside a cluster");
 	unsetenv("KUBECONFIG");
 	setenv("HOME", "/nonexistent-home", 1);
@@ -289,8 +300,10 @@ void test_kube_config__no_files_falls_back_to_in_cluster(void)
 	kube_config_release(&cfg);
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	must_fail_with(kube_config_load(&cfg, NULL), GS_ENOTFOUND); /* it tried the service account */
-	assert_contains(gs_error_last(), "in-cluster: /var/run/secrets/kubernetes.io/serviceaccount/token");
+	must_fail_with(kube_config_load(&cfg, NULL),
+	               GS_ENOTFOUND); /* it tried the service account */
+	assert_contains(gs_error_last(),
+	                "in-cluster: /var/run/secrets/kubernetes.io/serviceaccount/token");
 	kube_config_release(&cfg);
 	ov.in_cluster = -1;
 	must_fail_with(kube_config_load(&cfg, &ov), GS_ENOTFOUND);

@@ -67,7 +67,8 @@ void test_kube_util__what_is_retried(void)
 
 static struct kube_resource res(const char *group, const char *plural, int namespaced)
 {
-	struct kube_resource r = { (char *)group, (char *)"v1", (char *)"Kind", (char *)plural, namespaced, 0 };
+	struct kube_resource r = { (char *)group,  (char *)"v1", (char *)"Kind",
+		                   (char *)plural, namespaced,   0 };
 	return r;
 }
 
@@ -136,10 +137,12 @@ void test_kube_util__rfc3339_and_micro_time(void)
 
 void test_kube_util__status_errors_keep_reason_and_code(void)
 {
-	const char *st = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-	                 "\"message\":\"secrets \\\"x\\\" already exists\",\"reason\":\"AlreadyExists\","
-	                 "\"details\":{\"name\":\"x\",\"kind\":\"secrets\"},\"code\":409}";
-	assert_int(kube__api_error(409, "POST", "/api/v1/namespaces/d/secrets", st, strlen(st)), GS_ECONFLICT);
+	const char *st =
+	    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+	    "\"message\":\"secrets \\\"x\\\" already exists\",\"reason\":\"AlreadyExists\","
+	    "\"details\":{\"name\":\"x\",\"kind\":\"secrets\"},\"code\":409}";
+	assert_int(kube__api_error(409, "POST", "/api/v1/namespaces/d/secrets", st, strlen(st)),
+	           GS_ECONFLICT);
 	assert_str(gs_error_last(), "secrets \"x\" already exists (AlreadyExists, 409)");
 	assert_int(kube_last_status(), 409);
 	assert_str(kube_last_reason(), "AlreadyExists");
@@ -155,11 +158,14 @@ void test_kube_util__status_errors_keep_reason_and_code(void)
 void test_kube_util__exec_credential_output(void)
 {
 	struct kube__cred c;
-	const char *ok = "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
-	                 "\"status\":{\"token\":\"t0k\",\"expirationTimestamp\":\"2015-10-21T07:28:00Z\"}}";
-	const char *certs = "{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"C\","
-	                    "\"clientKeyData\":\"K\"}}";
-	const char *half = "{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"C\"}}";
+	const char *ok =
+	    "{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+	    "\"status\":{\"token\":\"t0k\",\"expirationTimestamp\":\"2015-10-21T07:28:00Z\"}}";
+	const char *certs =
+	    "{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"C\","
+	    "\"clientKeyData\":\"K\"}}";
+	const char *half =
+	    "{\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"C\"}}";
 
 	kube__cred_init(&c);
 	must_pass(kube__exec_parse(&c, ok, strlen(ok), "plugin"));
@@ -186,8 +192,10 @@ void test_kube_util__exec_plugin_runs_with_args_env_and_fails_clearly(void)
 {
 	struct kube_exec_config ex = { 0 };
 	struct kube__cred c;
-	char sh[] = "/bin/sh", dash_c[] = "-c", env0[] = "TOKEN_SUFFIX=42", hint[] = "apt install it";
-	char script[] = "printf '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-%s\"}}' \"$TOKEN_SUFFIX\"";
+	char sh[] = "/bin/sh", dash_c[] = "-c", env0[] = "TOKEN_SUFFIX=42",
+	     hint[] = "apt install it";
+	char script[] = "printf '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-%s\"}}' "
+	                "\"$TOKEN_SUFFIX\"";
 	char *args[2] = { dash_c, script }, *env[1] = { env0 };
 	char fail[] = "echo oops >&2; exit 4", *fargs[2] = { dash_c, fail };
 	char missing[] = "/nonexistent/kube-plugin";
