@@ -35,14 +35,64 @@ static void fail(struct apply_result *r, const char *fmt, ...)
 	r->action = APPLY_FAILED;
 }
 
-static int server_apply(struct apply__run *run, struct doc **out, const struct doc *obj, int dry_run)
+static int add_escaped(struct buf *b, const char *s)
 {
-	struct kube_apply_opts ao = KUBE_APPLY_OPTS_INIT;
-	ao.field_manager = run->o.field_manager;
-	ao.force = 1;
-	ao.dry_run = dry_run;
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = 0;
+	for (; *s && rc == 0; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			rc = buf_addc(b, (char)c);
+		else
+			rc = buf_addf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
+	}
+	return rc;
+}
+
+/*
+ * Server-side apply (force) of obj, or its dry run. Sent through kube_request() rather than
+ * kube_apply() because a failure's whole Status is wanted: details.causes names the immutable
+ * fields, while the one-line message is capped and may quote a pod template. On failure
+ * *status (if not NULL) gets the Status object (wiped memory: it may quote values).
+ */
+static int server_apply(struct apply__run *run, struct doc **out, const struct doc *obj, int dry_run,
+                        struct doc **status)
+{
+	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct kube_resource res = { 0 };
+	struct buf path = BUF_INIT(16 << 10), body = BUF_INIT_SECRET(KUBE_BODY_MAX);
+	struct buf resp = BUF_INIT_SECRET(KUBE_BODY_MAX);
+	struct kube_request req = { "PATCH", NULL, "application/apply-patch+yaml", NULL, 0, 0 };
+	const char *kind = doc_k8s_kind(obj);
+	int rc, secret = kind && !strcmp(kind, "Secret");
+
+	*out = NULL;
+	if (status)
+		*status = NULL;
+	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), kind)) < 0 ||
+	    (rc = kube_resource_path(&path, &res, doc_k8s_namespace(obj), doc_k8s_name(obj), NULL)) < 0 ||
+	    (rc = buf_adds(&path, "?fieldManager=")) < 0 || (rc = add_escaped(&path, run->o.field_manager)) < 0 ||
+	    (rc = buf_adds(&path, dry_run ? "&force=true&dryRun=All" : "&force=true")) < 0 ||
+	    (rc = doc_emit_json(&body, obj, &eo)) < 0) /* JSON is YAML: sent with the apply media type */
+		goto out;
+	req.path = path.p;
+	req.body = body.p;
+	req.body_len = body.len;
 	apply__count(run, !dry_run);
-	return kube_apply(out, run->kc, obj, &ao);
+	if ((rc = kube_request(run->kc, &req, &resp)) < 0) {
+		if (status && resp.len)
+			doc_parse_one(status, "status", resp.p, resp.len, DOC_PARSE_JSON | DOC_PARSE_SECRET);
+		goto out;
+	}
+	if ((rc = doc_parse_one(out, "response", resp.p, resp.len, DOC_PARSE_JSON | (secret ? DOC_PARSE_SECRET : 0))) < 0)
+		gs_error_prefix(rc, "apply response");
+out:
+	kube_resource_release(&res);
+	buf_release(&path);
+	buf_release(&body);
+	buf_release(&resp);
+	return rc;
 }
 
 /* GET the live object: 1 present (*live), 0 absent, < 0 error. */
@@ -57,37 +107,36 @@ static int get_live(struct apply__run *run, struct doc **live, const struct doc 
 	return rc < 0 ? rc : 1;
 }
 
-/* The fields a 422 "field is immutable" names ("spec.clusterIP: Invalid value: ...: field is immutable"):
- * written to out as "spec.clusterIP, spec.template"; the server's text itself is not kept, since
- * it may quote values. Returns 1 when the error is an immutable-field one. */
-static int immutable_fields(struct buf *out, const char *msg)
+/* What the API server says when a field cannot change: "field is immutable" (most kinds),
+ * "may not change once set" (Service clusterIPs), "updates to statefulset spec for fields other
+ * than ... are forbidden". */
+static int says_immutable(const char *m)
 {
-	static const char *const marks[] = { ": Invalid value: ", ": Forbidden: " };
-	const char *p, *imm = strstr(msg, "immutable");
+	return m && (strstr(m, "immutable") || strstr(m, "may not change once set") || strstr(m, "are forbidden"));
+}
+
+/*
+ * Whether a failed apply's Status (422 Invalid) is about immutable fields; their names go to out
+ * ("spec.clusterIPs[0], spec.template"). Only the field names are kept: the messages may quote
+ * values (a Job's whole pod template).
+ */
+static int immutable_fields(struct buf *out, const struct doc *status)
+{
+	const struct doc *causes = doc_getp(status, "details", "causes", NULL);
+	const char *reason = doc_str(doc_get(status, "reason"));
 	size_t i;
 
-	if (!imm)
+	if (!reason || strcmp(reason, "Invalid"))
 		return 0;
-	for (p = msg; *p; p++) {
-		const char *start, *seg_end;
-		for (i = 0; i < 2; i++)
-			if (!strncmp(p, marks[i], strlen(marks[i])))
-				break;
-		if (i == 2)
-			continue;
-		for (start = p; start > msg && start[-1] != ' ' && start[-1] != '['; start--)
-			;
-		/* this error's text runs to the next field error (or the end) */
-		seg_end = strstr(p + 2, marks[0]);
-		if (!seg_end || (strstr(p + 2, marks[1]) && strstr(p + 2, marks[1]) < seg_end))
-			seg_end = strstr(p + 2, marks[1]);
-		imm = strstr(p, "immutable");
-		if (imm && (!seg_end || imm < seg_end) && p > start)
-			buf_addf(out, "%s%.*s", out->len ? ", " : "", (int)(p - start), start);
+	for (i = 0; i < doc_len(causes) && doc_kind(causes) == DOC_SEQ; i++) {
+		const struct doc *c = doc_val_at(causes, i);
+		const char *field = doc_str(doc_get(c, "field"));
+		if (says_immutable(doc_str(doc_get(c, "message"))) && field && *field)
+			buf_addf(out, "%s%s", out->len ? ", " : "", field);
 	}
-	if (!out->len)
+	if (!out->len && says_immutable(doc_str(doc_get(status, "message"))))
 		buf_adds(out, "a field");
-	return 1;
+	return out->len > 0;
 }
 
 static int wants_force(const struct doc *obj)
@@ -161,7 +210,7 @@ void apply__one(void *arg, size_t i)
 	struct apply__item *it = &run->items[i];
 	struct apply_result *r = &run->rep->r[it->index];
 	const struct doc *obj = it->obj;
-	struct doc *live = NULL, *pred = NULL, *stored = NULL, *patch = NULL;
+	struct doc *live = NULL, *pred = NULL, *stored = NULL, *patch = NULL, *status = NULL;
 	struct kube_resource res = { 0 };
 	struct buf fields = BUF_INIT(4096);
 	int state = it->known, rc, eq;
@@ -221,7 +270,7 @@ void apply__one(void *arg, size_t i)
 	}
 	if (state == 0) {
 		/* absent: apply directly (dry_run: predict the creation) */
-		if ((rc = server_apply(run, &stored, obj, run->o.dry_run)) < 0) {
+		if ((rc = server_apply(run, &stored, obj, run->o.dry_run, NULL)) < 0) {
 			if (run->o.dry_run && rc == GS_ENOTFOUND && doc_k8s_namespace(obj) &&
 			    apply__set_has(run, "Namespace", doc_k8s_namespace(obj))) {
 				r->action = APPLY_CREATED; /* its namespace comes with the set */
@@ -233,8 +282,8 @@ void apply__one(void *arg, size_t i)
 		r->action = APPLY_CREATED;
 		goto done;
 	}
-	if ((rc = server_apply(run, &pred, obj, 1)) < 0) {
-		if (kube_last_status() != 422 || !immutable_fields(&fields, gs_error_last())) {
+	if ((rc = server_apply(run, &pred, obj, 1, &status)) < 0) {
+		if (!immutable_fields(&fields, status)) {
 			fail(r, "%s", gs_error_last());
 			goto out;
 		}
@@ -248,7 +297,7 @@ void apply__one(void *arg, size_t i)
 		apply__paths_add(&r->changed, fields.p);
 		if (run->o.dry_run)
 			goto out;
-		if ((rc = delete_and_wait(run, obj)) < 0 || (rc = server_apply(run, &stored, obj, 0)) < 0) {
+		if ((rc = delete_and_wait(run, obj)) < 0 || (rc = server_apply(run, &stored, obj, 0, NULL)) < 0) {
 			fail(r, "recreating it (immutable %s): %s", fields.p, gs_error_last());
 			goto out;
 		}
@@ -282,7 +331,7 @@ void apply__one(void *arg, size_t i)
 		pred = NULL;
 		goto done;
 	}
-	if ((rc = server_apply(run, &stored, obj, 0)) < 0) {
+	if ((rc = server_apply(run, &stored, obj, 0, NULL)) < 0) {
 		fail(r, "%s", gs_error_last());
 		goto out;
 	}
@@ -300,6 +349,7 @@ out:
 	doc_free(pred);
 	doc_free(stored);
 	doc_free(patch);
+	doc_free(status);
 	kube_resource_release(&res);
 	buf_release(&fields);
 }
