@@ -377,3 +377,78 @@ void test_kube_apply__deployment_health_follows_its_status(void)
 	apply_report_release(&rep);
 	doc_stream_release(&s);
 }
+
+/* The cache callback: says "absent" for everything (a cold start), counting calls. */
+static int cold_cache(void *ctx, const struct doc *desired, struct doc **live)
+{
+	(void)desired;
+	(void)live;
+	__atomic_add_fetch((int *)ctx, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+void test_kube_apply__many_objects_are_listed_once(void)
+{
+	struct kube_client *kc;
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct apply_report rep = APPLY_REPORT_INIT;
+	struct apply_opts o = APPLY_OPTS_INIT;
+	struct kube_write_opts wo = KUBE_WRITE_OPTS_INIT;
+	struct buf set = BUF_INIT(1 << 20);
+	struct doc *made;
+	const char *ns;
+	int i, calls = 0;
+
+	kt_setup(kc);
+	ns = kt_ns(kc, "apl-many");
+	/* cm7 exists already, made by kubectl's client-side apply with a key Git does not have */
+	made = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm7, namespace: %s, annotations: "
+	               "{kubectl.kubernetes.io/last-applied-configuration: '{}'}}\ndata: {k: '7', extra: x}\n", ns);
+	wo.field_manager = "kubectl-client-side-apply";
+	must_pass(kube_create(NULL, kc, made, &wo));
+	doc_free(made);
+	for (i = 0; i < 20; i++)
+		buf_addf(&set, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: %s}\ndata: {k: '%d'}\n", i, ns, i);
+	must_pass(at_set(&s, "%s", set.p));
+	o.workers = 4;
+	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
+	assert_int(rep.created, 19);
+	assert_int(rep.configured, 1);
+	assert_true(rep.r[7].took_over);
+	assert_str(at_paths(&rep.r[7].changed), ".data.extra");
+	/* one LIST, 19 applies, for cm7: a GET, the takeover patch, a dry run and the apply */
+	assert_int(rep.requests, 1 + 19 + 4);
+	apply_report_release(&rep);
+
+	/* nothing changed: one LIST and 20 dry runs, no write */
+	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
+	assert_int(rep.unchanged, 20);
+	assert_int(rep.requests, 21);
+	assert_int(rep.writes, 0);
+	apply_report_release(&rep);
+	doc_stream_release(&s);
+
+	/* one value changed: found by digest, its paths from one GET */
+	buf_reset(&set);
+	for (i = 0; i < 20; i++)
+		buf_addf(&set, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: %s}\ndata: {k: '%d'}\n", i, ns,
+		         i == 3 ? 33 : i);
+	must_pass(at_set(&s, "%s", set.p));
+	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
+	assert_int(rep.configured, 1);
+	assert_str(apply_action_name(rep.r[3].action), "configured");
+	assert_str(at_paths(&rep.r[3].changed), ".data.k");
+	assert_int(rep.writes, 1);
+	apply_report_release(&rep);
+
+	/* a cache that says "absent": no LIST, no GET, no dry run, just the applies */
+	o.lookup = cold_cache;
+	o.lookup_ctx = &calls;
+	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
+	assert_int(calls, 20);
+	assert_int(rep.requests, 20);
+	assert_int(rep.created, 20); /* as far as the cache knew */
+	apply_report_release(&rep);
+	doc_stream_release(&s);
+	buf_release(&set);
+}
