@@ -1,0 +1,69 @@
+/*
+ * The driver of tests/bench/b70-apply.sh (skipped unless KT_APPLY_BENCH_FILE is set): apply the
+ * objects of that file twice with lib/apply (cold, then with nothing changed) and print the
+ * figures the script reads:
+ *   # bench cold: <s> s, <n> requests, <w> writes, <c> created
+ *   # bench steady: <s> s, <n> requests, <w> writes, <u> unchanged
+ *   # bench rss: <KiB> KiB
+ * KT_APPLY_BENCH_WORKERS sets the requests in flight (default 8). The client has no QPS limit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "apply/apply.h"
+#include "core/clock.h"
+#include "core/file.h"
+#include "tests/kube/apply/at.h"
+
+static int one_run(struct kube_client *kc, const char *file, int workers, const char *label, size_t *count)
+{
+	struct buf text = BUF_INIT((size_t)256 << 20);
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct apply_report rep = APPLY_REPORT_INIT;
+	struct apply_opts o = APPLY_OPTS_INIT;
+	double t0, t1;
+	int rc;
+
+	if ((rc = file_read(&text, file)) < 0 || (rc = doc_parse(&s, file, text.p, text.len, 0, NULL)) < 0)
+		goto out;
+	o.workers = workers;
+	o.owner_name = "bench";
+	o.owner_namespace = "gitseal-system";
+	t0 = gs_mono();
+	rc = apply_run(&rep, kc, s.docs, s.n, &o);
+	t1 = gs_mono();
+	printf("# bench %s: %.2f s, %zu requests, %zu writes, %zu created, %zu configured, %zu unchanged, %zu failed\n",
+	       label, t1 - t0, rep.requests, rep.writes, rep.created, rep.configured, rep.unchanged, rep.failed);
+	if (rc < 0 && rep.failed)
+		printf("# first failure: %s\n", rep.r[0].error ? rep.r[0].error : "(see others)");
+	*count = s.n;
+out:
+	apply_report_release(&rep);
+	doc_stream_release(&s);
+	buf_release(&text);
+	return rc;
+}
+
+void test_kube_apply_bench__cold_then_steady(void)
+{
+	const char *file = kt_env("KT_APPLY_BENCH_FILE"), *w = kt_env("KT_APPLY_BENCH_WORKERS");
+	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
+	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
+	struct kube_client *kc = NULL;
+	struct rusage ru;
+	size_t n = 0;
+	int workers = w ? atoi(w) : 8;
+
+	if (!file)
+		skip_("a benchmark: tests/bench/b70-apply.sh sets KT_APPLY_BENCH_FILE");
+	co.qps = -1;
+	co.timeout_ms = 120000;
+	must_pass(kube_client_from_env(&kc, &ov, &co));
+	must_pass(one_run(kc, file, workers, "cold", &n));
+	must_pass(one_run(kc, file, workers, "steady", &n));
+	getrusage(RUSAGE_SELF, &ru);
+	printf("# bench rss: %ld KiB for %zu objects\n", ru.ru_maxrss, n);
+	kube_client_free(kc);
+}
