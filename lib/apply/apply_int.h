@@ -102,3 +102,5 @@ void apply__one(void *run, size_t i);
 void apply__count(struct apply__run *run, int write);
 /* Whether the set makes an object of this kind and name (dry runs of things that depend on it). */
 int apply__set_has(const struct apply__run *run, const char *kind, const char *name);
+/* Whether the set holds the CRD that defines this kind. */
+int apply__set_defines(const struct apply__run *run, const char *api_version, const char *kind);

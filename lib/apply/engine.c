@@ -70,6 +70,21 @@ int apply__set_has(const struct apply__run *run, const char *kind, const char *n
 	return 0;
 }
 
+int apply__set_defines(const struct apply__run *run, const char *api_version, const char *kind)
+{
+	const char *slash = api_version ? strchr(api_version, '/') : NULL;
+	size_t i, gl = slash ? (size_t)(slash - api_version) : 0;
+	for (i = 0; slash && kind && i < run->n; i++) {
+		const struct doc *o = run->items[i].obj;
+		const char *k = doc_k8s_kind(o), *g = doc_str(doc_getp(o, "spec", "group", NULL));
+		const char *nk = doc_str(doc_getp(o, "spec", "names", "kind", NULL));
+		if (!run->items[i].prep_error && k && !strcmp(k, "CustomResourceDefinition") && g && nk &&
+		    strlen(g) == gl && !strncmp(g, api_version, gl) && !strcmp(nk, kind))
+			return 1;
+	}
+	return 0;
+}
+
 /* ---- preparation ---- */
 
 static char *msg_dup(const char *what, const char *msg)

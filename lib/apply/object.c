@@ -224,7 +224,8 @@ void apply__one(void *arg, size_t i)
 	}
 	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj))) < 0) {
 		/* gitseal diff of a set that brings its own CRD: the custom objects would be created */
-		if (rc == GS_ENOTFOUND && run->o.dry_run && apply__set_has(run, "CustomResourceDefinition", NULL)) {
+		if (rc == GS_ENOTFOUND && run->o.dry_run &&
+		    apply__set_defines(run, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj))) {
 			r->action = APPLY_CREATED;
 			goto out;
 		}

@@ -249,17 +249,23 @@ void test_kube_apply__dry_run_reports_and_writes_nothing(void)
 		/* a change, a new object, and a new namespace with an object in it (gitseal diff) */
 		must_pass(at_set(&s, "%s---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: %s}\n---\n"
 		                 "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
-		                 "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: t-apl-%s}\nstringData: {k: v}\n",
-		                 at_fmt(tmpl, ns, "2"), ns, x, x));
+		                 "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: %s}\nstringData: {k: v}\n---\n"
+		                 "%s---\napiVersion: %s\nkind: Gadget\nmetadata: {name: g, namespace: %s}\n---\n"
+		                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: t-apl-%s}\n",
+		                 at_fmt(tmpl, ns, "2"), ns, x, ns, at_crd("Gadget", "gadgets", x), at_gv(x), ns, x));
 		o.dry_run = 1;
 		o.keep_objects = 1;
 		must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
 		assert_int(rep.configured, 1);
-		assert_int(rep.created, 3);
+		assert_int(rep.created, 6); /* the new CRD's Gadget and the new namespace's ConfigMap too */
 		assert_int(rep.writes, 0);
 		assert_str(at_paths(&rep.r[0].changed), ".data.a");
 		assert_str(doc_str(doc_getp(rep.r[0].live, "data", "a", NULL)), "1");
 		assert_str(doc_str(doc_getp(rep.r[0].predicted, "data", "a", NULL)), "2");
+		/* the Secret: stringData folded into wiped data, the server's answer parsed into wiped memory */
+		assert_true(doc_flags(doc_getp(s.docs[3], "data", "k", NULL)) & DOC_SECRET);
+		assert_str(doc_str(doc_getp(rep.r[3].predicted, "data", "k", NULL)), "dg==");
+		assert_true(doc_flags(doc_getp(rep.r[3].predicted, "data", "k", NULL)) & DOC_SECRET);
 		apply_report_release(&rep);
 		must_pass(kube_get(&live, kc, "v1", "ConfigMap", ns, "cfg"));
 		assert_str(doc_str(doc_getp(live, "data", "a", NULL)), "1");
