@@ -49,6 +49,7 @@ void test_apply_drift__projection_keeps_only_our_fields(void)
 	assert_true(doc_get(p, "status") == NULL);
 	assert_str(doc_str(doc_getp(p, "metadata", "uid", NULL)), "u1");
 	assert_int(doc_len(doc_getp(p, "metadata", "managedFields", NULL)), 1);
+	doc_free(p);
 	must_fail_with(apply_project(&p, live, "nobody"), GS_ENOTFOUND);
 	doc_free(live);
 }
