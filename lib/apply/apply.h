@@ -123,7 +123,7 @@ struct apply_report {
 	struct apply_result *r; /* one per input object, in input order */
 	size_t n;
 	size_t created, configured, unchanged, failed, skipped;
-	size_t requests;        /* API requests made (GET/LIST/dry runs/writes), */
+	size_t requests;        /* API requests made (GET/LIST/dry runs/writes; discovery aside), */
 	size_t writes;          /* of which writes (apply, patch, delete) */
 };
 #define APPLY_REPORT_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, 0 }

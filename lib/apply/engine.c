@@ -127,12 +127,16 @@ static void prepare(struct apply__run *run, struct apply__item *it)
 		it->prep_error = msg_dup(what ? what : "object", gs_error_last());
 		goto out;
 	}
-	if (!doc_k8s_namespace(obj) && run->o.default_namespace) {
+	if (!doc_k8s_namespace(obj)) {
 		struct kube_resource res = { 0 };
 		/* a kind that is not served yet (its CRD comes with the set) is looked at when applied */
 		if (kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj)) == 0 &&
-		    res.namespaced && doc_set(doc_get(obj, "metadata"), "namespace", doc_new_strz(run->o.default_namespace)) < 0)
-			it->prep_error = msg_dup(what ? what : "object", "out of memory");
+		    res.namespaced) {
+			if (!run->o.default_namespace)
+				it->prep_error = msg_dup(what ? what : "object", "namespaced object without metadata.namespace");
+			else if (doc_set(doc_get(obj, "metadata"), "namespace", doc_new_strz(run->o.default_namespace)) < 0)
+				it->prep_error = msg_dup(what ? what : "object", "out of memory");
+		}
 		kube_resource_release(&res);
 	}
 out:
@@ -437,6 +441,20 @@ int apply_run(struct apply_report *out, struct kube_client *kc, struct doc *cons
 		prepare(&run, &run.items[i]);
 	}
 	qsort(run.items, n, sizeof(*run.items), cmp_items);
+	/* a set with a broken object applies nothing (a broken commit must not half-apply) */
+	for (i = 0; i < n; i++)
+		if (run.items[i].prep_error)
+			break;
+	if (i < n) {
+		for (i = 0; i < n; i++) {
+			struct apply_result *r = &out->r[run.items[i].index];
+			r->what = apply__what(run.items[i].obj);
+			r->action = run.items[i].prep_error ? APPLY_FAILED : APPLY_SKIPPED;
+			r->error = run.items[i].prep_error ? strdup(run.items[i].prep_error)
+			                                   : msg_dup(r->what ? r->what : "object", "not applied: another object of the set is invalid");
+		}
+		n = 0; /* nothing to run */
+	}
 
 	for (stage = 0, a = 0; stage < APPLY__NSTAGES && a <= n; stage++, a = b) {
 		int failed = 0;
@@ -464,7 +482,7 @@ int apply_run(struct apply_report *out, struct kube_client *kc, struct doc *cons
 			break;
 		}
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < out->n; i++) {
 		struct apply_result *r = &out->r[i];
 		if (!r->what) /* never reached (an error before the stage): say so */
 			r->what = apply__what(objs[i]);
@@ -476,7 +494,7 @@ int apply_run(struct apply_report *out, struct kube_client *kc, struct doc *cons
 		case APPLY_SKIPPED: out->skipped++; break;
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < out->n; i++)
 		free(run.items[i].prep_error);
 	free(run.items);
 	out->requests = run.requests;

@@ -218,8 +218,7 @@ void apply__one(void *arg, size_t i)
 	r->what = apply__what(obj);
 	if (it->prep_error) {
 		r->action = APPLY_FAILED;
-		r->error = it->prep_error;
-		it->prep_error = NULL;
+		r->error = strdup(it->prep_error); /* the item's own stays: other workers read it */
 		goto out;
 	}
 	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj))) < 0) {

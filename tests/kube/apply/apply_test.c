@@ -458,3 +458,28 @@ void test_kube_apply__many_objects_are_listed_once(void)
 	doc_stream_release(&s);
 	buf_release(&set);
 }
+
+void test_kube_apply__a_broken_object_applies_nothing(void)
+{
+	struct kube_client *kc;
+	struct doc_stream s = DOC_STREAM_INIT;
+	struct apply_report rep = APPLY_REPORT_INIT;
+	struct doc *live = NULL;
+	const char *x = at_suffix();
+
+	kt_setup(kc);
+	must_pass(at_set(&s, "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
+	                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: t-apl-%s}\n---\n"
+	                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: t-apl-%s}\n---\n"
+	                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nowhere}\n", x, x, x));
+	must_fail_with(apply_run(&rep, kc, s.docs, s.n, NULL), GS_ERROR);
+	assert_int(rep.failed, 2);
+	assert_int(rep.skipped, 2);
+	assert_int(rep.requests, 0);
+	assert_contains(rep.r[2].error, "apiVersion, kind and metadata.name are required");
+	assert_str(rep.r[3].error, "ConfigMap nowhere: namespaced object without metadata.namespace");
+	assert_contains(rep.r[0].error, "not applied: another object of the set is invalid");
+	must_fail_with(kube_get(&live, kc, "v1", "Namespace", NULL, at_ns(x)), GS_ENOTFOUND);
+	apply_report_release(&rep);
+	doc_stream_release(&s);
+}
