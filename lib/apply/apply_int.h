@@ -49,14 +49,15 @@ int apply__takeover_patch(struct doc **patch, const struct doc *live, const char
 /* Whether live needs apply__takeover_patch() (cheap check). */
 int apply__needs_takeover(const struct doc *live);
 
-/* ---- apply order (stage.c; TODO(lead): dec's lib/apply/order.{c,h} replaces this) ---- */
+/* ---- apply order (stage.c; TODO(lead): dec's lib/apply/order.{c,h} has these with apply_ names) ---- */
 
 enum { APPLY__STAGE_DEFS = 0, APPLY__STAGE_CLASSES = 1, APPLY__STAGE_REST = 2, APPLY__NSTAGES = 3 };
 int apply__stage_of(const struct doc *obj);
-/* argocd.argoproj.io/sync-wave (0 if absent or not an integer). */
-long apply__wave_of(const struct doc *obj);
-/* The total apply order: stage, wave, kind rank, group, kind, namespace, name. */
-int apply__order_cmp(const struct doc *a, const struct doc *b);
+/* argocd.argoproj.io/sync-wave (0 if absent); GS_EPARSE naming the object if not an integer. */
+int apply__sync_wave(long *wave, const struct doc *obj);
+/* order[0..n) = indexes of objs in apply order (reverse: the delete order): stage, wave, Flux's kind
+ * rank, group, kind, namespace, name, input position. Fails only on a bad sync wave. */
+int apply__order(size_t *order, struct doc *const *objs, size_t n, int reverse);
 
 /* ---- digests (digest.c) ---- */
 

@@ -115,7 +115,10 @@ static void prepare(struct apply__run *run, struct apply__item *it)
 
 	it->known = -1;
 	it->stage = apply__stage_of(obj);
-	it->wave = apply__wave_of(obj);
+	if (apply__sync_wave(&it->wave, obj) < 0) {
+		it->prep_error = msg_dup(what ? what : "object", gs_error_last());
+		goto out;
+	}
 	if (doc_kind(obj) != DOC_MAP || !doc_str(doc_get(obj, "apiVersion")) || !doc_k8s_kind(obj) ||
 	    doc_kind(doc_get(obj, "metadata")) != DOC_MAP || !name || !*name) {
 		it->prep_error = msg_dup(what ? what : "object", "apiVersion, kind and metadata.name are required");
@@ -141,13 +144,6 @@ static void prepare(struct apply__run *run, struct apply__item *it)
 	}
 out:
 	free(what);
-}
-
-static int cmp_items(const void *a, const void *b)
-{
-	const struct apply__item *x = a, *y = b;
-	int c = apply__order_cmp(x->obj, y->obj);
-	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
 /* ---- what exists: one LIST per (kind, namespace) with enough objects ---- */
@@ -440,11 +436,26 @@ int apply_run(struct apply_report *out, struct kube_client *kc, struct doc *cons
 		run.items[i].index = i;
 		prepare(&run, &run.items[i]);
 	}
-	qsort(run.items, n, sizeof(*run.items), cmp_items);
 	/* a set with a broken object applies nothing (a broken commit must not half-apply) */
 	for (i = 0; i < n; i++)
 		if (run.items[i].prep_error)
 			break;
+	if (i == n && n) { /* the items in apply order */
+		struct apply__item *sorted = calloc(n, sizeof(*sorted));
+		size_t *order = calloc(n, sizeof(*order));
+		if (!sorted || !order || (rc = apply__order(order, objs, n, 0)) < 0) {
+			free(sorted);
+			free(order);
+			free(run.items);
+			memset(out, 0, sizeof(*out));
+			return rc < 0 ? rc : gs_error(GS_ENOMEM, "out of memory");
+		}
+		for (i = 0; i < n; i++)
+			sorted[i] = run.items[order[i]];
+		free(run.items);
+		free(order);
+		run.items = sorted;
+	}
 	if (i < n) {
 		for (i = 0; i < n; i++) {
 			struct apply_result *r = &out->r[run.items[i].index];

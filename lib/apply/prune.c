@@ -81,12 +81,6 @@ static struct doc *ref_doc(const struct inventory_entry *e)
 	return d;
 }
 
-static int cmp_reverse(const void *a, const void *b)
-{
-	const struct prune_item *x = a, *y = b;
-	return apply__order_cmp(y->ref, x->ref);
-}
-
 static int label_is(const struct doc *live, const char *key, const char *want)
 {
 	const char *v = doc_str(doc_getp(live, "metadata", "labels", key, NULL));
@@ -269,7 +263,26 @@ int apply_prune(struct apply_prune_report *out, struct kube_client *kc, const st
 			goto out;
 		}
 	}
-	qsort(run.items, stale.n, sizeof(*run.items), cmp_reverse);
+	if (stale.n) { /* reverse apply order */
+		struct doc **refs = calloc(stale.n, sizeof(*refs));
+		struct prune_item *sorted = calloc(stale.n, sizeof(*sorted));
+		size_t *order = calloc(stale.n, sizeof(*order));
+		for (i = 0; refs && i < stale.n; i++)
+			refs[i] = run.items[i].ref;
+		if (!refs || !sorted || !order || (rc = apply__order(order, refs, stale.n, 1)) < 0) {
+			free(refs);
+			free(sorted);
+			free(order);
+			rc = rc < 0 ? rc : gs_error(GS_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < stale.n; i++)
+			sorted[i] = run.items[order[i]];
+		free(run.items);
+		run.items = sorted;
+		free(refs);
+		free(order);
+	}
 	for (i = 0; i < stale.n; i++)
 		run.items[i].slot = i;
 	out->n = stale.n;

@@ -3,11 +3,6 @@
 
 #include "util.h"
 
-static int cmp(const void *a, const void *b)
-{
-	return apply__order_cmp(*(struct doc *const *)a, *(struct doc *const *)b);
-}
-
 void test_apply_order__stages_waves_and_kinds(void)
 {
 	static const char src[] =
@@ -24,17 +19,29 @@ void test_apply_order__stages_waves_and_kinds(void)
 		"ConfigMap a/cfg", "Deployment a/web", "Widget a/w", "ConfigMap a/late",
 	};
 	struct doc_stream s = DOC_STREAM_INIT;
-	size_t i;
+	struct doc *bad = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, annotations: {argocd.argoproj.io/sync-wave: one}}\n");
+	size_t i, order[8];
+	long wave;
 	must_pass(doc_parse(&s, "set.yaml", src, sizeof(src) - 1, 0, NULL));
-	qsort(s.docs, s.n, sizeof(*s.docs), cmp);
+	must_pass(apply__order(order, s.docs, s.n, 0));
 	for (i = 0; i < s.n; i++) {
-		char *w = apply__what(s.docs[i]);
+		char *w = apply__what(s.docs[order[i]]);
 		assert_str(w, want[i]);
 		free(w);
 	}
-	assert_int(apply__stage_of(s.docs[0]), APPLY__STAGE_DEFS);
-	assert_int(apply__stage_of(s.docs[2]), APPLY__STAGE_CLASSES);
-	assert_int(apply__wave_of(s.docs[3]), -1);
+	must_pass(apply__order(order, s.docs, s.n, 1)); /* the delete order */
+	for (i = 0; i < s.n; i++) {
+		char *w = apply__what(s.docs[order[i]]);
+		assert_str(w, want[s.n - 1 - i]);
+		free(w);
+	}
+	assert_int(apply__stage_of(s.docs[6]), APPLY__STAGE_DEFS);
+	assert_int(apply__stage_of(s.docs[3]), APPLY__STAGE_CLASSES);
+	must_pass(apply__sync_wave(&wave, s.docs[7]));
+	assert_int(wave, -1);
+	must_fail_with(apply__sync_wave(&wave, bad), GS_EPARSE);
+	assert_contains(gs_error_last(), "ConfigMap b: annotation argocd.argoproj.io/sync-wave: 'one' is not an integer");
+	doc_free(bad);
 	doc_stream_release(&s);
 }
 
