@@ -54,7 +54,8 @@ static int add_escaped(struct buf *b, const char *s)
  * Server-side apply (force) of obj, or its dry run. Sent through kube_request() rather than
  * kube_apply() because a failure's whole Status is wanted: details.causes names the immutable
  * fields, while the one-line message is capped and may quote a pod template. On failure
- * *status (if not NULL) gets the Status object (wiped memory: it may quote values).
+ * *status (if not NULL) gets the Status object (wiped memory: it may quote values). out NULL:
+ * the stored object is not wanted (not parsed: thousands of creations cost less CPU).
  */
 static int server_apply(struct apply__run *run, struct doc **out, const struct doc *obj, int dry_run,
                         struct doc **status)
@@ -67,7 +68,8 @@ static int server_apply(struct apply__run *run, struct doc **out, const struct d
 	const char *kind = doc_k8s_kind(obj);
 	int rc, secret = kind && !strcmp(kind, "Secret");
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (status)
 		*status = NULL;
 	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), kind)) < 0 ||
@@ -85,7 +87,8 @@ static int server_apply(struct apply__run *run, struct doc **out, const struct d
 			doc_parse_one(status, "status", resp.p, resp.len, DOC_PARSE_JSON | DOC_PARSE_SECRET);
 		goto out;
 	}
-	if ((rc = doc_parse_one(out, "response", resp.p, resp.len, DOC_PARSE_JSON | (secret ? DOC_PARSE_SECRET : 0))) < 0)
+	if (out && (rc = doc_parse_one(out, "response", resp.p, resp.len,
+	                               DOC_PARSE_JSON | (secret ? DOC_PARSE_SECRET : 0))) < 0)
 		gs_error_prefix(rc, "apply response");
 out:
 	kube_resource_release(&res);
@@ -204,6 +207,12 @@ static int digest_equal(struct apply__run *run, const struct apply__item *it, co
 	return rc;
 }
 
+/* Whether the stored object an apply returns is looked at afterwards. */
+static int want_stored(const struct apply__run *run, const struct apply__item *it)
+{
+	return it->stage == APPLY__STAGE_DEFS || run->o.keep_applied || run->o.keep_objects;
+}
+
 void apply__one(void *arg, size_t i)
 {
 	struct apply__run *run = arg;
@@ -270,7 +279,7 @@ void apply__one(void *arg, size_t i)
 	}
 	if (state == 0) {
 		/* absent: apply directly (dry_run: predict the creation) */
-		if ((rc = server_apply(run, &stored, obj, run->o.dry_run, NULL)) < 0) {
+		if ((rc = server_apply(run, want_stored(run, it) ? &stored : NULL, obj, run->o.dry_run, NULL)) < 0) {
 			if (run->o.dry_run && rc == GS_ENOTFOUND && doc_k8s_namespace(obj) &&
 			    apply__set_has(run, "Namespace", doc_k8s_namespace(obj))) {
 				r->action = APPLY_CREATED; /* its namespace comes with the set */
@@ -331,13 +340,16 @@ void apply__one(void *arg, size_t i)
 		pred = NULL;
 		goto done;
 	}
-	if ((rc = server_apply(run, &stored, obj, 0, NULL)) < 0) {
+	doc_free(pred);
+	pred = NULL;
+	if ((rc = server_apply(run, want_stored(run, it) ? &stored : NULL, obj, 0, NULL)) < 0) {
 		fail(r, "%s", gs_error_last());
 		goto out;
 	}
 done:
 	note_ready(it, stored);
-	if (run->o.keep_applied && !run->o.dry_run && (rc = apply_project(&r->applied, stored, run->o.field_manager)) < 0)
+	if (run->o.keep_applied && stored && !run->o.dry_run &&
+	    (rc = apply_project(&r->applied, stored, run->o.field_manager)) < 0)
 		r->applied = NULL; /* an object without our entry (unchanged by an old manager): nothing to keep */
 	if (run->o.keep_objects) {
 		r->live = live;
