@@ -234,6 +234,8 @@ void apply_health(struct apply_health *out, const struct doc *live, time_t now);
 /* Fold one object's health into an aggregate (start from APPLY_HEALTHY, message ""): the worse
  * status wins and brings its message; ties keep the first. */
 void apply_health_merge(struct apply_health *agg, const struct apply_health *one);
+/* The aggregate of a set (NULL entries are Missing); an empty set is Healthy. */
+void apply_health_set(struct apply_health *out, const struct doc *const *live, size_t n, time_t now);
 
 /* ---- drift (pure) ----------------------------------------------------------------------------- */
 

@@ -36,7 +36,9 @@ static void set(struct apply_health *h, enum apply_health_status s, const struct
 	h->message[0] = '\0';
 	if (s == APPLY_HEALTHY)
 		return;
-	if (ns && *ns)
+	if (!obj)
+		n = 0;
+	else if (ns && *ns)
 		n = snprintf(h->message, sizeof(h->message), "%s %s/%s: ", kind ? kind : "?", ns, name ? name : "");
 	else
 		n = snprintf(h->message, sizeof(h->message), "%s %s: ", kind ? kind : "?", name ? name : "");
@@ -346,4 +348,16 @@ void apply_health_merge(struct apply_health *agg, const struct apply_health *one
 {
 	if (one->status > agg->status)
 		*agg = *one;
+}
+
+void apply_health_set(struct apply_health *out, const struct doc *const *live, size_t n, time_t now)
+{
+	struct apply_health one;
+	size_t i;
+	memset(out, 0, sizeof(*out));
+	out->status = APPLY_HEALTHY;
+	for (i = 0; i < n; i++) {
+		apply_health(&one, live[i], now);
+		apply_health_merge(out, &one);
+	}
 }

@@ -131,3 +131,25 @@ void test_apply_health__missing_and_the_worst_wins(void)
 	assert_str(agg.message, "broken");
 	assert_str(apply_health_name(APPLY_SUSPENDED), "Suspended");
 }
+
+void test_apply_health__a_set_says_its_worst(void)
+{
+	struct doc *ok = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n");
+	struct doc *ss = y("apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: s, namespace: n}\n"
+	                   "status: {conditions: [{type: Synced, status: 'False', message: no key}]}\n");
+	const struct doc *set[] = { ok, NULL, ss, ok };
+	struct apply_health h;
+	apply_health_set(&h, set, 1, 0);
+	assert_int(h.status, APPLY_HEALTHY);
+	assert_str(h.message, "");
+	apply_health_set(&h, set, 2, 0);
+	assert_int(h.status, APPLY_MISSING);
+	assert_str(h.message, "not found");
+	apply_health_set(&h, set, 4, 0);
+	assert_int(h.status, APPLY_DEGRADED);
+	assert_str(h.message, "SealedSecret n/s: no key");
+	apply_health_set(&h, set, 0, 0);
+	assert_int(h.status, APPLY_HEALTHY);
+	doc_free(ok);
+	doc_free(ss);
+}
