@@ -152,6 +152,7 @@ struct group {
 	struct apply__run *run;
 	struct apply__item **v; /* the group's items, by name */
 	size_t n;
+	size_t seen;            /* items the LIST returned (ours or not): its pages are counted */
 };
 
 static int cmp_by_where(const void *a, const void *b)
@@ -170,6 +171,8 @@ static int listed(void *ctx, const struct doc *live)
 	struct group *g = ctx;
 	const char *name = doc_k8s_name(live);
 	size_t lo = 0, hi = g->n;
+
+	g->seen++;
 	while (name && lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(doc_k8s_name(g->v[mid]->obj), name);
@@ -194,10 +197,15 @@ static void list_group(void *ctx, size_t i)
 	const struct doc *o = g->v[0]->obj;
 	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
 	size_t j;
+	int rc;
 
-	apply__count(g->run, 0);
-	if (kube_list_each(g->run->kc, doc_str(doc_get(o, "apiVersion")), doc_k8s_kind(o), doc_k8s_namespace(o), &lo,
-	                   listed, g, NULL) < 0) {
+	/* pages of 100: several groups list at once, and a parsed page of Deployments is ~20 KiB an item */
+	lo.limit = 100;
+	rc = kube_list_each(g->run->kc, doc_str(doc_get(o, "apiVersion")), doc_k8s_kind(o), doc_k8s_namespace(o), &lo,
+	                    listed, g, NULL);
+	for (j = 0; j == 0 || j * (size_t)lo.limit < g->seen; j++)
+		apply__count(g->run, 0);
+	if (rc < 0) {
 		for (j = 0; j < g->n; j++) /* not allowed to list, say: GET them one by one */
 			g->v[j]->known = -1;
 		return;

@@ -17,6 +17,18 @@
 #include "core/file.h"
 #include "tests/kube/apply/at.h"
 
+/* VmRSS now, in KiB (0 if unknown). */
+static long rss_now(void)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	const char *p;
+	long kib = 0;
+	if (file_read(&b, "/proc/self/status") == 0 && (p = strstr(b.p, "VmRSS:")))
+		kib = atol(p + 6);
+	buf_release(&b);
+	return kib;
+}
+
 static int one_run(struct kube_client *kc, const char *file, int workers, const char *label, size_t *count)
 {
 	struct buf text = BUF_INIT((size_t)256 << 20);
@@ -28,12 +40,14 @@ static int one_run(struct kube_client *kc, const char *file, int workers, const 
 
 	if ((rc = file_read(&text, file)) < 0 || (rc = doc_parse(&s, file, text.p, text.len, 0, NULL)) < 0)
 		goto out;
+	printf("# bench %s: RSS %ld KiB with the %zu objects parsed\n", label, rss_now(), s.n);
 	o.workers = workers;
 	o.owner_name = "bench";
 	o.owner_namespace = "gitseal-system";
 	t0 = gs_mono();
 	rc = apply_run(&rep, kc, s.docs, s.n, &o);
 	t1 = gs_mono();
+	printf("# bench %s: RSS %ld KiB after the apply\n", label, rss_now());
 	printf("# bench %s: %.2f s, %zu requests, %zu writes, %zu created, %zu configured, %zu unchanged, %zu failed\n",
 	       label, t1 - t0, rep.requests, rep.writes, rep.created, rep.configured, rep.unchanged, rep.failed);
 	if (rc < 0 && rep.failed)
