@@ -74,17 +74,20 @@ now() { date +%s.%N; }
 sfx=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 ours_ns=b70-ours-$sfx
 kc_ns=b70-kubectl-$sfx
-mkns "$ours_ns" && mkns "$kc_ns" || { echo "b70-apply: cannot create namespaces"; exit 1; }
+floor_ns=b70-floor-$sfx
+mkns "$ours_ns" && mkns "$kc_ns" && mkns "$floor_ns" || { echo "b70-apply: cannot create namespaces"; exit 1; }
 objects "$TMP/ours.yaml" "$ours_ns"
 objects "$TMP/kubectl.yaml" "$kc_ns"
+objects "$TMP/floor.yaml" "$floor_ns"
 count=$((N * 4))
 
-# ours: cold, then steady (the driver prints both)
-KT_APPLY_BENCH_FILE=$TMP/ours.yaml KT_APPLY_BENCH_WORKERS=$WORKERS TMPDIR=$TMP \
+# the floor (plain kube_apply calls, as many in flight), then ours: cold, then steady
+KT_APPLY_BENCH_FILE=$TMP/ours.yaml KT_APPLY_BENCH_FLOOR_FILE=$TMP/floor.yaml KT_APPLY_BENCH_WORKERS=$WORKERS TMPDIR=$TMP \
 	"$O/run-kube-apply" kube_apply_bench > "$TMP/ours.tap" 2>&1
 grep -q '^ok' "$TMP/ours.tap" || { cat "$TMP/ours.tap"; exit 1; }
 grep '^# bench' "$TMP/ours.tap" | sed 's/^# bench /gitseal: /'
 ours_cold=$(sed -n 's/^# bench cold: \([0-9.]*\) s.*/\1/p' "$TMP/ours.tap")
+floor=$(sed -n 's/^# bench floor: \([0-9.]*\) s.*/\1/p' "$TMP/ours.tap")
 ours_steady=$(sed -n 's/^# bench steady: \([0-9.]*\) s.*/\1/p' "$TMP/ours.tap")
 ours_steady_req=$(sed -n 's/^# bench steady: [0-9.]* s, \([0-9]*\) requests.*/\1/p' "$TMP/ours.tap")
 
@@ -97,6 +100,7 @@ t2=$(now); r2=$(requests)
 kc_cold=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
 kc_steady=$(awk -v a="$t1" -v b="$t2" 'BEGIN{printf "%.2f", b-a}')
 echo "kubectl $("$KUBECTL" version --client 2>/dev/null | sed -n 's/^Client Version: //p'): cold: $kc_cold s, $((r1 - r0)) requests; steady: $kc_steady s, $((r2 - r1)) requests ($count objects)"
+awk -v f="$floor" -v o="$ours_cold" 'BEGIN{printf "ratio: gitseal cold / floor = %.2f  (goal <= 1.3: the issue bounds the reconciler so)\n", o/f}'
 awk -v k="$kc_cold" -v o="$ours_cold" 'BEGIN{printf "ratio: kubectl cold / gitseal cold = %.2f  (goal > 1: faster than kubectl apply --server-side)\n", k/o}'
 awk -v k="$kc_steady" -v o="$ours_steady" 'BEGIN{printf "ratio: kubectl steady / gitseal steady = %.2f  (goal > 1)\n", k/o}'
 echo "steady state: gitseal $ours_steady_req requests and 0 writes, kubectl $((r2 - r1)) requests (each a PATCH)"
