@@ -20,6 +20,21 @@ $(RUN_KUBE): $(KUBE_TEST_OBJS) $(O)/libgitseal.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(KUBE_TEST_OBJS) $(O)/libgitseal.a $(LIBS)
 test: $(RUN_KUBE)
 -include $(KUBE_TEST_OBJS:.o=.d)
+# tests/kube/apply/*.c: lib/apply against the real API server, in a runner of its own
+# (run-kube-apply, driven by tests/kube/t5100-apply.sh; the bench b70-apply.sh uses it too).
+KUBE_APPLY_SRCS := $(wildcard tests/kube/apply/*.c)
+KUBE_APPLY_OBJS := $(KUBE_APPLY_SRCS:%.c=$(O)/%.o) $(O)/tests/kube/apply/main.o $(O)/tests/kube/kt.o
+RUN_KUBE_APPLY := $(O)/run-kube-apply
+$(O)/tests/kube/apply/list.inc: $(KUBE_APPLY_SRCS) tests/unit/gen-list.sh
+	@mkdir -p $(dir $@)
+	@sh tests/unit/gen-list.sh $(KUBE_APPLY_SRCS) > $@
+$(O)/tests/kube/apply/main.o: tests/unit/main.c $(O)/tests/kube/apply/list.inc
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -I$(O)/tests/kube/apply -Itests/unit -MMD -MP -c -o $@ $<
+$(RUN_KUBE_APPLY): $(KUBE_APPLY_OBJS) $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(KUBE_APPLY_OBJS) $(O)/libgitseal.a $(LIBS)
+test: $(RUN_KUBE_APPLY)
+-include $(KUBE_APPLY_OBJS:.o=.d)
 # Fuzz targets (tests/fuzz/<name>_fuzz.c, found by wildcard): `make test` replays
 # tests/fuzz/corpus/<name>/ through each one built with a plain main() (replay.c).
 FUZZ_SRCS += $(wildcard tests/fuzz/*_fuzz.c)

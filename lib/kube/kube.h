@@ -305,4 +305,12 @@ int kube_lease_acquire(struct kube_client *kc, const struct kube_lease *l, int *
 /* Give it up if we hold it (holderIdentity cleared), so another replica takes over at once. */
 int kube_lease_release(struct kube_client *kc, const struct kube_lease *l);
 
+/* ---- every served kind (lib/kube/discover_all.c; added for lib/apply's prune) ---------------- */
+
+/* Every resource of the core group and of each API group's preferred version, subresources left
+ * out (list_only: only those that can be listed). *out holds *n entries: free with
+ * kube_resources_free(). About one request per group, not cached. */
+int kube_discover_all(struct kube_resource **out, size_t *n, struct kube_client *kc, int list_only);
+void kube_resources_free(struct kube_resource *v, size_t n);
+
 #endif
