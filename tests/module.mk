@@ -29,3 +29,10 @@ $(O)/tests/fuzz/%-replay: $(O)/tests/fuzz/%_fuzz.o $(O)/tests/fuzz/replay.o $(O)
 .SECONDARY: $(FUZZ_SRCS:%.c=$(O)/%.o) $(O)/tests/fuzz/replay.o
 test: $(FUZZ_REPLAYS)
 -include $(FUZZ_SRCS:%.c=$(O)/%.d)
+# tests/source/gs_source.c: lib/source from the command line (gs-source), for tests/source/t*.sh
+# and tests/bench/b60-source.sh against the Git servers of tests/git/servers.sh.
+GS_SOURCE := $(O)/gs-source
+$(GS_SOURCE): $(O)/tests/source/gs_source.o $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+test: $(GS_SOURCE)
+-include $(O)/tests/source/gs_source.d
