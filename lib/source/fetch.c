@@ -304,9 +304,9 @@ static int download(struct update *u, const char *const *specs, size_t n)
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
-	source__stat_add(u->cache, &u->cache->stats.fetches, 1);
 	if ((grc = git_remote_download(u->remote, &arr, &fo)) < 0)
 		return op_error(&u->op, grc, u->op.url->display);
+	source__stat_add(u->cache, &u->cache->stats.fetches, 1);
 	return 0;
 }
 
@@ -353,8 +353,10 @@ static int lookup_prefix(git_oid *out, struct update *u, const char *hex, const 
 	return 0;
 }
 
-static int resolve_commit(struct update *u, const struct source__want *w, const char *rev, git_oid *commit)
+static int resolve_commit(struct source_rev *out, struct update *u, const struct source__want *w, const char *rev,
+                          git_oid *commit)
 {
+	const struct source__ref *tip = NULL;
 	git_oid id;
 	int found, rc;
 	size_t len = strlen(w->oid), i;
@@ -365,13 +367,14 @@ static int resolve_commit(struct update *u, const struct source__want *w, const 
 		char spec[600];
 		const char *specs[1] = { spec };
 		/* an advertised tip: fetch its ref; else ask for the object itself, which servers
-		 * allow with uploadpack.allow{Tip,Reachable}SHA1InWant (libgit2 checks) */
-		spec[0] = '\0';
-		for (i = 0; i < u->nrefs; i++)
+		 * allow with uploadpack.allow{Tip,Reachable,Any}SHA1InWant (libgit2 checks) */
+		for (i = 0; i < u->nrefs && !tip; i++)
 			if (!strcmp(u->refs[i].oid, w->oid) && strcmp(u->refs[i].name, "HEAD") &&
 			    !strstr(u->refs[i].name, "^{}"))
-				snprintf(spec, sizeof(spec), "+%s:%s", u->refs[i].name, u->refs[i].name);
-		if (!spec[0])
+				tip = &u->refs[i];
+		if (tip)
+			snprintf(spec, sizeof(spec), "+%s:%s", tip->name, tip->name);
+		else
 			snprintf(spec, sizeof(spec), "%s:refs/gitseal/commits/%s", w->oid, w->oid);
 		rc = download(u, specs, 1);
 		if (rc < 0 && !u->op.err_code && strstr(gs_error_last(), "cannot fetch a specific object")) {
@@ -380,17 +383,20 @@ static int resolve_commit(struct update *u, const struct source__want *w, const 
 		}
 		if (rc < 0)
 			return rc;
+		out->fetched = 1;
 		if ((rc = lookup_prefix(&id, u, w->oid, rev, &found)) < 0)
 			return rc;
 		if (found) {
-			snprintf(spec, sizeof(spec), "refs/gitseal/commits/%s", w->oid);
-			if ((rc = set_ref(u->repo, spec, &id)) < 0)
+			if (!tip)
+				snprintf(spec, sizeof(spec), "refs/gitseal/commits/%s", w->oid);
+			if ((rc = set_ref(u->repo, tip ? tip->name : spec, &id)) < 0)
 				return rc;
 		}
 	} else if (!found) {
 		/* an abbreviated id: only the branches and tags can be searched */
 		if ((rc = download_all(u)) < 0 || (rc = lookup_prefix(&id, u, w->oid, rev, &found)) < 0)
 			return rc;
+		out->fetched = 1;
 	}
 	if (!found)
 		return gs_error(GS_ENOTFOUND, "%s: revision '%s': no commit with that id on the remote's branches and tags",
@@ -429,7 +435,7 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 		return gs_error_prefix(rc, "%s", u->url.display);
 
 	if (w.kind == SOURCE_WANT_COMMIT) {
-		if ((rc = resolve_commit(u, &w, rev, &commit)) < 0)
+		if ((rc = resolve_commit(out, u, &w, rev, &commit)) < 0)
 			return rc;
 	} else {
 		git_odb *odb = NULL;
