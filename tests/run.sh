@@ -1,5 +1,5 @@
 #!/bin/sh
-# make test: the unit runner, then every tests/{cli,interop,kube}/t*.sh, and one
+# make test: the unit runner, then every tests/{cli,interop,source,kube}/t*.sh, and one
 # aggregated "N passed, N failed, N skipped". T=word filters unit suites/tests
 # (prefix "suite::test") and scripts (name contains word).
 # The kube suites share one real kube-apiserver + etcd, started here once.
@@ -37,7 +37,7 @@ run_one() { # run_one NAME cmd...
 
 run_one unit "$O/run-unit" "$T"
 
-scripts=$(ls tests/cli/t*.sh tests/interop/t*.sh tests/kube/t*.sh 2>/dev/null)
+scripts=$(ls tests/cli/t*.sh tests/interop/t*.sh tests/source/t*.sh tests/kube/t*.sh 2>/dev/null)
 [ -n "$T" ] && scripts=$(echo "$scripts" | grep -F -- "$T")
 
 # one API server for every kube suite in this run (up.sh prints only export lines; a failed start

@@ -9,6 +9,7 @@
 #   gs_http_start           lighttpd + git http-backend:
 #                             GS_HTTP_URL=http://127.0.0.1:P/git           (anonymous)
 #                             GS_HTTP_AUTH_URL=http://127.0.0.1:P/auth     (basic auth)
+#                             GS_HTTP_MOVED_URL=http://127.0.0.1:P/moved   (redirects to /git)
 #                             GS_HTTPS_URL=https://localhost:P2/git        (certificate for localhost)
 #                             GS_HTTP_USER GS_HTTP_PASSWORD GS_HTTPS_CA GS_HTTP_LOG (access log)
 #   gs_sshd_start           sshd with a pinned ed25519 host key:
@@ -103,13 +104,14 @@ gs_http_start() {
 		echo "openssl: $(tail -n 2 "$_d/openssl.log")" >&2; return 1; }
 	cat "$_d/server.crt" "$_d/server.key" > "$_d/server.pem"
 	cat > "$_d/lighttpd.conf" <<EOF
-server.modules = ("mod_alias", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_openssl", "mod_accesslog")
+server.modules = ("mod_alias", "mod_redirect", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_openssl", "mod_accesslog")
 server.document-root = "$_d/www"
 server.bind = "127.0.0.1"
 server.port = $GS_HTTP_PORT
 server.errorlog = "$_d/error.log"
 accesslog.filename = "$_d/access.log"
 alias.url = ( "/git/" => "/usr/lib/git-core/git-http-backend/", "/auth/" => "/usr/lib/git-core/git-http-backend/" )
+url.redirect = ( "^/moved/(.*)\$" => "/git/\$1" )
 \$HTTP["url"] =~ "^/(git|auth)/" {
 	cgi.assign = ("" => "")
 	setenv.add-environment = ("GIT_PROJECT_ROOT" => "$GS_REPOS", "GIT_HTTP_EXPORT_ALL" => "")
@@ -131,10 +133,11 @@ EOF
 		echo "lighttpd did not start: $(tail -n 3 "$_d/stdout.log" "$_d/error.log" 2>/dev/null)" >&2; return 1; }
 	GS_HTTP_URL=http://127.0.0.1:$GS_HTTP_PORT/git
 	GS_HTTP_AUTH_URL=http://127.0.0.1:$GS_HTTP_PORT/auth
+	GS_HTTP_MOVED_URL=http://127.0.0.1:$GS_HTTP_PORT/moved
 	GS_HTTPS_URL=https://localhost:$GS_HTTPS_PORT/git
 	GS_HTTPS_CA=$_d/server.crt
 	GS_HTTP_LOG=$_d/access.log
-	export GS_HTTP_PORT GS_HTTPS_PORT GS_HTTP_URL GS_HTTP_AUTH_URL GS_HTTPS_URL GS_HTTPS_CA GS_HTTP_LOG \
+	export GS_HTTP_PORT GS_HTTPS_PORT GS_HTTP_URL GS_HTTP_AUTH_URL GS_HTTP_MOVED_URL GS_HTTPS_URL GS_HTTPS_CA GS_HTTP_LOG \
 		GS_HTTP_USER GS_HTTP_PASSWORD
 }
 

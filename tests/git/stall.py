@@ -8,6 +8,7 @@
 Binds 127.0.0.1 on a free port and writes it to PORTFILE. Connections stay open until
 the client gives up; nothing is ever closed from this side.
 """
+import os
 import socket
 import sys
 import threading
@@ -56,7 +57,6 @@ def main():
     s.listen(64)
     with open(portfile + ".tmp", "w") as f:
         f.write(str(s.getsockname()[1]))
-    import os
     os.rename(portfile + ".tmp", portfile)
     held = []
     while True:
