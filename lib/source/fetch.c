@@ -407,6 +407,7 @@ static int resolve_commit(struct source_rev *out, struct update *u, const struct
 static int update_locked(struct source_rev *out, struct update *u, int local)
 {
 	struct source__want w;
+	git_remote_create_options ropts = GIT_REMOTE_CREATE_OPTIONS_INIT;
 	const char *rev = u->o->revision && *u->o->revision ? u->o->revision : "HEAD";
 	git_oid commit, id;
 	int rc, grc, found;
@@ -424,7 +425,11 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 	}
 	if (local)
 		return gs_error(GS_ENOTFOUND, "%s: commit %s is not in the cache", u->url.display, rev);
-	if ((grc = git_remote_create_anonymous(&u->remote, u->repo, u->url.git_url)) < 0)
+	/* anonymous, and no url.insteadOf lookup (libgit2 1.5 leaks a pcre2 match block per
+	 * config entry it matches there; the cache's config has no such entries anyway) */
+	ropts.repository = u->repo;
+	ropts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((grc = git_remote_create_with_opts(&u->remote, u->url.git_url, &ropts)) < 0)
 		return source__git_error(GS_EIO, u->url.display);
 	source__stat_add(u->cache, &u->cache->stats.connects, 1);
 	if ((grc = git_remote_connect(u->remote, GIT_DIRECTION_FETCH, &u->cbs, NULL, NULL)) < 0)
