@@ -18,7 +18,9 @@
  *   DIR/repos/<hash>.git    one bare repository per remote URL (userinfo stripped),
  *                           holding only the refs that were asked for
  *   DIR/trees/<commit>/     each revision exported once: files 0444 (0555 when the
- *                           commit marks them executable), directories 0555
+ *                           commit marks them executable), directories 0555, without
+ *                           what the commit's own root .gitsealignore (gitignore syntax)
+ *                           lists; symbolic links that lead outside the tree are refused
  *   DIR/trees/<commit>.lock reader lock (flock LOCK_SH while a tree is handed out),
  *                           its size and, by mtime, its last use
  * A tree that is handed out is never removed, by this process or another one. Trees

@@ -76,6 +76,13 @@ t_expect "a bad Secret is refused before any network use, naming it" "
 	printf 'kind: Secret\nmetadata: {name: bad}\ndata:\n  password: \"%%%%%%\"\n' > bad.yaml &&
 	fails_with 1 src --url \"\$A\" --secret bad.yaml 2> e && contains e \"secret 'bad': data.password: not valid base64\""
 
+t_expect "an HTTP proxy: the requests go through it (the URL's own port is closed)" '
+	rm -rf cache && gs_stall_start "$GS_HTTP_PORT" 1000000000 &&
+	src --url "http://127.0.0.1:9/git/app.git" --proxy "http://127.0.0.1:$GS_STALL_PORT" > a &&
+	test "$(field commit a)" = "$(cat c_main)" &&
+	log_wait "127.0.0.1:9 - .*GET /git/app.git/info/refs" 1 &&
+	fails_with 1 src --url "http://127.0.0.1:9/git/app.git" 2> e && contains e "fetch http://127.0.0.1:9/git/app.git: "'
+
 t_expect "a redirect of info/refs is followed and the pack requests go where it led" '
 	rm -rf cache && n=$(logged "POST /git/app.git/git-upload-pack") &&
 	src --url "$GS_HTTP_MOVED_URL/app.git" > a && grep -q fetched=1 a &&
