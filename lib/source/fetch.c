@@ -163,10 +163,9 @@ static int on_sideband(const char *str, int len, void *payload)
 }
 
 /* The message of a failed libgit2 call: ours if a transport recorded one. */
-static int op_error(struct source__op *op, int gitrc, const char *fallback_what)
+static int op_error(struct source__op *op, int gitrc)
 {
 	char what[1200];
-	(void)fallback_what;
 	if (op->err_code)
 		return gs_error(op->err_code, "%s %s: %s", op->phase, op->url->display, op->err);
 	snprintf(what, sizeof(what), "%s %s", op->phase, op->url->display);
@@ -175,30 +174,37 @@ static int op_error(struct source__op *op, int gitrc, const char *fallback_what)
 
 /* --- the cache's repository ----------------------------------------------------- */
 
-static int repo_open(git_repository **out, const char *dir, const struct source__url *u)
+/* The cache's repository for u (made if missing, and made again if it is not a repository:
+ * an interrupted first fetch leaves that; we hold its lock). local: never make one. */
+static int repo_open(git_repository **out, const char *dir, const struct source__url *u, int local)
 {
 	git_repository *repo = NULL;
 	git_config *cfg = NULL;
 	git_buf have = { 0 };
 	struct stat st;
-	int rc = 0, grc;
+	int rc = 0;
 
 	*out = NULL;
-	if (stat(dir, &st) == 0) {
-		if ((grc = git_repository_open_bare(&repo, dir)) < 0)
+	if (stat(dir, &st) == 0 && git_repository_open_bare(&repo, dir) < 0) {
+		if (local)
 			return source__git_error(GS_EIO, dir);
-	} else if ((grc = git_repository_init(&repo, dir, 1)) < 0) {
-		return source__git_error(GS_EIO, dir);
+		source__rmtree(dir);
+		gs_error_clear();
+	} else if (!repo && local) {
+		return gs_error(GS_ENOTFOUND, "%s: not in the cache", u->display);
 	}
+	if (!repo && git_repository_init(&repo, dir, 1) < 0)
+		return source__git_error(GS_EIO, dir);
 	if (git_repository_config(&cfg, repo) < 0) {
 		rc = source__git_error(GS_EIO, dir);
 		goto out;
 	}
-	grc = git_config_get_string_buf(&have, cfg, "gitseal.url");
-	if (grc == GIT_ENOTFOUND) {
+	rc = git_config_get_string_buf(&have, cfg, "gitseal.url");
+	if (rc == GIT_ENOTFOUND) {
+		rc = 0;
 		if (git_config_set_string(cfg, "gitseal.url", u->key) < 0)
 			rc = source__git_error(GS_EIO, dir);
-	} else if (grc < 0) {
+	} else if (rc < 0) {
 		rc = source__git_error(GS_EIO, dir);
 	} else if (strcmp(have.ptr, u->key)) {
 		rc = gs_error(GS_ECONFLICT, "%s: cache directory of another remote ('%s')", dir, have.ptr);
@@ -305,7 +311,7 @@ static int download(struct update *u, const char *const *specs, size_t n)
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	if ((grc = git_remote_download(u->remote, &arr, &fo)) < 0)
-		return op_error(&u->op, grc, u->op.url->display);
+		return op_error(&u->op, grc);
 	source__stat_add(u->cache, &u->cache->stats.fetches, 1);
 	return 0;
 }
@@ -433,9 +439,9 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 		return source__git_error(GS_EIO, u->url.display);
 	source__stat_add(u->cache, &u->cache->stats.connects, 1);
 	if ((grc = git_remote_connect(u->remote, GIT_DIRECTION_FETCH, &u->cbs, NULL, NULL)) < 0)
-		return op_error(&u->op, grc, u->url.display);
+		return op_error(&u->op, grc);
 	if ((rc = list_refs(&u->refs, &u->nrefs, u->remote)) < 0)
-		return op_error(&u->op, -1, u->url.display);
+		return op_error(&u->op, -1);
 	if ((rc = source__resolve(&w, u->refs, u->nrefs, rev)) < 0)
 		return gs_error_prefix(rc, "%s", u->url.display);
 
@@ -515,7 +521,7 @@ int source__update_repo(struct source_rev *out, struct source_cache *c, const st
 			              u.url.display, d);
 		goto out;
 	}
-	if ((rc = repo_open(&u.repo, dir.p, &u.url)) < 0)
+	if ((rc = repo_open(&u.repo, dir.p, &u.url, local)) < 0)
 		goto out;
 	rc = update_locked(out, &u, local);
 	u.op.done = 1;

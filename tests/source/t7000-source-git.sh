@@ -81,6 +81,10 @@ t_expect "a commit that is a tag tip: its tag is fetched" '
 	grep -q "fetched=1" a && git --git-dir=$(echo cache/repos/app-*.git) show-ref > refs &&
 	grep -q "refs/tags/v1" refs && ! grep -q refs/heads/main refs'
 
+t_expect "a cache repository left broken (an interrupted first fetch) is made again" '
+	rm -rf cache && src --url "$U" > a && r=$(echo cache/repos/app-*.git) && rm -rf "$r/HEAD" "$r/objects" &&
+	src --url "$U" > b && grep -q fetched=1 b && test "$(field commit b)" = "$(field commit a)"'
+
 t_expect "unknown revisions and repositories fail naming the URL and what" '
 	fails_with 1 src --url "$U" --rev no-such-branch 2> e1 &&
 	contains e1 "$U: revision '\''no-such-branch'\'': no branch, tag or commit of that name" &&
