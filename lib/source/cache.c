@@ -338,7 +338,8 @@ static int hold_tree_lock(struct source_cache *c, const char *commit, int *out)
 }
 
 /* Make sure trees/<commit> exists, exporting from repo (NULL: fail if it does not). */
-static int ensure_tree(struct source_cache *c, const char *commit, git_repository *repo, int lockfd)
+static int ensure_tree(struct source_cache *c, const char *commit, git_repository *repo, int lockfd,
+                       const struct source_opts *o)
 {
 	char final[4096], tmp[4096], size[32];
 	static unsigned counter;
@@ -358,7 +359,8 @@ static int ensure_tree(struct source_cache *c, const char *commit, git_repositor
 	pthread_mutex_unlock(&c->mu);
 	snprintf(tmp, sizeof(tmp), "%s/%s.%ld.%u", c->tmp_dir, commit, (long)getpid(), seq);
 	git_oid_fromstr(&id, commit);
-	if ((rc = source__export(repo, &id, tmp, &c->opts, &bytes)) < 0) {
+	if ((rc = source__export(repo, &id, tmp, &c->opts, o ? o->progress : NULL, o ? o->progress_data : NULL,
+	                         &bytes)) < 0) {
 		source__rmtree(tmp);
 		return rc;
 	}
@@ -377,7 +379,8 @@ static int ensure_tree(struct source_cache *c, const char *commit, git_repositor
 }
 
 /* A handle on commit's tree, exported from repo if needed (repo may be NULL). */
-static int tree_acquire(struct source_tree **out, struct source_cache *c, const char *commit, git_repository *repo)
+static int tree_acquire(struct source_tree **out, struct source_cache *c, const char *commit, git_repository *repo,
+                        const struct source_opts *o)
 {
 	struct source__tree_ent *e;
 	struct source_tree *t = NULL;
@@ -419,7 +422,7 @@ static int tree_acquire(struct source_tree **out, struct source_cache *c, const 
 	e->state = 1; /* ours to open or export; others wait */
 	pthread_mutex_unlock(&c->mu);
 
-	if ((rc = hold_tree_lock(c, commit, &fd)) == 0 && (rc = ensure_tree(c, commit, repo, fd)) < 0) {
+	if ((rc = hold_tree_lock(c, commit, &fd)) == 0 && (rc = ensure_tree(c, commit, repo, fd, o)) < 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -495,18 +498,19 @@ static void maybe_gc(struct source_cache *c)
 struct checkout_then {
 	struct source_cache *cache;
 	struct source_tree *tree;
+	const struct source_opts *o;
 };
 
 static int checkout_then(void *data, git_repository *repo, const struct source_rev *rev)
 {
 	struct checkout_then *ct = data;
-	return tree_acquire(&ct->tree, ct->cache, rev->commit, repo);
+	return tree_acquire(&ct->tree, ct->cache, rev->commit, repo, ct->o);
 }
 
 int source_checkout(struct source_tree **out, struct source_rev *rev, struct source_cache *c,
                     const struct source_opts *o)
 {
-	struct checkout_then ct = { c, NULL };
+	struct checkout_then ct = { c, NULL, o };
 	struct source_rev r;
 	int rc;
 
@@ -524,14 +528,14 @@ int source_tree_get(struct source_tree **out, struct source_cache *c, const char
 {
 	struct source_opts o = SOURCE_OPTS_INIT;
 	struct source_rev r;
-	struct checkout_then ct = { c, NULL };
+	struct checkout_then ct = { c, NULL, NULL };
 	int rc;
 
 	*out = NULL;
 	if (!valid_commit(commit))
 		return gs_error(GS_EINVAL, "'%s' is not a full commit id", commit ? commit : "");
 	/* already exported: no repository needed */
-	if ((rc = tree_acquire(out, c, commit, NULL)) == 0)
+	if ((rc = tree_acquire(out, c, commit, NULL, NULL)) == 0)
 		return 0;
 	if (rc != GS_ENOTFOUND)
 		return rc;

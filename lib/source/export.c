@@ -36,6 +36,9 @@ struct exp {
 	const struct source_cache_opts *o;
 	uint64_t content, disk, entries;
 	int ignore;
+	source_progress_fn progress;
+	void *progress_data;
+	uint64_t files;
 	struct buf path;  /* of the current entry, relative to the root */
 	struct buf links; /* relative paths of the symlinks, NUL-separated */
 };
@@ -143,6 +146,15 @@ static int export_tree(struct exp *x, const git_tree *tree, int dirfd, int depth
 		}
 		if (is_ignored(x, mode == GIT_FILEMODE_TREE))
 			continue;
+		if (x->progress && mode != GIT_FILEMODE_TREE && (++x->files & 255) == 0) {
+			struct source_progress p;
+			memset(&p, 0, sizeof(p));
+			p.exported_files = x->files;
+			if (x->progress(x->progress_data, &p)) {
+				rc = gs_error(GS_ERROR, "cancelled");
+				break;
+			}
+		}
 		if (++x->entries > x->o->max_tree_files) {
 			rc = gs_error(GS_ETOOBIG, "the tree has more than %llu entries (the cap)",
 			              (unsigned long long)x->o->max_tree_files);
@@ -246,7 +258,7 @@ static int load_ignore(struct exp *x, const git_tree *root)
 }
 
 int source__export(git_repository *repo, const git_oid *commit, const char *dir, const struct source_cache_opts *o,
-                   uint64_t *bytes)
+                   source_progress_fn progress, void *progress_data, uint64_t *bytes)
 {
 	struct exp x;
 	git_commit *c = NULL;
@@ -256,6 +268,8 @@ int source__export(git_repository *repo, const git_oid *commit, const char *dir,
 	memset(&x, 0, sizeof(x));
 	x.repo = repo;
 	x.o = o;
+	x.progress = progress;
+	x.progress_data = progress_data;
 	buf_init(&x.path, 8192, 0);
 	buf_init(&x.links, (size_t)64 << 20, 0);
 	*bytes = 0;

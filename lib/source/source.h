@@ -131,10 +131,11 @@ int source_cache_gc(struct source_cache *c);
 /* --- fetching and exporting ------------------------------------------------ */
 
 struct source_progress {
-	uint64_t received_bytes;
+	uint64_t received_bytes;   /* fetching: what arrived so far */
 	unsigned received_objects, indexed_objects, total_objects;
+	uint64_t exported_files;   /* exporting: files and links written so far */
 };
-/* Called often while objects arrive; returning non-zero cancels the operation. */
+/* Called often while objects arrive and while a tree is written; non-zero cancels. */
 typedef int (*source_progress_fn)(void *data, const struct source_progress *p);
 
 struct source_opts {
@@ -175,5 +176,8 @@ void source_tree_release(struct source_tree *t);             /* NULL is fine */
 
 /* The URL as messages show it: userinfo removed ("https://h/r.git", "h:org/r.git"). */
 int source_url_display(struct buf *out, const char *url);
+/* The URL as the cache knows it, for comparing (a webhook's repository with an Application's):
+ * no userinfo, scheme and host lowercased, no trailing '/' ("https://git.example.com/org/r.git"). */
+int source_url_key(struct buf *out, const char *url);
 
 #endif

@@ -201,9 +201,9 @@ int source__repo_paths(struct source_cache *c, const char *key, struct buf *dir,
 int source__repo_lock(struct source_cache *c, const char *lockpath, const char *key, int64_t deadline,
                       struct source__repo_ent **ent, int *lockfd);
 void source__repo_unlock(struct source_cache *c, struct source__repo_ent *ent, int lockfd);
-/* Export commit from repo into dir (which must not exist); fills the size. */
+/* Export commit from repo into dir (which must not exist); fills the size. progress may be NULL. */
 int source__export(git_repository *repo, const git_oid *commit, const char *dir, const struct source_cache_opts *o,
-                   uint64_t *bytes);
+                   source_progress_fn progress, void *progress_data, uint64_t *bytes);
 /* rm -rf that also works on 0555 directories */
 int source__rmtree(const char *path);
 /* recursive size in bytes (st_blocks), 0 on error */

@@ -298,3 +298,14 @@ int source_url_display(struct buf *out, const char *url)
 	source__url_release(&u);
 	return rc;
 }
+
+int source_url_key(struct buf *out, const char *url)
+{
+	struct source__url u;
+	int rc;
+	if ((rc = source__url_parse(&u, url)) < 0)
+		return rc;
+	rc = buf_adds(out, u.key);
+	source__url_release(&u);
+	return rc;
+}

@@ -4,6 +4,7 @@
  * = one source_cache; every operation prints what it got, then the counters:
  *
  *   commit=<40 hex> ref=<ref> fetched=<0|1> path=<tree>
+ *   progress calls=N bytes=N objects=N/N exported=N   (when the progress hook was called)
  *   stats connects=N fetches=N fetch_bytes=N exports=N collected=N
  *
  * gs-source --cache DIR --url URL [--rev REV] [--timeout MS] [--max-bytes N]
@@ -42,10 +43,23 @@ static struct source_creds *creds;
 static pthread_mutex_t out_mu = PTHREAD_MUTEX_INITIALIZER;
 static int failures;
 
+static struct source_progress seen; /* the largest values the hook saw */
+static unsigned long long hook_calls;
+
 static int on_progress(void *data, const struct source_progress *p)
 {
 	(void)data;
-	(void)p;
+	pthread_mutex_lock(&out_mu);
+	hook_calls++;
+	if (p->received_bytes > seen.received_bytes)
+		seen.received_bytes = p->received_bytes;
+	if (p->received_objects > seen.received_objects)
+		seen.received_objects = p->received_objects;
+	if (p->total_objects > seen.total_objects)
+		seen.total_objects = p->total_objects;
+	if (p->exported_files > seen.exported_files)
+		seen.exported_files = p->exported_files;
+	pthread_mutex_unlock(&out_mu);
 	return 0;
 }
 
@@ -185,6 +199,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", gs_error_last());
 		rc = 1;
 	}
+	if (hook_calls)
+		printf("progress calls=%llu bytes=%llu objects=%u/%u exported=%llu\n", hook_calls,
+		       (unsigned long long)seen.received_bytes, seen.received_objects, seen.total_objects,
+		       (unsigned long long)seen.exported_files);
 	source_cache_stats(cache, &st);
 	printf("stats connects=%llu fetches=%llu fetch_bytes=%llu exports=%llu collected=%llu\n",
 	       (unsigned long long)st.connects, (unsigned long long)st.fetches, (unsigned long long)st.fetch_bytes,

@@ -114,6 +114,13 @@ t_expect ".gitsealignore at the root leaves paths out of the tree" '
 	! test -e "$p/secrets" && ! test -e "$p/x/b.tmp" && test -f "$p/x/keep.tmp" &&
 	! test -e "$p/top-only.yaml" && test -f "$p/x/top-only.yaml" && test -f "$p/.gitsealignore"'
 
+t_expect "the progress hook sees the objects arrive and the files written" '
+	gs_repo many && i=0 && while [ $i -lt 600 ]; do echo "n: $i" > "$GS_SRV/work/many/f$i.yaml"; i=$((i + 1)); done &&
+	gs_commit many last.yaml x && src --url "$GS_GIT_URL/many.git" > out &&
+	grep -q "^progress calls=" out && o=$(sed -n "s/.*objects=\([0-9]*\)\/\([0-9]*\).*/\1 \2/p" out) &&
+	set -- $o && test "$1" -ge 600 && test "$1" = "$2" &&
+	test "$(sed -n "s/.*exported=\([0-9]*\).*/\1/p" out)" -ge 512'
+
 t_expect "threads: 8 workers on two remotes, each tree exported once" '
 	gs_repo two && rm -rf cache &&
 	src --url "$U" --url "$GS_GIT_URL/two.git" --threads 8 --repeat 3 > out &&

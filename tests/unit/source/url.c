@@ -93,5 +93,8 @@ void test_source_url__refuses_what_would_be_an_option_or_is_unclear(void)
 	assert_true(!strstr(gs_error_last(), "topsecret"));
 	must_pass(source_url_display(&b, "https://u:topsecret@h/r.git"));
 	assert_str(b.p, "https://h/r.git");
+	buf_reset(&b);
+	must_pass(source_url_key(&b, "HTTPS://u:topsecret@Git.Example.COM/Org/R.git/"));
+	assert_str(b.p, "https://git.example.com/Org/R.git");
 	buf_release(&b);
 }
