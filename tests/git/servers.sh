@@ -11,6 +11,9 @@
 #                             GS_HTTP_AUTH_URL=http://127.0.0.1:P/auth     (basic auth)
 #                             GS_HTTP_MOVED_URL=http://127.0.0.1:P/moved   (redirects to /git)
 #                             GS_HTTPS_URL=https://localhost:P2/git        (certificate for localhost)
+#                             GS_HTTP_BEARER_URL=http://127.0.0.1:P/bearer (Authorization: Bearer $GS_HTTP_TOKEN)
+#                             GS_MTLS_URL=https://localhost:P3/git         (client certificate required:
+#                                                                           GS_MTLS_CERT, GS_MTLS_KEY)
 #                             GS_HTTP_USER GS_HTTP_PASSWORD GS_HTTPS_CA GS_HTTP_LOG (access log)
 #   gs_sshd_start           sshd with a pinned ed25519 host key:
 #                             GS_SSH_URL=ssh://USER@127.0.0.1:P$GS_REPOS  GS_SSH_HOSTPORT=[127.0.0.1]:P
@@ -94,25 +97,35 @@ gs_http_start() {
 	command -v lighttpd >/dev/null 2>&1 || { echo "lighttpd is not installed (make deps)" >&2; return 1; }
 	_d=$GS_SRV/http
 	mkdir -p "$_d/www" || return 1
-	GS_HTTP_PORT=$(gs_port) && GS_HTTPS_PORT=$(gs_port) || return 1
+	GS_HTTP_PORT=$(gs_port) && GS_HTTPS_PORT=$(gs_port) && GS_MTLS_PORT=$(gs_port) || return 1
 	GS_HTTP_USER=gitseal
 	GS_HTTP_PASSWORD=pw-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+	GS_HTTP_TOKEN=tok-$(od -An -N9 -tx1 /dev/urandom | tr -d ' \n')
 	printf '%s:%s\n' "$GS_HTTP_USER" "$GS_HTTP_PASSWORD" > "$_d/users"
 	# a certificate for localhost (DNS SAN), and its CA is itself
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$_d/server.key" -out "$_d/server.crt" -days 2 \
 		-subj /CN=localhost -addext subjectAltName=DNS:localhost > "$_d/openssl.log" 2>&1 || {
 		echo "openssl: $(tail -n 2 "$_d/openssl.log")" >&2; return 1; }
 	cat "$_d/server.crt" "$_d/server.key" > "$_d/server.pem"
+	# client certificates for the mutual-TLS port: their own CA
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$_d/client-ca.key" -out "$_d/client-ca.crt" -days 2 \
+		-subj /CN=gitseal-test-client-ca >> "$_d/openssl.log" 2>&1 &&
+		openssl req -newkey rsa:2048 -nodes -keyout "$_d/client.key" -out "$_d/client.csr" \
+		-subj /CN=gitseal-client >> "$_d/openssl.log" 2>&1 &&
+		openssl x509 -req -in "$_d/client.csr" -CA "$_d/client-ca.crt" -CAkey "$_d/client-ca.key" \
+		-CAcreateserial -out "$_d/client.crt" -days 2 >> "$_d/openssl.log" 2>&1 || {
+		echo "openssl: $(tail -n 2 "$_d/openssl.log")" >&2; return 1; }
 	cat > "$_d/lighttpd.conf" <<EOF
-server.modules = ("mod_alias", "mod_redirect", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_openssl", "mod_accesslog")
+server.modules = ("mod_access", "mod_alias", "mod_redirect", "mod_setenv", "mod_auth", "mod_authn_file", "mod_cgi", "mod_openssl", "mod_accesslog")
 server.document-root = "$_d/www"
 server.bind = "127.0.0.1"
 server.port = $GS_HTTP_PORT
 server.errorlog = "$_d/error.log"
 accesslog.filename = "$_d/access.log"
-alias.url = ( "/git/" => "/usr/lib/git-core/git-http-backend/", "/auth/" => "/usr/lib/git-core/git-http-backend/" )
+alias.url = ( "/git/" => "/usr/lib/git-core/git-http-backend/", "/auth/" => "/usr/lib/git-core/git-http-backend/",
+              "/bearer/" => "/usr/lib/git-core/git-http-backend/" )
 url.redirect = ( "^/moved/(.*)\$" => "/git/\$1" )
-\$HTTP["url"] =~ "^/(git|auth)/" {
+\$HTTP["url"] =~ "^/(git|auth|bearer)/" {
 	cgi.assign = ("" => "")
 	setenv.add-environment = ("GIT_PROJECT_ROOT" => "$GS_REPOS", "GIT_HTTP_EXPORT_ALL" => "")
 }
@@ -121,24 +134,41 @@ auth.backend.plain.userfile = "$_d/users"
 \$HTTP["url"] =~ "^/auth/" {
 	auth.require = ("" => ("method" => "basic", "realm" => "git", "require" => "valid-user"))
 }
+\$HTTP["url"] =~ "^/bearer/" {
+	\$REQUEST_HEADER["Authorization"] != "Bearer $GS_HTTP_TOKEN" {
+		url.access-deny = ( "" )
+	}
+}
 \$SERVER["socket"] == "127.0.0.1:$GS_HTTPS_PORT" {
 	ssl.engine = "enable"
 	ssl.pemfile = "$_d/server.pem"
+}
+\$SERVER["socket"] == "127.0.0.1:$GS_MTLS_PORT" {
+	ssl.engine = "enable"
+	ssl.pemfile = "$_d/server.pem"
+	ssl.ca-file = "$_d/client-ca.crt"
+	ssl.verifyclient.activate = "enable"
+	ssl.verifyclient.enforce = "enable"
 }
 EOF
 	lighttpd -D -f "$_d/lighttpd.conf" > "$_d/stdout.log" 2>&1 &
 	_p=$!
 	_gs_pid $_p
-	_gs_wait_port "$GS_HTTP_PORT" $_p && _gs_wait_port "$GS_HTTPS_PORT" $_p || {
+	_gs_wait_port "$GS_HTTP_PORT" $_p && _gs_wait_port "$GS_HTTPS_PORT" $_p && _gs_wait_port "$GS_MTLS_PORT" $_p || {
 		echo "lighttpd did not start: $(tail -n 3 "$_d/stdout.log" "$_d/error.log" 2>/dev/null)" >&2; return 1; }
 	GS_HTTP_URL=http://127.0.0.1:$GS_HTTP_PORT/git
 	GS_HTTP_AUTH_URL=http://127.0.0.1:$GS_HTTP_PORT/auth
 	GS_HTTP_MOVED_URL=http://127.0.0.1:$GS_HTTP_PORT/moved
 	GS_HTTPS_URL=https://localhost:$GS_HTTPS_PORT/git
+	GS_HTTP_BEARER_URL=http://127.0.0.1:$GS_HTTP_PORT/bearer
+	GS_MTLS_URL=https://localhost:$GS_MTLS_PORT/git
 	GS_HTTPS_CA=$_d/server.crt
+	GS_MTLS_CERT=$_d/client.crt
+	GS_MTLS_KEY=$_d/client.key
 	GS_HTTP_LOG=$_d/access.log
-	export GS_HTTP_PORT GS_HTTPS_PORT GS_HTTP_URL GS_HTTP_AUTH_URL GS_HTTP_MOVED_URL GS_HTTPS_URL GS_HTTPS_CA GS_HTTP_LOG \
-		GS_HTTP_USER GS_HTTP_PASSWORD
+	export GS_HTTP_PORT GS_HTTPS_PORT GS_MTLS_PORT GS_HTTP_URL GS_HTTP_AUTH_URL GS_HTTP_MOVED_URL GS_HTTPS_URL \
+		GS_HTTP_BEARER_URL GS_MTLS_URL GS_HTTPS_CA GS_MTLS_CERT GS_MTLS_KEY GS_HTTP_LOG GS_HTTP_USER GS_HTTP_PASSWORD \
+		GS_HTTP_TOKEN
 }
 
 gs_sshd_start() {

@@ -72,6 +72,23 @@ t_expect "credentials from an Argo CD Secret (stringData username/password) over
 	  echo \"  url: \$A\"; echo \"  username: \$GS_HTTP_USER\"; echo \"  password: \$GS_HTTP_PASSWORD\"; } > argo.yaml &&
 	src --url \"\$A\" --secret argo.yaml > a && grep -q fetched=1 a"
 
+t_expect "a bearer token from a Secret; a wrong one is HTTP 403" "
+	rm -rf cache && printf 'kind: Secret\\nmetadata: {name: tok}\\nstringData:\\n  bearerToken: %s\\n' \"\$GS_HTTP_TOKEN\" > tok.yaml &&
+	src --url \"\$GS_HTTP_BEARER_URL/app.git\" --secret tok.yaml > a && grep -q fetched=1 a &&
+	printf 'kind: Secret\\nmetadata: {name: tok}\\nstringData:\\n  bearerToken: wrong-token-9\\n' > bad.yaml &&
+	fails_with 1 src --url \"\$GS_HTTP_BEARER_URL/app.git\" --secret bad.yaml 2> e &&
+	contains e 'HTTP 403: access denied' && ! grep -q wrong-token-9 e"
+
+t_expect "a client certificate (Flux tls.crt/tls.key, Argo CD tlsClientCertData/Key); none: refused" "
+	rm -rf cache && {
+	  echo 'kind: Secret'; echo 'metadata: {name: mtls}'; echo 'data:'
+	  echo \"  tls.crt: \$(base64 -w0 \$GS_MTLS_CERT)\"; echo \"  tls.key: \$(base64 -w0 \$GS_MTLS_KEY)\"
+	  echo \"  ca.crt: \$(base64 -w0 \$GS_HTTPS_CA)\"; } > flux.yaml &&
+	src --url \"\$GS_MTLS_URL/app.git\" --secret flux.yaml > a && grep -q fetched=1 a &&
+	rm -rf cache && sed 's/tls.crt:/tlsClientCertData:/; s/tls.key:/tlsClientCertKey:/' flux.yaml > argo.yaml &&
+	src --url \"\$GS_MTLS_URL/app.git\" --secret argo.yaml > b && grep -q fetched=1 b &&
+	fails_with 1 src --url \"\$GS_MTLS_URL/app.git\" --ca-file \"\$GS_HTTPS_CA\" 2> e && contains e \"fetch \$GS_MTLS_URL/app.git: \""
+
 t_expect "a bad Secret is refused before any network use, naming it" "
 	printf 'kind: Secret\nmetadata: {name: bad}\ndata:\n  password: \"%%%%%%\"\n' > bad.yaml &&
 	fails_with 1 src --url \"\$A\" --secret bad.yaml 2> e && contains e \"secret 'bad': data.password: not valid base64\""
