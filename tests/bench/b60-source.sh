@@ -37,27 +37,36 @@ git -C "$GS_SRV/work/big" add -A && git -C "$GS_SRV/work/big" -c user.email=b@e 
 URL=$GS_GIT_URL/big.git
 echo "repository: $(git -C "$GS_REPOS/big.git" ls-tree -r HEAD | wc -l) files, pack $(du -sh "$GS_REPOS/big.git/objects" | cut -f1)"
 
-now() { date +%s%N; }
-ms() { echo $((($2 - $1) / 1000000)); }
-best_git=999999 best_ours=999999 best_lsr=999999 best_poll=999999
+# measure CMD...: "wall_ms cpu_ms" of a command and everything it waited for (user + system)
+measure() {
+	python3 -c 'import resource, subprocess, sys, time
+t = time.monotonic(); rc = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); w = time.monotonic() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%d %d" % (w * 1000, (r.ru_utime + r.ru_stime) * 1000)); sys.exit(rc)' "$@"
+}
+best() { [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
+bg=999999 bo=999999 bgc=999999 boc=999999 bl=999999 bp=999999
+run_git() {
+	sync
+	set -- $(measure sh -c 'git clone -q --bare "$1" "$2/r.git" && git -C "$2/r.git" archive HEAD | tar -x -C "$2/out"' \
+		- "$URL" "$TMP/g") || exit 1
+	g=$1 gc=$2
+}
+run_ours() {
+	sync
+	set -- $(measure "$GS" --cache "$TMP/c" --url "$URL" --timeout 120000 --out "$TMP/ours.out") || exit 1
+	o=$1 oc=$2
+}
+# each run starts from flushed disks (sync, untimed) and the two alternate who goes first
 i=0
 while [ $i -lt "$RUNS" ]; do
 	rm -rf "$TMP/g" "$TMP/c" && mkdir -p "$TMP/g/out"
-	t0=$(now)
-	git clone -q --bare "$URL" "$TMP/g/r.git" && git -C "$TMP/g/r.git" archive HEAD | tar -x -C "$TMP/g/out" || exit 1
-	t1=$(now)
-	"$GS" --cache "$TMP/c" --url "$URL" --timeout 120000 > "$TMP/ours.out" || { cat "$TMP/ours.out"; exit 1; }
-	t2=$(now)
-	git ls-remote "$URL" > /dev/null || exit 1
-	t3=$(now)
-	"$GS" --cache "$TMP/c" --url "$URL" --timeout 120000 > "$TMP/poll.out" || exit 1
-	t4=$(now)
-	g=$(ms "$t0" "$t1") o=$(ms "$t1" "$t2") l=$(ms "$t2" "$t3") p=$(ms "$t3" "$t4")
-	[ "$g" -lt "$best_git" ] && best_git=$g
-	[ "$o" -lt "$best_ours" ] && best_ours=$o
-	[ "$l" -lt "$best_lsr" ] && best_lsr=$l
-	[ "$p" -lt "$best_poll" ] && best_poll=$p
-	echo "run $((i + 1)): git clone --bare + archive|tar ${g} ms, gs-source cold ${o} ms; git ls-remote ${l} ms, gs-source poll ${p} ms"
+	if [ $((i % 2)) = 0 ]; then run_git; run_ours; else run_ours; run_git; fi
+	set -- $(measure git ls-remote -q "$URL") && l=$1
+	set -- $(measure "$GS" --cache "$TMP/c" --url "$URL" --timeout 120000 --out "$TMP/poll.out") && p=$1
+	bg=$(best "$g" "$bg") bo=$(best "$o" "$bo") bgc=$(best "$gc" "$bgc") boc=$(best "$oc" "$boc")
+	bl=$(best "$l" "$bl") bp=$(best "$p" "$bp")
+	echo "run $((i + 1)): git clone --bare + archive|tar ${g} ms (cpu ${gc} ms), gs-source cold ${o} ms (cpu ${oc} ms); git ls-remote ${l} ms, gs-source poll ${p} ms"
 	i=$((i + 1))
 done
 grep -q "fetches=0" "$TMP/poll.out" || { echo "b60-source: the poll fetched"; exit 1; }
@@ -66,6 +75,7 @@ m=$(find "$TMP/g/out" -type f | wc -l)
 tree=$(sed -n 's/.*path=\([^ ]*\).*/\1/p' "$TMP/ours.out")
 [ "$n" = "$m" ] && diff -r -q "$tree" "$TMP/g/out" > /dev/null ||
 	{ echo "b60-source: the exported tree ($n files) differs from git archive's ($m files)"; exit 1; }
-echo "best: git ${best_git} ms, gs-source ${best_ours} ms (both $n files); poll: git ls-remote ${best_lsr} ms, gs-source ${best_poll} ms (a whole process: cache open, ls-remote, no fetch, tree handed out)"
-awk -v o="$best_ours" -v g="$best_git" 'BEGIN{printf "ratio: gs-source cold / (git clone --bare + git archive|tar) = %.2f  (goal <= 1.2)\n", o/g}'
-awk -v o="$best_poll" -v g="$best_lsr" 'BEGIN{printf "ratio: gs-source no-change poll / git ls-remote = %.2f  (report; the poll fetches nothing)\n", o/g}'
+echo "best: git ${bg} ms (cpu ${bgc} ms), gs-source ${bo} ms (cpu ${boc} ms), both $n files; poll: git ls-remote ${bl} ms, gs-source ${bp} ms (a whole process: cache open, ls-remote, no fetch, tree handed out)"
+awk -v o="$bo" -v g="$bg" 'BEGIN{printf "ratio: gs-source cold / (git clone --bare + git archive|tar), wall = %.2f  (goal <= 1.2)\n", o/g}'
+awk -v o="$boc" -v g="$bgc" 'BEGIN{printf "ratio: the same in CPU time (user + system) = %.2f  (steadier on a busy machine)\n", o/g}'
+awk -v o="$bp" -v g="$bl" 'BEGIN{printf "ratio: gs-source no-change poll / git ls-remote = %.2f  (report; the poll fetches nothing)\n", o/g}'

@@ -10,7 +10,7 @@
  * gs-source --cache DIR --url URL [--rev REV] [--timeout MS] [--max-bytes N]
  *           [--ssh-key F] [--known-hosts F] [--ca-file F] [--password-file F] [--secret SECRET.yaml]
  *           [--repeat N] [--threads N] [--no-export] [--tree COMMIT] [--gc] [--cap BYTES] [--idle S]
- *           [--hold-ms MS] [--cat FILE] [--proxy URL]
+ *           [--hold-ms MS] [--cat FILE] [--proxy URL] [--out FILE (instead of stdout)]
  * --url may repeat: thread i uses url i % n. --hold-ms keeps the trees for MS ms before
  * releasing them (what a renderer does). --cat prints a file of the tree. Errors: "error: MSG",
  * exit 1.
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 		{ "ca-file", 1, 0, 'A' }, { "password-file", 1, 0, 'P' }, { "secret", 1, 0, 'S' },
 		{ "repeat", 1, 0, 'n' }, { "threads", 1, 0, 'j' }, { "no-export", 0, 0, 'N' }, { "tree", 1, 0, 'T' },
 		{ "gc", 0, 0, 'g' }, { "cap", 1, 0, 'C' }, { "idle", 1, 0, 'I' }, { "hold-ms", 1, 0, 'H' },
-		{ "cat", 1, 0, 'a' }, { "proxy", 1, 0, 'p' }, { 0, 0, 0, 0 }
+		{ "cat", 1, 0, 'a' }, { "proxy", 1, 0, 'p' }, { "out", 1, 0, 'o' }, { 0, 0, 0, 0 }
 	};
 	struct source_cache_opts co = SOURCE_CACHE_OPTS_INIT;
 	struct source_stats st;
@@ -161,6 +161,12 @@ int main(int argc, char **argv)
 		case 'H': o.hold_ms = atoi(optarg); break;
 		case 'a': o.cat = optarg; break;
 		case 'p': o.proxy = optarg; break;
+		case 'o':
+			if (!freopen(optarg, "w", stdout)) {
+				perror(optarg);
+				return 2;
+			}
+			break;
 		default: return 2;
 		}
 	}
