@@ -11,6 +11,7 @@
  * holds a pointer to this operation (deadline, caps, credentials, the first
  * error). file:// and local paths use libgit2's own local transport.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,7 @@ static int on_transfer(const git_indexer_progress *st, void *payload)
 		return source__deadline_fail(op);
 	if (op->progress) {
 		struct source_progress p;
+		memset(&p, 0, sizeof(p));
 		p.received_bytes = st->received_bytes;
 		p.received_objects = st->received_objects;
 		p.indexed_objects = st->indexed_objects;
@@ -431,6 +433,11 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 	}
 	if (local)
 		return gs_error(GS_ENOTFOUND, "%s: commit %s is not in the cache", u->url.display, rev);
+	if (u->url.scheme == SOURCE_FILE) {
+		struct stat st;
+		if (stat(u->url.path, &st) < 0)
+			return gs_error(GS_ENOTFOUND, "fetch %s: %s", u->url.display, strerror(errno));
+	}
 	/* anonymous, and no url.insteadOf lookup (libgit2 1.5 leaks a pcre2 match block per
 	 * config entry it matches there; the cache's config has no such entries anyway) */
 	ropts.repository = u->repo;
