@@ -6,6 +6,7 @@
  *   commit=<40 hex> ref=<ref> fetched=<0|1> path=<tree>
  *   progress calls=N bytes=N objects=N/N exported=N   (when the progress hook was called)
  *   stats connects=N fetches=N fetch_bytes=N exports=N collected=N
+ *   fds=N   (descriptors still open at the end)
  *
  * gs-source --cache DIR --url URL [--rev REV] [--timeout MS] [--max-bytes N]
  *           [--ssh-key F] [--known-hosts F] [--ca-file F] [--password-file F] [--secret SECRET.yaml]
@@ -15,6 +16,7 @@
  * releasing them (what a renderer does). --cat prints a file of the tree. Errors: "error: MSG",
  * exit 1.
  */
+#include <dirent.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -108,6 +110,20 @@ static int one(const char *url)
 		gs_sleep_ms(o.hold_ms);
 	source_tree_release(t);
 	return rc;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own descriptor */
 }
 
 static void *worker(void *arg)
@@ -215,5 +231,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.exports, (unsigned long long)st.collected);
 	source_creds_free(creds);
 	source_cache_free(cache);
+	printf("fds=%d\n", count_fds()); /* what is still open: a leak per operation shows with --repeat */
 	return rc;
 }

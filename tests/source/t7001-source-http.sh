@@ -106,4 +106,8 @@ t_expect "a redirect of info/refs is followed and the pack requests go where it 
 	log_wait "GET /moved/app.git/info/refs" 1 && log_wait "POST /git/app.git/git-upload-pack" $((n + 1)) &&
 	test "$(logged "POST /moved/")" = 0'
 
+t_expect "twenty polls leave no descriptor or child behind" '
+	src --url "$H"  > one && src --url "$H"  --repeat 20 > many &&
+	test -n "$(field fds one)" && test "$(field fds one)" = "$(field fds many)" && grep -q "connects=20" many'
+
 t_done

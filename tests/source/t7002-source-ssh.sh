@@ -82,4 +82,8 @@ t_expect "a missing repository: the server side says so" '
 	fails_with 1 src --url "$GS_SSH_URL/missing.git" --ssh-key "$GS_SSH_KEY_ED25519" --known-hosts "$KH" 2> e &&
 	contains e "missing.git" && contains e "does not appear to be a git repository" && no_leftovers'
 
+t_expect "twenty polls leave no descriptor or child behind" '
+	src --url "$U" --ssh-key "$GS_SSH_KEY_ED25519" --known-hosts "$KH" > one && src --url "$U" --ssh-key "$GS_SSH_KEY_ED25519" --known-hosts "$KH" --repeat 20 > many &&
+	test -n "$(field fds one)" && test "$(field fds one)" = "$(field fds many)" && grep -q "connects=20" many && no_leftovers'
+
 t_done
