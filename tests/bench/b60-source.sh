@@ -17,6 +17,7 @@ GS_SERVERS_SH=$TOP/tests/git/servers.sh
 trap 'gs_servers_stop; rm -rf "$TMP"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 gs_servers_init "$TMP/srv" && gs_repo big || exit 1
 # 100 directories of 100 manifests, 300-1500 bytes each, like a monorepo of YAML

@@ -15,6 +15,8 @@ _src_cleanup() {
 trap _src_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
+trap 'exit 141' PIPE # `sh t7000-*.sh | head` must still stop the servers
 
 # the ssh tools' private directories go here, so that a test can see they are removed
 XDG_RUNTIME_DIR=$TMP/xdg-run
