@@ -11,7 +11,7 @@ PKGS="build-essential pkg-config git ca-certificates
       libsodium-dev libssl-dev openssl libyaml-dev libcurl4-openssl-dev libgit2-dev libmicrohttpd-dev libpcre2-dev
       clang llvm libclang-rt-14-dev clang-format
       age python3 xxd procps util-linux iproute2
-      unzip docker-registry"
+      unzip docker-registry lighttpd lighttpd-mod-openssl openssh-server openssh-client"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -19,12 +19,20 @@ done
 if [ -n "$missing" ]; then
 	echo "deps: apt-get install$missing"
 	$SUDO apt-get update -qq
+	# lighttpd's and openssh-server's postinst start system services: tests run their own, on
+	# loopback, so keep invoke-rc.d from starting any (a policy-rc.d that says 101, as in containers)
+	_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null &&
+			$SUDO chmod 755 /usr/sbin/policy-rc.d && _policy=1
+	fi
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 	# docker-registry is only a test server (OCI charts) started by the tests on loopback:
 	# not a system service listening on :5000
 	case "$missing" in *docker-registry*)
 		$SUDO systemctl disable --now docker-registry >/dev/null 2>&1 || true ;;
 	esac
+	if [ -n "$_policy" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
 fi
 if ! command -v npm >/dev/null 2>&1; then
 	$SUDO apt-get update -qq

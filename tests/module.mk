@@ -51,3 +51,10 @@ $(RENDER_RUN): $(O)/tests/render/render_run.o $(O)/libgitseal.a
 test: $(RENDER_RUN)
 bench: $(RENDER_RUN)
 -include $(O)/tests/render/render_run.d
+# tests/source/gs_source.c: lib/source from the command line (gs-source), for tests/source/t*.sh
+# and tests/bench/b60-source.sh against the Git servers of tests/git/servers.sh.
+GS_SOURCE := $(O)/gs-source
+$(GS_SOURCE): $(O)/tests/source/gs_source.o $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+test: $(GS_SOURCE)
+-include $(O)/tests/source/gs_source.d
