@@ -51,19 +51,18 @@ static const char sops_usage[] =
 	"keys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, $XDG_CONFIG_HOME/sops/age/keys.txt\n"
 	"      (or ~/.config/sops/age/keys.txt)\n";
 
-int sops_cli_fail(void)
+int sops_cli_fail(int rc)
 {
 	const char *m = gs_error_last();
 	fprintf(stderr, "%s\n", m[0] ? m : "error");
-	return sops_exit_code();
+	return sops_exit_code(rc);
 }
 
 int sops_cli_read(struct buf *out, const char *path)
 {
 	int rc = file_read(out, path);
 	if (rc < 0) {
-		sops_set_exit(SOPS_EXIT_READ_INPUT);
-		return gs_error_prefix(rc, "Error reading file");
+		return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_READ_INPUT), "Error reading file");
 	}
 	return 0;
 }
@@ -88,8 +87,7 @@ int sops_cli_key(const struct sops_file *f, unsigned char key[SOPS_KEY_LEN])
 	int rc;
 
 	if ((rc = sops_identities_load(&ids, &where)) < 0) {
-		sops_set_exit(SOPS_EXIT_NO_DATA_KEY);
-		gs_error_prefix(rc, "Failed to get the data key required to decrypt the SOPS file");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_NO_DATA_KEY), "Failed to get the data key required to decrypt the SOPS file");
 	} else {
 		rc = sops_meta_data_key(&f->meta, ids, where.p, key);
 	}
@@ -150,8 +148,7 @@ int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf
 	else
 		rc = file_write_all(1, data->p, data->len, "stdout");
 	if (rc < 0) {
-		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
-		return gs_error_prefix(rc, "Could not write output file");
+		return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT), "Could not write output file");
 	}
 	return 0;
 }
@@ -165,11 +162,8 @@ int sops_cli_seal(struct buf *out, struct sops_file *f, const unsigned char key[
 		f->src_len = src->len;
 	}
 	rc = sops_file_encrypt(f, key, stash);
-	if (rc < 0) {
-		if (sops_exit_code() == SOPS_EXIT_GENERIC)
-			sops_set_exit(SOPS_EXIT_ENCRYPTING_TREE);
-		return rc;
-	}
+	if (rc < 0)
+		return sops_error_exit_default(rc, SOPS_EXIT_ENCRYPTING_TREE);
 	if ((rc = sops_cli_emit(out, f, fmt, 1, indent, src, old_key, src_plain || old_key ? key : NULL, stash)) < 0)
 		gs_error_prefix(rc, "Could not marshal tree");
 	return rc;
@@ -215,13 +209,12 @@ int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum so
 		return rc;
 	if (have && conf.nrules) {
 		if ((rc = sops_config_match(&conf, name, &rule)) < 0) {
-			sops_set_exit(SOPS_EXIT_GENERIC);
+			rc = sops_error_exit(rc, SOPS_EXIT_GENERIC);
 			goto out;
 		}
 	}
 	if (o->rule_count > 1) {
-		sops_set_exit(SOPS_EXIT_CONFLICT);
-		rc = gs_error(GS_EINVAL, "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
+		rc = gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_CONFLICT), "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
 		              "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same file");
 		goto out;
 	}
@@ -236,7 +229,7 @@ int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum so
 	else if (kind == SOPS_RULE_NONE)
 		kind = SOPS_RULE_UNENCRYPTED_SUFFIX, value = "_unencrypted";
 	if ((rc = sops_rules_set(rules, kind, value)) < 0) {
-		sops_set_exit(SOPS_EXIT_GENERIC);
+		rc = sops_error_exit(rc, SOPS_EXIT_GENERIC);
 		goto out;
 	}
 	rules->mac_only_encrypted = mac_only;
@@ -258,7 +251,6 @@ int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum so
 			threshold = rule->keys.shamir_threshold;
 	}
 	if (need_keys && (spec->ngroups == 0 || !spec->groups[0][0])) {
-		sops_set_exit(SOPS_EXIT_GENERIC);
 		rc = gs_error(GS_EINVAL, have ? "error loading config: the matching creation rule has no age keys"
 		                              : "config file not found, or has no creation rules, and no keys provided through "
 		                                "command line options");
@@ -403,8 +395,7 @@ static int do_encrypt(struct sops_opts *o)
 	} else {
 		sops_data_key_new(key);
 		if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0) {
-			sops_set_exit(SOPS_EXIT_GENERIC);
-			gs_error_prefix(rc, "Could not generate data key");
+			rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_GENERIC), "Could not generate data key");
 			goto out;
 		}
 	}
@@ -423,7 +414,7 @@ out:
 	buf_release(&data);
 	buf_release(&prev);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 static int emit_extract(struct buf *out, struct doc *n, enum sops_format fmt, int indent)
@@ -488,7 +479,7 @@ out:
 	sops_path_release(&p);
 	sops_file_release(&f);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 /* The recipients of every group, for re-wrapping with a new key (rotate, groups). */
@@ -544,7 +535,6 @@ static int do_rotate(struct sops_opts *o)
 		goto out;
 	memcpy(oldkey, key, sizeof(oldkey));
 	if (sops_meta_has_foreign_keys(&f.meta)) {
-		sops_set_exit(SOPS_EXIT_GENERIC);
 		rc = gs_error(GS_EINVAL, "%s: cannot rotate the data key: the file also has pgp/kms/vault master keys, which "
 		              "gitseal cannot re-wrap (rotate it with sops, or remove those keys first)", o->file);
 		goto out;
@@ -555,8 +545,7 @@ static int do_rotate(struct sops_opts *o)
 		goto out;
 	sops_data_key_new(key);
 	if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0) {
-		sops_set_exit(SOPS_EXIT_GENERIC);
-		gs_error_prefix(rc, "Could not generate data key");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_GENERIC), "Could not generate data key");
 		goto out;
 	}
 	if ((rc = sops_cli_seal(&out, &f, key, NULL, outfmt, o->indent, &raw, 0, oldkey)) < 0)
@@ -569,7 +558,7 @@ out:
 	sops_keyspec_release(&spec);
 	sops_file_release(&f);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 static int do_filestatus(struct sops_opts *o)
@@ -581,7 +570,7 @@ static int do_filestatus(struct sops_opts *o)
 
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_read(&data, o->file)) < 0) {
 		buf_release(&data);
-		return sops_cli_fail();
+		return sops_cli_fail(rc);
 	}
 	if (sops_file_load(&f, o->file, data.p, data.len, in) == 0) {
 		enc = f.meta.version && f.meta.mac;

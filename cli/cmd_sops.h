@@ -37,8 +37,8 @@ struct sops_opts {
 
 /* Run one sops verb with parsed options; returns the exit code (messages on stderr). */
 int sops_cli_run(struct sops_opts *o);
-/* Print the last error as sops does (message only) and return its sops exit code. */
-int sops_cli_fail(void);
+/* Print the last error as sops does (message only) and return rc's sops exit code. */
+int sops_cli_fail(int rc);
 
 /* Parse sops' flags (argv[0] is the command name); -1 to go on, else an exit code. */
 int sops_cli_parse(struct sops_opts *o, int argc, char **argv);

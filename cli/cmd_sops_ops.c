@@ -100,8 +100,7 @@ int sops_cli_tmpfile(char *dir, size_t dirlen, char *path, size_t pathlen, const
 		return 0;
 	}
 	dir[0] = path[0] = 0;
-	sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
-	return gs_error(GS_EIO, "Could not create temporary directory: no tmpfs (/dev/shm or $XDG_RUNTIME_DIR) to hold "
+	return gs_error(SOPS_ERR(GS_EIO, SOPS_EXIT_WRITE_OUTPUT), "Could not create temporary directory: no tmpfs (/dev/shm or $XDG_RUNTIME_DIR) to hold "
 	                        "the plaintext");
 }
 
@@ -180,8 +179,7 @@ int sops_cli_edit(struct sops_opts *o)
 			buf_adds(&before, "{}\n");
 	}
 	if (!(editor = find_editor())) {
-		sops_set_exit(SOPS_EXIT_NO_EDITOR);
-		rc = gs_error(GS_ENOTFOUND, "no editor available: sops attempts to use the editor defined in the SOPS_EDITOR or "
+		rc = gs_error(SOPS_ERR(GS_ENOTFOUND, SOPS_EXIT_NO_EDITOR), "no editor available: sops attempts to use the editor defined in the SOPS_EDITOR or "
 		                            "EDITOR environment variables, and if that's not set defaults to any of vim, nano, vi, "
 		                            "but none of them could be found");
 		goto out;
@@ -196,15 +194,13 @@ int sops_cli_edit(struct sops_opts *o)
 	st = run_shell(cmd, path);
 	signal(SIGINT, old_int);
 	if (st != 0) {
-		sops_set_exit(SOPS_EXIT_NO_EDITOR);
-		rc = gs_error(GS_ERROR, "Could not run editor: exit status %d", st);
+		rc = gs_error(SOPS_ERR(GS_ERROR, SOPS_EXIT_NO_EDITOR), "Could not run editor: exit status %d", st);
 		goto out;
 	}
 	if ((rc = file_read(&after, path)) < 0)
 		goto out;
 	if (after.len == before.len && !gs_memcmp_ct(after.p, before.p, after.len)) {
-		sops_set_exit(SOPS_EXIT_UNCHANGED);
-		rc = gs_error(GS_ECONFLICT, "File has not changed, exiting.");
+		rc = gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_UNCHANGED), "File has not changed, exiting.");
 		goto out;
 	}
 	if ((rc = sops_file_load_plain(&nf, o->file, after.p, after.len, in)) < 0) {
@@ -215,9 +211,7 @@ int sops_cli_edit(struct sops_opts *o)
 	memset(&f.meta, 0, sizeof(f.meta));
 	if ((rc = sops_cli_seal(&out, &nf, key, stash, in, o->indent, &after, 1, NULL)) < 0)
 		goto out;
-	rc = file_write_atomic(o->file, out.p, out.len, 0600, 1);
-	if (rc < 0)
-		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
+	rc = sops_error_exit(file_write_atomic(o->file, out.p, out.len, 0600, 1), SOPS_EXIT_WRITE_OUTPUT);
 out:
 	sops_cli_tmp_cleanup(dir, path);
 	cleanup_dir[0] = cleanup_path[0] = 0;
@@ -231,7 +225,7 @@ out:
 	buf_release(&before);
 	buf_release(&after);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 /* Same kind and text? (set --idempotent) */
@@ -282,8 +276,7 @@ int sops_cli_set(struct sops_opts *o, int unset)
 		if (rc < 0)
 			goto out;
 		if (doc_parse_one(&value, "value", val.p, val.len, DOC_PARSE_JSON | DOC_PARSE_SECRET) < 0) {
-			sops_set_exit(SOPS_EXIT_INVALID_SET);
-			rc = gs_error(GS_EPARSE, "Value for --set is not valid JSON");
+			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_INVALID_SET), "Value for --set is not valid JSON");
 			goto out;
 		}
 	}
@@ -310,8 +303,7 @@ int sops_cli_set(struct sops_opts *o, int unset)
 		goto out;
 	if ((rc = sops_cli_seal(&out, &f, key, stash, in, o->indent, &raw, 0, NULL)) < 0)
 		goto out;
-	if ((rc = file_write_atomic(o->file, out.p, out.len, 0600, 1)) < 0)
-		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
+	rc = sops_error_exit(file_write_atomic(o->file, out.p, out.len, 0600, 1), SOPS_EXIT_WRITE_OUTPUT);
 out:
 	gs_wipe(key, sizeof(key));
 	buf_release(&raw);
@@ -321,7 +313,7 @@ out:
 	sops_file_release(&f);
 	buf_release(&val);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 static int same_groups(const struct sops_meta *m, const struct sops_keyspec *s)
@@ -386,8 +378,7 @@ int sops_cli_updatekeys(struct sops_opts *o)
 	if ((rc = sops_cli_load_config(o, &conf, &have)) < 0)
 		goto out;
 	if (!have) {
-		sops_set_exit(SOPS_EXIT_CONFIG_NOT_FOUND);
-		rc = gs_error(GS_ENOTFOUND, "config file not found");
+		rc = gs_error(SOPS_ERR(GS_ENOTFOUND, SOPS_EXIT_CONFIG_NOT_FOUND), "config file not found");
 		goto out;
 	}
 	if ((rc = sops_config_match(&conf, o->file, &rule)) < 0)
@@ -417,7 +408,6 @@ int sops_cli_updatekeys(struct sops_opts *o)
 		if (!fgets(ans, sizeof(ans), tty ? tty : stdin) || (ans[0] != 'y' && ans[0] != 'Y')) {
 			if (tty)
 				fclose(tty);
-			sops_set_exit(SOPS_EXIT_GENERIC);
 			rc = gs_error(GS_ERROR, "Exiting. User responded no");
 			goto out;
 		}
@@ -426,14 +416,13 @@ int sops_cli_updatekeys(struct sops_opts *o)
 	}
 	/* same data key: values and MAC stay as they are, only the key stanzas change */
 	if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0) {
-		sops_set_exit(SOPS_EXIT_NO_DATA_KEY);
-		gs_error_prefix(rc, "Could not re-encrypt data key");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_NO_DATA_KEY), "Could not re-encrypt data key");
 		goto out;
 	}
 	if ((rc = sops_cli_emit(&out, &f, in, 1, o->indent, &raw, NULL, NULL, NULL)) < 0)
 		goto out;
 	if ((rc = file_write_atomic(o->file, out.p, out.len, 0600, 1)) < 0)
-		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
+		rc = sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT);
 	else
 		fprintf(stderr, "File %s synced with new keys\n", o->file);
 out:
@@ -443,7 +432,7 @@ out:
 	sops_config_release(&conf);
 	sops_file_release(&f);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 int sops_cli_groups(struct sops_opts *o)
@@ -507,8 +496,7 @@ int sops_cli_groups(struct sops_opts *o)
 		goto out;
 	if ((rc = sops_cli_emit(&out, &f, in, 1, o->indent, &raw, NULL, NULL, NULL)) < 0)
 		goto out;
-	if ((rc = file_write_atomic(o->file, out.p, out.len, 0600, 1)) < 0)
-		sops_set_exit(SOPS_EXIT_WRITE_OUTPUT);
+	rc = sops_error_exit(file_write_atomic(o->file, out.p, out.len, 0600, 1), SOPS_EXIT_WRITE_OUTPUT);
 out:
 	gs_wipe(key, sizeof(key));
 	buf_release(&raw);
@@ -516,7 +504,7 @@ out:
 	sops_keyspec_release(&next);
 	sops_file_release(&f);
 	buf_release(&out);
-	return rc < 0 ? sops_cli_fail() : 0;
+	return rc < 0 ? sops_cli_fail(rc) : 0;
 }
 
 int sops_cli_exec(struct sops_opts *o, int file_mode)
@@ -580,6 +568,6 @@ out:
 	buf_release(&out);
 	buf_release(&cmd);
 	if (rc < 0)
-		return sops_cli_fail();
+		return sops_cli_fail(rc);
 	return st < 0 ? 1 : st;
 }

@@ -13,16 +13,18 @@
  * The data key is an armored age file per recipient, or (2+ key groups)
  * Shamir shares over GF(2^8) as in HashiCorp Vault.
  *
- * Errors: the GS_E* code, plus the sops exit code users script against in
- * sops_exit_code() (51 MAC mismatch, 128 no data key, 203 already encrypted...).
- * Everything that holds a data key or plaintext is wiped.
+ * Errors: see "errors and exit codes" below: the returned code carries sops'
+ * exit code. Everything that holds a data key or plaintext is wiped.
  */
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/error.h"
 
 struct doc;
 struct age_identity;
+
+/* --- errors and exit codes ------------------------------------------------------ */
 
 /* sops' exit codes (cmd/sops/codes) */
 enum sops_exit {
@@ -51,9 +53,33 @@ enum sops_exit {
 	SOPS_EXIT_VERSION_COMPARE = 202,
 	SOPS_EXIT_ALREADY_ENCRYPTED = 203,
 };
-/* The sops exit code of this thread's last failure (1 when none was set). */
-int sops_exit_code(void);
-void sops_set_exit(int code);
+
+/*
+ * Every sops_* function returns 0 (or a count) on success, or a negative code after
+ * gs_error() set the message, as everywhere. Where sops has an exit code of its own for
+ * the failure, the code carries it beside its GS_E* class, in the one int:
+ *
+ *     rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), "MAC mismatch ...");
+ *     sops_exit_code(rc)   == 51          (what `gitseal sops` exits with)
+ *     sops_error_class(rc) == GS_EAUTH    (what any other caller tests)
+ *
+ * A plain GS_E* code (from lib/core, lib/doc, age, ...) is sops' generic 1. So the exit
+ * code is a property of the failure that returned it: nothing sticky, nothing per thread
+ * (a worker's rc, passed to another thread, keeps it). Callers that only test `rc < 0`
+ * need nothing; a class is tested with sops_error_class(rc) == GS_E..., never rc == GS_E...
+ * (false for a tagged code).
+ */
+#define SOPS_ERR(gs, exit) ((gs) - 1000 * (int)(exit))
+/* sops' exit code for rc: 0 for rc >= 0, the tagged code, else 1 (SOPS_EXIT_GENERIC). */
+int sops_exit_code(int rc);
+/* The GS_E* class of rc (rc itself when it carries no exit code; rc >= 0 unchanged). */
+int sops_error_class(int rc);
+/* rc tagged with exit instead of what it carried (SOPS_EXIT_GENERIC: untagged), for failures
+ * of lower layers that sops reports with a code of its own; rc >= 0 is returned as is. Pure:
+ * pass the result to gs_error_prefix() to update gs_error_code() too. */
+int sops_error_exit(int rc, enum sops_exit exit);
+/* The same, only when rc carries the generic code (an inner, more precise one wins). */
+int sops_error_exit_default(int rc, enum sops_exit exit);
 
 #define SOPS_VERSION "3.9.4" /* what new files say they were written by (semver; 3.7+ read it) */
 #define SOPS_KEY_LEN 32

@@ -131,8 +131,7 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			return gs_error(GS_ENOMEM, "out of memory");
 	}
 	if (nrules > 1) {
-		sops_set_exit(SOPS_EXIT_CONFLICT);
-		return gs_error(GS_EINVAL, "%s: cannot use more than one of encrypted_suffix, unencrypted_suffix, "
+		return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_CONFLICT), "%s: cannot use more than one of encrypted_suffix, unencrypted_suffix, "
 		                "encrypted_regex, unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex "
 		                "in the same rule", where);
 	}
@@ -260,8 +259,7 @@ int sops_config_load(struct sops_config *c, const char *path)
 	}
 out:
 	if (rc < 0) {
-		if (sops_exit_code() == SOPS_EXIT_GENERIC)
-			sops_set_exit(SOPS_EXIT_READING_CONFIG);
+		rc = sops_error_exit_default(rc, SOPS_EXIT_READING_CONFIG);
 		sops_config_release(c);
 	}
 	doc_free(root);

@@ -10,16 +10,29 @@
 #include "core/base64.h"
 #include "sealer/sops/sops.h"
 
-static __thread int sops__exit;
-
-int sops_exit_code(void)
+/* rc = class - 1000 * exit: class in (-1000, 0), exit >= 0 (see sops.h) */
+int sops_exit_code(int rc)
 {
-	return sops__exit ? sops__exit : SOPS_EXIT_GENERIC;
+	if (rc >= 0)
+		return 0;
+	return -rc / 1000 ? -rc / 1000 : SOPS_EXIT_GENERIC;
 }
 
-void sops_set_exit(int code)
+int sops_error_class(int rc)
 {
-	sops__exit = code;
+	return rc >= 0 ? rc : -(-rc % 1000);
+}
+
+int sops_error_exit(int rc, enum sops_exit exit)
+{
+	if (rc >= 0)
+		return rc;
+	return exit == SOPS_EXIT_GENERIC ? sops_error_class(rc) : SOPS_ERR(sops_error_class(rc), exit);
+}
+
+int sops_error_exit_default(int rc, enum sops_exit exit)
+{
+	return sops_exit_code(rc) == SOPS_EXIT_GENERIC ? sops_error_exit(rc, exit) : rc;
 }
 
 static const char *const format_names[] = { "yaml", "json", "dotenv", "ini", "binary" };
