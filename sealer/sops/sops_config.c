@@ -269,16 +269,15 @@ out:
 
 int sops_config_match(const struct sops_config *c, const char *file, const struct sops_creation_rule **out)
 {
-	char abs[PATH_MAX];
+	char cwd[PATH_MAX], abs[PATH_MAX + 4096];
 	const char *rel = file;
 	size_t i, dl = c->dir ? strlen(c->dir) : 0;
 	int rc, m;
 
 	*out = NULL;
 	/* sops compares the absolute path with the config directory stripped */
-	if (file[0] != '/' && getcwd(abs, sizeof(abs)) && strlen(abs) + strlen(file) + 2 < sizeof(abs)) {
-		strcat(abs, "/");
-		strcat(abs, file);
+	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) && strlen(cwd) + strlen(file) + 2 < sizeof(abs)) {
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, file);
 		rel = abs;
 	}
 	if (dl && !strncmp(rel, c->dir, dl) && rel[dl] == '/')

@@ -382,7 +382,7 @@ static int set_plain(struct doc *n, enum sops_type t, const char *p, size_t len,
 	case SOPS_T_INT:
 		if (parse_go_int(p, len, &iv) < 0)
 			return gs_error(GS_EPARSE, "%s: %s: Could not convert to int", file, aad);
-		tl = (size_t)sprintf(tmp, "%lld", iv);
+		tl = (size_t)snprintf(tmp, sizeof(tmp), "%lld", iv);
 		text = tmp, k = DOC_INT;
 		break;
 	case SOPS_T_FLOAT:
