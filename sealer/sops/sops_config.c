@@ -63,6 +63,19 @@ static int keyspec_add_csv(struct sops_keyspec *k, const char *csv)
 	return 0;
 }
 
+int sops_keyspec_remove_group(struct sops_keyspec *k, size_t i)
+{
+	size_t j;
+	if (i >= k->ngroups)
+		return gs_error(GS_EINVAL, "there is no key group %zu (%zu groups)", i, k->ngroups);
+	for (j = 0; k->groups[i][j]; j++)
+		free(k->groups[i][j]);
+	free(k->groups[i]);
+	memmove(&k->groups[i], &k->groups[i + 1], (k->ngroups - i - 1) * sizeof(*k->groups));
+	k->ngroups--;
+	return 0;
+}
+
 int sops_keyspec_add_group(struct sops_keyspec *k, const char *csv)
 {
 	int rc = keyspec_new_group(k);
