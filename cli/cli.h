@@ -21,6 +21,20 @@
 int cli_die_last(const char *prefix);
 
 /*
+ * Command tables: gitseal's (commands.def, in main.c) and a verb's sub-verbs (keys).
+ * A name's handler gets argv with argv[0] = that name.
+ */
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *desc; /* one line, for the usage list */
+};
+/* The entry for name, or NULL. */
+const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n, const char *name);
+/* "  name           desc" for each entry. */
+void cli_command_list(FILE *f, const struct cli_command *cmds, size_t n);
+
+/*
  * Option tables (cli/opt.c). A command describes its options once, in a table; the table
  * makes getopt_long's arguments and the help text (and is what shell completion and man
  * pages are to be generated from), so they cannot drift apart.

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_keys.h"
 #include "cli/cmd_seal.h"
 #include "core/file.h"
 #include "doc/doc.h"
@@ -285,7 +286,7 @@ out:
 	return rc;
 }
 
-int cmd_keys_backup(int argc, char **argv)
+int keys_cmd_backup(int argc, char **argv)
 {
 	struct kb_opts o;
 	int rc = kb_parse(&o, argc, argv);
@@ -298,7 +299,7 @@ int cmd_keys_backup(int argc, char **argv)
 	return do_backup(&o);
 }
 
-int cmd_keys_restore(int argc, char **argv)
+int keys_cmd_restore(int argc, char **argv)
 {
 	struct kb_opts o;
 	int rc = kb_parse(&o, argc, argv);

@@ -65,3 +65,19 @@ int cli_int_arg(int *out, const char *flag, const char *s, int min, int max)
 	*out = (int)v;
 	return 0;
 }
+
+const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n, const char *name)
+{
+	size_t i;
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+void cli_command_list(FILE *f, const struct cli_command *cmds, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		fprintf(f, "  %-14s %s\n", cmds[i].name, cmds[i].desc);
+}
