@@ -7,21 +7,24 @@
 #include "cli/cmd_keys.h"
 #include "cli/cmd_seal.h"
 
+static const struct cli_opt cert_options[] = {
+	{ "key", 'k', required_argument, "KEY", "key file: PEM, key Secret or List (repeatable, or KEY...)" },
+	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static void cert_usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal keys cert --key KEY [-i IDENTITY]\n\n"
 	           "Print the certificate (PEM) of the newest key in KEY (PEM, key Secret or List; an\n"
-	           "age-encrypted one, as gitseal keys backup -r writes it, needs -i).\n");
+	           "age-encrypted one, as gitseal keys backup -r writes it, needs -i).\n\n");
+	cli_opt_help(f, cert_options);
 }
 
 int keys_cmd_cert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct keys_ring ring = KEYS_RING_INIT;
 	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids));
 	const char *pem;
@@ -33,8 +36,9 @@ int keys_cmd_cert(int argc, char **argv)
 		free(ids);
 		return 1;
 	}
+	cli_getopt_init(&g, cert_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:i:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;

@@ -17,13 +17,33 @@
 #include "cli/cmd_seal.h"
 #include "core/file.h"
 
+enum { O_NAME = 256, O_BITS, O_TTL, O_CN, O_DIR, O_KEY_OUT, O_CERT_OUT };
+
+static const struct cli_opt new_options[] = {
+	{ "format", 'o', required_argument, "yaml|json", "the key Secret's format (default yaml)" },
+	{ "name", O_NAME, required_argument, "NAME", "the Secret's name (default sealed-secrets-keyXXXXX)" },
+	{ "namespace", 'n', required_argument, "NS", "the Secret's namespace (default kube-system)" },
+	{ "bits", O_BITS, required_argument, "N", "RSA key size (2048-8192, default 4096)" },
+	{ "key-size", O_BITS, required_argument, "N", NULL },
+	{ "ttl", O_TTL, required_argument, "DUR", "certificate validity: 87600h, 3650d, 30m, 3600s" },
+	{ "key-ttl", O_TTL, required_argument, "DUR", NULL },
+	{ "cn", O_CN, required_argument, "CN", "certificate common name" },
+	{ "my-cn", O_CN, required_argument, "CN", NULL },
+	{ "out-dir", O_DIR, required_argument, "DIR", "write DIR/tls.key (0600) and DIR/tls.crt instead" },
+	{ "key-out", O_KEY_OUT, required_argument, "FILE", "write the key there (with --cert-out)" },
+	{ "cert-out", O_CERT_OUT, required_argument, "FILE", "write the certificate there (with --key-out)" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static void new_usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal keys new [-o yaml|json] [--name N] [--namespace NS] [--bits N] [--ttl DUR] [--cn CN]\n"
 	           "                        [--out-dir DIR | --key-out FILE --cert-out FILE]\n\n"
 	           "Generate an RSA key and self-signed certificate as the sealing controller does; print its key\n"
 	           "Secret (kube-system, sealed-secrets-keyXXXXX, label ...sealed-secrets-key: active) or write PEM\n"
-	           "files (the key 0600, never over an existing file).\n");
+	           "files (the key 0600, never over an existing file).\n\n");
+	cli_opt_help(f, new_options);
 }
 
 /* A new file only (O_EXCL), written fully or removed. */
@@ -66,22 +86,7 @@ static int parse_ttl(time_t *out, const char *s)
 
 int keys_cmd_new(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'o' },
-		{ "name", required_argument, NULL, 'N' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "bits", required_argument, NULL, 'b' },
-		{ "key-size", required_argument, NULL, 'b' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "key-ttl", required_argument, NULL, 't' },
-		{ "cn", required_argument, NULL, 'C' },
-		{ "my-cn", required_argument, NULL, 'C' },
-		{ "out-dir", required_argument, NULL, 'd' },
-		{ "key-out", required_argument, NULL, 'K' },
-		{ "cert-out", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct keys_gen_opts go = KEYS_GEN_OPTS_INIT;
 	struct keys_secret_opts so = KEYS_SECRET_OPTS_INIT;
 	struct keys_pair p;
@@ -91,29 +96,30 @@ int keys_cmd_new(int argc, char **argv)
 	int opt, rc = 0, ret = 1;
 
 	keys_pair_init(&p);
+	cli_getopt_init(&g, new_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:n:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o': format = optarg; break;
-		case 'N': so.name = optarg; break;
+		case O_NAME: so.name = optarg; break;
 		case 'n': so.namespace = optarg; break;
-		case 'b':
+		case O_BITS:
 			if (cli_int_arg(&go.bits, "bits", optarg, 1, 1 << 20) < 0) {
 				ret = 2;
 				goto done;
 			}
 			break;
-		case 't':
+		case O_TTL:
 			if (parse_ttl(&go.ttl, optarg) < 0) {
 				fprintf(stderr, "error: invalid --ttl '%s' (e.g. 87600h)\n", optarg);
 				ret = 2;
 				goto done;
 			}
 			break;
-		case 'C': go.cn = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'K': kout = optarg; break;
-		case 'c': cout = optarg; break;
+		case O_CN: go.cn = optarg; break;
+		case O_DIR: dir = optarg; break;
+		case O_KEY_OUT: kout = optarg; break;
+		case O_CERT_OUT: cout = optarg; break;
 		case 'h': new_usage(stdout); ret = 0; goto done;
 		default: new_usage(stderr); ret = 2; goto done;
 		}

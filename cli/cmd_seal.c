@@ -407,7 +407,7 @@ out:
 
 int cmd_seal(int argc, char **argv)
 {
-	static struct cli_getopt g;
+	struct cli_getopt g;
 	struct seal_cli c = { 0 };
 	struct sealed_pubkey *pk = NULL;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);

@@ -51,7 +51,6 @@ int sops_cmd_edit(const struct sops_opts *o)
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0)
 		goto out;
 	if (existing) {
-		lay.src = NULL;
 		if ((rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
 		    (in == SOPS_FMT_YAML && (rc = sops_stash_comments(stash, &f, raw.p, raw.len, key)) < 0) ||
 		    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)

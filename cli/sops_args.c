@@ -90,7 +90,7 @@ static void set_rule(struct sops_opts *o, enum sops_rule_kind k, const char *v)
 
 int sops_cli_parse(struct sops_opts *o, int argc, char **argv)
 {
-	static struct cli_getopt g;
+	struct cli_getopt g;
 	int c, i, first;
 
 	cli_getopt_init(&g, sops_opts_table);
