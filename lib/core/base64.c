@@ -61,51 +61,29 @@ int base64_encode(struct buf *out, const void *data, size_t n, int flags)
 	return 0;
 }
 
-/*
- * Decoding tables: 1 + the value of each alphabet character, 0 for anything else. Constant
- * data, built by the compiler: no lazy initialisation, so any thread may decode at any time.
- */
-static const unsigned char dec_std[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8, ['I'] = 9,
-	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
-	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25,
-	['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33,
-	['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41,
-	['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
-	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
-};
-static const unsigned char dec_url[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8, ['I'] = 9,
-	['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
-	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25,
-	['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33,
-	['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41,
-	['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
-	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
-	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['-'] = 63, ['_'] = 64,
-};
+static int dec_char(int c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
 
 int base64_decode_raw(unsigned char *out, size_t *outlen, const char *in, size_t inlen, int flags)
 {
-	const unsigned char *s = (const unsigned char *)in, *t = (flags & B64_URL) ? dec_url : dec_std;
 	unsigned acc = 0;
-	size_t i = 0, nchars = 0, npad = 0, o = 0;
+	size_t i, nchars = 0, npad = 0, o = 0;
+	int url = !!(flags & B64_URL);
 
-	/* the bulk (the hot path: three decodes per SOPS value): whole groups of four alphabet
-	 * characters; padding, newlines and anything else go to the exact rules below */
-	while (i + 4 <= inlen) {
-		unsigned a = t[s[i]], b = t[s[i + 1]], c = t[s[i + 2]], d = t[s[i + 3]], v;
-		if (!a || !b || !c || !d)
-			break;
-		v = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
-		out[o++] = (unsigned char)(v >> 16);
-		out[o++] = (unsigned char)(v >> 8);
-		out[o++] = (unsigned char)v;
-		i += 4;
-	}
-	for (; i < inlen; i++) {
-		int c = s[i], v;
+	for (i = 0; i < inlen; i++) {
+		int c = (unsigned char)in[i], v;
 		if ((c == '\n' || c == '\r') && (flags & B64_SKIP_NEWLINES))
 			continue;
 		if (c == '=') {
@@ -116,9 +94,9 @@ int base64_decode_raw(unsigned char *out, size_t *outlen, const char *in, size_t
 		}
 		if (npad)
 			return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", i);
-		if (!(v = t[c]))
+		if ((v = dec_char(c, url)) < 0)
 			return gs_error(GS_EPARSE, "illegal base64 data at input byte %zu", i);
-		acc = (acc << 6) | (unsigned)(v - 1);
+		acc = (acc << 6) | (unsigned)v;
 		nchars++;
 		if (nchars % 4 == 0) {
 			out[o++] = (unsigned char)(acc >> 16);
