@@ -30,7 +30,8 @@ struct cli_command {
 	const char *desc; /* one line, for the usage list */
 };
 /* The entry for name, or NULL. */
-const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n, const char *name);
+const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n,
+                                           const char *name);
 /* "  name           desc" for each entry. */
 void cli_command_list(FILE *f, const struct cli_command *cmds, size_t n);
 
@@ -40,11 +41,11 @@ void cli_command_list(FILE *f, const struct cli_command *cmds, size_t n);
  * pages are to be generated from), so they cannot drift apart.
  */
 struct cli_opt {
-	const char *name;  /* long name ("in-place"); NULL ends the table */
-	int id;            /* what getopt_long returns: the short letter ('i'), or an id >= 256 */
-	int has_arg;       /* no_argument, required_argument, optional_argument */
-	const char *arg;   /* the argument's placeholder in help ("FILE"); NULL for a flag */
-	const char *help;  /* one line; NULL: accepted for compatibility, not listed */
+	const char *name; /* long name ("in-place"); NULL ends the table */
+	int id;           /* what getopt_long returns: the short letter ('i'), or an id >= 256 */
+	int has_arg;      /* no_argument, required_argument, optional_argument */
+	const char *arg;  /* the argument's placeholder in help ("FILE"); NULL for a flag */
+	const char *help; /* one line; NULL: accepted for compatibility, not listed */
 };
 #define CLI_OPTS_MAX 96
 struct cli_getopt {
@@ -55,7 +56,8 @@ struct cli_getopt {
 void cli_getopt_init(struct cli_getopt *g, const struct cli_opt *opts);
 /* The help lines of opts, one per listed option: "  -i, --in-place            help". */
 void cli_opt_help(FILE *f, const struct cli_opt *opts);
-/* A whole-number argument of flag in [min, max] into *out; 0, or prints the error and returns -1. */
+/* A whole-number argument of flag in [min, max] into *out; 0, or prints the error and returns -1.
+ */
 int cli_int_arg(int *out, const char *flag, const char *s, int min, int max);
 
 #endif

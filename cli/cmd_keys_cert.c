@@ -8,7 +8,8 @@
 #include "cli/cmd_seal.h"
 
 static const struct cli_opt cert_options[] = {
-	{ "key", 'k', required_argument, "KEY", "key file: PEM, key Secret or List (repeatable, or KEY...)" },
+	{ "key", 'k', required_argument, "KEY",
+	  "key file: PEM, key Secret or List (repeatable, or KEY...)" },
 	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -16,9 +17,10 @@ static const struct cli_opt cert_options[] = {
 
 static void cert_usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal keys cert --key KEY [-i IDENTITY]\n\n"
-	           "Print the certificate (PEM) of the newest key in KEY (PEM, key Secret or List; an\n"
-	           "age-encrypted one, as gitseal keys backup -r writes it, needs -i).\n\n");
+	fprintf(
+	    f, "usage: gitseal keys cert --key KEY [-i IDENTITY]\n\n"
+	       "Print the certificate (PEM) of the newest key in KEY (PEM, key Secret or List; an\n"
+	       "age-encrypted one, as gitseal keys backup -r writes it, needs -i).\n\n");
 	cli_opt_help(f, cert_options);
 }
 
@@ -26,7 +28,8 @@ int keys_cmd_cert(int argc, char **argv)
 {
 	struct cli_getopt g;
 	struct keys_ring ring = KEYS_RING_INIT;
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)),
+	     **ids = calloc((size_t)argc + 1, sizeof(*ids));
 	const char *pem;
 	size_t nkeys = 0, nids = 0, len;
 	int opt, ret = 1;
@@ -42,8 +45,14 @@ int keys_cmd_cert(int argc, char **argv)
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
-		case 'h': cert_usage(stdout); ret = 0; goto done;
-		default: cert_usage(stderr); ret = 2; goto done;
+		case 'h':
+			cert_usage(stdout);
+			ret = 0;
+			goto done;
+		default:
+			cert_usage(stderr);
+			ret = 2;
+			goto done;
 		}
 	}
 	for (; optind < argc; optind++)
@@ -53,7 +62,8 @@ int keys_cmd_cert(int argc, char **argv)
 		ret = 2;
 		goto done;
 	}
-	if (seal_cli_load_keys(&ring, keys, nkeys, ids, nids) < 0 || keys_ring_newest_cert_pem(&ring, &pem, &len) < 0) {
+	if (seal_cli_load_keys(&ring, keys, nkeys, ids, nids) < 0 ||
+	    keys_ring_newest_cert_pem(&ring, &pem, &len) < 0) {
 		ret = cli_die_last(NULL);
 		goto done;
 	}
@@ -65,4 +75,3 @@ done:
 	free(ids);
 	return ret;
 }
-

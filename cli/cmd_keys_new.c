@@ -21,27 +21,36 @@ enum { O_NAME = 256, O_BITS, O_TTL, O_CN, O_DIR, O_KEY_OUT, O_CERT_OUT };
 
 static const struct cli_opt new_options[] = {
 	{ "format", 'o', required_argument, "yaml|json", "the key Secret's format (default yaml)" },
-	{ "name", O_NAME, required_argument, "NAME", "the Secret's name (default sealed-secrets-keyXXXXX)" },
-	{ "namespace", 'n', required_argument, "NS", "the Secret's namespace (default kube-system)" },
+	{ "name", O_NAME, required_argument, "NAME",
+	  "the Secret's name (default sealed-secrets-keyXXXXX)" },
+	{ "namespace", 'n', required_argument, "NS",
+	  "the Secret's namespace (default kube-system)" },
 	{ "bits", O_BITS, required_argument, "N", "RSA key size (2048-8192, default 4096)" },
 	{ "key-size", O_BITS, required_argument, "N", NULL },
-	{ "ttl", O_TTL, required_argument, "DUR", "certificate validity: 87600h, 3650d, 30m, 3600s" },
+	{ "ttl", O_TTL, required_argument, "DUR",
+	  "certificate validity: 87600h, 3650d, 30m, 3600s" },
 	{ "key-ttl", O_TTL, required_argument, "DUR", NULL },
 	{ "cn", O_CN, required_argument, "CN", "certificate common name" },
 	{ "my-cn", O_CN, required_argument, "CN", NULL },
-	{ "out-dir", O_DIR, required_argument, "DIR", "write DIR/tls.key (0600) and DIR/tls.crt instead" },
-	{ "key-out", O_KEY_OUT, required_argument, "FILE", "write the key there (with --cert-out)" },
-	{ "cert-out", O_CERT_OUT, required_argument, "FILE", "write the certificate there (with --key-out)" },
+	{ "out-dir", O_DIR, required_argument, "DIR",
+	  "write DIR/tls.key (0600) and DIR/tls.crt instead" },
+	{ "key-out", O_KEY_OUT, required_argument, "FILE",
+	  "write the key there (with --cert-out)" },
+	{ "cert-out", O_CERT_OUT, required_argument, "FILE",
+	  "write the certificate there (with --key-out)" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 static void new_usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal keys new [-o yaml|json] [--name N] [--namespace NS] [--bits N] [--ttl DUR] [--cn CN]\n"
+	fprintf(f, "usage: gitseal keys new [-o yaml|json] [--name N] [--namespace NS] [--bits N] "
+	           "[--ttl DUR] [--cn CN]\n"
 	           "                        [--out-dir DIR | --key-out FILE --cert-out FILE]\n\n"
-	           "Generate an RSA key and self-signed certificate as the sealing controller does; print its key\n"
-	           "Secret (kube-system, sealed-secrets-keyXXXXX, label ...sealed-secrets-key: active) or write PEM\n"
+	           "Generate an RSA key and self-signed certificate as the sealing controller "
+	           "does; print its key\n"
+	           "Secret (kube-system, sealed-secrets-keyXXXXX, label ...sealed-secrets-key: "
+	           "active) or write PEM\n"
 	           "files (the key 0600, never over an existing file).\n\n");
 	cli_opt_help(f, new_options);
 }
@@ -52,7 +61,8 @@ static int write_new(const char *path, const struct buf *b, mode_t mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode), rc;
 	if (fd < 0)
 		return gs_error(errno == EEXIST ? GS_ECONFLICT : GS_EIO, "%s: %s", path,
-		                errno == EEXIST ? "already exists (not overwritten)" : strerror(errno));
+		                errno == EEXIST ? "already exists (not overwritten)"
+		                                : strerror(errno));
 	rc = file_write_all(fd, b->p, b->len, path);
 	if (rc >= 0 && fsync(fd) < 0)
 		rc = gs_error(GS_EIO, "%s: fsync: %s", path, strerror(errno));
@@ -71,9 +81,18 @@ static int parse_ttl(time_t *out, const char *s)
 	if (end == s || v <= 0)
 		return -1;
 	switch (*end) {
-	case 'd': v *= 86400; end++; break;
-	case 'h': v *= 3600; end++; break;
-	case 'm': v *= 60; end++; break;
+	case 'd':
+		v *= 86400;
+		end++;
+		break;
+	case 'h':
+		v *= 3600;
+		end++;
+		break;
+	case 'm':
+		v *= 60;
+		end++;
+		break;
 	case 's': end++; break;
 	case '\0': break;
 	default: return -1;
@@ -111,7 +130,8 @@ int keys_cmd_new(int argc, char **argv)
 			break;
 		case O_TTL:
 			if (parse_ttl(&go.ttl, optarg) < 0) {
-				fprintf(stderr, "error: invalid --ttl '%s' (e.g. 87600h)\n", optarg);
+				fprintf(stderr, "error: invalid --ttl '%s' (e.g. 87600h)\n",
+				        optarg);
 				ret = 2;
 				goto done;
 			}
@@ -120,8 +140,14 @@ int keys_cmd_new(int argc, char **argv)
 		case O_DIR: dir = optarg; break;
 		case O_KEY_OUT: kout = optarg; break;
 		case O_CERT_OUT: cout = optarg; break;
-		case 'h': new_usage(stdout); ret = 0; goto done;
-		default: new_usage(stderr); ret = 2; goto done;
+		case 'h':
+			new_usage(stdout);
+			ret = 0;
+			goto done;
+		default:
+			new_usage(stderr);
+			ret = 2;
+			goto done;
 		}
 	}
 	if (strcmp(format, "yaml") && strcmp(format, "json")) {
@@ -134,12 +160,14 @@ int keys_cmd_new(int argc, char **argv)
 		goto done;
 	}
 	if (dir) {
-		if ((rc = buf_addf(&kpath, "%s/tls.key", dir)) < 0 || (rc = buf_addf(&cpath, "%s/tls.crt", dir)) < 0)
+		if ((rc = buf_addf(&kpath, "%s/tls.key", dir)) < 0 ||
+		    (rc = buf_addf(&cpath, "%s/tls.crt", dir)) < 0)
 			goto done;
 		kout = kpath.p;
 		cout = cpath.p;
 		if (access(kout, F_OK) == 0 || access(cout, F_OK) == 0) {
-			rc = gs_error(GS_ECONFLICT, "%s: already exists (not overwritten)", access(kout, F_OK) == 0 ? kout : cout);
+			rc = gs_error(GS_ECONFLICT, "%s: already exists (not overwritten)",
+			              access(kout, F_OK) == 0 ? kout : cout);
 			goto done;
 		}
 	}
@@ -156,7 +184,8 @@ int keys_cmd_new(int argc, char **argv)
 		ret = 0;
 		goto done;
 	}
-	if ((rc = keys_pair_secret(&sec, &p, &so)) < 0 || (rc = seal_cli_emit(&out, sec, !strcmp(format, "json"), 0)) < 0 ||
+	if ((rc = keys_pair_secret(&sec, &p, &so)) < 0 ||
+	    (rc = seal_cli_emit(&out, sec, !strcmp(format, "json"), 0)) < 0 ||
 	    (rc = file_write_atomic("-", out.p, out.len, 0600, 0)) < 0)
 		goto done;
 	ret = 0;
@@ -170,4 +199,3 @@ done:
 	buf_release(&cpath);
 	return ret;
 }
-

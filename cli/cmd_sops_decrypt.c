@@ -52,10 +52,12 @@ int sops_cmd_decrypt(const struct sops_opts *o)
 		goto out;
 	if (o->extract) {
 		struct doc *n = NULL;
-		if ((rc = sops_file_lookup(&f, &p, &n)) < 0 || (rc = emit_extract(&out, n, outfmt, o->indent)) < 0)
+		if ((rc = sops_file_lookup(&f, &p, &n)) < 0 ||
+		    (rc = emit_extract(&out, n, outfmt, o->indent)) < 0)
 			goto out;
 	} else {
-		/* with comments, splice them back decrypted where they were; without, emit as sops does */
+		/* with comments, splice them back decrypted where they were; without, emit as sops
+		 * does */
 		if (memchr(raw.p, '#', raw.len)) {
 			lay.src = raw.p;
 			lay.src_len = raw.len;

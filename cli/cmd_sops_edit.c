@@ -51,8 +51,10 @@ int sops_cmd_edit(const struct sops_opts *o)
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0)
 		goto out;
 	if (existing) {
-		if ((rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
-		    (in == SOPS_FMT_YAML && (rc = sops_stash_comments(stash, &f, raw.p, raw.len, key)) < 0) ||
+		if ((rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0 ||
+		    (rc = sops_stash_new(&stash, &f, key)) < 0 ||
+		    (in == SOPS_FMT_YAML &&
+		     (rc = sops_stash_comments(stash, &f, raw.p, raw.len, key)) < 0) ||
 		    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)
 			goto out;
 		lay.src = raw.p;
@@ -62,9 +64,11 @@ int sops_cmd_edit(const struct sops_opts *o)
 		if ((rc = sops_file_rewrite(&before, &f, in, 0, &lay)) < 0)
 			goto out;
 	} else {
-		/* a new file: keys and rules from the flags or .sops.yaml, like `sops edit new.yaml` */
-		if ((rc = sops_cli_encrypt_config(o, o->filename_override ? o->filename_override : o->file, in, &spec,
-		                                  &f.meta.rules, 1)) < 0)
+		/* a new file: keys and rules from the flags or .sops.yaml, like `sops edit
+		 * new.yaml` */
+		if ((rc = sops_cli_encrypt_config(
+		         o, o->filename_override ? o->filename_override : o->file, in, &spec,
+		         &f.meta.rules, 1)) < 0)
 			goto out;
 		sops_data_key_new(key);
 		if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0)
@@ -74,13 +78,16 @@ int sops_cmd_edit(const struct sops_opts *o)
 	}
 	if (!(editor = find_editor())) {
 		rc = gs_error(SOPS_ERR(GS_ENOTFOUND, SOPS_EXIT_NO_EDITOR),
-		              "no editor available: sops attempts to use the editor defined in the SOPS_EDITOR or EDITOR "
-		              "environment variables, and if that's not set defaults to any of vim, nano, vi, but none of "
+		              "no editor available: sops attempts to use the editor defined in the "
+		              "SOPS_EDITOR or EDITOR "
+		              "environment variables, and if that's not set defaults to any of "
+		              "vim, nano, vi, but none of "
 		              "them could be found");
 		goto out;
 	}
 	b = strdup(o->file);
-	if ((rc = sops_cli_tmpfile(dir, sizeof(dir), path, sizeof(path), b ? basename(b) : "file")) < 0)
+	if ((rc = sops_cli_tmpfile(dir, sizeof(dir), path, sizeof(path),
+	                           b ? basename(b) : "file")) < 0)
 		goto out;
 	if ((rc = file_write_atomic(path, before.p, before.len, 0600, 0)) < 0)
 		goto out;
@@ -89,17 +96,21 @@ int sops_cmd_edit(const struct sops_opts *o)
 	st = sops_cli_shell(cmd, path);
 	signal(SIGINT, old_int);
 	if (st != 0) {
-		rc = gs_error(SOPS_ERR(GS_ERROR, SOPS_EXIT_NO_EDITOR), "Could not run editor: exit status %d", st);
+		rc = gs_error(SOPS_ERR(GS_ERROR, SOPS_EXIT_NO_EDITOR),
+		              "Could not run editor: exit status %d", st);
 		goto out;
 	}
 	if ((rc = file_read(&after, path)) < 0)
 		goto out;
 	if (after.len == before.len && !gs_memcmp_ct(after.p, before.p, after.len)) {
-		rc = gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_UNCHANGED), "File has not changed, exiting.");
+		rc = gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_UNCHANGED),
+		              "File has not changed, exiting.");
 		goto out;
 	}
 	if ((rc = sops_file_load_plain(&nf, o->file, after.p, after.len, in)) < 0) {
-		gs_error_prefix(rc, "Could not load tree, probably due to invalid syntax (the file is unchanged)");
+		gs_error_prefix(
+		    rc,
+		    "Could not load tree, probably due to invalid syntax (the file is unchanged)");
 		goto out;
 	}
 	nf.meta = f.meta; /* same data key, master keys and rules */

@@ -63,7 +63,8 @@ static int git_head_version(struct buf *out, const char *path)
 
 int sops_cmd_encrypt(const struct sops_opts *o)
 {
-	struct buf data = BUF_INIT_SECRET(BUF_MAX_FILE), prev = BUF_INIT(BUF_MAX_FILE), out = BUF_INIT(BUF_MAX_FILE);
+	struct buf data = BUF_INIT_SECRET(BUF_MAX_FILE), prev = BUF_INIT(BUF_MAX_FILE),
+	           out = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f;
 	struct sops_keyspec spec = { 0 };
 	struct sops_previous pv = { NULL, NULL, 0, 0 };
@@ -83,8 +84,8 @@ int sops_cmd_encrypt(const struct sops_opts *o)
 		if ((rc = sops_cli_read(&prev, o->previous)) < 0)
 			goto out;
 		have_prev = 1;
-	} else if (o->in_place && !o->no_git_previous && strcmp(o->file, "-") && git_head_version(&prev, o->file) == 0 &&
-	           prev.len) {
+	} else if (o->in_place && !o->no_git_previous && strcmp(o->file, "-") &&
+	           git_head_version(&prev, o->file) == 0 && prev.len) {
 		have_prev = 2;
 	}
 	if ((rc = sops_cli_encrypt_config(o, name, in, &spec, &f.meta.rules, have_prev != 1)) < 0)
@@ -95,7 +96,8 @@ int sops_cmd_encrypt(const struct sops_opts *o)
 		pv.len = prev.len;
 		pv.hint = have_prev == 2;
 	}
-	if ((rc = sops_encrypt(&out, &f, data.p, data.len, &spec, have_prev ? &pv : NULL, outfmt, o->indent)) < 0)
+	if ((rc = sops_encrypt(&out, &f, data.p, data.len, &spec, have_prev ? &pv : NULL, outfmt,
+	                       o->indent)) < 0)
 		goto out;
 	rc = sops_cli_write(o, o->file, &out);
 out:

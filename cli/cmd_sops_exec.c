@@ -26,7 +26,8 @@ static int run(const struct sops_opts *o, int file_mode)
 		fprintf(stderr, "error: missing command to run\n");
 		return SOPS_EXIT_GENERIC;
 	}
-	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_open(&f, o->file, in, key, NULL)) < 0 ||
+	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 ||
+	    (rc = sops_cli_open(&f, o->file, in, key, NULL)) < 0 ||
 	    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)
 		goto out;
 	if (!file_mode) {
@@ -37,11 +38,14 @@ static int run(const struct sops_opts *o, int file_mode)
 			const struct doc *v = doc_val_at(root, i);
 			const char *k = doc_text(doc_key_at(root, i), NULL);
 			if (!doc_is_scalar(v)) {
-				rc = gs_error(GS_EINVAL, "cannot use complex value in environment; offending key %s", k);
+				rc = gs_error(
+				    GS_EINVAL,
+				    "cannot use complex value in environment; offending key %s", k);
 				goto out;
 			}
 			if (strchr(k, '=')) {
-				rc = gs_error(GS_EINVAL, "cannot use keys with '=' in environment: %s", k);
+				rc = gs_error(GS_EINVAL,
+				              "cannot use keys with '=' in environment: %s", k);
 				goto out;
 			}
 			setenv(k, doc_kind(v) == DOC_NULL ? "" : doc_text(v, NULL), 1);
@@ -51,8 +55,8 @@ static int run(const struct sops_opts *o, int file_mode)
 	}
 	if ((rc = sops_file_emit(&out, &f, outfmt, 0, o->indent)) < 0)
 		goto out;
-	if ((rc = sops_cli_tmpfile(dir, sizeof(dir), path, sizeof(path), o->exec_filename ? o->exec_filename : "tmp-file")) <
-	            0 ||
+	if ((rc = sops_cli_tmpfile(dir, sizeof(dir), path, sizeof(path),
+	                           o->exec_filename ? o->exec_filename : "tmp-file")) < 0 ||
 	    (rc = file_write_atomic(path, out.p, out.len, 0600, 0)) < 0)
 		goto out;
 	{ /* '{}' is the plaintext file, as in sops */

@@ -10,7 +10,8 @@ int sops_cmd_filestatus(const struct sops_opts *o)
 	enum sops_format in, outfmt;
 	int rc, enc = 0;
 
-	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_read(&data, o->file)) < 0) {
+	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 ||
+	    (rc = sops_cli_read(&data, o->file)) < 0) {
 		buf_release(&data);
 		return sops_cli_fail(rc);
 	}

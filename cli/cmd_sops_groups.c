@@ -22,7 +22,8 @@ int sops_cmd_groups(const struct sops_opts *o)
 
 	memset(&f, 0, sizeof(f));
 	if (o->nargs < 1 || (strcmp(o->args[0], "add") && strcmp(o->args[0], "delete"))) {
-		fprintf(stderr, "usage: gitseal sops groups add --file FILE --age R1,R2 [--shamir-secret-sharing-threshold N]\n"
+		fprintf(stderr, "usage: gitseal sops groups add --file FILE --age R1,R2 "
+		                "[--shamir-secret-sharing-threshold N]\n"
 		                "       gitseal sops groups delete --file FILE INDEX\n");
 		return 1;
 	}
@@ -37,20 +38,24 @@ int sops_cmd_groups(const struct sops_opts *o)
 	}
 	if (!add) {
 		if (o->nargs < 2) {
-			fprintf(stderr, "error: exactly one positional argument (index) required\n");
+			fprintf(stderr,
+			        "error: exactly one positional argument (index) required\n");
 			return 1;
 		}
 		del = strtoul(o->args[1], NULL, 10);
 	}
-	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 || (rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0)
+	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0 ||
+	    (rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0)
 		goto out;
 	if ((rc = sops_keyspec_from_meta(&spec, &f.meta, NULL, NULL)) < 0)
 		goto out;
 	if (!add && del >= spec.ngroups) {
-		rc = gs_error(GS_EINVAL, "%s: there is no key group %zu (the file has %zu)", o->file, del, spec.ngroups);
+		rc = gs_error(GS_EINVAL, "%s: there is no key group %zu (the file has %zu)",
+		              o->file, del, spec.ngroups);
 		goto out;
 	}
-	if ((rc = add ? sops_keyspec_add_group(&spec, o->enc.age) : sops_keyspec_remove_group(&spec, del)) < 0)
+	if ((rc = add ? sops_keyspec_add_group(&spec, o->enc.age)
+	              : sops_keyspec_remove_group(&spec, del)) < 0)
 		goto out;
 	if (o->enc.shamir_threshold)
 		spec.shamir_threshold = o->enc.shamir_threshold;

@@ -23,7 +23,8 @@ static int same_value(const struct doc *a, const struct doc *b)
 
 static int set_or_unset(const struct sops_opts *o, int unset)
 {
-	struct buf val = BUF_INIT_SECRET(BUF_MAX_DEFAULT), out = BUF_INIT(BUF_MAX_FILE), raw = BUF_INIT(BUF_MAX_FILE);
+	struct buf val = BUF_INIT_SECRET(BUF_MAX_DEFAULT), out = BUF_INIT(BUF_MAX_FILE),
+	           raw = BUF_INIT(BUF_MAX_FILE);
 	struct sops_file f;
 	struct sops_path p = { 0 };
 	struct sops_stash *stash = NULL;
@@ -40,12 +41,14 @@ static int set_or_unset(const struct sops_opts *o, int unset)
 	}
 	if (o->nargs < need) {
 		fprintf(stderr, unset ? "Error: no file specified, or index is missing\n"
-		                      : "Error: no file specified, or index and value are missing. Need precisely 3 positional "
+		                      : "Error: no file specified, or index and value are missing. "
+		                        "Need precisely 3 positional "
 		                        "arguments.\n");
 		return SOPS_EXIT_NO_FILE;
 	}
 	if (sops_path_parse(&p, o->args[0]) < 0) {
-		fprintf(stderr, unset ? "Invalid unset index format\n" : "Invalid set index format\n");
+		fprintf(stderr,
+		        unset ? "Invalid unset index format\n" : "Invalid set index format\n");
 		return SOPS_EXIT_INVALID_SET;
 	}
 	if (!unset) {
@@ -57,14 +60,17 @@ static int set_or_unset(const struct sops_opts *o, int unset)
 			rc = buf_adds(&val, o->args[1]);
 		if (rc < 0)
 			goto out;
-		if (doc_parse_one(&value, "value", val.p, val.len, DOC_PARSE_JSON | DOC_PARSE_SECRET) < 0) {
-			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_INVALID_SET), "Value for --set is not valid JSON");
+		if (doc_parse_one(&value, "value", val.p, val.len,
+		                  DOC_PARSE_JSON | DOC_PARSE_SECRET) < 0) {
+			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_INVALID_SET),
+			              "Value for --set is not valid JSON");
 			goto out;
 		}
 	}
 	if ((rc = sops_cli_formats(o, &in, &outfmt)) < 0)
 		goto out;
-	if ((rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0 || (rc = sops_stash_new(&stash, &f, key)) < 0 ||
+	if ((rc = sops_cli_open(&f, o->file, in, key, &raw)) < 0 ||
+	    (rc = sops_stash_new(&stash, &f, key)) < 0 ||
 	    (rc = sops_file_decrypt(&f, key, o->ignore_mac)) < 0)
 		goto out;
 	if (o->idempotent) {

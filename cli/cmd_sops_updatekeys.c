@@ -61,10 +61,12 @@ int sops_cmd_updatekeys(const struct sops_opts *o)
 	if ((rc = sops_cli_config(o, &conf, &have)) < 0)
 		goto out;
 	if (!have) {
-		rc = gs_error(SOPS_ERR(GS_ENOTFOUND, SOPS_EXIT_CONFIG_NOT_FOUND), "config file not found");
+		rc = gs_error(SOPS_ERR(GS_ENOTFOUND, SOPS_EXIT_CONFIG_NOT_FOUND),
+		              "config file not found");
 		goto out;
 	}
-	if ((rc = sops_config_match(&conf, o->file, &rule)) < 0 || (rc = sops_keyspec_from_rule(&spec, rule)) < 0)
+	if ((rc = sops_config_match(&conf, o->file, &rule)) < 0 ||
+	    (rc = sops_keyspec_from_rule(&spec, rule)) < 0)
 		goto out;
 	if (o->enc.shamir_threshold)
 		spec.shamir_threshold = o->enc.shamir_threshold;
@@ -84,7 +86,8 @@ int sops_cmd_updatekeys(const struct sops_opts *o)
 	lay.indent = o->indent;
 	/* same data key: values and MAC stay as they are, only the key stanzas change */
 	if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0) {
-		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_NO_DATA_KEY), "Could not re-encrypt data key");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_NO_DATA_KEY),
+		                     "Could not re-encrypt data key");
 		goto out;
 	}
 	if ((rc = sops_file_rewrite(&out, &f, in, 1, &lay)) < 0)

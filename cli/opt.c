@@ -40,11 +40,11 @@ void cli_opt_help(FILE *f, const struct cli_opt *opts)
 		for (j = 0; j < i; j++)
 			shown |= opts[j].id == opts[i].id;
 		if (is_short(opts[i].id) && !shown)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].id, opts[i].name, opts[i].arg ? " " : "",
-			         opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", opts[i].id, opts[i].name,
+			         opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-			         opts[i].arg ? opts[i].arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s", opts[i].name,
+			         opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
 		if (strlen(left) < 30)
 			fprintf(f, "  %-30s %s\n", left, opts[i].help);
 		else
@@ -59,14 +59,17 @@ int cli_int_arg(int *out, const char *flag, const char *s, int min, int max)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v < min || v > max) {
-		fprintf(stderr, "error: invalid value \"%s\" for --%s: want a whole number from %d to %d\n", s, flag, min, max);
+		fprintf(stderr,
+		        "error: invalid value \"%s\" for --%s: want a whole number from %d to %d\n",
+		        s, flag, min, max);
 		return -1;
 	}
 	*out = (int)v;
 	return 0;
 }
 
-const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n, const char *name)
+const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n,
+                                           const char *name)
 {
 	size_t i;
 	for (i = 0; name && i < n; i++)

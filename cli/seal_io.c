@@ -26,7 +26,8 @@ int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start)
 int seal_cli_is_yaml_name(const char *path)
 {
 	size_t n = path ? strlen(path) : 0;
-	return (n > 5 && !strcmp(path + n - 5, ".yaml")) || (n > 4 && !strcmp(path + n - 4, ".yml"));
+	return (n > 5 && !strcmp(path + n - 5, ".yaml")) ||
+	       (n > 4 && !strcmp(path + n - 4, ".yml"));
 }
 
 const char *seal_cli_what(const char *path, size_t i, size_t n)

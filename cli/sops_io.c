@@ -21,7 +21,8 @@ int sops_cli_read(struct buf *out, const char *path)
 {
 	int rc = file_read(out, path);
 	if (rc < 0)
-		return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_READ_INPUT), "Error reading file");
+		return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_READ_INPUT),
+		                       "Error reading file");
 	return 0;
 }
 
@@ -38,8 +39,8 @@ int sops_cli_formats(const struct sops_opts *o, enum sops_format *in, enum sops_
 	return 0;
 }
 
-int sops_cli_open(struct sops_file *f, const char *path, enum sops_format fmt, unsigned char key[SOPS_KEY_LEN],
-                  struct buf *raw)
+int sops_cli_open(struct sops_file *f, const char *path, enum sops_format fmt,
+                  unsigned char key[SOPS_KEY_LEN], struct buf *raw)
 {
 	struct buf data = BUF_INIT(BUF_MAX_FILE);
 	int rc;
@@ -65,13 +66,15 @@ int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf
 	else
 		rc = file_write_all(1, data->p, data->len, "stdout");
 	if (rc < 0)
-		return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT), "Could not write output file");
+		return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT),
+		                       "Could not write output file");
 	return 0;
 }
 
 int sops_cli_replace(const char *path, const struct buf *data)
 {
-	return sops_error_exit(file_write_atomic(path, data->p, data->len, 0600, 1), SOPS_EXIT_WRITE_OUTPUT);
+	return sops_error_exit(file_write_atomic(path, data->p, data->len, 0600, 1),
+	                       SOPS_EXIT_WRITE_OUTPUT);
 }
 
 int sops_cli_config(const struct sops_opts *o, struct sops_config *c, int *have)
@@ -79,8 +82,8 @@ int sops_cli_config(const struct sops_opts *o, struct sops_config *c, int *have)
 	return sops_config_discover(c, have, o->config ? o->config : getenv("SOPS_CONFIG"), ".");
 }
 
-int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum sops_format fmt, struct sops_keyspec *spec,
-                            struct sops_rules *rules, int need_keys)
+int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum sops_format fmt,
+                            struct sops_keyspec *spec, struct sops_rules *rules, int need_keys)
 {
 	struct sops_encrypt_opts eo = o->enc;
 	struct sops_config conf;

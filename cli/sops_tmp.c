@@ -28,7 +28,9 @@ static void wipe_unlink(const char *path)
 			char zero[4096] = { 0 };
 			off_t left = st.st_size;
 			while (left > 0) {
-				ssize_t w = write(fd, zero, left > (off_t)sizeof(zero) ? sizeof(zero) : (size_t)left);
+				ssize_t w =
+				    write(fd, zero,
+				          left > (off_t)sizeof(zero) ? sizeof(zero) : (size_t)left);
 				if (w <= 0)
 					break;
 				left -= w;
@@ -100,7 +102,8 @@ int sops_cli_tmpfile(char *dir, size_t dirlen, char *path, size_t pathlen, const
 	}
 	dir[0] = path[0] = 0;
 	return gs_error(SOPS_ERR(GS_EIO, SOPS_EXIT_WRITE_OUTPUT),
-	                "Could not create temporary directory: no tmpfs (/dev/shm or $XDG_RUNTIME_DIR) to hold the plaintext");
+	                "Could not create temporary directory: no tmpfs (/dev/shm or "
+	                "$XDG_RUNTIME_DIR) to hold the plaintext");
 }
 
 int sops_cli_shell(const char *cmd, const char *arg)
@@ -122,4 +125,3 @@ int sops_cli_shell(const char *cmd, const char *arg)
 			return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
-

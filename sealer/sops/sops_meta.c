@@ -139,7 +139,7 @@ int sops__meta_parse(struct sops_meta *m, const struct doc *s, const char *file)
 			goto out;
 	}
 	if ((v = doc_get(s, "shamir_threshold")) && doc_kind(v) != DOC_NULL) {
-		if (doc_get_int(v, &t) < 0 && !(doc_kind(v) == DOC_STR && (t = atoll(doc_str(v))) > 0)) {
+		if (doc_get_int(v, &t) < 0 && !(doc_kind(v) == DOC_STR && (t = strtoll(doc_str(v), NULL, 10)) > 0)) {
 			rc = gs_error(GS_EPARSE, "%s: sops.shamir_threshold is not an integer", file);
 			goto out;
 		}

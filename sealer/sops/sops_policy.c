@@ -68,7 +68,8 @@ static int in_list(const char *list, const char *r)
 	return 0;
 }
 
-int sops_keyspec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m, const char *add, const char *rm)
+int sops_keyspec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m, const char *add,
+                           const char *rm)
 {
 	size_t i, j;
 	int rc = 0;
@@ -109,13 +110,15 @@ static int group_has(const struct sops_group *g, const char *r)
 	return 0;
 }
 
-int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta *m, int with_threshold)
+int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta *m,
+                         int with_threshold)
 {
 	size_t i, j, n;
 	if (spec->ngroups != m->ngroups)
 		return 0;
 	if (with_threshold && spec->ngroups > 1 &&
-	    (spec->shamir_threshold ? spec->shamir_threshold : (int)spec->ngroups) != m->shamir_threshold)
+	    (spec->shamir_threshold ? spec->shamir_threshold : (int)spec->ngroups) !=
+	        m->shamir_threshold)
 		return 0;
 	for (i = 0; i < spec->ngroups; i++) {
 		for (n = 0; spec->groups[i][n]; n++)
@@ -125,7 +128,9 @@ int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta
 			return 0;
 		for (j = 0; j < m->groups[i].nage; j++) {
 			size_t k;
-			for (k = 0; k < n && strcmp(m->groups[i].age[j].recipient, spec->groups[i][k]); k++)
+			for (k = 0;
+			     k < n && strcmp(m->groups[i].age[j].recipient, spec->groups[i][k]);
+			     k++)
 				;
 			if (k == n)
 				return 0;
@@ -134,8 +139,9 @@ int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta
 	return 1;
 }
 
-int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules, const struct sops_encrypt_opts *o,
-                        const struct sops_config *conf, const char *name, enum sops_format fmt, int need_keys)
+int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules,
+                        const struct sops_encrypt_opts *o, const struct sops_config *conf,
+                        const char *name, enum sops_format fmt, int need_keys)
 {
 	const struct sops_creation_rule *rule = NULL;
 	enum sops_rule_kind kind = o->rule;
@@ -146,8 +152,10 @@ int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules, con
 		return sops_error_exit(rc, SOPS_EXIT_GENERIC);
 	if (o->rule_count > 1)
 		return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_CONFLICT),
-		                "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
-		                "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex in the same file");
+		                "Error: cannot use more than one of encrypted_suffix, "
+		                "unencrypted_suffix, encrypted_regex, "
+		                "unencrypted_regex, encrypted_comment_regex, or "
+		                "unencrypted_comment_regex in the same file");
 	if (kind == SOPS_RULE_NONE && rule && rule->rule_kind != SOPS_RULE_NONE)
 		kind = rule->rule_kind, value = rule->rule_value;
 	if (kind == SOPS_RULE_NONE && o->default_regex)
@@ -171,9 +179,12 @@ int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules, con
 			threshold = rule->keys.shamir_threshold;
 	}
 	if (need_keys && (spec->ngroups == 0 || !spec->groups[0][0]))
-		return gs_error(GS_EINVAL, conf ? "error loading config: the matching creation rule has no age keys"
-		                                : "config file not found, or has no creation rules, and no keys provided through "
-		                                  "command line options");
+		return gs_error(
+		    GS_EINVAL,
+		    conf ? "error loading config: the matching creation rule has no age keys"
+		         : "config file not found, or has no creation rules, and no keys provided "
+		           "through "
+		           "command line options");
 	spec->shamir_threshold = threshold;
 	return 0;
 }

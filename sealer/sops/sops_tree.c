@@ -180,7 +180,7 @@ static int leaf_bytes(const struct doc *n, char *tmp, const char **p, size_t *le
 		return 0;
 	case DOC_INT:
 		if (parse_go_int(text, tl, &iv) == 0) {
-			*len = (size_t)sprintf(tmp, "%lld", iv);
+			*len = (size_t)snprintf(tmp, 400, "%lld", iv);
 			*p = tmp;
 			*t = SOPS_T_INT;
 			return 0;

@@ -127,7 +127,8 @@ void test_sops_policy__flags_then_creation_rule_then_default(void)
 	assert_str(r.value, "_unencrypted");
 	sops_keyspec_release(&spec);
 	sops_rules_release(&r);
-	/* gitseal encrypt's default regex applies when neither flags nor rule choose; binary has no rule */
+	/* gitseal encrypt's default regex applies when neither flags nor rule choose; binary has no
+	 * rule */
 	o.default_regex = "^(data|stringData)$";
 	o.age = e.pk[0];
 	must_pass(sops_encrypt_config(&spec, &r, &o, &c, name, SOPS_FMT_YAML, 1));
@@ -180,7 +181,8 @@ void test_sops_policy__refusals_carry_sops_exit_codes(void)
 	sops_rules_release(&r);
 	/* no rule matches */
 	snprintf(name, sizeof(name), "%s/elsewhere/a.yaml", e.dir);
-	must_fail_with(sops_encrypt_config(&spec, &r, &o, &c, name, SOPS_FMT_YAML, 1), GS_ENOTFOUND);
+	must_fail_with(sops_encrypt_config(&spec, &r, &o, &c, name, SOPS_FMT_YAML, 1),
+	               GS_ENOTFOUND);
 	assert_contains(gs_error_last(), "no matching creation rules found");
 	sops_keyspec_release(&spec);
 	sops_rules_release(&r);
@@ -192,7 +194,8 @@ void test_sops_policy__recipient_lists(void)
 {
 	struct sops_keyspec a = { 0 }, b = { 0 };
 	struct sops_meta m;
-	struct sops_age_key k0[2] = { { (char *)"age1one", NULL }, { (char *)"age1two", NULL } }, k1[1] = { { (char *)"age1three", NULL } };
+	struct sops_age_key k0[2] = { { (char *)"age1one", NULL }, { (char *)"age1two", NULL } },
+	                    k1[1] = { { (char *)"age1three", NULL } };
 	struct sops_group g[2];
 
 	memset(&m, 0, sizeof(m));
@@ -301,7 +304,8 @@ void test_sops_policy__encrypt_again_keeps_unchanged_ciphertext(void)
 	prev.len = sizeof(v1) - 1;
 	must_pass(sops_file_load_plain(&f, "s.yaml", v2, sizeof(v2) - 1, SOPS_FMT_YAML));
 	buf_reset(&out3);
-	must_fail_with(sops_encrypt(&out3, &f, v2, sizeof(v2) - 1, &spec, &prev, SOPS_FMT_YAML, 0), GS_ENOTFOUND);
+	must_fail_with(sops_encrypt(&out3, &f, v2, sizeof(v2) - 1, &spec, &prev, SOPS_FMT_YAML, 0),
+	               GS_ENOTFOUND);
 	assert_contains(gs_error_last(), "sops metadata not found");
 	sops_file_release(&f);
 	sops_keyspec_release(&spec);
