@@ -61,7 +61,7 @@ static void rfc3339_now(char *out, size_t n)
 	localtime_r(&t, &tm);
 	strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (tm.tm_gmtoff == 0) {
-		strncat(out, "Z", n - strlen(out) - 1);
+		snprintf(out + strlen(out), n - strlen(out), "Z");
 		return;
 	}
 	strftime(off, sizeof(off), "%z", &tm);

@@ -16,5 +16,7 @@ int cmd_decrypt(int argc, char **argv)
 	o.verb = "decrypt";
 	if (!o.file)
 		o.file = "-";
-	return sops_cli_run(&o);
+	if ((rc = sops_cli_check(&o)) >= 0)
+		return rc;
+	return sops_cmd_decrypt(&o);
 }

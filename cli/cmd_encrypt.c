@@ -26,6 +26,8 @@ int cmd_encrypt(int argc, char **argv)
 	/* `kubectl create secret ... -o yaml | gitseal encrypt`: stdin is a YAML manifest */
 	if (!strcmp(o.file, "-") && !o.filename_override)
 		o.filename_override = "stdin.yaml";
-	o.default_regex = "^(data|stringData)$";
-	return sops_cli_run(&o);
+	o.enc.default_regex = "^(data|stringData)$";
+	if ((rc = sops_cli_check(&o)) >= 0)
+		return rc;
+	return sops_cmd_encrypt(&o);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_keys.h"
 #include "cli/cmd_seal.h"
 #include "core/file.h"
 #include "doc/doc.h"
@@ -45,18 +46,18 @@ struct kb_opts {
 
 enum { O_KUBECONFIG = 256, O_CONTEXT, O_CTL_NS, O_PREFIX };
 
-static const struct option kb_longopts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "file", required_argument, NULL, 'f' },
-	{ "recipient", required_argument, NULL, 'r' },
-	{ "identity", required_argument, NULL, 'i' },
-	{ "armor", no_argument, NULL, 'a' },
-	{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
-	{ "context", required_argument, NULL, O_CONTEXT },
-	{ "controller-namespace", required_argument, NULL, O_CTL_NS },
-	{ "key-prefix", required_argument, NULL, O_PREFIX },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt kb_options[] = {
+	{ "output", 'o', required_argument, "FILE", "backup: write there (default stdout)" },
+	{ "file", 'f', required_argument, "FILE", "restore: read there (default stdin)" },
+	{ "recipient", 'r', required_argument, "age1...", "backup: encrypt to this age recipient (repeatable)" },
+	{ "identity", 'i', required_argument, "FILE", "restore: age identity file of an encrypted backup" },
+	{ "armor", 'a', no_argument, NULL, "backup: ASCII-armored age file" },
+	{ "kubeconfig", O_KUBECONFIG, required_argument, "FILE", "kubeconfig" },
+	{ "context", O_CONTEXT, required_argument, "NAME", "kubeconfig context" },
+	{ "controller-namespace", O_CTL_NS, required_argument, "NS", "where the keys live (default kube-system)" },
+	{ "key-prefix", O_PREFIX, required_argument, "PREFIX", "the legacy single key's name (default sealed-secrets-key)" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
 };
 
 static void keys_backup_usage(FILE *f)
@@ -67,22 +68,22 @@ static void keys_backup_usage(FILE *f)
 	           "         age-encrypted to each -r age1... recipient (-a: armored); without -r it is\n"
 	           "         plaintext (mode 0600) and a warning says so. gitseal unseal --key reads it.\n"
 	           "restore  create the key Secrets of a backup that are not in the cluster (-i: age identity\n"
-	           "         file for an encrypted backup); existing ones are left alone, no key is made.\n\n"
-	           "  --controller-namespace NS  where the keys live (default kube-system)\n"
-	           "  --key-prefix PREFIX        the legacy single key's name (default sealed-secrets-key)\n"
-	           "  --kubeconfig FILE, --context NAME\n");
+	           "         file for an encrypted backup); existing ones are left alone, no key is made.\n\n");
+	cli_opt_help(f, kb_options);
 }
 
 static int kb_parse(struct kb_opts *o, int argc, char **argv)
 {
+	struct cli_getopt g;
 	int c;
 	memset(o, 0, sizeof(*o));
 	o->ctl_ns = "kube-system";
 	o->prefix = KEYS_PREFIX;
 	o->out = "-";
 	o->in = "-";
+	cli_getopt_init(&g, kb_options);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:f:r:i:ah", kb_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'f': o->in = optarg; break;
@@ -285,7 +286,7 @@ out:
 	return rc;
 }
 
-int cmd_keys_backup(int argc, char **argv)
+int keys_cmd_backup(int argc, char **argv)
 {
 	struct kb_opts o;
 	int rc = kb_parse(&o, argc, argv);
@@ -298,7 +299,7 @@ int cmd_keys_backup(int argc, char **argv)
 	return do_backup(&o);
 }
 
-int cmd_keys_restore(int argc, char **argv)
+int keys_cmd_restore(int argc, char **argv)
 {
 	struct kb_opts o;
 	int rc = kb_parse(&o, argc, argv);

@@ -329,7 +329,12 @@ int cmd_kube(int argc, char **argv)
 			break;
 		case O_IGNORE: c.ignore_not_found = 1; break;
 		case O_RV: c.rv = optarg; break;
-		case O_TIMEOUT: c.timeout = atoi(optarg) > 0 ? atoi(optarg) : 0; break;
+		case O_TIMEOUT:
+			if (cli_int_arg(&c.timeout, "timeout", optarg, 0, 1 << 30) < 0) {
+				gs_free_secret_str(token);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); gs_free_secret_str(token); return 0;
 		default: usage(stderr); gs_free_secret_str(token); return 2;
 		}

@@ -15,10 +15,22 @@
 #include "cli/cmd_seal.h"
 #include "core/file.h"
 
+enum { O_EXPIRED = 256 };
+
+static const struct cli_opt reseal_options[] = {
+	{ "key", 'k', required_argument, "OLD", "the private key(s) the files open with (repeatable)" },
+	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file" },
+	{ "cert", 'c', required_argument, "NEW", "the certificate to seal for (file or URL)" },
+	{ "allow-expired-cert", O_EXPIRED, no_argument, NULL, "seal for an expired certificate" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal reseal --key OLD [--key OLD...] [-i IDENTITY] --cert NEW [--allow-expired-cert] FILE...\n"
-	           "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n");
+	           "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n\n");
+	cli_opt_help(f, reseal_options);
 }
 
 struct span {
@@ -120,14 +132,7 @@ out:
 
 int cmd_reseal(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "cert", required_argument, NULL, 'c' },
-		{ "allow-expired-cert", no_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_pubkey *pk = NULL;
 	struct buf pem = BUF_INIT((size_t)1 << 20);
@@ -138,13 +143,14 @@ int cmd_reseal(int argc, char **argv)
 
 	if (!keys || !ids)
 		goto done;
+	cli_getopt_init(&g, reseal_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:i:c:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
 		case 'c': cert = optarg; break;
-		case 'E': expired_ok = 1; break;
+		case O_EXPIRED: expired_ok = 1; break;
 		case 'h': usage(stdout); ret = 0; goto done;
 		default: usage(stderr); ret = 2; goto done;
 		}

@@ -45,51 +45,6 @@ int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path,
 	return 0;
 }
 
-int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start)
-{
-	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
-	int rc;
-	if (json) {
-		eo.flags = DOC_EMIT_JSON_HTML_ESCAPE;
-		if ((rc = doc_emit_json(out, d, &eo)) < 0)
-			return rc;
-		return buf_addc(out, '\n');
-	}
-	eo.flags = DOC_EMIT_SORT_KEYS | (doc_start ? DOC_EMIT_DOC_START : 0);
-	return doc_emit_yaml(out, d, &eo);
-}
-
-int seal_cli_is_yaml_name(const char *path)
-{
-	size_t n = path ? strlen(path) : 0;
-	return (n > 5 && !strcmp(path + n - 5, ".yaml")) || (n > 4 && !strcmp(path + n - 4, ".yml"));
-}
-
-const char *seal_cli_what(const char *path, size_t i, size_t n)
-{
-	static char what[4200];
-	const char *p = !path || !strcmp(path, "-") ? "stdin" : path;
-	if (n > 1)
-		snprintf(what, sizeof(what), "%s: document %zu", p, i + 1);
-	else
-		snprintf(what, sizeof(what), "%s", p);
-	return what;
-}
-
-int seal_cli_read_cert(struct buf *pem, const char *cert)
-{
-	const char *colon = strstr(cert, "://");
-	/* kubeseal: no scheme, or a 1-letter one (C:\...), is a path */
-	if (colon && colon - cert > 1) {
-		if (!strncmp(cert, "file://", 7))
-			return file_read(pem, cert + 7);
-		if (!strncmp(cert, "http://", 7) || !strncmp(cert, "https://", 8))
-			return kube_fetch_url(pem, cert, 30000);
-		return gs_error(GS_EINVAL, "unsupported certificate URL scheme: %s", cert);
-	}
-	return file_read(pem, cert);
-}
-
 /* ---- seal ---------------------------------------------------------------------------- */
 
 enum {
@@ -98,72 +53,57 @@ enum {
 	O_CTL_NS, O_CTL_NAME, O_KUBECONFIG, O_CONTEXT, O_CLUSTER, O_USER, O_TOKEN, O_SERVER, O_INSECURE,
 };
 
-static const struct option seal_options[] = {
-	{ "secret-file", required_argument, NULL, 'f' },
-	{ "sealed-secret-file", required_argument, NULL, 'w' },
-	{ "format", required_argument, NULL, 'o' },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "cert", required_argument, NULL, O_CERT },
-	{ "scope", required_argument, NULL, O_SCOPE },
-	{ "name", required_argument, NULL, O_NAME },
-	{ "raw", no_argument, NULL, O_RAW },
-	{ "from-file", required_argument, NULL, O_FROM_FILE },
-	{ "merge-into", required_argument, NULL, O_MERGE },
-	{ "allow-empty-data", no_argument, NULL, O_ALLOW_EMPTY },
-	{ "recovery-unseal", no_argument, NULL, O_RECOVERY_UNSEAL },
-	{ "recovery-private-key", required_argument, NULL, O_RECOVERY_KEY },
-	{ "fetch-cert", no_argument, NULL, O_FETCH_CERT },
-	{ "validate", no_argument, NULL, O_VALIDATE },
-	{ "re-encrypt", no_argument, NULL, O_REENCRYPT },
-	{ "rotate", no_argument, NULL, O_REENCRYPT },
-	{ "allow-expired-cert", no_argument, NULL, O_ALLOW_EXPIRED },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ "help", no_argument, NULL, 'h' },
+static const struct cli_opt seal_options[] = {
+	{ "secret-file", 'f', required_argument, "FILE", "input Secret(s) (default stdin; several documents allowed)" },
+	{ "sealed-secret-file", 'w', required_argument, "FILE", "output file, written only on success (.yaml/.yml: yaml)" },
+	{ "format", 'o', required_argument, "json|yaml", "output format (default json)" },
+	{ "namespace", 'n', required_argument, "NS", "the Secret's namespace" },
+	{ "cert", O_CERT, required_argument, "FILE|URL", "certificate to seal with (file, file://, http(s)://)" },
+	{ "scope", O_SCOPE, required_argument, "SCOPE",
+	  "strict|namespace-wide|cluster-wide (default: the Secret's annotations, else strict)" },
+	{ "name", O_NAME, required_argument, "NAME", "the Secret's name" },
+	{ "raw", O_RAW, no_argument, NULL, "seal one value (stdin or --from-file) for --name/--namespace" },
+	{ "from-file", O_FROM_FILE, required_argument, "[key=]FILE", "--raw: the value's file" },
+	{ "merge-into", O_MERGE, required_argument, "FILE", "seal into an existing SealedSecret (its scope and format)" },
+	{ "allow-empty-data", O_ALLOW_EMPTY, no_argument, NULL, "allow Secrets without data" },
+	{ "recovery-unseal", O_RECOVERY_UNSEAL, no_argument, NULL, "decrypt offline with --recovery-private-key" },
+	{ "recovery-private-key", O_RECOVERY_KEY, required_argument, "KEY[,KEY]", "PEM, key Secret or List (repeatable)" },
+	{ "fetch-cert", O_FETCH_CERT, no_argument, NULL, "print the certificate" },
+	{ "validate", O_VALIDATE, no_argument, NULL, "ask the controller whether it opens (offline: gitseal validate)" },
+	{ "re-encrypt", O_REENCRYPT, no_argument, NULL, "have the controller re-encrypt (offline: gitseal reseal)" },
+	{ "rotate", O_REENCRYPT, no_argument, NULL, NULL },
+	{ "allow-expired-cert", O_ALLOW_EXPIRED, no_argument, NULL, "seal with an expired certificate" },
+	{ "version", O_VERSION, no_argument, NULL, "print kubeseal's version line" },
+	{ "help", 'h', no_argument, NULL, "this help" },
 	/* the cluster connection (kubectl's flags); the others are accepted and ignored */
-	{ "controller-namespace", required_argument, NULL, O_CTL_NS },
-	{ "controller-name", required_argument, NULL, O_CTL_NAME },
-	{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
-	{ "context", required_argument, NULL, O_CONTEXT },
-	{ "cluster", required_argument, NULL, O_CLUSTER },
-	{ "user", required_argument, NULL, O_USER },
-	{ "token", required_argument, NULL, O_TOKEN },
-	{ "server", required_argument, NULL, O_SERVER },
-	{ "as", required_argument, NULL, O_IGNORED },
-	{ "as-group", required_argument, NULL, O_IGNORED },
-	{ "as-uid", required_argument, NULL, O_IGNORED },
-	{ "certificate-authority", required_argument, NULL, O_IGNORED },
-	{ "client-certificate", required_argument, NULL, O_IGNORED },
-	{ "client-key", required_argument, NULL, O_IGNORED },
-	{ "tls-server-name", required_argument, NULL, O_IGNORED },
-	{ "request-timeout", required_argument, NULL, O_IGNORED },
-	{ "username", required_argument, NULL, O_IGNORED },
-	{ "password", required_argument, NULL, O_IGNORED },
-	{ "insecure-skip-tls-verify", optional_argument, NULL, O_INSECURE },
-	{ NULL, 0, NULL, 0 },
+	{ "controller-namespace", O_CTL_NS, required_argument, "NS", "the controller's namespace (kube-system)" },
+	{ "controller-name", O_CTL_NAME, required_argument, "NAME", "its service (sealed-secrets-controller)" },
+	{ "kubeconfig", O_KUBECONFIG, required_argument, "FILE", "kubeconfig (default $KUBECONFIG, ~/.kube/config)" },
+	{ "context", O_CONTEXT, required_argument, "NAME", "kubeconfig context" },
+	{ "cluster", O_CLUSTER, required_argument, "NAME", "kubeconfig cluster" },
+	{ "user", O_USER, required_argument, "NAME", "kubeconfig user" },
+	{ "token", O_TOKEN, required_argument, "TOKEN", "bearer token (blanked in argv)" },
+	{ "server", O_SERVER, required_argument, "URL", "API server" },
+	{ "insecure-skip-tls-verify", O_INSECURE, optional_argument, NULL, "do not check the server's certificate" },
+	{ "as", O_IGNORED, required_argument, NULL, NULL },
+	{ "as-group", O_IGNORED, required_argument, NULL, NULL },
+	{ "as-uid", O_IGNORED, required_argument, NULL, NULL },
+	{ "certificate-authority", O_IGNORED, required_argument, NULL, NULL },
+	{ "client-certificate", O_IGNORED, required_argument, NULL, NULL },
+	{ "client-key", O_IGNORED, required_argument, NULL, NULL },
+	{ "tls-server-name", O_IGNORED, required_argument, NULL, NULL },
+	{ "request-timeout", O_IGNORED, required_argument, NULL, NULL },
+	{ "username", O_IGNORED, required_argument, NULL, NULL },
+	{ "password", O_IGNORED, required_argument, NULL, NULL },
+	{ NULL, 0, 0, NULL, NULL },
 };
 
 static void seal_usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: gitseal seal [options] < secret.yaml > sealedsecret.json\n"
-	        "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags; env SEALED_SECRETS_<FLAG>).\n\n"
-	        "  -f, --secret-file FILE          input Secret(s) (default stdin; several documents allowed)\n"
-	        "  -w, --sealed-secret-file FILE   output file, written only on success (.yaml/.yml: yaml)\n"
-	        "      --cert FILE|URL             certificate to seal with (file, file://, http(s)://)\n"
-	        "      --scope SCOPE               strict|namespace-wide|cluster-wide (default: the Secret's\n"
-	        "                                  annotations, else strict)\n"
-	        "  -o, --format json|yaml          output format (default json)\n"
-	        "      --name NAME, -n, --namespace NS\n"
-	        "      --raw [--from-file [key=]FILE]  seal one value (stdin or the file) for --name/--namespace\n"
-	        "      --merge-into FILE           seal into an existing SealedSecret (its scope and format)\n"
-	        "      --allow-empty-data          allow Secrets without data\n"
-	        "      --allow-expired-cert        seal with an expired certificate\n"
-	        "      --recovery-unseal --recovery-private-key KEY[,KEY]  decrypt offline (PEM, key Secret or List)\n"
-	        "      --fetch-cert                print the certificate\n"
-	        "      --validate, --re-encrypt    ask the controller (offline: gitseal validate / gitseal reseal)\n"
-	        "      --controller-namespace NS (kube-system), --controller-name NAME (sealed-secrets-controller)\n"
-	        "      --kubeconfig, --context, --cluster, --user, --server, --token, --insecure-skip-tls-verify\n"
-	        "  Without --cert the certificate comes from the controller through the API server.\n");
+	fprintf(f, "usage: gitseal seal [options] < secret.yaml > sealedsecret.json\n"
+	           "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags; env SEALED_SECRETS_<FLAG>).\n\n");
+	cli_opt_help(f, seal_options);
+	fprintf(f, "\nWithout --cert the certificate comes from the controller through the API server.\n");
 }
 
 /* kubeseal reads every flag from env SEALED_SECRETS_<FLAG> too (pflagenv); command-line flags win. */
@@ -430,6 +370,7 @@ out:
 
 int cmd_seal(int argc, char **argv)
 {
+	struct cli_getopt g;
 	struct seal_cli c = { 0 };
 	struct sealed_pubkey *pk = NULL;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
@@ -443,8 +384,9 @@ int cmd_seal(int argc, char **argv)
 		ret = cli_die_last(NULL);
 		goto done;
 	}
+	cli_getopt_init(&g, seal_options);
 	optind = 1;
-	while ((opt = getopt_long(ac, av, "f:w:o:n:h", seal_options, NULL)) != -1) {
+	while ((opt = getopt_long(ac, av, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': c.in = optarg; break;
 		case 'w': c.out = optarg; break;

@@ -2,7 +2,8 @@
 #define GS_CMD_SEAL_H
 /*
  * Helpers shared by the Sealed Secrets commands (seal, unseal, validate,
- * reseal, keys); defined in cli/cmd_seal.c.
+ * reseal, keys): the manifest reader in cli/cmd_seal.c, output and certificates
+ * in cli/seal_io.c, key files in cli/keyfiles.c, the cluster in cli/seal_cluster.c.
  */
 #include "core/buf.h"
 #include "doc/doc.h"
@@ -26,7 +27,7 @@ int seal_cli_read_key_file(struct buf *text, const char *path, char *const *ids,
 int seal_cli_read_cert(struct buf *pem, const char *cert);
 /* "x.yaml" / "x.yml" */
 int seal_cli_is_yaml_name(const char *path);
-/* The controller, reached through the API server's service proxy (cli/cmd_seal_cluster.c). */
+/* The controller, reached through the API server's service proxy (cli/seal_cluster.c). */
 struct seal_cluster {
 	struct kube_overrides ov;   /* --kubeconfig, --context, -n, --server, --token ... */
 	const char *ctl_ns;         /* --controller-namespace (kube-system) */

@@ -12,32 +12,31 @@
 #include "cli/cmd_seal.h"
 #include "core/file.h"
 
+enum { O_V1 = 256 };
+
+static const struct cli_opt unseal_options[] = {
+	{ "key", 'k', required_argument, "KEY",
+	  "private key: PEM, a sealing-key Secret or a List of them (repeatable; age-encrypted: needs -i)" },
+	{ "recovery-private-key", 'k', required_argument, "KEY", NULL },
+	{ "identity", 'i', required_argument, "FILE", "age identity that opens an encrypted --key file (repeatable)" },
+	{ "secret-file", 'f', required_argument, "FILE", "SealedSecret file (or FILE...; default stdin)" },
+	{ "format", 'o', required_argument, "json|yaml", "output format (default: the input's)" },
+	{ "output", 'w', required_argument, "FILE", "write there (mode 0600, only on success) instead of stdout" },
+	{ "accept-v1-data", O_V1, no_argument, NULL, "open the deprecated spec.data field too" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal unseal --key KEY [--key KEY...] [-i IDENTITY] [-o json|yaml] [-w OUT] [FILE...]\n"
-	           "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n"
-	           "  -k, --key KEY        private key: PEM, a sealing-key Secret or a List of them (repeatable);\n"
-	           "                       an age-encrypted one (gitseal keys backup -r) needs -i\n"
-	           "  -i, --identity FILE  age identity that opens an encrypted --key file (repeatable)\n"
-	           "  -f FILE, FILE...     SealedSecret files (default stdin; several documents allowed)\n"
-	           "  -o, --format FMT     json or yaml (default: the input's format)\n"
-	           "  -w, --output FILE    write there (mode 0600, only on success) instead of stdout\n"
-	           "      --accept-v1-data open the deprecated spec.data field too\n");
+	           "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n");
+	cli_opt_help(f, unseal_options);
 }
 
 int cmd_unseal(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "recovery-private-key", required_argument, NULL, 'k' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "secret-file", required_argument, NULL, 'f' },
-		{ "format", required_argument, NULL, 'o' },
-		{ "output", required_argument, NULL, 'w' },
-		{ "accept-v1-data", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
@@ -48,15 +47,16 @@ int cmd_unseal(int argc, char **argv)
 
 	if (!keys || !ids || !files)
 		goto done;
+	cli_getopt_init(&g, unseal_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:i:f:o:w:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
 		case 'f': files[nfiles++] = optarg; break;
 		case 'o': format = optarg; break;
 		case 'w': output = optarg; break;
-		case 'V': uo.accept_v1_data = 1; break;
+		case O_V1: uo.accept_v1_data = 1; break;
 		case 'h': usage(stdout); ret = 0; goto done;
 		default: usage(stderr); ret = 2; goto done;
 		}

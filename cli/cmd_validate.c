@@ -10,25 +10,27 @@
 #include "cli/cli.h"
 #include "cli/cmd_seal.h"
 
+static const struct cli_opt validate_options[] = {
+	{ "key", 'k', required_argument, "KEY", "private key: PEM, a sealing-key Secret or a List of them (repeatable)" },
+	{ "recovery-private-key", 'k', required_argument, "KEY", NULL },
+	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file (gitseal keys backup -r)" },
+	{ "secret-file", 'f', required_argument, "FILE", "SealedSecret file (or FILE...; default stdin)" },
+	{ "quiet", 'q', no_argument, NULL, "no line per SealedSecret that opens" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal validate --key KEY [--key KEY...] [-i IDENTITY...] [FILE...]\n"
 	           "Check offline that every SealedSecret in the files (default stdin) opens with the keys.\n"
-	           "Prints one line per SealedSecret; exit 1 if any fails. -i: the age identity of an encrypted\n"
-	           "key file (gitseal keys backup -r).\n");
+	           "Prints one line per SealedSecret; exit 1 if any fails.\n\n");
+	cli_opt_help(f, validate_options);
 }
 
 int cmd_validate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "recovery-private-key", required_argument, NULL, 'k' },
-		{ "secret-file", required_argument, NULL, 'f' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids)), **files = calloc((size_t)argc + 2, sizeof(*files));
@@ -37,8 +39,9 @@ int cmd_validate(int argc, char **argv)
 
 	if (!keys || !ids || !files)
 		goto done;
+	cli_getopt_init(&g, validate_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "k:i:f:qh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;

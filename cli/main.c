@@ -7,26 +7,20 @@
 #include "cli/cli.h"
 #include "core/error.h"
 
-struct cli_command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *desc;
-};
-
 static const struct cli_command commands[] = {
 #define CLI_COMMAND(name, fn, desc) { name, fn, desc },
 #include "cli/commands.def"
 #undef CLI_COMMAND
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
-	size_t i;
 	fprintf(f, "usage: gitseal <command> [options]\n\n"
 	           "Secret management for GitOps on Kubernetes: Sealed Secrets, age and SOPS.\n\n"
 	           "commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].desc);
+	cli_command_list(f, commands, NCOMMANDS);
 	fprintf(f, "\nRun 'gitseal <command> --help' for a command's options.\n");
 }
 
@@ -49,7 +43,7 @@ int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct cli_command *c;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -66,9 +60,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: libsodium failed to initialise\n");
 		return 1;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	if ((c = cli_command_find(commands, NCOMMANDS, argv[1])))
+		return c->fn(argc - 1, argv + 1);
 	fprintf(stderr, "gitseal: '%s' is not a gitseal command. See 'gitseal --help'.\n", argv[1]);
 	return 2;
 }

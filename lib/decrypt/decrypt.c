@@ -190,7 +190,6 @@ int decrypt__data_key(struct decrypt_ctx *c, const struct sops_meta *m, const ch
 	rc = gs_error(GS_EAUTH, "%s: no age identity matches (recipients: %s; looked in: %s)", place, r.p,
 	              c->where.p);
 out:
-	sops_set_exit(0);
 	buf_release(&r);
 	return rc;
 }

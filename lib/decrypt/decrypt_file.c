@@ -145,7 +145,7 @@ int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, siz
 		goto out;
 	}
 	if ((rc = sops_file_decrypt(&f, key, 0)) < 0) {
-		if (sops_exit_code() == SOPS_EXIT_MAC_MISMATCH)
+		if (sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH)
 			rc = gs_error(GS_EAUTH, "%s: MAC mismatch: the file was changed after it was encrypted", relpath);
 		goto out;
 	}
@@ -164,7 +164,6 @@ int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, siz
 		goto out;
 	rc = 1;
 out:
-	sops_set_exit(0);
 	gs_wipe(key, sizeof(key));
 	sops_file_release(&f);
 	buf_release(&plain);

@@ -127,7 +127,6 @@ static int broken_enc(const struct doc *n, int top, struct buf *path)
 static int load_copy(struct sops_file *f, const struct buf *text, const char *place)
 {
 	int rc = sops_file_load(f, place, text->p, text->len, SOPS_FMT_YAML);
-	sops_set_exit(0);
 	return rc;
 }
 
@@ -205,8 +204,7 @@ int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 	if ((rc = decrypt__data_key(ctx, &f.meta, place.p, key, own)) < 0)
 		goto out;
 	if ((rc = sops_file_decrypt(&f, key, 0)) < 0) {
-		int mac = sops_exit_code() == SOPS_EXIT_MAC_MISMATCH;
-		sops_set_exit(0);
+		int mac = sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH;
 		gs_error_clear(); /* sops' MAC message holds digests of the values: never passed on */
 		if (!mac) {
 			if ((rc = diagnose(obj, place.p, key)) == 0)
@@ -220,7 +218,6 @@ int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 		if ((rc = load_copy(&f, &text, place.p)) < 0)
 			goto out;
 		if ((rc = sops_file_decrypt(&f, key, 1)) < 0) {
-			sops_set_exit(0);
 			if ((rc = diagnose(obj, place.p, key)) == 0)
 				rc = gs_error(GS_EAUTH, "%s: the values do not decrypt with the file's data key", place.p);
 			goto out;

@@ -269,10 +269,9 @@ int decrypt__src_check(struct decrypt_ctx *c, struct decrypt__src *s, const unsi
 	qsort(s->pairs, s->npairs, sizeof(*s->pairs), pair_cmp);
 	if ((rc = sops_file_load(&f, s->relpath, data.p, data.len, fmt)) < 0)
 		goto out;
-	if ((rc = sops_file_decrypt(&f, key, 0)) < 0 && sops_exit_code() == SOPS_EXIT_MAC_MISMATCH)
+	if ((rc = sops_file_decrypt(&f, key, 0)) < 0 && sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH)
 		rc = gs_error(GS_EAUTH, "%s: MAC mismatch: the file was changed after it was encrypted", s->relpath);
 out:
-	sops_set_exit(0);
 	sops_file_release(&f);
 	doc_stream_release(&st);
 	buf_release(&full);

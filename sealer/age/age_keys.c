@@ -80,7 +80,7 @@ int age_recipient_scrypt(struct age_recipient **out, const char *pass, int logn)
 	}
 	r->type = AGE_R_SCRYPT;
 	r->logn = logn ? logn : AGE_SCRYPT_LOGN_ENCRYPT;
-	strcpy(r->str, "scrypt");
+	snprintf(r->str, sizeof(r->str), "scrypt");
 	*out = r;
 	return 0;
 }

@@ -467,7 +467,13 @@ int sealed_unseal(struct doc **out, const struct doc *ss, struct sealed_keyset *
 	*out = NULL;
 	if ((rc = sealed_open(&it, ss, ks, opts)) < 0)
 		return rc;
-	rc = sealed_desired_secret(out, ss, &it);
+	if ((rc = sealed_desired_secret(out, ss, &it)) < 0) {
+		/* a template.data that does not render: which SealedSecret (the key is named already) */
+		const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
+		gs_error_prefix(rc, "SealedSecret %s%s%s", ns ? ns : "", ns ? "/" : "", name ? name : "");
+		if (ss_what(opts))
+			gs_error_prefix(rc, "%s", ss_what(opts));
+	}
 	if (rc >= 0 && items) {
 		*items = it;
 		return rc;

@@ -13,16 +13,18 @@
  * The data key is an armored age file per recipient, or (2+ key groups)
  * Shamir shares over GF(2^8) as in HashiCorp Vault.
  *
- * Errors: the GS_E* code, plus the sops exit code users script against in
- * sops_exit_code() (51 MAC mismatch, 128 no data key, 203 already encrypted...).
- * Everything that holds a data key or plaintext is wiped.
+ * Errors: see "errors and exit codes" below: the returned code carries sops'
+ * exit code. Everything that holds a data key or plaintext is wiped.
  */
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/error.h"
 
 struct doc;
 struct age_identity;
+
+/* --- errors and exit codes ------------------------------------------------------ */
 
 /* sops' exit codes (cmd/sops/codes) */
 enum sops_exit {
@@ -51,9 +53,33 @@ enum sops_exit {
 	SOPS_EXIT_VERSION_COMPARE = 202,
 	SOPS_EXIT_ALREADY_ENCRYPTED = 203,
 };
-/* The sops exit code of this thread's last failure (1 when none was set). */
-int sops_exit_code(void);
-void sops_set_exit(int code);
+
+/*
+ * Every sops_* function returns 0 (or a count) on success, or a negative code after
+ * gs_error() set the message, as everywhere. Where sops has an exit code of its own for
+ * the failure, the code carries it beside its GS_E* class, in the one int:
+ *
+ *     rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), "MAC mismatch ...");
+ *     sops_exit_code(rc)   == 51          (what `gitseal sops` exits with)
+ *     sops_error_class(rc) == GS_EAUTH    (what any other caller tests)
+ *
+ * A plain GS_E* code (from lib/core, lib/doc, age, ...) is sops' generic 1. So the exit
+ * code is a property of the failure that returned it: nothing sticky, nothing per thread
+ * (a worker's rc, passed to another thread, keeps it). Callers that only test `rc < 0`
+ * need nothing; a class is tested with sops_error_class(rc) == GS_E..., never rc == GS_E...
+ * (false for a tagged code).
+ */
+#define SOPS_ERR(gs, exit) ((gs) - 1000 * (int)(exit))
+/* sops' exit code for rc: 0 for rc >= 0, the tagged code, else 1 (SOPS_EXIT_GENERIC). */
+int sops_exit_code(int rc);
+/* The GS_E* class of rc (rc itself when it carries no exit code; rc >= 0 unchanged). */
+int sops_error_class(int rc);
+/* rc tagged with exit instead of what it carried (SOPS_EXIT_GENERIC: untagged), for failures
+ * of lower layers that sops reports with a code of its own; rc >= 0 is returned as is. Pure:
+ * pass the result to gs_error_prefix() to update gs_error_code() too. */
+int sops_error_exit(int rc, enum sops_exit exit);
+/* The same, only when rc carries the generic code (an inner, more precise one wins). */
+int sops_error_exit_default(int rc, enum sops_exit exit);
 
 #define SOPS_VERSION "3.9.4" /* what new files say they were written by (semver; 3.7+ read it) */
 #define SOPS_KEY_LEN 32
@@ -161,6 +187,8 @@ struct sops_keyspec {
 void sops_keyspec_release(struct sops_keyspec *k);
 /* Append "age1a,age1b" (spaces trimmed) as one new group. */
 int sops_keyspec_add_group(struct sops_keyspec *k, const char *csv);
+/* Remove group i (GS_EINVAL when there is none). */
+int sops_keyspec_remove_group(struct sops_keyspec *k, size_t i);
 
 /*
  * Wrap the data key for the given groups (one armored age file per recipient,
@@ -273,5 +301,129 @@ void sops_config_release(struct sops_config *c);
 /* First rule matching file (path relative to the config's directory); GS_ENOTFOUND
  * "error loading config: no matching creation rules found". */
 int sops_config_match(const struct sops_config *c, const char *file, const struct sops_creation_rule **out);
+
+/* --- what the sops command decides, for every caller (sops_policy.c, sops_ops.c) ---------
+ * The policy of `sops encrypt/decrypt/rotate/updatekeys/...` on top of the file API above,
+ * so that `gitseal sops`, `gitseal encrypt`, the GitOps decrypt stage and `gitseal rotate`
+ * make the same choices. No argv, no terminal: files come in as bytes and go out in a buf. */
+
+/*
+ * The .sops.yaml in effect: path when given (--config, $SOPS_CONFIG: the caller reads those),
+ * else the first one found walking up from dir. With none found, 0 and *have = 0 (sops then
+ * goes on with flags only); a broken file is an error (exit 5).
+ */
+int sops_config_discover(struct sops_config *c, int *have, const char *path, const char *dir);
+
+/* How a new file is to be encrypted, as the command line says (sops' getEncryptConfig). */
+struct sops_encrypt_opts {
+	const char *age;           /* recipients "age1..,age1.." (one group); NULL: the creation rule's */
+	enum sops_rule_kind rule;  /* an explicit rule; SOPS_RULE_NONE: the creation rule's, else the default */
+	const char *rule_value;
+	int rule_count;            /* how many rule flags were given: 2+ is refused (exit 8) */
+	int mac_only_encrypted;
+	int shamir_threshold;      /* 0: the creation rule's */
+	const char *default_regex; /* encrypted_regex when neither the flags nor the rule choose
+	                            * (gitseal encrypt: ^(data|stringData)$); NULL: sops' _unencrypted suffix */
+};
+#define SOPS_ENCRYPT_OPTS_INIT { NULL, SOPS_RULE_NONE, NULL, 0, 0, 0, NULL }
+
+/*
+ * Keys and rules for a new file called name (relative to the cwd; it picks the creation rule)
+ * in format fmt: the flags in o first, then the first matching creation rule of conf (NULL:
+ * no .sops.yaml). spec gets the recipients (appended), rules the encryption rule (binary files:
+ * none, their one value is always encrypted). need_keys: no recipients at all is an error
+ * with sops' message ("config file not found, or has no creation rules, and no keys provided
+ * through command line options").
+ */
+int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules, const struct sops_encrypt_opts *o,
+                        const struct sops_config *conf, const char *name, enum sops_format fmt, int need_keys);
+
+/* The recipients of a creation rule (its groups and threshold), appended to spec. */
+int sops_keyspec_from_rule(struct sops_keyspec *spec, const struct sops_creation_rule *rule);
+/* The recipients of m's groups, appended to spec (rotate, groups): rm (a comma-separated list)
+ * removed from every group, add (the same) added to the first group once each. */
+int sops_keyspec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m, const char *add, const char *rm);
+/* 1 when m's age recipients are spec's, group by group (order inside a group does not matter);
+ * with_threshold: the Shamir threshold too (2+ groups; 0 in spec = all groups). */
+int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta *m, int with_threshold);
+
+/*
+ * The data key of a loaded encrypted file, opened with the identities sops would use
+ * (sops_identities_load). Exit 128 with sops' report of every key tried and the places looked.
+ */
+int sops_file_data_key(const struct sops_file *f, unsigned char key[SOPS_KEY_LEN]);
+/* sops_file_load() then sops_file_data_key(); on failure f is released. */
+int sops_file_open(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt,
+                   unsigned char key[SOPS_KEY_LEN]);
+
+/*
+ * An earlier text an output keeps the layout of: the bytes f was parsed from, or those of the
+ * file it replaces (src NULL: written afresh, as sops lays files out). Its "#ENC[...]" comments
+ * are decrypted with old_key, its plain ones encrypted with new_key (NULL: left as they are);
+ * stash holds earlier ciphertexts reused for unchanged values. indent 0: the format's default.
+ */
+struct sops_layout {
+	const char *src;
+	size_t src_len;
+	const unsigned char *old_key, *new_key;
+	struct sops_stash *stash;
+	int indent;
+};
+#define SOPS_LAYOUT_INIT { NULL, 0, NULL, NULL, NULL, 0 }
+
+/*
+ * Emit f in fmt (with_meta: with the sops block, i.e. encrypted output) over lay->src: YAML,
+ * JSON and dotenv keep src's bytes outside the values that changed (comments, order, quoting);
+ * anything else, or a change that cannot be spliced, is emitted as sops writes it. A file whose
+ * comment rules depend on comments that a fresh emit would drop is refused naming it (nothing
+ * written). Exit 4 on other failures.
+ */
+int sops_file_rewrite(struct buf *out, struct sops_file *f, enum sops_format fmt, int with_meta,
+                      const struct sops_layout *lay);
+
+/*
+ * Encrypt f's plaintext trees (its metadata holds the wrapped key and the rules) under key and
+ * emit them with the sops block over lay->src (whose comments the comment rules read). When
+ * src_plain, src's plain comments are encrypted under key (lay->new_key is ignored; with
+ * lay->old_key set, too). Exit 23 when a value cannot be encrypted.
+ */
+int sops_file_seal(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], enum sops_format fmt,
+                   const struct sops_layout *lay, int src_plain);
+
+/*
+ * An earlier encrypted version of a file being encrypted again (gitseal's --previous, or
+ * HEAD's version under git): its data key, master keys and the ciphertext of every unchanged
+ * value are kept, so that a re-encrypt changes only what changed. hint: only a hint (HEAD):
+ * when it does not open, or was encrypted for other recipients than asked, it is ignored.
+ */
+struct sops_previous {
+	const char *name;
+	const char *data;
+	size_t len;
+	int hint;
+};
+
+/*
+ * sops encrypt: f is the plaintext file loaded from src (sops_file_load_plain; its rules set by
+ * sops_encrypt_config), spec its recipients (may be empty with a previous version, which is
+ * read in f's format). A fresh data key unless prev is used. The output, in fmt, keeps src's
+ * layout when it has comments or a previous version is used, else it is laid out as sops does.
+ */
+int sops_encrypt(struct buf *out, struct sops_file *f, const char *src, size_t len, const struct sops_keyspec *spec,
+                 const struct sops_previous *prev, enum sops_format fmt, int indent);
+
+/*
+ * sops rotate (with a new spec: updatekeys and rotate in one): f is open (key its data key,
+ * lay->src the bytes it came from); it is decrypted, given a fresh data key (written to key)
+ * wrapped for spec (NULL: f's own recipients, groups and threshold) and sealed over lay->src,
+ * comments re-encrypted. A file with pgp/kms/vault keys, which cannot be re-wrapped here, is
+ * refused naming it.
+ */
+int sops_file_rotate(struct buf *out, struct sops_file *f, unsigned char key[SOPS_KEY_LEN], const struct sops_keyspec *spec,
+                     enum sops_format fmt, const struct sops_layout *lay, int ignore_mac);
+
+/* updatekeys, groups add/delete: wrap f's data key (key) for spec; values, MAC and layout stay. */
+int sops_file_rewrap(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
+                     const struct sops_keyspec *spec, enum sops_format fmt, const struct sops_layout *lay);
 
 #endif

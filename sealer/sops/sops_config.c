@@ -63,6 +63,19 @@ static int keyspec_add_csv(struct sops_keyspec *k, const char *csv)
 	return 0;
 }
 
+int sops_keyspec_remove_group(struct sops_keyspec *k, size_t i)
+{
+	size_t j;
+	if (i >= k->ngroups)
+		return gs_error(GS_EINVAL, "there is no key group %zu (%zu groups)", i, k->ngroups);
+	for (j = 0; k->groups[i][j]; j++)
+		free(k->groups[i][j]);
+	free(k->groups[i]);
+	memmove(&k->groups[i], &k->groups[i + 1], (k->ngroups - i - 1) * sizeof(*k->groups));
+	k->ngroups--;
+	return 0;
+}
+
 int sops_keyspec_add_group(struct sops_keyspec *k, const char *csv)
 {
 	int rc = keyspec_new_group(k);
@@ -131,8 +144,7 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			return gs_error(GS_ENOMEM, "out of memory");
 	}
 	if (nrules > 1) {
-		sops_set_exit(SOPS_EXIT_CONFLICT);
-		return gs_error(GS_EINVAL, "%s: cannot use more than one of encrypted_suffix, unencrypted_suffix, "
+		return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_CONFLICT), "%s: cannot use more than one of encrypted_suffix, unencrypted_suffix, "
 		                "encrypted_regex, unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex "
 		                "in the same rule", where);
 	}
@@ -260,8 +272,7 @@ int sops_config_load(struct sops_config *c, const char *path)
 	}
 out:
 	if (rc < 0) {
-		if (sops_exit_code() == SOPS_EXIT_GENERIC)
-			sops_set_exit(SOPS_EXIT_READING_CONFIG);
+		rc = sops_error_exit_default(rc, SOPS_EXIT_READING_CONFIG);
 		sops_config_release(c);
 	}
 	doc_free(root);
@@ -271,16 +282,15 @@ out:
 
 int sops_config_match(const struct sops_config *c, const char *file, const struct sops_creation_rule **out)
 {
-	char abs[PATH_MAX];
+	char cwd[PATH_MAX], abs[PATH_MAX + 4096];
 	const char *rel = file;
 	size_t i, dl = c->dir ? strlen(c->dir) : 0;
 	int rc, m;
 
 	*out = NULL;
 	/* sops compares the absolute path with the config directory stripped */
-	if (file[0] != '/' && getcwd(abs, sizeof(abs)) && strlen(abs) + strlen(file) + 2 < sizeof(abs)) {
-		strcat(abs, "/");
-		strcat(abs, file);
+	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) && strlen(cwd) + strlen(file) + 2 < sizeof(abs)) {
+		snprintf(abs, sizeof(abs), "%s/%s", cwd, file);
 		rel = abs;
 	}
 	if (dl && !strncmp(rel, c->dir, dl) && rel[dl] == '/')

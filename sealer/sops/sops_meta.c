@@ -139,7 +139,7 @@ int sops__meta_parse(struct sops_meta *m, const struct doc *s, const char *file)
 			goto out;
 	}
 	if ((v = doc_get(s, "shamir_threshold")) && doc_kind(v) != DOC_NULL) {
-		if (doc_get_int(v, &t) < 0 && !(doc_kind(v) == DOC_STR && (t = atoll(doc_str(v))) > 0)) {
+		if (doc_get_int(v, &t) < 0 && !(doc_kind(v) == DOC_STR && (t = strtoll(doc_str(v), NULL, 10)) > 0)) {
 			rc = gs_error(GS_EPARSE, "%s: sops.shamir_threshold is not an integer", file);
 			goto out;
 		}
@@ -473,8 +473,7 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
 		                  "recover the file, at least %d groups have to be successful. In order for a group to be "
 		                  "successful, decryption has to succeed with any of the keys in that key group.",
 		         threshold, nparts, threshold);
-	sops_set_exit(SOPS_EXIT_NO_DATA_KEY);
-	rc = gs_error(GS_EAUTH, "Failed to get the data key required to decrypt the SOPS file.\n\n%s", report.p);
+	rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_NO_DATA_KEY), "Failed to get the data key required to decrypt the SOPS file.\n\n%s", report.p);
 out:
 	for (i = 0; i < nparts; i++)
 		gs_free_secret(parts[i], partlen);

@@ -194,6 +194,5 @@ int sops_path_parse(struct sops_path *p, const char *s)
 	return 0;
 bad:
 	sops_path_release(p);
-	sops_set_exit(SOPS_EXIT_BAD_TREE_PATH);
-	return gs_error(GS_EINVAL, "error parsing --extract path: invalid path %s (want [\"key\"][0]...)", s);
+	return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_BAD_TREE_PATH), "error parsing --extract path: invalid path %s (want [\"key\"][0]...)", s);
 }

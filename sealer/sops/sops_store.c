@@ -335,8 +335,7 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 	case SOPS_FMT_YAML: {
 		unsigned flags = (fmt != SOPS_FMT_YAML ? DOC_PARSE_JSON : 0) | (plain ? DOC_PARSE_SECRET : 0);
 		if ((rc = doc_parse(&st, f->name, data, len, flags, NULL)) < 0) {
-			sops_set_exit(SOPS_EXIT_READ_INPUT);
-			gs_error_prefix(rc, "Error unmarshalling input %s", fmt == SOPS_FMT_YAML ? "YAML" : "json");
+			rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_READ_INPUT), "Error unmarshalling input %s", fmt == SOPS_FMT_YAML ? "YAML" : "json");
 			goto out;
 		}
 		for (i = 0; i < st.n; i++) {
@@ -345,8 +344,7 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 			if (!d && fmt == SOPS_FMT_YAML)
 				d = doc_new_map(); /* an empty document is an empty branch */
 			if (doc_kind(d) != DOC_MAP) {
-				sops_set_exit(SOPS_EXIT_READ_INPUT);
-				rc = gs_error(GS_EPARSE, "%s:%u: Error unmarshalling input %s: the document must be a map", f->name,
+				rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_READ_INPUT), "%s:%u: Error unmarshalling input %s: the document must be a map", f->name,
 				              doc_line(d), fmt == SOPS_FMT_YAML ? "YAML" : "json");
 				doc_free(d);
 				goto out;
@@ -369,7 +367,7 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 	case SOPS_FMT_DOTENV:
 	case SOPS_FMT_INI:
 		if ((rc = parse_flat(f, data, len, fmt == SOPS_FMT_INI, &meta)) < 0) {
-			sops_set_exit(SOPS_EXIT_READ_INPUT);
+			rc = sops_error_exit(rc, SOPS_EXIT_READ_INPUT);
 			goto out;
 		}
 		break;
@@ -380,11 +378,9 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 	}
 	if (plain) {
 		if (f->ndocs == 0) {
-			sops_set_exit(SOPS_EXIT_EMPTY_FILE);
-			rc = gs_error(GS_EPARSE, "%s: File cannot be completely empty, it must contain at least one document", f->name);
+			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_EMPTY_FILE), "%s: File cannot be completely empty, it must contain at least one document", f->name);
 		} else if (meta) {
-			sops_set_exit(SOPS_EXIT_ALREADY_ENCRYPTED);
-			rc = gs_error(GS_ECONFLICT, "File already encrypted: %s contains a top-level entry called 'sops', or for "
+			rc = gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_ALREADY_ENCRYPTED), "File already encrypted: %s contains a top-level entry called 'sops', or for "
 			              "flat file formats top-level entries starting with 'sops_'. This is generally due to the "
 			              "file already being encrypted. If this is an unencrypted file, rename the 'sops' entry. "
 			              "If this is an encrypted file and you want to edit it, use the editor mode, for example: "
@@ -393,12 +389,11 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 		goto out;
 	}
 	if (!meta) {
-		sops_set_exit(SOPS_EXIT_GENERIC);
 		rc = gs_error(GS_ENOTFOUND, "%s: sops metadata not found", f->name);
 		goto out;
 	}
 	if ((rc = sops__meta_parse(&f->meta, meta, f->name)) < 0) {
-		sops_set_exit(SOPS_EXIT_GENERIC);
+		rc = sops_error_exit(rc, SOPS_EXIT_GENERIC);
 		goto out;
 	}
 	f->has_meta = 1;
@@ -412,13 +407,11 @@ out:
 
 int sops_file_load(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt)
 {
-	sops_set_exit(0);
 	return load(f, name, data, len, fmt, 0);
 }
 
 int sops_file_load_plain(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt)
 {
-	sops_set_exit(0);
 	return load(f, name, data, len, fmt, 1);
 }
 
@@ -502,8 +495,7 @@ int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format 
 	doc_free(meta);
 	if (rc < 0) {
 		buf_truncate(out, start);
-		if (sops_exit_code() == SOPS_EXIT_GENERIC)
-			sops_set_exit(SOPS_EXIT_DUMPING_TREE);
+		rc = sops_error_exit_default(rc, SOPS_EXIT_DUMPING_TREE);
 	}
 	return rc;
 }
@@ -513,8 +505,7 @@ int sops_check_not_encrypted(const struct sops_file *f)
 	size_t i;
 	for (i = 0; i < f->ndocs; i++)
 		if (doc_get(f->docs[i], "sops")) {
-			sops_set_exit(SOPS_EXIT_ALREADY_ENCRYPTED);
-			return gs_error(GS_ECONFLICT, "File already encrypted: %s has a top-level 'sops' entry", f->name);
+			return gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_ALREADY_ENCRYPTED), "File already encrypted: %s has a top-level 'sops' entry", f->name);
 		}
 	return 0;
 }

@@ -180,7 +180,7 @@ static int leaf_bytes(const struct doc *n, char *tmp, const char **p, size_t *le
 		return 0;
 	case DOC_INT:
 		if (parse_go_int(text, tl, &iv) == 0) {
-			*len = (size_t)sprintf(tmp, "%lld", iv);
+			*len = (size_t)snprintf(tmp, 400, "%lld", iv);
 			*p = tmp;
 			*t = SOPS_T_INT;
 			return 0;
@@ -382,7 +382,7 @@ static int set_plain(struct doc *n, enum sops_type t, const char *p, size_t len,
 	case SOPS_T_INT:
 		if (parse_go_int(p, len, &iv) < 0)
 			return gs_error(GS_EPARSE, "%s: %s: Could not convert to int", file, aad);
-		tl = (size_t)sprintf(tmp, "%lld", iv);
+		tl = (size_t)snprintf(tmp, sizeof(tmp), "%lld", iv);
 		text = tmp, k = DOC_INT;
 		break;
 	case SOPS_T_FLOAT:
@@ -462,8 +462,7 @@ static int decrypt_leaf(struct walk *w, struct doc *n)
 			return mac_leaf(w, n, 0);
 		buf_reset(&w->pt);
 		if ((rc = sops_value_decrypt(w->cipher, &w->pt, &t, s, len, w->aad.p, w->aad.len)) < 0) {
-			sops_set_exit(SOPS_EXIT_DECRYPTING_TREE);
-			return gs_error_prefix(rc, "Error decrypting tree: Error walking tree: Could not decrypt value at %s:%u (%.*s)",
+			return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_DECRYPTING_TREE), "Error decrypting tree: Error walking tree: Could not decrypt value at %s:%u (%.*s)",
 			                       w->file, doc_line(n), (int)w->aad.len, w->aad.p);
 		}
 		if (w->collect) {
@@ -499,18 +498,15 @@ int sops_file_decrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 		goto out;
 	sops__normalize_rfc3339(lm, sizeof(lm), f->meta.lastmodified);
 	if (!f->meta.mac || !f->meta.mac[0]) {
-		sops_set_exit(SOPS_EXIT_MAC_MISMATCH);
-		rc = gs_error(GS_EAUTH, "MAC mismatch. File has no MAC, computed %s", computed);
+		rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), "MAC mismatch. File has no MAC, computed %s", computed);
 		goto out;
 	}
 	if ((rc = sops_value_decrypt(w.cipher, &stored, &t, f->meta.mac, strlen(f->meta.mac), lm, strlen(lm))) < 0) {
-		sops_set_exit(SOPS_EXIT_MAC_MISMATCH);
-		gs_error_prefix(rc, "Cannot decrypt MAC");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_MAC_MISMATCH), "Cannot decrypt MAC");
 		goto out;
 	}
 	if (stored.len != 128 || gs_memcmp_ct(stored.p, computed, 128)) {
-		sops_set_exit(SOPS_EXIT_MAC_MISMATCH);
-		rc = gs_error(GS_EAUTH, "MAC mismatch. File has %.*s, computed %s", (int)(stored.len > 128 ? 128 : stored.len),
+		rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), "MAC mismatch. File has %.*s, computed %s", (int)(stored.len > 128 ? 128 : stored.len),
 		              stored.p, computed);
 		goto out;
 	}
@@ -587,8 +583,7 @@ static int encrypt_leaf(struct walk *w, struct doc *n)
 	}
 	buf_reset(&w->enc);
 	if ((rc = sops_value_encrypt(w->cipher, &w->enc, p, len, iv, w->aad.p, w->aad.len, t)) < 0) {
-		sops_set_exit(SOPS_EXIT_ENCRYPTING_TREE);
-		gs_error_prefix(rc, "Error encrypting tree");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_ENCRYPTING_TREE), "Error encrypting tree");
 		goto out;
 	}
 	doc_set_flags(n, 0);
@@ -647,8 +642,7 @@ int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 	sops__now_rfc3339(lm);
 	randombytes_buf(iv, sizeof(iv));
 	if ((rc = sops_value_encrypt(w.cipher, &macenc, hex, 128, iv, lm, strlen(lm), SOPS_T_STR)) < 0) {
-		sops_set_exit(SOPS_EXIT_ENCRYPTING_MAC);
-		gs_error_prefix(rc, "Could not encrypt MAC");
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_ENCRYPTING_MAC), "Could not encrypt MAC");
 		goto out;
 	}
 	free(f->meta.lastmodified);
@@ -678,7 +672,6 @@ static struct doc *step(const struct doc *n, const struct sops_path *p, size_t i
 
 static int path_error(const struct sops_path *p, size_t i)
 {
-	sops_set_exit(SOPS_EXIT_GENERIC);
 	if (p->keys[i])
 		return gs_error(GS_ENOTFOUND, "component ['%s'] not found", p->keys[i]);
 	return gs_error(GS_ENOTFOUND, "component [%ld] not found", p->index[i]);

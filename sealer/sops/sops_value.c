@@ -10,16 +10,29 @@
 #include "core/base64.h"
 #include "sealer/sops/sops.h"
 
-static __thread int sops__exit;
-
-int sops_exit_code(void)
+/* rc = class - 1000 * exit: class in (-1000, 0), exit >= 0 (see sops.h) */
+int sops_exit_code(int rc)
 {
-	return sops__exit ? sops__exit : SOPS_EXIT_GENERIC;
+	if (rc >= 0)
+		return 0;
+	return -rc / 1000 ? -rc / 1000 : SOPS_EXIT_GENERIC;
 }
 
-void sops_set_exit(int code)
+int sops_error_class(int rc)
 {
-	sops__exit = code;
+	return rc >= 0 ? rc : -(-rc % 1000);
+}
+
+int sops_error_exit(int rc, enum sops_exit exit)
+{
+	if (rc >= 0)
+		return rc;
+	return exit == SOPS_EXIT_GENERIC ? sops_error_class(rc) : SOPS_ERR(sops_error_class(rc), exit);
+}
+
+int sops_error_exit_default(int rc, enum sops_exit exit)
+{
+	return sops_exit_code(rc) == SOPS_EXIT_GENERIC ? sops_error_exit(rc, exit) : rc;
 }
 
 static const char *const format_names[] = { "yaml", "json", "dotenv", "ini", "binary" };
@@ -155,56 +168,17 @@ int sops_value_encrypt(struct sops_cipher *c, struct buf *out, const void *pt, s
 	memcpy(out->p + out->len, ",tag:", 5);
 	out->len += 5;
 	out->len += base64_encode_raw(out->p + out->len, tag, 16, B64_PAD);
-	out->len += (size_t)sprintf(out->p + out->len, ",type:%s]", type_names[type]);
+	memcpy(out->p + out->len, ",type:", 6);
+	out->len += 6;
+	memcpy(out->p + out->len, type_names[type], strlen(type_names[type]));
+	out->len += strlen(type_names[type]);
+	out->p[out->len++] = ']';
+	out->p[out->len] = 0;
 	rc = 0;
 out:
 	if (ct != stackbuf)
 		free(ct);
 	return rc;
-}
-
-/* Padded standard base64 through a table (the hot path: 3 decodes per value); anything
- * unusual (newlines, bad characters) goes to base64_decode_raw for its exact rules. */
-static signed char b64tab[256];
-
-static void b64tab_init(void)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	int i;
-	if (b64tab['A'] == 0 && b64tab['B'] == 0) {
-		for (i = 0; i < 256; i++)
-			b64tab[i] = -1;
-		for (i = 0; i < 64; i++)
-			b64tab[(unsigned char)a[i]] = (signed char)i;
-	}
-}
-
-static int b64dec(unsigned char *out, size_t *outlen, const char *in, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t i, o = 0, pad = 0;
-	b64tab_init();
-	if (n % 4 == 0 && n) {
-		if (p[n - 1] == '=')
-			pad = p[n - 2] == '=' ? 2 : 1;
-		for (i = 0; i + 4 <= n; i += 4) {
-			int last = i + 4 == n, a = b64tab[p[i]], b = b64tab[p[i + 1]];
-			int c = last && pad == 2 ? 0 : b64tab[p[i + 2]], d = last && pad ? 0 : b64tab[p[i + 3]];
-			unsigned v;
-			if ((a | b | c | d) < 0)
-				goto slow;
-			v = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)d;
-			out[o++] = (unsigned char)(v >> 16);
-			if (!last || pad < 2)
-				out[o++] = (unsigned char)(v >> 8);
-			if (!last || pad < 1)
-				out[o++] = (unsigned char)v;
-		}
-		*outlen = o;
-		return 0;
-	}
-slow:
-	return base64_decode_raw(out, outlen, in, n, B64_GO_STD);
 }
 
 struct enc_parts {
@@ -293,8 +267,9 @@ int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *ty
 	if (ctlen > sizeof(stackbuf) && !(ct = malloc(ctlen)))
 		return gs_error(GS_ENOMEM, "out of memory");
 	rc = GS_EPARSE;
-	if (b64dec(ct, &ctlen, p.data, p.datalen) < 0 || b64dec(iv, &ivlen, p.iv, p.ivlen) < 0 ||
-	    b64dec(tag, &taglen, p.tag, p.taglen) < 0 || ivlen == 0 || taglen != 16) {
+	if (base64_decode_raw(ct, &ctlen, p.data, p.datalen, B64_GO_STD) < 0 ||
+	    base64_decode_raw(iv, &ivlen, p.iv, p.ivlen, B64_GO_STD) < 0 ||
+	    base64_decode_raw(tag, &taglen, p.tag, p.taglen, B64_GO_STD) < 0 || ivlen == 0 || taglen != 16) {
 		gs_error(GS_EPARSE, "Input string does not match sops' data format");
 		goto out;
 	}
@@ -344,7 +319,7 @@ int sops_format_float(char *out, size_t outlen, double v)
 	for (q = p; *q && *q != 'e'; q++)
 		if (*q >= '0' && *q <= '9')
 			digits[nd++] = *q;
-	exp10 = atoi(q + 1);
+	exp10 = (int)strtol(q + 1, NULL, 10);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	if (nd == 1 && digits[0] == '0') {
@@ -418,9 +393,13 @@ int sops_mac_final(struct sops_mac *m, char hex[129])
 	int rc = 0;
 	if (EVP_DigestFinal_ex(m->md, d, &dl) != 1 || dl != 64)
 		rc = gs_error_openssl(GS_ERROR, "sha512");
-	else
-		for (i = 0; i < 64; i++)
-			sprintf(hex + 2 * i, "%02X", d[i]);
+	else {
+		for (i = 0; i < 64; i++) {
+			hex[2 * i] = "0123456789ABCDEF"[d[i] >> 4];
+			hex[2 * i + 1] = "0123456789ABCDEF"[d[i] & 15];
+		}
+		hex[128] = 0;
+	}
 	sops_mac_free(m);
 	return rc;
 }

@@ -229,8 +229,7 @@ void test_sops_value__paths(void)
 	must_pass(sops_path_parse(&p, "['a']"));
 	assert_str(p.keys[0], "a");
 	sops_path_release(&p);
-	must_fail(sops_path_parse(&p, "data.password"));
-	assert_int(sops_exit_code(), SOPS_EXIT_BAD_TREE_PATH);
+	must_fail_with(sops_path_parse(&p, "data.password"), SOPS_ERR(GS_EINVAL, SOPS_EXIT_BAD_TREE_PATH));
 	must_fail(sops_path_parse(&p, "[\"unclosed]"));
 }
 
@@ -246,4 +245,45 @@ void test_sops_value__formats(void)
 	must_pass(sops_format_parse(&f, "dotenv"));
 	assert_int(f, SOPS_FMT_DOTENV);
 	must_fail(sops_format_parse(&f, "toml"));
+}
+
+void test_sops_value__exit_codes_travel_in_the_error_code(void)
+{
+	int rc = SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH);
+	assert_true(rc < 0);
+	assert_int(sops_exit_code(rc), 51);
+	assert_int(sops_error_class(rc), GS_EAUTH);
+	/* a plain GS_E* code is sops' generic failure; success is 0 */
+	assert_int(sops_exit_code(GS_EPARSE), SOPS_EXIT_GENERIC);
+	assert_int(sops_error_class(GS_EPARSE), GS_EPARSE);
+	assert_int(sops_exit_code(0), 0);
+	assert_int(sops_error_class(3), 3);
+	/* the largest code keeps its class */
+	rc = SOPS_ERR(GS_EINVAL, SOPS_EXIT_ALREADY_ENCRYPTED);
+	assert_int(sops_exit_code(rc), 203);
+	assert_int(sops_error_class(rc), GS_EINVAL);
+	/* retagging a lower layer's failure keeps its class; generic untags */
+	rc = sops_error_exit(GS_EIO, SOPS_EXIT_READ_INPUT);
+	assert_int(sops_exit_code(rc), SOPS_EXIT_READ_INPUT);
+	assert_int(sops_error_class(rc), GS_EIO);
+	assert_int(sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT), SOPS_ERR(GS_EIO, SOPS_EXIT_WRITE_OUTPUT));
+	assert_int(sops_error_exit(rc, SOPS_EXIT_GENERIC), GS_EIO);
+	assert_int(sops_error_exit(0, SOPS_EXIT_READ_INPUT), 0);
+	/* the default only tags a generic failure: an inner, more precise code wins */
+	assert_int(sops_error_exit_default(GS_EPARSE, SOPS_EXIT_DUMPING_TREE), SOPS_ERR(GS_EPARSE, SOPS_EXIT_DUMPING_TREE));
+	assert_int(sops_error_exit_default(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), SOPS_EXIT_DUMPING_TREE),
+	           SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH));
+}
+
+void test_sops_value__exit_code_is_not_sticky(void)
+{
+	struct sops_path p = { 0 };
+	struct sops_file f;
+	int rc = sops_path_parse(&p, "data.password");
+	assert_int(sops_exit_code(rc), SOPS_EXIT_BAD_TREE_PATH);
+	/* the next failure has its own code: nothing left over from the one before */
+	memset(&f, 0, sizeof(f));
+	rc = sops_file_load(&f, "p.yaml", "a: 1\n", 5, SOPS_FMT_YAML);
+	assert_int(sops_error_class(rc), GS_ENOTFOUND);
+	assert_int(sops_exit_code(rc), SOPS_EXIT_GENERIC);
 }

@@ -72,17 +72,21 @@ static int proxy_path(struct seal_cluster *c, struct buf *path, const char *endp
 	req.path = p.p;
 	if ((rc = kube_request(c->kc, &req, &body)) < 0) {
 		if (kube_last_status() == 404)
-			rc = gs_error(GS_ENOTFOUND, "cannot get sealed secret service: services \"%s\" not found.\n"
-			                            "Please, use the flag --controller-name and --controller-namespace to set up "
-			                            "the name and namespace of the sealed secrets controller", ctl_name(c));
+			rc = gs_error(
+			    GS_ENOTFOUND,
+			    "cannot get sealed secret service: services \"%s\" not found.\n"
+			    "Please, use the flag --controller-name and --controller-namespace to "
+			    "set up "
+			    "the name and namespace of the sealed secrets controller",
+			    ctl_name(c));
 		goto out;
 	}
 	if ((rc = doc_parse_one(&svc, "service", body.p, body.len, DOC_PARSE_JSON)) < 0)
 		goto out;
 	/* the helm chart names the port "http"; controller.yaml leaves it unnamed */
 	port = doc_str(doc_get(doc_val_at(doc_getp(svc, "spec", "ports", NULL), 0), "name"));
-	rc = buf_addf(path, "/api/v1/namespaces/%s/services/http:%s:%s/proxy%s", ctl_ns(c), ctl_name(c),
-	              port ? port : "", endpoint);
+	rc = buf_addf(path, "/api/v1/namespaces/%s/services/http:%s:%s/proxy%s", ctl_ns(c),
+	              ctl_name(c), port ? port : "", endpoint);
 out:
 	doc_free(svc);
 	buf_release(&p);
@@ -103,7 +107,8 @@ int seal_cluster_cert(struct seal_cluster *c, struct buf *pem)
 	return rc < 0 ? gs_error_prefix(rc, "cannot fetch certificate") : 0;
 }
 
-int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d, struct buf *out, long *status)
+int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d,
+                      struct buf *out, long *status)
 {
 	struct kube_request req = { "POST", NULL, "application/json", NULL, 0, 0 };
 	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
