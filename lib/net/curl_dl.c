@@ -46,12 +46,28 @@ static CURLUcode stub_url_get(const CURLU *u, CURLUPart w, char **p, unsigned in
 }
 static void stub_url_cleanup(CURLU *u) { (void)u; }
 static void stub_mem_free(void *p) { (void)p; }
+static CURLcode stub_easy_pause(CURL *h, int b) { (void)h; (void)b; return CURLE_FAILED_INIT; }
+static CURLM *stub_multi_init(void) { return NULL; }
+static CURLMcode stub_multi_handle(CURLM *m, CURL *h) { (void)m; (void)h; return CURLM_BAD_HANDLE; }
+static CURLMcode stub_multi_perform(CURLM *m, int *r) { (void)m; if (r) *r = 0; return CURLM_BAD_HANDLE; }
+static CURLMcode stub_multi_poll(CURLM *m, struct curl_waitfd *e, unsigned int n, int t, int *r)
+{
+	(void)m; (void)e; (void)n; (void)t;
+	if (r)
+		*r = 0;
+	return CURLM_BAD_HANDLE;
+}
+static CURLMsg *stub_multi_info_read(CURLM *m, int *q) { (void)m; if (q) *q = 0; return NULL; }
+static CURLMcode stub_multi_cleanup(CURLM *m) { (void)m; return CURLM_OK; }
+static const char *stub_multi_strerror(CURLMcode c) { (void)c; return "libcurl is not loaded"; }
 
 struct net_curl_api net_curl = {
 	stub_global_init, stub_version_info, stub_easy_init, stub_easy_setopt, stub_easy_getinfo,
 	stub_easy_perform, stub_easy_cleanup, stub_easy_strerror, stub_share_init, stub_share_setopt,
 	stub_share_cleanup, stub_slist_append, stub_slist_free_all, stub_url, stub_url_set,
-	stub_url_get, stub_url_cleanup, stub_mem_free,
+	stub_url_get, stub_url_cleanup, stub_mem_free, stub_easy_pause, stub_multi_init,
+	stub_multi_handle, stub_multi_handle, stub_multi_perform, stub_multi_poll, stub_multi_info_read,
+	stub_multi_cleanup, stub_multi_strerror,
 };
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -104,6 +120,15 @@ static void load(void)
 	RESOLVE(url_get, "curl_url_get");
 	RESOLVE(url_cleanup, "curl_url_cleanup");
 	RESOLVE(mem_free, "curl_free");
+	RESOLVE(easy_pause, "curl_easy_pause");
+	RESOLVE(multi_init, "curl_multi_init");
+	RESOLVE(multi_add_handle, "curl_multi_add_handle");
+	RESOLVE(multi_remove_handle, "curl_multi_remove_handle");
+	RESOLVE(multi_perform, "curl_multi_perform");
+	RESOLVE(multi_poll, "curl_multi_poll");
+	RESOLVE(multi_info_read, "curl_multi_info_read");
+	RESOLVE(multi_cleanup, "curl_multi_cleanup");
+	RESOLVE(multi_strerror, "curl_multi_strerror");
 
 	vi = api.version_info(CURLVERSION_NOW);
 	if (!vi || vi->version_num < CURL_MIN_VERSION) {

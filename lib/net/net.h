@@ -37,6 +37,16 @@ struct net_curl_api {
 	CURLUcode (*url_get)(const CURLU *u, CURLUPart what, char **part, unsigned int flags);
 	void (*url_cleanup)(CURLU *u);
 	void (*mem_free)(void *p);
+	/* the multi API and pause (lib/source drives transfers from its own read() calls) */
+	CURLcode (*easy_pause)(CURL *h, int bitmask);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_add_handle)(CURLM *m, CURL *h);
+	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *h);
+	CURLMcode (*multi_perform)(CURLM *m, int *running);
+	CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd *extra, unsigned int n, int timeout_ms, int *numfds);
+	CURLMsg *(*multi_info_read)(CURLM *m, int *msgs_in_queue);
+	CURLMcode (*multi_cleanup)(CURLM *m);
+	const char *(*multi_strerror)(CURLMcode mc);
 };
 extern struct net_curl_api net_curl;
 
@@ -63,5 +73,14 @@ extern struct net_curl_api net_curl;
 #define curl_url_get(u, w, p, f)       (net_curl.url_get((u), (w), (p), (f)))
 #define curl_url_cleanup(u)            (net_curl.url_cleanup(u))
 #define curl_free(p)                   (net_curl.mem_free(p))
+#define curl_easy_pause(h, b)          (net_curl.easy_pause((h), (b)))
+#define curl_multi_init()              (net_curl.multi_init())
+#define curl_multi_add_handle(m, h)    (net_curl.multi_add_handle((m), (h)))
+#define curl_multi_remove_handle(m, h) (net_curl.multi_remove_handle((m), (h)))
+#define curl_multi_perform(m, r)       (net_curl.multi_perform((m), (r)))
+#define curl_multi_poll(m, e, n, t, r) (net_curl.multi_poll((m), (e), (n), (t), (r)))
+#define curl_multi_info_read(m, q)     (net_curl.multi_info_read((m), (q)))
+#define curl_multi_cleanup(m)          (net_curl.multi_cleanup(m))
+#define curl_multi_strerror(c)         (net_curl.multi_strerror(c))
 
 #endif
