@@ -4,7 +4,7 @@
  * environment as SEALED_SECRETS_<FLAG_WITH_UNDERSCORES> (pkg/pflagenv).
  * The environment is read first, so a flag on the command line wins.
  */
-#include "controller/ctl.h"
+#include "controller/opts.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -354,32 +354,5 @@ int ctl_parse_kv_list(struct doc **out, const char *s, const char *flag)
 		p = comma ? comma + 1 : NULL;
 	}
 	*out = m;
-	return 0;
-}
-
-int ctl_parse_listen(const char *addr, char *host, size_t hostlen, int *port)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	long p;
-
-	if (!colon)
-		return gs_error(GS_EINVAL, "listen address \"%s\": missing port", addr);
-	if (addr[0] == '[') {
-		const char *rb = strchr(addr, ']');
-		if (!rb || rb + 1 != colon || (size_t)(rb - addr - 1) >= hostlen)
-			return gs_error(GS_EINVAL, "listen address \"%s\": bad host", addr);
-		memcpy(host, addr + 1, (size_t)(rb - addr - 1));
-		host[rb - addr - 1] = 0;
-	} else {
-		if ((size_t)(colon - addr) >= hostlen)
-			return gs_error(GS_EINVAL, "listen address \"%s\": bad host", addr);
-		memcpy(host, addr, (size_t)(colon - addr));
-		host[colon - addr] = 0;
-	}
-	p = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || p < 0 || p > 65535)
-		return gs_error(GS_EINVAL, "listen address \"%s\": bad port", addr);
-	*port = (int)p;
 	return 0;
 }

@@ -10,10 +10,10 @@
  *                                  only if also `managed`
  *   - otherwise                 -> replace data, labels, annotations, owner refs
  *   - type always; update only when something differs
- * Ours on top: the CTL_ANNO_SOURCE record, so a restart skips Secrets that
+ * Ours on top: the SS_ANNO_SOURCE record, so a restart skips Secrets that
  * are already right without decrypting anything.
  */
-#include "controller/ctl.h"
+#include "controller/sealedsecret/sealedsecret_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +23,7 @@
 #include "core/base64.h"
 #include "sealer/sealed/sealed.h"
 
-int ctl_hash_doc(char out[33], const struct doc *n)
+int ss_hash_doc(char out[33], const struct doc *n)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
 	struct doc_emit_opts eo = { 0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT };
@@ -73,7 +73,7 @@ static int hash_data(char out[33], const struct doc *data)
 	return 0;
 }
 
-int ctl_source_record(struct buf *out, const struct doc *ss, const struct doc *data)
+int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data)
 {
 	char spec[33], dh[33];
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
@@ -86,7 +86,7 @@ int ctl_source_record(struct buf *out, const struct doc *ss, const struct doc *d
 		return gs_error(GS_ENOMEM, "out of memory");
 	if ((rc = doc_set(key, "spec", doc_clone(doc_get(ss, "spec")))) < 0 ||
 	    (rc = doc_set(key, "scope", doc_new_strz(sealed_scope_name(sealed_scope_of(ss))))) < 0 ||
-	    (rc = ctl_hash_doc(spec, key)) < 0 || (rc = hash_data(dh, data)) < 0)
+	    (rc = ss_hash_doc(spec, key)) < 0 || (rc = hash_data(dh, data)) < 0)
 		goto out;
 	rc = buf_addf(out, "uid=%s,generation=%s,spec=%s,data=%s", uid ? uid : "", gen ? gen : "0", spec, dh);
 out:
@@ -94,19 +94,19 @@ out:
 	return rc;
 }
 
-int ctl_secret_is_current(const struct doc *secret, const struct doc *ss)
+int ss_secret_is_current(const struct doc *secret, const struct doc *ss)
 {
 	struct buf want = BUF_INIT(1024);
-	const char *have = doc_str(doc_getp(secret, "metadata", "annotations", CTL_ANNO_SOURCE, NULL));
+	const char *have = doc_str(doc_getp(secret, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
 	int ok = 0;
 
-	if (have && ctl_source_record(&want, ss, doc_get(secret, "data")) >= 0)
+	if (have && ss_source_record(&want, ss, doc_get(secret, "data")) >= 0)
 		ok = !strcmp(have, want.p);
 	buf_release(&want);
 	return ok;
 }
 
-int ctl_controlled_by(const struct doc *secret, const struct doc *ss)
+int ss_controlled_by(const struct doc *secret, const struct doc *ss)
 {
 	const struct doc *refs = doc_getp(secret, "metadata", "ownerReferences", NULL);
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
@@ -126,9 +126,9 @@ int ctl_controlled_by(const struct doc *secret, const struct doc *ss)
 	return 0;
 }
 
-int ctl_made_by(const struct doc *secret, const struct doc *ss)
+int ss_made_by(const struct doc *secret, const struct doc *ss)
 {
-	const char *rec = doc_str(doc_getp(secret, "metadata", "annotations", CTL_ANNO_SOURCE, NULL));
+	const char *rec = doc_str(doc_getp(secret, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
 	size_t n = uid ? strlen(uid) : 0;
 	return rec && n && !strncmp(rec, "uid=", 4) && !strncmp(rec + 4, uid, n) && rec[4 + n] == ',';
@@ -140,7 +140,7 @@ static int anno_true(const struct doc *obj, const char *anno)
 	return v && !strcmp(v, "true");
 }
 
-/* Set the CTL_ANNO_SOURCE record on secret from its own data. */
+/* Set the SS_ANNO_SOURCE record on secret from its own data. */
 static int stamp(struct doc *secret, const struct doc *ss)
 {
 	struct buf rec = BUF_INIT(1024);
@@ -154,13 +154,13 @@ static int stamp(struct doc *secret, const struct doc *ss)
 			return rc;
 		annos = doc_get(meta, "annotations");
 	}
-	if ((rc = ctl_source_record(&rec, ss, doc_get(secret, "data"))) >= 0)
-		rc = doc_set(annos, CTL_ANNO_SOURCE, doc_new_str(rec.p, rec.len));
+	if ((rc = ss_source_record(&rec, ss, doc_get(secret, "data"))) >= 0)
+		rc = doc_set(annos, SS_ANNO_SOURCE, doc_new_str(rec.p, rec.len));
 	buf_release(&rec);
 	return rc;
 }
 
-int ctl_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items)
+int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items)
 {
 	int rc;
 
@@ -220,7 +220,7 @@ static int same(const struct doc *a, const struct doc *b, int *eq)
 	return rc;
 }
 
-int ctl_plan_update(enum ctl_plan *plan, struct doc **update, const struct doc *existing, const struct doc *desired,
+int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing, const struct doc *desired,
                     const struct doc *ss)
 {
 	struct doc *u = NULL, *meta;
@@ -228,9 +228,9 @@ int ctl_plan_update(enum ctl_plan *plan, struct doc **update, const struct doc *
 	int rc = 0, eq = 0;
 
 	*update = NULL;
-	*plan = CTL_PLAN_UNMANAGED;
+	*plan = SS_PLAN_UNMANAGED;
 	/* ours too: a Secret we made (skip-set-owner-references leaves no owner ref to tell) */
-	if (!ctl_controlled_by(existing, ss) && !ctl_made_by(existing, ss) && !anno_true(existing, SEALED_ANNO_MANAGED) &&
+	if (!ss_controlled_by(existing, ss) && !ss_made_by(existing, ss) && !anno_true(existing, SEALED_ANNO_MANAGED) &&
 	    !anno_true(existing, SEALED_ANNO_PATCH))
 		return 0;
 	if (!(u = doc_clone(existing)))
@@ -263,7 +263,7 @@ int ctl_plan_update(enum ctl_plan *plan, struct doc **update, const struct doc *
 		rc = same(u, existing, &eq);
 	if (rc < 0)
 		goto out;
-	*plan = eq ? CTL_PLAN_NOOP : CTL_PLAN_UPDATE;
+	*plan = eq ? SS_PLAN_NOOP : SS_PLAN_UPDATE;
 	if (!eq) {
 		*update = u;
 		u = NULL;
@@ -285,7 +285,7 @@ static const struct doc *synced_cond(const struct doc *ss)
 	return NULL;
 }
 
-int ctl_status_needs_write(const struct doc *ss, int ok, const char *message)
+int ss_status_needs_write(const struct doc *ss, int ok, const char *message)
 {
 	const struct doc *c = synced_cond(ss);
 	const char *st = doc_str(doc_get(c, "status")), *msg = doc_str(doc_get(c, "message"));
@@ -306,7 +306,7 @@ static void fmt_time(char out[32], time_t t)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int ctl_status_build(struct doc **out, const struct doc *ss, int ok, const char *message, time_t now)
+int ss_status_build(struct doc **out, const struct doc *ss, int ok, const char *message, time_t now)
 {
 	const struct doc *old = synced_cond(ss);
 	const char *oldst = doc_str(doc_get(old, "status"));
