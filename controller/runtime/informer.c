@@ -246,7 +246,7 @@ static void synced(struct rt_informer *inf)
 		inf->o.on_synced(inf->o.ctx, first);
 }
 
-static int on_event(void *ctx, enum kube_event_type t, const struct doc *obj)
+int rt__informer_event(void *ctx, enum kube_event_type t, const struct doc *obj)
 {
 	struct rt_informer *inf = ctx;
 	switch (t) {
@@ -302,11 +302,10 @@ static void inf_free(struct rt_informer *inf)
 	free(inf);
 }
 
-int rt_informer_start(struct rt_informer **out, struct rt *rt, const struct rt_informer_opts *o)
+int rt__informer_new(struct rt_informer **out, struct rt *rt, const struct rt_informer_opts *o)
 {
-	struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
 	struct rt_informer *inf;
-	int rc, bad = 0;
+	int bad = 0;
 
 	*out = NULL;
 	if (!o->api_version || !o->kind)
@@ -327,6 +326,18 @@ int rt_informer_start(struct rt_informer **out, struct rt *rt, const struct rt_i
 		inf_free(inf);
 		return gs_error(GS_ENOMEM, "out of memory");
 	}
+	*out = inf;
+	return 0;
+}
+
+int rt_informer_start(struct rt_informer **out, struct rt *rt, const struct rt_informer_opts *o)
+{
+	struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
+	struct rt_informer *inf;
+	int rc;
+
+	if ((rc = rt__informer_new(&inf, rt, o)) < 0)
+		return rc;
 	wo.label_selector = inf->label_selector;
 	wo.field_selector = inf->field_selector;
 	wo.all_namespaces = !inf->ns;
@@ -338,7 +349,7 @@ int rt_informer_start(struct rt_informer **out, struct rt *rt, const struct rt_i
 		return rc;
 	}
 	kube_watch_set_gate(inf->w, gate, inf);
-	if ((rc = kube_mux_add(inf->mux, inf->w, on_event, inf)) < 0) {
+	if ((rc = kube_mux_add(inf->mux, inf->w, rt__informer_event, inf)) < 0) {
 		inf_free(inf);
 		return rc;
 	}
@@ -350,7 +361,8 @@ void rt_informer_stop(struct rt_informer *inf)
 {
 	if (!inf)
 		return;
-	kube_mux_remove(inf->mux, inf->w);
+	if (inf->w)
+		kube_mux_remove(inf->mux, inf->w);
 	inf_free(inf);
 }
 
