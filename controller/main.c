@@ -27,7 +27,7 @@
 
 static void harden(void)
 {
-	struct rlimit rl = { 0, 0 };
+	struct rlimit rl = {0, 0};
 	/* plaintext and private keys live in this process: no core dumps, no ptrace by peers */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setrlimit(RLIMIT_CORE, &rl);
@@ -48,7 +48,8 @@ static int setup_logging(const struct ctl_opts *o)
 	if (!strcmp(o->log_format, "json"))
 		gs_log_json = 1;
 	else if (strcmp(o->log_format, "text"))
-		return gs_error(GS_EINVAL, "invalid --log-format \"%s\" (text or json)", o->log_format);
+		return gs_error(GS_EINVAL, "invalid --log-format \"%s\" (text or json)",
+		                o->log_format);
 	return 0;
 }
 
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
 	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
 	struct kube_config kcfg = KUBE_CONFIG_INIT;
-	struct rt_http_opts ho = { 0 }, mo = { 0 };
+	struct rt_http_opts ho = {0}, mo = {0};
 	struct rt *rt = NULL;
 	struct rt_http *api = NULL, *metrics = NULL;
 	struct ss_controller *ss = NULL;
@@ -99,7 +100,8 @@ int main(int argc, char **argv)
 	}
 	block_signals(&set);
 
-	gs_info("starting gitseal-controller", "version=%s namespace=%s", CTL_VERSION, opts.namespace);
+	gs_info("starting gitseal-controller", "version=%s namespace=%s", CTL_VERSION,
+	        opts.namespace);
 	ov.kubeconfig = *opts.kubeconfig ? opts.kubeconfig : NULL;
 	co.qps = opts.kubeclient_qps; /* one bucket for every thread of the process */
 	co.burst = opts.kubeclient_burst;
@@ -116,8 +118,8 @@ int main(int argc, char **argv)
 	mo.addr = opts.listen_metrics_addr;
 	mo.flag = "listen-metrics-addr";
 	mo.read_timeout = opts.read_timeout;
-	if (rt_http_new(&api, rt, &ho) < 0 || rt_http_new(&metrics, rt, &mo) < 0 || rt_http_route_healthz(api) < 0 ||
-	    rt_http_route_metrics(metrics) < 0) {
+	if (rt_http_new(&api, rt, &ho) < 0 || rt_http_new(&metrics, rt, &mo) < 0 ||
+	    rt_http_route_healthz(api) < 0 || rt_http_route_metrics(metrics) < 0) {
 		gs_err("cannot start the HTTP server", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
@@ -130,8 +132,9 @@ int main(int argc, char **argv)
 		gs_err("cannot start the HTTP server", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
-	gs_info("http listening", "addr=%s port=%d metrics_addr=%s metrics_port=%d", opts.listen_addr, rt_http_port(api),
-	        opts.listen_metrics_addr, rt_http_port(metrics));
+	gs_info("http listening", "addr=%s port=%d metrics_addr=%s metrics_port=%d",
+	        opts.listen_addr, rt_http_port(api), opts.listen_metrics_addr,
+	        rt_http_port(metrics));
 	if (ss_controller_start(ss) < 0) {
 		gs_err("cannot watch the key secrets", "error=\"%s\"", gs_error_last());
 		goto out;
@@ -151,8 +154,8 @@ int main(int argc, char **argv)
 	gs_info("shutting down", "signal=%d", sig);
 	rc = 0;
 out:
-	ss_controller_stop(ss);   /* the machinery, the Lease, the key watch */
-	rt_http_free(api);        /* no handler runs after this */
+	ss_controller_stop(ss); /* the machinery, the Lease, the key watch */
+	rt_http_free(api);      /* no handler runs after this */
 	rt_http_free(metrics);
 	ss_controller_free(ss);
 	rt_free(rt);

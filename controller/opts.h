@@ -4,8 +4,8 @@
  * gitseal-controller's flags (opts.c): upstream's names and SEALED_SECRETS_<FLAG> variables,
  * and ours. main.c parses them; every reconciler reads the struct (never writes it).
  */
-#include <stdio.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -14,12 +14,11 @@
 #define CTL_VERSION "0.1.0"
 #define CTL_FIELD_MANAGER "gitseal-controller"
 
-
 struct ctl_opts {
 	/* upstream flags (cmd/controller/main.go), env SEALED_SECRETS_<FLAG> */
 	char *key_prefix;
 	int key_size;
-	double key_ttl;           /* seconds */
+	double key_ttl; /* seconds */
 	char *my_cn;
 	double key_renew_period;  /* seconds; 0 = no renewal */
 	char *key_order_priority; /* CertNotBefore | SecretCreationTimestamp */
@@ -54,7 +53,8 @@ struct ctl_opts {
 	char *leader_elect_lease_name;
 	double leader_elect_lease_duration;
 	int workers;
-	char *namespace; /* the controller's own namespace (keys, Lease): $POD_NAMESPACE, SA file, "default" */
+	char *namespace; /* the controller's own namespace (keys, Lease): $POD_NAMESPACE, SA file,
+	                    "default" */
 	char *identity;  /* Lease holder: $POD_NAME or hostname, + pid */
 };
 

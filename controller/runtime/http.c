@@ -21,7 +21,7 @@
 #define BODY_MAX ((size_t)2 << 20)
 #define MAX_ROUTES 32
 
-static const double http_buckets[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
+static const double http_buckets[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
 
 struct route {
 	char *method, *path;
@@ -46,8 +46,8 @@ struct req {
 	struct buf body;
 	double start;
 	int too_big;
-	int code;          /* the status sent */
-	const char *path;  /* metrics label (a route's path or "other") */
+	int code;         /* the status sent */
+	const char *path; /* metrics label (a route's path or "other") */
 	char method[8];
 };
 
@@ -111,17 +111,19 @@ static const struct route *find_route(const struct rt_http *h, const char *metho
 {
 	size_t i;
 	for (i = 0; i < h->nroutes; i++)
-		if (!strcmp(h->routes[i].path, path) && (!h->routes[i].method || !strcmp(h->routes[i].method, method)))
+		if (!strcmp(h->routes[i].path, path) &&
+		    (!h->routes[i].method || !strcmp(h->routes[i].method, method)))
 			return &h->routes[i];
 	return NULL;
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                              const char *version, const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
 {
 	struct rt_http *h = cls;
 	struct req *rq = *con_cls;
-	struct rt_http_resp resp = { 0, NULL, BUF_INIT(BUF_MAX_DEFAULT) };
+	struct rt_http_resp resp = {0, NULL, BUF_INIT(BUF_MAX_DEFAULT)};
 	struct rt_http_req hr;
 	const struct route *rt;
 	enum MHD_Result r;
@@ -163,7 +165,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 }
 
 /* Metrics of every finished request (the code is the one actually sent). */
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
 {
 	struct rt_http *h = cls;
 	struct req *rq = *con_cls;
@@ -173,7 +176,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 		return;
 	if (h->requests && rq->path && rq->code) {
 		char code[16];
-		const char *cv[] = { code, rq->method, rq->path }, *dv[] = { rq->method, rq->path };
+		const char *cv[] = {code, rq->method, rq->path}, *dv[] = {rq->method, rq->path};
 		snprintf(code, sizeof(code), "%d", rq->code);
 		rt_metric_add(h->requests, cv, 1);
 		rt_metric_observe(h->durations, dv, gs_mono() - rq->start);
@@ -214,15 +217,19 @@ int rt_http_new(struct rt_http **out, struct rt *rt, const struct rt_http_opts *
 		return rc;
 	}
 	if (o->metric_prefix) {
-		static const char *const cl[] = { "code", "method", "path", NULL }, *const dl[] = { "method", "path", NULL };
+		static const char *const cl[] = {"code", "method", "path", NULL}, *const dl[] = {
+		                                                                      "method",
+		                                                                      "path", NULL};
 		struct buf n = BUF_INIT(256);
 		buf_addf(&n, "%shttp_requests_total", o->metric_prefix);
-		h->requests = rt_metric_new(rt_metrics(rt), RT_COUNTER, n.p,
-		                            "Total number of HTTP requests by path, method and status code.", cl, NULL, 0);
+		h->requests = rt_metric_new(
+		    rt_metrics(rt), RT_COUNTER, n.p,
+		    "Total number of HTTP requests by path, method and status code.", cl, NULL, 0);
 		buf_reset(&n);
 		buf_addf(&n, "%shttp_request_duration_seconds", o->metric_prefix);
-		h->durations = rt_metric_new(rt_metrics(rt), RT_HISTOGRAM, n.p, "HTTP request latencies in seconds.", dl,
-		                             http_buckets, sizeof(http_buckets) / sizeof(*http_buckets));
+		h->durations = rt_metric_new(rt_metrics(rt), RT_HISTOGRAM, n.p,
+		                             "HTTP request latencies in seconds.", dl, http_buckets,
+		                             sizeof(http_buckets) / sizeof(*http_buckets));
 		buf_release(&n);
 	}
 	*out = h;
@@ -295,7 +302,8 @@ int rt_http_start(struct rt_http *h)
 		sin6.sin6_addr = in6addr_any;
 		sa = (struct sockaddr *)&sin6;
 		flags |= MHD_USE_DUAL_STACK;
-	} else if (inet_pton(AF_INET, !strcmp(host, "localhost") ? "127.0.0.1" : host, &sin.sin_addr) == 1) {
+	} else if (inet_pton(AF_INET, !strcmp(host, "localhost") ? "127.0.0.1" : host,
+	                     &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)h->port);
 		sa = (struct sockaddr *)&sin;
@@ -305,20 +313,23 @@ int rt_http_start(struct rt_http *h)
 		sa = (struct sockaddr *)&sin6;
 		flags |= MHD_USE_IPv6;
 	} else {
-		return gs_error(GS_EINVAL, "listen address \"%s\": host must be an IP address", h->addr);
+		return gs_error(GS_EINVAL, "listen address \"%s\": host must be an IP address",
+		                h->addr);
 	}
-	h->d = MHD_start_daemon(flags, (uint16_t)h->port, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	                        MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
-	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->read_timeout, MHD_OPTION_NOTIFY_COMPLETED,
-	                        completed, h, MHD_OPTION_END);
+	h->d = MHD_start_daemon(flags, (uint16_t)h->port, NULL, NULL, handle, h,
+	                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, sa,
+	                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+	                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h->read_timeout,
+	                        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	if (!h->d && (flags & MHD_USE_DUAL_STACK)) {
 		/* no IPv6 on this host: plain IPv4 any */
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons((uint16_t)h->port);
 		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-		h->d = MHD_start_daemon(flags & ~(unsigned)MHD_USE_DUAL_STACK, (uint16_t)h->port, NULL, NULL, handle, h,
-		                        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-		                        (struct sockaddr *)&sin, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+		h->d = MHD_start_daemon(flags & ~(unsigned)MHD_USE_DUAL_STACK, (uint16_t)h->port,
+		                        NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+		                        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
 		                        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	}
 	if (!h->d)

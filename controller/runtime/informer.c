@@ -19,10 +19,10 @@
 
 struct obj {
 	long long generation;
-	char *json;        /* keep_objects */
-	unsigned epoch;    /* the list that showed it; 0: a watch event */
+	char *json;     /* keep_objects */
+	unsigned epoch; /* the list that showed it; 0: a watch event */
 	unsigned char uidlen, rvlen;
-	char data[];       /* uid \0 rv \0 */
+	char data[]; /* uid \0 rv \0 */
 };
 
 struct rt_informer {
@@ -107,7 +107,7 @@ static struct obj *obj_new(const struct doc *d, int keep, unsigned epoch)
 		gs_error_clear();
 	if (keep) {
 		struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-		struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+		struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
 		if (doc_emit_json(&b, d, &eo) < 0) {
 			buf_release(&b);
 			free(o);
@@ -221,7 +221,7 @@ static int sweep_one(void *ctx, const char *key, void *val)
 
 static void synced(struct rt_informer *inf)
 {
-	struct sweep s = { inf, NULL, 0, 0 };
+	struct sweep s = {inf, NULL, 0, 0};
 	size_t i;
 	int first;
 
@@ -235,7 +235,8 @@ static void synced(struct rt_informer *inf)
 	for (i = 0; i < s.n; i++) {
 		s.gone[i].m.key = s.gone[i].key; /* the copies moved with realloc */
 		s.gone[i].m.ns = s.gone[i].ns;
-		s.gone[i].m.name = strchr(s.gone[i].key, '/') ? strchr(s.gone[i].key, '/') + 1 : s.gone[i].key;
+		s.gone[i].m.name =
+		    strchr(s.gone[i].key, '/') ? strchr(s.gone[i].key, '/') + 1 : s.gone[i].key;
 		s.gone[i].m.uid = s.gone[i].uid;
 		s.gone[i].m.resource_version = s.gone[i].rv;
 		if (inf->o.on_delete)
@@ -264,8 +265,8 @@ int rt__informer_event(void *ctx, enum kube_event_type t, const struct doc *obj)
 		synced(inf);
 		break;
 	case KUBE_EVENT_ERROR:
-		gs_err("watch failed, retrying", "what=%s namespace=%s error=\"%s\"", inf->what, inf->ns ? inf->ns : "(all)",
-		       gs_error_last());
+		gs_err("watch failed, retrying", "what=%s namespace=%s error=\"%s\"", inf->what,
+		       inf->ns ? inf->ns : "(all)", gs_error_last());
 		break;
 	default:
 		break;
@@ -319,8 +320,10 @@ int rt__informer_new(struct rt_informer **out, struct rt *rt, const struct rt_in
 	inf->api_version = xstrdup(o->api_version, &bad);
 	inf->kind = xstrdup(o->kind, &bad);
 	inf->ns = xstrdup(o->ns, &bad);
-	inf->label_selector = xstrdup(o->label_selector && *o->label_selector ? o->label_selector : NULL, &bad);
-	inf->field_selector = xstrdup(o->field_selector && *o->field_selector ? o->field_selector : NULL, &bad);
+	inf->label_selector =
+	    xstrdup(o->label_selector && *o->label_selector ? o->label_selector : NULL, &bad);
+	inf->field_selector =
+	    xstrdup(o->field_selector && *o->field_selector ? o->field_selector : NULL, &bad);
 	inf->what = xstrdup(o->what ? o->what : o->kind, &bad);
 	if (bad) {
 		inf_free(inf);
@@ -384,7 +387,8 @@ size_t rt_informer_count(struct rt_informer *inf)
 	return n;
 }
 
-int rt_informer_meta(struct rt_informer *inf, const char *key, char *uid, char *rv, long long *generation)
+int rt_informer_meta(struct rt_informer *inf, const char *key, char *uid, char *rv,
+                     long long *generation)
 {
 	struct obj *o;
 	int found;

@@ -44,7 +44,7 @@ static void wait_ms(struct rt_leader *l, long ms)
 static void *leader_main(void *arg)
 {
 	struct rt_leader *l = arg;
-	struct kube_lease lease = { l->ns, l->name, l->identity, (int)l->o.lease_duration };
+	struct kube_lease lease = {l->ns, l->name, l->identity, (int)l->o.lease_duration};
 	double last_renew = 0, deadline = l->o.lease_duration * 2 / 3;
 	long period = (long)(l->o.lease_duration * 1000 / 5);
 	int leader = 0, waiting_logged = 0, stop;
@@ -63,7 +63,8 @@ static void *leader_main(void *arg)
 		if (l->o.enabled) {
 			int rc = kube_lease_acquire(l->rt->kc, &lease, &now_leader);
 			if (rc < 0) {
-				gs_warn("lease renewal failed", "lease=%s/%s error=\"%s\"", l->ns, l->name, gs_error_last());
+				gs_warn("lease renewal failed", "lease=%s/%s error=\"%s\"", l->ns,
+				        l->name, gs_error_last());
 				now_leader = leader && gs_mono() - last_renew < deadline;
 			} else if (now_leader) {
 				last_renew = gs_mono();
@@ -76,17 +77,20 @@ static void *leader_main(void *arg)
 			exit(1);
 		}
 		if (!leader && now_leader) {
-			gs_info("became leader", "lease=%s/%s identity=%s", l->ns, l->name, l->identity);
+			gs_info("became leader", "lease=%s/%s identity=%s", l->ns, l->name,
+			        l->identity);
 			leader = 1;
 		} else if (!now_leader && !waiting_logged) {
-			gs_info("waiting for leadership", "lease=%s/%s identity=%s", l->ns, l->name, l->identity);
+			gs_info("waiting for leadership", "lease=%s/%s identity=%s", l->ns, l->name,
+			        l->identity);
 			waiting_logged = 1;
 		}
 		want = l->o.tick ? l->o.tick(l->o.ctx, leader) : period;
 		if (leader)
 			wait_ms(l, want > 0 && want < period ? want : period);
 		else
-			wait_ms(l, want > 0 && want < FOLLOWER_PERIOD_MS ? want : FOLLOWER_PERIOD_MS);
+			wait_ms(l,
+			        want > 0 && want < FOLLOWER_PERIOD_MS ? want : FOLLOWER_PERIOD_MS);
 	}
 	if (l->o.stopped)
 		l->o.stopped(l->o.ctx);
@@ -112,7 +116,8 @@ int rt_leader_start(struct rt_leader **out, struct rt *rt, const struct rt_leade
 
 	*out = NULL;
 	if (o->enabled && (!o->ns || !o->name || !o->identity || o->lease_duration < 2))
-		return gs_error(GS_EINVAL, "leader election: namespace, name, identity and a lease of 2 s or more are needed");
+		return gs_error(GS_EINVAL, "leader election: namespace, name, identity and a lease "
+		                           "of 2 s or more are needed");
 	if (!(l = calloc(1, sizeof(*l))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	l->rt = rt;

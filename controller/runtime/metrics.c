@@ -16,10 +16,10 @@
 #define SEP '\x1f' /* between label values in a series key: not in names, namespaces or paths */
 
 struct series {
-	double v;         /* counter, gauge; histogram: count */
-	double sum;       /* histogram */
-	double *buckets;  /* histogram: cumulative counts per bound */
-	char **values;    /* one per label */
+	double v;        /* counter, gauge; histogram: count */
+	double sum;      /* histogram */
+	double *buckets; /* histogram: cumulative counts per bound */
+	char **values;   /* one per label */
 };
 
 struct rt_metric {
@@ -93,8 +93,9 @@ void rt_registry_free(struct rt_registry *r)
 	free(r);
 }
 
-struct rt_metric *rt_metric_new(struct rt_registry *r, enum rt_metric_type type, const char *name, const char *help,
-                                const char *const *labels, const double *buckets, size_t nbuckets)
+struct rt_metric *rt_metric_new(struct rt_registry *r, enum rt_metric_type type, const char *name,
+                                const char *help, const char *const *labels, const double *buckets,
+                                size_t nbuckets)
 {
 	struct rt_metric *m;
 	size_t i, n = 0;
@@ -105,7 +106,8 @@ struct rt_metric *rt_metric_new(struct rt_registry *r, enum rt_metric_type type,
 			goto out;
 	while (labels && labels[n])
 		n++;
-	if (!(m = calloc(1, sizeof(*m))) || !(m->name = strdup(name)) || !(m->help = strdup(help ? help : "")) ||
+	if (!(m = calloc(1, sizeof(*m))) || !(m->name = strdup(name)) ||
+	    !(m->help = strdup(help ? help : "")) ||
 	    (n && !(m->labels = calloc(n, sizeof(char *)))) ||
 	    (type == RT_HISTOGRAM && nbuckets && !(m->bounds = calloc(nbuckets, sizeof(double)))))
 		goto fail;
@@ -244,8 +246,9 @@ void rt_metric_del(struct rt_metric *m, const char *const *values)
 	for (i = 0; values && i < m->nlabels; i++)
 		partial |= !values[i];
 	pthread_mutex_lock(&m->r->mu);
-	if (partial) { /* client_golang's DeletePartialMatch: every series that agrees on the others */
-		struct match mt = { m, values };
+	if (partial) { /* client_golang's DeletePartialMatch: every series that agrees on the others
+		        */
+		struct match mt = {m, values};
 		rt_map_each_del(&m->series, matches, &mt);
 	} else if (series_key(m, values, &key) >= 0) {
 		series_free(rt_map_del(&m->series, key.p));
@@ -254,20 +257,24 @@ void rt_metric_del(struct rt_metric *m, const char *const *values)
 	buf_release(&key);
 }
 
-/* ---- rendering -------------------------------------------------------------------------------- */
+/* ---- rendering --------------------------------------------------------------------------------
+ */
 
 /* Label values escaped as the exposition format wants (\\, \", \n). */
 static int add_label(struct buf *out, const char *k, const char *v, int first)
 {
 	int rc = buf_addf(out, "%s%s=\"", first ? "" : ",", k);
 	for (; rc >= 0 && *v; v++)
-		rc = *v == '\\' ? buf_adds(out, "\\\\") : *v == '"' ? buf_adds(out, "\\\"") :
-		     *v == '\n' ? buf_adds(out, "\\n") : buf_addc(out, *v);
+		rc = *v == '\\'   ? buf_adds(out, "\\\\")
+		     : *v == '"'  ? buf_adds(out, "\\\"")
+		     : *v == '\n' ? buf_adds(out, "\\n")
+		                  : buf_addc(out, *v);
 	return rc < 0 ? rc : buf_addc(out, '"');
 }
 
 /* "name{a="x",b="y"" (no closing brace) */
-static int open_series(struct buf *out, const struct rt_metric *m, const char *suffix, const struct series *s)
+static int open_series(struct buf *out, const struct rt_metric *m, const char *suffix,
+                       const struct series *s)
 {
 	size_t i;
 	int rc = buf_addf(out, "%s%s{", m->name, suffix);
@@ -303,9 +310,11 @@ static void render_series(void *ctx, const char *key, void *val)
 		if ((r->rc = open_series(r->out, m, "_bucket", s)) < 0)
 			break;
 		if (i < m->nbounds)
-			r->rc = buf_addf(r->out, "%sle=\"%g\"} %.17g\n", m->nlabels ? "," : "", m->bounds[i], s->buckets[i]);
+			r->rc = buf_addf(r->out, "%sle=\"%g\"} %.17g\n", m->nlabels ? "," : "",
+			                 m->bounds[i], s->buckets[i]);
 		else
-			r->rc = buf_addf(r->out, "%sle=\"+Inf\"} %.17g\n", m->nlabels ? "," : "", s->v);
+			r->rc =
+			    buf_addf(r->out, "%sle=\"+Inf\"} %.17g\n", m->nlabels ? "," : "", s->v);
 	}
 	if (r->rc >= 0 && (r->rc = open_series(r->out, m, "_sum", s)) >= 0)
 		r->rc = buf_addf(r->out, "} %.17g\n", s->sum);
@@ -324,8 +333,11 @@ static void proc_stats(double *cpu, double *rss, double *fds)
 		if (fgets(line, sizeof(line), f)) {
 			const char *p = strrchr(line, ')');
 			/* fields after "(comm)": state(3) ... utime(14) stime(15) ... rss(24) */
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
-			                       "%*d %*u %*u %ld", &ut, &st, &rsspages) == 3) {
+			if (p && sscanf(p + 2,
+			                "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d "
+			                "%*d %*d %*d %*d "
+			                "%*d %*u %*u %ld",
+			                &ut, &st, &rsspages) == 3) {
 				*cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 				*rss = (double)rsspages * (double)sysconf(_SC_PAGESIZE);
 			}
@@ -347,7 +359,7 @@ static void proc_stats(double *cpu, double *rss, double *fds)
 
 int rt_registry_render(struct rt_registry *reg, struct buf *out)
 {
-	static const char *const types[] = { "counter", "gauge", "histogram" };
+	static const char *const types[] = {"counter", "gauge", "histogram"};
 	struct rt_metric *m;
 	double cpu, rss, fds;
 	int rc = 0;
@@ -355,10 +367,13 @@ int rt_registry_render(struct rt_registry *reg, struct buf *out)
 	proc_stats(&cpu, &rss, &fds);
 	pthread_mutex_lock(&reg->mu);
 	for (m = reg->head; rc >= 0 && m; m = m->next) {
-		struct render r = { m, out, 0 };
-		rc = buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, types[m->type]);
+		struct render r = {m, out, 0};
+		rc = buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
+		              types[m->type]);
 		if (rc >= 0 && !m->nlabels && !m->series.n && m->type != RT_HISTOGRAM)
-			rc = buf_addf(out, "%s 0\n", m->name); /* a plain counter or gauge is there from the start */
+			rc = buf_addf(
+			    out, "%s 0\n",
+			    m->name); /* a plain counter or gauge is there from the start */
 		if (rc >= 0) {
 			rt_map_each(&m->series, render_series, &r);
 			rc = r.rc;
@@ -366,15 +381,19 @@ int rt_registry_render(struct rt_registry *reg, struct buf *out)
 	}
 	pthread_mutex_unlock(&reg->mu);
 	if (rc >= 0)
-		rc = buf_addf(out,
-		              "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-		              "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.17g\n"
-		              "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-		              "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %.17g\n"
-		              "# HELP process_open_fds Number of open file descriptors.\n"
-		              "# TYPE process_open_fds gauge\nprocess_open_fds %.17g\n"
-		              "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-		              "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.17g\n",
-		              cpu, rss, fds, reg->start_time);
+		rc = buf_addf(
+		    out,
+		    "# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+		    "seconds.\n"
+		    "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.17g\n"
+		    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+		    "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes "
+		    "%.17g\n"
+		    "# HELP process_open_fds Number of open file descriptors.\n"
+		    "# TYPE process_open_fds gauge\nprocess_open_fds %.17g\n"
+		    "# HELP process_start_time_seconds Start time of the process since unix epoch "
+		    "in seconds.\n"
+		    "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.17g\n",
+		    cpu, rss, fds, reg->start_time);
 	return rc;
 }

@@ -17,7 +17,7 @@ struct qkey {
 	struct qkey *next;  /* the FIFO of waiting keys */
 	struct qkey *dnext; /* the delayed keys */
 	void *payload;
-	double due;         /* delayed: when it is added (gs_mono() seconds) */
+	double due; /* delayed: when it is added (gs_mono() seconds) */
 	int retries;
 	unsigned waiting : 1, running : 1, dirty : 1, delayed : 1;
 	char key[];
@@ -27,8 +27,8 @@ struct rt_queue {
 	struct rt_queue_opts o;
 	char *name;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;   /* CLOCK_MONOTONIC */
-	struct rt_map keys;  /* key -> struct qkey */
+	pthread_cond_t cv;  /* CLOCK_MONOTONIC */
+	struct rt_map keys; /* key -> struct qkey */
 	struct qkey *head, *tail, *delayed;
 	size_t nwaiting, nrunning;
 	pthread_t *th;
@@ -321,7 +321,8 @@ int rt_queue_new(struct rt_queue **out, const struct rt_queue_opts *o)
 
 	*out = NULL;
 	if (!o->process || o->workers < 1)
-		return gs_error(GS_EINVAL, "queue: a process function and at least one worker are needed");
+		return gs_error(GS_EINVAL,
+		                "queue: a process function and at least one worker are needed");
 	if (!(q = calloc(1, sizeof(*q))) || !(q->name = strdup(o->name ? o->name : "queue")) ||
 	    !(q->th = calloc((size_t)o->workers, sizeof(*q->th)))) {
 		if (q)
@@ -345,11 +346,13 @@ int rt_queue_new(struct rt_queue **out, const struct rt_queue_opts *o)
 		pthread_attr_setstacksize(&attr, o->stack_size);
 	for (i = 0; i < o->workers; i++) {
 		struct worker_arg *wa = malloc(sizeof(*wa));
-		if (!wa || (wa->q = q, wa->idx = i, pthread_create(&q->th[i], &attr, worker_main, wa))) {
+		if (!wa ||
+		    (wa->q = q, wa->idx = i, pthread_create(&q->th[i], &attr, worker_main, wa))) {
 			free(wa);
 			pthread_attr_destroy(&attr);
 			rt_queue_free(q);
-			return gs_error(GS_ERROR, "queue %s: cannot start a worker thread", o->name ? o->name : "");
+			return gs_error(GS_ERROR, "queue %s: cannot start a worker thread",
+			                o->name ? o->name : "");
 		}
 		q->nth++;
 	}

@@ -92,4 +92,3 @@ void rt_ratelimit_free(struct rt_ratelimit *rl)
 	pthread_mutex_destroy(&rl->mu);
 	free(rl);
 }
-

@@ -47,7 +47,8 @@
 #include "doc/doc.h"
 #include "kube/kube.h"
 
-/* ---- the runtime ------------------------------------------------------------------------------ */
+/* ---- the runtime ------------------------------------------------------------------------------
+ */
 
 struct rt;
 struct rt_registry;
@@ -66,14 +67,18 @@ int rt_key(struct buf *out, const char *ns, const char *name);
 /* Split a key: *ns and *name point into copy (a caller's buffer of at least strlen(key)+1). */
 void rt_key_split(const char *key, char *copy, const char **ns, const char **name);
 
-/* ---- a string-keyed hash map ------------------------------------------------------------------ */
+/* ---- a string-keyed hash map ------------------------------------------------------------------
+ */
 
 struct rt_map_ent;
 struct rt_map {
 	struct rt_map_ent **b;
 	size_t nb, n;
 };
-#define RT_MAP_INIT { NULL, 0, 0 }
+#define RT_MAP_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void *rt_map_get(const struct rt_map *m, const char *key);
 /* Set key (copied) to val; returns 0, or GS_ENOMEM. An old value is replaced (not freed). */
 int rt_map_put(struct rt_map *m, const char *key, void *val);
@@ -85,7 +90,8 @@ void rt_map_each(struct rt_map *m, void (*fn)(void *ctx, const char *key, void *
 void rt_map_each_del(struct rt_map *m, int (*fn)(void *ctx, const char *key, void *val), void *ctx);
 void rt_map_release(struct rt_map *m, void (*free_val)(void *val));
 
-/* ---- keyed work queue ------------------------------------------------------------------------- */
+/* ---- keyed work queue -------------------------------------------------------------------------
+ */
 
 enum rt_result {
 	RT_DONE,   /* handled: the key's retry count is forgotten */
@@ -94,18 +100,21 @@ enum rt_result {
 };
 
 struct rt_queue_opts {
-	const char *name;   /* in logs */
-	int workers;        /* threads (>= 1) */
+	const char *name;    /* in logs */
+	int workers;         /* threads (>= 1) */
 	double backoff_base; /* seconds before the first retry (0 = 0.5) */
 	double backoff_max;  /* cap (0 = 60) */
-	size_t watermark;   /* rt_queue_busy() from this many waiting keys (0 = never busy) */
-	size_t stack_size;  /* worker stacks (0 = the default) */
+	size_t watermark;    /* rt_queue_busy() from this many waiting keys (0 = never busy) */
+	size_t stack_size;   /* worker stacks (0 = the default) */
 	/* On a worker, no lock held. payload: the newest one given to rt_queue_add() for this key
-	 * (NULL: none, or a retry), to be freed by process; retries: how many retries came before. */
-	enum rt_result (*process)(void *ctx, int worker, const char *key, void *payload, int retries);
+	 * (NULL: none, or a retry), to be freed by process; retries: how many retries came before.
+	 */
+	enum rt_result (*process)(void *ctx, int worker, const char *key, void *payload,
+	                          int retries);
 	void (*free_payload)(void *payload); /* for payloads dropped (replaced, stop) */
-	void (*drained)(void *ctx);  /* the waiting keys went below the watermark (a worker, no lock) */
-	void (*idle)(void *ctx);     /* nothing waits, nothing runs (a worker, no lock) */
+	void (*drained)(
+	    void *ctx);          /* the waiting keys went below the watermark (a worker, no lock) */
+	void (*idle)(void *ctx); /* nothing waits, nothing runs (a worker, no lock) */
 	void *ctx;
 };
 
@@ -122,13 +131,14 @@ void rt_queue_add_after(struct rt_queue *q, const char *key, double seconds);
 /* Forget key's retry count (and a pending retry). */
 void rt_queue_forget(struct rt_queue *q, const char *key);
 int rt_queue_retries(struct rt_queue *q, const char *key);
-size_t rt_queue_len(struct rt_queue *q);   /* waiting keys (not running, not delayed) */
+size_t rt_queue_len(struct rt_queue *q); /* waiting keys (not running, not delayed) */
 size_t rt_queue_running(struct rt_queue *q);
-int rt_queue_busy(struct rt_queue *q);     /* rt_queue_len() >= watermark */
+int rt_queue_busy(struct rt_queue *q); /* rt_queue_len() >= watermark */
 /* Workers finish the key they hold and end; waiting and delayed keys are dropped. Frees q. */
 void rt_queue_free(struct rt_queue *q);
 
-/* ---- informers -------------------------------------------------------------------------------- */
+/* ---- informers --------------------------------------------------------------------------------
+ */
 
 /* What the cache keeps of every object (ns "" for cluster-scoped kinds). */
 struct rt_meta {
@@ -138,11 +148,11 @@ struct rt_meta {
 
 struct rt_informer_opts {
 	const char *api_version, *kind;
-	const char *ns;             /* NULL: every namespace */
+	const char *ns; /* NULL: every namespace */
 	const char *label_selector, *field_selector;
-	long page_size;             /* list pages (0 = 500) */
-	int no_list;                /* only changes from now on: no list, no cache (Secrets' deletions) */
-	int keep_objects;           /* the cache keeps each object too (compact JSON): rt_informer_get() */
+	long page_size;   /* list pages (0 = 500) */
+	int no_list;      /* only changes from now on: no list, no cache (Secrets' deletions) */
+	int keep_objects; /* the cache keeps each object too (compact JSON): rt_informer_get() */
 	/* Handlers: on the informer thread, one at a time, in the order the server sent; never
 	 * blocking. obj is borrowed for the call. */
 	void (*on_add)(void *ctx, const struct doc *obj, int listed);
@@ -150,9 +160,9 @@ struct rt_informer_opts {
 	/* last: the object as deleted; NULL when a relist found it gone */
 	void (*on_delete)(void *ctx, const struct rt_meta *gone, const struct doc *last);
 	void (*on_synced)(void *ctx, int first); /* a (re)list is complete */
-	int (*busy)(void *ctx);     /* non-zero: wait (next page, stream) until rt_kick() */
+	int (*busy)(void *ctx); /* non-zero: wait (next page, stream) until rt_kick() */
 	void *ctx;
-	const char *what;           /* in logs ("sealedsecrets"); NULL: the kind */
+	const char *what; /* in logs ("sealedsecrets"); NULL: the kind */
 };
 
 struct rt_informer;
@@ -162,20 +172,23 @@ void rt_informer_stop(struct rt_informer *inf);
 int rt_informer_synced(struct rt_informer *inf);
 size_t rt_informer_count(struct rt_informer *inf);
 /* 1 and a copy of the cached meta fields into the buffers (uid 64, rv 64 bytes) if key is known. */
-int rt_informer_meta(struct rt_informer *inf, const char *key, char *uid, char *rv, long long *generation);
+int rt_informer_meta(struct rt_informer *inf, const char *key, char *uid, char *rv,
+                     long long *generation);
 /* keep_objects: the cached object (a fresh tree); GS_ENOTFOUND if it is not there. */
 int rt_informer_get(struct rt_informer *inf, struct doc **out, const char *key);
 
-/* ---- leader election -------------------------------------------------------------------------- */
+/* ---- leader election --------------------------------------------------------------------------
+ */
 
 struct rt_leader_opts {
-	int enabled;             /* 0: lead at once, no Lease (one replica) */
+	int enabled; /* 0: lead at once, no Lease (one replica) */
 	const char *ns, *name, *identity;
-	double lease_duration;   /* seconds (>= 2) */
+	double lease_duration; /* seconds (>= 2) */
 	/* On the leader thread, first at start, then when it asks (ms, capped at a fifth of the
 	 * lease) or rt_leader_kick(); leader: we hold the Lease. */
 	long (*tick)(void *ctx, int leader);
-	/* On the leader thread at stop, before the Lease is given up: stop what only the leader does. */
+	/* On the leader thread at stop, before the Lease is given up: stop what only the leader
+	 * does. */
 	void (*stopped)(void *ctx);
 	void *ctx;
 };
@@ -185,14 +198,16 @@ void rt_leader_kick(struct rt_leader *l); /* any thread: tick now */
 /* stopped(), then the Lease is released (another replica takes over at once); frees l. */
 void rt_leader_stop(struct rt_leader *l);
 
-/* ---- HTTP server (libmicrohttpd; <microhttpd.h> stays in runtime/http.c) ---------------------- */
+/* ---- HTTP server (libmicrohttpd; <microhttpd.h> stays in runtime/http.c) ----------------------
+ */
 
 struct rt_http_opts {
-	const char *addr;          /* "host:port", ":port" (every address), "[::1]:port" */
-	const char *flag;          /* the flag that set it, in errors ("listen-addr") */
-	double read_timeout;       /* idle connection timeout, seconds (0 = 120) */
-	size_t body_max;           /* request bodies above this get body_too_big (0 = 2 MiB) */
-	const char *metric_prefix; /* <prefix>http_requests_total and ..._duration_seconds; NULL: none */
+	const char *addr;    /* "host:port", ":port" (every address), "[::1]:port" */
+	const char *flag;    /* the flag that set it, in errors ("listen-addr") */
+	double read_timeout; /* idle connection timeout, seconds (0 = 120) */
+	size_t body_max;     /* request bodies above this get body_too_big (0 = 2 MiB) */
+	const char
+	    *metric_prefix; /* <prefix>http_requests_total and ..._duration_seconds; NULL: none */
 };
 struct rt_http_req {
 	const char *method, *path;
@@ -201,9 +216,9 @@ struct rt_http_req {
 	void *conn; /* for rt_http_header() */
 };
 struct rt_http_resp {
-	int code;          /* 0 = 200 */
-	const char *type;  /* Content-Type; NULL: none */
-	struct buf body;   /* never plaintext: certificates, sealed documents, short messages */
+	int code;         /* 0 = 200 */
+	const char *type; /* Content-Type; NULL: none */
+	struct buf body;  /* never plaintext: certificates, sealed documents, short messages */
 };
 typedef void (*rt_http_fn)(void *ctx, const struct rt_http_req *rq, struct rt_http_resp *resp);
 
@@ -211,7 +226,8 @@ struct rt_http;
 /* Parse the address; nothing listens until rt_http_start(). */
 int rt_http_new(struct rt_http **out, struct rt *rt, const struct rt_http_opts *o);
 /* Before rt_http_start(): method NULL answers any method. Unknown paths (or methods) get 404. */
-int rt_http_route(struct rt_http *h, const char *method, const char *path, rt_http_fn fn, void *ctx);
+int rt_http_route(struct rt_http *h, const char *method, const char *path, rt_http_fn fn,
+                  void *ctx);
 /* The built-in routes: GET-or-anything /healthz ("ok"), /metrics (the registry). */
 int rt_http_route_healthz(struct rt_http *h);
 int rt_http_route_metrics(struct rt_http *h);
@@ -223,7 +239,8 @@ void rt_http_free(struct rt_http *h); /* stops serving first */
 /* "host:port", ":port", "[::1]:port" -> parts; GS_EINVAL naming the text. */
 int rt_parse_listen(const char *addr, char *host, size_t hostlen, int *port);
 
-/* ---- Prometheus registry ---------------------------------------------------------------------- */
+/* ---- Prometheus registry ----------------------------------------------------------------------
+ */
 
 enum rt_metric_type { RT_COUNTER, RT_GAUGE, RT_HISTOGRAM };
 struct rt_metric;
@@ -234,22 +251,26 @@ void rt_registry_free(struct rt_registry *r);
  * client renders them); buckets for histograms (upper bounds, ascending). The same name again
  * returns the family already registered. NULL on out of memory.
  */
-struct rt_metric *rt_metric_new(struct rt_registry *r, enum rt_metric_type type, const char *name, const char *help,
-                                const char *const *labels, const double *buckets, size_t nbuckets);
+struct rt_metric *rt_metric_new(struct rt_registry *r, enum rt_metric_type type, const char *name,
+                                const char *help, const char *const *labels, const double *buckets,
+                                size_t nbuckets);
 /* values: one per label, in the labels' order (NULL is "" here). Series appear on first use. */
-void rt_metric_add(struct rt_metric *m, const char *const *values, double v);     /* counter, gauge */
-void rt_metric_set(struct rt_metric *m, const char *const *values, double v);     /* gauge */
+void rt_metric_add(struct rt_metric *m, const char *const *values, double v); /* counter, gauge */
+void rt_metric_set(struct rt_metric *m, const char *const *values, double v); /* gauge */
 void rt_metric_observe(struct rt_metric *m, const char *const *values, double v); /* histogram */
 /* A NULL among values matches any value (client_golang's DeletePartialMatch; a scan). */
 void rt_metric_del(struct rt_metric *m, const char *const *values);
 /* The text exposition format (0.0.4): every family in registration order, then process_*. */
 int rt_registry_render(struct rt_registry *r, struct buf *out);
 
-/* ---- rate limit (GCRA per key) ---------------------------------------------------------------- */
+/* ---- rate limit (GCRA per key) ----------------------------------------------------------------
+ */
 
 struct rt_ratelimit;
-struct rt_ratelimit *rt_ratelimit_new(double rate, int burst); /* rate per second; <= 0: unlimited */
-int rt_ratelimit_allow(struct rt_ratelimit *rl, const char *key, double now); /* 1 if allowed at now */
+struct rt_ratelimit *rt_ratelimit_new(double rate,
+                                      int burst); /* rate per second; <= 0: unlimited */
+int rt_ratelimit_allow(struct rt_ratelimit *rl, const char *key,
+                       double now); /* 1 if allowed at now */
 void rt_ratelimit_free(struct rt_ratelimit *rl);
 
 #endif

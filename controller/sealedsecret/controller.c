@@ -26,12 +26,12 @@
 /* Once everything listed at start is handled: one log line (and the figure the bench reads). */
 void ss__check_caught_up(struct ss_loop *l)
 {
-	if (l->caught_up || !l->ns_synced || l->ss_synced < l->ss_informers || !l->q || rt_queue_len(l->q) ||
-	    rt_queue_running(l->q) || l->nposts || l->pinflight)
+	if (l->caught_up || !l->ns_synced || l->ss_synced < l->ss_informers || !l->q ||
+	    rt_queue_len(l->q) || rt_queue_running(l->q) || l->nposts || l->pinflight)
 		return;
 	l->caught_up = 1;
-	gs_info("caught up", "sealedsecrets=%zu unsealed=%ld unchanged=%ld failed=%ld seconds=%.3f", l->ents.n, l->done_ok,
-	        l->done_skipped, l->done_failed, gs_mono() - l->started);
+	gs_info("caught up", "sealedsecrets=%zu unsealed=%ld unchanged=%ld failed=%ld seconds=%.3f",
+	        l->ents.n, l->done_ok, l->done_skipped, l->done_failed, gs_mono() - l->started);
 }
 
 static void gen_scope_of(char out[48], const struct doc *ss)
@@ -76,7 +76,8 @@ static int ss_needs_work(struct ss_loop *l, const char *key, const struct doc *o
 	gen_scope_of(gs, obj);
 	/* our own status writes and metadata-only edits come back as MODIFIED: nothing to do, also
 	 * while the same generation is being handled (the status write of the running job) */
-	if (*e->uid && uid && !strcmp(e->uid, uid) && !strcmp(e->gen_scope, gs) && (e->running || (e->done && !e->queued)))
+	if (*e->uid && uid && !strcmp(e->uid, uid) && !strcmp(e->gen_scope, gs) &&
+	    (e->running || (e->done && !e->queued)))
 		return 0;
 	/* a new object or generation: a fresh count of retries (the add that follows cancels a
 	 * pending retry in any case: it runs now) */
@@ -92,7 +93,7 @@ static void on_ss(struct ss_loop *l, const struct doc *obj)
 {
 	const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
 	struct buf key = BUF_INIT(1024), b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
 	struct ss_job *job;
 	struct ss_ent *e;
 	int work;
@@ -106,7 +107,8 @@ static void on_ss(struct ss_loop *l, const struct doc *obj)
 		goto out;
 	/* only what is queued is copied (as JSON: see struct ss_job) */
 	if (doc_emit_json(&b, obj, &eo) < 0 || !(job = malloc(sizeof(*job) + b.len + 1))) {
-		gs_err("cannot queue a sealedsecret", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+		gs_err("cannot queue a sealedsecret", "namespace=%s name=%s error=\"%s\"", ns, name,
+		       gs_error_last());
 		goto out;
 	}
 	job->kind = SS_JOB_RECONCILE;
@@ -168,7 +170,8 @@ static void on_ss_synced(void *ctx, int first)
 	if (first)
 		l->ss_synced++;
 	ss__check_caught_up(l);
-	gs_info("sealedsecrets listed", "namespace=%s known=%zu", *w->ns ? w->ns : "(all)", l->ents.n);
+	gs_info("sealedsecrets listed", "namespace=%s known=%zu", *w->ns ? w->ns : "(all)",
+	        l->ents.n);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -212,7 +215,8 @@ out:
 	buf_release(&key);
 }
 
-/* ---- the workers ------------------------------------------------------------------------------ */
+/* ---- the workers ------------------------------------------------------------------------------
+ */
 
 static void free_job(void *p)
 {
@@ -238,8 +242,10 @@ static enum rt_result process(void *ctx, int worker, const char *key, void *payl
 	}
 	rt_key_split(key, copy, &ns, &name);
 	if (job && job->kind == SS_JOB_DELETE_SECRET) {
-		if (kube_delete(c->kc, "v1", "Secret", ns, name, NULL) < 0 && gs_error_code() != GS_ENOTFOUND)
-			gs_err("secret delete failed", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+		if (kube_delete(c->kc, "v1", "Secret", ns, name, NULL) < 0 &&
+		    gs_error_code() != GS_ENOTFOUND)
+			gs_err("secret delete failed", "namespace=%s name=%s error=\"%s\"", ns,
+			       name, gs_error_last());
 		gs_error_clear();
 		free(job);
 		free(copy);
@@ -263,8 +269,10 @@ static enum rt_result process(void *ctx, int worker, const char *key, void *payl
 				res.retry = 1;
 			gs_error_clear();
 		}
-	} else if (doc_parse_one(&ss, "sealedsecret", job->json, strlen(job->json), DOC_PARSE_JSON) < 0) {
-		gs_err("cannot read a queued sealedsecret", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+	} else if (doc_parse_one(&ss, "sealedsecret", job->json, strlen(job->json),
+	                         DOC_PARSE_JSON) < 0) {
+		gs_err("cannot read a queued sealedsecret", "namespace=%s name=%s error=\"%s\"", ns,
+		       name, gs_error_last());
 	}
 	free(job);
 	if (ss) {
@@ -332,7 +340,7 @@ static void requeue_failed(void *ctx, const char *key, void *val)
 
 void ss_loop_keys_changed(struct ss_loop *l)
 {
-	struct requeue r = { l };
+	struct requeue r = {l};
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->mu);
@@ -340,7 +348,8 @@ void ss_loop_keys_changed(struct ss_loop *l)
 	pthread_mutex_unlock(&l->mu);
 }
 
-/* ---- start / stop ----------------------------------------------------------------------------- */
+/* ---- start / stop -----------------------------------------------------------------------------
+ */
 
 static int add_informer(struct ss_loop *l, const struct rt_informer_opts *io, struct ss_watch *w)
 {
@@ -370,7 +379,7 @@ static int add_informer(struct ss_loop *l, const struct rt_informer_opts *io, st
 static int watch_namespace(struct ss_loop *l, const char *ns)
 {
 	const struct ctl_opts *o = l->c->o;
-	struct rt_informer_opts io = { 0 };
+	struct rt_informer_opts io = {0};
 	struct ss_watch *w = calloc(1, sizeof(*w) + (ns ? strlen(ns) : 0) + 1);
 	int rc;
 
@@ -407,7 +416,8 @@ static int watch_namespace(struct ss_loop *l, const char *ns)
 		io.kind = "Secret";
 		io.ns = ns;
 		io.label_selector = o->label_selector;
-		io.no_list = 1; /* only deletions from now on: the Secrets' data never comes in a list */
+		io.no_list =
+		    1; /* only deletions from now on: the Secrets' data never comes in a list */
 		io.on_delete = on_secret_delete;
 		io.ctx = l;
 		io.what = "secrets";
@@ -420,7 +430,7 @@ static int watch_namespace(struct ss_loop *l, const char *ns)
 
 int ss_loop_start(struct ss_loop **out, struct ss_controller *c)
 {
-	struct rt_queue_opts qo = { 0 };
+	struct rt_queue_opts qo = {0};
 	const struct ctl_opts *o = c->o;
 	struct ss_loop *l = calloc(1, sizeof(*l));
 	char *nss = NULL, *tok, *save = NULL;
@@ -457,16 +467,19 @@ int ss_loop_start(struct ss_loop **out, struct ss_controller *c)
 	l->defer_post = l->nposters > 0; /* before any informer: nothing runs on a worker yet */
 
 	if (o->all_namespaces && !*o->additional_namespaces) {
-		/* every namespace: one informer for SealedSecrets and one for Secrets, as upstream */
+		/* every namespace: one informer for SealedSecrets and one for Secrets, as upstream
+		 */
 		gs_info("watching", "namespaces=all");
 		rc = watch_namespace(l, NULL);
 	} else {
-		/* own namespace + --additional-namespaces, each checked to exist (upstream skips missing ones) */
+		/* own namespace + --additional-namespaces, each checked to exist (upstream skips
+		 * missing ones) */
 		size_t n = strlen(o->namespace) + strlen(o->additional_namespaces) + 2;
 		if (!(nss = malloc(n)))
 			return gs_error(GS_ENOMEM, "out of memory");
 		snprintf(nss, n, "%s,%s", o->namespace, o->additional_namespaces);
-		for (tok = strtok_r(nss, ",", &save); tok && rc >= 0; tok = strtok_r(NULL, ",", &save)) {
+		for (tok = strtok_r(nss, ",", &save); tok && rc >= 0;
+		     tok = strtok_r(NULL, ",", &save)) {
 			struct doc *nsobj = NULL;
 			size_t j;
 			int dup = 0;
@@ -477,7 +490,8 @@ int ss_loop_start(struct ss_loop **out, struct ss_controller *c)
 			if (!*tok || dup)
 				continue;
 			if (kube_get(&nsobj, c->kc, "v1", "Namespace", NULL, tok) < 0) {
-				gs_err("namespace not watched", "namespace=%s error=\"%s\"", tok, gs_error_last());
+				gs_err("namespace not watched", "namespace=%s error=\"%s\"", tok,
+				       gs_error_last());
 				gs_error_clear();
 				continue;
 			}

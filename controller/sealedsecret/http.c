@@ -29,7 +29,8 @@ static int parse_ss(struct doc **out, const struct buf *body)
 		n += s.docs[i] != NULL;
 	if (n != 1) {
 		doc_stream_release(&s);
-		return gs_error(GS_EINVAL, n ? "multi-document YAML is not supported" : "empty request body");
+		return gs_error(GS_EINVAL,
+		                n ? "multi-document YAML is not supported" : "empty request body");
 	}
 	for (i = 0; i < s.n; i++)
 		if (s.docs[i]) {
@@ -55,7 +56,8 @@ static void do_cert(void *ctx, const struct rt_http_req *rq, struct rt_http_resp
 
 	(void)rq;
 	pthread_rwlock_rdlock(&c->keys.lock);
-	ok = keys_ring_newest_cert_pem(&c->keys.ring, &pem, &len) >= 0 && buf_add(&resp->body, pem, len) >= 0;
+	ok = keys_ring_newest_cert_pem(&c->keys.ring, &pem, &len) >= 0 &&
+	     buf_add(&resp->body, pem, len) >= 0;
 	pthread_rwlock_unlock(&c->keys.lock);
 	gs_error_clear();
 	if (!ok) {
@@ -98,7 +100,7 @@ static void do_rotate(void *ctx, const struct rt_http_req *rq, struct rt_http_re
 {
 	struct ss_controller *c = ctx;
 	struct doc *ss = NULL;
-	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	int rc;
 

@@ -96,7 +96,8 @@ static void load_secret(struct ss_keys *k, const struct doc *obj)
 	rc = keys_ring_add_secret(&k->ring, obj, name ? name : "key secret");
 	pthread_rwlock_unlock(&k->lock);
 	if (rc < 0) {
-		gs_err("skipping bad key secret", "namespace=%s name=%s error=\"%s\"", ns, name ? name : "", gs_error_last());
+		gs_err("skipping bad key secret", "namespace=%s name=%s error=\"%s\"", ns,
+		       name ? name : "", gs_error_last());
 		gs_error_clear();
 	} else if (rc > 0) {
 		gs_info("key loaded", "namespace=%s name=%s", ns, name ? name : "");
@@ -122,14 +123,15 @@ static void on_synced(void *ctx, int first)
 	struct ss_keys *k = ctx;
 	pthread_mutex_lock(&k->mu);
 	if (first && !k->synced)
-		gs_info("keys loaded", "namespace=%s count=%zu", k->c->o->namespace, ss_keys_count(k));
+		gs_info("keys loaded", "namespace=%s count=%zu", k->c->o->namespace,
+		        ss_keys_count(k));
 	k->synced = 1;
 	pthread_mutex_unlock(&k->mu);
 }
 
 int ss_keys_start(struct ss_keys *k)
 {
-	struct rt_informer_opts io = { 0 };
+	struct rt_informer_opts io = {0};
 	struct ss_controller *c = k->c;
 	struct doc *legacy = NULL;
 
@@ -208,11 +210,13 @@ static void *gen_main(void *arg)
 	pthread_rwlock_rdlock(&k->lock);
 	newest = k->ring.n ? keys_ring_newest(&k->ring)->order : 0;
 	pthread_rwlock_unlock(&k->lock);
-	for (i = 0; i < 40 && time(NULL) <= newest; i++) /* at most 2 s: a clock ahead of ours is not waited out */
+	for (i = 0; i < 40 && time(NULL) <= newest;
+	     i++) /* at most 2 s: a clock ahead of ours is not waited out */
 		usleep(50 * 1000);
 	if ((rc = keys_generate(&pair, &go)) < 0 || (rc = keys_pair_secret(&sec, &pair, &so)) < 0 ||
 	    (rc = add_kv(sec, "labels", o->privatekey_labels, "privatekey-labels")) < 0 ||
-	    (rc = add_kv(sec, "annotations", o->privatekey_annotations, "privatekey-annotations")) < 0 ||
+	    (rc = add_kv(sec, "annotations", o->privatekey_annotations, "privatekey-annotations")) <
+	        0 ||
 	    (rc = kube_create(&created, k->c->kc, sec, NULL)) < 0)
 		goto out;
 	name = doc_k8s_name(created);

@@ -18,7 +18,8 @@
  */
 static struct doc *post_subset(const struct doc *ss)
 {
-	static const char *const meta_keys[] = { "name", "namespace", "uid", "resourceVersion", "generation", "labels" };
+	static const char *const meta_keys[] = {"name",       "namespace", "uid", "resourceVersion",
+	                                        "generation", "labels"};
 	const struct doc *meta = doc_get(ss, "metadata");
 	struct doc *out = doc_new_map(), *m = doc_new_map();
 	size_t i;
@@ -49,7 +50,7 @@ static struct doc *post_subset(const struct doc *ss)
 int ss__queue_post(struct ss_loop *l, const struct doc *ss, int unsealed)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
 	struct doc *sub = NULL;
 	struct ss_post *p;
 	size_t n;
@@ -60,9 +61,11 @@ int ss__queue_post(struct ss_loop *l, const struct doc *ss, int unsealed)
 	n = l->nposts;
 	stop = l->stop;
 	pthread_mutex_unlock(&l->mu);
-	if (n >= SS_MAX_POSTS || stop) /* the post threads are far behind: do it here, which slows the workers down */
+	if (n >= SS_MAX_POSTS ||
+	    stop) /* the post threads are far behind: do it here, which slows the workers down */
 		return 0;
-	if (!(p = calloc(1, sizeof(*p))) || !(sub = post_subset(ss)) || doc_emit_json(&b, sub, &eo) < 0) {
+	if (!(p = calloc(1, sizeof(*p))) || !(sub = post_subset(ss)) ||
+	    doc_emit_json(&b, sub, &eo) < 0) {
 		free(p);
 		doc_free(sub);
 		buf_release(&b);

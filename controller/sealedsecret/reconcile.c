@@ -16,7 +16,8 @@
 #include "kube/kube.h"
 #include "sealer/sealed/sealed.h"
 
-static int write_status(struct ss_controller *c, const struct doc *ss, int ok, const char *msg, struct ss_result *res)
+static int write_status(struct ss_controller *c, const struct doc *ss, int ok, const char *msg,
+                        struct ss_result *res)
 {
 	struct doc *obj = NULL, *patch = NULL, *out = NULL;
 	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
@@ -26,14 +27,17 @@ static int write_status(struct ss_controller *c, const struct doc *ss, int ok, c
 		return 0;
 	if ((rc = ss_status_build(&obj, ss, ok, msg, time(NULL))) < 0)
 		return rc;
-	if (!(patch = doc_new_map()) || (rc = doc_set(patch, "status", doc_take(obj, "status"))) < 0) {
+	if (!(patch = doc_new_map()) ||
+	    (rc = doc_set(patch, "status", doc_take(obj, "status"))) < 0) {
 		rc = rc < 0 ? rc : gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
 	/* merge patch on /status: no resourceVersion race with the spec */
-	rc = kube_merge_patch(&out, c->kc, SEALED_API_VERSION, "SealedSecret", ns, name, patch, "status", NULL);
+	rc = kube_merge_patch(&out, c->kc, SEALED_API_VERSION, "SealedSecret", ns, name, patch,
+	                      "status", NULL);
 	if (rc < 0) {
-		gs_err("status update failed", "namespace=%s name=%s error=\"%s\"", ns, name, gs_error_last());
+		gs_err("status update failed", "namespace=%s name=%s error=\"%s\"", ns, name,
+		       gs_error_last());
 		ss_metric_unseal_error(&c->metrics, "status", ns);
 	} else {
 		res->wrote++;
@@ -45,23 +49,26 @@ out:
 	return rc;
 }
 
-static void event(struct ss_controller *c, const struct doc *ss, const char *type, const char *reason, const char *msg)
+static void event(struct ss_controller *c, const struct doc *ss, const char *type,
+                  const char *reason, const char *msg)
 {
 	if (kube_event(c->kc, ss, type, reason, msg, SS_COMPONENT) < 0)
-		gs_warn("event not recorded", "namespace=%s name=%s reason=%s error=\"%s\"", doc_k8s_namespace(ss),
-		        doc_k8s_name(ss), reason, gs_error_last());
+		gs_warn("event not recorded", "namespace=%s name=%s reason=%s error=\"%s\"",
+		        doc_k8s_namespace(ss), doc_k8s_name(ss), reason, gs_error_last());
 }
 
-static int fail(struct ss_controller *c, const struct doc *ss, const char *ereason, const char *metric, const char *msg,
-                struct ss_result *res)
+static int fail(struct ss_controller *c, const struct doc *ss, const char *ereason,
+                const char *metric, const char *msg, struct ss_result *res)
 {
 	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
-	gs_err("unseal failed", "namespace=%s name=%s reason=%s error=\"%s\"", ns, name, ereason, msg);
+	gs_err("unseal failed", "namespace=%s name=%s reason=%s error=\"%s\"", ns, name, ereason,
+	       msg);
 	ss_metric_unseal_error(&c->metrics, metric, ns);
 	event(c, ss, "Warning", ereason, msg);
 	write_status(c, ss, 0, msg, res);
-	ss_metric_condition(&c->metrics, ns, name, doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)),
-	                     -1);
+	ss_metric_condition(
+	    &c->metrics, ns, name,
+	    doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)), -1);
 	res->ok = 0;
 	return -1;
 }
@@ -73,8 +80,9 @@ void ss_reconcile_post(struct ss_controller *c, const struct doc *ss, int unseal
 	if (unsealed)
 		event(c, ss, "Normal", "Unsealed", "SealedSecret unsealed successfully");
 	write_status(c, ss, 1, NULL, &res);
-	ss_metric_condition(&c->metrics, doc_k8s_namespace(ss), doc_k8s_name(ss),
-	                     doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)), 1);
+	ss_metric_condition(
+	    &c->metrics, doc_k8s_namespace(ss), doc_k8s_name(ss),
+	    doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)), 1);
 }
 
 static double ms_since(double t0)
@@ -82,13 +90,15 @@ static double ms_since(double t0)
 	return (gs_mono() - t0) * 1e3;
 }
 
-int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, int defer_post, struct ss_result *res)
+int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, int defer_post,
+                 struct ss_result *res)
 {
 	struct kube_client *kc = c->kc;
 	double t0;
 	double t_get = 0, t_open = 0, t_write = 0, t_event = 0;
 	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
-	const char *instance = doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL));
+	const char *instance =
+	    doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL));
 	struct doc *existing = NULL, *desired = NULL, *update = NULL, *out = NULL;
 	struct sealed_items items = SEALED_ITEMS_INIT;
 	struct buf msg = BUF_INIT(8192);
@@ -117,7 +127,8 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 	}
 	gs_error_clear();
 	t_get = ms_since(t0);
-	/* restart fast path: the Secret says it was made from exactly this, and is unchanged since */
+	/* restart fast path: the Secret says it was made from exactly this, and is unchanged since
+	 */
 	if (existing && ss_secret_is_current(existing, ss)) {
 		res->skipped = 1;
 		write_status(c, ss, 1, NULL, res);
@@ -159,9 +170,12 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 		if ((rc = ss_plan_update(&plan, &update, existing, desired, ss)) < 0)
 			break;
 		if (plan == SS_PLAN_UNMANAGED) {
-			buf_addf(&msg, "failed update: Resource \"%s\" already exists and is not managed by SealedSecret",
+			buf_addf(&msg,
+			         "failed update: Resource \"%s\" already exists and is not managed "
+			         "by SealedSecret",
 			         name);
-			/* retried by upstream; a retry cannot help until someone annotates the Secret */
+			/* retried by upstream; a retry cannot help until someone annotates the
+			 * Secret */
 			fail(c, ss, "ErrUpdateFailed", "unmanaged", msg.p, res);
 			goto out;
 		}
@@ -176,7 +190,8 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 			gs_error_clear();
 			doc_free(existing);
 			existing = NULL;
-			if ((rc = kube_get(&existing, kc, "v1", "Secret", ns, name)) < 0 && rc != GS_ENOTFOUND)
+			if ((rc = kube_get(&existing, kc, "v1", "Secret", ns, name)) < 0 &&
+			    rc != GS_ENOTFOUND)
 				break;
 			gs_error_clear();
 			continue;
@@ -203,8 +218,10 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 	}
 	ss_reconcile_post(c, ss, wrote);
 	t_event = ms_since(t0);
-	gs_debug("reconciled", "namespace=%s name=%s get_ms=%.1f open_ms=%.1f write_ms=%.1f event_ms=%.1f total_ms=%.1f", ns,
-	         name, t_get, t_open, t_write, t_event, ms_since(t0));
+	gs_debug("reconciled",
+	         "namespace=%s name=%s get_ms=%.1f open_ms=%.1f write_ms=%.1f event_ms=%.1f "
+	         "total_ms=%.1f",
+	         ns, name, t_get, t_open, t_write, t_event, ms_since(t0));
 out:
 	sealed_items_release(&items);
 	doc_free(existing);

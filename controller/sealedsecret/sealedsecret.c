@@ -11,7 +11,8 @@
 #include "controller/sealedsecret/sealedsecret_int.h"
 #include "core/log.h"
 
-int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ctl_opts *o, struct rt_http *api)
+int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ctl_opts *o,
+                      struct rt_http *api)
 {
 	struct ss_controller *c;
 	int rc;
@@ -53,7 +54,8 @@ static long tick(void *ctx, int leader)
 	loop = c->loop;
 	pthread_mutex_unlock(&c->mu);
 	if (force && !leader)
-		gs_info("SIGUSR1 ignored: only the leader generates keys", "identity=%s", c->o->identity);
+		gs_info("SIGUSR1 ignored: only the leader generates keys", "identity=%s",
+		        c->o->identity);
 	if (!leader)
 		return 0;
 	ss_keys_tick(&c->keys, force);
@@ -86,7 +88,7 @@ static void stopped(void *ctx)
 
 int ss_controller_start(struct ss_controller *c)
 {
-	struct rt_leader_opts lo = { 0 };
+	struct rt_leader_opts lo = {0};
 	int rc;
 
 	if ((rc = ss_keys_start(&c->keys)) < 0)

@@ -13,7 +13,8 @@ struct rt_http;
 struct ss_controller;
 
 /* Metrics and routes (on api, before it starts); nothing runs yet. o outlives c. */
-int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ctl_opts *o, struct rt_http *api);
+int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ctl_opts *o,
+                      struct rt_http *api);
 /* The key watch (every replica) and the Lease: from here on it unseals while leading. */
 int ss_controller_start(struct ss_controller *c);
 /* SIGUSR1: a new sealing key now (only the leader makes one). Any thread. */

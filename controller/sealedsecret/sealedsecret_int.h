@@ -48,12 +48,15 @@ enum ss_plan {
 	SS_PLAN_UNMANAGED, /* exists, not ours, not managed/patch: leave it alone */
 };
 /* What to do with an existing Secret (upstream controller.go:382-447: managed, patch, replace). */
-int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing, const struct doc *desired,
-                   const struct doc *ss);
-/* Synced condition as it should be; 1 if the status must be written (flip, message or generation). */
+int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing,
+                   const struct doc *desired, const struct doc *ss);
+/* Synced condition as it should be; 1 if the status must be written (flip, message or generation).
+ */
 int ss_status_needs_write(const struct doc *ss, int ok, const char *message);
-/* ss with .status set: observedGeneration + the Synced condition (lastTransitionTime kept unless flipped). */
-int ss_status_build(struct doc **out, const struct doc *ss, int ok, const char *message, time_t now);
+/* ss with .status set: observedGeneration + the Synced condition (lastTransitionTime kept unless
+ * flipped). */
+int ss_status_build(struct doc **out, const struct doc *ss, int ok, const char *message,
+                    time_t now);
 /* hex SHA-256 (first 16 bytes) of the compact sorted JSON of n. */
 int ss_hash_doc(char out[33], const struct doc *n);
 
@@ -66,7 +69,8 @@ void ss_metrics_init(struct ss_metrics *m, struct rt_registry *r);
 void ss_metric_unseal_request(struct ss_metrics *m);
 void ss_metric_unseal_error(struct ss_metrics *m, const char *reason, const char *ns);
 /* condition_info gauge: -1 false, 0 unknown, 1 true; removed with ss_metric_condition_del */
-void ss_metric_condition(struct ss_metrics *m, const char *ns, const char *name, const char *instance, int value);
+void ss_metric_condition(struct ss_metrics *m, const char *ns, const char *name,
+                         const char *instance, int value);
 void ss_metric_condition_del(struct ss_metrics *m, const char *ns, const char *name);
 /* The metric prefix of the HTTP server the routes live on. */
 #define SS_METRIC_PREFIX "sealed_secrets_controller_"
@@ -79,7 +83,8 @@ struct ss_keys {
 	/* the sealing keys: every thread reads, the key informer and the generator add */
 	pthread_rwlock_t lock;
 	struct keys_ring ring;
-	/* --workers: how many unseals (RSA private operations) run at once, workers and /v1/verify */
+	/* --workers: how many unseals (RSA private operations) run at once, workers and /v1/verify
+	 */
 	sem_t rsa_slots;
 	struct rt_informer *inf;
 	pthread_mutex_t mu; /* what follows */
@@ -107,12 +112,12 @@ int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *
 /* What the table knows of one SealedSecret (under ss_loop.mu). */
 struct ss_ent {
 	char uid[40];
-	char gen_scope[48];     /* "<generation>/<scope>" last queued */
-	unsigned queued : 1;    /* waiting in the queue (with this gen_scope) */
-	unsigned running : 1;   /* on a worker */
-	unsigned done : 1;      /* the last reconcile of uid/gen_scope succeeded */
+	char gen_scope[48];         /* "<generation>/<scope>" last queued */
+	unsigned queued : 1;        /* waiting in the queue (with this gen_scope) */
+	unsigned running : 1;       /* on a worker */
+	unsigned done : 1;          /* the last reconcile of uid/gen_scope succeeded */
 	unsigned unseal_failed : 1; /* no key opened it: try again when a key arrives */
-	unsigned orphan : 1;    /* removed from the table while running: the worker frees it */
+	unsigned orphan : 1;        /* removed from the table while running: the worker frees it */
 };
 
 /* The queue's payload: the SealedSecret as compact JSON (a queued ~1.5 KiB string is several
@@ -142,15 +147,15 @@ struct ss_post {
 struct ss_watch;
 struct ss_loop {
 	struct ss_controller *c;
-	pthread_mutex_t mu;        /* the table, the posts, the counters */
-	struct rt_map ents;        /* "ns/name" -> struct ss_ent */
+	pthread_mutex_t mu; /* the table, the posts, the counters */
+	struct rt_map ents; /* "ns/name" -> struct ss_ent */
 	struct rt_queue *q;
 	struct rt_informer **infs; /* SealedSecrets (and Secrets) per namespace, or of all */
 	struct ss_watch **watches; /* each informer's context (NULL: Secrets') */
 	size_t ninfs, cap;
-	size_t *hints;             /* per worker: the key that opened the last SealedSecret */
+	size_t *hints; /* per worker: the key that opened the last SealedSecret */
 	int nworkers;
-	int defer_post;            /* events and status writes go to the post threads */
+	int defer_post; /* events and status writes go to the post threads */
 	int stop;
 	struct ss_post *phead, *ptail;
 	size_t nposts;
@@ -185,19 +190,22 @@ struct ss_result {
 	int unseal_failed; /* no key opened it: retry when a key arrives */
 	int skipped;       /* already right (record matched): nothing decrypted */
 	int decrypted;
-	int wrote;         /* API writes made */
-	int post;          /* done, but the event and status are left to ss_reconcile_post() */
-	int post_event;    /* ... with the Unsealed event */
+	int wrote;      /* API writes made */
+	int post;       /* done, but the event and status are left to ss_reconcile_post() */
+	int post_event; /* ... with the Unsealed event */
 };
-int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, int defer_post, struct ss_result *res);
+int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, int defer_post,
+                 struct ss_result *res);
 /* The rest of a successful reconcile: the Unsealed event (if unsealed) and Synced=True. */
 void ss_reconcile_post(struct ss_controller *c, const struct doc *ss, int unsealed);
 
-/* ---- HTTP (http.c) ---------------------------------------------------------------------------- */
+/* ---- HTTP (http.c) ----------------------------------------------------------------------------
+ */
 
 int ss_http_routes(struct ss_controller *c, struct rt_http *api);
 
-/* ---- the controller ---------------------------------------------------------------------------- */
+/* ---- the controller ----------------------------------------------------------------------------
+ */
 
 struct ss_controller {
 	const struct ctl_opts *o;
@@ -207,9 +215,9 @@ struct ss_controller {
 	struct ss_keys keys;
 	struct rt_ratelimit *verify_rl;
 	struct rt_leader *leader;
-	pthread_mutex_t mu;     /* what follows */
-	int force_key;          /* SIGUSR1 seen, for the leader's next tick */
-	struct ss_loop *loop;   /* the machinery, while leading */
+	pthread_mutex_t mu;   /* what follows */
+	int force_key;        /* SIGUSR1 seen, for the leader's next tick */
+	struct ss_loop *loop; /* the machinery, while leading */
 };
 
 #endif

@@ -31,10 +31,10 @@ struct kube_mux {
 	int wake_fd;
 	pthread_t th;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;        /* a removal done */
-	struct kube_watch *adds;  /* handed in, not yet taken by the thread (under mu) */
-	struct kube_watch *list;  /* the thread's */
-	int stop;                 /* under mu */
+	pthread_cond_t cv;       /* a removal done */
+	struct kube_watch *adds; /* handed in, not yet taken by the thread (under mu) */
+	struct kube_watch *list; /* the thread's */
+	int stop;                /* under mu */
 	int started;
 };
 
@@ -64,7 +64,8 @@ static int gated(const struct kube_watch *w)
 	return w->gate && w->gate(w->gate_ctx);
 }
 
-/* ---- one request ------------------------------------------------------------------------------ */
+/* ---- one request ------------------------------------------------------------------------------
+ */
 
 static size_t on_write(char *p, size_t size, size_t n, void *ud)
 {
@@ -81,7 +82,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 			return CURL_WRITEFUNC_PAUSE;
 		}
 		if (kube__watch_stream(w, p, len) != 0)
-			return 0; /* the callback stopped it, GS_EGONE, or a bad event: end the request */
+			return 0; /* the callback stopped it, GS_EGONE, or a bad event: end the
+			             request */
 		return len;
 	}
 	if (buf_add(&w->body, p, len) < 0) {
@@ -119,19 +121,23 @@ static void failed(struct kube_watch *w)
 		rnd = (uint32_t)gs_mono_ms();
 	w->failures++;
 	deliver_error(w);
-	w->due_ms = gs_mono_ms() + kube__backoff_ms(w->failures - 1 < 16 ? w->failures - 1 : 16, w->kc->backoff_base_ms,
-	                                            WATCH_BACKOFF_MAX_MS, rnd, -1);
+	w->due_ms =
+	    gs_mono_ms() + kube__backoff_ms(w->failures - 1 < 16 ? w->failures - 1 : 16,
+	                                    w->kc->backoff_base_ms, WATCH_BACKOFF_MAX_MS, rnd, -1);
 }
 
 static int resolve(struct kube_watch *w)
 {
-	struct kube_resource res = { 0 };
+	struct kube_resource res = {0};
 	int rc;
 
 	buf_reset(&w->base);
 	if ((rc = kube_discover(&res, w->kc, w->api_version, w->kind)) >= 0 &&
-	    (rc = kube_resource_path(&w->base, &res, w->all_namespaces ? NULL : w->ns && *w->ns ? w->ns : w->kc->ns, NULL,
-	                             NULL)) >= 0)
+	    (rc = kube_resource_path(&w->base, &res,
+	                             w->all_namespaces ? NULL
+	                             : w->ns && *w->ns ? w->ns
+	                                               : w->kc->ns,
+	                             NULL, NULL)) >= 0)
 		w->resolved = 1;
 	kube_resource_release(&res);
 	return rc;
@@ -141,7 +147,7 @@ static int resolve(struct kube_watch *w)
 static void start(struct kube_mux *m, struct kube_watch *w)
 {
 	struct buf path = BUF_INIT(16 << 10), url = BUF_INIT(32 << 10);
-	struct kube__call call = { 0 };
+	struct kube__call call = {0};
 	long long wait;
 	int rc;
 
@@ -163,9 +169,10 @@ static void start(struct kube_mux *m, struct kube_watch *w)
 	if (w->streaming)
 		rc = kube__watch_query(w, &path);
 	else
-		rc = kube__list_query(&path, w->no_list ? 1 : w->list_limit, w->label_selector, w->field_selector,
-		                      w->cont);
-	if (rc < 0 || (rc = buf_adds(&url, w->kc->base_url)) < 0 || (rc = buf_add(&url, path.p, path.len)) < 0)
+		rc = kube__list_query(&path, w->no_list ? 1 : w->list_limit, w->label_selector,
+		                      w->field_selector, w->cont);
+	if (rc < 0 || (rc = buf_adds(&url, w->kc->base_url)) < 0 ||
+	    (rc = buf_add(&url, path.p, path.len)) < 0)
 		goto fail;
 	if (!w->h && !(w->h = kube__handle_new(w->kc, 0))) {
 		gs_error(GS_ENOMEM, "curl_easy_init failed");
@@ -234,8 +241,9 @@ static void list_done(struct kube_watch *w)
 	items = doc_get(page, "items");
 	for (i = 0; !w->no_list && doc_kind(items) == DOC_SEQ && i < doc_len(items); i++) {
 		struct doc *it = doc_val_at(items, i);
-		if (!doc_get(it, "kind") && (doc_set(it, "apiVersion", doc_new_strz(w->api_version)) < 0 ||
-		                             doc_set(it, "kind", doc_new_strz(w->kind)) < 0))
+		if (!doc_get(it, "kind") &&
+		    (doc_set(it, "apiVersion", doc_new_strz(w->api_version)) < 0 ||
+		     doc_set(it, "kind", doc_new_strz(w->kind)) < 0))
 			gs_error_clear();
 		if (w->cb(w->ctx, KUBE_EVENT_LISTED, it) != 0) {
 			w->state = KUBE__MW_DONE;
@@ -284,7 +292,8 @@ static void finished(struct kube_mux *m, struct kube_watch *w, CURLcode cc)
 	if (w->refreshed == 1)
 		w->refreshed = 2;
 	if (status >= 200 && status < 300 && w->stream_rc == GS_EGONE) {
-		/* too old: list again (no_list: take the current version) and carry on from there */
+		/* too old: list again (no_list: take the current version) and carry on from there
+		 */
 		free(w->rv);
 		w->rv = NULL;
 		free(w->cont);
@@ -310,7 +319,8 @@ static void finished(struct kube_mux *m, struct kube_watch *w, CURLcode cc)
 	}
 	if (cc == CURLE_OK || status) {
 		kube__api_error(status, "GET", w->base.p, w->body.p, w->body.len);
-		if (status == 410) { /* an expired continue token or version: list again from the start */
+		if (status ==
+		    410) { /* an expired continue token or version: list again from the start */
 			free(w->cont);
 			w->cont = NULL;
 			free(w->rv);
@@ -319,8 +329,8 @@ static void finished(struct kube_mux *m, struct kube_watch *w, CURLcode cc)
 		}
 	} else {
 		kube__set_last(0, "");
-		gs_error(GS_EIO, "%s %s of %s: %s", was_watch ? "watch" : "list", w->kc->server, w->kind,
-		         w->errbuf[0] ? w->errbuf : curl_easy_strerror(cc));
+		gs_error(GS_EIO, "%s %s of %s: %s", was_watch ? "watch" : "list", w->kc->server,
+		         w->kind, w->errbuf[0] ? w->errbuf : curl_easy_strerror(cc));
 	}
 	if (!was_watch) { /* a list restarts from its first page */
 		free(w->cont);
@@ -332,7 +342,8 @@ out:
 	buf_reset(&w->body);
 }
 
-/* ---- the thread ------------------------------------------------------------------------------- */
+/* ---- the thread -------------------------------------------------------------------------------
+ */
 
 static void let_go(struct kube_mux *m, struct kube_watch *w)
 {
@@ -343,7 +354,8 @@ static void let_go(struct kube_mux *m, struct kube_watch *w)
 	}
 	w->state = KUBE__MW_DONE;
 	w->removed = 1;
-	__atomic_store_n(&w->mux, NULL, __ATOMIC_RELEASE); /* kube_watch_free() has nothing to wait for */
+	__atomic_store_n(&w->mux, NULL,
+	                 __ATOMIC_RELEASE); /* kube_watch_free() has nothing to wait for */
 }
 
 /* Under m->mu: take what was handed in, let go of what is being removed. */
@@ -426,7 +438,8 @@ static void *mux_main(void *arg)
 	return NULL;
 }
 
-/* ---- the API ---------------------------------------------------------------------------------- */
+/* ---- the API ----------------------------------------------------------------------------------
+ */
 
 int kube_mux_new(struct kube_mux **out, struct kube_client *kc)
 {

@@ -24,8 +24,8 @@ static int mrecord(void *ctx, enum kube_event_type t, const struct doc *obj)
 	s->errors += t == KUBE_EVENT_ERROR;
 	s->listed += t == KUBE_EVENT_LISTED;
 	if (t != KUBE_EVENT_BOOKMARK && t != KUBE_EVENT_ERROR)
-		snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "%s%s%s;", kube_event_type_name(t),
-		         obj ? ":" : "", obj ? doc_k8s_name(obj) : "");
+		snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "%s%s%s;",
+		         kube_event_type_name(t), obj ? ":" : "", obj ? doc_k8s_name(obj) : "");
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -48,7 +48,7 @@ static int nconns(void)
 {
 	const char *url = kt_env("KUBE_API_URL"), *colon = url ? strrchr(url, ':') : NULL;
 	unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
-	const char *files[] = { "/proc/self/net/tcp", "/proc/self/net/tcp6" };
+	const char *files[] = {"/proc/self/net/tcp", "/proc/self/net/tcp6"};
 	unsigned long inodes[512];
 	int ninodes = 0, n = 0;
 	size_t f;
@@ -62,9 +62,10 @@ static int nconns(void)
 			char rem[128];
 			unsigned rport = 0, st = 0;
 			unsigned long ino = 0;
-			if (sscanf(line, " %*d: %*s %127s %x %*s %*s %*s %*s %*s %lu", rem, &st, &ino) == 3 &&
-			    strchr(rem, ':') && sscanf(strchr(rem, ':') + 1, "%x", &rport) == 1 && rport == port &&
-			    st == 1 && ninodes < 512)
+			if (sscanf(line, " %*d: %*s %127s %x %*s %*s %*s %*s %*s %lu", rem, &st,
+			           &ino) == 3 &&
+			    strchr(rem, ':') && sscanf(strchr(rem, ':') + 1, "%x", &rport) == 1 &&
+			    rport == port && st == 1 && ninodes < 512)
 				inodes[ninodes++] = ino;
 		}
 		if (fp)
@@ -93,7 +94,7 @@ void test_kube_mux__many_watches_share_one_thread_and_one_connection(void)
 {
 	struct kube_client *kc;
 	struct kube_mux *m = NULL;
-	struct kube_watch *w[NW] = { 0 };
+	struct kube_watch *w[NW] = {0};
 	struct mseen s[NW];
 	struct doc *o;
 	const char *ns;
@@ -105,7 +106,9 @@ void test_kube_mux__many_watches_share_one_thread_and_one_connection(void)
 		memset(&s[i], 0, sizeof(s[i]));
 		pthread_mutex_init(&s[i].mu, NULL);
 	}
-	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pre, namespace: %s, labels: {w: '3'}}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pre, namespace: %s, labels: "
+	            "{w: '3'}}\n",
+	            ns);
 	must_pass(kube_create(NULL, kc, o, NULL));
 	doc_free(o);
 	before = nconns();
@@ -124,8 +127,9 @@ void test_kube_mux__many_watches_share_one_thread_and_one_connection(void)
 	assert_str(s[3].log, "LISTED:pre;SYNCED;");
 	assert_str(s[4].log, "SYNCED;");
 	for (i = 0; i < NW; i++) {
-		o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d, namespace: %s, labels: {w: '%d'}}\n", i, ns,
-		            i);
+		o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d, namespace: %s, "
+		            "labels: {w: '%d'}}\n",
+		            i, ns, i);
 		must_pass(kube_create(NULL, kc, o, NULL));
 		doc_free(o);
 	}
@@ -169,7 +173,9 @@ void test_kube_mux__a_closed_gate_holds_the_list_pages_and_the_stream(void)
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.mu, NULL);
 	for (i = 0; i < 5; i++) {
-		o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: g%d, namespace: %s}\n", i, ns);
+		o = kt_yaml(
+		    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: g%d, namespace: %s}\n", i,
+		    ns);
 		must_pass(kube_create(NULL, kc, o, NULL));
 		doc_free(o);
 	}
@@ -216,7 +222,9 @@ void test_kube_mux__no_list_sees_only_changes_and_remove_stops_callbacks(void)
 	ns = kt_ns(kc, "nolist");
 	memset(&s, 0, sizeof(s));
 	pthread_mutex_init(&s.mu, NULL);
-	o = kt_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: old, namespace: %s}\nstringData: {k: v}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: old, namespace: "
+	            "%s}\nstringData: {k: v}\n",
+	            ns);
 	must_pass(kube_create(NULL, kc, o, NULL));
 	doc_free(o);
 	wo.no_list = 1;
@@ -225,7 +233,9 @@ void test_kube_mux__no_list_sees_only_changes_and_remove_stops_callbacks(void)
 	must_pass(kube_watch_new(&w, kc, "v1", "Secret", ns, &wo));
 	must_pass(kube_mux_add(m, w, mrecord, &s));
 	assert_true(mwait(&s, "SYNCED;", 1));
-	o = kt_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: new, namespace: %s}\nstringData: {k: v}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: new, namespace: "
+	            "%s}\nstringData: {k: v}\n",
+	            ns);
 	must_pass(kube_create(NULL, kc, o, NULL));
 	doc_free(o);
 	must_pass(kube_delete(kc, "v1", "Secret", ns, "old", NULL));
@@ -259,7 +269,8 @@ void test_kube_mux__a_watch_from_a_compacted_version_lists_again(void)
 	pthread_mutex_init(&s.mu, NULL);
 	ns = kt_ns(kc, "mgone");
 	o = kt_yaml("apiVersion: v1\nkind: PodTemplate\nmetadata: {name: pt, namespace: %s}\n"
-	            "template: {spec: {containers: [{name: c, image: busybox}]}}\n", ns);
+	            "template: {spec: {containers: [{name: c, image: busybox}]}}\n",
+	            ns);
 	must_pass(kube_create(&live, kc, o, NULL));
 	rv1 = strdup(doc_str(doc_getp(live, "metadata", "resourceVersion", NULL)));
 	doc_free(live);
@@ -270,7 +281,9 @@ void test_kube_mux__a_watch_from_a_compacted_version_lists_again(void)
 	p = kt_yaml("metadata: {labels: {v: '3'}}\n");
 	must_pass(kube_merge_patch(&live, kc, "v1", "PodTemplate", ns, "pt", p, NULL, NULL));
 	rv2 = doc_str(doc_getp(live, "metadata", "resourceVersion", NULL));
-	snprintf(cmd, sizeof(cmd), "curl -sf -o /dev/null -X POST -d '{\"revision\":\"%s\",\"physical\":true}' %s/v3/kv/compaction",
+	snprintf(cmd, sizeof(cmd),
+	         "curl -sf -o /dev/null -X POST -d '{\"revision\":\"%s\",\"physical\":true}' "
+	         "%s/v3/kv/compaction",
 	         rv2, kt_env("KUBE_ETCD_URL"));
 	assert_int(system(cmd), 0);
 	wo.resource_version = rv1;

@@ -14,28 +14,31 @@ struct seen {
 static void on_add(void *ctx, const struct doc *obj, int listed)
 {
 	struct seen *s = ctx;
-	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "add%s:%s/%s;", listed ? "(l)" : "",
-	         doc_k8s_namespace(obj), doc_k8s_name(obj));
+	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "add%s:%s/%s;",
+	         listed ? "(l)" : "", doc_k8s_namespace(obj), doc_k8s_name(obj));
 }
 
 static void on_update(void *ctx, const struct doc *obj, const struct rt_meta *old, int listed)
 {
 	struct seen *s = ctx;
-	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "update%s:%s:%s->%s;", listed ? "(l)" : "",
-	         doc_k8s_name(obj), old->resource_version, doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL)));
+	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "update%s:%s:%s->%s;",
+	         listed ? "(l)" : "", doc_k8s_name(obj), old->resource_version,
+	         doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL)));
 }
 
 static void on_delete(void *ctx, const struct rt_meta *gone, const struct doc *last)
 {
 	struct seen *s = ctx;
-	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "delete%s:%s:%s:gen%lld;",
-	         last ? "" : "(relist)", gone->key, gone->uid, gone->generation);
+	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log),
+	         "delete%s:%s:%s:gen%lld;", last ? "" : "(relist)", gone->key, gone->uid,
+	         gone->generation);
 }
 
 static void on_synced(void *ctx, int first)
 {
 	struct seen *s = ctx;
-	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "synced%s;", first ? "(first)" : "");
+	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "synced%s;",
+	         first ? "(first)" : "");
 }
 
 static struct doc *obj(const char *name, const char *rv, int gen)
@@ -43,7 +46,8 @@ static struct doc *obj(const char *name, const char *rv, int gen)
 	char y[512];
 	struct doc *d = NULL;
 	snprintf(y, sizeof(y),
-	         "{apiVersion: v1, kind: ConfigMap, metadata: {namespace: ns, name: %s, uid: u-%s, resourceVersion: '%s', "
+	         "{apiVersion: v1, kind: ConfigMap, metadata: {namespace: ns, name: %s, uid: u-%s, "
+	         "resourceVersion: '%s', "
 	         "generation: %d}, data: {v: '%s'}}",
 	         name, name, rv, gen, rv);
 	if (doc_parse_one(&d, "test", y, strlen(y), 0) < 0)
@@ -51,7 +55,8 @@ static struct doc *obj(const char *name, const char *rv, int gen)
 	return d;
 }
 
-static void feed(struct rt_informer *inf, enum kube_event_type t, const char *name, const char *rv, int gen)
+static void feed(struct rt_informer *inf, enum kube_event_type t, const char *name, const char *rv,
+                 int gen)
 {
 	struct doc *d = name ? obj(name, rv, gen) : NULL;
 	rt__informer_event(inf, t, d);
@@ -60,7 +65,7 @@ static void feed(struct rt_informer *inf, enum kube_event_type t, const char *na
 
 static struct rt_informer *mk(struct seen *s, int keep)
 {
-	struct rt_informer_opts o = { 0 };
+	struct rt_informer_opts o = {0};
 	struct rt_informer *inf = NULL;
 	memset(s, 0, sizeof(*s));
 	o.api_version = "v1";
@@ -94,7 +99,9 @@ void test_ctl_runtime_informer__list_then_watch_fills_the_cache(void)
 	feed(inf, KUBE_EVENT_ADDED, "c", "13", 1);
 	feed(inf, KUBE_EVENT_BOOKMARK, "x", "14", 1); /* not an object */
 	feed(inf, KUBE_EVENT_DELETED, "b", "15", 1);
-	assert_str(s.log, "add(l):ns/a;add(l):ns/b;synced(first);update:a:10->12;add:ns/c;delete:ns/b:u-b:gen1;");
+	assert_str(
+	    s.log,
+	    "add(l):ns/a;add(l):ns/b;synced(first);update:a:10->12;add:ns/c;delete:ns/b:u-b:gen1;");
 	assert_int(rt_informer_count(inf), 2);
 	assert_true(rt_informer_meta(inf, "ns/a", uid, rv, &gen));
 	assert_str(uid, "u-a");
@@ -126,7 +133,8 @@ void test_ctl_runtime_informer__a_relist_deletes_what_it_did_not_show(void)
 	assert_contains(s.log, "update(l):a:1->5;");
 	assert_contains(s.log, "delete(relist):ns/b:u-b:gen1;");
 	assert_contains(s.log, "delete(relist):ns/w:u-w:gen7;");
-	assert_true(strstr(s.log, "synced;") > strstr(s.log, "delete(relist):ns/w")); /* deletes first */
+	assert_true(strstr(s.log, "synced;") >
+	            strstr(s.log, "delete(relist):ns/w")); /* deletes first */
 	assert_int(rt_informer_count(inf), 1);
 	/* without keep_objects the cache has the meta fields only */
 	must_fail_with(rt_informer_get(inf, &got, "ns/a"), GS_ENOTFOUND);
@@ -140,7 +148,7 @@ void test_ctl_runtime_informer__a_relist_deletes_what_it_did_not_show(void)
 
 void test_ctl_runtime_informer__no_list_has_no_cache(void)
 {
-	struct rt_informer_opts o = { 0 };
+	struct rt_informer_opts o = {0};
 	struct rt_informer *inf = NULL;
 	struct seen s;
 

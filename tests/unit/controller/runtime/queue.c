@@ -13,11 +13,11 @@
 struct rec {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	char log[4096];       /* "key:payload;" in processing order */
-	int gate;             /* process waits while set */
+	char log[4096]; /* "key:payload;" in processing order */
+	int gate;       /* process waits while set */
 	int running, max_running;
-	int fail_left;        /* RT_RETRY this many times */
-	double at[16];        /* when each run started */
+	int fail_left; /* RT_RETRY this many times */
+	double at[16]; /* when each run started */
 	int runs;
 	int drained, idle;
 };
@@ -73,7 +73,7 @@ static void free_payload(void *p)
 
 static struct rt_queue *mkq(struct rec *r, int workers, size_t watermark)
 {
-	struct rt_queue_opts o = { 0 };
+	struct rt_queue_opts o = {0};
 	struct rt_queue *q = NULL;
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
@@ -138,7 +138,7 @@ void test_ctl_runtime_queue__dedup_keeps_first_position_and_newest_payload(void)
 	rt_queue_add(q, "b", strdup("b1"));
 	rt_queue_add(q, "a", strdup("a2")); /* replaces a1, a stays first */
 	rt_queue_add(q, "c", NULL);
-	rt_queue_add(q, "b", NULL);         /* keeps b1 */
+	rt_queue_add(q, "b", NULL); /* keeps b1 */
 	assert_int(rt_queue_len(q), 3);
 	set_gate(&r, 0);
 	assert_true(settle(q, &r, 4));
@@ -243,7 +243,8 @@ void test_ctl_runtime_queue__free_drops_waiting_payloads(void)
 	struct rt_queue *q = mkq(&r, 1, 0);
 	assert_true(q != NULL);
 	hold_worker(q, &r);
-	rt_queue_add(q, "a", strdup("dropped")); /* freed by rt_queue_free (ASan finds a leak if not) */
+	rt_queue_add(q, "a",
+	             strdup("dropped")); /* freed by rt_queue_free (ASan finds a leak if not) */
 	rt_queue_add_after(q, "b", 60);
 	set_gate(&r, 0);
 	rt_queue_free(q);

@@ -1,5 +1,6 @@
-/* controller/sealedsecret/desired.c: the Secret a SealedSecret should produce, and what to do with the existing
- * one (create / replace / patch / leave alone), the restart record, the Synced condition. */
+/* controller/sealedsecret/desired.c: the Secret a SealedSecret should produce, and what to do with
+ * the existing one (create / replace / patch / leave alone), the restart record, the Synced
+ * condition. */
 #include "test.h"
 
 #include <stdlib.h>
@@ -9,20 +10,19 @@
 #include "core/base64.h"
 #include "sealer/sealed/sealed.h"
 
-static const char ss_yaml[] =
-	"apiVersion: bitnami.com/v1alpha1\n"
-	"kind: SealedSecret\n"
-	"metadata: {name: db, namespace: prod, uid: u-123, generation: 3}\n"
-	"spec:\n"
-	"  encryptedData: {user: AgAA, pass: AgBB}\n"
-	"  template:\n"
-	"    type: kubernetes.io/basic-auth\n"
-	"    metadata:\n"
-	"      name: ignored\n"
-	"      labels: {app: db}\n"
-	"      annotations: {note: hi}\n"
-	"    data:\n"
-	"      url: 'postgres://{{ .user }}:{{ .pass }}@db'\n";
+static const char ss_yaml[] = "apiVersion: bitnami.com/v1alpha1\n"
+                              "kind: SealedSecret\n"
+                              "metadata: {name: db, namespace: prod, uid: u-123, generation: 3}\n"
+                              "spec:\n"
+                              "  encryptedData: {user: AgAA, pass: AgBB}\n"
+                              "  template:\n"
+                              "    type: kubernetes.io/basic-auth\n"
+                              "    metadata:\n"
+                              "      name: ignored\n"
+                              "      labels: {app: db}\n"
+                              "      annotations: {note: hi}\n"
+                              "    data:\n"
+                              "      url: 'postgres://{{ .user }}:{{ .pass }}@db'\n";
 
 static int parse(struct doc **out, const char *y)
 {
@@ -32,7 +32,7 @@ static int parse(struct doc **out, const char *y)
 /* Items as sealed_open() would give them (owned, released by sealed_items_release). */
 static void items_init(struct sealed_items *it)
 {
-	static const char *const k[] = { "user", "pass" }, *const v[] = { "admin", "s3cret" };
+	static const char *const k[] = {"user", "pass"}, *const v[] = {"admin", "s3cret"};
 	size_t i;
 	it->n = 2;
 	it->keys = calloc(2, sizeof(char *));
@@ -68,8 +68,10 @@ void test_ctl_sealedsecret_desired__secret_from_template_and_items(void)
 	assert_str(doc_str(doc_getp(sec, "metadata", "labels", "app", NULL)), "db");
 	assert_str(b64field(sec, "user", &v), "admin");
 	assert_str(b64field(sec, "url", &v), "postgres://admin:s3cret@db");
-	assert_str(doc_str(doc_getp(doc_val_at(doc_getp(sec, "metadata", "ownerReferences", NULL), 0), "uid", NULL)),
-	           "u-123");
+	assert_str(
+	    doc_str(doc_getp(doc_val_at(doc_getp(sec, "metadata", "ownerReferences", NULL), 0),
+	                     "uid", NULL)),
+	    "u-123");
 	assert_true(ss_controlled_by(sec, ss));
 	assert_true(ss_made_by(sec, ss));
 	assert_true(ss_secret_is_current(sec, ss));
@@ -102,9 +104,11 @@ void test_ctl_sealedsecret_desired__record_notices_spec_scope_and_data_changes(v
 	assert_true(ss_secret_is_current(sec, ss));
 	ss2 = doc_clone(ss);
 	must_pass(doc_set(doc_get(ss2, "metadata"), "annotations", doc_new_map()));
-	must_pass(doc_set(doc_getp(ss2, "metadata", "annotations", NULL), SEALED_ANNO_NAMESPACE_WIDE, doc_new_strz("true")));
+	must_pass(doc_set(doc_getp(ss2, "metadata", "annotations", NULL),
+	                  SEALED_ANNO_NAMESPACE_WIDE, doc_new_strz("true")));
 	assert_true(!ss_secret_is_current(sec, ss2));
-	must_pass(doc_set(doc_getp(ss, "spec", "encryptedData", NULL), "user", doc_new_strz("AgCC")));
+	must_pass(
+	    doc_set(doc_getp(ss, "spec", "encryptedData", NULL), "user", doc_new_strz("AgCC")));
 	assert_true(!ss_secret_is_current(sec, ss));
 	sealed_items_release(&it);
 	doc_free(sec);
@@ -118,7 +122,8 @@ void test_ctl_sealedsecret_desired__template_error_names_the_construct(void)
 	struct sealed_items it = SEALED_ITEMS_INIT;
 
 	must_pass(parse(&ss, ss_yaml));
-	must_pass(doc_set(doc_getp(ss, "spec", "template", "data", NULL), "url", doc_new_strz("{{ range . }}x{{ end }}")));
+	must_pass(doc_set(doc_getp(ss, "spec", "template", "data", NULL), "url",
+	                  doc_new_strz("{{ range . }}x{{ end }}")));
 	items_init(&it);
 	must_fail(ss_desired_secret(&sec, ss, &it));
 	assert_contains(gs_error_last(), "unsupported template construct \"range\"");
@@ -134,8 +139,8 @@ void test_ctl_sealedsecret_desired__skip_owner_references(void)
 	struct sealed_items it = SEALED_ITEMS_INIT;
 
 	must_pass(parse(&ss, ss_yaml));
-	must_pass(doc_set(doc_getp(ss, "spec", "template", "metadata", "annotations", NULL), SEALED_ANNO_SKIP_OWNER,
-	                  doc_new_strz("true")));
+	must_pass(doc_set(doc_getp(ss, "spec", "template", "metadata", "annotations", NULL),
+	                  SEALED_ANNO_SKIP_OWNER, doc_new_strz("true")));
 	items_init(&it);
 	must_pass(ss_desired_secret(&sec, ss, &it));
 	assert_int(doc_len(doc_getp(sec, "metadata", "ownerReferences", NULL)), 0);
@@ -146,13 +151,15 @@ void test_ctl_sealedsecret_desired__skip_owner_references(void)
 	doc_free(ss);
 }
 
-static int plan_for(enum ss_plan *plan, struct doc **upd, const char *existing_yaml, const struct doc *ss)
+static int plan_for(enum ss_plan *plan, struct doc **upd, const char *existing_yaml,
+                    const struct doc *ss)
 {
 	struct doc *existing = NULL, *desired = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 	int rc;
 	items_init(&it);
-	if ((rc = parse(&existing, existing_yaml)) >= 0 && (rc = ss_desired_secret(&desired, ss, &it)) >= 0)
+	if ((rc = parse(&existing, existing_yaml)) >= 0 &&
+	    (rc = ss_desired_secret(&desired, ss, &it)) >= 0)
 		rc = ss_plan_update(plan, upd, existing, desired, ss);
 	sealed_items_release(&it);
 	doc_free(existing);
@@ -168,13 +175,17 @@ void test_ctl_sealedsecret_desired__unmanaged_managed_and_patch(void)
 
 	must_pass(parse(&ss, ss_yaml));
 	/* someone else's Secret: left alone */
-	must_pass(plan_for(&plan, &upd, "{metadata: {name: db, namespace: prod, labels: {x: y}}, data: {user: eA==}}", ss));
+	must_pass(plan_for(
+	    &plan, &upd,
+	    "{metadata: {name: db, namespace: prod, labels: {x: y}}, data: {user: eA==}}", ss));
 	assert_int(plan, SS_PLAN_UNMANAGED);
 	assert_true(upd == NULL);
 	/* managed: replaced, owner reference set */
-	must_pass(plan_for(&plan, &upd,
-	                   "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
-	                   "{sealedsecrets.bitnami.com/managed: 'true'}}, data: {old: eA==}, type: Opaque}", ss));
+	must_pass(plan_for(
+	    &plan, &upd,
+	    "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
+	    "{sealedsecrets.bitnami.com/managed: 'true'}}, data: {old: eA==}, type: Opaque}",
+	    ss));
 	assert_int(plan, SS_PLAN_UPDATE);
 	assert_true(!doc_getp(upd, "data", "old", NULL));
 	assert_true(!doc_getp(upd, "metadata", "labels", "x", NULL));
@@ -183,15 +194,18 @@ void test_ctl_sealedsecret_desired__unmanaged_managed_and_patch(void)
 	assert_true(ss_controlled_by(upd, ss));
 	doc_free(upd);
 	/* patch: merged, no owner reference without managed */
-	must_pass(plan_for(&plan, &upd,
-	                   "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
-	                   "{sealedsecrets.bitnami.com/patch: 'true'}}, data: {old: eA==, user: eA==}}", ss));
+	must_pass(
+	    plan_for(&plan, &upd,
+	             "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
+	             "{sealedsecrets.bitnami.com/patch: 'true'}}, data: {old: eA==, user: eA==}}",
+	             ss));
 	assert_int(plan, SS_PLAN_UPDATE);
 	assert_str(b64field(upd, "old", &v), "x");
 	assert_str(b64field(upd, "user", &v), "admin");
 	assert_str(doc_str(doc_getp(upd, "metadata", "labels", "x", NULL)), "y");
 	assert_str(doc_str(doc_getp(upd, "metadata", "labels", "app", NULL)), "db");
-	assert_str(doc_str(doc_getp(upd, "metadata", "annotations", SEALED_ANNO_PATCH, NULL)), "true");
+	assert_str(doc_str(doc_getp(upd, "metadata", "annotations", SEALED_ANNO_PATCH, NULL)),
+	           "true");
 	assert_int(doc_len(doc_getp(upd, "metadata", "ownerReferences", NULL)), 0);
 	assert_true(ss_secret_is_current(upd, ss)); /* the record covers the merged data */
 	doc_free(upd);
