@@ -302,3 +302,63 @@ void test_kube_mux__a_watch_from_a_compacted_version_lists_again(void)
 	doc_free(p);
 	doc_free(live);
 }
+
+static int gate2_closed;
+static int gate2(void *ctx)
+{
+	(void)ctx;
+	return __atomic_load_n(&gate2_closed, __ATOMIC_SEQ_CST);
+}
+
+/* Both watches on one HTTP/2 connection: a paused stream must not hold the other one up. */
+void test_kube_mux__a_paused_watch_does_not_stall_the_others(void)
+{
+	struct kube_watch_opts wo = KUBE_WATCH_OPTS_INIT;
+	struct kube_client *kc;
+	struct kube_mux *m = NULL;
+	struct kube_watch *held = NULL, *free_ = NULL;
+	struct mseen sh, sf;
+	struct doc *o;
+	const char *ns;
+	int i;
+
+	kt_setup(kc);
+	ns = kt_ns(kc, "stall");
+	memset(&sh, 0, sizeof(sh));
+	memset(&sf, 0, sizeof(sf));
+	pthread_mutex_init(&sh.mu, NULL);
+	pthread_mutex_init(&sf.mu, NULL);
+	wo.timeout_seconds = 60;
+	must_pass(kube_mux_new(&m, kc));
+	wo.label_selector = "w=held";
+	must_pass(kube_watch_new(&held, kc, "v1", "ConfigMap", ns, &wo));
+	wo.label_selector = "w=free";
+	must_pass(kube_watch_new(&free_, kc, "v1", "ConfigMap", ns, &wo));
+	kube_watch_set_gate(held, gate2, NULL);
+	must_pass(kube_mux_add(m, held, mrecord, &sh));
+	must_pass(kube_mux_add(m, free_, mrecord, &sf));
+	assert_true(mwait(&sh, "SYNCED;", 1));
+	assert_true(mwait(&sf, "SYNCED;", 1));
+	__atomic_store_n(&gate2_closed, 1, __ATOMIC_SEQ_CST);
+	/* enough for the held stream to fill its window if it were read */
+	for (i = 0; i < 40; i++) {
+		o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: h%d, namespace: %s, "
+		            "labels: {w: held}}\n"
+		            "data: {pad: '%0512d'}\n",
+		            i, ns, 0);
+		must_pass(kube_create(NULL, kc, o, NULL));
+		doc_free(o);
+	}
+	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: f, namespace: %s, labels: "
+	            "{w: free}}\n",
+	            ns);
+	must_pass(kube_create(NULL, kc, o, NULL));
+	doc_free(o);
+	assert_true(mwait(&sf, "ADDED:f;", 1)); /* the free one goes on while the other is held */
+	__atomic_store_n(&gate2_closed, 0, __ATOMIC_SEQ_CST);
+	kube_mux_kick(m);
+	assert_true(mwait(&sh, "ADDED:h39;", 1));
+	kube_mux_free(m);
+	kube_watch_free(held);
+	kube_watch_free(free_);
+}
