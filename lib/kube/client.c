@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "kube/client.h"
 
-#define POOL_MAX 8
+#define POOL_MAX 16
 #define TOKEN_FILE_MAX (64 << 10)
 #define TOKEN_FILE_REREAD_MS 60000
 
