@@ -317,10 +317,12 @@ static void finished(struct kube_mux *m, struct kube_watch *w, CURLcode cc)
 		}
 		goto out;
 	}
-	if (cc == CURLE_OK || status) {
+	if (cc == CURLE_WRITE_ERROR && status >= 200 && status < 300) {
+		gs_error(GS_ETOOBIG, "list %s: response larger than %zu bytes", w->kind,
+		         w->body.max);
+	} else if (cc == CURLE_OK || status) {
 		kube__api_error(status, "GET", w->base.p, w->body.p, w->body.len);
-		if (status ==
-		    410) { /* an expired continue token or version: list again from the start */
+		if (status == 410) { /* an expired continue token or version: list again */
 			free(w->cont);
 			w->cont = NULL;
 			free(w->rv);
