@@ -4,7 +4,7 @@
  * environment as SEALED_SECRETS_<FLAG_WITH_UNDERSCORES> (pkg/pflagenv).
  * The environment is read first, so a flag on the command line wins.
  */
-#include "controller/ctl.h"
+#include "controller/opts.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -24,44 +24,54 @@ struct opt_def {
 
 #define O(f) offsetof(struct ctl_opts, f)
 static const struct opt_def defs[] = {
-	{ "key-prefix", OT_STR, O(key_prefix), "sealed-secrets-key", "prefix of the key Secrets' names" },
-	{ "key-size", OT_INT, O(key_size), "4096", "size of generated RSA keys" },
-	{ "key-ttl", OT_DUR, O(key_ttl), "87600h", "lifetime of generated certificates" },
-	{ "my-cn", OT_STR, O(my_cn), "", "common name of generated certificates" },
-	{ "key-renew-period", OT_DUR, O(key_renew_period), "720h", "new key every this long (0 disables)" },
-	{ "rotate-period", OT_DUR, O(key_renew_period), NULL, "deprecated alias of --key-renew-period" },
-	{ "key-order-priority", OT_STR, O(key_order_priority), "CertNotBefore",
-	  "newest key by CertNotBefore or SecretCreationTimestamp" },
-	{ "key-cutoff-time", OT_TIME, O(key_cutoff_time), "", "make a new key at start if the newest is older (RFC1123Z)" },
-	{ "accept-deprecated-v1-data", OT_BOOL, O(accept_v1_data), "true", "accept the legacy spec.data field" },
-	{ "all-namespaces", OT_BOOL, O(all_namespaces), "true", "watch every namespace" },
-	{ "additional-namespaces", OT_STR, O(additional_namespaces), "", "comma-separated namespaces to watch too" },
-	{ "label-selector", OT_STR, O(label_selector), "", "only SealedSecrets (and Secrets) matching it" },
-	{ "rate-limit", OT_FLOAT, O(rate_limit), "2", "/v1/verify requests per second per client" },
-	{ "rate-limit-burst", OT_INT, O(rate_limit_burst), "2", "/v1/verify burst per client" },
-	{ "privatekey-annotations", OT_STR, O(privatekey_annotations), "", "k=v,... on new key Secrets" },
-	{ "privatekey-labels", OT_STR, O(privatekey_labels), "", "k=v,... on new key Secrets" },
-	{ "old-gc-behavior", OT_BOOL, O(old_gc_behavior), "false", "delete the Secret when its SealedSecret goes" },
-	{ "update-status", OT_BOOL, O(update_status), "true", "write the Synced condition" },
-	{ "watch-for-secrets", OT_BOOL, O(watch_for_secrets), "false", "accepted; key Secrets are always watched" },
-	{ "skip-recreate", OT_BOOL, O(skip_recreate), "false", "do not recreate deleted Secrets" },
-	{ "log-info-stdout", OT_BOOL, O(log_info_stdout), "true", "accepted; logs go to stderr" },
-	{ "log-level", OT_STR, O(log_level), "INFO", "DEBUG, INFO, WARN or ERROR" },
-	{ "log-format", OT_STR, O(log_format), "text", "text or json" },
-	{ "max-unseal-retries", OT_INT, O(max_unseal_retries), "5", "retries of a failing SealedSecret" },
-	{ "kubeclient-qps", OT_FLOAT, O(kubeclient_qps), "500", "API requests per second (upstream: 5)" },
-	{ "kubeclient-burst", OT_INT, O(kubeclient_burst), "1000", "API request burst (upstream: 10)" },
-	{ "listen-addr", OT_STR, O(listen_addr), ":8080", "HTTP address (/healthz, /v1/...)" },
-	{ "listen-metrics-addr", OT_STR, O(listen_metrics_addr), ":8081", "metrics address (/metrics)" },
-	{ "read-timeout", OT_DUR, O(read_timeout), "2m", "HTTP read timeout" },
-	{ "write-timeout", OT_DUR, O(write_timeout), "2m", "HTTP write timeout" },
-	{ "version", OT_BOOL, O(version), "false", "print the version and exit" },
-	{ "help", OT_BOOL, O(help), "false", "this help" },
-	{ "kubeconfig", OT_STR, O(kubeconfig), "", "kubeconfig file (default: in-cluster, $KUBECONFIG)" },
-	{ "leader-elect", OT_BOOL, O(leader_elect), "true", "elect a leader with a Lease (several replicas)" },
-	{ "leader-elect-lease-name", OT_STR, O(leader_elect_lease_name), "gitseal-controller", "the Lease's name" },
-	{ "leader-elect-lease-duration", OT_DUR, O(leader_elect_lease_duration), "15s", "Lease duration" },
-	{ "workers", OT_INT, O(workers), "2", "unsealing threads" },
+    {"key-prefix", OT_STR, O(key_prefix), "sealed-secrets-key", "prefix of the key Secrets' names"},
+    {"key-size", OT_INT, O(key_size), "4096", "size of generated RSA keys"},
+    {"key-ttl", OT_DUR, O(key_ttl), "87600h", "lifetime of generated certificates"},
+    {"my-cn", OT_STR, O(my_cn), "", "common name of generated certificates"},
+    {"key-renew-period", OT_DUR, O(key_renew_period), "720h",
+     "new key every this long (0 disables)"},
+    {"rotate-period", OT_DUR, O(key_renew_period), NULL, "deprecated alias of --key-renew-period"},
+    {"key-order-priority", OT_STR, O(key_order_priority), "CertNotBefore",
+     "newest key by CertNotBefore or SecretCreationTimestamp"},
+    {"key-cutoff-time", OT_TIME, O(key_cutoff_time), "",
+     "make a new key at start if the newest is older (RFC1123Z)"},
+    {"accept-deprecated-v1-data", OT_BOOL, O(accept_v1_data), "true",
+     "accept the legacy spec.data field"},
+    {"all-namespaces", OT_BOOL, O(all_namespaces), "true", "watch every namespace"},
+    {"additional-namespaces", OT_STR, O(additional_namespaces), "",
+     "comma-separated namespaces to watch too"},
+    {"label-selector", OT_STR, O(label_selector), "",
+     "only SealedSecrets (and Secrets) matching it"},
+    {"rate-limit", OT_FLOAT, O(rate_limit), "2", "/v1/verify requests per second per client"},
+    {"rate-limit-burst", OT_INT, O(rate_limit_burst), "2", "/v1/verify burst per client"},
+    {"privatekey-annotations", OT_STR, O(privatekey_annotations), "", "k=v,... on new key Secrets"},
+    {"privatekey-labels", OT_STR, O(privatekey_labels), "", "k=v,... on new key Secrets"},
+    {"old-gc-behavior", OT_BOOL, O(old_gc_behavior), "false",
+     "delete the Secret when its SealedSecret goes"},
+    {"update-status", OT_BOOL, O(update_status), "true", "write the Synced condition"},
+    {"watch-for-secrets", OT_BOOL, O(watch_for_secrets), "false",
+     "accepted; key Secrets are always watched"},
+    {"skip-recreate", OT_BOOL, O(skip_recreate), "false", "do not recreate deleted Secrets"},
+    {"log-info-stdout", OT_BOOL, O(log_info_stdout), "true", "accepted; logs go to stderr"},
+    {"log-level", OT_STR, O(log_level), "INFO", "DEBUG, INFO, WARN or ERROR"},
+    {"log-format", OT_STR, O(log_format), "text", "text or json"},
+    {"max-unseal-retries", OT_INT, O(max_unseal_retries), "5", "retries of a failing SealedSecret"},
+    {"kubeclient-qps", OT_FLOAT, O(kubeclient_qps), "500", "API requests per second (upstream: 5)"},
+    {"kubeclient-burst", OT_INT, O(kubeclient_burst), "1000", "API request burst (upstream: 10)"},
+    {"listen-addr", OT_STR, O(listen_addr), ":8080", "HTTP address (/healthz, /v1/...)"},
+    {"listen-metrics-addr", OT_STR, O(listen_metrics_addr), ":8081", "metrics address (/metrics)"},
+    {"read-timeout", OT_DUR, O(read_timeout), "2m", "HTTP read timeout"},
+    {"write-timeout", OT_DUR, O(write_timeout), "2m", "HTTP write timeout"},
+    {"version", OT_BOOL, O(version), "false", "print the version and exit"},
+    {"help", OT_BOOL, O(help), "false", "this help"},
+    {"kubeconfig", OT_STR, O(kubeconfig), "", "kubeconfig file (default: in-cluster, $KUBECONFIG)"},
+    {"leader-elect", OT_BOOL, O(leader_elect), "true",
+     "elect a leader with a Lease (several replicas)"},
+    {"leader-elect-lease-name", OT_STR, O(leader_elect_lease_name), "gitseal-controller",
+     "the Lease's name"},
+    {"leader-elect-lease-duration", OT_DUR, O(leader_elect_lease_duration), "15s",
+     "Lease duration"},
+    {"workers", OT_INT, O(workers), "2", "unsealing threads"},
 };
 #undef O
 
@@ -97,14 +107,28 @@ int ctl_parse_duration(const char *s, double *secs)
 		if (e == p)
 			return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
 		p = e;
-		if (!strncmp(p, "ns", 2)) { unit = 1e-9; p += 2; }
-		else if (!strncmp(p, "us", 2)) { unit = 1e-6; p += 2; }
-		else if (!strncmp(p, "\xc2\xb5s", 3)) { unit = 1e-6; p += 3; }
-		else if (!strncmp(p, "ms", 2)) { unit = 1e-3; p += 2; }
-		else if (*p == 's') { unit = 1; p++; }
-		else if (*p == 'm') { unit = 60; p++; }
-		else if (*p == 'h') { unit = 3600; p++; }
-		else if (!*p)
+		if (!strncmp(p, "ns", 2)) {
+			unit = 1e-9;
+			p += 2;
+		} else if (!strncmp(p, "us", 2)) {
+			unit = 1e-6;
+			p += 2;
+		} else if (!strncmp(p, "\xc2\xb5s", 3)) {
+			unit = 1e-6;
+			p += 3;
+		} else if (!strncmp(p, "ms", 2)) {
+			unit = 1e-3;
+			p += 2;
+		} else if (*p == 's') {
+			unit = 1;
+			p++;
+		} else if (*p == 'm') {
+			unit = 60;
+			p++;
+		} else if (*p == 'h') {
+			unit = 3600;
+			p++;
+		} else if (!*p)
 			return gs_error(GS_EINVAL, "time: missing unit in duration \"%s\"", s);
 		else
 			return gs_error(GS_EINVAL, "time: unknown unit in duration \"%s\"", s);
@@ -116,8 +140,8 @@ int ctl_parse_duration(const char *s, double *secs)
 
 static int parse_bool(const char *v, int *out)
 {
-	static const char *const t[] = { "1", "t", "T", "TRUE", "true", "True" };
-	static const char *const f[] = { "0", "f", "F", "FALSE", "false", "False" };
+	static const char *const t[] = {"1", "t", "T", "TRUE", "true", "True"};
+	static const char *const f[] = {"0", "f", "F", "FALSE", "false", "False"};
 	size_t i;
 	for (i = 0; i < 6; i++) {
 		if (!strcmp(v, t[i]))
@@ -137,7 +161,8 @@ static int parse_rfc1123z(const char *v, time_t *out)
 
 	memset(&tm, 0, sizeof(tm));
 	e = strptime(v, "%a, %d %b %Y %H:%M:%S ", &tm);
-	if (!e || (e[0] != '+' && e[0] != '-') || strlen(e) != 5 || strspn(e + 1, "0123456789") != 4)
+	if (!e || (e[0] != '+' && e[0] != '-') || strlen(e) != 5 ||
+	    strspn(e + 1, "0123456789") != 4)
 		return -1;
 	sign = e[0] == '-' ? -1 : 1;
 	off = ((e[1] - '0') * 10 + (e[2] - '0')) * 3600 + ((e[3] - '0') * 10 + (e[4] - '0')) * 60;
@@ -190,16 +215,19 @@ static int set_opt(struct ctl_opts *o, const struct opt_def *d, const char *v, c
 			break;
 		return 0;
 	}
-	return gs_error(GS_EINVAL, "invalid argument \"%s\" for \"--%s\" flag%s%s", v, d->name, from ? " from " : "",
-	                from ? from : "");
+	return gs_error(GS_EINVAL, "invalid argument \"%s\" for \"--%s\" flag%s%s", v, d->name,
+	                from ? " from " : "", from ? from : "");
 }
 
 void ctl_opts_usage(FILE *f)
 {
 	size_t i;
-	fprintf(f, "usage: gitseal-controller [flags]\n\n"
-	           "Unseals Bitnami SealedSecrets into Secrets (a drop-in for the Sealed Secrets controller).\n"
-	           "Every flag can also be set as SEALED_SECRETS_<FLAG> in the environment.\n\nflags:\n");
+	fprintf(
+	    f,
+	    "usage: gitseal-controller [flags]\n\n"
+	    "Unseals Bitnami SealedSecrets into Secrets (a drop-in for the Sealed Secrets "
+	    "controller).\n"
+	    "Every flag can also be set as SEALED_SECRETS_<FLAG> in the environment.\n\nflags:\n");
 	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
 		const struct opt_def *d = &defs[i];
 		fprintf(f, "  --%-30s %s", d->name, d->help);
@@ -285,14 +313,20 @@ int ctl_opts_parse(struct ctl_opts *o, int argc, const char *const *argv)
 		gs_error(GS_EINVAL, "--key-size must be between 1024 and 16384");
 		goto bad;
 	}
-	if (strcmp(o->key_order_priority, "CertNotBefore") && strcmp(o->key_order_priority, "SecretCreationTimestamp")) {
-		gs_error(GS_EINVAL, "invalid --key-order-priority \"%s\" (CertNotBefore or SecretCreationTimestamp)",
+	if (strcmp(o->key_order_priority, "CertNotBefore") &&
+	    strcmp(o->key_order_priority, "SecretCreationTimestamp")) {
+		gs_error(GS_EINVAL,
+		         "invalid --key-order-priority \"%s\" (CertNotBefore or "
+		         "SecretCreationTimestamp)",
 		         o->key_order_priority);
 		goto bad;
 	}
-	if (strspn(o->key_prefix, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(o->key_prefix) ||
+	if (strspn(o->key_prefix, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	        strlen(o->key_prefix) ||
 	    strlen(o->key_prefix) > 245 || !*o->key_prefix) {
-		gs_error(GS_EINVAL, "invalid --key-prefix \"%s\" ([a-z0-9-], at most 245 characters)", o->key_prefix);
+		gs_error(GS_EINVAL,
+		         "invalid --key-prefix \"%s\" ([a-z0-9-], at most 245 characters)",
+		         o->key_prefix);
 		goto bad;
 	}
 	if (o->leader_elect_lease_duration < 2) {
@@ -345,41 +379,16 @@ int ctl_parse_kv_list(struct doc **out, const char *s, const char *flag)
 		const char *eq = memchr(p, '=', (size_t)(end - p));
 		if (!eq || eq == p) {
 			doc_free(m);
-			return gs_error(GS_EINVAL, "--%s: \"%.*s\" is not key=value", flag, (int)(end - p), p);
+			return gs_error(GS_EINVAL, "--%s: \"%.*s\" is not key=value", flag,
+			                (int)(end - p), p);
 		}
-		if (doc_setn(m, p, (size_t)(eq - p), doc_new_str(eq + 1, (size_t)(end - eq - 1))) < 0) {
+		if (doc_setn(m, p, (size_t)(eq - p), doc_new_str(eq + 1, (size_t)(end - eq - 1))) <
+		    0) {
 			doc_free(m);
 			return gs_error(GS_ENOMEM, "out of memory");
 		}
 		p = comma ? comma + 1 : NULL;
 	}
 	*out = m;
-	return 0;
-}
-
-int ctl_parse_listen(const char *addr, char *host, size_t hostlen, int *port)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	long p;
-
-	if (!colon)
-		return gs_error(GS_EINVAL, "listen address \"%s\": missing port", addr);
-	if (addr[0] == '[') {
-		const char *rb = strchr(addr, ']');
-		if (!rb || rb + 1 != colon || (size_t)(rb - addr - 1) >= hostlen)
-			return gs_error(GS_EINVAL, "listen address \"%s\": bad host", addr);
-		memcpy(host, addr + 1, (size_t)(rb - addr - 1));
-		host[rb - addr - 1] = 0;
-	} else {
-		if ((size_t)(colon - addr) >= hostlen)
-			return gs_error(GS_EINVAL, "listen address \"%s\": bad host", addr);
-		memcpy(host, addr, (size_t)(colon - addr));
-		host[colon - addr] = 0;
-	}
-	p = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || p < 0 || p > 65535)
-		return gs_error(GS_EINVAL, "listen address \"%s\": bad port", addr);
-	*port = (int)p;
 	return 0;
 }

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "kube/client.h"
 
-#define POOL_MAX 8
+#define POOL_MAX 16
 #define TOKEN_FILE_MAX (64 << 10)
 #define TOKEN_FILE_REREAD_MS 60000
 
@@ -407,12 +407,13 @@ void kube__free_headers(struct curl_slist *hdrs)
 
 /* ---- handles ---- */
 
-static CURL *handle_new(struct kube_client *kc)
+CURL *kube__handle_new(struct kube_client *kc, int shared)
 {
 	CURL *h = curl_easy_init();
 	if (!h)
 		return NULL;
-	curl_easy_setopt(h, CURLOPT_SHARE, kc->share);
+	if (shared)
+		curl_easy_setopt(h, CURLOPT_SHARE, kc->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -460,7 +461,7 @@ CURL *kube__handle_get(struct kube_client *kc)
 	if (kc->npool)
 		h = kc->pool[--kc->npool];
 	pthread_mutex_unlock(&kc->mu);
-	return h ? h : handle_new(kc);
+	return h ? h : kube__handle_new(kc, 1);
 }
 
 void kube__handle_put(struct kube_client *kc, CURL *h)
@@ -495,6 +496,72 @@ void kube__rate_wait(struct kube_client *kc)
 }
 
 /* ---- one request ---- */
+
+int kube__can_refresh(const struct kube_client *kc)
+{
+	return can_refresh(kc);
+}
+
+long long kube__rate_reserve(struct kube_client *kc)
+{
+	long long wait;
+	pthread_mutex_lock(&kc->mu);
+	wait = kube__bucket_take(&kc->bucket, kube__now_ms());
+	pthread_mutex_unlock(&kc->mu);
+	return wait;
+}
+
+int kube__prepare(struct kube_client *kc, CURL *h, const struct kube__call *call, const char *url,
+                  struct curl_slist **hdrs, int force_auth)
+{
+	struct curl_slist *t;
+	char ct[160];
+	int rc;
+
+	t = curl_slist_append(*hdrs, call->accept ? call->accept : "Accept: application/json");
+	*hdrs = t ? t : *hdrs;
+	if (call->body) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", call->content_type ? call->content_type : "application/json");
+		if ((t = curl_slist_append(*hdrs, ct)))
+			*hdrs = t;
+	}
+	if (kc->impersonate_user) {
+		struct buf l = BUF_INIT(4096);
+		size_t i;
+		buf_addf(&l, "Impersonate-User: %s", kc->impersonate_user);
+		if ((t = curl_slist_append(*hdrs, l.p)))
+			*hdrs = t;
+		for (i = 0; i < kc->nimp_groups; i++) {
+			buf_reset(&l);
+			buf_addf(&l, "Impersonate-Group: %s", kc->imp_groups[i]);
+			if ((t = curl_slist_append(*hdrs, l.p)))
+				*hdrs = t;
+		}
+		buf_release(&l);
+	}
+	if ((t = curl_slist_append(*hdrs, "Expect:")))
+		*hdrs = t;
+	if ((rc = auth_prepare(kc, h, hdrs, force_auth)) < 0)
+		return rc;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, kc->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, call->timeout_ms < 0 ? 0L : call->timeout_ms ? call->timeout_ms : kc->timeout_ms);
+	if (call->low_speed_time_s > 0) {
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, call->low_speed_time_s);
+	}
+	if (!strcmp(call->method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
+		if (call->body || strcmp(call->method, "DELETE")) {
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body ? call->body : "");
+		}
+	}
+	return 0;
+}
 
 struct sink {
 	CURL *h;
@@ -559,7 +626,7 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 {
 	struct buf body = BUF_INIT_SECRET(KUBE_BODY_MAX);
 	struct buf url = BUF_INIT(16 << 10);
-	char errbuf[CURL_ERROR_SIZE], ct[160];
+	char errbuf[CURL_ERROR_SIZE];
 	struct xfer_stop xs = { call->stop };
 	int attempt = 0, refreshed = 0, rc = 0;
 	long status = 0;
@@ -573,7 +640,7 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 		goto out;
 	for (;;) {
 		struct sink s = { NULL, out, 0, call->stream, call->stream_ctx, 0, "" };
-		struct curl_slist *hdrs = NULL, *t;
+		struct curl_slist *hdrs = NULL;
 		size_t start = out->len;
 		CURLcode cc;
 		long long ra;
@@ -586,60 +653,19 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 		}
 		s.h = h;
 		errbuf[0] = '\0';
-		t = curl_slist_append(hdrs, call->accept ? call->accept : "Accept: application/json");
-		hdrs = t ? t : hdrs;
-		if (call->body) {
-			snprintf(ct, sizeof(ct), "Content-Type: %s", call->content_type ? call->content_type : "application/json");
-			if ((t = curl_slist_append(hdrs, ct)))
-				hdrs = t;
-		}
-		if (kc->impersonate_user) {
-			struct buf l = BUF_INIT(4096);
-			size_t i;
-			buf_addf(&l, "Impersonate-User: %s", kc->impersonate_user);
-			if ((t = curl_slist_append(hdrs, l.p)))
-				hdrs = t;
-			for (i = 0; i < kc->nimp_groups; i++) {
-				buf_reset(&l);
-				buf_addf(&l, "Impersonate-Group: %s", kc->imp_groups[i]);
-				if ((t = curl_slist_append(hdrs, l.p)))
-					hdrs = t;
-			}
-			buf_release(&l);
-		}
-		if ((t = curl_slist_append(hdrs, "Expect:")))
-			hdrs = t;
-		if ((rc = auth_prepare(kc, h, &hdrs, refreshed == 1)) < 0) {
+		if ((rc = kube__prepare(kc, h, call, url.p, &hdrs, refreshed == 1)) < 0) {
 			kube__free_headers(hdrs);
 			goto out;
 		}
-		curl_easy_setopt(h, CURLOPT_URL, url.p);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, kc->connect_timeout_ms);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, call->timeout_ms < 0 ? 0L :
-		                 call->timeout_ms ? call->timeout_ms : kc->timeout_ms);
-		if (call->low_speed_time_s > 0) {
-			curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-			curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, call->low_speed_time_s);
-		}
 		if (call->stop) {
 			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 			curl_easy_setopt(h, CURLOPT_XFERINFODATA, &xs);
 			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-		}
-		if (!strcmp(call->method, "GET")) {
-			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-		} else {
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
-			if (call->body || strcmp(call->method, "DELETE")) {
-				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
-				curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body ? call->body : "");
-			}
 		}
 		cc = curl_easy_perform(h);
 		status = 0;

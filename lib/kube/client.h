@@ -68,9 +68,20 @@ struct kube__call {
 int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *out, long *status);
 void kube__set_last(long status, const char *reason);
 void kube__free_headers(struct curl_slist *hdrs);
+/* A new handle with the client's TLS, proxy and user agent; shared: in the client's share (its
+ * connection cache, DNS and TLS sessions), as kube__handle_get() gives them. */
+CURL *kube__handle_new(struct kube_client *kc, int shared);
 CURL *kube__handle_get(struct kube_client *kc);
 void kube__handle_put(struct kube_client *kc, CURL *h);
 void kube__rate_wait(struct kube_client *kc);
+/* Take a token from the QPS bucket without waiting: how long (ms) the request should wait. */
+long long kube__rate_reserve(struct kube_client *kc);
+int kube__can_refresh(const struct kube_client *kc);
+/* Everything kube__do() sets on h before a transfer: URL, headers (Accept, Content-Type,
+ * Impersonate-*, credentials; force_auth re-reads them after a 401), timeouts, method and body.
+ * *hdrs is freed with kube__free_headers() once the transfer is over. */
+int kube__prepare(struct kube_client *kc, CURL *h, const struct kube__call *call, const char *url,
+                  struct curl_slist **hdrs, int force_auth);
 
 /* JSON response -> tree (Secrets into wiped memory); `what` names it in messages. */
 int kube__parse_body(struct doc **out, const struct buf *body, const char *what, const char *kind);

@@ -25,7 +25,7 @@
  * bucket, discovery and the credential cache); a curl share handle shares
  * connections, DNS and TLS sessions, so keep-alive works across threads.
  * A kube_watch is used by one thread at a time (kube_watch_stop() may be
- * called from any thread).
+ * called from any thread); many watches can share one thread on a kube_mux.
  *
  * Secrets: bearer tokens, client keys and Secret objects are kept in wiped
  * memory; they never appear in messages or logs.
@@ -253,6 +253,8 @@ enum kube_event_type {
 	KUBE_EVENT_BOOKMARK,
 	KUBE_EVENT_LISTED,  /* an item of a (re)list: kube_watch_run() lists first and after a 410 */
 	KUBE_EVENT_SYNCED,  /* the (re)list is complete (obj NULL): drop what was not LISTED */
+	KUBE_EVENT_ERROR,   /* on a mux only: a request failed (obj NULL, gs_error_last() says why);
+	                     * the mux retries with backoff */
 };
 const char *kube_event_type_name(enum kube_event_type t);
 
@@ -265,8 +267,12 @@ struct kube_watch_opts {
 	int no_bookmarks;             /* do not send allowWatchBookmarks=true */
 	long idle_timeout_ms;         /* no byte for this long = broken connection (0 = timeout + 30 s) */
 	int all_namespaces;           /* every namespace in one watch (ns ignored), as kubectl -A */
+	int no_list;                  /* never list the objects: without resource_version (and after a
+	                               * 410) the watch starts from the current version (one limit=1
+	                               * request), so only changes are seen and SYNCED comes at once */
+	long list_limit;              /* list page size (0 = 500) */
 };
-#define KUBE_WATCH_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0, 0 }
+#define KUBE_WATCH_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 }
 
 /* obj is borrowed for the call; a non-zero return stops the watch and is returned by it. */
 typedef int (*kube_watch_cb)(void *ctx, enum kube_event_type type, const struct doc *obj);
@@ -284,7 +290,39 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx);
 int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx);
 const char *kube_watch_resource_version(const struct kube_watch *w);
 void kube_watch_stop(struct kube_watch *w); /* any thread: the running call returns soon */
-void kube_watch_free(struct kube_watch *w);
+void kube_watch_free(struct kube_watch *w);   /* removes it from its mux first */
+
+/*
+ * Many watches on one thread: a mux runs kube_watch_run()'s loop (list in pages, watch, resume,
+ * re-list on 410, backoff) for every watch added to it, on one thread over one curl multi handle.
+ * Its requests do not use the client's connection cache, so a long watch never holds a connection
+ * that the client's requests want to keep alive; they are HTTP/2 where the server offers it (as
+ * kube-apiserver does over TLS), which carries every watch of the mux on one connection. Each watch
+ * costs a few KiB and a stream, not a thread and a connection. Requests take tokens from the
+ * client's QPS bucket without blocking the thread.
+ *
+ * Callbacks run on the mux thread, one at a time, in each watch's order; they must not block: a
+ * consumer that cannot take more sets a gate (kube_watch_set_gate), which holds the watch's next
+ * list page and pauses its stream (TCP/HTTP/2 flow control pushes back on the server) until the
+ * gate opens; kube_mux_kick() makes the mux look at the gates again (it also does every second).
+ * A callback's non-zero return stops that watch. Errors do not end a watch on a mux: each failed
+ * request is reported as KUBE_EVENT_ERROR and retried with backoff (at most 30 s apart), forever.
+ */
+struct kube_mux;
+int kube_mux_new(struct kube_mux **out, struct kube_client *kc);
+/* Stops every watch (no callback runs after it returns) and the thread. The watches stay the
+ * caller's to free. */
+void kube_mux_free(struct kube_mux *m);
+/* Start w on m with cb (any thread). A watch is on at most one mux, for good. */
+int kube_mux_add(struct kube_mux *m, struct kube_watch *w, kube_watch_cb cb, void *ctx);
+/* Stop w and wait until the mux let go of it: no callback for w runs after this returns. Not from
+ * a callback of the same mux (return non-zero from the callback instead). */
+void kube_mux_remove(struct kube_mux *m, struct kube_watch *w);
+/* Any thread: look at the gates again now. */
+void kube_mux_kick(struct kube_mux *m);
+/* Before kube_mux_add(): gate(ctx) non-zero holds the watch (on the mux thread, cheap, no lock
+ * order with the callbacks' locks: it is called without any lib/kube lock held). */
+void kube_watch_set_gate(struct kube_watch *w, int (*gate)(void *ctx), void *ctx);
 
 /* ---- events and leases ------------------------------------------------------------------------ */
 

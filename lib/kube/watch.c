@@ -4,30 +4,11 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "kube/client.h"
-
-#define WATCH_LINE_MAX KUBE_BODY_MAX
-#define WATCH_MAX_FAILURES 10
-
-struct kube_watch {
-	struct kube_client *kc;
-	char *api_version, *kind, *ns;
-	char *label_selector, *field_selector;
-	char *rv;
-	int timeout_seconds, no_bookmarks, all_namespaces;
-	long idle_timeout_ms;
-	volatile int stop;
-	struct buf line;
-	kube_watch_cb cb;
-	void *ctx;
-	int cb_rc;      /* the callback's non-zero value */
-	int stream_rc;  /* GS_EGONE or a parse error seen in the stream */
-	long long events;
-};
+#include "kube/watch_int.h"
 
 const char *kube_event_type_name(enum kube_event_type t)
 {
-	static const char *const names[] = { "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "LISTED", "SYNCED" };
+	static const char *const names[] = { "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "LISTED", "SYNCED", "ERROR" };
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
 }
 
@@ -59,8 +40,12 @@ int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *
 	w->timeout_seconds = o.timeout_seconds > 0 ? o.timeout_seconds : 300;
 	w->no_bookmarks = o.no_bookmarks;
 	w->all_namespaces = o.all_namespaces;
+	w->no_list = o.no_list;
+	w->list_limit = o.list_limit > 0 ? o.list_limit : 500;
 	w->idle_timeout_ms = o.idle_timeout_ms > 0 ? o.idle_timeout_ms : (w->timeout_seconds + 30) * 1000L;
 	buf_init(&w->line, WATCH_LINE_MAX, 1);
+	buf_init(&w->base, 16 << 10, 0);
+	buf_init(&w->body, KUBE_BODY_MAX, 1);
 	if (!w->api_version || !w->kind || (ns && !w->ns) || (o.label_selector && !w->label_selector) ||
 	    (o.field_selector && !w->field_selector)) {
 		kube_watch_free(w);
@@ -74,6 +59,11 @@ void kube_watch_free(struct kube_watch *w)
 {
 	if (!w)
 		return;
+	kube_mux_remove(__atomic_load_n(&w->mux, __ATOMIC_ACQUIRE), w);
+	free(w->cont);
+	free(w->list_rv);
+	buf_release(&w->base);
+	buf_release(&w->body);
 	free(w->api_version);
 	free(w->kind);
 	free(w->ns);
@@ -87,6 +77,7 @@ void kube_watch_free(struct kube_watch *w)
 void kube_watch_stop(struct kube_watch *w)
 {
 	__atomic_store_n(&w->stop, 1, __ATOMIC_SEQ_CST);
+	kube__mux_stop(__atomic_load_n(&w->mux, __ATOMIC_ACQUIRE), w);
 }
 
 const char *kube_watch_resource_version(const struct kube_watch *w)
@@ -159,7 +150,7 @@ out:
 	return rc;
 }
 
-static int on_stream(void *ctx, const char *p, size_t n)
+int kube__watch_stream(void *ctx, const char *p, size_t n)
 {
 	struct kube_watch *w = ctx;
 	const char *nl;
@@ -193,7 +184,42 @@ int kube__watch_feed(struct kube_watch *w, kube_watch_cb cb, void *ctx, const ch
 	w->cb = cb;
 	w->ctx = ctx;
 	w->cb_rc = w->stream_rc = 0;
-	return on_stream(w, p, n);
+	return kube__watch_stream(w, p, n);
+}
+
+int kube__watch_query(struct kube_watch *w, struct buf *path)
+{
+	char num[32];
+	int rc;
+
+	snprintf(num, sizeof(num), "%d", w->timeout_seconds);
+	if ((rc = buf_addf(path, "?watch=1&timeoutSeconds=%s", num)) < 0 ||
+	    (!w->no_bookmarks && (rc = buf_adds(path, "&allowWatchBookmarks=true")) < 0))
+		return rc;
+	if (w->rv && ((rc = buf_adds(path, "&resourceVersion=")) < 0 || (rc = kube__escape(path, w->rv)) < 0))
+		return rc;
+	if (w->label_selector && ((rc = buf_adds(path, "&labelSelector=")) < 0 ||
+	                          (rc = kube__escape(path, w->label_selector)) < 0))
+		return rc;
+	if (w->field_selector && ((rc = buf_adds(path, "&fieldSelector=")) < 0 ||
+	                          (rc = kube__escape(path, w->field_selector)) < 0))
+		return rc;
+	return 0;
+}
+
+int kube__list_query(struct buf *path, long limit, const char *label_selector, const char *field_selector,
+                     const char *cont)
+{
+	int rc;
+	if ((rc = buf_addf(path, "?limit=%ld", limit)) < 0)
+		return rc;
+	if (label_selector && ((rc = buf_adds(path, "&labelSelector=")) < 0 || (rc = kube__escape(path, label_selector)) < 0))
+		return rc;
+	if (field_selector && ((rc = buf_adds(path, "&fieldSelector=")) < 0 || (rc = kube__escape(path, field_selector)) < 0))
+		return rc;
+	if (cont && ((rc = buf_adds(path, "&continue=")) < 0 || (rc = kube__escape(path, cont)) < 0))
+		return rc;
+	return 0;
 }
 
 int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
@@ -201,7 +227,6 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	struct kube_resource res = { 0 };
 	struct buf path = BUF_INIT(16 << 10);
 	struct kube__call call = { 0 };
-	char num[32];
 	int rc;
 
 	w->cb = cb;
@@ -212,23 +237,13 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	    (rc = kube_resource_path(&path, &res, w->all_namespaces ? NULL : w->ns && *w->ns ? w->ns : w->kc->ns,
 	                              NULL, NULL)) < 0)
 		goto out;
-	snprintf(num, sizeof(num), "%d", w->timeout_seconds);
-	if ((rc = buf_addf(&path, "?watch=1&timeoutSeconds=%s", num)) < 0 ||
-	    (!w->no_bookmarks && (rc = buf_adds(&path, "&allowWatchBookmarks=true")) < 0))
-		goto out;
-	if (w->rv && ((rc = buf_adds(&path, "&resourceVersion=")) < 0 || (rc = kube__escape(&path, w->rv)) < 0))
-		goto out;
-	if (w->label_selector && ((rc = buf_adds(&path, "&labelSelector=")) < 0 ||
-	                          (rc = kube__escape(&path, w->label_selector)) < 0))
-		goto out;
-	if (w->field_selector && ((rc = buf_adds(&path, "&fieldSelector=")) < 0 ||
-	                          (rc = kube__escape(&path, w->field_selector)) < 0))
+	if ((rc = kube__watch_query(w, &path)) < 0)
 		goto out;
 	call.method = "GET";
 	call.path = path.p;
 	call.timeout_ms = -1; /* the server ends it after timeoutSeconds; the low-speed limit catches a dead peer */
 	call.low_speed_time_s = (w->idle_timeout_ms + 999) / 1000;
-	call.stream = on_stream;
+	call.stream = kube__watch_stream;
 	call.stream_ctx = w;
 	call.stop = &w->stop;
 	rc = kube__do(w->kc, &call, NULL, NULL);
@@ -268,6 +283,36 @@ static void sleep_unless_stopped(struct kube_watch *w, long long ms)
 	}
 }
 
+/* no_list: the current resourceVersion, from one limit=1 list (its item is not delivered). */
+static int current_rv(struct kube_watch *w, char **rv)
+{
+	struct kube_resource res = { 0 };
+	struct buf path = BUF_INIT(16 << 10), body = BUF_INIT_SECRET(KUBE_BODY_MAX);
+	struct kube__call call = { 0 };
+	struct doc *d = NULL;
+	const char *v;
+	int rc;
+
+	*rv = NULL;
+	if ((rc = kube_discover(&res, w->kc, w->api_version, w->kind)) < 0 ||
+	    (rc = kube_resource_path(&path, &res, w->all_namespaces ? NULL : w->ns && *w->ns ? w->ns : w->kc->ns,
+	                              NULL, NULL)) < 0 ||
+	    (rc = kube__list_query(&path, 1, w->label_selector, w->field_selector, NULL)) < 0)
+		goto out;
+	call.method = "GET";
+	call.path = path.p;
+	if ((rc = kube__do(w->kc, &call, &body, NULL)) < 0 || (rc = kube__parse_body(&d, &body, path.p, w->kind)) < 0)
+		goto out;
+	v = doc_str(doc_getp(d, "metadata", "resourceVersion", NULL));
+	rc = v && !(*rv = strdup(v)) ? gs_error(GS_ENOMEM, "out of memory") : 0;
+out:
+	kube_resource_release(&res);
+	buf_release(&path);
+	buf_release(&body);
+	doc_free(d);
+	return rc;
+}
+
 int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 {
 	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
@@ -278,12 +323,16 @@ int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	lo.label_selector = w->label_selector;
 	lo.field_selector = w->field_selector;
 	lo.all_namespaces = w->all_namespaces;
+	lo.limit = w->list_limit;
 	while (!w->stop) {
 		long long events;
 		if (!w->rv) {
 			struct relist r = { w, 0 };
 			char *rv = NULL;
-			rc = kube_list_each(w->kc, w->api_version, w->kind, w->ns, &lo, on_listed, &r, &rv);
+			if (w->no_list)
+				rc = current_rv(w, &rv);
+			else
+				rc = kube_list_each(w->kc, w->api_version, w->kind, w->ns, &lo, on_listed, &r, &rv);
 			if (r.cb_rc)
 				return r.cb_rc;
 			if (rc == 0) {

@@ -102,7 +102,7 @@ run_controller() { # run_controller LOG: start, wait for "caught up", print wall
 		--all-namespaces=true --leader-elect=false > "$1" 2>&1 &
 	CPID=$!
 	_n=0
-	until grep -q 'msg="caught up"' "$1"; do
+	until grep -qs 'msg="caught up"' "$1"; do
 		sleep 0.1
 		_n=$((_n + 1))
 		[ $_n -gt 6000 ] && { echo "b40-controller: no 'caught up' after 600 s"; tail -5 "$1"; return 1; }

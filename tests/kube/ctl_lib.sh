@@ -6,7 +6,7 @@
 #   jq_ 'EXPR' < json                     print a python expression over d (the parsed JSON)
 #   ctl_start ID KEYNS [flags]            a controller in the background (log $TMP/ID.log,
 #                                          ports in $TMP/ID.port and $TMP/ID.mport)
-#   ctl_stop ID                           SIGTERM and wait
+#   ctl_stop ID                           SIGTERM and wait; fails if ASan/UBSan reported anything
 #   wait_for 'CMD' [SECONDS]              until CMD succeeds
 # Every controller started is stopped when the script exits (by pid, never by name).
 
@@ -99,7 +99,12 @@ ctl_stop() {
 		sleep 0.2
 		_n=$((_n - 1))
 	done
-	! kill -0 "$_pid" 2>/dev/null
+	! kill -0 "$_pid" 2>/dev/null || return 1
+	# under make asan: a sanitizer report (leaks at exit included) fails the step that stopped it
+	if grep -q "Sanitizer\|runtime error:" "$TMP/$1.log"; then
+		grep -A20 "Sanitizer\|runtime error:" "$TMP/$1.log" | head -40
+		return 1
+	fi
 }
 
 ctl_url() { # ctl_url ID PATH

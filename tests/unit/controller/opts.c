@@ -1,12 +1,10 @@
-/* controller/opts.c, metrics.c, ratelimit.c: upstream flags and SEALED_SECRETS_* env, Go durations,
- * the Prometheus exposition, the verify rate limit. */
+/* controller/opts.c: upstream flags and SEALED_SECRETS_* env, Go durations, key=value lists. */
 #include "test.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
-#include "controller/metrics.c"
-#include "controller/opts.c"
-#include "controller/ratelimit.c"
+#include "controller/opts.h"
 
 void test_ctl_opts__go_durations(void)
 {
@@ -28,8 +26,15 @@ void test_ctl_opts__go_durations(void)
 void test_ctl_opts__defaults_env_then_flags(void)
 {
 	struct ctl_opts o;
-	const char *argv[] = { "gitseal-controller", "--key-renew-period=1h", "--update-status=false", "--workers", "3",
-		         "--label-selector", "a=b", "--skip-recreate", NULL };
+	const char *argv[] = {"gitseal-controller",
+	                      "--key-renew-period=1h",
+	                      "--update-status=false",
+	                      "--workers",
+	                      "3",
+	                      "--label-selector",
+	                      "a=b",
+	                      "--skip-recreate",
+	                      NULL};
 
 	unsetenv("SEALED_SECRETS_KEY_RENEW_PERIOD");
 	setenv("SEALED_SECRETS_ADDITIONAL_NAMESPACES", "x,y", 1);
@@ -58,11 +63,11 @@ void test_ctl_opts__defaults_env_then_flags(void)
 void test_ctl_opts__bad_values_are_errors(void)
 {
 	struct ctl_opts o;
-	const char *a1[] = { "c", "--key-renew-period=soon", NULL };
-	const char *a2[] = { "c", "--no-such-flag", NULL };
-	const char *a3[] = { "c", "--key-prefix=Bad_Prefix", NULL };
-	const char *a4[] = { "c", "--key-cutoff-time=yesterday", NULL };
-	const char *a5[] = { "c", "--key-cutoff-time=Wed, 25 Nov 2026 08:00:00 +0100", NULL };
+	const char *a1[] = {"c", "--key-renew-period=soon", NULL};
+	const char *a2[] = {"c", "--no-such-flag", NULL};
+	const char *a3[] = {"c", "--key-prefix=Bad_Prefix", NULL};
+	const char *a4[] = {"c", "--key-cutoff-time=yesterday", NULL};
+	const char *a5[] = {"c", "--key-cutoff-time=Wed, 25 Nov 2026 08:00:00 +0100", NULL};
 	FILE *saved = stderr;
 
 	stderr = fopen("/dev/null", "w");
@@ -92,57 +97,4 @@ void test_ctl_opts__kv_lists(void)
 	doc_free(m);
 	must_fail(ctl_parse_kv_list(&m, "a=1,oops", "privatekey-labels"));
 	assert_contains(gs_error_last(), "--privatekey-labels: \"oops\"");
-}
-
-void test_ctl_opts__listen_addresses(void)
-{
-	char host[64];
-	int port;
-	must_pass(ctl_parse_listen(":8080", host, sizeof(host), &port));
-	assert_str(host, "");
-	assert_int(port, 8080);
-	must_pass(ctl_parse_listen("127.0.0.1:0", host, sizeof(host), &port));
-	assert_str(host, "127.0.0.1");
-	must_pass(ctl_parse_listen("[::1]:9", host, sizeof(host), &port));
-	assert_str(host, "::1");
-	must_fail(ctl_parse_listen("8080", host, sizeof(host), &port));
-	must_fail(ctl_parse_listen(":99999", host, sizeof(host), &port));
-}
-
-void test_ctl_metrics__upstream_names(void)
-{
-	struct buf b = BUF_INIT(1 << 20);
-	ctl_metrics_init();
-	ctl_metric_unseal_request();
-	ctl_metric_unseal_error("unseal", "ns1");
-	ctl_metric_unseal_error("unseal", "ns1");
-	ctl_metric_condition("ns1", "a\"b", "inst", -1);
-	ctl_metric_condition("ns1", "gone", "", 1);
-	ctl_metric_condition_del("ns1", "gone");
-	ctl_metric_http("/v1/verify", "POST", 409, 0.02);
-	must_pass(ctl_metrics_render(&b));
-	assert_contains(b.p, "sealed_secrets_controller_unseal_requests_total 1\n");
-	assert_contains(b.p, "sealed_secrets_controller_unseal_errors_total{namespace=\"ns1\",reason=\"unseal\"} 2\n");
-	assert_contains(b.p, "sealed_secrets_controller_condition_info{condition=\"Synced\",name=\"a\\\"b\","
-	                     "namespace=\"ns1\",ss_app_kubernetes_io_instance=\"inst\"} -1\n");
-	assert_true(!strstr(b.p, "\"gone\""));
-	assert_contains(b.p, "sealed_secrets_controller_http_requests_total{code=\"409\",method=\"POST\",path=\"/v1/verify\"} 1\n");
-	assert_contains(b.p, "sealed_secrets_controller_http_request_duration_seconds_bucket{method=\"POST\",path=\"/v1/verify\",le=\"0.025\"} 1\n");
-	assert_contains(b.p, "sealed_secrets_controller_http_request_duration_seconds_bucket{method=\"POST\",path=\"/v1/verify\",le=\"0.01\"} 0\n");
-	assert_contains(b.p, "process_resident_memory_bytes ");
-	buf_release(&b);
-}
-
-void test_ctl_ratelimit__gcra_burst_then_rate(void)
-{
-	struct ctl_ratelimit *rl = ctl_ratelimit_new(2, 2);
-	assert_true(ctl_ratelimit_allow(rl, "/v1/verify", 100.0));
-	assert_true(ctl_ratelimit_allow(rl, "/v1/verify", 100.0));
-	assert_true(!ctl_ratelimit_allow(rl, "/v1/verify", 100.0));
-	assert_true(ctl_ratelimit_allow(rl, "/v1/verify10.0.0.1", 100.0)); /* another client */
-	assert_true(!ctl_ratelimit_allow(rl, "/v1/verify", 100.4));
-	assert_true(ctl_ratelimit_allow(rl, "/v1/verify", 100.5));
-	assert_true(!ctl_ratelimit_allow(rl, "/v1/verify", 100.5));
-	assert_true(ctl_ratelimit_allow(rl, "/v1/verify", 110.0));
-	ctl_ratelimit_free(rl);
 }

@@ -1,11 +1,12 @@
 /*
- * The /v1/verify rate limit: GCRA per key (path + X-Forwarded-For), like the
- * throttled/v2 limiter upstream uses: --rate-limit per second, --rate-limit-burst.
+ * A rate limit per key: GCRA, like the throttled/v2 limiter upstream's /v1/verify uses (rate per
+ * second, burst). Keys whose bucket is full again are forgotten, so the table stays small.
  */
-#include "controller/ctl.h"
-
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "controller/runtime/runtime.h"
 
 struct rl_ent {
 	struct rl_ent *next;
@@ -13,16 +14,16 @@ struct rl_ent {
 	double tat; /* theoretical arrival time */
 };
 
-struct ctl_ratelimit {
+struct rt_ratelimit {
 	pthread_mutex_t mu;
 	double interval, tolerance;
 	struct rl_ent *ents;
 	size_t n;
 };
 
-struct ctl_ratelimit *ctl_ratelimit_new(double rate, int burst)
+struct rt_ratelimit *rt_ratelimit_new(double rate, int burst)
 {
-	struct ctl_ratelimit *rl = calloc(1, sizeof(*rl));
+	struct rt_ratelimit *rl = calloc(1, sizeof(*rl));
 	if (!rl)
 		return NULL;
 	pthread_mutex_init(&rl->mu, NULL);
@@ -31,7 +32,7 @@ struct ctl_ratelimit *ctl_ratelimit_new(double rate, int burst)
 	return rl;
 }
 
-int ctl_ratelimit_allow(struct ctl_ratelimit *rl, const char *key, double now)
+int rt_ratelimit_allow(struct rt_ratelimit *rl, const char *key, double now)
 {
 	struct rl_ent *e, **pp;
 	int ok;
@@ -78,7 +79,7 @@ int ctl_ratelimit_allow(struct ctl_ratelimit *rl, const char *key, double now)
 	return ok;
 }
 
-void ctl_ratelimit_free(struct ctl_ratelimit *rl)
+void rt_ratelimit_free(struct rt_ratelimit *rl)
 {
 	struct rl_ent *e;
 	if (!rl)
@@ -91,4 +92,3 @@ void ctl_ratelimit_free(struct ctl_ratelimit *rl)
 	pthread_mutex_destroy(&rl->mu);
 	free(rl);
 }
-

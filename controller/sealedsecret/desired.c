@@ -10,10 +10,10 @@
  *                                  only if also `managed`
  *   - otherwise                 -> replace data, labels, annotations, owner refs
  *   - type always; update only when something differs
- * Ours on top: the CTL_ANNO_SOURCE record, so a restart skips Secrets that
+ * Ours on top: the SS_ANNO_SOURCE record, so a restart skips Secrets that
  * are already right without decrypting anything.
  */
-#include "controller/ctl.h"
+#include "controller/sealedsecret/sealedsecret_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +23,10 @@
 #include "core/base64.h"
 #include "sealer/sealed/sealed.h"
 
-int ctl_hash_doc(char out[33], const struct doc *n)
+int ss_hash_doc(char out[33], const struct doc *n)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = { 0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT };
+	struct doc_emit_opts eo = {0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT};
 	unsigned char h[crypto_hash_sha256_BYTES];
 	int rc = 0;
 
@@ -55,16 +55,20 @@ static int hash_data(char out[33], const struct doc *data)
 		for (i = 0; i < n; i++)
 			keys[i] = doc_key_at(data, i);
 		for (i = 1; i < n; i++) /* insertion sort: a Secret has few keys */
-			for (j = i; j > 0 && strcmp(doc_text(keys[j - 1], NULL), doc_text(keys[j], NULL)) > 0; j--) {
+			for (j = i; j > 0 && strcmp(doc_text(keys[j - 1], NULL),
+			                            doc_text(keys[j], NULL)) > 0;
+			     j--) {
 				const struct doc *t = keys[j];
 				keys[j] = keys[j - 1];
 				keys[j - 1] = t;
 			}
 		for (i = 0; i < n; i++) {
 			size_t kl = 0, vl = 0;
-			const char *k = doc_text(keys[i], &kl), *v = doc_text(doc_getn(data, k, kl), &vl);
+			const char *k = doc_text(keys[i], &kl),
+			           *v = doc_text(doc_getn(data, k, kl), &vl);
 			crypto_hash_sha256_update(&st, (const unsigned char *)k, kl + 1);
-			crypto_hash_sha256_update(&st, (const unsigned char *)(v ? v : ""), v ? vl + 1 : 1);
+			crypto_hash_sha256_update(&st, (const unsigned char *)(v ? v : ""),
+			                          v ? vl + 1 : 1);
 		}
 		free(keys);
 	}
@@ -73,7 +77,7 @@ static int hash_data(char out[33], const struct doc *data)
 	return 0;
 }
 
-int ctl_source_record(struct buf *out, const struct doc *ss, const struct doc *data)
+int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data)
 {
 	char spec[33], dh[33];
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
@@ -85,28 +89,31 @@ int ctl_source_record(struct buf *out, const struct doc *ss, const struct doc *d
 	if (!(key = doc_new_map()))
 		return gs_error(GS_ENOMEM, "out of memory");
 	if ((rc = doc_set(key, "spec", doc_clone(doc_get(ss, "spec")))) < 0 ||
-	    (rc = doc_set(key, "scope", doc_new_strz(sealed_scope_name(sealed_scope_of(ss))))) < 0 ||
-	    (rc = ctl_hash_doc(spec, key)) < 0 || (rc = hash_data(dh, data)) < 0)
+	    (rc = doc_set(key, "scope", doc_new_strz(sealed_scope_name(sealed_scope_of(ss))))) <
+	        0 ||
+	    (rc = ss_hash_doc(spec, key)) < 0 || (rc = hash_data(dh, data)) < 0)
 		goto out;
-	rc = buf_addf(out, "uid=%s,generation=%s,spec=%s,data=%s", uid ? uid : "", gen ? gen : "0", spec, dh);
+	rc = buf_addf(out, "uid=%s,generation=%s,spec=%s,data=%s", uid ? uid : "", gen ? gen : "0",
+	              spec, dh);
 out:
 	doc_free(key);
 	return rc;
 }
 
-int ctl_secret_is_current(const struct doc *secret, const struct doc *ss)
+int ss_secret_is_current(const struct doc *secret, const struct doc *ss)
 {
 	struct buf want = BUF_INIT(1024);
-	const char *have = doc_str(doc_getp(secret, "metadata", "annotations", CTL_ANNO_SOURCE, NULL));
+	const char *have =
+	    doc_str(doc_getp(secret, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
 	int ok = 0;
 
-	if (have && ctl_source_record(&want, ss, doc_get(secret, "data")) >= 0)
+	if (have && ss_source_record(&want, ss, doc_get(secret, "data")) >= 0)
 		ok = !strcmp(have, want.p);
 	buf_release(&want);
 	return ok;
 }
 
-int ctl_controlled_by(const struct doc *secret, const struct doc *ss)
+int ss_controlled_by(const struct doc *secret, const struct doc *ss)
 {
 	const struct doc *refs = doc_getp(secret, "metadata", "ownerReferences", NULL);
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
@@ -126,12 +133,14 @@ int ctl_controlled_by(const struct doc *secret, const struct doc *ss)
 	return 0;
 }
 
-int ctl_made_by(const struct doc *secret, const struct doc *ss)
+int ss_made_by(const struct doc *secret, const struct doc *ss)
 {
-	const char *rec = doc_str(doc_getp(secret, "metadata", "annotations", CTL_ANNO_SOURCE, NULL));
+	const char *rec =
+	    doc_str(doc_getp(secret, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
 	size_t n = uid ? strlen(uid) : 0;
-	return rec && n && !strncmp(rec, "uid=", 4) && !strncmp(rec + 4, uid, n) && rec[4 + n] == ',';
+	return rec && n && !strncmp(rec, "uid=", 4) && !strncmp(rec + 4, uid, n) &&
+	       rec[4 + n] == ',';
 }
 
 static int anno_true(const struct doc *obj, const char *anno)
@@ -140,7 +149,7 @@ static int anno_true(const struct doc *obj, const char *anno)
 	return v && !strcmp(v, "true");
 }
 
-/* Set the CTL_ANNO_SOURCE record on secret from its own data. */
+/* Set the SS_ANNO_SOURCE record on secret from its own data. */
 static int stamp(struct doc *secret, const struct doc *ss)
 {
 	struct buf rec = BUF_INIT(1024);
@@ -154,13 +163,13 @@ static int stamp(struct doc *secret, const struct doc *ss)
 			return rc;
 		annos = doc_get(meta, "annotations");
 	}
-	if ((rc = ctl_source_record(&rec, ss, doc_get(secret, "data"))) >= 0)
-		rc = doc_set(annos, CTL_ANNO_SOURCE, doc_new_str(rec.p, rec.len));
+	if ((rc = ss_source_record(&rec, ss, doc_get(secret, "data"))) >= 0)
+		rc = doc_set(annos, SS_ANNO_SOURCE, doc_new_str(rec.p, rec.len));
 	buf_release(&rec);
 	return rc;
 }
 
-int ctl_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items)
+int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items)
 {
 	int rc;
 
@@ -210,7 +219,7 @@ static int replace_field(struct doc *parent, const char *field, const struct doc
 static int same(const struct doc *a, const struct doc *b, int *eq)
 {
 	struct buf x = BUF_INIT_SECRET(BUF_MAX_DEFAULT), y = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = { 0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT };
+	struct doc_emit_opts eo = {0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT};
 	int rc = doc_emit_json(&x, a, &eo);
 	if (rc >= 0)
 		rc = doc_emit_json(&y, b, &eo);
@@ -220,18 +229,18 @@ static int same(const struct doc *a, const struct doc *b, int *eq)
 	return rc;
 }
 
-int ctl_plan_update(enum ctl_plan *plan, struct doc **update, const struct doc *existing, const struct doc *desired,
-                    const struct doc *ss)
+int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing,
+                   const struct doc *desired, const struct doc *ss)
 {
 	struct doc *u = NULL, *meta;
 	const struct doc *dmeta = doc_get(desired, "metadata");
 	int rc = 0, eq = 0;
 
 	*update = NULL;
-	*plan = CTL_PLAN_UNMANAGED;
+	*plan = SS_PLAN_UNMANAGED;
 	/* ours too: a Secret we made (skip-set-owner-references leaves no owner ref to tell) */
-	if (!ctl_controlled_by(existing, ss) && !ctl_made_by(existing, ss) && !anno_true(existing, SEALED_ANNO_MANAGED) &&
-	    !anno_true(existing, SEALED_ANNO_PATCH))
+	if (!ss_controlled_by(existing, ss) && !ss_made_by(existing, ss) &&
+	    !anno_true(existing, SEALED_ANNO_MANAGED) && !anno_true(existing, SEALED_ANNO_PATCH))
 		return 0;
 	if (!(u = doc_clone(existing)))
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -244,10 +253,12 @@ int ctl_plan_update(enum ctl_plan *plan, struct doc **update, const struct doc *
 		    (rc = merge_map(meta, "annotations", doc_get(dmeta, "annotations"))) < 0 ||
 		    (rc = merge_map(meta, "labels", doc_get(dmeta, "labels"))) < 0)
 			goto out;
-		if (anno_true(existing, SEALED_ANNO_MANAGED) && (rc = replace_field(meta, "ownerReferences", dmeta)) < 0)
+		if (anno_true(existing, SEALED_ANNO_MANAGED) &&
+		    (rc = replace_field(meta, "ownerReferences", dmeta)) < 0)
 			goto out;
 	} else {
-		if ((rc = replace_field(u, "data", desired)) < 0 || (rc = replace_field(meta, "annotations", dmeta)) < 0 ||
+		if ((rc = replace_field(u, "data", desired)) < 0 ||
+		    (rc = replace_field(meta, "annotations", dmeta)) < 0 ||
 		    (rc = replace_field(meta, "labels", dmeta)) < 0 ||
 		    (rc = replace_field(meta, "ownerReferences", dmeta)) < 0)
 			goto out;
@@ -263,7 +274,7 @@ int ctl_plan_update(enum ctl_plan *plan, struct doc **update, const struct doc *
 		rc = same(u, existing, &eq);
 	if (rc < 0)
 		goto out;
-	*plan = eq ? CTL_PLAN_NOOP : CTL_PLAN_UPDATE;
+	*plan = eq ? SS_PLAN_NOOP : SS_PLAN_UPDATE;
 	if (!eq) {
 		*update = u;
 		u = NULL;
@@ -285,7 +296,7 @@ static const struct doc *synced_cond(const struct doc *ss)
 	return NULL;
 }
 
-int ctl_status_needs_write(const struct doc *ss, int ok, const char *message)
+int ss_status_needs_write(const struct doc *ss, int ok, const char *message)
 {
 	const struct doc *c = synced_cond(ss);
 	const char *st = doc_str(doc_get(c, "status")), *msg = doc_str(doc_get(c, "message"));
@@ -306,7 +317,7 @@ static void fmt_time(char out[32], time_t t)
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int ctl_status_build(struct doc **out, const struct doc *ss, int ok, const char *message, time_t now)
+int ss_status_build(struct doc **out, const struct doc *ss, int ok, const char *message, time_t now)
 {
 	const struct doc *old = synced_cond(ss);
 	const char *oldst = doc_str(doc_get(old, "status"));
@@ -319,7 +330,8 @@ int ctl_status_build(struct doc **out, const struct doc *ss, int ok, const char 
 	fmt_time(ts, now);
 	if (doc_get_int(doc_getp(ss, "metadata", "generation", NULL), &gen) < 0)
 		gs_error_clear();
-	if (!(obj = doc_clone(ss)) || !(status = doc_new_map()) || !(conds = doc_new_seq()) || !(c = doc_new_map())) {
+	if (!(obj = doc_clone(ss)) || !(status = doc_new_map()) || !(conds = doc_new_seq()) ||
+	    !(c = doc_new_map())) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -330,12 +342,16 @@ int ctl_status_build(struct doc **out, const struct doc *ss, int ok, const char 
 		/* upstream: the transition time is the previous update time */
 		const struct doc *lu = doc_get(old, "lastUpdateTime");
 		if ((rc = doc_set(c, "lastUpdateTime", doc_new_strz(ts))) < 0 ||
-		    (rc = doc_set(c, "lastTransitionTime", lu ? doc_clone(lu) : doc_new_strz(ts))) < 0)
+		    (rc = doc_set(c, "lastTransitionTime", lu ? doc_clone(lu) : doc_new_strz(ts))) <
+		        0)
 			goto out;
 	} else {
-		const struct doc *lu = doc_get(old, "lastUpdateTime"), *lt = doc_get(old, "lastTransitionTime");
-		if ((rc = doc_set(c, "lastUpdateTime", lu ? doc_clone(lu) : doc_new_strz(ts))) < 0 ||
-		    (rc = doc_set(c, "lastTransitionTime", lt ? doc_clone(lt) : doc_new_strz(ts))) < 0)
+		const struct doc *lu = doc_get(old, "lastUpdateTime"),
+		                 *lt = doc_get(old, "lastTransitionTime");
+		if ((rc = doc_set(c, "lastUpdateTime", lu ? doc_clone(lu) : doc_new_strz(ts))) <
+		        0 ||
+		    (rc = doc_set(c, "lastTransitionTime", lt ? doc_clone(lt) : doc_new_strz(ts))) <
+		        0)
 			goto out;
 	}
 	if (!ok && message && *message && (rc = doc_set(c, "message", doc_new_strz(message))) < 0)
@@ -348,7 +364,8 @@ int ctl_status_build(struct doc **out, const struct doc *ss, int ok, const char 
 		const struct doc *oc = doc_getp(ss, "status", "conditions", NULL);
 		size_t i;
 		for (i = 0; i < doc_len(oc); i++)
-			if (doc_val_at(oc, i) != old && (rc = doc_push(conds, doc_clone(doc_val_at(oc, i)))) < 0)
+			if (doc_val_at(oc, i) != old &&
+			    (rc = doc_push(conds, doc_clone(doc_val_at(oc, i)))) < 0)
 				goto out;
 	}
 	if ((rc = doc_set(status, "observedGeneration", doc_new_int(gen))) < 0 ||

@@ -1,25 +1,28 @@
-/* controller/desired.c: the Secret a SealedSecret should produce, and what to do with the existing
- * one (create / replace / patch / leave alone), the restart record, the Synced condition. */
+/* controller/sealedsecret/desired.c: the Secret a SealedSecret should produce, and what to do with
+ * the existing one (create / replace / patch / leave alone), the restart record, the Synced
+ * condition. */
 #include "test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-#include "controller/desired.c"
+#include "controller/sealedsecret/sealedsecret_int.h"
+#include "core/base64.h"
+#include "sealer/sealed/sealed.h"
 
-static const char ss_yaml[] =
-	"apiVersion: bitnami.com/v1alpha1\n"
-	"kind: SealedSecret\n"
-	"metadata: {name: db, namespace: prod, uid: u-123, generation: 3}\n"
-	"spec:\n"
-	"  encryptedData: {user: AgAA, pass: AgBB}\n"
-	"  template:\n"
-	"    type: kubernetes.io/basic-auth\n"
-	"    metadata:\n"
-	"      name: ignored\n"
-	"      labels: {app: db}\n"
-	"      annotations: {note: hi}\n"
-	"    data:\n"
-	"      url: 'postgres://{{ .user }}:{{ .pass }}@db'\n";
+static const char ss_yaml[] = "apiVersion: bitnami.com/v1alpha1\n"
+                              "kind: SealedSecret\n"
+                              "metadata: {name: db, namespace: prod, uid: u-123, generation: 3}\n"
+                              "spec:\n"
+                              "  encryptedData: {user: AgAA, pass: AgBB}\n"
+                              "  template:\n"
+                              "    type: kubernetes.io/basic-auth\n"
+                              "    metadata:\n"
+                              "      name: ignored\n"
+                              "      labels: {app: db}\n"
+                              "      annotations: {note: hi}\n"
+                              "    data:\n"
+                              "      url: 'postgres://{{ .user }}:{{ .pass }}@db'\n";
 
 static int parse(struct doc **out, const char *y)
 {
@@ -29,7 +32,7 @@ static int parse(struct doc **out, const char *y)
 /* Items as sealed_open() would give them (owned, released by sealed_items_release). */
 static void items_init(struct sealed_items *it)
 {
-	static const char *const k[] = { "user", "pass" }, *const v[] = { "admin", "s3cret" };
+	static const char *const k[] = {"user", "pass"}, *const v[] = {"admin", "s3cret"};
 	size_t i;
 	it->n = 2;
 	it->keys = calloc(2, sizeof(char *));
@@ -50,7 +53,7 @@ static const char *b64field(const struct doc *sec, const char *key, struct buf *
 	return out->p;
 }
 
-void test_ctl_desired__secret_from_template_and_items(void)
+void test_ctl_sealedsecret_desired__secret_from_template_and_items(void)
 {
 	struct doc *ss = NULL, *sec = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
@@ -58,19 +61,21 @@ void test_ctl_desired__secret_from_template_and_items(void)
 
 	must_pass(parse(&ss, ss_yaml));
 	items_init(&it);
-	must_pass(ctl_desired_secret(&sec, ss, &it));
+	must_pass(ss_desired_secret(&sec, ss, &it));
 	assert_str(doc_k8s_name(sec), "db");
 	assert_str(doc_k8s_namespace(sec), "prod");
 	assert_str(doc_str(doc_get(sec, "type")), "kubernetes.io/basic-auth");
 	assert_str(doc_str(doc_getp(sec, "metadata", "labels", "app", NULL)), "db");
 	assert_str(b64field(sec, "user", &v), "admin");
 	assert_str(b64field(sec, "url", &v), "postgres://admin:s3cret@db");
-	assert_str(doc_str(doc_getp(doc_val_at(doc_getp(sec, "metadata", "ownerReferences", NULL), 0), "uid", NULL)),
-	           "u-123");
-	assert_true(ctl_controlled_by(sec, ss));
-	assert_true(ctl_made_by(sec, ss));
-	assert_true(ctl_secret_is_current(sec, ss));
-	assert_contains(doc_str(doc_getp(sec, "metadata", "annotations", CTL_ANNO_SOURCE, NULL)),
+	assert_str(
+	    doc_str(doc_getp(doc_val_at(doc_getp(sec, "metadata", "ownerReferences", NULL), 0),
+	                     "uid", NULL)),
+	    "u-123");
+	assert_true(ss_controlled_by(sec, ss));
+	assert_true(ss_made_by(sec, ss));
+	assert_true(ss_secret_is_current(sec, ss));
+	assert_contains(doc_str(doc_getp(sec, "metadata", "annotations", SS_ANNO_SOURCE, NULL)),
 	                "uid=u-123,generation=3,spec=");
 	buf_release(&v);
 	sealed_items_release(&it);
@@ -78,46 +83,49 @@ void test_ctl_desired__secret_from_template_and_items(void)
 	doc_free(ss);
 }
 
-void test_ctl_desired__record_notices_spec_scope_and_data_changes(void)
+void test_ctl_sealedsecret_desired__record_notices_spec_scope_and_data_changes(void)
 {
 	struct doc *ss = NULL, *sec = NULL, *ss2 = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 
 	must_pass(parse(&ss, ss_yaml));
 	items_init(&it);
-	must_pass(ctl_desired_secret(&sec, ss, &it));
-	assert_true(ctl_secret_is_current(sec, ss));
+	must_pass(ss_desired_secret(&sec, ss, &it));
+	assert_true(ss_secret_is_current(sec, ss));
 	/* a hand edit of the Secret's data */
 	must_pass(doc_set(doc_get(sec, "data"), "user", doc_new_strz("ZXZl")));
-	assert_true(!ctl_secret_is_current(sec, ss));
+	assert_true(!ss_secret_is_current(sec, ss));
 	doc_free(sec);
-	must_pass(ctl_desired_secret(&sec, ss, &it));
+	must_pass(ss_desired_secret(&sec, ss, &it));
 	/* a new generation, a new spec, a new scope */
 	must_pass(doc_set(doc_get(ss, "metadata"), "generation", doc_new_int(4)));
-	assert_true(!ctl_secret_is_current(sec, ss));
+	assert_true(!ss_secret_is_current(sec, ss));
 	must_pass(doc_set(doc_get(ss, "metadata"), "generation", doc_new_int(3)));
-	assert_true(ctl_secret_is_current(sec, ss));
+	assert_true(ss_secret_is_current(sec, ss));
 	ss2 = doc_clone(ss);
 	must_pass(doc_set(doc_get(ss2, "metadata"), "annotations", doc_new_map()));
-	must_pass(doc_set(doc_getp(ss2, "metadata", "annotations", NULL), SEALED_ANNO_NAMESPACE_WIDE, doc_new_strz("true")));
-	assert_true(!ctl_secret_is_current(sec, ss2));
-	must_pass(doc_set(doc_getp(ss, "spec", "encryptedData", NULL), "user", doc_new_strz("AgCC")));
-	assert_true(!ctl_secret_is_current(sec, ss));
+	must_pass(doc_set(doc_getp(ss2, "metadata", "annotations", NULL),
+	                  SEALED_ANNO_NAMESPACE_WIDE, doc_new_strz("true")));
+	assert_true(!ss_secret_is_current(sec, ss2));
+	must_pass(
+	    doc_set(doc_getp(ss, "spec", "encryptedData", NULL), "user", doc_new_strz("AgCC")));
+	assert_true(!ss_secret_is_current(sec, ss));
 	sealed_items_release(&it);
 	doc_free(sec);
 	doc_free(ss);
 	doc_free(ss2);
 }
 
-void test_ctl_desired__template_error_names_the_construct(void)
+void test_ctl_sealedsecret_desired__template_error_names_the_construct(void)
 {
 	struct doc *ss = NULL, *sec = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 
 	must_pass(parse(&ss, ss_yaml));
-	must_pass(doc_set(doc_getp(ss, "spec", "template", "data", NULL), "url", doc_new_strz("{{ range . }}x{{ end }}")));
+	must_pass(doc_set(doc_getp(ss, "spec", "template", "data", NULL), "url",
+	                  doc_new_strz("{{ range . }}x{{ end }}")));
 	items_init(&it);
-	must_fail(ctl_desired_secret(&sec, ss, &it));
+	must_fail(ss_desired_secret(&sec, ss, &it));
 	assert_contains(gs_error_last(), "unsupported template construct \"range\"");
 	assert_true(!strstr(gs_error_last(), "s3cret"));
 	assert_true(sec == NULL);
@@ -125,121 +133,130 @@ void test_ctl_desired__template_error_names_the_construct(void)
 	doc_free(ss);
 }
 
-void test_ctl_desired__skip_owner_references(void)
+void test_ctl_sealedsecret_desired__skip_owner_references(void)
 {
 	struct doc *ss = NULL, *sec = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 
 	must_pass(parse(&ss, ss_yaml));
-	must_pass(doc_set(doc_getp(ss, "spec", "template", "metadata", "annotations", NULL), SEALED_ANNO_SKIP_OWNER,
-	                  doc_new_strz("true")));
+	must_pass(doc_set(doc_getp(ss, "spec", "template", "metadata", "annotations", NULL),
+	                  SEALED_ANNO_SKIP_OWNER, doc_new_strz("true")));
 	items_init(&it);
-	must_pass(ctl_desired_secret(&sec, ss, &it));
+	must_pass(ss_desired_secret(&sec, ss, &it));
 	assert_int(doc_len(doc_getp(sec, "metadata", "ownerReferences", NULL)), 0);
-	assert_true(!ctl_controlled_by(sec, ss));
-	assert_true(ctl_made_by(sec, ss)); /* still ours: the record says so */
+	assert_true(!ss_controlled_by(sec, ss));
+	assert_true(ss_made_by(sec, ss)); /* still ours: the record says so */
 	sealed_items_release(&it);
 	doc_free(sec);
 	doc_free(ss);
 }
 
-static int plan_for(enum ctl_plan *plan, struct doc **upd, const char *existing_yaml, const struct doc *ss)
+static int plan_for(enum ss_plan *plan, struct doc **upd, const char *existing_yaml,
+                    const struct doc *ss)
 {
 	struct doc *existing = NULL, *desired = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 	int rc;
 	items_init(&it);
-	if ((rc = parse(&existing, existing_yaml)) >= 0 && (rc = ctl_desired_secret(&desired, ss, &it)) >= 0)
-		rc = ctl_plan_update(plan, upd, existing, desired, ss);
+	if ((rc = parse(&existing, existing_yaml)) >= 0 &&
+	    (rc = ss_desired_secret(&desired, ss, &it)) >= 0)
+		rc = ss_plan_update(plan, upd, existing, desired, ss);
 	sealed_items_release(&it);
 	doc_free(existing);
 	doc_free(desired);
 	return rc;
 }
 
-void test_ctl_desired__unmanaged_managed_and_patch(void)
+void test_ctl_sealedsecret_desired__unmanaged_managed_and_patch(void)
 {
 	struct doc *ss = NULL, *upd = NULL;
-	enum ctl_plan plan;
+	enum ss_plan plan;
 	struct buf v = BUF_INIT_SECRET(1 << 20);
 
 	must_pass(parse(&ss, ss_yaml));
 	/* someone else's Secret: left alone */
-	must_pass(plan_for(&plan, &upd, "{metadata: {name: db, namespace: prod, labels: {x: y}}, data: {user: eA==}}", ss));
-	assert_int(plan, CTL_PLAN_UNMANAGED);
+	must_pass(plan_for(
+	    &plan, &upd,
+	    "{metadata: {name: db, namespace: prod, labels: {x: y}}, data: {user: eA==}}", ss));
+	assert_int(plan, SS_PLAN_UNMANAGED);
 	assert_true(upd == NULL);
 	/* managed: replaced, owner reference set */
-	must_pass(plan_for(&plan, &upd,
-	                   "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
-	                   "{sealedsecrets.bitnami.com/managed: 'true'}}, data: {old: eA==}, type: Opaque}", ss));
-	assert_int(plan, CTL_PLAN_UPDATE);
+	must_pass(plan_for(
+	    &plan, &upd,
+	    "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
+	    "{sealedsecrets.bitnami.com/managed: 'true'}}, data: {old: eA==}, type: Opaque}",
+	    ss));
+	assert_int(plan, SS_PLAN_UPDATE);
 	assert_true(!doc_getp(upd, "data", "old", NULL));
 	assert_true(!doc_getp(upd, "metadata", "labels", "x", NULL));
 	assert_str(doc_str(doc_getp(upd, "metadata", "labels", "app", NULL)), "db");
 	assert_str(doc_str(doc_get(upd, "type")), "kubernetes.io/basic-auth");
-	assert_true(ctl_controlled_by(upd, ss));
+	assert_true(ss_controlled_by(upd, ss));
 	doc_free(upd);
 	/* patch: merged, no owner reference without managed */
-	must_pass(plan_for(&plan, &upd,
-	                   "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
-	                   "{sealedsecrets.bitnami.com/patch: 'true'}}, data: {old: eA==, user: eA==}}", ss));
-	assert_int(plan, CTL_PLAN_UPDATE);
+	must_pass(
+	    plan_for(&plan, &upd,
+	             "{metadata: {name: db, namespace: prod, labels: {x: y}, annotations: "
+	             "{sealedsecrets.bitnami.com/patch: 'true'}}, data: {old: eA==, user: eA==}}",
+	             ss));
+	assert_int(plan, SS_PLAN_UPDATE);
 	assert_str(b64field(upd, "old", &v), "x");
 	assert_str(b64field(upd, "user", &v), "admin");
 	assert_str(doc_str(doc_getp(upd, "metadata", "labels", "x", NULL)), "y");
 	assert_str(doc_str(doc_getp(upd, "metadata", "labels", "app", NULL)), "db");
-	assert_str(doc_str(doc_getp(upd, "metadata", "annotations", SEALED_ANNO_PATCH, NULL)), "true");
+	assert_str(doc_str(doc_getp(upd, "metadata", "annotations", SEALED_ANNO_PATCH, NULL)),
+	           "true");
 	assert_int(doc_len(doc_getp(upd, "metadata", "ownerReferences", NULL)), 0);
-	assert_true(ctl_secret_is_current(upd, ss)); /* the record covers the merged data */
+	assert_true(ss_secret_is_current(upd, ss)); /* the record covers the merged data */
 	doc_free(upd);
 	buf_release(&v);
 	doc_free(ss);
 }
 
-void test_ctl_desired__noop_when_already_right(void)
+void test_ctl_sealedsecret_desired__noop_when_already_right(void)
 {
 	struct doc *ss = NULL, *desired = NULL, *upd = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
-	enum ctl_plan plan;
+	enum ss_plan plan;
 
 	must_pass(parse(&ss, ss_yaml));
 	items_init(&it);
-	must_pass(ctl_desired_secret(&desired, ss, &it));
+	must_pass(ss_desired_secret(&desired, ss, &it));
 	/* what the API server gives back has more fields; ours are equal */
 	must_pass(doc_set(doc_get(desired, "metadata"), "resourceVersion", doc_new_strz("42")));
-	must_pass(ctl_plan_update(&plan, &upd, desired, desired, ss));
-	assert_int(plan, CTL_PLAN_NOOP);
+	must_pass(ss_plan_update(&plan, &upd, desired, desired, ss));
+	assert_int(plan, SS_PLAN_NOOP);
 	assert_true(upd == NULL);
 	sealed_items_release(&it);
 	doc_free(desired);
 	doc_free(ss);
 }
 
-void test_ctl_desired__synced_condition(void)
+void test_ctl_sealedsecret_desired__synced_condition(void)
 {
 	struct doc *ss = NULL, *st = NULL, *st2 = NULL;
 	const struct doc *c;
 
 	must_pass(parse(&ss, ss_yaml));
-	assert_true(ctl_status_needs_write(ss, 1, NULL));
-	must_pass(ctl_status_build(&st, ss, 1, NULL, 1000000000));
-	assert_true(!ctl_status_needs_write(st, 1, NULL));
-	assert_true(ctl_status_needs_write(st, 0, "boom"));
+	assert_true(ss_status_needs_write(ss, 1, NULL));
+	must_pass(ss_status_build(&st, ss, 1, NULL, 1000000000));
+	assert_true(!ss_status_needs_write(st, 1, NULL));
+	assert_true(ss_status_needs_write(st, 0, "boom"));
 	c = doc_val_at(doc_getp(st, "status", "conditions", NULL), 0);
 	assert_str(doc_str(doc_get(c, "type")), "Synced");
 	assert_str(doc_str(doc_get(c, "status")), "True");
 	assert_str(doc_text(doc_getp(st, "status", "observedGeneration", NULL), NULL), "3");
 	/* a flip: new update time, the transition time is the previous update time */
-	must_pass(ctl_status_build(&st2, st, 0, "boom", 1000000600));
+	must_pass(ss_status_build(&st2, st, 0, "boom", 1000000600));
 	c = doc_val_at(doc_getp(st2, "status", "conditions", NULL), 0);
 	assert_str(doc_str(doc_get(c, "status")), "False");
 	assert_str(doc_str(doc_get(c, "message")), "boom");
 	assert_str(doc_str(doc_get(c, "lastUpdateTime")), "2001-09-09T01:56:40Z");
 	assert_str(doc_str(doc_get(c, "lastTransitionTime")), "2001-09-09T01:46:40Z");
-	assert_true(!ctl_status_needs_write(st2, 0, "boom"));
-	assert_true(ctl_status_needs_write(st2, 0, "other"));
+	assert_true(!ss_status_needs_write(st2, 0, "boom"));
+	assert_true(ss_status_needs_write(st2, 0, "other"));
 	must_pass(doc_set(doc_get(st2, "metadata"), "generation", doc_new_int(4)));
-	assert_true(ctl_status_needs_write(st2, 0, "boom"));
+	assert_true(ss_status_needs_write(st2, 0, "boom"));
 	doc_free(st);
 	doc_free(st2);
 	doc_free(ss);

@@ -2,11 +2,13 @@
  * After a successful unseal: the Unsealed event and the status write, on two
  * post threads, second in priority to the Secrets themselves.
  */
-#include "controller/loop_int.h"
-
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "controller/sealedsecret/sealedsecret_int.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 /*
@@ -16,7 +18,8 @@
  */
 static struct doc *post_subset(const struct doc *ss)
 {
-	static const char *const meta_keys[] = { "name", "namespace", "uid", "resourceVersion", "generation", "labels" };
+	static const char *const meta_keys[] = {"name",       "namespace", "uid", "resourceVersion",
+	                                        "generation", "labels"};
 	const struct doc *meta = doc_get(ss, "metadata");
 	struct doc *out = doc_new_map(), *m = doc_new_map();
 	size_t i;
@@ -44,20 +47,25 @@ static struct doc *post_subset(const struct doc *ss)
 }
 
 /* Queue the event + status of a successful unseal (worker thread, lock not held). */
-int ctl__queue_post(struct ctl_loop *l, const struct doc *ss, int unsealed)
+int ss__queue_post(struct ss_loop *l, const struct doc *ss, int unsealed)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
+	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
 	struct doc *sub = NULL;
-	struct post *p;
+	struct ss_post *p;
 	size_t n;
+
+	int stop;
 
 	pthread_mutex_lock(&l->mu);
 	n = l->nposts;
+	stop = l->stop;
 	pthread_mutex_unlock(&l->mu);
-	if (n >= MAX_POSTS) /* the post threads are far behind: do it here, which slows the workers down */
+	if (n >= SS_MAX_POSTS ||
+	    stop) /* the post threads are far behind: do it here, which slows the workers down */
 		return 0;
-	if (!(p = calloc(1, sizeof(*p))) || !(sub = post_subset(ss)) || doc_emit_json(&b, sub, &eo) < 0) {
+	if (!(p = calloc(1, sizeof(*p))) || !(sub = post_subset(ss)) ||
+	    doc_emit_json(&b, sub, &eo) < 0) {
 		free(p);
 		doc_free(sub);
 		buf_release(&b);
@@ -66,7 +74,7 @@ int ctl__queue_post(struct ctl_loop *l, const struct doc *ss, int unsealed)
 	doc_free(sub);
 	p->ss = buf_detach(&b, NULL);
 	p->unsealed = unsealed;
-	p->queued_at = ctl__mono();
+	p->queued_at = gs_mono();
 	pthread_mutex_lock(&l->mu);
 	if (l->ptail)
 		l->ptail->next = p;
@@ -79,24 +87,32 @@ int ctl__queue_post(struct ctl_loop *l, const struct doc *ss, int unsealed)
 	return 1;
 }
 
-void *ctl__post_main(void *arg)
+void ss__posts_drop(struct ss_loop *l)
 {
-	struct ctl_loop *l = arg;
-	struct kube_client *kc = NULL;
-
-	if (ctl_client_new(l->st, &kc, 0.5) < 0) {
-		gs_err("post thread without a Kubernetes client", "error=\"%s\"", gs_error_last());
-		return NULL;
+	while (l->phead) {
+		struct ss_post *p = l->phead;
+		l->phead = p->next;
+		free(p->ss);
+		free(p);
 	}
+	l->ptail = NULL;
+	l->nposts = 0;
+}
+
+void *ss__post_main(void *arg)
+{
+	struct ss_loop *l = arg;
+
 	pthread_mutex_lock(&l->mu);
 	while (!l->stop || l->phead) { /* a clean stop writes what is queued */
-		struct post *p = l->phead;
+		struct ss_post *p = l->phead;
 		struct doc *ss = NULL;
 		if (!p) {
 			pthread_cond_wait(&l->cv_post, &l->mu);
 			continue;
 		}
-		if (!l->stop && l->nqueued && l->nposts < MAX_POSTS / 2 && ctl__mono() - p->queued_at < POST_MAX_WAIT) {
+		if (!l->stop && l->q && rt_queue_len(l->q) && l->nposts < SS_MAX_POSTS / 2 &&
+		    gs_mono() - p->queued_at < SS_POST_MAX_WAIT) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += 200 * 1000000L;
@@ -114,16 +130,15 @@ void *ctl__post_main(void *arg)
 		l->pinflight++;
 		pthread_mutex_unlock(&l->mu);
 		if (doc_parse_one(&ss, "sealedsecret", p->ss, strlen(p->ss), DOC_PARSE_JSON) >= 0)
-			ctl_reconcile_post(l->st, kc, ss, p->unsealed);
+			ss_reconcile_post(l->c, ss, p->unsealed);
 		gs_error_clear();
 		doc_free(ss);
 		free(p->ss);
 		free(p);
 		pthread_mutex_lock(&l->mu);
 		l->pinflight--;
-		ctl__check_caught_up(l);
+		ss__check_caught_up(l);
 	}
 	pthread_mutex_unlock(&l->mu);
-	kube_client_free(kc);
 	return NULL;
 }

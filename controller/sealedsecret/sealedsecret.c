@@ -1,0 +1,133 @@
+/*
+ * The SealedSecret controller's life: metrics and routes at once (liveness must not wait for
+ * keys, upstream #697), the key informer on every replica, and the Lease: while this replica
+ * leads, the leader's tick makes keys when due and runs the unsealing machinery (controller.c)
+ * from the moment the keys are loaded and there is one to open with.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/sealedsecret/sealedsecret_int.h"
+#include "core/log.h"
+
+int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ctl_opts *o,
+                      struct rt_http *api)
+{
+	struct ss_controller *c;
+	int rc;
+
+	*out = NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return gs_error(GS_ENOMEM, "out of memory");
+	c->o = o;
+	c->rt = rt;
+	c->kc = rt_client(rt);
+	pthread_mutex_init(&c->mu, NULL);
+	ss_metrics_init(&c->metrics, rt_metrics(rt));
+	if ((rc = ss_keys_init(&c->keys, c)) < 0) {
+		free(c);
+		return rc;
+	}
+	if (!(c->verify_rl = rt_ratelimit_new(o->rate_limit, o->rate_limit_burst))) {
+		ss_controller_free(c);
+		return gs_error(GS_ENOMEM, "out of memory");
+	}
+	if ((rc = ss_http_routes(c, api)) < 0) {
+		ss_controller_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+/* The leader thread's timer: SIGUSR1, keys, and the machinery once there is a key. */
+static long tick(void *ctx, int leader)
+{
+	struct ss_controller *c = ctx;
+	struct ss_loop *loop;
+	int force;
+
+	pthread_mutex_lock(&c->mu);
+	force = c->force_key;
+	c->force_key = 0;
+	loop = c->loop;
+	pthread_mutex_unlock(&c->mu);
+	if (force && !leader)
+		gs_info("SIGUSR1 ignored: only the leader generates keys", "identity=%s",
+		        c->o->identity);
+	if (!leader)
+		return 0;
+	ss_keys_tick(&c->keys, force);
+	/* reconcile once the keys are loaded and there is at least one to open with */
+	if (!loop && ss_keys_synced(&c->keys) && ss_keys_count(&c->keys) > 0) {
+		if (ss_loop_start(&loop, c) < 0) {
+			gs_err("cannot start the controller", "error=\"%s\"", gs_error_last());
+			exit(1);
+		}
+		pthread_mutex_lock(&c->mu);
+		c->loop = loop;
+		pthread_mutex_unlock(&c->mu);
+		gs_info("controller started", "workers=%d", c->o->workers);
+	}
+	/* ask again soon until the machinery runs, so the first key starts it at once */
+	return loop ? 0 : 500;
+}
+
+/* On the leader thread at stop, before the Lease goes. */
+static void stopped(void *ctx)
+{
+	struct ss_controller *c = ctx;
+	struct ss_loop *loop;
+	pthread_mutex_lock(&c->mu); /* a key being added finishes its requeue first */
+	loop = c->loop;
+	c->loop = NULL;
+	pthread_mutex_unlock(&c->mu);
+	ss_loop_stop(loop);
+}
+
+int ss_controller_start(struct ss_controller *c)
+{
+	struct rt_leader_opts lo = {0};
+	int rc;
+
+	if ((rc = ss_keys_start(&c->keys)) < 0)
+		return gs_error_prefix(rc, "cannot watch the key secrets");
+	lo.enabled = c->o->leader_elect;
+	lo.ns = c->o->namespace;
+	lo.name = c->o->leader_elect_lease_name;
+	lo.identity = c->o->identity;
+	lo.lease_duration = c->o->leader_elect_lease_duration;
+	lo.tick = tick;
+	lo.stopped = stopped;
+	lo.ctx = c;
+	return rt_leader_start(&c->leader, c->rt, &lo);
+}
+
+void ss_controller_new_key(struct ss_controller *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->force_key = 1;
+	pthread_mutex_unlock(&c->mu);
+	rt_leader_kick(c->leader);
+}
+
+void ss_controller_stop(struct ss_controller *c)
+{
+	if (!c)
+		return;
+	rt_leader_stop(c->leader);
+	c->leader = NULL;
+	ss_keys_stop(&c->keys);
+}
+
+void ss_controller_free(struct ss_controller *c)
+{
+	if (!c)
+		return;
+	ss_controller_stop(c);
+	ss_keys_release(&c->keys);
+	rt_ratelimit_free(c->verify_rl);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}

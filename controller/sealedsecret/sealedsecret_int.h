@@ -1,0 +1,223 @@
+#ifndef GS_CTL_SEALEDSECRET_INT_H
+#define GS_CTL_SEALEDSECRET_INT_H
+/*
+ * Inside controller/sealedsecret/:
+ *   controller.c  start/stop, the leader's tick, the unsealing machinery (table, queue, informers)
+ *   reconcile.c   one SealedSecret -> its Secret (a queue worker)
+ *   posts.c       the event and status write after an unseal, second in priority
+ *   desired.c     the desired Secret, the plan for an existing one, the status (pure functions)
+ *   keyring.c     the key Secrets (an informer on every replica) and key generation (the leader)
+ *   http.c        /v1/cert.pem, /v1/verify, /v1/rotate
+ *   metrics.c     the upstream metric names
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "controller/opts.h"
+#include "controller/runtime/runtime.h"
+#include "controller/sealedsecret/sealedsecret.h"
+#include "core/buf.h"
+#include "doc/doc.h"
+#include "keys/keys.h"
+
+#define SS_COMPONENT "sealed-secrets" /* event source, as upstream */
+/* On every Secret we write: what it was made from (see ss_source_record). */
+#define SS_ANNO_SOURCE "gitseal.dev/unsealed-from"
+
+/* ---- the desired Secret (desired.c): pure functions over docs ------------------------------ */
+
+struct sealed_items;
+/* The Secret a SealedSecret should produce: sealed_desired_secret() (items + template.data) plus
+ * the SS_ANNO_SOURCE record. */
+int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items);
+/* "uid=<uid>,generation=<n>,spec=<hex>,data=<hex>": what the Secret was made from. data hashes
+ * the Secret's data map as written, so a hand edit of the Secret is noticed without decrypting. */
+int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data);
+/* 1 when secret carries the record for ss as it is now and its data is unchanged since. */
+int ss_secret_is_current(const struct doc *secret, const struct doc *ss);
+/* 1 when secret carries our record for ss's uid (we made it). */
+int ss_made_by(const struct doc *secret, const struct doc *ss);
+/* 1 when secret has a controller ownerReference to ss (uid). */
+int ss_controlled_by(const struct doc *secret, const struct doc *ss);
+
+enum ss_plan {
+	SS_PLAN_NOOP,      /* already as desired */
+	SS_PLAN_UPDATE,    /* *update holds the object to PUT */
+	SS_PLAN_UNMANAGED, /* exists, not ours, not managed/patch: leave it alone */
+};
+/* What to do with an existing Secret (upstream controller.go:382-447: managed, patch, replace). */
+int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing,
+                   const struct doc *desired, const struct doc *ss);
+/* Synced condition as it should be; 1 if the status must be written (flip, message or generation).
+ */
+int ss_status_needs_write(const struct doc *ss, int ok, const char *message);
+/* ss with .status set: observedGeneration + the Synced condition (lastTransitionTime kept unless
+ * flipped). */
+int ss_status_build(struct doc **out, const struct doc *ss, int ok, const char *message,
+                    time_t now);
+/* hex SHA-256 (first 16 bytes) of the compact sorted JSON of n. */
+int ss_hash_doc(char out[33], const struct doc *n);
+
+/* ---- metrics (metrics.c): upstream's names (pkg/controller/metrics.go) ------------------- */
+
+struct ss_metrics {
+	struct rt_metric *build_info, *unseal_requests, *unseal_errors, *condition;
+};
+void ss_metrics_init(struct ss_metrics *m, struct rt_registry *r);
+void ss_metric_unseal_request(struct ss_metrics *m);
+void ss_metric_unseal_error(struct ss_metrics *m, const char *reason, const char *ns);
+/* condition_info gauge: -1 false, 0 unknown, 1 true; removed with ss_metric_condition_del */
+void ss_metric_condition(struct ss_metrics *m, const char *ns, const char *name,
+                         const char *instance, int value);
+void ss_metric_condition_del(struct ss_metrics *m, const char *ns, const char *name);
+/* The metric prefix of the HTTP server the routes live on. */
+#define SS_METRIC_PREFIX "sealed_secrets_controller_"
+
+/* ---- sealing keys (keyring.c) -------------------------------------------------------------- */
+
+struct ss_controller;
+struct ss_keys {
+	struct ss_controller *c;
+	/* the sealing keys: every thread reads, the key informer and the generator add */
+	pthread_rwlock_t lock;
+	struct keys_ring ring;
+	/* --workers: how many unseals (RSA private operations) run at once, workers and /v1/verify
+	 */
+	sem_t rsa_slots;
+	struct rt_informer *inf;
+	pthread_mutex_t mu; /* what follows */
+	int synced;
+	int gen_running, gen_joinable, cutoff_checked;
+	pthread_t gen_th;
+	time_t next_try;
+};
+int ss_keys_init(struct ss_keys *k, struct ss_controller *c);
+/* The key Secrets of the controller's namespace: the pre-0.9 one once, then an informer. */
+int ss_keys_start(struct ss_keys *k);
+void ss_keys_stop(struct ss_keys *k);
+void ss_keys_release(struct ss_keys *k);
+int ss_keys_synced(struct ss_keys *k);
+size_t ss_keys_count(struct ss_keys *k);
+/* The leader's timer: first key, --key-cutoff-time, --key-renew-period, SIGUSR1 (force). Starts
+ * a generation thread when one is due; never blocks. */
+void ss_keys_tick(struct ss_keys *k, int force);
+/* Open every item of ss with the current keys (read lock and an RSA slot held meanwhile).
+ * *hint: the caller's key hint (the key that opened the last one). */
+int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint);
+
+/* ---- the unsealing machinery (controller.c, posts.c; only while leading) ------------------ */
+
+/* What the table knows of one SealedSecret (under ss_loop.mu). */
+struct ss_ent {
+	char uid[40];
+	char gen_scope[48];         /* "<generation>/<scope>" last queued */
+	unsigned queued : 1;        /* waiting in the queue (with this gen_scope) */
+	unsigned running : 1;       /* on a worker */
+	unsigned done : 1;          /* the last reconcile of uid/gen_scope succeeded */
+	unsigned unseal_failed : 1; /* no key opened it: try again when a key arrives */
+	unsigned orphan : 1;        /* removed from the table while running: the worker frees it */
+};
+
+/* The queue's payload: the SealedSecret as compact JSON (a queued ~1.5 KiB string is several
+ * times smaller than the tree, whose clone would also pin the informer's whole list page), or
+ * the Secret to delete (--old-gc-behavior). */
+enum ss_job_kind { SS_JOB_RECONCILE, SS_JOB_DELETE_SECRET };
+struct ss_job {
+	enum ss_job_kind kind;
+	char json[];
+};
+
+/* The event and status write after a successful unseal: second priority. */
+struct ss_post {
+	struct ss_post *next;
+	char *ss; /* JSON: post_subset() of the SealedSecret */
+	int unsealed;
+	double queued_at;
+};
+
+#define SS_QUEUE_WATERMARK 64 /* SealedSecrets waiting for a worker before the informers wait */
+/* Events and status writes wait while Secrets are still to be written (workloads need the
+ * Secrets; on a cold start over thousands the three writes per object otherwise share the API
+ * server evenly), up to this many or this long. */
+#define SS_MAX_POSTS 8000
+#define SS_POST_MAX_WAIT 30.0
+
+struct ss_watch;
+struct ss_loop {
+	struct ss_controller *c;
+	pthread_mutex_t mu; /* the table, the posts, the counters */
+	struct rt_map ents; /* "ns/name" -> struct ss_ent */
+	struct rt_queue *q;
+	struct rt_informer **infs; /* SealedSecrets (and Secrets) per namespace, or of all */
+	struct ss_watch **watches; /* each informer's context (NULL: Secrets') */
+	size_t ninfs, cap;
+	size_t *hints; /* per worker: the key that opened the last SealedSecret */
+	int nworkers;
+	int defer_post; /* events and status writes go to the post threads */
+	int stop;
+	struct ss_post *phead, *ptail;
+	size_t nposts;
+	int pinflight;
+	pthread_cond_t cv_post;
+	pthread_t posters[2];
+	int nposters;
+	/* the log line at the end of the first sync */
+	long done_ok, done_skipped, done_failed;
+	int ss_informers, ss_synced, ns_synced, caught_up;
+	double started;
+};
+
+/* controller.c */
+int ss_loop_start(struct ss_loop **out, struct ss_controller *c);
+void ss_loop_stop(struct ss_loop *l);
+/* A key arrived: retry what no key could open. */
+void ss_loop_keys_changed(struct ss_loop *l);
+/* Under l->mu: log "caught up" once everything listed at start is handled. */
+void ss__check_caught_up(struct ss_loop *l);
+
+/* posts.c: queue the event + status of a successful unseal (0: not queued, do it here) */
+int ss__queue_post(struct ss_loop *l, const struct doc *ss, int unsealed);
+void *ss__post_main(void *arg);
+void ss__posts_drop(struct ss_loop *l);
+
+/* ---- one reconcile (reconcile.c, on a worker) ---------------------------------------------- */
+
+struct ss_result {
+	int ok;            /* Synced */
+	int retry;         /* worth trying again later */
+	int unseal_failed; /* no key opened it: retry when a key arrives */
+	int skipped;       /* already right (record matched): nothing decrypted */
+	int decrypted;
+	int wrote;      /* API writes made */
+	int post;       /* done, but the event and status are left to ss_reconcile_post() */
+	int post_event; /* ... with the Unsealed event */
+};
+int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, int defer_post,
+                 struct ss_result *res);
+/* The rest of a successful reconcile: the Unsealed event (if unsealed) and Synced=True. */
+void ss_reconcile_post(struct ss_controller *c, const struct doc *ss, int unsealed);
+
+/* ---- HTTP (http.c) ----------------------------------------------------------------------------
+ */
+
+int ss_http_routes(struct ss_controller *c, struct rt_http *api);
+
+/* ---- the controller ----------------------------------------------------------------------------
+ */
+
+struct ss_controller {
+	const struct ctl_opts *o;
+	struct rt *rt;
+	struct kube_client *kc; /* the runtime's one client */
+	struct ss_metrics metrics;
+	struct ss_keys keys;
+	struct rt_ratelimit *verify_rl;
+	struct rt_leader *leader;
+	pthread_mutex_t mu;   /* what follows */
+	int force_key;        /* SIGUSR1 seen, for the leader's next tick */
+	struct ss_loop *loop; /* the machinery, while leading */
+};
+
+#endif
