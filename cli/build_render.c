@@ -64,13 +64,16 @@ static int read_file(struct build_objs *b, const char *root, const char *rel)
 
 	buf_addf(&path, "%s/%s", root, rel);
 	if ((rc = file_read(&data, path.p)) < 0 ||
-	    (rc = doc_parse(&st, rel, data.p, data.len, data.p[0] == '{' ? DOC_PARSE_JSON : 0, NULL)) < 0)
+	    (rc = doc_parse(&st, rel, data.p, data.len, data.p[0] == '{' ? DOC_PARSE_JSON : 0,
+	                    NULL)) < 0)
 		goto out;
 	for (i = 0; i < st.n && rc >= 0; i++) {
 		if (!st.docs[i])
 			continue;
-		if (doc_kind(st.docs[i]) != DOC_MAP || !doc_k8s_kind(st.docs[i]) || !doc_str(doc_get(st.docs[i], "apiVersion")))
-			rc = gs_error(GS_EPARSE, "%s:%u: not a Kubernetes object (apiVersion and kind)", rel,
+		if (doc_kind(st.docs[i]) != DOC_MAP || !doc_k8s_kind(st.docs[i]) ||
+		    !doc_str(doc_get(st.docs[i], "apiVersion")))
+			rc = gs_error(GS_EPARSE,
+			              "%s:%u: not a Kubernetes object (apiVersion and kind)", rel,
 			              doc_line(st.docs[i]));
 		else
 			rc = objs_add(b, st.docs[i]);
@@ -140,11 +143,11 @@ out:
 	return rc;
 }
 
-int build_render(struct build_objs *objs, const struct build_opts *o, const struct app *app, const char *root,
-                 struct decrypt_ctx *dc)
+int build_render(struct build_objs *objs, const struct build_opts *o, const struct app *app,
+                 const char *root, struct decrypt_ctx *dc)
 {
-	static const char *const renderers[] = { "kustomization.yaml", "kustomization.yml", "Kustomization",
-	                                         "Chart.yaml", NULL };
+	static const char *const renderers[] = { "kustomization.yaml", "kustomization.yml",
+		                                 "Kustomization", "Chart.yaml", NULL };
 	const char *sub = o->subpath ? o->subpath : app && app->source.path ? app->source.path : "";
 	struct buf p = BUF_INIT(8192);
 	size_t i;
@@ -159,12 +162,15 @@ int build_render(struct build_objs *objs, const struct build_opts *o, const stru
 		buf_reset(&p);
 		buf_addf(&p, "%s/%s%s%s", root, sub, *sub ? "/" : "", renderers[i]);
 		if (file_exists(p.p)) {
-			rc = gs_error(GS_EINVAL, "%s%s%s: rendering with %s needs lib/render, which is not built in yet", sub,
-			              *sub ? "/" : "", renderers[i], i < 3 ? "Kustomize" : "Helm");
+			rc = gs_error(
+			    GS_EINVAL,
+			    "%s%s%s: rendering with %s needs lib/render, which is not built in yet",
+			    sub, *sub ? "/" : "", renderers[i], i < 3 ? "Kustomize" : "Helm");
 			goto out;
 		}
 	}
-	rc = read_dir(objs, root, sub, app && app->source.has_directory && app->source.directory.recurse, 0);
+	rc = read_dir(objs, root, sub,
+	              app && app->source.has_directory && app->source.directory.recurse, 0);
 out:
 	buf_release(&p);
 	if (rc < 0)

@@ -18,23 +18,23 @@
 #include "sealer/age/age.h"
 
 static const char keygen_usage[] =
-	"Usage:\n"
-	"    age-keygen [-o OUTPUT]\n"
-	"    age-keygen -y [-o OUTPUT] [INPUT]\n"
-	"\n"
-	"Options:\n"
-	"    -o, --output OUTPUT       Write the result to the file at path OUTPUT.\n"
-	"    -y                        Convert an identity file to a recipients file.\n"
-	"\n"
-	"age-keygen generates a new native X25519 key pair, and outputs it to\n"
-	"standard output or to the OUTPUT file.\n"
-	"\n"
-	"If an OUTPUT file is specified, the public key is printed to standard error.\n"
-	"If OUTPUT already exists, it is not overwritten.\n"
-	"\n"
-	"In -y mode, age-keygen reads an identity file from INPUT or from standard\n"
-	"input and writes the corresponding recipient(s) to OUTPUT or to standard\n"
-	"output, one per line, with no comments.\n";
+    "Usage:\n"
+    "    age-keygen [-o OUTPUT]\n"
+    "    age-keygen -y [-o OUTPUT] [INPUT]\n"
+    "\n"
+    "Options:\n"
+    "    -o, --output OUTPUT       Write the result to the file at path OUTPUT.\n"
+    "    -y                        Convert an identity file to a recipients file.\n"
+    "\n"
+    "age-keygen generates a new native X25519 key pair, and outputs it to\n"
+    "standard output or to the OUTPUT file.\n"
+    "\n"
+    "If an OUTPUT file is specified, the public key is printed to standard error.\n"
+    "If OUTPUT already exists, it is not overwritten.\n"
+    "\n"
+    "In -y mode, age-keygen reads an identity file from INPUT or from standard\n"
+    "input and writes the corresponding recipient(s) to OUTPUT or to standard\n"
+    "output, one per line, with no comments.\n";
 
 static int keygen_error(const char *fmt, const char *a, const char *b)
 {
@@ -81,7 +81,8 @@ static int generate(int fd, const char *name)
 	if (!isatty(fd))
 		fprintf(stderr, "Public key: %s\n", pk.p);
 	rfc3339_now(created, sizeof(created));
-	if ((rc = buf_addf(&text, "# created: %s\n# public key: %s\n%s\n", created, pk.p, sk.p)) < 0 ||
+	if ((rc = buf_addf(&text, "# created: %s\n# public key: %s\n%s\n", created, pk.p, sk.p)) <
+	        0 ||
 	    (rc = file_write_all(fd, text.p, text.len, name)) < 0)
 		keygen_error("%s%s", gs_error_last(), "");
 out:
@@ -98,7 +99,8 @@ static int convert(int in, const char *in_name, int fd, const char *name)
 	size_t i;
 	int rc;
 
-	if ((rc = file_read_fd(&text, in, in_name)) < 0 || (rc = age_identities_parse(&ids, text.p, text.len, in_name)) < 0) {
+	if ((rc = file_read_fd(&text, in, in_name)) < 0 ||
+	    (rc = age_identities_parse(&ids, text.p, text.len, in_name)) < 0) {
 		keygen_error("failed to parse input: %s%s", gs_error_last(), "");
 		goto out;
 	}
@@ -137,7 +139,8 @@ int cmd_age_keygen(int argc, char **argv)
 			if (optopt == 'o')
 				fprintf(stderr, "flag needs an argument: -o\n");
 			else
-				fprintf(stderr, "flag provided but not defined: %s\n", argv[optind - 1]);
+				fprintf(stderr, "flag provided but not defined: %s\n",
+				        argv[optind - 1]);
 			fprintf(stderr, "%s", keygen_usage);
 			return 2;
 		}
@@ -147,16 +150,20 @@ int cmd_age_keygen(int argc, char **argv)
 	if (outname) {
 		/* O_EXCL: an existing key file is never overwritten */
 		if ((fd = open(outname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-			fprintf(stderr, "age-keygen: error: failed to open output file \"%s\": open %s: %s\n", outname,
-			        outname, lower_strerror(errno));
+			fprintf(
+			    stderr,
+			    "age-keygen: error: failed to open output file \"%s\": open %s: %s\n",
+			    outname, outname, lower_strerror(errno));
 			return 1;
 		}
 	}
 	if (argc - optind == 1 && strcmp(argv[optind], "-")) {
 		inname = argv[optind];
 		if ((in = open(inname, O_RDONLY | O_CLOEXEC)) < 0) {
-			fprintf(stderr, "age-keygen: error: failed to open input file \"%s\": open %s: %s\n", inname, inname,
-			        lower_strerror(errno));
+			fprintf(
+			    stderr,
+			    "age-keygen: error: failed to open input file \"%s\": open %s: %s\n",
+			    inname, inname, lower_strerror(errno));
 			goto out;
 		}
 	}
@@ -164,14 +171,17 @@ int cmd_age_keygen(int argc, char **argv)
 		rc = convert(in, inname, fd, outname ? outname : "standard output");
 	} else {
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0004))
-			fprintf(stderr, "age-keygen: warning: writing secret key to a world-readable file\n");
+			fprintf(
+			    stderr,
+			    "age-keygen: warning: writing secret key to a world-readable file\n");
 		rc = generate(fd, outname ? outname : "standard output");
 	}
 out:
 	if (in > 0)
 		close(in);
 	if (fd > 1 && close(fd) < 0 && rc == 0)
-		rc = keygen_error("failed to close output file \"%s\": %s", outname, lower_strerror(errno));
+		rc = keygen_error("failed to close output file \"%s\": %s", outname,
+		                  lower_strerror(errno));
 	/* a failed -o leaves no half-written key file */
 	if (rc && outname && fd > 1)
 		unlink(outname);

@@ -24,22 +24,27 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: gitseal build [PATH | --repo URL [--revision REV] [--path P]] [--app-file F]\n"
-	        "                     [--helm-values F]... [--set k=v]... [-o yaml|json] [--show-secrets]\n"
-	        "Render a directory (PATH, default .), or a Git revision, and decrypt its SOPS Secrets as\n"
-	        "gitseal-controller would: prints the objects it would apply, in apply order.\n\n"
-	        "  PATH               a local checkout: the repository root (with --app-file or --path)\n"
-	        "  --repo URL         a Git repository (https, ssh://, git@host:path, git://, file://)\n"
-	        "  --revision REV     branch, tag, semver range, commit (default HEAD)\n"
-	        "  --path P           the directory to render, inside the repository\n"
-	        "  --app-file F       read source and decryption from an Application manifest\n"
-	        "  --helm-values F    a values file, relative to the chart (or /from/the/repo/root)\n"
-	        "  --set k=v          a Helm parameter (after the Application's)\n"
-	        "  -o, --output FMT   yaml (default) or json (a v1 List)\n"
-	        "  --show-secrets     print Secret values instead of ***\n\n"
-	        "Age identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or\n"
-	        "~/.config/sops/age/keys.txt, as sops finds them.\n");
+	fprintf(
+	    f,
+	    "usage: gitseal build [PATH | --repo URL [--revision REV] [--path P]] [--app-file F]\n"
+	    "                     [--helm-values F]... [--set k=v]... [-o yaml|json] "
+	    "[--show-secrets]\n"
+	    "Render a directory (PATH, default .), or a Git revision, and decrypt its SOPS Secrets "
+	    "as\n"
+	    "gitseal-controller would: prints the objects it would apply, in apply order.\n\n"
+	    "  PATH               a local checkout: the repository root (with --app-file or "
+	    "--path)\n"
+	    "  --repo URL         a Git repository (https, ssh://, git@host:path, git://, "
+	    "file://)\n"
+	    "  --revision REV     branch, tag, semver range, commit (default HEAD)\n"
+	    "  --path P           the directory to render, inside the repository\n"
+	    "  --app-file F       read source and decryption from an Application manifest\n"
+	    "  --helm-values F    a values file, relative to the chart (or /from/the/repo/root)\n"
+	    "  --set k=v          a Helm parameter (after the Application's)\n"
+	    "  -o, --output FMT   yaml (default) or json (a v1 List)\n"
+	    "  --show-secrets     print Secret values instead of ***\n\n"
+	    "Age identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or\n"
+	    "~/.config/sops/age/keys.txt, as sops finds them.\n");
 }
 
 /* --- progress on a terminal: a line after half a second, erased at the end ------------ */
@@ -73,7 +78,8 @@ static void *tick(void *arg)
 			struct timespec now;
 			clock_gettime(CLOCK_REALTIME, &now);
 			fprintf(stderr, "\r%s... %.1fs", t->what,
-			        (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9);
+			        (double)(now.tv_sec - start.tv_sec) +
+			            (double)(now.tv_nsec - start.tv_nsec) / 1e9);
 			fflush(stderr);
 			t->drawn = 1;
 		}
@@ -139,7 +145,8 @@ static int mask_tree(struct doc *n, int top)
 		for (i = 0; i < doc_len(n); i++) {
 			if (top && doc_kind(n) == DOC_MAP) {
 				const char *k = doc_text(doc_key_at(n, i), NULL);
-				if (!strcmp(k, "apiVersion") || !strcmp(k, "kind") || !strcmp(k, "metadata"))
+				if (!strcmp(k, "apiVersion") || !strcmp(k, "kind") ||
+				    !strcmp(k, "metadata"))
 					continue;
 			}
 			if ((rc = mask_tree(doc_val_at(n, i), 0)) < 0)
@@ -201,7 +208,8 @@ out:
 	return rc;
 }
 
-/* --- the pipeline ------------------------------------------------------------------------------ */
+/* --- the pipeline ------------------------------------------------------------------------------
+ */
 
 static int is_dir(const char *p)
 {
@@ -225,9 +233,12 @@ static int run(const struct build_opts *o, struct buf *out)
 	if (o->app_file && (rc = app_load_file(&app, o->app_file)) < 0)
 		goto out;
 	if (o->repo || (!o->path && app)) {
-		/* TODO(lead): --repo and an Application's repoURL go through lib/source once it is on main */
-		rc = gs_error(GS_EINVAL, "%s: fetching from Git is not wired yet: give a local checkout as PATH",
-		              o->repo ? o->repo : app->source.repo_url);
+		/* TODO(lead): --repo and an Application's repoURL go through lib/source once it is
+		 * on main */
+		rc = gs_error(
+		    GS_EINVAL,
+		    "%s: fetching from Git is not wired yet: give a local checkout as PATH",
+		    o->repo ? o->repo : app->source.repo_url);
 		goto out;
 	}
 	root = o->path ? o->path : ".";
@@ -244,7 +255,8 @@ static int run(const struct build_opts *o, struct buf *out)
 	ticker_stop(&tk);
 	if (rc < 0)
 		goto out;
-	if (!(flags = calloc(objs.n + 1, sizeof(*flags))) || !(order = calloc(objs.n + 1, sizeof(*order))) ||
+	if (!(flags = calloc(objs.n + 1, sizeof(*flags))) ||
+	    !(order = calloc(objs.n + 1, sizeof(*order))) ||
 	    !(sorted = calloc(objs.n + 1, sizeof(*sorted)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
@@ -317,15 +329,20 @@ int cmd_build(int argc, char **argv)
 			o.json = !strcmp(optarg, "json");
 			break;
 		case 'S': o.show_secrets = 1; break;
-		case 'h': usage(stdout); ret = 0; goto done;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto done;
 		default: usage(stderr); goto done;
 		}
 	}
 	if (optind < argc)
 		o.path = argv[optind++];
 	if (optind < argc || (o.path && o.repo) || (o.revision && !o.repo)) {
-		fprintf(stderr, "error: %s\n", optind < argc ? "one PATH at most"
-		                               : o.path ? "give PATH or --repo, not both" : "--revision needs --repo");
+		fprintf(stderr, "error: %s\n",
+		        optind < argc ? "one PATH at most"
+		        : o.path      ? "give PATH or --repo, not both"
+		                      : "--revision needs --repo");
 		goto done;
 	}
 	if (run(&o, &out) < 0) {

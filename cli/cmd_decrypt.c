@@ -1,4 +1,5 @@
-/* gitseal decrypt: `gitseal sops decrypt` under a short name (Kubernetes Secrets and any SOPS file). */
+/* gitseal decrypt: `gitseal sops decrypt` under a short name (Kubernetes Secrets and any SOPS
+ * file). */
 #include <string.h>
 
 #include "cli/cli.h"

@@ -17,7 +17,8 @@ int cmd_encrypt(int argc, char **argv)
 	if ((rc = sops_cli_parse(&o, argc, argv)) >= 0)
 		return rc;
 	if (strcmp(o.verb, "edit") && strcmp(o.verb, "encrypt")) {
-		/* "gitseal encrypt FILE" parses as the bare-file form; a verb here is a file name */
+		/* "gitseal encrypt FILE" parses as the bare-file form; a verb here is a file name
+		 */
 		o.file = o.file ? o.file : o.verb;
 	}
 	o.verb = "encrypt";

@@ -9,10 +9,13 @@
 #include "cli/cmd_keys.h"
 
 static const struct cli_command keys_commands[] = {
-	{ "new", keys_cmd_new, "generate a sealing key as the controller does (its key Secret, or PEM files)" },
+	{ "new", keys_cmd_new,
+	  "generate a sealing key as the controller does (its key Secret, or PEM files)" },
 	{ "cert", keys_cmd_cert, "print the certificate of the newest key in key files" },
-	{ "backup", keys_cmd_backup, "every sealing-key Secret of the cluster into one (age-encrypted) file" },
-	{ "restore", keys_cmd_restore, "create the key Secrets of a backup that are not in the cluster" },
+	{ "backup", keys_cmd_backup,
+	  "every sealing-key Secret of the cluster into one (age-encrypted) file" },
+	{ "restore", keys_cmd_restore,
+	  "create the key Secrets of a backup that are not in the cluster" },
 };
 #define NKEYS (sizeof(keys_commands) / sizeof(keys_commands[0]))
 

@@ -49,26 +49,36 @@ enum { O_KUBECONFIG = 256, O_CONTEXT, O_CTL_NS, O_PREFIX };
 static const struct cli_opt kb_options[] = {
 	{ "output", 'o', required_argument, "FILE", "backup: write there (default stdout)" },
 	{ "file", 'f', required_argument, "FILE", "restore: read there (default stdin)" },
-	{ "recipient", 'r', required_argument, "age1...", "backup: encrypt to this age recipient (repeatable)" },
-	{ "identity", 'i', required_argument, "FILE", "restore: age identity file of an encrypted backup" },
+	{ "recipient", 'r', required_argument, "age1...",
+	  "backup: encrypt to this age recipient (repeatable)" },
+	{ "identity", 'i', required_argument, "FILE",
+	  "restore: age identity file of an encrypted backup" },
 	{ "armor", 'a', no_argument, NULL, "backup: ASCII-armored age file" },
 	{ "kubeconfig", O_KUBECONFIG, required_argument, "FILE", "kubeconfig" },
 	{ "context", O_CONTEXT, required_argument, "NAME", "kubeconfig context" },
-	{ "controller-namespace", O_CTL_NS, required_argument, "NS", "where the keys live (default kube-system)" },
-	{ "key-prefix", O_PREFIX, required_argument, "PREFIX", "the legacy single key's name (default sealed-secrets-key)" },
+	{ "controller-namespace", O_CTL_NS, required_argument, "NS",
+	  "where the keys live (default kube-system)" },
+	{ "key-prefix", O_PREFIX, required_argument, "PREFIX",
+	  "the legacy single key's name (default sealed-secrets-key)" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 static void keys_backup_usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal keys backup [-o FILE] [-r RECIPIENT]... [-a] [--controller-namespace NS]\n"
-	           "       gitseal keys restore [-f FILE] [-i IDENTITY]... [--controller-namespace NS]\n\n"
-	           "backup   every sealing-key Secret of the controller's namespace into one file (a v1 List),\n"
-	           "         age-encrypted to each -r age1... recipient (-a: armored); without -r it is\n"
-	           "         plaintext (mode 0600) and a warning says so. gitseal unseal --key reads it.\n"
-	           "restore  create the key Secrets of a backup that are not in the cluster (-i: age identity\n"
-	           "         file for an encrypted backup); existing ones are left alone, no key is made.\n\n");
+	fprintf(
+	    f,
+	    "usage: gitseal keys backup [-o FILE] [-r RECIPIENT]... [-a] [--controller-namespace "
+	    "NS]\n"
+	    "       gitseal keys restore [-f FILE] [-i IDENTITY]... [--controller-namespace NS]\n\n"
+	    "backup   every sealing-key Secret of the controller's namespace into one file (a v1 "
+	    "List),\n"
+	    "         age-encrypted to each -r age1... recipient (-a: armored); without -r it is\n"
+	    "         plaintext (mode 0600) and a warning says so. gitseal unseal --key reads it.\n"
+	    "restore  create the key Secrets of a backup that are not in the cluster (-i: age "
+	    "identity\n"
+	    "         file for an encrypted backup); existing ones are left alone, no key is "
+	    "made.\n\n");
 	cli_opt_help(f, kb_options);
 }
 
@@ -120,9 +130,16 @@ static int kb_parse(struct kb_opts *o, int argc, char **argv)
 /* The Secret as a backup holds it: no server fields. */
 static struct doc *clean_secret(const struct doc *s)
 {
-	static const char *const drop[] = { "uid", "resourceVersion", "selfLink", "generation", "creationTimestamp",
-		                            "managedFields", "ownerReferences", "deletionTimestamp",
-		                            "deletionGracePeriodSeconds", "generateName" };
+	static const char *const drop[] = { "uid",
+		                            "resourceVersion",
+		                            "selfLink",
+		                            "generation",
+		                            "creationTimestamp",
+		                            "managedFields",
+		                            "ownerReferences",
+		                            "deletionTimestamp",
+		                            "deletionGracePeriodSeconds",
+		                            "generateName" };
 	struct doc *c = doc_clone(s), *meta = doc_get(c, "metadata");
 	size_t i;
 	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
@@ -163,7 +180,8 @@ static int do_backup(struct kb_opts *o)
 		cli_die_last("cannot list the key Secrets");
 		goto out;
 	}
-	if (kube_get(&legacy, kc, "v1", "Secret", o->ctl_ns, o->prefix) < 0 && gs_error_code() != GS_ENOTFOUND) {
+	if (kube_get(&legacy, kc, "v1", "Secret", o->ctl_ns, o->prefix) < 0 &&
+	    gs_error_code() != GS_ENOTFOUND) {
 		cli_die_last(NULL);
 		goto out;
 	}
@@ -180,7 +198,8 @@ static int do_backup(struct kb_opts *o)
 			n++;
 		}
 	}
-	if (legacy && is_key_secret(legacy) && !doc_getp(legacy, "metadata", "labels", KEYS_LABEL, NULL)) {
+	if (legacy && is_key_secret(legacy) &&
+	    !doc_getp(legacy, "metadata", "labels", KEYS_LABEL, NULL)) {
 		doc_push(items, clean_secret(legacy));
 		n++;
 	}
@@ -201,7 +220,8 @@ static int do_backup(struct kb_opts *o)
 			goto out;
 		}
 	} else {
-		fprintf(stderr, "warning: the backup holds the private keys in plaintext: keep it safe, or encrypt it "
+		fprintf(stderr, "warning: the backup holds the private keys in plaintext: keep it "
+		                "safe, or encrypt it "
 		                "with -r RECIPIENT\n");
 		if (file_write_atomic(o->out, yaml.p, yaml.len, 0600, 0) < 0) {
 			cli_die_last(NULL);
@@ -233,7 +253,8 @@ static int do_restore(struct kb_opts *o)
 	int rc = 1;
 
 	keys_ring_init(&ring);
-	if (seal_cli_read_key_file(&text, o->in, o->ids, o->nids) < 0 || doc_parse(&s, o->in, text.p, text.len, DOC_PARSE_SECRET, NULL) < 0) {
+	if (seal_cli_read_key_file(&text, o->in, o->ids, o->nids) < 0 ||
+	    doc_parse(&s, o->in, text.p, text.len, DOC_PARSE_SECRET, NULL) < 0) {
 		cli_die_last(NULL);
 		goto out;
 	}
@@ -261,7 +282,8 @@ static int do_restore(struct kb_opts *o)
 			doc_set(doc_get(c, "metadata"), "namespace", doc_new_strz(o->ctl_ns));
 			r = kube_create(&live, kc, c, NULL);
 			if (r == GS_ECONFLICT) {
-				fprintf(stderr, "%s/%s exists: left as it is\n", o->ctl_ns, doc_k8s_name(c));
+				fprintf(stderr, "%s/%s exists: left as it is\n", o->ctl_ns,
+				        doc_k8s_name(c));
 				gs_error_clear();
 				kept++;
 			} else if (r < 0) {
@@ -276,7 +298,8 @@ static int do_restore(struct kb_opts *o)
 			doc_free(c);
 		}
 	}
-	fprintf(stderr, "%zu key%s restored, %zu already there\n", created, created == 1 ? "" : "s", kept);
+	fprintf(stderr, "%zu key%s restored, %zu already there\n", created, created == 1 ? "" : "s",
+	        kept);
 	rc = 0;
 out:
 	keys_ring_release(&ring);

@@ -5,8 +5,9 @@
  *                [--insecure-skip-tls-verify] VERB ...
  *   get KIND NAME [-o yaml|json]          list KIND [-l SEL] [-A] [-o name|yaml|json]
  *   apply -f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o yaml|json]
- *   create -f FILE [--dry-run]            delete KIND NAME | -f FILE [--cascade=...] [--ignore-not-found]
- *   watch KIND [-A] [--resource-version RV] [--timeout S]      raw PATH (GET, body to stdout)
+ *   create -f FILE [--dry-run]            delete KIND NAME | -f FILE [--cascade=...]
+ * [--ignore-not-found] watch KIND [-A] [--resource-version RV] [--timeout S]      raw PATH (GET,
+ * body to stdout)
  *
  * KIND is "Kind" for common kinds (Secret, ConfigMap, Namespace, Lease, SealedSecret, ...) or
  * "apiVersion/Kind" ("apps/v1/Deployment", "v1/Secret"). Exit 0 ok, 1 failure, 2 usage.
@@ -28,12 +29,22 @@ struct kube_cli {
 	struct kube_client *kc;
 };
 
-static const struct { const char *kind, *api_version; } known[] = {
-	{ "Secret", "v1" }, { "ConfigMap", "v1" }, { "Namespace", "v1" }, { "ServiceAccount", "v1" },
-	{ "Event", "v1" }, { "Pod", "v1" }, { "Service", "v1" }, { "PodTemplate", "v1" },
-	{ "Lease", "coordination.k8s.io/v1" }, { "Deployment", "apps/v1" },
+static const struct {
+	const char *kind, *api_version;
+} known[] = {
+	{ "Secret", "v1" },
+	{ "ConfigMap", "v1" },
+	{ "Namespace", "v1" },
+	{ "ServiceAccount", "v1" },
+	{ "Event", "v1" },
+	{ "Pod", "v1" },
+	{ "Service", "v1" },
+	{ "PodTemplate", "v1" },
+	{ "Lease", "coordination.k8s.io/v1" },
+	{ "Deployment", "apps/v1" },
 	{ "CustomResourceDefinition", "apiextensions.k8s.io/v1" },
-	{ "Role", "rbac.authorization.k8s.io/v1" }, { "RoleBinding", "rbac.authorization.k8s.io/v1" },
+	{ "Role", "rbac.authorization.k8s.io/v1" },
+	{ "RoleBinding", "rbac.authorization.k8s.io/v1" },
 	{ "ClusterRole", "rbac.authorization.k8s.io/v1" },
 	{ "ClusterRoleBinding", "rbac.authorization.k8s.io/v1" },
 	{ "SealedSecret", "bitnami.com/v1alpha1" },
@@ -41,16 +52,22 @@ static const struct { const char *kind, *api_version; } known[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal kube [--kubeconfig FILE] [--context NAME] [-n NS] [--server URL] [--token T]\n"
-	           "                    [--insecure-skip-tls-verify] <verb> ...\n\n"
-	           "  get KIND NAME [-o yaml|json]            print one object\n"
-	           "  list KIND [-l SELECTOR] [-A] [-o name|yaml|json]\n"
-	           "  apply -f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o name|yaml|json]\n"
-	           "  create -f FILE [--dry-run]              POST each document\n"
-	           "  delete KIND NAME | -f FILE [--cascade=background|foreground|orphan] [--ignore-not-found]\n"
-	           "  watch KIND [-A] [--resource-version RV] [--timeout SECONDS]   one line per event\n"
-	           "  raw PATH                                GET PATH, the body to stdout\n\n"
-	           "KIND: a common Kind (Secret, ConfigMap, Lease, ...) or apiVersion/Kind (apps/v1/Deployment).\n");
+	fprintf(
+	    f,
+	    "usage: gitseal kube [--kubeconfig FILE] [--context NAME] [-n NS] [--server URL] "
+	    "[--token T]\n"
+	    "                    [--insecure-skip-tls-verify] <verb> ...\n\n"
+	    "  get KIND NAME [-o yaml|json]            print one object\n"
+	    "  list KIND [-l SELECTOR] [-A] [-o name|yaml|json]\n"
+	    "  apply -f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o "
+	    "name|yaml|json]\n"
+	    "  create -f FILE [--dry-run]              POST each document\n"
+	    "  delete KIND NAME | -f FILE [--cascade=background|foreground|orphan] "
+	    "[--ignore-not-found]\n"
+	    "  watch KIND [-A] [--resource-version RV] [--timeout SECONDS]   one line per event\n"
+	    "  raw PATH                                GET PATH, the body to stdout\n\n"
+	    "KIND: a common Kind (Secret, ConfigMap, Lease, ...) or apiVersion/Kind "
+	    "(apps/v1/Deployment).\n");
 }
 
 /* "apps/v1/Deployment" -> ("apps/v1", "Deployment"); "Secret" -> ("v1", "Secret"). */
@@ -71,7 +88,9 @@ static int split_kind(char *av, size_t avn, const char **kind, const char *spec)
 			*kind = known[i].kind;
 			return 0;
 		}
-	return gs_error(GS_EINVAL, "unknown kind \"%s\": write it as apiVersion/Kind (e.g. apps/v1/%s)", spec, spec);
+	return gs_error(GS_EINVAL,
+	                "unknown kind \"%s\": write it as apiVersion/Kind (e.g. apps/v1/%s)", spec,
+	                spec);
 }
 
 static int print_doc(const struct doc *d, const char *output)
@@ -99,7 +118,8 @@ static void print_name(const struct doc *d, const char *suffix)
 	snprintf(lower, sizeof(lower), "%s", kind ? kind : "object");
 	for (i = 0; lower[i]; i++)
 		lower[i] = (char)(lower[i] >= 'A' && lower[i] <= 'Z' ? lower[i] + 32 : lower[i]);
-	printf("%s/%s%s%s\n", lower, doc_k8s_name(d) ? doc_k8s_name(d) : "", suffix ? " " : "", suffix ? suffix : "");
+	printf("%s/%s%s%s\n", lower, doc_k8s_name(d) ? doc_k8s_name(d) : "", suffix ? " " : "",
+	       suffix ? suffix : "");
 }
 
 /* Every object of -f FILE (YAML or JSON, "-" = stdin; Lists flattened as kubectl does). */
@@ -109,7 +129,8 @@ static int read_docs(struct doc_stream *s, const char *file)
 	struct doc_list l = DOC_LIST_INIT;
 	int rc;
 	if ((rc = file_read(&text, file)) == 0 &&
-	    (rc = doc_read_manifests(&l, strcmp(file, "-") ? file : "stdin", text.p, text.len, DOC_PARSE_SECRET)) >= 0) {
+	    (rc = doc_read_manifests(&l, strcmp(file, "-") ? file : "stdin", text.p, text.len,
+	                             DOC_PARSE_SECRET)) >= 0) {
 		s->docs = l.objs;
 		s->n = l.n;
 		rc = 0;
@@ -146,8 +167,9 @@ static int do_files(struct kube_cli *c, const char *verb)
 			struct kube_delete_opts dopt = KUBE_DELETE_OPTS_INIT;
 			dopt.dry_run = c->dry_run;
 			dopt.propagation_policy = c->cascade;
-			rc = kube_delete(c->kc, doc_str(doc_get(d, "apiVersion")), doc_str(doc_get(d, "kind")),
-			                 doc_k8s_namespace(d), doc_k8s_name(d), &dopt);
+			rc = kube_delete(c->kc, doc_str(doc_get(d, "apiVersion")),
+			                 doc_str(doc_get(d, "kind")), doc_k8s_namespace(d),
+			                 doc_k8s_name(d), &dopt);
 			if (rc == GS_ENOTFOUND && c->ignore_not_found)
 				rc = 0;
 		}
@@ -158,8 +180,12 @@ static int do_files(struct kube_cli *c, const char *verb)
 		if (live && c->output && strcmp(c->output, "name"))
 			rc = print_doc(live, c->output);
 		else
-			print_name(live ? live : d, !strcmp(verb, "apply") ? (c->dry_run ? "serverside-applied (server dry run)" :
-			                             "serverside-applied") : !strcmp(verb, "create") ? "created" : "deleted");
+			print_name(live ? live : d,
+			           !strcmp(verb, "apply")
+			               ? (c->dry_run ? "serverside-applied (server dry run)"
+			                             : "serverside-applied")
+			           : !strcmp(verb, "create") ? "created"
+			                                     : "deleted");
 		doc_free(live);
 		if (rc < 0)
 			goto out;
@@ -177,8 +203,8 @@ static int print_event(void *ctx, enum kube_event_type t, const struct doc *obj)
 	} else {
 		const char *rv = doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL));
 		const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
-		printf("%s %s%s%s %s\n", kube_event_type_name(t), ctx && ns ? ns : "", ctx && ns ? "/" : "",
-		       name ? name : "-", rv ? rv : "-");
+		printf("%s %s%s%s %s\n", kube_event_type_name(t), ctx && ns ? ns : "",
+		       ctx && ns ? "/" : "", name ? name : "-", rv ? rv : "-");
 	}
 	fflush(stdout);
 	return 0;
@@ -191,7 +217,8 @@ static const char *bad_args(const struct kube_cli *c, int n, char **pos)
 	if (!strcmp(v, "apply") || !strcmp(v, "create"))
 		return n != 1 ? "unexpected argument" : c->file ? NULL : "-f FILE is required";
 	if (!strcmp(v, "delete"))
-		return c->file ? (n == 1 ? NULL : "unexpected argument") : (n == 3 ? NULL : "want KIND NAME or -f FILE");
+		return c->file ? (n == 1 ? NULL : "unexpected argument")
+		               : (n == 3 ? NULL : "want KIND NAME or -f FILE");
 	if (!strcmp(v, "get"))
 		return n == 3 ? NULL : "want KIND NAME";
 	if (!strcmp(v, "list") || !strcmp(v, "watch"))
@@ -208,8 +235,10 @@ static int run_verb(struct kube_cli *c, int n, char **pos)
 	struct doc *d = NULL;
 	int rc = 0;
 
-	if (!strcmp(verb, "apply") || !strcmp(verb, "create") || (!strcmp(verb, "delete") && c->file))
-		return n == 1 ? do_files(c, verb) : gs_error(GS_EINVAL, "%s: unexpected argument \"%s\"", verb, pos[1]);
+	if (!strcmp(verb, "apply") || !strcmp(verb, "create") ||
+	    (!strcmp(verb, "delete") && c->file))
+		return n == 1 ? do_files(c, verb)
+		              : gs_error(GS_EINVAL, "%s: unexpected argument \"%s\"", verb, pos[1]);
 	if (!strcmp(verb, "raw")) {
 		struct buf out = BUF_INIT_SECRET(KUBE_BODY_MAX);
 		struct kube_request rq = { "GET", n == 2 ? pos[1] : NULL, NULL, NULL, 0, 0 };
@@ -273,18 +302,40 @@ static int run_verb(struct kube_cli *c, int n, char **pos)
 
 int cmd_kube(int argc, char **argv)
 {
-	enum { O_KUBECONFIG = 256, O_CONTEXT, O_SERVER, O_TOKEN, O_INSECURE, O_FM, O_FORCE, O_DRY, O_CASCADE,
-	       O_IGNORE, O_RV, O_TIMEOUT };
+	enum {
+		O_KUBECONFIG = 256,
+		O_CONTEXT,
+		O_SERVER,
+		O_TOKEN,
+		O_INSECURE,
+		O_FM,
+		O_FORCE,
+		O_DRY,
+		O_CASCADE,
+		O_IGNORE,
+		O_RV,
+		O_TIMEOUT
+	};
 	static const struct option opts[] = {
-		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG }, { "context", required_argument, NULL, O_CONTEXT },
-		{ "namespace", required_argument, NULL, 'n' }, { "server", required_argument, NULL, O_SERVER },
-		{ "token", required_argument, NULL, O_TOKEN }, { "insecure-skip-tls-verify", no_argument, NULL, O_INSECURE },
-		{ "filename", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "selector", required_argument, NULL, 'l' }, { "all-namespaces", no_argument, NULL, 'A' },
-		{ "field-manager", required_argument, NULL, O_FM }, { "force-conflicts", no_argument, NULL, O_FORCE },
-		{ "dry-run", optional_argument, NULL, O_DRY }, { "cascade", required_argument, NULL, O_CASCADE },
-		{ "ignore-not-found", no_argument, NULL, O_IGNORE }, { "resource-version", required_argument, NULL, O_RV },
-		{ "timeout", required_argument, NULL, O_TIMEOUT }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
+		{ "context", required_argument, NULL, O_CONTEXT },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "token", required_argument, NULL, O_TOKEN },
+		{ "insecure-skip-tls-verify", no_argument, NULL, O_INSECURE },
+		{ "filename", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "selector", required_argument, NULL, 'l' },
+		{ "all-namespaces", no_argument, NULL, 'A' },
+		{ "field-manager", required_argument, NULL, O_FM },
+		{ "force-conflicts", no_argument, NULL, O_FORCE },
+		{ "dry-run", optional_argument, NULL, O_DRY },
+		{ "cascade", required_argument, NULL, O_CASCADE },
+		{ "ignore-not-found", no_argument, NULL, O_IGNORE },
+		{ "resource-version", required_argument, NULL, O_RV },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
 	};
 	struct kube_cli c = { .ov = KUBE_OVERRIDES_INIT };
 	char *token = NULL;
@@ -297,7 +348,8 @@ int cmd_kube(int argc, char **argv)
 		case O_CONTEXT: c.ov.context = optarg; break;
 		case 'n': c.ov.ns = optarg; break;
 		case O_SERVER: c.ov.server = optarg; break;
-		case O_TOKEN: /* keep a copy and blank argv, so ps does not show it for long (curl does this) */
+		case O_TOKEN: /* keep a copy and blank argv, so ps does not show it for long (curl
+		                 does this) */
 			gs_free_secret_str(token);
 			token = strdup(optarg);
 			gs_wipe(optarg, strlen(optarg));
@@ -319,10 +371,14 @@ int cmd_kube(int argc, char **argv)
 			c.dry_run = 1;
 			break;
 		case O_CASCADE:
-			c.cascade = !strcmp(optarg, "background") ? "Background" : !strcmp(optarg, "foreground") ? "Foreground" :
-			            !strcmp(optarg, "orphan") ? "Orphan" : NULL;
+			c.cascade = !strcmp(optarg, "background")   ? "Background"
+			            : !strcmp(optarg, "foreground") ? "Foreground"
+			            : !strcmp(optarg, "orphan")     ? "Orphan"
+			                                            : NULL;
 			if (!c.cascade) {
-				fprintf(stderr, "error: --cascade: want background, foreground or orphan\n");
+				fprintf(
+				    stderr,
+				    "error: --cascade: want background, foreground or orphan\n");
 				gs_free_secret_str(token);
 				return 2;
 			}
@@ -335,8 +391,14 @@ int cmd_kube(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); gs_free_secret_str(token); return 0;
-		default: usage(stderr); gs_free_secret_str(token); return 2;
+		case 'h':
+			usage(stdout);
+			gs_free_secret_str(token);
+			return 0;
+		default:
+			usage(stderr);
+			gs_free_secret_str(token);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -347,12 +409,14 @@ int cmd_kube(int argc, char **argv)
 	{
 		const char *why = bad_args(&c, argc - optind, argv + optind);
 		if (why) {
-			fprintf(stderr, "error: %s: %s (see gitseal kube --help)\n", argv[optind], why);
+			fprintf(stderr, "error: %s: %s (see gitseal kube --help)\n", argv[optind],
+			        why);
 			gs_free_secret_str(token);
 			return 2;
 		}
 	}
-	if (c.output && strcmp(c.output, "yaml") && strcmp(c.output, "json") && strcmp(c.output, "name")) {
+	if (c.output && strcmp(c.output, "yaml") && strcmp(c.output, "json") &&
+	    strcmp(c.output, "name")) {
 		fprintf(stderr, "error: -o: want yaml, json or name\n");
 		gs_free_secret_str(token);
 		return 2;

@@ -18,7 +18,8 @@
 enum { O_EXPIRED = 256 };
 
 static const struct cli_opt reseal_options[] = {
-	{ "key", 'k', required_argument, "OLD", "the private key(s) the files open with (repeatable)" },
+	{ "key", 'k', required_argument, "OLD",
+	  "the private key(s) the files open with (repeatable)" },
 	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file" },
 	{ "cert", 'c', required_argument, "NEW", "the certificate to seal for (file or URL)" },
 	{ "allow-expired-cert", O_EXPIRED, no_argument, NULL, "seal for an expired certificate" },
@@ -28,8 +29,10 @@ static const struct cli_opt reseal_options[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal reseal --key OLD [--key OLD...] [-i IDENTITY] --cert NEW [--allow-expired-cert] FILE...\n"
-	           "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n\n");
+	fprintf(
+	    f, "usage: gitseal reseal --key OLD [--key OLD...] [-i IDENTITY] --cert NEW "
+	       "[--allow-expired-cert] FILE...\n"
+	       "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n\n");
 	cli_opt_help(f, reseal_options);
 }
 
@@ -40,7 +43,8 @@ struct span {
 };
 
 /* Where the encryptedData values are in the file's bytes; 0 if they can be replaced in place. */
-static int collect(struct span **spans, size_t *n, size_t *cap, struct doc *d, const struct buf *text)
+static int collect(struct span **spans, size_t *n, size_t *cap, struct doc *d,
+                   const struct buf *text)
 {
 	struct doc *enc = doc_getp(d, "spec", "encryptedData", NULL);
 	size_t i;
@@ -52,12 +56,16 @@ static int collect(struct span **spans, size_t *n, size_t *cap, struct doc *d, c
 		sp.end = doc_end(v).offset;
 		sp.style = doc_style(v);
 		if (sp.end <= sp.start || sp.end > text->len ||
-		    (sp.style != DOC_STYLE_PLAIN && sp.style != DOC_STYLE_DOUBLE && sp.style != DOC_STYLE_SINGLE) ||
-		    (sp.style == DOC_STYLE_DOUBLE && (text->p[sp.start] != '"' || text->p[sp.end - 1] != '"')) ||
-		    (sp.style == DOC_STYLE_SINGLE && (text->p[sp.start] != '\'' || text->p[sp.end - 1] != '\'')))
+		    (sp.style != DOC_STYLE_PLAIN && sp.style != DOC_STYLE_DOUBLE &&
+		     sp.style != DOC_STYLE_SINGLE) ||
+		    (sp.style == DOC_STYLE_DOUBLE &&
+		     (text->p[sp.start] != '"' || text->p[sp.end - 1] != '"')) ||
+		    (sp.style == DOC_STYLE_SINGLE &&
+		     (text->p[sp.start] != '\'' || text->p[sp.end - 1] != '\'')))
 			return 1;
 		if (*n == *cap) {
-			struct span *t = realloc(*spans, (*cap = *cap ? 2 * *cap : 64) * sizeof(*t));
+			struct span *t =
+			    realloc(*spans, (*cap = *cap ? 2 * *cap : 64) * sizeof(*t));
 			if (!t)
 				return gs_error(GS_ENOMEM, "out of memory");
 			*spans = t;
@@ -108,7 +116,9 @@ static int reseal_file(const char *path, struct keys_ring *ring, const struct se
 	} else {
 		qsort(spans, nspans, sizeof(*spans), cmp_span);
 		for (i = 0; i < nspans; i++) {
-			const char *q = spans[i].style == DOC_STYLE_DOUBLE ? "\"" : spans[i].style == DOC_STYLE_SINGLE ? "'" : "";
+			const char *q = spans[i].style == DOC_STYLE_DOUBLE   ? "\""
+			                : spans[i].style == DOC_STYLE_SINGLE ? "'"
+			                                                     : "";
 			if (spans[i].start < pos) {
 				rc = gs_error(GS_EPARSE, "%s: overlapping values", path);
 				goto out;
@@ -136,7 +146,8 @@ int cmd_reseal(int argc, char **argv)
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_pubkey *pk = NULL;
 	struct buf pem = BUF_INIT((size_t)1 << 20);
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)),
+	     **ids = calloc((size_t)argc + 1, sizeof(*ids));
 	const char *cert = NULL;
 	size_t nkeys = 0, nids = 0;
 	int opt, ret = 1, expired_ok = 0, rc = 0;
@@ -151,8 +162,14 @@ int cmd_reseal(int argc, char **argv)
 		case 'i': ids[nids++] = optarg; break;
 		case 'c': cert = optarg; break;
 		case O_EXPIRED: expired_ok = 1; break;
-		case 'h': usage(stdout); ret = 0; goto done;
-		default: usage(stderr); ret = 2; goto done;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto done;
+		default:
+			usage(stderr);
+			ret = 2;
+			goto done;
 		}
 	}
 	if (!nkeys || !cert || optind >= argc) {
@@ -160,7 +177,8 @@ int cmd_reseal(int argc, char **argv)
 		ret = 2;
 		goto done;
 	}
-	if ((rc = seal_cli_load_keys(&ring, keys, nkeys, ids, nids)) < 0 || (rc = seal_cli_read_cert(&pem, cert)) < 0 ||
+	if ((rc = seal_cli_load_keys(&ring, keys, nkeys, ids, nids)) < 0 ||
+	    (rc = seal_cli_read_cert(&pem, cert)) < 0 ||
 	    (rc = sealed_pubkey_from_pem(&pk, pem.p, pem.len, cert)) < 0 ||
 	    (!expired_ok && (rc = sealed_pubkey_check_expiry(pk, time(NULL))) < 0))
 		goto done;

@@ -21,7 +21,8 @@
 
 /* ---- helpers shared with unseal/validate/reseal/keys -------------------------------- */
 
-int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json)
+int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags,
+                       int *is_json)
 {
 	const char *name = strcmp(path, "-") ? path : "stdin";
 	struct doc_list l = DOC_LIST_INIT;
@@ -32,9 +33,11 @@ int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path,
 	if ((rc = file_read(text, path)) < 0)
 		return rc;
 	/* kubeseal's YAMLOrJSONDecoder: a leading '{' means a stream of concatenated JSON objects;
-	 * documents as written (empty ones kept, so "document N" counts them; no List flattening) */
+	 * documents as written (empty ones kept, so "document N" counts them; no List flattening)
+	 */
 	*is_json = doc_manifests_are_json(text->p, text->len);
-	if ((rc = doc_read_manifests(&l, name, text->p, text->len, flags | DOC_MANIFEST_AS_WRITTEN)) < 0)
+	if ((rc = doc_read_manifests(&l, name, text->p, text->len,
+	                             flags | DOC_MANIFEST_AS_WRITTEN)) < 0)
 		return rc;
 	if (*is_json && l.n > 1)
 		*is_json = 2;
@@ -48,43 +51,78 @@ int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path,
 /* ---- seal ---------------------------------------------------------------------------- */
 
 enum {
-	O_CERT = 256, O_SCOPE, O_NAME, O_RAW, O_FROM_FILE, O_MERGE, O_ALLOW_EMPTY, O_RECOVERY_UNSEAL,
-	O_RECOVERY_KEY, O_FETCH_CERT, O_VALIDATE, O_REENCRYPT, O_ALLOW_EXPIRED, O_VERSION, O_IGNORED,
-	O_CTL_NS, O_CTL_NAME, O_KUBECONFIG, O_CONTEXT, O_CLUSTER, O_USER, O_TOKEN, O_SERVER, O_INSECURE,
+	O_CERT = 256,
+	O_SCOPE,
+	O_NAME,
+	O_RAW,
+	O_FROM_FILE,
+	O_MERGE,
+	O_ALLOW_EMPTY,
+	O_RECOVERY_UNSEAL,
+	O_RECOVERY_KEY,
+	O_FETCH_CERT,
+	O_VALIDATE,
+	O_REENCRYPT,
+	O_ALLOW_EXPIRED,
+	O_VERSION,
+	O_IGNORED,
+	O_CTL_NS,
+	O_CTL_NAME,
+	O_KUBECONFIG,
+	O_CONTEXT,
+	O_CLUSTER,
+	O_USER,
+	O_TOKEN,
+	O_SERVER,
+	O_INSECURE,
 };
 
 static const struct cli_opt seal_options[] = {
-	{ "secret-file", 'f', required_argument, "FILE", "input Secret(s) (default stdin; several documents allowed)" },
-	{ "sealed-secret-file", 'w', required_argument, "FILE", "output file, written only on success (.yaml/.yml: yaml)" },
+	{ "secret-file", 'f', required_argument, "FILE",
+	  "input Secret(s) (default stdin; several documents allowed)" },
+	{ "sealed-secret-file", 'w', required_argument, "FILE",
+	  "output file, written only on success (.yaml/.yml: yaml)" },
 	{ "format", 'o', required_argument, "json|yaml", "output format (default json)" },
 	{ "namespace", 'n', required_argument, "NS", "the Secret's namespace" },
-	{ "cert", O_CERT, required_argument, "FILE|URL", "certificate to seal with (file, file://, http(s)://)" },
+	{ "cert", O_CERT, required_argument, "FILE|URL",
+	  "certificate to seal with (file, file://, http(s)://)" },
 	{ "scope", O_SCOPE, required_argument, "SCOPE",
 	  "strict|namespace-wide|cluster-wide (default: the Secret's annotations, else strict)" },
 	{ "name", O_NAME, required_argument, "NAME", "the Secret's name" },
-	{ "raw", O_RAW, no_argument, NULL, "seal one value (stdin or --from-file) for --name/--namespace" },
+	{ "raw", O_RAW, no_argument, NULL,
+	  "seal one value (stdin or --from-file) for --name/--namespace" },
 	{ "from-file", O_FROM_FILE, required_argument, "[key=]FILE", "--raw: the value's file" },
-	{ "merge-into", O_MERGE, required_argument, "FILE", "seal into an existing SealedSecret (its scope and format)" },
+	{ "merge-into", O_MERGE, required_argument, "FILE",
+	  "seal into an existing SealedSecret (its scope and format)" },
 	{ "allow-empty-data", O_ALLOW_EMPTY, no_argument, NULL, "allow Secrets without data" },
-	{ "recovery-unseal", O_RECOVERY_UNSEAL, no_argument, NULL, "decrypt offline with --recovery-private-key" },
-	{ "recovery-private-key", O_RECOVERY_KEY, required_argument, "KEY[,KEY]", "PEM, key Secret or List (repeatable)" },
+	{ "recovery-unseal", O_RECOVERY_UNSEAL, no_argument, NULL,
+	  "decrypt offline with --recovery-private-key" },
+	{ "recovery-private-key", O_RECOVERY_KEY, required_argument, "KEY[,KEY]",
+	  "PEM, key Secret or List (repeatable)" },
 	{ "fetch-cert", O_FETCH_CERT, no_argument, NULL, "print the certificate" },
-	{ "validate", O_VALIDATE, no_argument, NULL, "ask the controller whether it opens (offline: gitseal validate)" },
-	{ "re-encrypt", O_REENCRYPT, no_argument, NULL, "have the controller re-encrypt (offline: gitseal reseal)" },
+	{ "validate", O_VALIDATE, no_argument, NULL,
+	  "ask the controller whether it opens (offline: gitseal validate)" },
+	{ "re-encrypt", O_REENCRYPT, no_argument, NULL,
+	  "have the controller re-encrypt (offline: gitseal reseal)" },
 	{ "rotate", O_REENCRYPT, no_argument, NULL, NULL },
-	{ "allow-expired-cert", O_ALLOW_EXPIRED, no_argument, NULL, "seal with an expired certificate" },
+	{ "allow-expired-cert", O_ALLOW_EXPIRED, no_argument, NULL,
+	  "seal with an expired certificate" },
 	{ "version", O_VERSION, no_argument, NULL, "print kubeseal's version line" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	/* the cluster connection (kubectl's flags); the others are accepted and ignored */
-	{ "controller-namespace", O_CTL_NS, required_argument, "NS", "the controller's namespace (kube-system)" },
-	{ "controller-name", O_CTL_NAME, required_argument, "NAME", "its service (sealed-secrets-controller)" },
-	{ "kubeconfig", O_KUBECONFIG, required_argument, "FILE", "kubeconfig (default $KUBECONFIG, ~/.kube/config)" },
+	{ "controller-namespace", O_CTL_NS, required_argument, "NS",
+	  "the controller's namespace (kube-system)" },
+	{ "controller-name", O_CTL_NAME, required_argument, "NAME",
+	  "its service (sealed-secrets-controller)" },
+	{ "kubeconfig", O_KUBECONFIG, required_argument, "FILE",
+	  "kubeconfig (default $KUBECONFIG, ~/.kube/config)" },
 	{ "context", O_CONTEXT, required_argument, "NAME", "kubeconfig context" },
 	{ "cluster", O_CLUSTER, required_argument, "NAME", "kubeconfig cluster" },
 	{ "user", O_USER, required_argument, "NAME", "kubeconfig user" },
 	{ "token", O_TOKEN, required_argument, "TOKEN", "bearer token (blanked in argv)" },
 	{ "server", O_SERVER, required_argument, "URL", "API server" },
-	{ "insecure-skip-tls-verify", O_INSECURE, optional_argument, NULL, "do not check the server's certificate" },
+	{ "insecure-skip-tls-verify", O_INSECURE, optional_argument, NULL,
+	  "do not check the server's certificate" },
 	{ "as", O_IGNORED, required_argument, NULL, NULL },
 	{ "as-group", O_IGNORED, required_argument, NULL, NULL },
 	{ "as-uid", O_IGNORED, required_argument, NULL, NULL },
@@ -101,17 +139,22 @@ static const struct cli_opt seal_options[] = {
 static void seal_usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal seal [options] < secret.yaml > sealedsecret.json\n"
-	           "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags; env SEALED_SECRETS_<FLAG>).\n\n");
+	           "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags; env "
+	           "SEALED_SECRETS_<FLAG>).\n\n");
 	cli_opt_help(f, seal_options);
-	fprintf(f, "\nWithout --cert the certificate comes from the controller through the API server.\n");
+	fprintf(
+	    f,
+	    "\nWithout --cert the certificate comes from the controller through the API server.\n");
 }
 
-/* kubeseal reads every flag from env SEALED_SECRETS_<FLAG> too (pflagenv); command-line flags win. */
+/* kubeseal reads every flag from env SEALED_SECRETS_<FLAG> too (pflagenv); command-line flags win.
+ */
 static int env_args(char ***out, int *outc, char ***made, int argc, char **argv)
 {
 	char **v, **m;
 	int n = 0, i, nm = 0;
-	if (!(v = calloc((size_t)argc + 2 * (sizeof(seal_options) / sizeof(seal_options[0])) + 1, sizeof(*v))))
+	if (!(v = calloc((size_t)argc + 2 * (sizeof(seal_options) / sizeof(seal_options[0])) + 1,
+	                 sizeof(*v))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	if (!(m = calloc(sizeof(seal_options) / sizeof(seal_options[0]) + 1, sizeof(*m)))) {
 		free(v);
@@ -203,7 +246,8 @@ static int load_pubkey(struct seal_cli *c, struct sealed_pubkey **pk)
 	struct buf pem = BUF_INIT(CERT_MAX);
 	int rc;
 	if ((rc = read_cert(c, &pem)) >= 0 &&
-	    (rc = sealed_pubkey_from_pem(pk, pem.p, pem.len, c->cert ? c->cert : "cert.pem")) >= 0) {
+	    (rc = sealed_pubkey_from_pem(pk, pem.p, pem.len, c->cert ? c->cert : "cert.pem")) >=
+	        0) {
 		if (!c->allow_expired && (rc = sealed_pubkey_check_expiry(*pk, time(NULL))) < 0) {
 			sealed_pubkey_free(*pk);
 			*pk = NULL;
@@ -223,12 +267,16 @@ static int do_raw(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out)
 	if (scope == SEALED_SCOPE_DEFAULT)
 		scope = SEALED_STRICT;
 	if (scope != SEALED_CLUSTER_WIDE && (!c->ns || !*c->ns))
-		return gs_error(GS_EINVAL, "must provide the --namespace flag with --raw and --scope %s", sealed_scope_name(scope));
+		return gs_error(GS_EINVAL,
+		                "must provide the --namespace flag with --raw and --scope %s",
+		                sealed_scope_name(scope));
 	if (scope == SEALED_STRICT && (!c->name || !*c->name))
-		return gs_error(GS_EINVAL, "must provide the --name flag with --raw and --scope strict");
+		return gs_error(GS_EINVAL,
+		                "must provide the --name flag with --raw and --scope strict");
 	if (file && strchr(file, '='))
 		file = strchr(file, '=') + 1; /* [key=]path: the key is not used in raw mode */
-	if ((rc = file_read(&val, file ? file : "-")) < 0 || (rc = sealed_label(&label, scope, c->ns, c->name)) < 0 ||
+	if ((rc = file_read(&val, file ? file : "-")) < 0 ||
+	    (rc = sealed_label(&label, scope, c->ns, c->name)) < 0 ||
 	    (rc = sealed_encrypt_item(out, pk, label.p, label.len, val.p, val.len)) < 0)
 		goto out;
 out:
@@ -240,7 +288,8 @@ out:
 static int do_merge(struct seal_cli *c, struct sealed_pubkey *pk)
 {
 	struct doc_stream in = DOC_STREAM_INIT, into = DOC_STREAM_INIT;
-	struct buf itext = BUF_INIT_SECRET(BUF_MAX_FILE), mtext = BUF_INIT(BUF_MAX_FILE), out = BUF_INIT(BUF_MAX_FILE);
+	struct buf itext = BUF_INIT_SECRET(BUF_MAX_FILE), mtext = BUF_INIT(BUF_MAX_FILE),
+	           out = BUF_INIT(BUF_MAX_FILE);
 	struct sealed_seal_opts so = SEALED_SEAL_OPTS_INIT;
 	int rc, ijson, mjson;
 	size_t i;
@@ -256,7 +305,9 @@ static int do_merge(struct seal_cli *c, struct sealed_pubkey *pk)
 	{
 		int want = sealed_scope_parse(c->scope_s), have = sealed_scope_of(into.docs[0]);
 		if (want > SEALED_SCOPE_DEFAULT && want != have)
-			fprintf(stderr, "warning: --scope %s ignored: %s is %s, its items must open with one label\n",
+			fprintf(stderr,
+			        "warning: --scope %s ignored: %s is %s, its items must open with "
+			        "one label\n",
 			        c->scope_s, c->merge, sealed_scope_name(have));
 	}
 	for (i = 0; i < in.n; i++) {
@@ -297,26 +348,31 @@ static int do_cluster(struct seal_cli *c, struct buf *out)
 			continue;
 		name = doc_k8s_name(s.docs[i]) ? doc_k8s_name(s.docs[i]) : "";
 		buf_reset(&resp);
-		rc = seal_cluster_post(&c->cl, c->validate ? "/v1/verify" : "/v1/rotate", s.docs[i], &resp, &status);
+		rc = seal_cluster_post(&c->cl, c->validate ? "/v1/verify" : "/v1/rotate", s.docs[i],
+		                       &resp, &status);
 		if (status == 409) {
-			rc = c->validate ? gs_error(GS_EAUTH, "unable to decrypt sealed secret: %s", name)
-			                 : gs_error(GS_EAUTH, "unable to rotate secret");
+			rc = c->validate
+			         ? gs_error(GS_EAUTH, "unable to decrypt sealed secret: %s", name)
+			         : gs_error(GS_EAUTH, "unable to rotate secret");
 			goto out;
 		}
 		if (rc < 0) {
-			gs_error_prefix(rc, c->validate ? "cannot validate sealed secret" : "cannot re-encrypt secret");
+			gs_error_prefix(rc, c->validate ? "cannot validate sealed secret"
+			                                : "cannot re-encrypt secret");
 			goto out;
 		}
 		n++;
 		if (c->validate)
 			continue;
-		if ((rc = doc_parse_one(&rot, "rotate response", resp.p, resp.len, DOC_PARSE_JSON)) < 0)
+		if ((rc = doc_parse_one(&rot, "rotate response", resp.p, resp.len,
+		                        DOC_PARSE_JSON)) < 0)
 			goto out;
 		/* kubeseal clears these on the re-encrypted object */
 		doc_del(doc_get(rot, "metadata"), "creationTimestamp");
 		doc_del(doc_get(rot, "metadata"), "deletionTimestamp");
 		doc_del(doc_get(rot, "metadata"), "generation");
-		rc = seal_cli_emit(out, rot, c->format_set ? !strcmp(c->format, "json") : json != 0, 1);
+		rc = seal_cli_emit(out, rot, c->format_set ? !strcmp(c->format, "json") : json != 0,
+		                   1);
 		doc_free(rot);
 		if (rc < 0)
 			goto out;
@@ -361,7 +417,8 @@ static int do_seal(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out
 		n++;
 	}
 	if (!n)
-		rc = gs_error(GS_EPARSE, "no secrets found. Ensure the input is valid and UTF-8 encoded");
+		rc = gs_error(GS_EPARSE,
+		              "no secrets found. Ensure the input is valid and UTF-8 encoded");
 out:
 	doc_stream_release(&s);
 	buf_release(&text);
@@ -380,7 +437,8 @@ int cmd_seal(int argc, char **argv)
 
 	c.in = "-";
 	c.format = "json";
-	if (env_args(&av, &ac, &made, argc, argv) < 0 || !(c.keys = calloc((size_t)ac + 1, sizeof(*c.keys)))) {
+	if (env_args(&av, &ac, &made, argc, argv) < 0 ||
+	    !(c.keys = calloc((size_t)ac + 1, sizeof(*c.keys)))) {
 		ret = cli_die_last(NULL);
 		goto done;
 	}
@@ -390,7 +448,10 @@ int cmd_seal(int argc, char **argv)
 		switch (opt) {
 		case 'f': c.in = optarg; break;
 		case 'w': c.out = optarg; break;
-		case 'o': c.format = optarg; c.format_set = 1; break;
+		case 'o':
+			c.format = optarg;
+			c.format_set = 1;
+			break;
 		case 'n': c.ns = c.cl.ov.ns = optarg; break;
 		case O_CERT: c.cert = optarg; break;
 		case O_SCOPE: c.scope_s = optarg; break;
@@ -398,7 +459,8 @@ int cmd_seal(int argc, char **argv)
 		case O_RAW: c.raw = 1; break;
 		case O_FROM_FILE:
 			if (c.from_file) {
-				fprintf(stderr, "error: only one --from-file may be given with --raw\n");
+				fprintf(stderr,
+				        "error: only one --from-file may be given with --raw\n");
 				goto done;
 			}
 			c.from_file = optarg;
@@ -411,7 +473,10 @@ int cmd_seal(int argc, char **argv)
 		case O_VALIDATE: c.validate = 1; break;
 		case O_REENCRYPT: c.reencrypt = 1; break;
 		case O_ALLOW_EXPIRED: c.allow_expired = 1; break;
-		case O_VERSION: printf("kubeseal version: gitseal-%s\n", GITSEAL_VERSION); ret = 0; goto done;
+		case O_VERSION:
+			printf("kubeseal version: gitseal-%s\n", GITSEAL_VERSION);
+			ret = 0;
+			goto done;
 		case O_CTL_NS: c.cl.ctl_ns = optarg; break;
 		case O_CTL_NAME: c.cl.ctl_name = optarg; break;
 		case O_KUBECONFIG: c.cl.ov.kubeconfig = optarg; break;
@@ -429,14 +494,23 @@ int cmd_seal(int argc, char **argv)
 			c.cl.ov.token = token;
 			break;
 		case O_SERVER: c.cl.ov.server = optarg; break;
-		case O_INSECURE: c.cl.ov.insecure_skip_tls_verify = !optarg || !strcmp(optarg, "true"); break;
+		case O_INSECURE:
+			c.cl.ov.insecure_skip_tls_verify = !optarg || !strcmp(optarg, "true");
+			break;
 		case O_IGNORED: break;
-		case 'h': seal_usage(stdout); ret = 0; goto done;
-		default: seal_usage(stderr); ret = 2; goto done;
+		case 'h':
+			seal_usage(stdout);
+			ret = 0;
+			goto done;
+		default:
+			seal_usage(stderr);
+			ret = 2;
+			goto done;
 		}
 	}
 	if (optind < ac) {
-		fprintf(stderr, "error: unexpected argument '%s' (input comes from stdin or -f)\n", av[optind]);
+		fprintf(stderr, "error: unexpected argument '%s' (input comes from stdin or -f)\n",
+		        av[optind]);
 		ret = 2;
 		goto done;
 	}
@@ -447,7 +521,9 @@ int cmd_seal(int argc, char **argv)
 	if (c.out && seal_cli_is_yaml_name(c.out))
 		c.format = "yaml";
 	if (sealed_scope_parse(c.scope_s) < 0) {
-		fprintf(stderr, "error: invalid --scope '%s': strict, namespace-wide or cluster-wide\n", c.scope_s);
+		fprintf(stderr,
+		        "error: invalid --scope '%s': strict, namespace-wide or cluster-wide\n",
+		        c.scope_s);
 		goto done;
 	}
 	if (c.from_file && !c.raw) {

@@ -15,12 +15,14 @@
  * Read path ("-" = stdin) into text and parse every document (doc_read_manifests(), as written).
  * *is_json: 0 YAML, 1 one JSON value, 2 several concatenated JSON values.
  */
-int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags, int *is_json);
+int seal_cli_read_docs(struct doc_stream *s, struct buf *text, const char *path, unsigned flags,
+                       int *is_json);
 /* kubeseal's layout: JSON as Go's json.MarshalIndent + "\n"; YAML sorted keys after "---". */
 int seal_cli_emit(struct buf *out, const struct doc *d, int json, int doc_start);
 /* Add every key of each file (comma-separated lists allowed) to the ring; age-encrypted files
  * (gitseal keys backup -r) are opened with the identity files ids (cli/keyfiles.c). */
-int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n, char *const *ids, size_t nids);
+int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n, char *const *ids,
+                       size_t nids);
 /* A key file's text, decrypted first when it is an age file. */
 int seal_cli_read_key_file(struct buf *text, const char *path, char *const *ids, size_t nids);
 /* Read a certificate from a file, a file:// or http(s):// URL into pem. */
@@ -29,10 +31,10 @@ int seal_cli_read_cert(struct buf *pem, const char *cert);
 int seal_cli_is_yaml_name(const char *path);
 /* The controller, reached through the API server's service proxy (cli/seal_cluster.c). */
 struct seal_cluster {
-	struct kube_overrides ov;   /* --kubeconfig, --context, -n, --server, --token ... */
-	const char *ctl_ns;         /* --controller-namespace (kube-system) */
-	const char *ctl_name;       /* --controller-name (sealed-secrets-controller) */
-	struct kube_client *kc;     /* connected on first use */
+	struct kube_overrides ov; /* --kubeconfig, --context, -n, --server, --token ... */
+	const char *ctl_ns;       /* --controller-namespace (kube-system) */
+	const char *ctl_name;     /* --controller-name (sealed-secrets-controller) */
+	struct kube_client *kc;   /* connected on first use */
 };
 void seal_cluster_release(struct seal_cluster *c);
 /* The kubeconfig context's namespace ("default" without one); no network. */
@@ -40,7 +42,8 @@ const char *seal_cluster_namespace(struct seal_cluster *c);
 /* GET /v1/cert.pem of the controller into pem. */
 int seal_cluster_cert(struct seal_cluster *c, struct buf *pem);
 /* POST d as compact JSON to the controller's endpoint ("/v1/verify"); *status = HTTP status. */
-int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d, struct buf *out, long *status);
+int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d,
+                      struct buf *out, long *status);
 
 /* "document N of FILE" for messages (static buffer). */
 const char *seal_cli_what(const char *path, size_t i, size_t n);

@@ -15,9 +15,10 @@
 #include "sealer/sops/sops.h"
 
 struct sops_opts {
-	const char *verb;          /* encrypt, decrypt, edit, rotate, updatekeys, set, unset, ... */
+	const char *verb; /* encrypt, decrypt, edit, rotate, updatekeys, set, unset, ... */
 	const char *file;
-	struct sops_encrypt_opts enc; /* --age, the rule flags, --mac-only-encrypted, --shamir-... */
+	struct sops_encrypt_opts
+	    enc; /* --age, the rule flags, --mac-only-encrypted, --shamir-... */
 	const char *add_age, *rm_age;
 	const char *input_type, *output_type;
 	int in_place;
@@ -35,7 +36,7 @@ struct sops_opts {
 	int no_git_previous;
 	int pristine;
 	const char *exec_filename;
-	char **args;               /* positional arguments after FILE */
+	char **args; /* positional arguments after FILE */
 	int nargs;
 };
 
@@ -54,8 +55,8 @@ int sops_cli_read(struct buf *out, const char *path);
 /* Input and output formats: --input-type/--output-type, else by the (overridden) name. */
 int sops_cli_formats(const struct sops_opts *o, enum sops_format *in, enum sops_format *out);
 /* Read an encrypted file and recover its data key; raw (if not NULL) gets its bytes. */
-int sops_cli_open(struct sops_file *f, const char *path, enum sops_format fmt, unsigned char key[SOPS_KEY_LEN],
-                  struct buf *raw);
+int sops_cli_open(struct sops_file *f, const char *path, enum sops_format fmt,
+                  unsigned char key[SOPS_KEY_LEN], struct buf *raw);
 /* Write to -i (atomic, 0600), --output, or stdout: "Could not write output file", exit 3. */
 int sops_cli_write(const struct sops_opts *o, const char *path, const struct buf *data);
 /* Replace path in place (atomic, 0600), exit 3 on failure. */
@@ -64,8 +65,8 @@ int sops_cli_replace(const char *path, const struct buf *data);
 int sops_cli_config(const struct sops_opts *o, struct sops_config *c, int *have);
 /* sops_encrypt_config() for a new file called name, with --age defaulting to $SOPS_AGE_RECIPIENTS
  * and the .sops.yaml in effect. */
-int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum sops_format fmt, struct sops_keyspec *spec,
-                            struct sops_rules *rules, int need_keys);
+int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum sops_format fmt,
+                            struct sops_keyspec *spec, struct sops_rules *rules, int need_keys);
 
 /* --- sops_tmp.c --- */
 /* Make a tmpfs directory 0700 and a file path in it for plaintext; removed by sops_cli_tmp_cleanup
@@ -73,7 +74,8 @@ int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum so
 int sops_cli_tmpfile(char *dir, size_t dirlen, char *path, size_t pathlen, const char *base);
 /* Overwrite and unlink path and everything in dir (editor swap files), then remove dir. */
 void sops_cli_tmp_cleanup(const char *dir, const char *path);
-/* Run `sh -c cmd sh arg` (arg may be NULL); its exit status (128+signal when killed), -1 if it did not run. */
+/* Run `sh -c cmd sh arg` (arg may be NULL); its exit status (128+signal when killed), -1 if it did
+ * not run. */
 int sops_cli_shell(const char *cmd, const char *arg);
 
 /* --- the verbs: cmd_sops_<verb>.c; each returns the exit code --- */

@@ -16,12 +16,16 @@ enum { O_V1 = 256 };
 
 static const struct cli_opt unseal_options[] = {
 	{ "key", 'k', required_argument, "KEY",
-	  "private key: PEM, a sealing-key Secret or a List of them (repeatable; age-encrypted: needs -i)" },
+	  "private key: PEM, a sealing-key Secret or a List of them (repeatable; age-encrypted: "
+	  "needs -i)" },
 	{ "recovery-private-key", 'k', required_argument, "KEY", NULL },
-	{ "identity", 'i', required_argument, "FILE", "age identity that opens an encrypted --key file (repeatable)" },
-	{ "secret-file", 'f', required_argument, "FILE", "SealedSecret file (or FILE...; default stdin)" },
+	{ "identity", 'i', required_argument, "FILE",
+	  "age identity that opens an encrypted --key file (repeatable)" },
+	{ "secret-file", 'f', required_argument, "FILE",
+	  "SealedSecret file (or FILE...; default stdin)" },
 	{ "format", 'o', required_argument, "json|yaml", "output format (default: the input's)" },
-	{ "output", 'w', required_argument, "FILE", "write there (mode 0600, only on success) instead of stdout" },
+	{ "output", 'w', required_argument, "FILE",
+	  "write there (mode 0600, only on success) instead of stdout" },
 	{ "accept-v1-data", O_V1, no_argument, NULL, "open the deprecated spec.data field too" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -29,8 +33,10 @@ static const struct cli_opt unseal_options[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gitseal unseal --key KEY [--key KEY...] [-i IDENTITY] [-o json|yaml] [-w OUT] [FILE...]\n"
-	           "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n");
+	fprintf(f,
+	        "usage: gitseal unseal --key KEY [--key KEY...] [-i IDENTITY] [-o json|yaml] [-w "
+	        "OUT] [FILE...]\n"
+	        "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n");
 	cli_opt_help(f, unseal_options);
 }
 
@@ -40,7 +46,9 @@ int cmd_unseal(int argc, char **argv)
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids)), **files = calloc((size_t)argc + 2, sizeof(*files));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)),
+	     **ids = calloc((size_t)argc + 1, sizeof(*ids)),
+	     **files = calloc((size_t)argc + 2, sizeof(*files));
 	const char *format = NULL, *output = NULL;
 	size_t nkeys = 0, nids = 0, nfiles = 0, f, found = 0;
 	int opt, ret = 1, rc = 0;
@@ -57,8 +65,14 @@ int cmd_unseal(int argc, char **argv)
 		case 'o': format = optarg; break;
 		case 'w': output = optarg; break;
 		case O_V1: uo.accept_v1_data = 1; break;
-		case 'h': usage(stdout); ret = 0; goto done;
-		default: usage(stderr); ret = 2; goto done;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto done;
+		default:
+			usage(stderr);
+			ret = 2;
+			goto done;
 		}
 	}
 	for (; optind < argc; optind++)
@@ -91,8 +105,11 @@ int cmd_unseal(int argc, char **argv)
 				uo.what = seal_cli_what(files[f], i, s.n);
 				if (s.n > 1 && !sealed_is_sealedsecret(s.docs[i]))
 					continue; /* other documents of a multi-document file */
-				if ((rc = sealed_unseal(&sec, s.docs[i], &ring.set, &uo, NULL)) >= 0)
-					rc = seal_cli_emit(&out, sec, format ? !strcmp(format, "json") : json, !json);
+				if ((rc = sealed_unseal(&sec, s.docs[i], &ring.set, &uo, NULL)) >=
+				    0)
+					rc = seal_cli_emit(&out, sec,
+					                   format ? !strcmp(format, "json") : json,
+					                   !json);
 				doc_free(sec);
 				found++;
 			}

@@ -11,10 +11,13 @@
 #include "cli/cmd_seal.h"
 
 static const struct cli_opt validate_options[] = {
-	{ "key", 'k', required_argument, "KEY", "private key: PEM, a sealing-key Secret or a List of them (repeatable)" },
+	{ "key", 'k', required_argument, "KEY",
+	  "private key: PEM, a sealing-key Secret or a List of them (repeatable)" },
 	{ "recovery-private-key", 'k', required_argument, "KEY", NULL },
-	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file (gitseal keys backup -r)" },
-	{ "secret-file", 'f', required_argument, "FILE", "SealedSecret file (or FILE...; default stdin)" },
+	{ "identity", 'i', required_argument, "FILE",
+	  "age identity of an encrypted key file (gitseal keys backup -r)" },
+	{ "secret-file", 'f', required_argument, "FILE",
+	  "SealedSecret file (or FILE...; default stdin)" },
 	{ "quiet", 'q', no_argument, NULL, "no line per SealedSecret that opens" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -23,7 +26,8 @@ static const struct cli_opt validate_options[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: gitseal validate --key KEY [--key KEY...] [-i IDENTITY...] [FILE...]\n"
-	           "Check offline that every SealedSecret in the files (default stdin) opens with the keys.\n"
+	           "Check offline that every SealedSecret in the files (default stdin) opens with "
+	           "the keys.\n"
 	           "Prints one line per SealedSecret; exit 1 if any fails.\n\n");
 	cli_opt_help(f, validate_options);
 }
@@ -33,7 +37,9 @@ int cmd_validate(int argc, char **argv)
 	struct cli_getopt g;
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **ids = calloc((size_t)argc + 1, sizeof(*ids)), **files = calloc((size_t)argc + 2, sizeof(*files));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)),
+	     **ids = calloc((size_t)argc + 1, sizeof(*ids)),
+	     **files = calloc((size_t)argc + 2, sizeof(*files));
 	size_t nkeys = 0, nids = 0, nfiles = 0, f, nbad = 0, nok = 0;
 	int opt, ret = 1, quiet = 0;
 
@@ -47,8 +53,14 @@ int cmd_validate(int argc, char **argv)
 		case 'i': ids[nids++] = optarg; break;
 		case 'f': files[nfiles++] = optarg; break;
 		case 'q': quiet = 1; break;
-		case 'h': usage(stdout); ret = 0; goto done;
-		default: usage(stderr); ret = 2; goto done;
+		case 'h':
+			usage(stdout);
+			ret = 0;
+			goto done;
+		default:
+			usage(stderr);
+			ret = 2;
+			goto done;
 		}
 	}
 	for (; optind < argc; optind++)

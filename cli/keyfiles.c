@@ -14,7 +14,8 @@
 
 static int is_age(const struct buf *b)
 {
-	static const char bin[] = "age-encryption.org/v1", arm[] = "-----BEGIN AGE ENCRYPTED FILE-----";
+	static const char bin[] = "age-encryption.org/v1",
+	                  arm[] = "-----BEGIN AGE ENCRYPTED FILE-----";
 	size_t i = 0;
 	if (b->len >= sizeof(bin) - 1 && !memcmp(b->p, bin, sizeof(bin) - 1))
 		return 1;
@@ -37,7 +38,8 @@ int seal_cli_read_key_file(struct buf *text, const char *path, char *const *ids,
 		goto out;
 	}
 	if (!nids) {
-		rc = gs_error(GS_EINVAL, "%s is age-encrypted: give its identity with -i FILE", path);
+		rc = gs_error(GS_EINVAL, "%s is age-encrypted: give its identity with -i FILE",
+		              path);
 		goto out;
 	}
 	for (i = 0; i < nids; i++) {
@@ -55,7 +57,8 @@ out:
 	return rc;
 }
 
-int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n, char *const *ids, size_t nids)
+int seal_cli_load_keys(struct keys_ring *r, char *const *paths, size_t n, char *const *ids,
+                       size_t nids)
 {
 	struct buf text = BUF_INIT_SECRET(KEYFILE_MAX);
 	size_t i;

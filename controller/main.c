@@ -27,7 +27,7 @@
 
 static void harden(void)
 {
-	struct rlimit rl = {0, 0};
+	struct rlimit rl = { 0, 0 };
 	/* plaintext and private keys live in this process: no core dumps, no ptrace by peers */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setrlimit(RLIMIT_CORE, &rl);
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
 	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
 	struct kube_config kcfg = KUBE_CONFIG_INIT;
-	struct rt_http_opts ho = {0}, mo = {0};
+	struct rt_http_opts ho = { 0 }, mo = { 0 };
 	struct rt *rt = NULL;
 	struct rt_http *api = NULL, *metrics = NULL;
 	struct ss_controller *ss = NULL;

@@ -25,14 +25,14 @@ struct doc;
 
 /* One key of the ring. */
 struct keys_entry {
-	struct sealed_privkey *key;  /* owned */
-	struct sealed_pubkey *cert;  /* owned; NULL for a bare key file */
-	char *cert_pem;              /* owned; the certificate as PEM (NULL without cert) */
+	struct sealed_privkey *key; /* owned */
+	struct sealed_pubkey *cert; /* owned; NULL for a bare key file */
+	char *cert_pem;             /* owned; the certificate as PEM (NULL without cert) */
 	size_t cert_pem_len;
-	time_t not_before;           /* cert NotBefore (0 without cert) */
-	time_t order;                /* the ring's order: not_before, or with by_creation the key
-	                              * Secret's creationTimestamp (upstream's orderingTime) */
-	char *name;                  /* Secret name or file name (owned) */
+	time_t not_before; /* cert NotBefore (0 without cert) */
+	time_t order;      /* the ring's order: not_before, or with by_creation the key
+	                    * Secret's creationTimestamp (upstream's orderingTime) */
+	char *name;        /* Secret name or file name (owned) */
 };
 
 /*
@@ -47,7 +47,10 @@ struct keys_ring {
 	struct sealed_keyset set; /* set.keys[i] == ent[i].key */
 	int by_creation;          /* set before adding keys */
 };
-#define KEYS_RING_INIT { NULL, 0, SEALED_KEYSET_INIT, 0 }
+#define KEYS_RING_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0, SEALED_KEYSET_INIT, 0                                                     \
+	}
 
 void keys_ring_init(struct keys_ring *r);
 void keys_ring_release(struct keys_ring *r);
@@ -58,11 +61,11 @@ void keys_ring_release(struct keys_ring *r);
  * to one already loaded (same public key) is skipped (returns 0, like upstream's
  * fingerprint map). Returns 1 when added.
  */
-int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
-                      size_t cert_len, const char *name);
+int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len,
+                      const char *cert_pem, size_t cert_len, const char *name);
 /* The same with the time the ring orders it by when by_creation is set (<0: its NotBefore). */
-int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
-                         size_t cert_len, const char *name, time_t created);
+int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len,
+                         const char *cert_pem, size_t cert_len, const char *name, time_t created);
 /* Add a `kubernetes.io/tls` Secret doc (data["tls.key"], data["tls.crt"], base64). */
 int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const char *what);
 /*
@@ -79,19 +82,23 @@ int keys_ring_load_file(struct keys_ring *r, const char *path);
 /* The same from text already in memory (wiped by the caller). */
 int keys_ring_load_text(struct keys_ring *r, const char *text, size_t len, const char *what);
 
-/* The newest key (ent[0]) and its cert PEM (borrowed); GS_ENOTFOUND when the ring has none with a cert. */
+/* The newest key (ent[0]) and its cert PEM (borrowed); GS_ENOTFOUND when the ring has none with a
+ * cert. */
 const struct keys_entry *keys_ring_newest(const struct keys_ring *r);
 int keys_ring_newest_cert_pem(const struct keys_ring *r, const char **pem, size_t *len);
 
 /* ---- generation --------------------------------------------------------------- */
 
 struct keys_gen_opts {
-	int bits;          /* 0 = 4096 (--key-size) */
-	time_t ttl;        /* 0 = 10 years (--key-ttl) */
-	const char *cn;    /* --my-cn; NULL/"" = empty subject (upstream default) */
-	time_t now;        /* 0 = time(NULL); NotBefore */
+	int bits;       /* 0 = 4096 (--key-size) */
+	time_t ttl;     /* 0 = 10 years (--key-ttl) */
+	const char *cn; /* --my-cn; NULL/"" = empty subject (upstream default) */
+	time_t now;     /* 0 = time(NULL); NotBefore */
 };
-#define KEYS_GEN_OPTS_INIT { 0, 0, NULL, 0 }
+#define KEYS_GEN_OPTS_INIT                                                                         \
+	{                                                                                          \
+		0, 0, NULL, 0                                                                      \
+	}
 
 /* A generated key pair as PEM. */
 struct keys_pair {
@@ -101,19 +108,26 @@ struct keys_pair {
 void keys_pair_init(struct keys_pair *p);
 void keys_pair_release(struct keys_pair *p);
 
-/* Generate an RSA key and its self-signed certificate as the upstream controller does. Slow (~1-3 s). */
+/* Generate an RSA key and its self-signed certificate as the upstream controller does. Slow (~1-3
+ * s). */
 int keys_generate(struct keys_pair *out, const struct keys_gen_opts *opts);
 
 struct keys_secret_opts {
-	const char *name;          /* metadata.name; NULL = KEYS_PREFIX + 5 random [a-z0-9] */
-	const char *generate_name; /* set metadata.generateName instead of a name (controller create) */
-	const char *namespace;     /* NULL = "kube-system" */
-	const char *label_value;   /* NULL = "active" */
+	const char *name; /* metadata.name; NULL = KEYS_PREFIX + 5 random [a-z0-9] */
+	const char
+	    *generate_name;    /* set metadata.generateName instead of a name (controller create) */
+	const char *namespace; /* NULL = "kube-system" */
+	const char *label_value; /* NULL = "active" */
 };
-#define KEYS_SECRET_OPTS_INIT { NULL, NULL, NULL, NULL }
+#define KEYS_SECRET_OPTS_INIT                                                                      \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL                                                             \
+	}
 
-/* The key Secret doc (type kubernetes.io/tls, data tls.crt/tls.key, the active label); DOC_SECRET tls.key. */
-int keys_pair_secret(struct doc **out, const struct keys_pair *p, const struct keys_secret_opts *opts);
+/* The key Secret doc (type kubernetes.io/tls, data tls.crt/tls.key, the active label); DOC_SECRET
+ * tls.key. */
+int keys_pair_secret(struct doc **out, const struct keys_pair *p,
+                     const struct keys_secret_opts *opts);
 /* Add a generated pair to the ring (it becomes the newest when its NotBefore is latest). */
 int keys_ring_add_pair(struct keys_ring *r, const struct keys_pair *p, const char *name);
 /* 5 random characters of [a-z0-9] (Kubernetes generateName suffix) appended to out. */

@@ -40,7 +40,8 @@ int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const ch
 
 	if (!n)
 		n = doc_str(doc_getp(secret, "metadata", "generateName", NULL));
-	if ((rc = buf_addf(&name, "%s%s%s", what ? what : "", what && n ? ": " : "", n ? n : "")) < 0)
+	if ((rc = buf_addf(&name, "%s%s%s", what ? what : "", what && n ? ": " : "", n ? n : "")) <
+	    0)
 		goto out;
 	if (!doc_str(k)) {
 		/* kubeseal's message, sic */
@@ -55,7 +56,8 @@ int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const ch
 		gs_error_prefix(rc, "%s: data.tls.crt", name.p);
 		goto out;
 	}
-	rc = keys_ring_add_pem_at(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len, name.p, creation_time(secret));
+	rc = keys_ring_add_pem_at(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len, name.p,
+	                          creation_time(secret));
 out:
 	buf_release(&key);
 	buf_release(&cert);
@@ -76,7 +78,9 @@ int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *wh
 			const struct doc *it = doc_val_at(items, i);
 			const char *ik = doc_k8s_kind(it);
 			if (ik && strcmp(ik, "Secret"))
-				return gs_error(GS_EPARSE, "%s: items[%zu]: kind '%s' is not a Secret", what, i, ik);
+				return gs_error(GS_EPARSE,
+				                "%s: items[%zu]: kind '%s' is not a Secret", what,
+				                i, ik);
 			if ((rc = keys_ring_add_secret(r, it, what)) < 0)
 				return rc;
 			added += rc;
@@ -84,8 +88,9 @@ int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *wh
 		return added;
 	}
 	if (doc_kind(obj) != DOC_MAP || (kind && strcmp(kind, "Secret")))
-		return gs_error(GS_EPARSE, "%s: %s%s%s is not a key Secret or a List of them", what, kind ? "kind '" : "",
-		                kind ? kind : "the document", kind ? "'" : "");
+		return gs_error(GS_EPARSE, "%s: %s%s%s is not a key Secret or a List of them", what,
+		                kind ? "kind '" : "", kind ? kind : "the document",
+		                kind ? "'" : "");
 	return keys_ring_add_secret(r, obj, what);
 }
 
@@ -126,7 +131,8 @@ int keys_ring_load_file(struct keys_ring *r, const char *path)
 	return rc;
 }
 
-int keys_pair_secret(struct doc **out, const struct keys_pair *p, const struct keys_secret_opts *opts)
+int keys_pair_secret(struct doc **out, const struct keys_pair *p,
+                     const struct keys_secret_opts *opts)
 {
 	struct keys_secret_opts o = KEYS_SECRET_OPTS_INIT;
 	struct doc *s = NULL, *meta = NULL, *labels = NULL, *data = NULL, *k;
@@ -136,7 +142,8 @@ int keys_pair_secret(struct doc **out, const struct keys_pair *p, const struct k
 	*out = NULL;
 	if (opts)
 		o = *opts;
-	if (!(s = doc_new_map()) || !(meta = doc_new_map()) || !(labels = doc_new_map()) || !(data = doc_new_map())) {
+	if (!(s = doc_new_map()) || !(meta = doc_new_map()) || !(labels = doc_new_map()) ||
+	    !(data = doc_new_map())) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -150,8 +157,11 @@ int keys_pair_secret(struct doc **out, const struct keys_pair *p, const struct k
 		if (rc >= 0)
 			rc = doc_set(meta, "name", doc_new_strz(name.p));
 	}
-	if (rc < 0 || (rc = doc_set(meta, "namespace", doc_new_strz(o.namespace ? o.namespace : "kube-system"))) < 0 ||
-	    (rc = doc_set(labels, KEYS_LABEL, doc_new_strz(o.label_value ? o.label_value : "active"))) < 0 ||
+	if (rc < 0 ||
+	    (rc = doc_set(meta, "namespace",
+	                  doc_new_strz(o.namespace ? o.namespace : "kube-system"))) < 0 ||
+	    (rc = doc_set(labels, KEYS_LABEL,
+	                  doc_new_strz(o.label_value ? o.label_value : "active"))) < 0 ||
 	    (rc = doc_set(meta, "labels", labels)) < 0)
 		goto out;
 	labels = NULL;
@@ -168,11 +178,13 @@ int keys_pair_secret(struct doc **out, const struct keys_pair *p, const struct k
 	doc_set_flags(k, DOC_SECRET);
 	if ((rc = doc_set(data, "tls.key", k)) < 0)
 		goto out;
-	if ((rc = doc_set(s, "apiVersion", doc_new_strz("v1"))) < 0 || (rc = doc_set(s, "kind", doc_new_strz("Secret"))) < 0 ||
+	if ((rc = doc_set(s, "apiVersion", doc_new_strz("v1"))) < 0 ||
+	    (rc = doc_set(s, "kind", doc_new_strz("Secret"))) < 0 ||
 	    (rc = doc_set(s, "metadata", meta)) < 0)
 		goto out;
 	meta = NULL;
-	if ((rc = doc_set(s, "type", doc_new_strz("kubernetes.io/tls"))) < 0 || (rc = doc_set(s, "data", data)) < 0)
+	if ((rc = doc_set(s, "type", doc_new_strz("kubernetes.io/tls"))) < 0 ||
+	    (rc = doc_set(s, "data", data)) < 0)
 		goto out;
 	data = NULL;
 	*out = s;

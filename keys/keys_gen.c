@@ -79,26 +79,29 @@ int keys_generate(struct keys_pair *out, const struct keys_gen_opts *opts)
 	if (!o.now)
 		o.now = time(NULL);
 	if (o.bits < 2048 || o.bits > 8192)
-		return gs_error(GS_EINVAL, "key size %d: must be between 2048 and 8192 bits", o.bits);
+		return gs_error(GS_EINVAL, "key size %d: must be between 2048 and 8192 bits",
+		                o.bits);
 
 	if (!(pkey = EVP_RSA_gen((unsigned)o.bits))) {
 		rc = gs_error_openssl(GS_ERROR, "RSA key generation");
 		goto out;
 	}
-	if (RAND_bytes(serial, sizeof(serial)) != 1 || !(bn = BN_bin2bn(serial, sizeof(serial), NULL)) ||
-	    !(x = X509_new()) || !(name = X509_NAME_new())) {
+	if (RAND_bytes(serial, sizeof(serial)) != 1 ||
+	    !(bn = BN_bin2bn(serial, sizeof(serial), NULL)) || !(x = X509_new()) ||
+	    !(name = X509_NAME_new())) {
 		rc = gs_error_openssl(GS_ERROR, "certificate");
 		goto out;
 	}
 	/* Go leaves out empty attributes: the default --my-cn "" gives an empty Name */
 	if (o.cn && *o.cn &&
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)o.cn, -1, -1, 0)) {
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)o.cn, -1,
+	                                -1, 0)) {
 		rc = gs_error_openssl(GS_EINVAL, "certificate common name");
 		goto out;
 	}
-	if (!X509_set_version(x, X509_VERSION_3) || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
-	    !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
-	    !ASN1_TIME_set(X509_getm_notBefore(x), o.now) ||
+	if (!X509_set_version(x, X509_VERSION_3) ||
+	    !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) || !X509_set_subject_name(x, name) ||
+	    !X509_set_issuer_name(x, name) || !ASN1_TIME_set(X509_getm_notBefore(x), o.now) ||
 	    !ASN1_TIME_set(X509_getm_notAfter(x), o.now + o.ttl) || !X509_set_pubkey(x, pkey) ||
 	    /* the order Go writes them in */
 	    !add_ext(x, NID_key_usage, "critical,encipherOnly") ||
@@ -109,15 +112,16 @@ int keys_generate(struct keys_pair *out, const struct keys_gen_opts *opts)
 	}
 	/* PKCS#1 "RSA PRIVATE KEY" as upstream; a secure-heap BIO is cleared on free */
 	if (!(kbio = BIO_new(BIO_s_secmem())) || !(cbio = BIO_new(BIO_s_mem())) ||
-	    !(enc = OSSL_ENCODER_CTX_new_for_pkey(pkey, OSSL_KEYMGMT_SELECT_KEYPAIR, "PEM", "type-specific",
-	                                          NULL)) ||
+	    !(enc = OSSL_ENCODER_CTX_new_for_pkey(pkey, OSSL_KEYMGMT_SELECT_KEYPAIR, "PEM",
+	                                          "type-specific", NULL)) ||
 	    !OSSL_ENCODER_to_bio(enc, kbio) || !PEM_write_bio_X509(cbio, x)) {
 		rc = gs_error_openssl(GS_ERROR, "PEM encoding");
 		goto out;
 	}
 	buf_reset(&out->key_pem);
 	buf_reset(&out->cert_pem);
-	if ((rc = bio_to_buf(&out->key_pem, kbio)) < 0 || (rc = bio_to_buf(&out->cert_pem, cbio)) < 0) {
+	if ((rc = bio_to_buf(&out->key_pem, kbio)) < 0 ||
+	    (rc = bio_to_buf(&out->cert_pem, cbio)) < 0) {
 		buf_reset(&out->key_pem);
 		goto out;
 	}

@@ -72,14 +72,14 @@ static int ring_insert(struct keys_ring *r, struct keys_entry *e)
 	return 0;
 }
 
-int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
-                      size_t cert_len, const char *name)
+int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len,
+                      const char *cert_pem, size_t cert_len, const char *name)
 {
 	return keys_ring_add_pem_at(r, key_pem, key_len, cert_pem, cert_len, name, -1);
 }
 
-int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len, const char *cert_pem,
-                         size_t cert_len, const char *name, time_t created)
+int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len,
+                         const char *cert_pem, size_t cert_len, const char *name, time_t created)
 {
 	struct keys_entry e = { 0 };
 	const char *c;
@@ -98,11 +98,13 @@ int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_le
 		if ((rc = sealed_pubkey_from_pem(&e.cert, cert_pem, cert_len, name)) < 0)
 			goto out;
 		if (!sealed_privkey_matches(e.key, e.cert)) {
-			rc = gs_error(GS_EPARSE, "%s: the certificate does not match the private key", name);
+			rc = gs_error(GS_EPARSE,
+			              "%s: the certificate does not match the private key", name);
 			goto out;
 		}
 		if ((c = pem_block(cert_pem, cert_len, "-----BEGIN CERTIFICATE-----"))) {
-			const char *end = pem_block(c, cert_len - (size_t)(c - cert_pem), "-----END CERTIFICATE-----");
+			const char *end = pem_block(c, cert_len - (size_t)(c - cert_pem),
+			                            "-----END CERTIFICATE-----");
 			size_t n = end ? (size_t)(end - c) + 25 : cert_len - (size_t)(c - cert_pem);
 			if (!(e.cert_pem = malloc(n + 2))) {
 				rc = gs_error(GS_ENOMEM, "out of memory");
@@ -117,7 +119,9 @@ int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_le
 	}
 	e.order = r->by_creation && created >= 0 ? created : e.not_before;
 	for (i = 0; i < r->n; i++) {
-		if (sealed_privkey_same(r->ent[i].key, e.key)) { /* upstream keys its registry by fingerprint: duplicates collapse */
+		if (sealed_privkey_same(r->ent[i].key,
+		                        e.key)) { /* upstream keys its registry by fingerprint:
+			                             duplicates collapse */
 			rc = 0;
 			goto out;
 		}
@@ -137,7 +141,8 @@ out:
 /* A key made now: by creation it is as new as its Secret (upstream: time.Now()). */
 int keys_ring_add_pair(struct keys_ring *r, const struct keys_pair *p, const char *name)
 {
-	return keys_ring_add_pem_at(r, p->key_pem.p, p->key_pem.len, p->cert_pem.p, p->cert_pem.len, name, time(NULL));
+	return keys_ring_add_pem_at(r, p->key_pem.p, p->key_pem.len, p->cert_pem.p, p->cert_pem.len,
+	                            name, time(NULL));
 }
 
 const struct keys_entry *keys_ring_newest(const struct keys_ring *r)
@@ -176,7 +181,7 @@ int keys__ring_add_pem_text(struct keys_ring *r, const char *text, size_t len, c
 	}
 	if (nkeys <= 1)
 		return keys_ring_add_pem(r, text, len, NULL, 0, what);
-	for (p = text; (p = pem_block(p, (size_t)(end - p), "-----BEGIN ")); ) {
+	for (p = text; (p = pem_block(p, (size_t)(end - p), "-----BEGIN "));) {
 		const char *lab = p + 11, *q = pem_block(lab, (size_t)(end - lab), "-----"), *stop;
 		if (!q || q - lab > 64)
 			break;

@@ -21,7 +21,7 @@
 #define BODY_MAX ((size_t)2 << 20)
 #define MAX_ROUTES 32
 
-static const double http_buckets[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+static const double http_buckets[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
 
 struct route {
 	char *method, *path;
@@ -123,7 +123,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 {
 	struct rt_http *h = cls;
 	struct req *rq = *con_cls;
-	struct rt_http_resp resp = {0, NULL, BUF_INIT(BUF_MAX_DEFAULT)};
+	struct rt_http_resp resp = { 0, NULL, BUF_INIT(BUF_MAX_DEFAULT) };
 	struct rt_http_req hr;
 	const struct route *rt;
 	enum MHD_Result r;
@@ -176,7 +176,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (h->requests && rq->path && rq->code) {
 		char code[16];
-		const char *cv[] = {code, rq->method, rq->path}, *dv[] = {rq->method, rq->path};
+		const char *cv[] = { code, rq->method, rq->path }, *dv[] = { rq->method, rq->path };
 		snprintf(code, sizeof(code), "%d", rq->code);
 		rt_metric_add(h->requests, cv, 1);
 		rt_metric_observe(h->durations, dv, gs_mono() - rq->start);
@@ -217,9 +217,9 @@ int rt_http_new(struct rt_http **out, struct rt *rt, const struct rt_http_opts *
 		return rc;
 	}
 	if (o->metric_prefix) {
-		static const char *const cl[] = {"code", "method", "path", NULL}, *const dl[] = {
-		                                                                      "method",
-		                                                                      "path", NULL};
+		static const char *const cl[] = { "code", "method", "path", NULL }, *const dl[] = {
+			"method", "path", NULL
+		};
 		struct buf n = BUF_INIT(256);
 		buf_addf(&n, "%shttp_requests_total", o->metric_prefix);
 		h->requests = rt_metric_new(

@@ -107,7 +107,7 @@ static struct obj *obj_new(const struct doc *d, int keep, unsigned epoch)
 		gs_error_clear();
 	if (keep) {
 		struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-		struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
+		struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 		if (doc_emit_json(&b, d, &eo) < 0) {
 			buf_release(&b);
 			free(o);
@@ -221,7 +221,7 @@ static int sweep_one(void *ctx, const char *key, void *val)
 
 static void synced(struct rt_informer *inf)
 {
-	struct sweep s = {inf, NULL, 0, 0};
+	struct sweep s = { inf, NULL, 0, 0 };
 	size_t i;
 	int first;
 
@@ -251,25 +251,16 @@ int rt__informer_event(void *ctx, enum kube_event_type t, const struct doc *obj)
 {
 	struct rt_informer *inf = ctx;
 	switch (t) {
-	case KUBE_EVENT_LISTED:
-		upsert(inf, obj, 1);
-		break;
+	case KUBE_EVENT_LISTED: upsert(inf, obj, 1); break;
 	case KUBE_EVENT_ADDED:
-	case KUBE_EVENT_MODIFIED:
-		upsert(inf, obj, 0);
-		break;
-	case KUBE_EVENT_DELETED:
-		removed(inf, obj);
-		break;
-	case KUBE_EVENT_SYNCED:
-		synced(inf);
-		break;
+	case KUBE_EVENT_MODIFIED: upsert(inf, obj, 0); break;
+	case KUBE_EVENT_DELETED: removed(inf, obj); break;
+	case KUBE_EVENT_SYNCED: synced(inf); break;
 	case KUBE_EVENT_ERROR:
 		gs_err("watch failed, retrying", "what=%s namespace=%s error=\"%s\"", inf->what,
 		       inf->ns ? inf->ns : "(all)", gs_error_last());
 		break;
-	default:
-		break;
+	default: break;
 	}
 	gs_error_clear();
 	return 0;

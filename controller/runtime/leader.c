@@ -44,7 +44,7 @@ static void wait_ms(struct rt_leader *l, long ms)
 static void *leader_main(void *arg)
 {
 	struct rt_leader *l = arg;
-	struct kube_lease lease = {l->ns, l->name, l->identity, (int)l->o.lease_duration};
+	struct kube_lease lease = { l->ns, l->name, l->identity, (int)l->o.lease_duration };
 	double last_renew = 0, deadline = l->o.lease_duration * 2 / 3;
 	long period = (long)(l->o.lease_duration * 1000 / 5);
 	int leader = 0, waiting_logged = 0, stop;

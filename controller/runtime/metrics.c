@@ -248,7 +248,7 @@ void rt_metric_del(struct rt_metric *m, const char *const *values)
 	pthread_mutex_lock(&m->r->mu);
 	if (partial) { /* client_golang's DeletePartialMatch: every series that agrees on the others
 		        */
-		struct match mt = {m, values};
+		struct match mt = { m, values };
 		rt_map_each_del(&m->series, matches, &mt);
 	} else if (series_key(m, values, &key) >= 0) {
 		series_free(rt_map_del(&m->series, key.p));
@@ -359,7 +359,7 @@ static void proc_stats(double *cpu, double *rss, double *fds)
 
 int rt_registry_render(struct rt_registry *reg, struct buf *out)
 {
-	static const char *const types[] = {"counter", "gauge", "histogram"};
+	static const char *const types[] = { "counter", "gauge", "histogram" };
 	struct rt_metric *m;
 	double cpu, rss, fds;
 	int rc = 0;
@@ -367,7 +367,7 @@ int rt_registry_render(struct rt_registry *reg, struct buf *out)
 	proc_stats(&cpu, &rss, &fds);
 	pthread_mutex_lock(&reg->mu);
 	for (m = reg->head; rc >= 0 && m; m = m->next) {
-		struct render r = {m, out, 0};
+		struct render r = { m, out, 0 };
 		rc = buf_addf(out, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
 		              types[m->type]);
 		if (rc >= 0 && !m->nlabels && !m->series.n && m->type != RT_HISTOGRAM)

@@ -93,7 +93,7 @@ static void on_ss(struct ss_loop *l, const struct doc *obj)
 {
 	const char *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
 	struct buf key = BUF_INIT(1024), b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
+	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 	struct ss_job *job;
 	struct ss_ent *e;
 	int work;
@@ -340,7 +340,7 @@ static void requeue_failed(void *ctx, const char *key, void *val)
 
 void ss_loop_keys_changed(struct ss_loop *l)
 {
-	struct requeue r = {l};
+	struct requeue r = { l };
 	if (!l)
 		return;
 	pthread_mutex_lock(&l->mu);
@@ -379,7 +379,7 @@ static int add_informer(struct ss_loop *l, const struct rt_informer_opts *io, st
 static int watch_namespace(struct ss_loop *l, const char *ns)
 {
 	const struct ctl_opts *o = l->c->o;
-	struct rt_informer_opts io = {0};
+	struct rt_informer_opts io = { 0 };
 	struct ss_watch *w = calloc(1, sizeof(*w) + (ns ? strlen(ns) : 0) + 1);
 	int rc;
 
@@ -430,7 +430,7 @@ static int watch_namespace(struct ss_loop *l, const char *ns)
 
 int ss_loop_start(struct ss_loop **out, struct ss_controller *c)
 {
-	struct rt_queue_opts qo = {0};
+	struct rt_queue_opts qo = { 0 };
 	const struct ctl_opts *o = c->o;
 	struct ss_loop *l = calloc(1, sizeof(*l));
 	char *nss = NULL, *tok, *save = NULL;

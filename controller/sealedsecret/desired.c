@@ -26,7 +26,7 @@
 int ss_hash_doc(char out[33], const struct doc *n)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = {0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT};
+	struct doc_emit_opts eo = { 0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT };
 	unsigned char h[crypto_hash_sha256_BYTES];
 	int rc = 0;
 
@@ -219,7 +219,7 @@ static int replace_field(struct doc *parent, const char *field, const struct doc
 static int same(const struct doc *a, const struct doc *b, int *eq)
 {
 	struct buf x = BUF_INIT_SECRET(BUF_MAX_DEFAULT), y = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = {0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT};
+	struct doc_emit_opts eo = { 0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT };
 	int rc = doc_emit_json(&x, a, &eo);
 	if (rc >= 0)
 		rc = doc_emit_json(&y, b, &eo);

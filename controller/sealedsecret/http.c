@@ -100,7 +100,7 @@ static void do_rotate(void *ctx, const struct rt_http_req *rq, struct rt_http_re
 {
 	struct ss_controller *c = ctx;
 	struct doc *ss = NULL;
-	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
+	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	int rc;
 

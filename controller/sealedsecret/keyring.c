@@ -131,7 +131,7 @@ static void on_synced(void *ctx, int first)
 
 int ss_keys_start(struct ss_keys *k)
 {
-	struct rt_informer_opts io = {0};
+	struct rt_informer_opts io = { 0 };
 	struct ss_controller *c = k->c;
 	struct doc *legacy = NULL;
 

@@ -9,11 +9,11 @@
 
 void ss_metrics_init(struct ss_metrics *m, struct rt_registry *r)
 {
-	static const char *const build[] = {"revision", NULL};
-	static const char *const errors[] = {"namespace", "reason", NULL};
-	static const char *const cond[] = {"condition", "name", "namespace",
-	                                   "ss_app_kubernetes_io_instance", NULL};
-	const char *const rev[] = {CTL_VERSION};
+	static const char *const build[] = { "revision", NULL };
+	static const char *const errors[] = { "namespace", "reason", NULL };
+	static const char *const cond[] = { "condition", "name", "namespace",
+		                            "ss_app_kubernetes_io_instance", NULL };
+	const char *const rev[] = { CTL_VERSION };
 
 	m->build_info =
 	    rt_metric_new(r, RT_GAUGE, NS "build_info", "Build information.", build, NULL, 0);
@@ -38,20 +38,20 @@ void ss_metric_unseal_request(struct ss_metrics *m)
 
 void ss_metric_unseal_error(struct ss_metrics *m, const char *reason, const char *ns)
 {
-	const char *const v[] = {ns, reason};
+	const char *const v[] = { ns, reason };
 	rt_metric_add(m->unseal_errors, v, 1);
 }
 
 void ss_metric_condition(struct ss_metrics *m, const char *ns, const char *name,
                          const char *instance, int value)
 {
-	const char *const v[] = {"Synced", name, ns, instance};
+	const char *const v[] = { "Synced", name, ns, instance };
 	rt_metric_set(m->condition, v, value);
 }
 
 void ss_metric_condition_del(struct ss_metrics *m, const char *ns, const char *name)
 {
 	/* the series is keyed by every label, instance included: find it by the other three */
-	const char *const v[] = {"Synced", name, ns, NULL};
+	const char *const v[] = { "Synced", name, ns, NULL };
 	rt_metric_del(m->condition, v);
 }

@@ -18,8 +18,9 @@
  */
 static struct doc *post_subset(const struct doc *ss)
 {
-	static const char *const meta_keys[] = {"name",       "namespace", "uid", "resourceVersion",
-	                                        "generation", "labels"};
+	static const char *const meta_keys[] = { "name",       "namespace",
+		                                 "uid",        "resourceVersion",
+		                                 "generation", "labels" };
 	const struct doc *meta = doc_get(ss, "metadata");
 	struct doc *out = doc_new_map(), *m = doc_new_map();
 	size_t i;
@@ -50,7 +51,7 @@ static struct doc *post_subset(const struct doc *ss)
 int ss__queue_post(struct ss_loop *l, const struct doc *ss, int unsealed)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
-	struct doc_emit_opts eo = {0, DOC_EMIT_COMPACT};
+	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 	struct doc *sub = NULL;
 	struct ss_post *p;
 	size_t n;

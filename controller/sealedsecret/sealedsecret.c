@@ -88,7 +88,7 @@ static void stopped(void *ctx)
 
 int ss_controller_start(struct ss_controller *c)
 {
-	struct rt_leader_opts lo = {0};
+	struct rt_leader_opts lo = { 0 };
 	int rc;
 
 	if ((rc = ss_keys_start(&c->keys)) < 0)

@@ -38,10 +38,10 @@ enum app_type {
 	APP_T_INT,
 };
 enum app_field_flags {
-	APP_F_REQUIRED = 1 << 0, /* must be present when its parent is */
-	APP_F_FREEFORM = 1 << 1, /* an object whose content is not checked (metadata, status) */
-	APP_F_DURATION = 1 << 2, /* a string in Go's time.Duration syntax ("5m", "1h30m") */
-	APP_F_MULTILINE = 1 << 3,/* a string usually written as a block scalar (inline YAML) */
+	APP_F_REQUIRED = 1 << 0,  /* must be present when its parent is */
+	APP_F_FREEFORM = 1 << 1,  /* an object whose content is not checked (metadata, status) */
+	APP_F_DURATION = 1 << 2,  /* a string in Go's time.Duration syntax ("5m", "1h30m") */
+	APP_F_MULTILINE = 1 << 3, /* a string usually written as a block scalar (inline YAML) */
 };
 struct app_field {
 	const char *path; /* "spec.source.helm.parameters[].name"; "[]" stands for any list index */
@@ -59,13 +59,16 @@ const struct app_field *app_field_find(const char *path);
 struct app_issue {
 	const char *file; /* borrowed from the manifest's tree */
 	unsigned line, col;
-	char *msg;        /* "unknown field spec.source.helm.valuesFile (did you mean valueFiles?)" */
+	char *msg; /* "unknown field spec.source.helm.valuesFile (did you mean valueFiles?)" */
 };
 struct app_issues {
 	struct app_issue *v;
 	size_t n, cap;
 };
-#define APP_ISSUES_INIT { NULL, 0, 0 }
+#define APP_ISSUES_INIT                                                                            \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void app_issues_release(struct app_issues *r);
 
 /*
@@ -85,9 +88,10 @@ struct app_helm_file_parameter {
 	char *name, *path;
 };
 struct app_helm {
-	char **value_files; /* relative to the chart, or to the repository root with a leading '/' */
+	char *
+	    *value_files; /* relative to the chart, or to the repository root with a leading '/' */
 	size_t nvalue_files;
-	char *values;       /* inline YAML, highest precedence after parameters */
+	char *values; /* inline YAML, highest precedence after parameters */
 	struct app_helm_parameter *parameters;
 	size_t nparameters;
 	struct app_helm_file_parameter *file_parameters;
@@ -97,14 +101,14 @@ struct app_helm {
 	char *kube_version;
 	char **api_versions;
 	size_t napi_versions;
-	char *post_render;  /* a kustomization directory applied over the chart's output */
+	char *post_render; /* a kustomization directory applied over the chart's output */
 };
 struct app_source {
 	char *repo_url;
 	char *target_revision; /* NULL: HEAD */
 	char *path;            /* NULL: the repository root */
 	char *chart;
-	char *secret_ref;      /* secretRef.name, read from the Application's namespace */
+	char *secret_ref; /* secretRef.name, read from the Application's namespace */
 	int has_directory;
 	struct {
 		int recurse;
@@ -114,12 +118,12 @@ struct app_source {
 	struct app_helm helm;
 };
 struct app_decryption {
-	char *secret_ref;      /* secretRef.name: entries ending in .agekey */
+	char *secret_ref; /* secretRef.name: entries ending in .agekey */
 	int require_encrypted;
 };
 struct app {
 	char *name, *namespace;
-	char *file;            /* the manifest's file, for messages */
+	char *file; /* the manifest's file, for messages */
 	struct app_source source;
 	struct app_decryption decryption;
 };

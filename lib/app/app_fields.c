@@ -23,13 +23,18 @@ static const struct app_field fields[] = {
 	/* the source spec (the `gitseal build` issue) */
 	{ "spec.source", APP_T_OBJECT, APP_F_REQUIRED, "where the manifests come from" },
 	{ "spec.source.repoURL", APP_T_STRING, APP_F_REQUIRED,
-	  "Git URL (https, http, ssh://, git@host:path, git://, file://), or a Helm repository or oci:// registry "
+	  "Git URL (https, http, ssh://, git@host:path, git://, file://), or a Helm repository or "
+	  "oci:// registry "
 	  "with chart" },
 	{ "spec.source.targetRevision", APP_T_STRING, 0,
-	  "branch, tag, semver range over tags, commit SHA (full or short) or HEAD; a chart version with chart" },
-	{ "spec.source.path", APP_T_STRING, 0, "directory inside the repository (default: its root)" },
-	{ "spec.source.chart", APP_T_STRING, 0, "chart name, with a Helm repository or oci:// repoURL" },
-	{ "spec.source.secretRef", APP_T_OBJECT, 0, "credentials Secret in the Application's namespace" },
+	  "branch, tag, semver range over tags, commit SHA (full or short) or HEAD; a chart "
+	  "version with chart" },
+	{ "spec.source.path", APP_T_STRING, 0,
+	  "directory inside the repository (default: its root)" },
+	{ "spec.source.chart", APP_T_STRING, 0,
+	  "chart name, with a Helm repository or oci:// repoURL" },
+	{ "spec.source.secretRef", APP_T_OBJECT, 0,
+	  "credentials Secret in the Application's namespace" },
 	{ "spec.source.secretRef.name", APP_T_STRING, APP_F_REQUIRED, "name of the Secret" },
 	{ "spec.source.directory", APP_T_OBJECT, 0, "plain manifests: which files" },
 	{ "spec.source.directory.recurse", APP_T_BOOL, 0, "read subdirectories too" },
@@ -43,36 +48,50 @@ static const struct app_field fields[] = {
 	  "inline values (YAML), highest precedence after parameters" },
 	{ "spec.source.helm.parameters", APP_T_LIST, 0, "--set parameters" },
 	{ "spec.source.helm.parameters[]", APP_T_OBJECT, 0, "one parameter" },
-	{ "spec.source.helm.parameters[].name", APP_T_STRING, APP_F_REQUIRED, "the value's path (a.b[0].c)" },
+	{ "spec.source.helm.parameters[].name", APP_T_STRING, APP_F_REQUIRED,
+	  "the value's path (a.b[0].c)" },
 	{ "spec.source.helm.parameters[].value", APP_T_STRING, 0, "the value" },
-	{ "spec.source.helm.parameters[].forceString", APP_T_BOOL, 0, "always a string (--set-string)" },
+	{ "spec.source.helm.parameters[].forceString", APP_T_BOOL, 0,
+	  "always a string (--set-string)" },
 	{ "spec.source.helm.fileParameters", APP_T_LIST, 0, "--set-file parameters" },
 	{ "spec.source.helm.fileParameters[]", APP_T_OBJECT, 0, "one file parameter" },
-	{ "spec.source.helm.fileParameters[].name", APP_T_STRING, APP_F_REQUIRED, "the value's path" },
-	{ "spec.source.helm.fileParameters[].path", APP_T_STRING, APP_F_REQUIRED, "file whose content is the value" },
-	{ "spec.source.helm.releaseName", APP_T_STRING, 0, "release name (default: the Application's name)" },
+	{ "spec.source.helm.fileParameters[].name", APP_T_STRING, APP_F_REQUIRED,
+	  "the value's path" },
+	{ "spec.source.helm.fileParameters[].path", APP_T_STRING, APP_F_REQUIRED,
+	  "file whose content is the value" },
+	{ "spec.source.helm.releaseName", APP_T_STRING, 0,
+	  "release name (default: the Application's name)" },
 	{ "spec.source.helm.skipCrds", APP_T_BOOL, 0, "leave out the chart's crds/ directory" },
-	{ "spec.source.helm.kubeVersion", APP_T_STRING, 0, "Kubernetes version the chart sees (.Capabilities)" },
-	{ "spec.source.helm.apiVersions", APP_T_LIST, 0, "API versions the chart sees (.Capabilities)" },
-	{ "spec.source.helm.apiVersions[]", APP_T_STRING, 0, "group/version, or group/version/Kind" },
-	{ "spec.source.helm.postRender", APP_T_STRING, 0, "a kustomization directory applied over the chart's output" },
+	{ "spec.source.helm.kubeVersion", APP_T_STRING, 0,
+	  "Kubernetes version the chart sees (.Capabilities)" },
+	{ "spec.source.helm.apiVersions", APP_T_LIST, 0,
+	  "API versions the chart sees (.Capabilities)" },
+	{ "spec.source.helm.apiVersions[]", APP_T_STRING, 0,
+	  "group/version, or group/version/Kind" },
+	{ "spec.source.helm.postRender", APP_T_STRING, 0,
+	  "a kustomization directory applied over the chart's output" },
 	{ "spec.decryption", APP_T_OBJECT, 0, "SOPS decryption of the rendered manifests" },
-	{ "spec.decryption.secretRef", APP_T_OBJECT, 0, "Secret whose entries ending in .agekey hold age identities" },
+	{ "spec.decryption.secretRef", APP_T_OBJECT, 0,
+	  "Secret whose entries ending in .agekey hold age identities" },
 	{ "spec.decryption.secretRef.name", APP_T_STRING, APP_F_REQUIRED, "name of the Secret" },
 	{ "spec.decryption.requireEncrypted", APP_T_BOOL, 0,
 	  "refuse a Secret whose data did not come out of SOPS decryption" },
 
 	/* the rest of the spec (the reconciler issue parses these) */
-	{ "spec.project", APP_T_STRING, 0, "accepted for Argo CD compatibility; only \"default\" exists" },
+	{ "spec.project", APP_T_STRING, 0,
+	  "accepted for Argo CD compatibility; only \"default\" exists" },
 	{ "spec.destination", APP_T_OBJECT, 0, "where the objects are applied" },
-	{ "spec.destination.server", APP_T_STRING, 0, "API server URL (https://kubernetes.default.svc: this cluster)" },
+	{ "spec.destination.server", APP_T_STRING, 0,
+	  "API server URL (https://kubernetes.default.svc: this cluster)" },
 	{ "spec.destination.name", APP_T_STRING, 0, "name of a registered cluster" },
 	{ "spec.destination.namespace", APP_T_STRING, 0, "namespace of objects that name none" },
-	{ "spec.serviceAccountName", APP_T_STRING, 0, "apply as this ServiceAccount of the Application's namespace" },
+	{ "spec.serviceAccountName", APP_T_STRING, 0,
+	  "apply as this ServiceAccount of the Application's namespace" },
 	{ "spec.syncPolicy", APP_T_OBJECT, 0, "when and how to sync" },
 	{ "spec.syncPolicy.automated", APP_T_OBJECT, 0, "sync on every change" },
 	{ "spec.syncPolicy.automated.prune", APP_T_BOOL, 0, "delete what left Git" },
-	{ "spec.syncPolicy.automated.selfHeal", APP_T_BOOL, 0, "revert changes made in the cluster" },
+	{ "spec.syncPolicy.automated.selfHeal", APP_T_BOOL, 0,
+	  "revert changes made in the cluster" },
 	{ "spec.syncPolicy.syncOptions", APP_T_LIST, 0, "options such as CreateNamespace=true" },
 	{ "spec.syncPolicy.syncOptions[]", APP_T_STRING, 0, "Option=value" },
 	{ "spec.ignoreDifferences", APP_T_LIST, 0, "fields whose drift is ignored" },
@@ -82,7 +101,8 @@ static const struct app_field fields[] = {
 	{ "spec.ignoreDifferences[].name", APP_T_STRING, 0, "object name" },
 	{ "spec.ignoreDifferences[].namespace", APP_T_STRING, 0, "object namespace" },
 	{ "spec.ignoreDifferences[].jsonPointers", APP_T_LIST, 0, "RFC 6901 pointers" },
-	{ "spec.ignoreDifferences[].jsonPointers[]", APP_T_STRING, 0, "a pointer (/spec/replicas)" },
+	{ "spec.ignoreDifferences[].jsonPointers[]", APP_T_STRING, 0,
+	  "a pointer (/spec/replicas)" },
 	{ "spec.interval", APP_T_STRING, APP_F_DURATION, "how often to reconcile (5m)" },
 	{ "spec.timeout", APP_T_STRING, APP_F_DURATION, "deadline of one reconcile (5m)" },
 	{ "spec.dependsOn", APP_T_LIST, 0, "Applications that must be Ready first" },
@@ -164,7 +184,8 @@ static size_t distance(const char *a, const char *b)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && ca == (b[j - 2] | 0x20) && (a[i - 2] | 0x20) == cb && d[i - 2][j - 2] + 1 < best)
+			if (i > 1 && j > 1 && ca == (b[j - 2] | 0x20) && (a[i - 2] | 0x20) == cb &&
+			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
 		}
@@ -260,14 +281,16 @@ static int type_ok(struct walk *w, const struct doc *n, const struct app_field *
 	case APP_T_STRING:
 		want = doc_kind(n) == DOC_STR ? NULL : "a string";
 		if (!want && (f->flags & APP_F_DURATION) && !is_duration(doc_str(n))) {
-			rc = issue(w->r, n, "%s: not a duration (like 30s, 5m or 1h30m)", w->disp.p);
+			rc =
+			    issue(w->r, n, "%s: not a duration (like 30s, 5m or 1h30m)", w->disp.p);
 			return rc < 0 ? rc : (w->added++, 0);
 		}
 		break;
 	}
 	if (!want)
 		return 1;
-	if (doc_kind(n) == DOC_NULL) /* "field:" with nothing after it: the API server drops a null */
+	if (doc_kind(n) ==
+	    DOC_NULL) /* "field:" with nothing after it: the API server drops a null */
 		return 0;
 	rc = issue(w->r, n, "%s: expected %s, got %s%s", w->disp.p, want, kind_name(n),
 	           f->type == APP_T_STRING && doc_is_scalar(n) ? " (quote it)" : "");
@@ -327,7 +350,8 @@ static int walk_children(struct walk *w, const struct doc *n, const struct app_f
 		leaf = nlen ? p + nlen + 1 : p;
 		if (strchr(leaf, '.') || strchr(leaf, '[') || doc_get(n, leaf))
 			continue;
-		if ((rc = issue(w->r, n, "%s%smissing required field %s", dlen ? w->disp.p : "", dlen ? ": " : "", leaf)) > 0)
+		if ((rc = issue(w->r, n, "%s%smissing required field %s", dlen ? w->disp.p : "",
+		                dlen ? ": " : "", leaf)) > 0)
 			w->added++;
 	}
 out:
@@ -339,7 +363,8 @@ out:
 static int walk_node(struct walk *w, const struct doc *n, const struct app_field *f)
 {
 	int rc = type_ok(w, n, f);
-	if (rc <= 0 || (f->flags & APP_F_FREEFORM) || (f->type != APP_T_OBJECT && f->type != APP_T_LIST))
+	if (rc <= 0 || (f->flags & APP_F_FREEFORM) ||
+	    (f->type != APP_T_OBJECT && f->type != APP_T_LIST))
 		return rc < 0 ? rc : 0;
 	return walk_children(w, n, f);
 }
@@ -359,11 +384,12 @@ int app_check(struct app_issues *r, const struct doc *obj)
 		rc = issue(r, obj, "an Application manifest must be a map");
 		goto out;
 	}
-	if (kind && strcmp(kind, "Application") && (rc = issue(r, doc_get(obj, "kind"), "kind is '%s', not Application",
-	                                                       kind)) > 0)
+	if (kind && strcmp(kind, "Application") &&
+	    (rc = issue(r, doc_get(obj, "kind"), "kind is '%s', not Application", kind)) > 0)
 		w.added++;
 	if (av && strcmp(av, "gitseal.dev/v1alpha1") && strcmp(av, "argoproj.io/v1alpha1") &&
-	    (rc = issue(r, doc_get(obj, "apiVersion"), "apiVersion is '%s', not gitseal.dev/v1alpha1", av)) > 0)
+	    (rc = issue(r, doc_get(obj, "apiVersion"),
+	                "apiVersion is '%s', not gitseal.dev/v1alpha1", av)) > 0)
 		w.added++;
 	rc = walk_node(&w, obj, &root);
 out:

@@ -95,9 +95,11 @@ static void parse_helm(struct app_helm *h, const struct doc *hd, int *failed)
 	size_t i;
 
 	h->value_files = dup_strv(doc_get(hd, "valueFiles"), &h->nvalue_files, failed);
-	h->values = dup_str(doc_get(hd, "values"), failed); /* as written: helm reads it as a values file */
+	h->values =
+	    dup_str(doc_get(hd, "values"), failed); /* as written: helm reads it as a values file */
 	l = doc_get(hd, "parameters");
-	if (doc_kind(l) == DOC_SEQ && doc_len(l) && (h->parameters = calloc(doc_len(l), sizeof(*h->parameters))))
+	if (doc_kind(l) == DOC_SEQ && doc_len(l) &&
+	    (h->parameters = calloc(doc_len(l), sizeof(*h->parameters))))
 		for (i = 0; i < doc_len(l); i++) {
 			const struct doc *p = doc_val_at(l, i);
 			struct app_helm_parameter *hp = &h->parameters[h->nparameters++];
@@ -112,7 +114,8 @@ static void parse_helm(struct app_helm *h, const struct doc *hd, int *failed)
 	    (h->file_parameters = calloc(doc_len(l), sizeof(*h->file_parameters))))
 		for (i = 0; i < doc_len(l); i++) {
 			const struct doc *p = doc_val_at(l, i);
-			struct app_helm_file_parameter *fp = &h->file_parameters[h->nfile_parameters++];
+			struct app_helm_file_parameter *fp =
+			    &h->file_parameters[h->nfile_parameters++];
 			fp->name = dup_str(doc_get(p, "name"), failed);
 			fp->path = dup_str(doc_get(p, "path"), failed);
 		}
@@ -128,7 +131,8 @@ static void parse_helm(struct app_helm *h, const struct doc *hd, int *failed)
 int app_parse(struct app **out, const struct doc *obj)
 {
 	struct app_issues issues = APP_ISSUES_INIT;
-	const struct doc *src = doc_getp(obj, "spec", "source", NULL), *dec = doc_getp(obj, "spec", "decryption", NULL);
+	const struct doc *src = doc_getp(obj, "spec", "source", NULL),
+	                 *dec = doc_getp(obj, "spec", "decryption", NULL);
 	const struct doc *d;
 	struct app *a = NULL;
 	int rc, failed = 0;
@@ -197,7 +201,8 @@ int app_load_file(struct app **out, const char *path)
 	*out = NULL;
 	if ((rc = file_read(&data, path)) < 0)
 		goto out;
-	if ((rc = doc_parse(&st, strcmp(path, "-") ? path : "stdin", data.p, data.len, 0, NULL)) < 0)
+	if ((rc = doc_parse(&st, strcmp(path, "-") ? path : "stdin", data.p, data.len, 0, NULL)) <
+	    0)
 		goto out;
 	for (i = 0; i < st.n; i++) {
 		const char *kind = doc_k8s_kind(st.docs[i]);

@@ -36,30 +36,36 @@ long apply__fields_item(const struct doc *seq, const char *pe, size_t pelen, str
  * (live managedFields union, may be NULL) keys them, else by "name", else the list is atomic. */
 int apply__fields_derive(struct doc **out, const struct doc *desired, const struct doc *hint);
 /* Walk fs over a and b and record where the values differ (path is the prefix, restored). */
-int apply__fields_walk(struct apply_paths *out, struct buf *path, const struct doc *a, const struct doc *b,
-                       const struct doc *fs);
+int apply__fields_walk(struct apply_paths *out, struct buf *path, const struct doc *a,
+                       const struct doc *b, const struct doc *fs);
 /* Reduce n to the fields in fs (a new tree). */
 int apply__fields_project(struct doc **out, const struct doc *n, const struct doc *fs);
 /*
- * kubectl takeover (gitops-anchors §2.3): if live has managedFields entries of kubectl's client-side
- * apply ("kubectl-client-side-apply", "kubectl" Update or Apply, "before-first-apply" Update) or the
- * last-applied annotation, build the merge patch that folds those fields into manager's Apply entry
- * and drops the annotation. *patch NULL when there is nothing to take over.
+ * kubectl takeover (gitops-anchors §2.3): if live has managedFields entries of kubectl's
+ * client-side apply ("kubectl-client-side-apply", "kubectl" Update or Apply, "before-first-apply"
+ * Update) or the last-applied annotation, build the merge patch that folds those fields into
+ * manager's Apply entry and drops the annotation. *patch NULL when there is nothing to take over.
  */
-int apply__takeover_patch(struct doc **patch, const struct doc *live, const char *manager, const char *api_version);
+int apply__takeover_patch(struct doc **patch, const struct doc *live, const char *manager,
+                          const char *api_version);
 /* Whether live needs apply__takeover_patch() (cheap check). */
 int apply__needs_takeover(const struct doc *live);
 
 /* ---- apply order: lib/apply/order.h (stages, sync waves, Flux's kind order) ---- */
 
-enum { APPLY__STAGE_DEFS = APPLY_STAGE_DEFINITIONS, APPLY__STAGE_CLASSES = APPLY_STAGE_CLASSES,
-       APPLY__STAGE_REST = APPLY_STAGE_OBJECTS, APPLY__NSTAGES = APPLY_NSTAGES };
+enum {
+	APPLY__STAGE_DEFS = APPLY_STAGE_DEFINITIONS,
+	APPLY__STAGE_CLASSES = APPLY_STAGE_CLASSES,
+	APPLY__STAGE_REST = APPLY_STAGE_OBJECTS,
+	APPLY__NSTAGES = APPLY_NSTAGES
+};
 
 /* ---- digests (digest.c) ---- */
 
 /* A keyed 64-bit digest (SipHash-2-4, key drawn once per process) of the comparable JSON of obj.
  * The JSON is built in wiped memory. */
-int apply__digest(uint64_t *out, const struct doc *obj, const struct apply_ignore *ign, size_t nign);
+int apply__digest(uint64_t *out, const struct doc *obj, const struct apply_ignore *ign,
+                  size_t nign);
 uint64_t apply__siphash(const void *p, size_t n);
 
 /* ---- a pool of worker threads over a range of jobs (pool.c) ---- */
@@ -73,24 +79,24 @@ int apply__pool_run(size_t n, int workers, apply__job_fn fn, void *ctx);
 /* ---- the staged apply (engine.c runs it, object.c applies one object) ---- */
 
 struct apply__item {
-	struct doc *obj;   /* the caller's object, normalised and labelled */
-	size_t index;      /* its place in the input and in the report */
+	struct doc *obj; /* the caller's object, normalised and labelled */
+	size_t index;    /* its place in the input and in the report */
 	int stage;
 	long wave;
-	int known;         /* what a LIST said: -1 not listed, 0 absent, 1 present */
-	uint64_t digest;   /* known == 1: the listed object's comparable digest */
-	int takeover;      /* known == 1: the listed object carries kubectl's fields */
-	int ready;         /* stage 0: the stored CRD is Established / Namespace Active */
-	char *prep_error;  /* set before the apply: the object is not applied */
+	int known;        /* what a LIST said: -1 not listed, 0 absent, 1 present */
+	uint64_t digest;  /* known == 1: the listed object's comparable digest */
+	int takeover;     /* known == 1: the listed object carries kubectl's fields */
+	int ready;        /* stage 0: the stored CRD is Established / Namespace Active */
+	char *prep_error; /* set before the apply: the object is not applied */
 };
 
 struct apply__run {
 	struct kube_client *kc;
-	struct apply_opts o;        /* with defaults filled in */
-	struct apply__item *items;  /* in apply order */
+	struct apply_opts o;       /* with defaults filled in */
+	struct apply__item *items; /* in apply order */
 	size_t n;
 	struct apply_report *rep;
-	size_t requests, writes;    /* atomics */
+	size_t requests, writes; /* atomics */
 };
 
 /* Apply one object (a pool job: i indexes run->items). */

@@ -44,7 +44,8 @@ int apply_paths_join(struct buf *out, const struct apply_paths *p)
 
 char *apply__what(const struct doc *obj)
 {
-	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
+	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj),
+	           *name = doc_k8s_name(obj);
 	size_t n = strlen(kind ? kind : "?") + strlen(ns ? ns : "") + strlen(name ? name : "") + 3;
 	char *w = malloc(n);
 	if (w && ns && *ns)
@@ -86,7 +87,8 @@ static int scalar_eq(const struct doc *a, const struct doc *b)
 	if (is_num(ka) && is_num(kb)) {
 		long long ia, ib;
 		double fa, fb;
-		if (ka == DOC_INT && kb == DOC_INT && doc_get_int(a, &ia) == 0 && doc_get_int(b, &ib) == 0)
+		if (ka == DOC_INT && kb == DOC_INT && doc_get_int(a, &ia) == 0 &&
+		    doc_get_int(b, &ib) == 0)
 			return ia == ib;
 		if (doc_get_float(a, &fa) == 0 && doc_get_float(b, &fb) == 0)
 			return fa == fb;
@@ -114,7 +116,8 @@ static int scalar_eq(const struct doc *a, const struct doc *b)
  * omitempty). */
 static int absent(const struct doc *v)
 {
-	return !v || doc_kind(v) == DOC_NULL || ((doc_kind(v) == DOC_MAP || doc_kind(v) == DOC_SEQ) && !doc_len(v));
+	return !v || doc_kind(v) == DOC_NULL ||
+	       ((doc_kind(v) == DOC_MAP || doc_kind(v) == DOC_SEQ) && !doc_len(v));
 }
 
 int apply__equal(const struct doc *a, const struct doc *b)
@@ -160,8 +163,8 @@ static int plain_key(const char *k, size_t n)
 	if (!n)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
-		      k[i] == '_' || k[i] == '-'))
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
+		      (k[i] >= '0' && k[i] <= '9') || k[i] == '_' || k[i] == '-'))
 			return 0;
 	return 1;
 }
@@ -179,7 +182,8 @@ int apply__path_key(struct buf *path, const char *key, size_t len)
 	return buf_addc(path, ']');
 }
 
-/* A key value in a path: scalars as written, anything else as "..." (paths never carry structure). */
+/* A key value in a path: scalars as written, anything else as "..." (paths never carry structure).
+ */
 static int path_value(struct buf *path, const struct doc *v)
 {
 	size_t n;
@@ -230,11 +234,11 @@ static const struct doc *by_name(const struct doc *seq, const char *name)
 	return NULL;
 }
 
-static int diff_rec(struct apply_paths *out, struct buf *path, const struct doc *a, const struct doc *b,
-                    unsigned depth);
+static int diff_rec(struct apply_paths *out, struct buf *path, const struct doc *a,
+                    const struct doc *b, unsigned depth);
 
-static int diff_named(struct apply_paths *out, struct buf *path, const struct doc *a, const struct doc *b,
-                      unsigned depth)
+static int diff_named(struct apply_paths *out, struct buf *path, const struct doc *a,
+                      const struct doc *b, unsigned depth)
 {
 	size_t i, mark = path->len;
 	int rc = 0;
@@ -257,8 +261,8 @@ static int diff_named(struct apply_paths *out, struct buf *path, const struct do
 	return rc;
 }
 
-static int diff_rec(struct apply_paths *out, struct buf *path, const struct doc *a, const struct doc *b,
-                    unsigned depth)
+static int diff_rec(struct apply_paths *out, struct buf *path, const struct doc *a,
+                    const struct doc *b, unsigned depth)
 {
 	size_t i, mark = path->len;
 	int rc = 0;
@@ -270,7 +274,8 @@ static int diff_rec(struct apply_paths *out, struct buf *path, const struct doc 
 			size_t kl;
 			const char *k = doc_text(doc_key_at(a, i), &kl);
 			if ((rc = apply__path_key(path, k, kl)) == 0)
-				rc = diff_rec(out, path, doc_val_at(a, i), doc_getn(b, k, kl), depth + 1);
+				rc = diff_rec(out, path, doc_val_at(a, i), doc_getn(b, k, kl),
+				              depth + 1);
 			buf_truncate(path, mark);
 		}
 		for (i = 0; rc == 0 && i < doc_len(b); i++) {
@@ -290,7 +295,8 @@ static int diff_rec(struct apply_paths *out, struct buf *path, const struct doc 
 			return diff_named(out, path, a, b, depth);
 		for (i = 0; rc == 0 && i < (na > nb ? na : nb); i++) {
 			if ((rc = buf_addf(path, "[%zu]", i)) == 0)
-				rc = i < na && i < nb ? diff_rec(out, path, doc_val_at(a, i), doc_val_at(b, i), depth + 1)
+				rc = i < na && i < nb ? diff_rec(out, path, doc_val_at(a, i),
+				                                 doc_val_at(b, i), depth + 1)
 				                      : apply__paths_add(out, path->p);
 			buf_truncate(path, mark);
 		}

@@ -27,12 +27,22 @@ static void sip_init(void)
 }
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND \
-	do { \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+#define SIPROUND                                                                                   \
+	do {                                                                                       \
+		v0 += v1;                                                                          \
+		v1 = ROTL(v1, 13);                                                                 \
+		v1 ^= v0;                                                                          \
+		v0 = ROTL(v0, 32);                                                                 \
+		v2 += v3;                                                                          \
+		v3 = ROTL(v3, 16);                                                                 \
+		v3 ^= v2;                                                                          \
+		v0 += v3;                                                                          \
+		v3 = ROTL(v3, 21);                                                                 \
+		v3 ^= v0;                                                                          \
+		v2 += v1;                                                                          \
+		v1 = ROTL(v1, 17);                                                                 \
+		v1 ^= v2;                                                                          \
+		v2 = ROTL(v2, 32);                                                                 \
 	} while (0)
 
 static uint64_t le64(const unsigned char *p)
@@ -95,7 +105,8 @@ int apply__digest(uint64_t *out, const struct doc *obj, const struct apply_ignor
 	int rc;
 
 	*out = 0;
-	if ((rc = apply_comparable(&c, obj, ign, nign)) == 0 && (rc = doc_emit_json(&json, c, &eo)) == 0)
+	if ((rc = apply_comparable(&c, obj, ign, nign)) == 0 &&
+	    (rc = doc_emit_json(&json, c, &eo)) == 0)
 		*out = apply__siphash(json.p, json.len);
 	doc_free(c);
 	buf_release(&json);

@@ -19,7 +19,8 @@ static int is_secret(const struct doc *obj)
 
 int apply_project(struct doc **out, const struct doc *live, const char *manager)
 {
-	static const char *const keep[] = { "name", "namespace", "uid", "resourceVersion", "generation" };
+	static const char *const keep[] = { "name", "namespace", "uid", "resourceVersion",
+		                            "generation" };
 	const struct doc *e, *meta;
 	struct doc *r = NULL, *m = NULL, *mf = NULL, *c;
 	size_t i;
@@ -102,7 +103,8 @@ int apply_drift(struct apply_paths *changed, const struct doc *applied, const st
 		return APPLY_DRIFTED;
 	if ((e = apply__managed_entry(applied, o.field_manager, "Apply"))) {
 		/* applied is the stored object (or its projection): compare what our entry lists */
-		if (!(a = doc_clone(applied)) || !(b = doc_clone(live)) || !(fs = doc_clone(doc_get(e, "fieldsV1")))) {
+		if (!(a = doc_clone(applied)) || !(b = doc_clone(live)) ||
+		    !(fs = doc_clone(doc_get(e, "fieldsV1")))) {
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -110,13 +112,15 @@ int apply_drift(struct apply_paths *changed, const struct doc *applied, const st
 		    (rc = apply_ignore_strip(b, o.ignore, o.nignore)) < 0)
 			goto out;
 	} else {
-		/* applied is the desired object as sent: every field it sets is ours, if live says so */
+		/* applied is the desired object as sent: every field it sets is ours, if live says
+		 * so */
 		if (!apply__managed_entry(live, o.field_manager, "Apply")) {
 			rc = APPLY_DRIFT_UNKNOWN;
 			goto out;
 		}
 		if ((rc = apply_comparable(&a, applied, o.ignore, o.nignore)) < 0 ||
-		    (rc = apply_comparable(&b, live, o.ignore, o.nignore)) < 0 || (rc = fields_hint(&hint, live)) < 0 ||
+		    (rc = apply_comparable(&b, live, o.ignore, o.nignore)) < 0 ||
+		    (rc = fields_hint(&hint, live)) < 0 ||
 		    (rc = apply__fields_derive(&fs, a, hint)) < 0)
 			goto out;
 	}

@@ -43,7 +43,8 @@ void apply_report_release(struct apply_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int apply_report_inventory(struct inventory *out, const struct apply_report *r, struct doc *const *objs)
+int apply_report_inventory(struct inventory *out, const struct apply_report *r,
+                           struct doc *const *objs)
 {
 	size_t i;
 	int rc;
@@ -64,7 +65,8 @@ int apply__set_has(const struct apply__run *run, const char *kind, const char *n
 	for (i = 0; i < run->n; i++) {
 		const struct doc *o = run->items[i].obj;
 		const char *k = doc_k8s_kind(o), *nm = doc_k8s_name(o);
-		if (!run->items[i].prep_error && k && !strcmp(k, kind) && (!name || (nm && !strcmp(nm, name))))
+		if (!run->items[i].prep_error && k && !strcmp(k, kind) &&
+		    (!name || (nm && !strcmp(nm, name))))
 			return 1;
 	}
 	return 0;
@@ -78,8 +80,8 @@ int apply__set_defines(const struct apply__run *run, const char *api_version, co
 		const struct doc *o = run->items[i].obj;
 		const char *k = doc_k8s_kind(o), *g = doc_str(doc_getp(o, "spec", "group", NULL));
 		const char *nk = doc_str(doc_getp(o, "spec", "names", "kind", NULL));
-		if (!run->items[i].prep_error && k && !strcmp(k, "CustomResourceDefinition") && g && nk &&
-		    strlen(g) == gl && !strncmp(g, api_version, gl) && !strcmp(nk, kind))
+		if (!run->items[i].prep_error && k && !strcmp(k, "CustomResourceDefinition") && g &&
+		    nk && strlen(g) == gl && !strncmp(g, api_version, gl) && !strcmp(nk, kind))
 			return 1;
 	}
 	return 0;
@@ -119,25 +121,33 @@ static void prepare(struct apply__run *run, struct apply__item *it)
 		it->prep_error = msg_dup(what ? what : "object", gs_error_last());
 		goto out;
 	}
-	if (doc_kind(obj) != DOC_MAP || !doc_str(doc_get(obj, "apiVersion")) || !doc_k8s_kind(obj) ||
-	    doc_kind(doc_get(obj, "metadata")) != DOC_MAP || !name || !*name) {
-		it->prep_error = msg_dup(what ? what : "object", "apiVersion, kind and metadata.name are required");
+	if (doc_kind(obj) != DOC_MAP || !doc_str(doc_get(obj, "apiVersion")) ||
+	    !doc_k8s_kind(obj) || doc_kind(doc_get(obj, "metadata")) != DOC_MAP || !name ||
+	    !*name) {
+		it->prep_error = msg_dup(what ? what : "object",
+		                         "apiVersion, kind and metadata.name are required");
 		goto out;
 	}
 	if ((rc = apply_normalize(obj)) < 0 ||
 	    (run->o.owner_name && (rc = set_label(obj, APPLY_LABEL_NAME, run->o.owner_name)) < 0) ||
-	    (run->o.owner_namespace && (rc = set_label(obj, APPLY_LABEL_NAMESPACE, run->o.owner_namespace)) < 0)) {
+	    (run->o.owner_namespace &&
+	     (rc = set_label(obj, APPLY_LABEL_NAMESPACE, run->o.owner_namespace)) < 0)) {
 		it->prep_error = msg_dup(what ? what : "object", gs_error_last());
 		goto out;
 	}
 	if (!doc_k8s_namespace(obj)) {
 		struct kube_resource res = { 0 };
-		/* a kind that is not served yet (its CRD comes with the set) is looked at when applied */
-		if (kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj)) == 0 &&
+		/* a kind that is not served yet (its CRD comes with the set) is looked at when
+		 * applied */
+		if (kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")),
+		                  doc_k8s_kind(obj)) == 0 &&
 		    res.namespaced) {
 			if (!run->o.default_namespace)
-				it->prep_error = msg_dup(what ? what : "object", "namespaced object without metadata.namespace");
-			else if (doc_set(doc_get(obj, "metadata"), "namespace", doc_new_strz(run->o.default_namespace)) < 0)
+				it->prep_error =
+				    msg_dup(what ? what : "object",
+				            "namespaced object without metadata.namespace");
+			else if (doc_set(doc_get(obj, "metadata"), "namespace",
+			                 doc_new_strz(run->o.default_namespace)) < 0)
 				it->prep_error = msg_dup(what ? what : "object", "out of memory");
 		}
 		kube_resource_release(&res);
@@ -152,17 +162,19 @@ struct group {
 	struct apply__run *run;
 	struct apply__item **v; /* the group's items, by name */
 	size_t n;
-	size_t seen;            /* items the LIST returned (ours or not): its pages are counted */
+	size_t seen; /* items the LIST returned (ours or not): its pages are counted */
 };
 
 static int cmp_by_where(const void *a, const void *b)
 {
-	const struct doc *x = (*(struct apply__item *const *)a)->obj, *y = (*(struct apply__item *const *)b)->obj;
+	const struct doc *x = (*(struct apply__item *const *)a)->obj,
+	                 *y = (*(struct apply__item *const *)b)->obj;
 	int c = strcmp(doc_str(doc_get(x, "apiVersion")), doc_str(doc_get(y, "apiVersion")));
 	if (!c)
 		c = strcmp(doc_k8s_kind(x), doc_k8s_kind(y));
 	if (!c)
-		c = strcmp(doc_k8s_namespace(x) ? doc_k8s_namespace(x) : "", doc_k8s_namespace(y) ? doc_k8s_namespace(y) : "");
+		c = strcmp(doc_k8s_namespace(x) ? doc_k8s_namespace(x) : "",
+		           doc_k8s_namespace(y) ? doc_k8s_namespace(y) : "");
 	return c ? c : strcmp(doc_k8s_name(x), doc_k8s_name(y));
 }
 
@@ -180,7 +192,10 @@ static int listed(void *ctx, const struct doc *live)
 			struct apply__item *it = g->v[mid];
 			it->takeover = apply__needs_takeover(live);
 			/* seen, but no digest: -2, looked at one by one later */
-			it->known = apply__digest(&it->digest, live, g->run->o.ignore, g->run->o.nignore) == 0 ? 1 : -2;
+			it->known = apply__digest(&it->digest, live, g->run->o.ignore,
+			                          g->run->o.nignore) == 0
+			                ? 1
+			                : -2;
 			return 0;
 		}
 		if (c < 0)
@@ -199,10 +214,11 @@ static void list_group(void *ctx, size_t i)
 	size_t j;
 	int rc;
 
-	/* pages of 100: several groups list at once, and a parsed page of Deployments is ~20 KiB an item */
+	/* pages of 100: several groups list at once, and a parsed page of Deployments is ~20 KiB an
+	 * item */
 	lo.limit = 100;
-	rc = kube_list_each(g->run->kc, doc_str(doc_get(o, "apiVersion")), doc_k8s_kind(o), doc_k8s_namespace(o), &lo,
-	                    listed, g, NULL);
+	rc = kube_list_each(g->run->kc, doc_str(doc_get(o, "apiVersion")), doc_k8s_kind(o),
+	                    doc_k8s_namespace(o), &lo, listed, g, NULL);
 	for (j = 0; j == 0 || j * (size_t)lo.limit < g->seen; j++)
 		apply__count(g->run, 0);
 	if (rc < 0) {
@@ -211,7 +227,9 @@ static void list_group(void *ctx, size_t i)
 		return;
 	}
 	for (j = 0; j < g->n; j++)
-		g->v[j]->known = g->v[j]->known == -1 ? 0 : g->v[j]->known == -2 ? -1 : g->v[j]->known;
+		g->v[j]->known = g->v[j]->known == -1   ? 0
+		                 : g->v[j]->known == -2 ? -1
+		                                        : g->v[j]->known;
 }
 
 static int prefetch(struct apply__run *run, size_t a, size_t b)
@@ -235,7 +253,8 @@ static int prefetch(struct apply__run *run, size_t a, size_t b)
 		struct kube_resource res = { 0 };
 		for (j = i + 1; j < n; j++) {
 			const struct doc *x = v[i]->obj, *y = v[j]->obj;
-			if (strcmp(doc_str(doc_get(x, "apiVersion")), doc_str(doc_get(y, "apiVersion"))) ||
+			if (strcmp(doc_str(doc_get(x, "apiVersion")),
+			           doc_str(doc_get(y, "apiVersion"))) ||
 			    strcmp(doc_k8s_kind(x), doc_k8s_kind(y)) ||
 			    strcmp(doc_k8s_namespace(x) ? doc_k8s_namespace(x) : "",
 			           doc_k8s_namespace(y) ? doc_k8s_namespace(y) : ""))
@@ -244,7 +263,8 @@ static int prefetch(struct apply__run *run, size_t a, size_t b)
 		if (j - i < run->o.list_threshold)
 			continue;
 		/* kinds not served yet are looked up one by one later */
-		if (kube_discover(&res, run->kc, doc_str(doc_get(v[i]->obj, "apiVersion")), doc_k8s_kind(v[i]->obj)) < 0)
+		if (kube_discover(&res, run->kc, doc_str(doc_get(v[i]->obj, "apiVersion")),
+		                  doc_k8s_kind(v[i]->obj)) < 0)
 			continue;
 		if (!res.namespaced || doc_k8s_namespace(v[i]->obj)) {
 			groups[ng].run = run;
@@ -279,7 +299,8 @@ static void wait_ready(struct apply__run *run, struct apply__item *it, int64_t d
 		struct doc *live = NULL;
 		int rc;
 		apply__count(run, 0);
-		rc = kube_get(&live, run->kc, doc_str(doc_get(o, "apiVersion")), doc_k8s_kind(o), NULL, doc_k8s_name(o));
+		rc = kube_get(&live, run->kc, doc_str(doc_get(o, "apiVersion")), doc_k8s_kind(o),
+		              NULL, doc_k8s_name(o));
 		if (rc < 0) {
 			r->error = msg_dup(r->what, gs_error_last());
 			r->action = APPLY_FAILED;
@@ -287,7 +308,8 @@ static void wait_ready(struct apply__run *run, struct apply__item *it, int64_t d
 		}
 		apply_health(&h, live, time(NULL));
 		if (doc_getp(live, "metadata", "deletionTimestamp", NULL))
-			h.status = APPLY_DEGRADED, snprintf(h.message, sizeof(h.message), "%s", "being deleted");
+			h.status = APPLY_DEGRADED,
+			snprintf(h.message, sizeof(h.message), "%s", "being deleted");
 		doc_free(live);
 		if (h.status == APPLY_HEALTHY)
 			it->ready = 1;
@@ -400,7 +422,8 @@ static void skip_from(struct apply__run *run, size_t a)
 			r->what = apply__what(run->items[i].obj);
 		r->action = APPLY_SKIPPED;
 		free(r->error);
-		r->error = msg_dup(r->what ? r->what : "object", "not applied: an earlier stage failed");
+		r->error =
+		    msg_dup(r->what ? r->what : "object", "not applied: an earlier stage failed");
 	}
 }
 
@@ -434,7 +457,8 @@ int apply_run(struct apply_report *out, struct kube_client *kc, struct doc *cons
 	run.kc = kc;
 	run.rep = out;
 	run.n = n;
-	if (n && (!(run.items = calloc(n, sizeof(*run.items))) || !(out->r = calloc(n, sizeof(*out->r))))) {
+	if (n && (!(run.items = calloc(n, sizeof(*run.items))) ||
+	          !(out->r = calloc(n, sizeof(*out->r))))) {
 		free(run.items);
 		return gs_error(GS_ENOMEM, "out of memory");
 	}
@@ -469,8 +493,11 @@ int apply_run(struct apply_report *out, struct kube_client *kc, struct doc *cons
 			struct apply_result *r = &out->r[run.items[i].index];
 			r->what = apply__what(run.items[i].obj);
 			r->action = run.items[i].prep_error ? APPLY_FAILED : APPLY_SKIPPED;
-			r->error = run.items[i].prep_error ? strdup(run.items[i].prep_error)
-			                                   : msg_dup(r->what ? r->what : "object", "not applied: another object of the set is invalid");
+			r->error =
+			    run.items[i].prep_error
+			        ? strdup(run.items[i].prep_error)
+			        : msg_dup(r->what ? r->what : "object",
+			                  "not applied: another object of the set is invalid");
 		}
 		n = 0; /* nothing to run */
 	}

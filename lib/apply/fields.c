@@ -18,7 +18,8 @@ const struct doc *apply__managed_entry(const struct doc *obj, const char *manage
 	size_t i;
 	for (i = 0; doc_kind(mf) == DOC_SEQ && i < doc_len(mf); i++) {
 		const struct doc *e = doc_val_at(mf, i);
-		const char *m = doc_str(doc_get(e, "manager")), *o = doc_str(doc_get(e, "operation"));
+		const char *m = doc_str(doc_get(e, "manager")),
+		           *o = doc_str(doc_get(e, "operation"));
 		if (m && !strcmp(m, manager) && (!op || (o && !strcmp(o, op))))
 			return e;
 	}
@@ -105,7 +106,8 @@ long apply__fields_item(const struct doc *seq, const char *pe, size_t pelen, str
 		return gs_error(GS_EPARSE, "managedFields: keys '%.40s' are not an object", pe);
 	}
 	for (i = 0; found < 0 && i < doc_len(seq); i++)
-		if (pe[0] == 'k' ? item_has_keys(doc_val_at(seq, i), v) : apply__equal(doc_val_at(seq, i), v))
+		if (pe[0] == 'k' ? item_has_keys(doc_val_at(seq, i), v)
+		                 : apply__equal(doc_val_at(seq, i), v))
 			found = (long)i;
 	if (keys_out && pe[0] == 'k')
 		*keys_out = v;
@@ -126,8 +128,8 @@ static int path_elem(struct buf *path, const char *pe, size_t pelen, const struc
 	return buf_addf(path, "[=%.*s]", (int)(pelen - 2 > 200 ? 200 : pelen - 2), pe + 2);
 }
 
-int apply__fields_walk(struct apply_paths *out, struct buf *path, const struct doc *a, const struct doc *b,
-                       const struct doc *fs)
+int apply__fields_walk(struct apply_paths *out, struct buf *path, const struct doc *a,
+                       const struct doc *b, const struct doc *fs)
 {
 	size_t i, mark = path->len;
 	int rc = 0;
@@ -164,7 +166,8 @@ int apply__fields_walk(struct apply_paths *out, struct buf *path, const struct d
 			xb = ib >= 0 ? doc_val_at(b, (size_t)ib) : NULL;
 		}
 		if (rc == 0 && xa && (rc = path_elem(path, k, kl, keys)) == 0)
-			rc = xb ? apply__fields_walk(out, path, xa, xb, sub) : apply__paths_add(out, path->p);
+			rc = xb ? apply__fields_walk(out, path, xa, xb, sub)
+			        : apply__paths_add(out, path->p);
 		doc_free(keys);
 		buf_truncate(path, mark);
 	}
@@ -212,7 +215,8 @@ int apply__fields_project(struct doc **out, const struct doc *n, const struct do
 			const char *k = doc_text(doc_key_at(fs, i), &kl);
 			const struct doc *v;
 			struct doc *p = NULL;
-			if (kl < 2 || k[0] != 'f' || k[1] != ':' || !(v = doc_getn(n, k + 2, kl - 2)))
+			if (kl < 2 || k[0] != 'f' || k[1] != ':' ||
+			    !(v = doc_getn(n, k + 2, kl - 2)))
 				continue;
 			if ((rc = apply__fields_project(&p, v, doc_val_at(fs, i))) == 0)
 				rc = doc_setn(r, k + 2, kl - 2, p);
@@ -232,7 +236,8 @@ int apply__fields_project(struct doc **out, const struct doc *n, const struct do
 					break;
 				}
 				if (at == (long)j) {
-					rc = apply__fields_project(&p, doc_val_at(n, j), doc_val_at(fs, i));
+					rc = apply__fields_project(&p, doc_val_at(n, j),
+					                           doc_val_at(fs, i));
 					if (rc == 0 && keys && doc_kind(p) == DOC_MAP)
 						rc = keep_keys(p, doc_val_at(n, j), keys);
 					if (rc == 0)
@@ -283,7 +288,8 @@ static const struct doc *hint_item(const struct doc *hint, const struct doc *ite
 		const char *k = doc_text(doc_key_at(hint, i), &kl);
 		struct doc *v = NULL;
 		int match;
-		if (kl < 3 || k[0] != 'k' || doc_parse_one(&v, "managedFields", k + 2, kl - 2, DOC_PARSE_JSON) < 0)
+		if (kl < 3 || k[0] != 'k' ||
+		    doc_parse_one(&v, "managedFields", k + 2, kl - 2, DOC_PARSE_JSON) < 0)
 			continue;
 		match = doc_kind(v) == DOC_MAP && item_has_keys(item, v);
 		doc_free(v);
@@ -293,10 +299,12 @@ static const struct doc *hint_item(const struct doc *hint, const struct doc *ite
 	return NULL;
 }
 
-static int derive_rec(struct doc **out, const struct doc *d, const struct doc *hint, unsigned depth);
+static int derive_rec(struct doc **out, const struct doc *d, const struct doc *hint,
+                      unsigned depth);
 
 /* A list: keyed like the hint, or by a unique "name", else atomic (NULL = leaf). */
-static int derive_list(struct doc *r, const struct doc *d, const struct doc *hint, unsigned depth, int *atomic)
+static int derive_list(struct doc *r, const struct doc *d, const struct doc *hint, unsigned depth,
+                       int *atomic)
 {
 	struct doc *names = hint_keys(hint), *keys = NULL;
 	struct buf pe = BUF_INIT(PE_MAX);
@@ -329,7 +337,8 @@ static int derive_list(struct doc *r, const struct doc *d, const struct doc *hin
 				size_t kl;
 				const char *k = doc_text(doc_key_at(names, j), &kl);
 				const struct doc *v = doc_getn(item, k, kl);
-				if (!v) { /* an item without a key field: compare the list as a whole */
+				if (!v) { /* an item without a key field: compare the list as a
+					     whole */
 					*atomic = 1;
 					break;
 				}
@@ -372,7 +381,8 @@ static int derive_rec(struct doc **out, const struct doc *d, const struct doc *h
 			buf_reset(&key);
 			if ((rc = buf_adds(&key, "f:")) < 0 || (rc = buf_add(&key, k, kl)) < 0)
 				break;
-			if ((rc = derive_rec(&sub, doc_val_at(d, i), doc_getn(hint, key.p, key.len), depth + 1)) == 0)
+			if ((rc = derive_rec(&sub, doc_val_at(d, i), doc_getn(hint, key.p, key.len),
+			                     depth + 1)) == 0)
 				rc = doc_setn(r, key.p, key.len, sub);
 		}
 	} else if (doc_kind(d) == DOC_SEQ) {
@@ -428,7 +438,8 @@ int apply__needs_takeover(const struct doc *live)
 	return 0;
 }
 
-int apply__takeover_patch(struct doc **patch, const struct doc *live, const char *manager, const char *api_version)
+int apply__takeover_patch(struct doc **patch, const struct doc *live, const char *manager,
+                          const char *api_version)
 {
 	const struct doc *mf = doc_getp(live, "metadata", "managedFields", NULL);
 	struct doc *p = NULL, *meta = NULL, *list = NULL, *ours = NULL, *fs;
@@ -460,7 +471,8 @@ int apply__takeover_patch(struct doc **patch, const struct doc *live, const char
 	}
 	for (i = 0; i < doc_len(mf) && doc_kind(mf) == DOC_SEQ; i++) {
 		const struct doc *e = doc_val_at(mf, i);
-		const char *m = doc_str(doc_get(e, "manager")), *o = doc_str(doc_get(e, "operation"));
+		const char *m = doc_str(doc_get(e, "manager")),
+		           *o = doc_str(doc_get(e, "operation"));
 		struct doc *c;
 		if (takeover_source(e)) {
 			if ((rc = apply__fields_union(fs, doc_get(e, "fieldsV1"))) < 0)
@@ -484,11 +496,13 @@ int apply__takeover_patch(struct doc **patch, const struct doc *live, const char
 	}
 	if (rc == 0 && doc_getp(live, "metadata", "annotations", APPLY_ANN_LAST_APPLIED, NULL)) {
 		struct doc *ann = doc_new_map();
-		if (!ann || doc_set(ann, APPLY_ANN_LAST_APPLIED, doc_new_null()) < 0 || doc_set(meta, "annotations", ann) < 0)
+		if (!ann || doc_set(ann, APPLY_ANN_LAST_APPLIED, doc_new_null()) < 0 ||
+		    doc_set(meta, "annotations", ann) < 0)
 			rc = GS_ENOMEM;
 	}
 	if (rc == 0 && doc_getp(live, "metadata", "resourceVersion", NULL))
-		rc = doc_set(meta, "resourceVersion", doc_clone(doc_getp(live, "metadata", "resourceVersion", NULL)));
+		rc = doc_set(meta, "resourceVersion",
+		             doc_clone(doc_getp(live, "metadata", "resourceVersion", NULL)));
 	if (rc == 0) {
 		rc = doc_set(p, "metadata", meta);
 		meta = NULL;

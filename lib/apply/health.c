@@ -24,11 +24,13 @@ const char *apply_health_name(enum apply_health_status s)
 	return "Unknown";
 }
 
-static void set(struct apply_health *h, enum apply_health_status s, const struct doc *obj, const char *fmt, ...)
-	GS_PRINTF(4, 5);
-static void set(struct apply_health *h, enum apply_health_status s, const struct doc *obj, const char *fmt, ...)
+static void set(struct apply_health *h, enum apply_health_status s, const struct doc *obj,
+                const char *fmt, ...) GS_PRINTF(4, 5);
+static void set(struct apply_health *h, enum apply_health_status s, const struct doc *obj,
+                const char *fmt, ...)
 {
-	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
+	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj),
+	           *name = doc_k8s_name(obj);
 	va_list ap;
 	int n;
 
@@ -39,9 +41,11 @@ static void set(struct apply_health *h, enum apply_health_status s, const struct
 	if (!obj)
 		n = 0;
 	else if (ns && *ns)
-		n = snprintf(h->message, sizeof(h->message), "%s %s/%s: ", kind ? kind : "?", ns, name ? name : "");
+		n = snprintf(h->message, sizeof(h->message), "%s %s/%s: ", kind ? kind : "?", ns,
+		             name ? name : "");
 	else
-		n = snprintf(h->message, sizeof(h->message), "%s %s: ", kind ? kind : "?", name ? name : "");
+		n = snprintf(h->message, sizeof(h->message), "%s %s: ", kind ? kind : "?",
+		             name ? name : "");
 	if (n < 0 || (size_t)n >= sizeof(h->message))
 		return;
 	va_start(ap, fmt);
@@ -104,15 +108,18 @@ static int spec_bool(const struct doc *obj, const char *field)
 static void deployment(struct apply_health *h, const struct doc *o)
 {
 	const struct doc *st = doc_get(o, "status"), *c;
-	long long spec = num(doc_getp(o, "spec", "replicas", NULL), 1), replicas = num(doc_get(st, "replicas"), 0);
-	long long updated = num(doc_get(st, "updatedReplicas"), 0), ready = num(doc_get(st, "readyReplicas"), 0);
+	long long spec = num(doc_getp(o, "spec", "replicas", NULL), 1),
+	          replicas = num(doc_get(st, "replicas"), 0);
+	long long updated = num(doc_get(st, "updatedReplicas"), 0),
+	          ready = num(doc_get(st, "readyReplicas"), 0);
 	long long available = num(doc_get(st, "availableReplicas"), 0);
 	int progressing = !doc_getp(o, "spec", "progressDeadlineSeconds", NULL), avail = 0;
 
 	if ((c = condition(o, "Progressing"))) {
 		if (!strcmp(str(doc_get(c, "reason")), "ProgressDeadlineExceeded"))
 			return set(h, APPLY_DEGRADED, o, "progress deadline exceeded");
-		if (cond_is(c, "True") && !strcmp(str(doc_get(c, "reason")), "NewReplicaSetAvailable"))
+		if (cond_is(c, "True") &&
+		    !strcmp(str(doc_get(c, "reason")), "NewReplicaSetAvailable"))
 			progressing = 1;
 	}
 	avail = cond_is(condition(o, "Available"), "True");
@@ -135,9 +142,12 @@ static void deployment(struct apply_health *h, const struct doc *o)
 
 static void statefulset(struct apply_health *h, const struct doc *o)
 {
-	const struct doc *st = doc_get(o, "status"), *us = doc_getp(o, "spec", "updateStrategy", NULL);
-	long long spec = num(doc_getp(o, "spec", "replicas", NULL), 1), replicas = num(doc_get(st, "replicas"), 0);
-	long long ready = num(doc_get(st, "readyReplicas"), 0), current = num(doc_get(st, "currentReplicas"), 0);
+	const struct doc *st = doc_get(o, "status"),
+	                 *us = doc_getp(o, "spec", "updateStrategy", NULL);
+	long long spec = num(doc_getp(o, "spec", "replicas", NULL), 1),
+	          replicas = num(doc_get(st, "replicas"), 0);
+	long long ready = num(doc_get(st, "readyReplicas"), 0),
+	          current = num(doc_get(st, "currentReplicas"), 0);
 	long long updated = num(doc_get(st, "updatedReplicas"), 0);
 	long long partition = num(doc_getp(us, "rollingUpdate", "partition", NULL), -1);
 
@@ -151,7 +161,8 @@ static void statefulset(struct apply_health *h, const struct doc *o)
 		return set(h, APPLY_PROGRESSING, o, "pending termination: %lld", replicas - spec);
 	if (partition >= 0) {
 		if (updated < spec - partition)
-			return set(h, APPLY_PROGRESSING, o, "updated: %lld/%lld", updated, spec - partition);
+			return set(h, APPLY_PROGRESSING, o, "updated: %lld/%lld", updated,
+			           spec - partition);
 		return set(h, APPLY_HEALTHY, o, "partition rolled out");
 	}
 	if (spec > current)
@@ -168,7 +179,8 @@ static void daemonset(struct apply_health *h, const struct doc *o)
 	long long desired = num(doc_get(st, "desiredNumberScheduled"), 0);
 	long long current = num(doc_get(st, "currentNumberScheduled"), 0);
 	long long updated = num(doc_get(st, "updatedNumberScheduled"), 0);
-	long long available = num(doc_get(st, "numberAvailable"), 0), ready = num(doc_get(st, "numberReady"), 0);
+	long long available = num(doc_get(st, "numberAvailable"), 0),
+	          ready = num(doc_get(st, "numberReady"), 0);
 
 	if (!doc_get(st, "observedGeneration"))
 		return set(h, APPLY_PROGRESSING, o, "not observed by its controller yet");
@@ -186,9 +198,11 @@ static void daemonset(struct apply_health *h, const struct doc *o)
 static void replicaset(struct apply_health *h, const struct doc *o)
 {
 	const struct doc *st = doc_get(o, "status"), *c = condition(o, "ReplicaFailure");
-	long long spec = num(doc_getp(o, "spec", "replicas", NULL), 1), replicas = num(doc_get(st, "replicas"), 0);
+	long long spec = num(doc_getp(o, "spec", "replicas", NULL), 1),
+	          replicas = num(doc_get(st, "replicas"), 0);
 	long long labeled = num(doc_get(st, "fullyLabeledReplicas"), 0);
-	long long available = num(doc_get(st, "availableReplicas"), 0), ready = num(doc_get(st, "readyReplicas"), 0);
+	long long available = num(doc_get(st, "availableReplicas"), 0),
+	          ready = num(doc_get(st, "readyReplicas"), 0);
 
 	if (cond_is(c, "True"))
 		return set(h, APPLY_PROGRESSING, o, "replica failure: %s", cond_msg(c));
@@ -224,9 +238,11 @@ static void pod(struct apply_health *h, const struct doc *o, time_t now)
 	if (!strcmp(phase, "Succeeded"))
 		return set(h, APPLY_HEALTHY, o, "completed");
 	if (!strcmp(phase, "Failed"))
-		return set(h, APPLY_HEALTHY, o, "completed, but not successfully"); /* kstatus: Current */
+		return set(h, APPLY_HEALTHY, o,
+		           "completed, but not successfully"); /* kstatus: Current */
 	for (i = 0; doc_kind(cs) == DOC_SEQ && i < doc_len(cs); i++) {
-		const char *r = str(doc_getp(doc_val_at(cs, i), "state", "waiting", "reason", NULL));
+		const char *r =
+		    str(doc_getp(doc_val_at(cs, i), "state", "waiting", "reason", NULL));
 		if (!strcmp(r, "CrashLoopBackOff"))
 			return set(h, APPLY_DEGRADED, o, "container %s is in CrashLoopBackOff",
 			           str(doc_get(doc_val_at(cs, i), "name")));
@@ -263,7 +279,8 @@ static void sealedsecret(struct apply_health *h, const struct doc *o)
 	if (cond_is(c, "True"))
 		return set(h, APPLY_HEALTHY, o, "unsealed");
 	if (cond_is(c, "False"))
-		return set(h, APPLY_DEGRADED, o, "%s", *cond_msg(c) ? cond_msg(c) : "cannot be unsealed");
+		return set(h, APPLY_DEGRADED, o, "%s",
+		           *cond_msg(c) ? cond_msg(c) : "cannot be unsealed");
 	set(h, APPLY_PROGRESSING, o, "waiting for the unsealer");
 }
 
@@ -274,7 +291,8 @@ static int is(const char *group, const char *kind, const char *g, const char *k)
 
 void apply_health(struct apply_health *out, const struct doc *o, time_t now)
 {
-	const char *av = str(doc_get(o, "apiVersion")), *kind = str(doc_get(o, "kind")), *slash = strchr(av, '/');
+	const char *av = str(doc_get(o, "apiVersion")), *kind = str(doc_get(o, "kind")),
+	           *slash = strchr(av, '/');
 	const struct doc *c, *og;
 	char group[256] = "";
 	long long gen, obs;
@@ -288,7 +306,8 @@ void apply_health(struct apply_health *out, const struct doc *o, time_t now)
 	}
 	if (doc_getp(o, "metadata", "deletionTimestamp", NULL))
 		return set(out, APPLY_PROGRESSING, o, "being deleted");
-	if ((is(group, kind, "batch", "Job") || is(group, kind, "batch", "CronJob")) && spec_bool(o, "suspend"))
+	if ((is(group, kind, "batch", "Job") || is(group, kind, "batch", "CronJob")) &&
+	    spec_bool(o, "suspend"))
 		return set(out, APPLY_SUSPENDED, o, "suspended");
 	if (is(group, kind, "apps", "Deployment") && spec_bool(o, "paused"))
 		return set(out, APPLY_SUSPENDED, o, "paused");
@@ -296,9 +315,11 @@ void apply_health(struct apply_health *out, const struct doc *o, time_t now)
 	og = doc_getp(o, "status", "observedGeneration", NULL);
 	gen = num(doc_getp(o, "metadata", "generation", NULL), -1);
 	if (og && gen >= 0 && (obs = num(og, -1)) != gen)
-		return set(out, APPLY_PROGRESSING, o, "generation %lld not observed yet (observed %lld)", gen, obs);
+		return set(out, APPLY_PROGRESSING, o,
+		           "generation %lld not observed yet (observed %lld)", gen, obs);
 	if ((c = condition(o, "Reconciling")) && cond_is(c, "True"))
-		return set(out, APPLY_PROGRESSING, o, "%s", *cond_msg(c) ? cond_msg(c) : "reconciling");
+		return set(out, APPLY_PROGRESSING, o, "%s",
+		           *cond_msg(c) ? cond_msg(c) : "reconciling");
 	if ((c = condition(o, "Stalled")) && cond_is(c, "True"))
 		return set(out, APPLY_DEGRADED, o, "%s", *cond_msg(c) ? cond_msg(c) : "stalled");
 
@@ -317,7 +338,8 @@ void apply_health(struct apply_health *out, const struct doc *o, time_t now)
 	if (is(group, kind, "", "PersistentVolumeClaim")) {
 		const char *phase = str(doc_getp(o, "status", "phase", NULL));
 		if (strcmp(phase, "Bound"))
-			return set(out, APPLY_PROGRESSING, o, "not bound (phase %s)", *phase ? phase : "unknown");
+			return set(out, APPLY_PROGRESSING, o, "not bound (phase %s)",
+			           *phase ? phase : "unknown");
 		return set(out, APPLY_HEALTHY, o, "bound");
 	}
 	if (is(group, kind, "", "Service")) {
@@ -334,12 +356,14 @@ void apply_health(struct apply_health *out, const struct doc *o, time_t now)
 			return set(out, APPLY_HEALTHY, o, "active");
 		return set(out, APPLY_PROGRESSING, o, "%s", *phase ? phase : "not active yet");
 	}
-	if (is(group, kind, "bitnami.com", "SealedSecret") || is(group, kind, "gitseal.dev", "SealedSecret"))
+	if (is(group, kind, "bitnami.com", "SealedSecret") ||
+	    is(group, kind, "gitseal.dev", "SealedSecret"))
 		return sealedsecret(out, o);
 	if ((c = condition(o, "Ready"))) {
 		if (cond_is(c, "True"))
 			return set(out, APPLY_HEALTHY, o, "ready");
-		return set(out, APPLY_PROGRESSING, o, "not ready: %s", *cond_msg(c) ? cond_msg(c) : "no reason given");
+		return set(out, APPLY_PROGRESSING, o, "not ready: %s",
+		           *cond_msg(c) ? cond_msg(c) : "no reason given");
 	}
 	set(out, APPLY_HEALTHY, o, "exists");
 }

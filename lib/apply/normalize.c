@@ -21,7 +21,8 @@ static int kind_is(const struct doc *obj, const char *kind)
 	return k && !strcmp(k, kind);
 }
 
-/* Secret stringData folded into data: stringData wins over data for the same key, as the API does. */
+/* Secret stringData folded into data: stringData wins over data for the same key, as the API does.
+ */
 static int fold_string_data(struct doc *obj)
 {
 	struct doc *sd = doc_get(obj, "stringData"), *data;
@@ -61,7 +62,8 @@ static int fold_string_data(struct doc *obj)
 		doc_set_flags(enc, DOC_SECRET);
 		if ((rc = doc_setn(data, k, kl, enc)) < 0)
 			break;
-		doc_set_flags(doc_key_at(data, doc_len(data) - 1), 0); /* keys are names, not values */
+		doc_set_flags(doc_key_at(data, doc_len(data) - 1),
+		              0); /* keys are names, not values */
 	}
 	buf_release(&b64);
 	if (rc == 0)
@@ -78,7 +80,8 @@ static int default_protocol(struct doc *ports)
 		return 0;
 	for (i = 0; i < doc_len(ports); i++) {
 		struct doc *p = doc_val_at(ports, i);
-		if (doc_kind(p) == DOC_MAP && !doc_get(p, "protocol") && (rc = doc_set(p, "protocol", doc_new_strz("TCP"))) < 0)
+		if (doc_kind(p) == DOC_MAP && !doc_get(p, "protocol") &&
+		    (rc = doc_set(p, "protocol", doc_new_strz("TCP"))) < 0)
 			return rc;
 	}
 	return 0;
@@ -86,7 +89,8 @@ static int default_protocol(struct doc *ports)
 
 static int pod_spec_ports(struct doc *pod_spec)
 {
-	static const char *const lists[] = { "containers", "initContainers", "ephemeralContainers" };
+	static const char *const lists[] = { "containers", "initContainers",
+		                             "ephemeralContainers" };
 	size_t i, j;
 	int rc;
 	for (j = 0; j < sizeof(lists) / sizeof(*lists); j++) {
@@ -108,7 +112,8 @@ static struct doc *pod_template(struct doc *obj, struct doc **tmpl)
 	if (!strcmp(k, "Pod") && is_core(obj))
 		return doc_get(obj, "spec");
 	if (!strcmp(k, "Deployment") || !strcmp(k, "StatefulSet") || !strcmp(k, "DaemonSet") ||
-	    !strcmp(k, "ReplicaSet") || !strcmp(k, "Job") || (!strcmp(k, "ReplicationController") && is_core(obj)))
+	    !strcmp(k, "ReplicaSet") || !strcmp(k, "Job") ||
+	    (!strcmp(k, "ReplicationController") && is_core(obj)))
 		*tmpl = doc_getp(obj, "spec", "template", NULL);
 	else if (!strcmp(k, "CronJob"))
 		*tmpl = doc_getp(obj, "spec", "jobTemplate", "spec", "template", NULL);
@@ -138,7 +143,8 @@ int apply_normalize(struct doc *obj)
 
 /* ---- comparable form ---- */
 
-int apply_comparable(struct doc **out, const struct doc *obj, const struct apply_ignore *ign, size_t nign)
+int apply_comparable(struct doc **out, const struct doc *obj, const struct apply_ignore *ign,
+                     size_t nign)
 {
 	struct doc *c = NULL, *m, *tmpl;
 	int rc;
@@ -156,7 +162,9 @@ int apply_comparable(struct doc **out, const struct doc *obj, const struct apply
 			char key[256];
 			size_t kl;
 			const char *k = doc_text(doc_key_at(m, i), &kl);
-			if (k && ((kl == 6 && !memcmp(k, "labels", 6)) || (kl == 11 && !memcmp(k, "annotations", 11))) &&
+			if (k &&
+			    ((kl == 6 && !memcmp(k, "labels", 6)) ||
+			     (kl == 11 && !memcmp(k, "annotations", 11))) &&
 			    doc_kind(doc_val_at(m, i)) == DOC_MAP && doc_len(doc_val_at(m, i)))
 				continue;
 			snprintf(key, sizeof(key), "%.*s", (int)kl, k ? k : "");
@@ -197,8 +205,9 @@ int apply_ignore_matches(const struct apply_ignore *r, const struct doc *obj)
 		memcpy(group, av, slash - av);
 		group[slash - av] = '\0';
 	}
-	return eq_or_any(r->group ? r->group : "", group) && eq_or_any(r->kind, doc_k8s_kind(obj)) &&
-	       eq_or_any(r->name, doc_k8s_name(obj)) && eq_or_any(r->ns, doc_k8s_namespace(obj));
+	return eq_or_any(r->group ? r->group : "", group) &&
+	       eq_or_any(r->kind, doc_k8s_kind(obj)) && eq_or_any(r->name, doc_k8s_name(obj)) &&
+	       eq_or_any(r->ns, doc_k8s_namespace(obj));
 }
 
 /* One reference token of a JSON pointer, unescaped (~1 -> /, ~0 -> ~), into tok. */
@@ -218,7 +227,8 @@ static size_t pointer_token(char *tok, size_t cap, const char *p, const char **n
 }
 
 /* A sequence without item i (there is no removal from a sequence in lib/doc: rebuild it). */
-static int seq_without(struct doc *parent, const char *key, size_t keylen, struct doc *seq, size_t i)
+static int seq_without(struct doc *parent, const char *key, size_t keylen, struct doc *seq,
+                       size_t i)
 {
 	struct doc *ns = doc_new_seq();
 	size_t j;
@@ -261,13 +271,16 @@ static int pointer_remove(struct doc *obj, const char *p)
 	size_t n, pn = 0, idx;
 
 	if (!p || *p != '/')
-		return gs_error(GS_EINVAL, "ignoreDifferences: JSON pointer '%.100s' does not start with '/'", p ? p : "");
+		return gs_error(GS_EINVAL,
+		                "ignoreDifferences: JSON pointer '%.100s' does not start with '/'",
+		                p ? p : "");
 	while (*p == '/') {
 		n = pointer_token(tok, sizeof(tok), p + 1, &p);
 		if (*p != '/') { /* the last token: remove */
 			if (doc_kind(cur) == DOC_MAP)
 				doc_del(cur, tok);
-			else if (doc_kind(cur) == DOC_SEQ && parent && index_of(tok, n, doc_len(cur), &idx))
+			else if (doc_kind(cur) == DOC_SEQ && parent &&
+			         index_of(tok, n, doc_len(cur), &idx))
 				return seq_without(parent, ptok, pn, cur, idx);
 			return 0;
 		}
@@ -277,7 +290,8 @@ static int pointer_remove(struct doc *obj, const char *p)
 		if (doc_kind(cur) == DOC_MAP)
 			cur = doc_get(cur, tok);
 		else if (doc_kind(cur) == DOC_SEQ && index_of(tok, n, doc_len(cur), &idx))
-			cur = doc_val_at(cur, idx), parent = NULL; /* a list inside a list: rare, not removed */
+			cur = doc_val_at(cur, idx),
+			parent = NULL; /* a list inside a list: rare, not removed */
 		else
 			return 0;
 		if (!cur)

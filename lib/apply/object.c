@@ -41,8 +41,8 @@ static int add_escaped(struct buf *b, const char *s)
 	int rc = 0;
 	for (; *s && rc == 0; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~')
 			rc = buf_addc(b, (char)c);
 		else
 			rc = buf_addf(b, "%%%c%c", hex[c >> 4], hex[c & 15]);
@@ -57,8 +57,8 @@ static int add_escaped(struct buf *b, const char *s)
  * *status (if not NULL) gets the Status object (wiped memory: it may quote values). out NULL:
  * the stored object is not wanted (not parsed: thousands of creations cost less CPU).
  */
-static int server_apply(struct apply__run *run, struct doc **out, const struct doc *obj, int dry_run,
-                        struct doc **status)
+static int server_apply(struct apply__run *run, struct doc **out, const struct doc *obj,
+                        int dry_run, struct doc **status)
 {
 	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 	struct kube_resource res = { 0 };
@@ -73,10 +73,13 @@ static int server_apply(struct apply__run *run, struct doc **out, const struct d
 	if (status)
 		*status = NULL;
 	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), kind)) < 0 ||
-	    (rc = kube_resource_path(&path, &res, doc_k8s_namespace(obj), doc_k8s_name(obj), NULL)) < 0 ||
-	    (rc = buf_adds(&path, "?fieldManager=")) < 0 || (rc = add_escaped(&path, run->o.field_manager)) < 0 ||
+	    (rc = kube_resource_path(&path, &res, doc_k8s_namespace(obj), doc_k8s_name(obj),
+	                             NULL)) < 0 ||
+	    (rc = buf_adds(&path, "?fieldManager=")) < 0 ||
+	    (rc = add_escaped(&path, run->o.field_manager)) < 0 ||
 	    (rc = buf_adds(&path, dry_run ? "&force=true&dryRun=All" : "&force=true")) < 0 ||
-	    (rc = doc_emit_json(&body, obj, &eo)) < 0) /* JSON is YAML: sent with the apply media type */
+	    (rc = doc_emit_json(&body, obj, &eo)) <
+	        0) /* JSON is YAML: sent with the apply media type */
 		goto out;
 	req.path = path.p;
 	req.body = body.p;
@@ -84,7 +87,8 @@ static int server_apply(struct apply__run *run, struct doc **out, const struct d
 	apply__count(run, !dry_run);
 	if ((rc = kube_request(run->kc, &req, &resp)) < 0) {
 		if (status && resp.len)
-			doc_parse_one(status, "status", resp.p, resp.len, DOC_PARSE_JSON | DOC_PARSE_SECRET);
+			doc_parse_one(status, "status", resp.p, resp.len,
+			              DOC_PARSE_JSON | DOC_PARSE_SECRET);
 		goto out;
 	}
 	if (out && (rc = doc_parse_one(out, "response", resp.p, resp.len,
@@ -103,8 +107,8 @@ static int get_live(struct apply__run *run, struct doc **live, const struct doc 
 {
 	int rc;
 	apply__count(run, 0);
-	rc = kube_get(live, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj), doc_k8s_namespace(obj),
-	              doc_k8s_name(obj));
+	rc = kube_get(live, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj),
+	              doc_k8s_namespace(obj), doc_k8s_name(obj));
 	if (rc == GS_ENOTFOUND)
 		return 0;
 	return rc < 0 ? rc : 1;
@@ -115,7 +119,8 @@ static int get_live(struct apply__run *run, struct doc **live, const struct doc 
  * than ... are forbidden". */
 static int says_immutable(const char *m)
 {
-	return m && (strstr(m, "immutable") || strstr(m, "may not change once set") || strstr(m, "are forbidden"));
+	return m && (strstr(m, "immutable") || strstr(m, "may not change once set") ||
+	             strstr(m, "are forbidden"));
 }
 
 /*
@@ -171,7 +176,8 @@ static int delete_and_wait(struct apply__run *run, const struct doc *obj)
 		if (rc < 0)
 			return rc;
 		if (gs_mono_ms() >= deadline)
-			return gs_error(GS_EIO, "still there %ld ms after the delete (finalizers?)", run->o.delete_timeout_ms);
+			return gs_error(GS_EIO, "still there %ld ms after the delete (finalizers?)",
+			                run->o.delete_timeout_ms);
 		gs_sleep_ms(run->o.poll_interval_ms);
 	}
 }
@@ -187,7 +193,8 @@ static void note_ready(struct apply__item *it, const struct doc *stored)
 }
 
 /* Changed paths between the live object and the predicted one. */
-static int compare(struct apply__run *run, struct apply_result *r, const struct doc *live, const struct doc *pred)
+static int compare(struct apply__run *run, struct apply_result *r, const struct doc *live,
+                   const struct doc *pred)
 {
 	struct doc *a = NULL, *b = NULL;
 	int rc;
@@ -199,7 +206,8 @@ static int compare(struct apply__run *run, struct apply_result *r, const struct 
 	return rc;
 }
 
-static int digest_equal(struct apply__run *run, const struct apply__item *it, const struct doc *pred, int *eq)
+static int digest_equal(struct apply__run *run, const struct apply__item *it,
+                        const struct doc *pred, int *eq)
 {
 	uint64_t d;
 	int rc = apply__digest(&d, pred, run->o.ignore, run->o.nignore);
@@ -230,10 +238,13 @@ void apply__one(void *arg, size_t i)
 		r->error = strdup(it->prep_error); /* the item's own stays: other workers read it */
 		goto out;
 	}
-	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj))) < 0) {
-		/* gitseal diff of a set that brings its own CRD: the custom objects would be created */
+	if ((rc = kube_discover(&res, run->kc, doc_str(doc_get(obj, "apiVersion")),
+	                        doc_k8s_kind(obj))) < 0) {
+		/* gitseal diff of a set that brings its own CRD: the custom objects would be
+		 * created */
 		if (rc == GS_ENOTFOUND && run->o.dry_run &&
-		    apply__set_defines(run, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj))) {
+		    apply__set_defines(run, doc_str(doc_get(obj, "apiVersion")),
+		                       doc_k8s_kind(obj))) {
 			r->action = APPLY_CREATED;
 			goto out;
 		}
@@ -253,19 +264,24 @@ void apply__one(void *arg, size_t i)
 		}
 	}
 	/* kubectl's client-side apply owned fields: make them ours, so that what left Git goes */
-	if (state == 1 && !run->o.dry_run && !run->o.no_takeover && (it->takeover || apply__needs_takeover(live))) {
+	if (state == 1 && !run->o.dry_run && !run->o.no_takeover &&
+	    (it->takeover || apply__needs_takeover(live))) {
 		if (!live && (state = get_live(run, &live, obj)) < 0) {
 			fail(r, "%s", gs_error_last());
 			goto out;
 		}
-		if (state == 1 && (rc = apply__takeover_patch(&patch, live, run->o.field_manager,
-		                                              doc_str(doc_get(obj, "apiVersion")))) == 0 && patch) {
+		if (state == 1 &&
+		    (rc = apply__takeover_patch(&patch, live, run->o.field_manager,
+		                                doc_str(doc_get(obj, "apiVersion")))) == 0 &&
+		    patch) {
 			struct kube_write_opts wo = KUBE_WRITE_OPTS_INIT;
 			struct doc *after = NULL;
 			wo.field_manager = run->o.field_manager;
 			apply__count(run, 1);
-			if ((rc = kube_merge_patch(&after, run->kc, doc_str(doc_get(obj, "apiVersion")), doc_k8s_kind(obj),
-			                           doc_k8s_namespace(obj), doc_k8s_name(obj), patch, NULL, &wo)) < 0) {
+			if ((rc = kube_merge_patch(&after, run->kc,
+			                           doc_str(doc_get(obj, "apiVersion")),
+			                           doc_k8s_kind(obj), doc_k8s_namespace(obj),
+			                           doc_k8s_name(obj), patch, NULL, &wo)) < 0) {
 				fail(r, "taking over kubectl's fields: %s", gs_error_last());
 				goto out;
 			}
@@ -279,7 +295,8 @@ void apply__one(void *arg, size_t i)
 	}
 	if (state == 0) {
 		/* absent: apply directly (dry_run: predict the creation) */
-		if ((rc = server_apply(run, want_stored(run, it) ? &stored : NULL, obj, run->o.dry_run, NULL)) < 0) {
+		if ((rc = server_apply(run, want_stored(run, it) ? &stored : NULL, obj,
+		                       run->o.dry_run, NULL)) < 0) {
 			if (run->o.dry_run && rc == GS_ENOTFOUND && doc_k8s_namespace(obj) &&
 			    apply__set_has(run, "Namespace", doc_k8s_namespace(obj))) {
 				r->action = APPLY_CREATED; /* its namespace comes with the set */
@@ -297,7 +314,9 @@ void apply__one(void *arg, size_t i)
 			goto out;
 		}
 		if (!wants_force(obj)) {
-			fail(r, "immutable field %s changed: not applied (annotate it %s: enabled to delete and recreate it)",
+			fail(r,
+			     "immutable field %s changed: not applied (annotate it %s: enabled to "
+			     "delete and recreate it)",
 			     fields.p, APPLY_ANN_FORCE);
 			goto out;
 		}
@@ -306,7 +325,8 @@ void apply__one(void *arg, size_t i)
 		apply__paths_add(&r->changed, fields.p);
 		if (run->o.dry_run)
 			goto out;
-		if ((rc = delete_and_wait(run, obj)) < 0 || (rc = server_apply(run, &stored, obj, 0, NULL)) < 0) {
+		if ((rc = delete_and_wait(run, obj)) < 0 ||
+		    (rc = server_apply(run, &stored, obj, 0, NULL)) < 0) {
 			fail(r, "recreating it (immutable %s): %s", fields.p, gs_error_last());
 			goto out;
 		}
@@ -322,7 +342,8 @@ void apply__one(void *arg, size_t i)
 		}
 		r->action = rc > 0 || r->took_over ? APPLY_CONFIGURED : APPLY_UNCHANGED;
 	} else {
-		/* known from a LIST by digest only: fetch the live object just for the changed paths */
+		/* known from a LIST by digest only: fetch the live object just for the changed
+		 * paths */
 		if ((rc = digest_equal(run, it, pred, &eq)) < 0) {
 			fail(r, "comparing: %s", gs_error_last());
 			goto out;
@@ -350,7 +371,8 @@ done:
 	note_ready(it, stored);
 	if (run->o.keep_applied && stored && !run->o.dry_run &&
 	    (rc = apply_project(&r->applied, stored, run->o.field_manager)) < 0)
-		r->applied = NULL; /* an object without our entry (unchanged by an old manager): nothing to keep */
+		r->applied = NULL; /* an object without our entry (unchanged by an old manager):
+		                      nothing to keep */
 	if (run->o.keep_objects) {
 		r->live = live;
 		r->predicted = stored;

@@ -11,12 +11,32 @@
 /* fluxcd/pkg ssa/sort.go (v0.77) computeKind2index: orderFirst ranks
  * -len..-1, orderLast 1..len, every other kind 0. */
 static const char *const kinds_first[] = {
-	"CustomResourceDefinition", "Namespace", "ClusterRole", "ClusterClass", "RuntimeClass", "PriorityClass",
-	"StorageClass", "VolumeSnapshotClass", "IngressClass", "GatewayClass", "ClusterRoleBinding", "ResourceQuota",
-	"ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret", "Service", "LimitRange", "Deployment",
-	"StatefulSet", "CronJob", "PodDisruptionBudget",
+	"CustomResourceDefinition",
+	"Namespace",
+	"ClusterRole",
+	"ClusterClass",
+	"RuntimeClass",
+	"PriorityClass",
+	"StorageClass",
+	"VolumeSnapshotClass",
+	"IngressClass",
+	"GatewayClass",
+	"ClusterRoleBinding",
+	"ResourceQuota",
+	"ServiceAccount",
+	"Role",
+	"RoleBinding",
+	"ConfigMap",
+	"Secret",
+	"Service",
+	"LimitRange",
+	"Deployment",
+	"StatefulSet",
+	"CronJob",
+	"PodDisruptionBudget",
 };
-static const char *const kinds_last[] = { "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration" };
+static const char *const kinds_last[] = { "MutatingWebhookConfiguration",
+	                                  "ValidatingWebhookConfiguration" };
 
 #define NFIRST (sizeof(kinds_first) / sizeof(kinds_first[0]))
 #define NLAST (sizeof(kinds_last) / sizeof(kinds_last[0]))
@@ -92,11 +112,11 @@ int apply_sync_wave(long *wave, const struct doc *obj)
 	*wave = v;
 	return 0;
 bad:
-	return gs_error(GS_EPARSE, "%s:%u:%u: %s %s%s%s: annotation %s: '%s' is not an integer", doc_file(a),
-	                doc_start(a).line, doc_start(a).col,
-	                doc_k8s_kind(obj) ? doc_k8s_kind(obj) : "object",
-	                doc_k8s_namespace(obj) ? doc_k8s_namespace(obj) : "", doc_k8s_namespace(obj) ? "/" : "",
-	                doc_k8s_name(obj) ? doc_k8s_name(obj) : "", APPLY_ANNO_SYNC_WAVE, s);
+	return gs_error(
+	    GS_EPARSE, "%s:%u:%u: %s %s%s%s: annotation %s: '%s' is not an integer", doc_file(a),
+	    doc_start(a).line, doc_start(a).col, doc_k8s_kind(obj) ? doc_k8s_kind(obj) : "object",
+	    doc_k8s_namespace(obj) ? doc_k8s_namespace(obj) : "", doc_k8s_namespace(obj) ? "/" : "",
+	    doc_k8s_name(obj) ? doc_k8s_name(obj) : "", APPLY_ANNO_SYNC_WAVE, s);
 }
 
 struct order_key {

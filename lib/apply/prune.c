@@ -13,17 +13,17 @@
 #include "apply/apply_int.h"
 
 struct prune_item {
-	struct doc *ref;   /* {apiVersion, kind, metadata: {name, namespace}} for ordering */
+	struct doc *ref; /* {apiVersion, kind, metadata: {name, namespace}} for ordering */
 	const struct inventory_entry *e;
-	size_t slot;       /* in the report */
+	size_t slot; /* in the report */
 };
 
 struct prune_run {
 	struct kube_client *kc;
 	struct apply_prune_opts o;
 	const struct inventory *new_inv;
-	struct prune_item *items;   /* in reverse apply order */
-	size_t base;                /* the kind being pruned starts here */
+	struct prune_item *items; /* in reverse apply order */
+	size_t base;              /* the kind being pruned starts here */
 	struct apply_prune_report *rep;
 	struct kube_resource *all; /* every listable kind (for Namespaces), fetched once */
 	size_t nall;
@@ -67,9 +67,11 @@ static struct doc *ref_doc(const struct inventory_entry *e)
 
 	if (inventory_id_parse(&r, e->id) < 0)
 		return NULL;
-	if (inventory_api_version(&av, r.group, e->version) < 0 || !(d = doc_new_map()) || !(m = doc_new_map()) ||
-	    doc_set(d, "apiVersion", doc_new_strz(av.p)) < 0 || doc_set(d, "kind", doc_new_strz(r.kind)) < 0 ||
-	    doc_set(m, "name", doc_new_strz(r.name)) < 0 || (*r.ns && doc_set(m, "namespace", doc_new_strz(r.ns)) < 0)) {
+	if (inventory_api_version(&av, r.group, e->version) < 0 || !(d = doc_new_map()) ||
+	    !(m = doc_new_map()) || doc_set(d, "apiVersion", doc_new_strz(av.p)) < 0 ||
+	    doc_set(d, "kind", doc_new_strz(r.kind)) < 0 ||
+	    doc_set(m, "name", doc_new_strz(r.name)) < 0 ||
+	    (*r.ns && doc_set(m, "namespace", doc_new_strz(r.ns)) < 0)) {
 		doc_free(m);
 		doc_free(d);
 		d = NULL;
@@ -104,9 +106,11 @@ static int bystander(const struct doc *o)
 		return 0;
 	return (!strcmp(kind, "ServiceAccount") && !strcmp(name, "default")) ||
 	       (!strcmp(kind, "ConfigMap") && !strcmp(name, "kube-root-ca.crt")) ||
-	       (!strcmp(kind, "Secret") && type && !strcmp(type, "kubernetes.io/service-account-token")) ||
+	       (!strcmp(kind, "Secret") && type &&
+	        !strcmp(type, "kubernetes.io/service-account-token")) ||
 	       (!strcmp(kind, "Endpoints") &&
-	        doc_getp(o, "metadata", "annotations", "endpoints.kubernetes.io/last-change-trigger-time", NULL));
+	        doc_getp(o, "metadata", "annotations",
+	                 "endpoints.kubernetes.io/last-change-trigger-time", NULL));
 }
 
 struct ns_scan {
@@ -133,7 +137,8 @@ static int ns_in_use(struct prune_run *run, const char *ns, struct buf *msg)
 	int rc;
 
 	for (i = 0; i < run->new_inv->n; i++) /* still in Git: the namespace holds what we keep */
-		if (!strncmp(run->new_inv->e[i].id, ns, plen) && run->new_inv->e[i].id[plen] == '_') {
+		if (!strncmp(run->new_inv->e[i].id, ns, plen) &&
+		    run->new_inv->e[i].id[plen] == '_') {
 			buf_addf(msg, "it still holds %s, which is in Git", run->new_inv->e[i].id);
 			return 1;
 		}
@@ -206,7 +211,8 @@ static void prune_one(void *ctx, size_t i)
 		goto out;
 	}
 	if (is_ns && doc_getp(live, "metadata", "deletionTimestamp", NULL)) {
-		r->action = APPLY_PRUNED; /* being deleted: that is all we ask for (the test server never finishes) */
+		r->action = APPLY_PRUNED; /* being deleted: that is all we ask for (the test server
+		                             never finishes) */
 		goto out;
 	}
 	if (is_ns && (rc = ns_in_use(run, name, &msg)) != 0) {
@@ -219,7 +225,8 @@ static void prune_one(void *ctx, size_t i)
 		goto out;
 	d.propagation_policy = "Background";
 	if (doc_str(doc_getp(live, "metadata", "uid", NULL)))
-		d.precondition_uid = doc_str(doc_getp(live, "metadata", "uid", NULL)); /* the object we looked at */
+		d.precondition_uid =
+		    doc_str(doc_getp(live, "metadata", "uid", NULL)); /* the object we looked at */
 	if ((rc = kube_delete(run->kc, av, kind, ns, name, &d)) == GS_ENOTFOUND)
 		r->action = APPLY_PRUNE_GONE;
 	else if (rc < 0) {
@@ -231,8 +238,9 @@ out:
 	buf_release(&msg);
 }
 
-int apply_prune(struct apply_prune_report *out, struct kube_client *kc, const struct inventory *old_inv,
-                const struct inventory *new_inv, const struct apply_prune_opts *opts)
+int apply_prune(struct apply_prune_report *out, struct kube_client *kc,
+                const struct inventory *old_inv, const struct inventory *new_inv,
+                const struct apply_prune_opts *opts)
 {
 	struct inventory stale = INVENTORY_INIT;
 	struct prune_run run;
@@ -259,7 +267,8 @@ int apply_prune(struct apply_prune_report *out, struct kube_client *kc, const st
 	for (i = 0; i < stale.n; i++) {
 		run.items[i].e = &stale.e[i];
 		if (!(run.items[i].ref = ref_doc(&stale.e[i]))) {
-			rc = gs_error(GS_EINVAL, "inventory entry '%s' cannot be pruned", stale.e[i].id);
+			rc = gs_error(GS_EINVAL, "inventory entry '%s' cannot be pruned",
+			              stale.e[i].id);
 			goto out;
 		}
 	}
@@ -288,9 +297,11 @@ int apply_prune(struct apply_prune_report *out, struct kube_client *kc, const st
 	out->n = stale.n;
 	/* one kind at a time, in reverse order; the objects of one kind in parallel */
 	for (a = 0; a < stale.n; a = b) {
-		for (b = a + 1; b < stale.n && !strcmp(doc_k8s_kind(run.items[a].ref), doc_k8s_kind(run.items[b].ref)) &&
-		                !strcmp(doc_str(doc_get(run.items[a].ref, "apiVersion")),
-		                        doc_str(doc_get(run.items[b].ref, "apiVersion")));
+		for (b = a + 1;
+		     b < stale.n &&
+		     !strcmp(doc_k8s_kind(run.items[a].ref), doc_k8s_kind(run.items[b].ref)) &&
+		     !strcmp(doc_str(doc_get(run.items[a].ref, "apiVersion")),
+		             doc_str(doc_get(run.items[b].ref, "apiVersion")));
 		     b++)
 			;
 		run.base = a;

@@ -20,10 +20,11 @@
 enum { WM_NOMATCH = 0, WM_MATCH = 1, WM_ABORT_ALL = -1, WM_ABORT_TO_STARSTAR = -2 };
 
 struct rule {
-	char *pat;         /* the glob, without `!`, a leading `/` or a trailing `/` */
-	unsigned negate:1;   /* `!rule`: re-include */
-	unsigned dir_only:1; /* `rule/` */
-	unsigned anchored:1; /* had a `/` at the start or in the middle: matched against the whole path */
+	char *pat;             /* the glob, without `!`, a leading `/` or a trailing `/` */
+	unsigned negate : 1;   /* `!rule`: re-include */
+	unsigned dir_only : 1; /* `rule/` */
+	unsigned anchored : 1; /* had a `/` at the start or in the middle: matched against the whole
+	                          path */
 };
 
 struct ignore {
@@ -57,18 +58,30 @@ static const char *class_end(const char *q)
 static int posix_class(const char *name, size_t n, unsigned char c)
 {
 #define IS(s) (n == sizeof(s) - 1 && !memcmp(name, s, n))
-	if (IS("alnum")) return isalnum(c);
-	if (IS("alpha")) return isalpha(c);
-	if (IS("blank")) return c == ' ' || c == '\t';
-	if (IS("cntrl")) return iscntrl(c);
-	if (IS("digit")) return isdigit(c);
-	if (IS("graph")) return isgraph(c);
-	if (IS("lower")) return islower(c);
-	if (IS("print")) return isprint(c);
-	if (IS("punct")) return ispunct(c);
-	if (IS("space")) return isspace(c);
-	if (IS("upper")) return isupper(c);
-	if (IS("xdigit")) return isxdigit(c);
+	if (IS("alnum"))
+		return isalnum(c);
+	if (IS("alpha"))
+		return isalpha(c);
+	if (IS("blank"))
+		return c == ' ' || c == '\t';
+	if (IS("cntrl"))
+		return iscntrl(c);
+	if (IS("digit"))
+		return isdigit(c);
+	if (IS("graph"))
+		return isgraph(c);
+	if (IS("lower"))
+		return islower(c);
+	if (IS("print"))
+		return isprint(c);
+	if (IS("punct"))
+		return ispunct(c);
+	if (IS("space"))
+		return isspace(c);
+	if (IS("upper"))
+		return isupper(c);
+	if (IS("xdigit"))
+		return isxdigit(c);
 #undef IS
 	return 0;
 }
@@ -152,18 +165,21 @@ static int dowild(const char *p, const char *text, const char *pstart)
 				if ((prev < pstart || *prev == '/') &&
 				    (*p == '\0' || *p == '/' || (p[0] == '\\' && p[1] == '/'))) {
 					if (p[0] == '/' && dowild(p + 1, text, pstart) == WM_MATCH)
-						return WM_MATCH; /* `**` + `/` matching no directory at all */
+						return WM_MATCH; /* `**` + `/` matching no directory
+						                    at all */
 					match_slash = 1;
 				}
 			}
 			if (*p == '\0') {
-				/* a trailing `**` takes everything, a trailing `*` the rest of this name */
+				/* a trailing `**` takes everything, a trailing `*` the rest of this
+				 * name */
 				if (!match_slash && strchr(text, '/'))
 					return WM_ABORT_TO_STARSTAR;
 				return WM_MATCH;
 			}
 			if (!match_slash && *p == '/') {
-				/* `*` + `/`: the rest of this name, then the slash (consumed by the loop) */
+				/* `*` + `/`: the rest of this name, then the slash (consumed by the
+				 * loop) */
 				const char *slash = strchr(text, '/');
 				if (!slash)
 					return WM_ABORT_ALL;
@@ -257,7 +273,8 @@ static size_t brace_end(const char *s, size_t n, size_t i)
 }
 
 /* Push the glob s[0..n) with its first `{a,b}` group expanded (recursively). */
-static int push_expanded(struct ignore *ig, const char *s, size_t n, struct rule r, unsigned flags, size_t *budget)
+static int push_expanded(struct ignore *ig, const char *s, size_t n, struct rule r, unsigned flags,
+                         size_t *budget)
 {
 	struct buf alt = BUF_INIT((size_t)1 << 20);
 	size_t i, close = 0, start, j;
@@ -274,7 +291,8 @@ static int push_expanded(struct ignore *ig, const char *s, size_t n, struct rule
 	}
 	if (!(flags & IGNORE_BRACES) || i >= n) {
 		if (!*budget)
-			return gs_error(GS_ETOOBIG, "more than %d brace alternatives", ALTERNATIVES_MAX);
+			return gs_error(GS_ETOOBIG, "more than %d brace alternatives",
+			                ALTERNATIVES_MAX);
 		--*budget;
 		return push_rule(ig, s, n, r);
 	}
@@ -290,7 +308,8 @@ static int push_expanded(struct ignore *ig, const char *s, size_t n, struct rule
 			depth--;
 		else if (j == close || (s[j] == ',' && !depth)) {
 			buf_reset(&alt);
-			if ((rc = buf_add(&alt, s, i)) < 0 || (rc = buf_add(&alt, s + start, j - start)) < 0 ||
+			if ((rc = buf_add(&alt, s, i)) < 0 ||
+			    (rc = buf_add(&alt, s + start, j - start)) < 0 ||
 			    (rc = buf_add(&alt, s + close + 1, n - close - 1)) < 0 ||
 			    (rc = push_expanded(ig, alt.p, alt.len, r, flags, budget)) < 0)
 				break;
@@ -301,8 +320,8 @@ static int push_expanded(struct ignore *ig, const char *s, size_t n, struct rule
 	return rc;
 }
 
-static int add_rule(struct ignore *ig, const char *text, size_t n, const char *source, unsigned lineno,
-                    unsigned flags)
+static int add_rule(struct ignore *ig, const char *text, size_t n, const char *source,
+                    unsigned lineno, unsigned flags)
 {
 	struct rule r = { NULL, 0, 0, 0 };
 	size_t i, budget = ALTERNATIVES_MAX;
@@ -331,15 +350,16 @@ static int add_rule(struct ignore *ig, const char *text, size_t n, const char *s
 	for (i = 0; i < n; i++) {
 		const char *e;
 		if (line[i] == '\\' && ++i >= n) {
-			rc = gs_error(GS_EPARSE, "%s:%u: rule ends with a lone backslash", source, lineno);
+			rc = gs_error(GS_EPARSE, "%s:%u: rule ends with a lone backslash", source,
+			              lineno);
 			goto out;
 		}
 		if (line[i] == '/')
 			r.anchored = 1;
 		if (line[i] == '[') {
 			if (!(e = class_end(line + i + 1)) || e >= line + n) {
-				rc = gs_error(GS_EPARSE, "%s:%u: unterminated '[' in rule '%.*s'", source, lineno,
-				              (int)(n > 200 ? 200 : n), line);
+				rc = gs_error(GS_EPARSE, "%s:%u: unterminated '[' in rule '%.*s'",
+				              source, lineno, (int)(n > 200 ? 200 : n), line);
 				goto out;
 			}
 			i = (size_t)(e - line);
@@ -357,7 +377,8 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
-int ignore_add_text(struct ignore *ig, const char *text, size_t len, const char *source, unsigned flags)
+int ignore_add_text(struct ignore *ig, const char *text, size_t len, const char *source,
+                    unsigned flags)
 {
 	size_t i = 0, eol;
 	unsigned lineno = 0;

@@ -34,7 +34,8 @@ void ignore_free(struct ignore *ig); /* NULL is fine */
  * (an unterminated `[` class, a trailing `\`), GS_ETOOBIG past 100 000 rules or
  * 1 000 brace alternatives in one rule.
  */
-int ignore_add_text(struct ignore *ig, const char *text, size_t len, const char *source, unsigned flags);
+int ignore_add_text(struct ignore *ig, const char *text, size_t len, const char *source,
+                    unsigned flags);
 /* One rule, as one line of such a text. */
 int ignore_add(struct ignore *ig, const char *rule, unsigned flags);
 /* How many rules (brace alternatives count one each). */

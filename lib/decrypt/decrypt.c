@@ -65,8 +65,8 @@ static void add_where(struct decrypt_ctx *c, const char *what, enum decrypt_ids_
 	         scope == DECRYPT_IDS_OWN_NAMESPACE ? " (own namespace only)" : "");
 }
 
-int decrypt_ctx_add_identities(struct decrypt_ctx *c, const char *text, size_t len, const char *what,
-                               enum decrypt_ids_scope scope)
+int decrypt_ctx_add_identities(struct decrypt_ctx *c, const char *text, size_t len,
+                               const char *what, enum decrypt_ids_scope scope)
 {
 	struct age_identity **list = scope == DECRYPT_IDS_OWN_NAMESPACE ? &c->own_ids : &c->ids;
 	int rc;
@@ -82,7 +82,8 @@ static int has_suffix(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
-int decrypt_ctx_add_secret(struct decrypt_ctx *c, const struct doc *secret, enum decrypt_ids_scope scope)
+int decrypt_ctx_add_secret(struct decrypt_ctx *c, const struct doc *secret,
+                           enum decrypt_ids_scope scope)
 {
 	static const char *const fields[] = { "data", "stringData" };
 	struct buf val = BUF_INIT_SECRET((size_t)1 << 20), what = BUF_INIT(1024);
@@ -100,8 +101,10 @@ int decrypt_ctx_add_secret(struct decrypt_ctx *c, const struct doc *secret, enum
 				continue;
 			buf_reset(&val);
 			buf_reset(&what);
-			buf_addf(&what, "Secret %s%s%s entry %s", ns ? ns : "", ns ? "/" : "", name ? name : "", key);
-			rc = f == 0 ? base64_decode(&val, v, len, B64_GO_STD) : buf_add(&val, v, len);
+			buf_addf(&what, "Secret %s%s%s entry %s", ns ? ns : "", ns ? "/" : "",
+			         name ? name : "", key);
+			rc = f == 0 ? base64_decode(&val, v, len, B64_GO_STD)
+			            : buf_add(&val, v, len);
 			if (rc < 0) {
 				gs_error(GS_EPARSE, "%s: not valid base64", what.p);
 				break;
@@ -112,8 +115,11 @@ int decrypt_ctx_add_secret(struct decrypt_ctx *c, const struct doc *secret, enum
 		}
 	}
 	if (rc >= 0 && !found)
-		rc = gs_error(GS_ENOTFOUND, "Secret %s%s%s has no entry ending in .agekey (age identities are read from "
-		              "entries named like age.agekey, as Flux does)", ns ? ns : "", ns ? "/" : "", name ? name : "");
+		rc = gs_error(
+		    GS_ENOTFOUND,
+		    "Secret %s%s%s has no entry ending in .agekey (age identities are read from "
+		    "entries named like age.agekey, as Flux does)",
+		    ns ? ns : "", ns ? "/" : "", name ? name : "");
 	buf_release(&val);
 	buf_release(&what);
 	return rc < 0 ? rc : 0;
@@ -121,11 +127,13 @@ int decrypt_ctx_add_secret(struct decrypt_ctx *c, const struct doc *secret, enum
 
 int decrypt_ctx_add_env(struct decrypt_ctx *c)
 {
-	c->env_wanted = 1; /* read when a file needs a key: a build without SOPS files never reads them */
+	c->env_wanted =
+	    1; /* read when a file needs a key: a build without SOPS files never reads them */
 	return 0;
 }
 
-/* sops' places, read once; an error (a SOPS_AGE_KEY_FILE that is not there) names the file being opened. */
+/* sops' places, read once; an error (a SOPS_AGE_KEY_FILE that is not there) names the file being
+ * opened. */
 static int load_env(struct decrypt_ctx *c, const char *place)
 {
 	struct buf where = BUF_INIT(8192);
@@ -166,14 +174,18 @@ int decrypt__data_key(struct decrypt_ctx *c, const struct sops_meta *m, const ch
 	for (g = 0; g < m->ngroups; g++)
 		nage += m->groups[g].nage;
 	if (!nage && sops_meta_has_foreign_keys(m)) {
-		rc = gs_error(GS_EAUTH, "%s: encrypted for pgp/kms/vault keys only: gitseal decrypts with age identities",
+		rc = gs_error(GS_EAUTH,
+		              "%s: encrypted for pgp/kms/vault keys only: gitseal decrypts with "
+		              "age identities",
 		              place);
 		goto out;
 	}
 	if (!c->ids && !c->env_ids && !c->own_ids) {
 		add_recipients(&r, m);
-		rc = gs_error(GS_EAUTH, "%s: no age identity to decrypt it with (recipients: %s; looked in: %s)", place, r.p,
-		              c->where.len ? c->where.p : "nothing given");
+		rc = gs_error(
+		    GS_EAUTH,
+		    "%s: no age identity to decrypt it with (recipients: %s; looked in: %s)", place,
+		    r.p, c->where.len ? c->where.p : "nothing given");
 		goto out;
 	}
 	if ((c->ids && sops_meta_data_key(m, c->ids, NULL, key) == 0) ||
@@ -187,8 +199,8 @@ int decrypt__data_key(struct decrypt_ctx *c, const struct sops_meta *m, const ch
 		goto out;
 	}
 	add_recipients(&r, m);
-	rc = gs_error(GS_EAUTH, "%s: no age identity matches (recipients: %s; looked in: %s)", place, r.p,
-	              c->where.p);
+	rc = gs_error(GS_EAUTH, "%s: no age identity matches (recipients: %s; looked in: %s)",
+	              place, r.p, c->where.p);
 out:
 	buf_release(&r);
 	return rc;
@@ -199,7 +211,8 @@ out:
 void decrypt__place(struct decrypt_ctx *c, const struct doc *obj, struct buf *out)
 {
 	const char *mac = doc_str(doc_getp(obj, "sops", "mac", NULL)), *file = doc_file(obj);
-	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
+	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj),
+	           *name = doc_k8s_name(obj);
 	struct decrypt__src *s = mac ? decrypt__src_find(c, mac) : NULL;
 	size_t rl = c->root ? strlen(c->root) : 0;
 
@@ -213,8 +226,8 @@ void decrypt__place(struct decrypt_ctx *c, const struct doc *obj, struct buf *ou
 	} else {
 		buf_adds(out, "(rendered)");
 	}
-	buf_addf(out, ": %s %s%s%s", kind ? kind : "object", ns && *ns ? ns : "", ns && *ns ? "/" : "",
-	         name ? name : "(no name)");
+	buf_addf(out, ": %s %s%s%s", kind ? kind : "object", ns && *ns ? ns : "",
+	         ns && *ns ? "/" : "", name ? name : "(no name)");
 }
 
 /* --- the stage ---------------------------------------------------------------------- */
@@ -232,7 +245,8 @@ int decrypt_objects(struct decrypt_ctx *c, struct doc **objs, size_t n, unsigned
 	int rc = 0, decrypted = 0;
 
 	for (i = 0; i < n; i++) {
-		unsigned fl = 0, ifl = INSPECT_AFTER_DECRYPT | (c->require_encrypted ? INSPECT_REQUIRE_ENCRYPTED : 0);
+		unsigned fl = 0, ifl = INSPECT_AFTER_DECRYPT |
+		                       (c->require_encrypted ? INSPECT_REQUIRE_ENCRYPTED : 0);
 		int own = 0;
 		if (is_kind(objs[i], "SealedSecret"))
 			fl |= DECRYPT_OBJ_SEALED;
@@ -241,7 +255,8 @@ int decrypt_objects(struct decrypt_ctx *c, struct doc **objs, size_t n, unsigned
 				goto out;
 			fl |= DECRYPT_OBJ_SOPS | (own ? DECRYPT_OBJ_OWN_NAMESPACE : 0);
 			decrypted++;
-		} else if (c->nhashes && is_kind(objs[i], "Secret") && decrypt__generated(c, objs[i])) {
+		} else if (c->nhashes && is_kind(objs[i], "Secret") &&
+		           decrypt__generated(c, objs[i])) {
 			fl |= DECRYPT_OBJ_GENERATED;
 		}
 		if (fl & (DECRYPT_OBJ_SOPS | DECRYPT_OBJ_GENERATED))

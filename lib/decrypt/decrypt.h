@@ -46,7 +46,10 @@ struct decrypt_opts {
 	const char *root;
 	int require_encrypted; /* decryption.requireEncrypted */
 };
-#define DECRYPT_OPTS_INIT { NULL, 0 }
+#define DECRYPT_OPTS_INIT                                                                          \
+	{                                                                                          \
+		NULL, 0                                                                            \
+	}
 
 int decrypt_ctx_new(struct decrypt_ctx **out, const struct decrypt_opts *opts);
 void decrypt_ctx_free(struct decrypt_ctx *ctx); /* NULL is fine; wipes what it holds */
@@ -54,18 +57,21 @@ void decrypt_ctx_free(struct decrypt_ctx *ctx); /* NULL is fine; wipes what it h
 /* --- identities ------------------------------------------------------------------ */
 
 enum decrypt_ids_scope {
-	DECRYPT_IDS_ANY = 0,           /* an Application's Secret, the CLI's keys: any file */
-	DECRYPT_IDS_OWN_NAMESPACE = 1, /* the cluster's own identities: only into the namespace the file names */
+	DECRYPT_IDS_ANY = 0, /* an Application's Secret, the CLI's keys: any file */
+	DECRYPT_IDS_OWN_NAMESPACE =
+	    1, /* the cluster's own identities: only into the namespace the file names */
 };
-/* Identities in age's key file format ('#' comments, one AGE-SECRET-KEY-1 per line); `what` names them. */
-int decrypt_ctx_add_identities(struct decrypt_ctx *ctx, const char *text, size_t len, const char *what,
-                               enum decrypt_ids_scope scope);
+/* Identities in age's key file format ('#' comments, one AGE-SECRET-KEY-1 per line); `what` names
+ * them. */
+int decrypt_ctx_add_identities(struct decrypt_ctx *ctx, const char *text, size_t len,
+                               const char *what, enum decrypt_ids_scope scope);
 /*
  * The entries of a Secret (data, base64, or stringData) whose key ends in
  * ".agekey", as Flux reads a decryption Secret. GS_ENOTFOUND naming the Secret
  * when it has none (an entry named age.key is the usual mistake).
  */
-int decrypt_ctx_add_secret(struct decrypt_ctx *ctx, const struct doc *secret, enum decrypt_ids_scope scope);
+int decrypt_ctx_add_secret(struct decrypt_ctx *ctx, const struct doc *secret,
+                           enum decrypt_ids_scope scope);
 /* The CLI: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt (as
  * sops), read when the first SOPS file needs a key (errors then name that file). */
 int decrypt_ctx_add_env(struct decrypt_ctx *ctx);
@@ -79,16 +85,19 @@ int decrypt_ctx_add_env(struct decrypt_ctx *ctx);
  * plaintext to out, which must be a BUF_INIT_SECRET buffer: 1. Not SOPS: 0 (out
  * untouched). Error: < 0 naming relpath.
  */
-int decrypt_file(struct decrypt_ctx *ctx, const char *relpath, const char *in, size_t len, struct buf *out);
+int decrypt_file(struct decrypt_ctx *ctx, const char *relpath, const char *in, size_t len,
+                 struct buf *out);
 /* The same with the context as a void *: lib/render's render_file_hook (opts.hook_arg = ctx). */
-int decrypt_render_hook(void *ctx, const char *relpath, const char *in, size_t len, struct buf *out);
+int decrypt_render_hook(void *ctx, const char *relpath, const char *in, size_t len,
+                        struct buf *out);
 
 /* --- the stage -------------------------------------------------------------------- */
 
 /* What happened to each object (decrypt_objects' flags_out). */
 enum decrypt_obj_flags {
-	DECRYPT_OBJ_SOPS = 1 << 0,          /* a SOPS manifest, decrypted here */
-	DECRYPT_OBJ_GENERATED = 1 << 1,     /* a Secret whose every value came from a file decrypt_file() opened */
+	DECRYPT_OBJ_SOPS = 1 << 0, /* a SOPS manifest, decrypted here */
+	DECRYPT_OBJ_GENERATED =
+	    1 << 1, /* a Secret whose every value came from a file decrypt_file() opened */
 	DECRYPT_OBJ_OWN_NAMESPACE = 1 << 2, /* opened with the cluster's own identities */
 	DECRYPT_OBJ_SEALED = 1 << 3,        /* a SealedSecret, passed through */
 };

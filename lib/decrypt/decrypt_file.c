@@ -16,8 +16,8 @@
 
 #define MAX_HASHES 100000
 
-static int hash(const struct decrypt_ctx *c, unsigned char out[32], const char *tag, const void *a, size_t alen,
-                const void *b, size_t blen)
+static int hash(const struct decrypt_ctx *c, unsigned char out[32], const char *tag, const void *a,
+                size_t alen, const void *b, size_t blen)
 {
 	crypto_generichash_state st;
 	static const unsigned char zero = 0;
@@ -33,7 +33,8 @@ static int hash(const struct decrypt_ctx *c, unsigned char out[32], const char *
 	return 0;
 }
 
-int decrypt__hash_add(struct decrypt_ctx *c, const char *tag, const void *a, size_t alen, const void *b, size_t blen)
+int decrypt__hash_add(struct decrypt_ctx *c, const char *tag, const void *a, size_t alen,
+                      const void *b, size_t blen)
 {
 	unsigned char h[32], (*v)[32];
 	int rc;
@@ -48,8 +49,8 @@ int decrypt__hash_add(struct decrypt_ctx *c, const char *tag, const void *a, siz
 	return 0;
 }
 
-int decrypt__hash_has(const struct decrypt_ctx *c, const char *tag, const void *a, size_t alen, const void *b,
-                      size_t blen)
+int decrypt__hash_has(const struct decrypt_ctx *c, const char *tag, const void *a, size_t alen,
+                      const void *b, size_t blen)
 {
 	unsigned char h[32];
 	size_t i;
@@ -61,10 +62,12 @@ int decrypt__hash_has(const struct decrypt_ctx *c, const char *tag, const void *
 	return 0;
 }
 
-/* A generator's value: the whole of a decrypted file (files:), or one entry of a decrypted env file (envs:). */
+/* A generator's value: the whole of a decrypted file (files:), or one entry of a decrypted env file
+ * (envs:). */
 static int covered(const struct decrypt_ctx *c, const char *key, const char *v, size_t len)
 {
-	return decrypt__hash_has(c, "file", v, len, NULL, 0) || decrypt__hash_has(c, "env", key, strlen(key), v, len);
+	return decrypt__hash_has(c, "file", v, len, NULL, 0) ||
+	       decrypt__hash_has(c, "env", key, strlen(key), v, len);
 }
 
 int decrypt__generated(const struct decrypt_ctx *c, const struct doc *secret)
@@ -94,7 +97,8 @@ static int detect(enum sops_format *fmt, const char *relpath, const char *in, si
 {
 	int yaml = memmem(in, len, "mac: ENC[", 9) != NULL;
 	int json = memmem(in, len, "\"mac\": \"ENC[", 12) != NULL;
-	int env = (len >= 13 && !memcmp(in, "sops_mac=ENC[", 13)) || memmem(in, len, "\nsops_mac=ENC[", 14);
+	int env = (len >= 13 && !memcmp(in, "sops_mac=ENC[", 13)) ||
+	          memmem(in, len, "\nsops_mac=ENC[", 14);
 	int ini = (len >= 6 && !memcmp(in, "[sops]", 6)) || memmem(in, len, "\n[sops]", 7);
 
 	*fmt = sops_format_for_path(relpath);
@@ -120,7 +124,8 @@ static int detect(enum sops_format *fmt, const char *relpath, const char *in, si
 	return 0;
 }
 
-int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, size_t len, struct buf *out)
+int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, size_t len,
+                 struct buf *out)
 {
 	struct buf plain = BUF_INIT_SECRET(BUF_MAX_FILE);
 	struct sops_file f;
@@ -130,7 +135,8 @@ int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, siz
 	int rc, own = 0;
 
 	if (!out->secret)
-		return gs_error(GS_EINVAL, "decrypt_file: %s: the output must be a secret buffer", relpath);
+		return gs_error(GS_EINVAL, "decrypt_file: %s: the output must be a secret buffer",
+		                relpath);
 	if (!detect(&fmt, relpath, in, len))
 		return 0;
 	memset(&f, 0, sizeof(f));
@@ -139,14 +145,22 @@ int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, siz
 	if ((rc = decrypt__data_key(c, &f.meta, relpath, key, &own)) < 0)
 		goto out;
 	if (own) {
-		/* a generator's file names no namespace for the own-namespace rule to hold against */
-		rc = gs_error(GS_EAUTH, "%s: only the cluster's own age identity opens it, and that identity decrypts only "
-		              "manifests that name their namespace, not files a kustomize generator reads", relpath);
+		/* a generator's file names no namespace for the own-namespace rule to hold against
+		 */
+		rc = gs_error(
+		    GS_EAUTH,
+		    "%s: only the cluster's own age identity opens it, and that identity decrypts "
+		    "only "
+		    "manifests that name their namespace, not files a kustomize generator reads",
+		    relpath);
 		goto out;
 	}
 	if ((rc = sops_file_decrypt(&f, key, 0)) < 0) {
 		if (sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH)
-			rc = gs_error(GS_EAUTH, "%s: MAC mismatch: the file was changed after it was encrypted", relpath);
+			rc = gs_error(
+			    GS_EAUTH,
+			    "%s: MAC mismatch: the file was changed after it was encrypted",
+			    relpath);
 		goto out;
 	}
 	if ((rc = sops_file_emit(&plain, &f, fmt, 0, 0)) < 0)
@@ -156,7 +170,8 @@ int decrypt_file(struct decrypt_ctx *c, const char *relpath, const char *in, siz
 	/* an env file's entries become one Secret key each */
 	for (i = 0; fmt == SOPS_FMT_DOTENV && f.ndocs == 1 && i < doc_len(f.docs[0]); i++) {
 		size_t kl, vl;
-		const char *k = doc_text(doc_key_at(f.docs[0], i), &kl), *v = doc_text(doc_val_at(f.docs[0], i), &vl);
+		const char *k = doc_text(doc_key_at(f.docs[0], i), &kl),
+		           *v = doc_text(doc_val_at(f.docs[0], i), &vl);
 		if (k && v && (rc = decrypt__hash_add(c, "env", k, kl, v, vl)) < 0)
 			goto out;
 	}

@@ -48,7 +48,8 @@ static int copy_plain(struct doc *o, const struct doc *d, int top)
 		if (!is_enc(o) || !d || !doc_is_scalar(d) || is_enc(d))
 			return 0;
 		t = doc_text(d, &len);
-		doc_set_flags(o, DOC_SECRET); /* the ciphertext goes, the plaintext arrives in wiped memory */
+		doc_set_flags(
+		    o, DOC_SECRET); /* the ciphertext goes, the plaintext arrives in wiped memory */
 		if ((rc = doc_set_scalar(o, doc_kind(d), t, len)) < 0)
 			return rc;
 		doc_set_style(o, DOC_STYLE_ANY);
@@ -82,8 +83,11 @@ static int diagnose(const struct doc *obj, const char *place, const unsigned cha
 		if (sops_value_decrypt(c, &pt, &t, pairs[i].enc, strlen(pairs[i].enc), pairs[i].aad,
 		                       strlen(pairs[i].aad)) < 0) {
 			aad_to_path(&path, pairs[i].aad);
-			rc = gs_error(GS_EAUTH, "%s: %s does not decrypt with the file's data key: the value was changed, "
-			              "truncated or moved after encryption", place, path.p);
+			rc = gs_error(GS_EAUTH,
+			              "%s: %s does not decrypt with the file's data key: the value "
+			              "was changed, "
+			              "truncated or moved after encryption",
+			              place, path.p);
 		}
 	}
 out:
@@ -147,9 +151,14 @@ static int check_against_source(struct decrypt_ctx *ctx, const struct doc *obj, 
 
 	*ns = NULL;
 	if (!mac || !(s = decrypt__src_find(ctx, mac))) {
-		rc = gs_error(GS_EAUTH, "%s: MAC mismatch: the object is not the document that was encrypted (a kustomization "
-		              "changed it?) and %s holds its 'sops' block, so its MAC cannot be checked", place,
-		              ctx->root ? "no SOPS file of the source" : "no source directory was given that");
+		rc = gs_error(
+		    GS_EAUTH,
+		    "%s: MAC mismatch: the object is not the document that was encrypted (a "
+		    "kustomization "
+		    "changed it?) and %s holds its 'sops' block, so its MAC cannot be checked",
+		    place,
+		    ctx->root ? "no SOPS file of the source"
+		              : "no source directory was given that");
 		goto out;
 	}
 	if ((rc = decrypt__src_check(ctx, s, key)) < 0)
@@ -160,11 +169,14 @@ static int check_against_source(struct decrypt_ctx *ctx, const struct doc *obj, 
 		const struct decrypt__pair *p = decrypt__src_pair(s, pairs[i].enc);
 		if (!p || strcmp(p->aad, pairs[i].aad)) {
 			aad_to_path(&path, pairs[i].aad);
-			rc = gs_error(GS_EAUTH, "%s: %s is not the value %s holds there: it was changed after encryption", place,
-			              path.p, s->relpath);
+			rc = gs_error(GS_EAUTH,
+			              "%s: %s is not the value %s holds there: it was changed "
+			              "after encryption",
+			              place, path.p, s->relpath);
 			goto out;
 		}
-		/* the namespace the file names for these values: all must come from documents naming the same one */
+		/* the namespace the file names for these values: all must come from documents
+		 * naming the same one */
 		if (i == 0)
 			*ns = s->ns[p->doc];
 		else if (*ns && (!s->ns[p->doc] || strcmp(*ns, s->ns[p->doc])))
@@ -195,8 +207,11 @@ int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 	*own = 0;
 	decrypt__place(ctx, obj, &place);
 	if (broken_enc(obj, 1, &path)) {
-		rc = gs_error(GS_EPARSE, "%s: %s is not a well-formed ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value "
-		              "(cut short?)", place.p, path.p);
+		rc = gs_error(GS_EPARSE,
+		              "%s: %s is not a well-formed "
+		              "ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value "
+		              "(cut short?)",
+		              place.p, path.p);
 		goto out;
 	}
 	if ((rc = doc_emit_yaml(&text, obj, &eo)) < 0 || (rc = load_copy(&f, &text, place.p)) < 0)
@@ -205,21 +220,28 @@ int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 		goto out;
 	if ((rc = sops_file_decrypt(&f, key, 0)) < 0) {
 		int mac = sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH;
-		gs_error_clear(); /* sops' MAC message holds digests of the values: never passed on */
+		gs_error_clear(); /* sops' MAC message holds digests of the values: never passed on
+		                   */
 		if (!mac) {
 			if ((rc = diagnose(obj, place.p, key)) == 0)
-				rc = gs_error(GS_EAUTH, "%s: the values do not decrypt with the file's data key", place.p);
+				rc = gs_error(
+				    GS_EAUTH,
+				    "%s: the values do not decrypt with the file's data key",
+				    place.p);
 			goto out;
 		}
-		/* not the encrypted document itself (Kustomize sorts keys, adds a namespace...): decrypt
-		 * without the MAC, which the source file then answers for */
+		/* not the encrypted document itself (Kustomize sorts keys, adds a namespace...):
+		 * decrypt without the MAC, which the source file then answers for */
 		mac_ok = 0;
 		sops_file_release(&f);
 		if ((rc = load_copy(&f, &text, place.p)) < 0)
 			goto out;
 		if ((rc = sops_file_decrypt(&f, key, 1)) < 0) {
 			if ((rc = diagnose(obj, place.p, key)) == 0)
-				rc = gs_error(GS_EAUTH, "%s: the values do not decrypt with the file's data key", place.p);
+				rc = gs_error(
+				    GS_EAUTH,
+				    "%s: the values do not decrypt with the file's data key",
+				    place.p);
 			goto out;
 		}
 	}
@@ -228,9 +250,12 @@ int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 	else if ((rc = check_against_source(ctx, obj, place.p, key, &verified_ns)) < 0)
 		goto out;
 	if (*own && (!verified_ns || !*verified_ns || !obj_ns || strcmp(verified_ns, obj_ns))) {
-		rc = gs_error(GS_EAUTH, "%s: only the cluster's own age identity opens it, and that identity decrypts only "
-		              "into the namespace the encrypted file names (%s%s%s), not into '%s'", place.p,
-		              verified_ns && *verified_ns ? "'" : "", verified_ns && *verified_ns ? verified_ns : "it names none",
+		rc = gs_error(GS_EAUTH,
+		              "%s: only the cluster's own age identity opens it, and that identity "
+		              "decrypts only "
+		              "into the namespace the encrypted file names (%s%s%s), not into '%s'",
+		              place.p, verified_ns && *verified_ns ? "'" : "",
+		              verified_ns && *verified_ns ? verified_ns : "it names none",
 		              verified_ns && *verified_ns ? "'" : "", obj_ns ? obj_ns : "");
 		goto out;
 	}

@@ -51,7 +51,8 @@ static int add_src(struct decrypt_ctx *c, const char *mac, size_t maclen, const 
 {
 	struct decrypt__src *v, *s;
 	size_t i;
-	for (i = 0; i < c->nsrcs; i++) /* the documents of a multi-document file share their block */
+	for (i = 0; i < c->nsrcs;
+	     i++) /* the documents of a multi-document file share their block */
 		if (!strcmp(c->srcs[i].relpath, relpath) && strlen(c->srcs[i].mac) == maclen &&
 		    !memcmp(c->srcs[i].mac, mac, maclen))
 			return 0;
@@ -81,7 +82,9 @@ static int index_file(struct decrypt_ctx *c, const struct buf *data, const char 
 		close = memchr(p, ']', (size_t)(end - p));
 		if (!close)
 			break;
-		if (q - data->p >= 4 && (!memcmp(q - 4, "mac:", 4) || (q - data->p >= 6 && !memcmp(q - 6, "\"mac\":", 6))) &&
+		if (q - data->p >= 4 &&
+		    (!memcmp(q - 4, "mac:", 4) ||
+		     (q - data->p >= 6 && !memcmp(q - 6, "\"mac\":", 6))) &&
 		    (rc = add_src(c, p, (size_t)(close - p + 1), relpath)) < 0)
 			return rc;
 		p = close;
@@ -115,8 +118,8 @@ static int scan_dir(struct decrypt_ctx *c, struct buf *rel, int depth, size_t *n
 				rc = scan_dir(c, rel, depth + 1, nfiles);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) || !manifest_ext(e->d_name) || (size_t)st.st_size > SCAN_MAX_SIZE ||
-		    ++*nfiles > SCAN_MAX_FILES)
+		if (!S_ISREG(st.st_mode) || !manifest_ext(e->d_name) ||
+		    (size_t)st.st_size > SCAN_MAX_SIZE || ++*nfiles > SCAN_MAX_FILES)
 			continue;
 		buf_reset(&data);
 		if (file_read(&data, full.p) < 0) {
@@ -142,7 +145,8 @@ struct decrypt__src *decrypt__src_find(struct decrypt_ctx *c, const char *mac)
 		size_t nfiles = 0;
 		c->scanned = 1;
 		if (scan_dir(c, &rel, 0, &nfiles) < 0)
-			gs_error_clear(); /* out of memory while indexing: the MAC check then fails by name */
+			gs_error_clear(); /* out of memory while indexing: the MAC check then fails
+			                     by name */
 		buf_release(&rel);
 	}
 	for (i = 0; i < c->nsrcs; i++)
@@ -172,7 +176,8 @@ static int collect_node(struct collect *c, const struct doc *n, int top)
 			if (top && !strcmp(s, "sops"))
 				continue;
 			buf_truncate(&c->aad, mark);
-			if ((rc = buf_add(&c->aad, s, len)) < 0 || (rc = buf_addc(&c->aad, ':')) < 0 ||
+			if ((rc = buf_add(&c->aad, s, len)) < 0 ||
+			    (rc = buf_addc(&c->aad, ':')) < 0 ||
 			    (rc = collect_node(c, doc_val_at(n, i), 0)) < 0)
 				return rc;
 		}
@@ -208,7 +213,8 @@ static int collect_node(struct collect *c, const struct doc *n, int top)
 	}
 }
 
-int decrypt__collect_pairs(const struct doc *root, size_t docidx, struct decrypt__pair **v, size_t *n, size_t *cap)
+int decrypt__collect_pairs(const struct doc *root, size_t docidx, struct decrypt__pair **v,
+                           size_t *n, size_t *cap)
 {
 	struct collect c;
 	int rc;
@@ -224,7 +230,8 @@ int decrypt__collect_pairs(const struct doc *root, size_t docidx, struct decrypt
 
 static int pair_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct decrypt__pair *)a)->enc, ((const struct decrypt__pair *)b)->enc);
+	return strcmp(((const struct decrypt__pair *)a)->enc,
+	              ((const struct decrypt__pair *)b)->enc);
 }
 
 const struct decrypt__pair *decrypt__src_pair(const struct decrypt__src *s, const char *enc)
@@ -236,21 +243,26 @@ const struct decrypt__pair *decrypt__src_pair(const struct decrypt__src *s, cons
 
 /* --- checking a source file ----------------------------------------------------------------- */
 
-int decrypt__src_check(struct decrypt_ctx *c, struct decrypt__src *s, const unsigned char key[SOPS_KEY_LEN])
+int decrypt__src_check(struct decrypt_ctx *c, struct decrypt__src *s,
+                       const unsigned char key[SOPS_KEY_LEN])
 {
 	struct buf full = BUF_INIT(8192), data = BUF_INIT(SCAN_MAX_SIZE);
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct sops_file f;
-	enum sops_format fmt = sops_format_for_path(s->relpath) == SOPS_FMT_JSON ? SOPS_FMT_JSON : SOPS_FMT_YAML;
+	enum sops_format fmt =
+	    sops_format_for_path(s->relpath) == SOPS_FMT_JSON ? SOPS_FMT_JSON : SOPS_FMT_YAML;
 	size_t cap = 0, i;
 	int rc;
 
 	if (s->checked)
-		return s->checked > 0 ? 0 : gs_error(s->checked, "%s", s->err ? s->err : "MAC check failed");
+		return s->checked > 0
+		           ? 0
+		           : gs_error(s->checked, "%s", s->err ? s->err : "MAC check failed");
 	memset(&f, 0, sizeof(f));
 	buf_addf(&full, "%s/%s", c->root, s->relpath);
 	if ((rc = file_read(&data, full.p)) < 0 ||
-	    (rc = doc_parse(&st, s->relpath, data.p, data.len, fmt == SOPS_FMT_JSON ? DOC_PARSE_JSON : 0, NULL)) < 0)
+	    (rc = doc_parse(&st, s->relpath, data.p, data.len,
+	                    fmt == SOPS_FMT_JSON ? DOC_PARSE_JSON : 0, NULL)) < 0)
 		goto out;
 	if (!(s->ns = calloc(st.n ? st.n : 1, sizeof(*s->ns)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
@@ -269,8 +281,11 @@ int decrypt__src_check(struct decrypt_ctx *c, struct decrypt__src *s, const unsi
 	qsort(s->pairs, s->npairs, sizeof(*s->pairs), pair_cmp);
 	if ((rc = sops_file_load(&f, s->relpath, data.p, data.len, fmt)) < 0)
 		goto out;
-	if ((rc = sops_file_decrypt(&f, key, 0)) < 0 && sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH)
-		rc = gs_error(GS_EAUTH, "%s: MAC mismatch: the file was changed after it was encrypted", s->relpath);
+	if ((rc = sops_file_decrypt(&f, key, 0)) < 0 &&
+	    sops_exit_code(rc) == SOPS_EXIT_MAC_MISMATCH)
+		rc = gs_error(GS_EAUTH,
+		              "%s: MAC mismatch: the file was changed after it was encrypted",
+		              s->relpath);
 out:
 	sops_file_release(&f);
 	doc_stream_release(&st);

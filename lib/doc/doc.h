@@ -125,14 +125,18 @@ struct doc_list {
 	struct doc **objs; /* n owned objects, in stream order */
 	size_t n, cap;
 };
-#define DOC_LIST_INIT { NULL, 0, 0 }
+#define DOC_LIST_INIT                                                                              \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 enum doc_manifest_flags {
 	/* DOC_PARSE_SECRET (1 << 1) is accepted: every scalar DOC_SECRET, parser buffers wiped */
-	DOC_MANIFEST_REQUIRE_KIND = 1 << 8, /* each object needs apiVersion and kind (error names file:line) */
-	DOC_MANIFEST_AS_WRITTEN = 1 << 9,   /* kubeseal's reading: documents as they are (no List
-	                                       flattening, any node kind) and an empty document kept
-	                                       as a NULL entry, so "document N" counts as written */
+	DOC_MANIFEST_REQUIRE_KIND =
+	    1 << 8, /* each object needs apiVersion and kind (error names file:line) */
+	DOC_MANIFEST_AS_WRITTEN = 1 << 9, /* kubeseal's reading: documents as they are (no List
+	                                     flattening, any node kind) and an empty document kept
+	                                     as a NULL entry, so "document N" counts as written */
 };
 
 /*
@@ -140,7 +144,8 @@ enum doc_manifest_flags {
  * Returns the number of entries appended (>= 0), or a negative GS_E* code
  * with nothing appended.
  */
-int doc_read_manifests(struct doc_list *list, const char *file, const char *src, size_t len, unsigned flags);
+int doc_read_manifests(struct doc_list *list, const char *file, const char *src, size_t len,
+                       unsigned flags);
 /* Does this text read as a JSON stream (first non-blank byte '{')? */
 int doc_manifests_are_json(const char *src, size_t len);
 /* Append an owned object (NULL allowed: an empty document); takes obj even on failure. */

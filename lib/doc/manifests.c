@@ -18,7 +18,8 @@ int doc_list_add(struct doc_list *list, struct doc *obj)
 {
 	int rc;
 
-	if ((rc = doc__grow((void **)&list->objs, &list->cap, list->n + 1, sizeof(*list->objs))) < 0) {
+	if ((rc = doc__grow((void **)&list->objs, &list->cap, list->n + 1, sizeof(*list->objs))) <
+	    0) {
 		doc_free(obj);
 		return rc;
 	}
@@ -112,11 +113,13 @@ static int check_object(const struct doc *obj, const char *file, unsigned flags)
 		return 0;
 	v = doc_get(obj, "apiVersion");
 	if (!doc_str(v) || !*doc_str(v))
-		return gs_error(GS_EPARSE, "%s:%u:%u: not a Kubernetes object: %s", where(obj, file), m.line, m.col,
+		return gs_error(GS_EPARSE, "%s:%u:%u: not a Kubernetes object: %s",
+		                where(obj, file), m.line, m.col,
 		                v ? "apiVersion is not a string" : "no apiVersion");
 	v = doc_get(obj, "kind");
 	if (!doc_str(v) || !*doc_str(v))
-		return gs_error(GS_EPARSE, "%s:%u:%u: not a Kubernetes object: %s", where(obj, file), m.line, m.col,
+		return gs_error(GS_EPARSE, "%s:%u:%u: not a Kubernetes object: %s",
+		                where(obj, file), m.line, m.col,
 		                v ? "kind is not a string" : "no kind");
 	return 0;
 }
@@ -130,7 +133,8 @@ static int take(struct doc_list *out, struct doc *obj, const char *file, unsigne
 	int rc = 0;
 
 	if (doc_kind(obj) != DOC_MAP) {
-		rc = gs_error(GS_EPARSE, "%s:%u:%u: not a Kubernetes object: %s instead of a mapping",
+		rc = gs_error(GS_EPARSE,
+		              "%s:%u:%u: not a Kubernetes object: %s instead of a mapping",
 		              where(obj, file), m.line, m.col, kind_word(obj));
 		doc_free(obj);
 		return rc;
@@ -143,8 +147,8 @@ static int take(struct doc_list *out, struct doc *obj, const char *file, unsigne
 		return doc_list_add(out, obj);
 	}
 	if (depth >= LIST_DEPTH_MAX) {
-		rc = gs_error(GS_EPARSE, "%s:%u:%u: Lists nested deeper than %d levels", where(obj, file), m.line,
-		              m.col, LIST_DEPTH_MAX);
+		rc = gs_error(GS_EPARSE, "%s:%u:%u: Lists nested deeper than %d levels",
+		              where(obj, file), m.line, m.col, LIST_DEPTH_MAX);
 		doc_free(obj);
 		return rc;
 	}
@@ -154,7 +158,8 @@ static int take(struct doc_list *out, struct doc *obj, const char *file, unsigne
 		items->kids[i] = NULL; /* detached: the node keeps its own arena reference */
 		if (!it || it->kind == DOC_NULL) {
 			struct doc_mark im = it ? it->start : m;
-			rc = gs_error(GS_EPARSE, "%s:%u:%u: %s items[%zu] is empty", where(obj, file), im.line, im.col,
+			rc = gs_error(GS_EPARSE, "%s:%u:%u: %s items[%zu] is empty",
+			              where(obj, file), im.line, im.col,
 			              doc_str(doc_get(obj, "kind")), i);
 			doc_free(it);
 			break;
@@ -165,7 +170,8 @@ static int take(struct doc_list *out, struct doc *obj, const char *file, unsigne
 	return rc;
 }
 
-int doc_read_manifests(struct doc_list *list, const char *file, const char *src, size_t len, unsigned flags)
+int doc_read_manifests(struct doc_list *list, const char *file, const char *src, size_t len,
+                       unsigned flags)
 {
 	struct doc_stream s = DOC_STREAM_INIT;
 	struct doc_list got = DOC_LIST_INIT;

@@ -7,8 +7,8 @@
 static int is_rbac(const char *group, const char *kind)
 {
 	return group && !strcmp(group, "rbac.authorization.k8s.io") &&
-	       (!strcmp(kind, "Role") || !strcmp(kind, "ClusterRole") || !strcmp(kind, "RoleBinding") ||
-	        !strcmp(kind, "ClusterRoleBinding"));
+	       (!strcmp(kind, "Role") || !strcmp(kind, "ClusterRole") ||
+	        !strcmp(kind, "RoleBinding") || !strcmp(kind, "ClusterRoleBinding"));
 }
 
 void inventory_ref_release(struct inventory_ref *r)
@@ -22,7 +22,8 @@ void inventory_ref_release(struct inventory_ref *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int inventory_id(struct buf *out, const char *ns, const char *name, const char *group, const char *kind)
+int inventory_id(struct buf *out, const char *ns, const char *name, const char *group,
+                 const char *kind)
 {
 	const char *p;
 	int rbac, rc;
@@ -30,9 +31,11 @@ int inventory_id(struct buf *out, const char *ns, const char *name, const char *
 	ns = ns ? ns : "";
 	group = group ? group : "";
 	if (!name || !*name || !kind || !*kind)
-		return gs_error(GS_EINVAL, "inventory id: empty %s", !name || !*name ? "name" : "kind");
+		return gs_error(GS_EINVAL, "inventory id: empty %s",
+		                !name || !*name ? "name" : "kind");
 	rbac = is_rbac(group, kind);
-	if (strchr(ns, '_') || strchr(group, '_') || strchr(kind, '_') || (!rbac && strchr(name, '_')))
+	if (strchr(ns, '_') || strchr(group, '_') || strchr(kind, '_') ||
+	    (!rbac && strchr(name, '_')))
 		return gs_error(GS_EINVAL, "inventory id: '_' in %s %s/%s", kind, ns, name);
 	if ((rc = buf_adds(out, ns)) < 0 || (rc = buf_addc(out, '_')) < 0)
 		return rc;
@@ -60,16 +63,21 @@ int inventory_id_parse(struct inventory_ref *out, const char *id)
 
 	memset(out, 0, sizeof(*out));
 	if (!len || len > INVENTORY_ID_MAX)
-		return gs_error(GS_EPARSE, "inventory id '%.64s': %s", id ? id : "", len ? "too long" : "empty");
-	/* <ns>_<name>_<group>_<kind>: ns and name hold no '_' (but an RBAC name's "__"), group and kind none */
+		return gs_error(GS_EPARSE, "inventory id '%.64s': %s", id ? id : "",
+		                len ? "too long" : "empty");
+	/* <ns>_<name>_<group>_<kind>: ns and name hold no '_' (but an RBAC name's "__"), group and
+	 * kind none */
 	first = strchr(id, '_');
 	last = strrchr(id, '_');
 	for (prev = last ? last - 1 : NULL; prev && prev > first && *prev != '_'; prev--)
 		;
 	if (!first || !prev || prev <= first + 1 || last == id + len - 1)
-		return gs_error(GS_EPARSE, "inventory id '%.200s': not <namespace>_<name>_<group>_<kind>", id);
-	if (!(out->ns = dup_n(id, first - id)) || !(out->name = dup_n(first + 1, prev - first - 1)) ||
-	    !(out->group = dup_n(prev + 1, last - prev - 1)) || !(out->kind = dup_n(last + 1, id + len - last - 1))) {
+		return gs_error(GS_EPARSE,
+		                "inventory id '%.200s': not <namespace>_<name>_<group>_<kind>", id);
+	if (!(out->ns = dup_n(id, first - id)) ||
+	    !(out->name = dup_n(first + 1, prev - first - 1)) ||
+	    !(out->group = dup_n(prev + 1, last - prev - 1)) ||
+	    !(out->kind = dup_n(last + 1, id + len - last - 1))) {
 		inventory_ref_release(out);
 		return gs_error(GS_ENOMEM, "out of memory");
 	}
@@ -79,7 +87,8 @@ int inventory_id_parse(struct inventory_ref *out, const char *id)
 		*w = '\0';
 	} else if (strchr(out->name, '_')) {
 		inventory_ref_release(out);
-		return gs_error(GS_EPARSE, "inventory id '%.200s': not <namespace>_<name>_<group>_<kind>", id);
+		return gs_error(GS_EPARSE,
+		                "inventory id '%.200s': not <namespace>_<name>_<group>_<kind>", id);
 	}
 	return 0;
 }
@@ -101,7 +110,8 @@ static int add_owned(struct inventory *inv, char *id, char *version)
 	if (inv->n >= INVENTORY_MAX_ENTRIES) {
 		free(id);
 		free(version);
-		return gs_error(GS_ETOOBIG, "inventory: more than %d entries", INVENTORY_MAX_ENTRIES);
+		return gs_error(GS_ETOOBIG, "inventory: more than %d entries",
+		                INVENTORY_MAX_ENTRIES);
 	}
 	if (inv->n == inv->cap) {
 		size_t cap = inv->cap ? 2 * inv->cap : 16;
@@ -120,14 +130,15 @@ static int add_owned(struct inventory *inv, char *id, char *version)
 	return 0;
 }
 
-int inventory_add(struct inventory *inv, const char *ns, const char *name, const char *group, const char *kind,
-                  const char *version)
+int inventory_add(struct inventory *inv, const char *ns, const char *name, const char *group,
+                  const char *kind, const char *version)
 {
 	struct buf id = BUF_INIT(INVENTORY_ID_MAX);
 	int rc;
 
 	if (!version || !*version)
-		return gs_error(GS_EINVAL, "inventory: %s %s: empty version", kind ? kind : "", name ? name : "");
+		return gs_error(GS_EINVAL, "inventory: %s %s: empty version", kind ? kind : "",
+		                name ? name : "");
 	if ((rc = inventory_id(&id, ns, name, group, kind)) < 0) {
 		buf_release(&id);
 		return rc;
@@ -161,7 +172,8 @@ int inventory_add_object(struct inventory *inv, const struct doc *obj)
 	if (slash)
 		memcpy(group, av, slash - av);
 	group[slash ? slash - av : 0] = '\0';
-	return inventory_add(inv, doc_k8s_namespace(obj), doc_k8s_name(obj), group, kind, slash ? slash + 1 : av);
+	return inventory_add(inv, doc_k8s_namespace(obj), doc_k8s_name(obj), group, kind,
+	                     slash ? slash + 1 : av);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -180,7 +192,8 @@ void inventory_sort(struct inventory *inv)
 		return;
 	qsort(inv->e, inv->n, sizeof(*inv->e), cmp_entry);
 	for (i = 0; i < inv->n; i++) {
-		if (w && !strcmp(inv->e[w - 1].id, inv->e[i].id)) { /* duplicate: the later entry wins */
+		if (w &&
+		    !strcmp(inv->e[w - 1].id, inv->e[i].id)) { /* duplicate: the later entry wins */
 			free(inv->e[w - 1].id);
 			free(inv->e[w - 1].version);
 			inv->e[w - 1] = inv->e[i];
@@ -303,7 +316,9 @@ int inventory_from_doc(struct inventory *out, const struct doc *d)
 		const struct doc *e = doc_val_at(entries, i);
 		const char *id = doc_str(doc_get(e, "id")), *v = doc_str(doc_get(e, "v"));
 		if (!id || !v || !*v) {
-			rc = gs_error(GS_EPARSE, "inventory.entries[%zu]: %s missing or not a string", i, !id ? "id" : "v");
+			rc = gs_error(GS_EPARSE,
+			              "inventory.entries[%zu]: %s missing or not a string", i,
+			              !id ? "id" : "v");
 			break;
 		}
 		if ((rc = inventory_add_id(out, id, v)) < 0) {

@@ -40,7 +40,10 @@ struct inventory {
 	struct inventory_entry *e;
 	size_t n, cap;
 };
-#define INVENTORY_INIT { NULL, 0, 0 }
+#define INVENTORY_INIT                                                                             \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 /* One id taken apart (strings owned; group and ns "" when empty). */
 struct inventory_ref {
@@ -50,15 +53,16 @@ void inventory_ref_release(struct inventory_ref *r);
 
 /* Append the id of (ns, name, group, kind) to out. GS_EINVAL when name or kind is empty or a part
  * holds a character the format cannot carry ('_' outside an RBAC name). */
-int inventory_id(struct buf *out, const char *ns, const char *name, const char *group, const char *kind);
+int inventory_id(struct buf *out, const char *ns, const char *name, const char *group,
+                 const char *kind);
 /* Take an id apart; GS_EPARSE naming the id when it is not one. */
 int inventory_id_parse(struct inventory_ref *out, const char *id);
 /* "group/version" (or "v1" for the core group) of an entry, into out. */
 int inventory_api_version(struct buf *out, const char *group, const char *version);
 
 /* Add an entry (copies). Call inventory_sort() before lookups, diffs or serialising. */
-int inventory_add(struct inventory *inv, const char *ns, const char *name, const char *group, const char *kind,
-                  const char *version);
+int inventory_add(struct inventory *inv, const char *ns, const char *name, const char *group,
+                  const char *kind, const char *version);
 /* Add an object by its apiVersion, kind, metadata.namespace and metadata.name. */
 int inventory_add_object(struct inventory *inv, const struct doc *obj);
 /* Add an entry by id (checked) and version. */

@@ -43,11 +43,14 @@ int kube__exec_parse(struct kube__cred *out, const char *json, size_t len, const
 	int rc;
 
 	if ((rc = doc_parse_one(&d, command, json, len, DOC_PARSE_JSON | DOC_PARSE_SECRET)) < 0)
-		return gs_error_prefix(rc, "exec plugin %s: output is not an ExecCredential", command);
+		return gs_error_prefix(rc, "exec plugin %s: output is not an ExecCredential",
+		                       command);
 	kind = doc_str(doc_get(d, "kind"));
 	st = doc_get(d, "status");
 	if (!kind || strcmp(kind, "ExecCredential") || doc_kind(st) != DOC_MAP) {
-		rc = gs_error(GS_EPARSE, "exec plugin %s: output is not an ExecCredential with a status", command);
+		rc = gs_error(GS_EPARSE,
+		              "exec plugin %s: output is not an ExecCredential with a status",
+		              command);
 		goto out;
 	}
 	tok = doc_str(doc_get(st, "token"));
@@ -55,12 +58,17 @@ int kube__exec_parse(struct kube__cred *out, const char *json, size_t len, const
 	key = doc_str(doc_get(st, "clientKeyData"));
 	exp = doc_str(doc_get(st, "expirationTimestamp"));
 	if (!tok && !(cert && key)) {
-		rc = gs_error(GS_EPARSE, "exec plugin %s: status has neither token nor clientCertificateData+clientKeyData",
+		rc = gs_error(GS_EPARSE,
+		              "exec plugin %s: status has neither token nor "
+		              "clientCertificateData+clientKeyData",
 		              command);
 		goto out;
 	}
 	if ((cert != NULL) != (key != NULL)) {
-		rc = gs_error(GS_EPARSE, "exec plugin %s: clientCertificateData and clientKeyData come together", command);
+		rc = gs_error(
+		    GS_EPARSE,
+		    "exec plugin %s: clientCertificateData and clientKeyData come together",
+		    command);
 		goto out;
 	}
 	if (tok && !(out->token = strdup(tok))) {
@@ -71,7 +79,8 @@ int kube__exec_parse(struct kube__cred *out, const char *json, size_t len, const
 	             (rc = buf_set(&out->key_pem, key, strlen(key))) < 0))
 		goto out;
 	if (exp && (out->expires = kube__parse_time(exp)) == (time_t)-1) {
-		rc = gs_error(GS_EPARSE, "exec plugin %s: bad expirationTimestamp \"%s\"", command, exp);
+		rc = gs_error(GS_EPARSE, "exec plugin %s: bad expirationTimestamp \"%s\"", command,
+		              exp);
 		goto out;
 	}
 	rc = 0;
@@ -117,11 +126,13 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 	size_t i;
 
 	/* spec.cluster (provideClusterInfo) carries the server only: no CA data or plugin config */
-	if (buf_addf(&infob, "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
-	                     "\"spec\":{\"interactive\":false", api) < 0 ||
+	if (buf_addf(&infob,
+	             "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
+	             "\"spec\":{\"interactive\":false",
+	             api) < 0 ||
 	    (ex->provide_cluster_info && server &&
-	     (buf_adds(&infob, ",\"cluster\":{\"server\":") < 0 || buf_add_json_str(&infob, server, strlen(server)) < 0 ||
-	      buf_addc(&infob, '}') < 0)) ||
+	     (buf_adds(&infob, ",\"cluster\":{\"server\":") < 0 ||
+	      buf_add_json_str(&infob, server, strlen(server)) < 0 || buf_addc(&infob, '}') < 0)) ||
 	    buf_adds(&infob, "}}") < 0 || !(info = buf_detach(&infob, NULL)) ||
 	    !(argv = calloc(ex->nargs + 2, sizeof(char *))) || !(env = make_env(ex, info))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
@@ -143,7 +154,8 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 	pfd[1] = -1;
 	if (rc != 0) {
 		rc = gs_error(GS_ENOTFOUND, "exec plugin %s: %s%s%s", ex->command, strerror(rc),
-		              ex->install_hint ? ": " : "", ex->install_hint ? ex->install_hint : "");
+		              ex->install_hint ? ": " : "",
+		              ex->install_hint ? ex->install_hint : "");
 		goto out;
 	}
 	spawned = 1;
@@ -154,11 +166,13 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 		ssize_t r;
 		if (left <= 0) {
 			kill(pid, SIGKILL);
-			rc = gs_error(GS_EIO, "exec plugin %s: no answer after %d s", ex->command, EXEC_TIMEOUT_MS / 1000);
+			rc = gs_error(GS_EIO, "exec plugin %s: no answer after %d s", ex->command,
+			              EXEC_TIMEOUT_MS / 1000);
 			goto out;
 		}
 		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) {
-			rc = gs_error(GS_EIO, "exec plugin %s: poll: %s", ex->command, strerror(errno));
+			rc = gs_error(GS_EIO, "exec plugin %s: poll: %s", ex->command,
+			              strerror(errno));
 			goto out;
 		}
 		if (!(p.revents & (POLLIN | POLLHUP)))
@@ -172,7 +186,8 @@ int kube__exec_run(struct kube__cred *out, const struct kube_exec_config *ex, co
 		gs_wipe(tmp, sizeof(tmp));
 		if (rc < 0) {
 			kill(pid, SIGKILL);
-			rc = gs_error(GS_ETOOBIG, "exec plugin %s: output over %zu bytes", ex->command, EXEC_OUT_MAX);
+			rc = gs_error(GS_ETOOBIG, "exec plugin %s: output over %zu bytes",
+			              ex->command, EXEC_OUT_MAX);
 			goto out;
 		}
 	}

@@ -94,8 +94,8 @@ static int copy_exec(struct kube_exec_config **dst, const struct kube_exec_confi
 	e->provide_cluster_info = src->provide_cluster_info;
 	e->nargs = src->nargs;
 	e->nenv = src->nenv;
-	if (copy_strv(&e->args, src->args, src->nargs) < 0 || copy_strv(&e->env, src->env, src->nenv) < 0 ||
-	    !e->command)
+	if (copy_strv(&e->args, src->args, src->nargs) < 0 ||
+	    copy_strv(&e->env, src->env, src->nenv) < 0 || !e->command)
 		return GS_ENOMEM;
 	return 0;
 }
@@ -132,14 +132,17 @@ static int base_url(struct kube_client *kc)
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-		rc = gs_error(GS_EINVAL, "%s: server \"%s\" is not a valid URL", kc->source, kc->server);
+		rc = gs_error(GS_EINVAL, "%s: server \"%s\" is not a valid URL", kc->source,
+		              kc->server);
 		goto out;
 	}
 	if (strpbrk(tsn, ":/[]@ ")) {
-		rc = gs_error(GS_EINVAL, "%s: tls-server-name \"%s\" is not a host name", kc->source, tsn);
+		rc = gs_error(GS_EINVAL, "%s: tls-server-name \"%s\" is not a host name",
+		              kc->source, tsn);
 		goto out;
 	}
-	if (asprintf(&kc->base_url, "%s://%s:%s%s", scheme, tsn, port, strcmp(path, "/") ? path : "") < 0 ||
+	if (asprintf(&kc->base_url, "%s://%s:%s%s", scheme, tsn, port,
+	             strcmp(path, "/") ? path : "") < 0 ||
 	    asprintf(&line, "%s:%s:%s:%s", tsn, port, host, port) < 0 ||
 	    !(kc->connect_to = curl_slist_append(NULL, line))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
@@ -157,7 +160,8 @@ out:
 	return rc;
 }
 
-int kube_client_new(struct kube_client **out, const struct kube_config *cfg, const struct kube_client_opts *opts)
+int kube_client_new(struct kube_client **out, const struct kube_config *cfg,
+                    const struct kube_client_opts *opts)
 {
 	struct kube_client_opts o = KUBE_CLIENT_OPTS_INIT;
 	struct kube_client *kc = NULL;
@@ -167,10 +171,11 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg, con
 	if ((rc = net_init()) < 0)
 		return rc;
 	if (!cfg || !cfg->server || !*cfg->server)
-		return gs_error(GS_EINVAL, "%s: no server URL for the cluster", cfg && cfg->source ? cfg->source : "kubeconfig");
+		return gs_error(GS_EINVAL, "%s: no server URL for the cluster",
+		                cfg && cfg->source ? cfg->source : "kubeconfig");
 	if (strncmp(cfg->server, "https://", 8) && strncmp(cfg->server, "http://", 7))
-		return gs_error(GS_EINVAL, "%s: server \"%s\" is not an http(s) URL", cfg->source ? cfg->source : "kubeconfig",
-		                cfg->server);
+		return gs_error(GS_EINVAL, "%s: server \"%s\" is not an http(s) URL",
+		                cfg->source ? cfg->source : "kubeconfig", cfg->server);
 	if (opts)
 		o = *opts;
 	if (!(kc = calloc(1, sizeof(*kc))))
@@ -214,7 +219,8 @@ int kube_client_new(struct kube_client **out, const struct kube_config *cfg, con
 	kube__bucket_init(&kc->bucket, kc->qps, kc->burst, gs_mono_ms());
 	if (!kc->server || !kc->ns || !kc->user_agent || !kc->field_manager || !kc->source ||
 	    copy_strv(&kc->imp_groups, cfg->impersonate_groups, cfg->nimpersonate_groups) < 0 ||
-	    copy_exec(&kc->exec, cfg->exec) < 0 || buf_set(&kc->ca_pem, cfg->ca_pem.p, cfg->ca_pem.len) < 0 ||
+	    copy_exec(&kc->exec, cfg->exec) < 0 ||
+	    buf_set(&kc->ca_pem, cfg->ca_pem.p, cfg->ca_pem.len) < 0 ||
 	    buf_set(&kc->cert_pem, cfg->client_cert_pem.p, cfg->client_cert_pem.len) < 0 ||
 	    buf_set(&kc->key_pem, cfg->client_key_pem.p, cfg->client_key_pem.len) < 0 ||
 	    (cfg->token && !kc->token) || (cfg->password && !kc->password)) {
@@ -242,7 +248,8 @@ out:
 	return rc;
 }
 
-int kube_client_from_env(struct kube_client **out, const struct kube_overrides *ov, const struct kube_client_opts *opts)
+int kube_client_from_env(struct kube_client **out, const struct kube_overrides *ov,
+                         const struct kube_client_opts *opts)
 {
 	struct kube_config cfg = KUBE_CONFIG_INIT;
 	int rc;
@@ -317,9 +324,11 @@ static int token_file_refresh(struct kube_client *kc, int force)
 	int rc;
 
 	if (stat(kc->token_file, &st) < 0)
-		return kc->token ? 0 : gs_error(GS_EIO, "token file %s: cannot stat", kc->token_file);
+		return kc->token ? 0
+		                 : gs_error(GS_EIO, "token file %s: cannot stat", kc->token_file);
 	if (!force && kc->token && st.st_mtim.tv_sec == kc->token_mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == kc->token_mtime.tv_nsec && now - kc->token_read_ms < TOKEN_FILE_REREAD_MS)
+	    st.st_mtim.tv_nsec == kc->token_mtime.tv_nsec &&
+	    now - kc->token_read_ms < TOKEN_FILE_REREAD_MS)
 		return 0;
 	if ((rc = file_read(&b, kc->token_file)) < 0) {
 		buf_release(&b);
@@ -351,7 +360,8 @@ static int auth_prepare(struct kube_client *kc, CURL *h, struct curl_slist **hdr
 
 	pthread_mutex_lock(&kc->cred_mu);
 	if (kc->exec) {
-		if (force || !kc->cred_valid || (kc->cred.expires && time(NULL) + 10 >= kc->cred.expires)) {
+		if (force || !kc->cred_valid ||
+		    (kc->cred.expires && time(NULL) + 10 >= kc->cred.expires)) {
 			kube__cred_release(&kc->cred);
 			kube__cred_init(&kc->cred);
 			kc->cred_valid = 0;
@@ -361,8 +371,10 @@ static int auth_prepare(struct kube_client *kc, CURL *h, struct curl_slist **hdr
 		}
 		token = kc->cred.token;
 		if (kc->cred.cert_pem.len && kc->cred.key_pem.len) {
-			struct curl_blob cert = { kc->cred.cert_pem.p, kc->cred.cert_pem.len, CURL_BLOB_COPY };
-			struct curl_blob key = { kc->cred.key_pem.p, kc->cred.key_pem.len, CURL_BLOB_COPY };
+			struct curl_blob cert = { kc->cred.cert_pem.p, kc->cred.cert_pem.len,
+				                  CURL_BLOB_COPY };
+			struct curl_blob key = { kc->cred.key_pem.p, kc->cred.key_pem.len,
+				                 CURL_BLOB_COPY };
 			curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
 			curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
 		}
@@ -445,7 +457,8 @@ CURL *kube__handle_new(struct kube_client *kc, int shared)
 		curl_easy_setopt(h, CURLOPT_SSLCERT, kc->cert_file);
 	}
 	if (kc->key_pem.len) {
-		struct curl_blob b = { kc->key_pem.p, kc->key_pem.len, CURL_BLOB_NOCOPY }; /* kc outlives h */
+		struct curl_blob b = { kc->key_pem.p, kc->key_pem.len,
+			               CURL_BLOB_NOCOPY }; /* kc outlives h */
 		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &b);
 		curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
 	} else if (kc->key_file) {
@@ -521,7 +534,8 @@ int kube__prepare(struct kube_client *kc, CURL *h, const struct kube__call *call
 	t = curl_slist_append(*hdrs, call->accept ? call->accept : "Accept: application/json");
 	*hdrs = t ? t : *hdrs;
 	if (call->body) {
-		snprintf(ct, sizeof(ct), "Content-Type: %s", call->content_type ? call->content_type : "application/json");
+		snprintf(ct, sizeof(ct), "Content-Type: %s",
+		         call->content_type ? call->content_type : "application/json");
 		if ((t = curl_slist_append(*hdrs, ct)))
 			*hdrs = t;
 	}
@@ -546,7 +560,10 @@ int kube__prepare(struct kube_client *kc, CURL *h, const struct kube__call *call
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, kc->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, call->timeout_ms < 0 ? 0L : call->timeout_ms ? call->timeout_ms : kc->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+	                 call->timeout_ms < 0 ? 0L
+	                 : call->timeout_ms   ? call->timeout_ms
+	                                      : kc->timeout_ms);
 	if (call->low_speed_time_s > 0) {
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, call->low_speed_time_s);
@@ -556,7 +573,8 @@ int kube__prepare(struct kube_client *kc, CURL *h, const struct kube__call *call
 	} else {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, call->method);
 		if (call->body || strcmp(call->method, "DELETE")) {
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+			                 (curl_off_t)call->body_len);
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS, call->body ? call->body : "");
 		}
 	}
@@ -580,7 +598,8 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 	long st = 0;
 	if (s->stream)
 		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &st);
-	if (s->stream && st >= 200 && st < 300) { /* an error status keeps its body for the message */
+	if (s->stream && st >= 200 &&
+	    st < 300) { /* an error status keeps its body for the message */
 		if ((s->stream_rc = s->stream(s->stream_ctx, p, len)) != 0)
 			return 0;
 		return len;
@@ -597,11 +616,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 	struct sink *s = ud;
 	size_t len = size * n;
 	if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
-		size_t v = len - 12 < sizeof(s->retry_after) - 1 ? len - 12 : sizeof(s->retry_after) - 1;
+		size_t v =
+		    len - 12 < sizeof(s->retry_after) - 1 ? len - 12 : sizeof(s->retry_after) - 1;
 		memcpy(s->retry_after, p + 12, v);
 		s->retry_after[v] = '\0';
 	} else if (len > 10 && !strncasecmp(p, "Warning:", 8)) {
-		gs_debug("kube: server warning", "warning=\"%.*s\"", (int)(len - 10 > 200 ? 200 : len - 10), p + 9);
+		gs_debug("kube: server warning", "warning=\"%.*s\"",
+		         (int)(len - 10 > 200 ? 200 : len - 10), p + 9);
 	}
 	return len;
 }
@@ -622,7 +643,8 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 	return x->stop && *x->stop;
 }
 
-int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *out, long *status_out)
+int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *out,
+             long *status_out)
 {
 	struct buf body = BUF_INIT_SECRET(KUBE_BODY_MAX);
 	struct buf url = BUF_INIT(16 << 10);
@@ -683,26 +705,31 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 			goto out;
 		}
 		if (s.too_big) {
-			rc = gs_error(GS_ETOOBIG, "%s %s: response larger than %zu bytes", call->method, call->path, out->max);
+			rc = gs_error(GS_ETOOBIG, "%s %s: response larger than %zu bytes",
+			              call->method, call->path, out->max);
 			goto out;
 		}
 		if (cc != CURLE_OK) {
 			status = 0;
 			if (cc == CURLE_OPERATION_TIMEDOUT)
-				rc = gs_error(GS_EIO, "%s %s%s: %s", call->method, kc->server, call->path,
-				              errbuf[0] ? errbuf : "timed out");
+				rc = gs_error(GS_EIO, "%s %s%s: %s", call->method, kc->server,
+				              call->path, errbuf[0] ? errbuf : "timed out");
 			else
-				rc = gs_error(GS_EIO, "%s %s%s: %s", call->method, kc->server, call->path,
+				rc = gs_error(GS_EIO, "%s %s%s: %s", call->method, kc->server,
+				              call->path,
 				              errbuf[0] ? errbuf : curl_easy_strerror(cc));
 			kube__set_last(0, "");
-			/* connection refused / DNS / TLS problems do not heal in a second; do not retry them */
-			if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST || cc == CURLE_SSL_CONNECT_ERROR ||
-			    cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CERTPROBLEM ||
-			    cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_UNSUPPORTED_PROTOCOL || call->stream ||
+			/* connection refused / DNS / TLS problems do not heal in a second; do not
+			 * retry them */
+			if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+			    cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION ||
+			    cc == CURLE_SSL_CERTPROBLEM || cc == CURLE_OPERATION_TIMEDOUT ||
+			    cc == CURLE_UNSUPPORTED_PROTOCOL || call->stream ||
 			    !method_retries_broken(call->method))
 				goto out;
 		} else if (status == 401 && !refreshed && can_refresh(kc)) {
-			refreshed = 1; /* a rotated token file or an expired exec credential: once */
+			refreshed =
+			    1; /* a rotated token file or an expired exec credential: once */
 			buf_truncate(out, start);
 			continue;
 		} else if (status >= 200 && status < 300) {
@@ -710,7 +737,8 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 			rc = (int)status;
 			goto out;
 		} else {
-			rc = kube__api_error(status, call->method, call->path, out->p + start, out->len - start);
+			rc = kube__api_error(status, call->method, call->path, out->p + start,
+			                     out->len - start);
 			if (!kube__retryable(status))
 				goto out;
 		}
@@ -721,9 +749,10 @@ int kube__do(struct kube_client *kc, const struct kube__call *call, struct buf *
 		if (getrandom(&rnd, sizeof(rnd), 0) < 0)
 			rnd = (uint32_t)gs_mono_ms();
 		ra = kube__parse_retry_after(s.retry_after[0] ? s.retry_after : NULL, time(NULL));
-		gs_debug("kube: retrying", "method=%s path=\"%s\" status=%ld attempt=%d", call->method, call->path,
-		         status, attempt + 1);
-		gs_sleep_ms(kube__backoff_ms(attempt, kc->backoff_base_ms, kc->backoff_max_ms, rnd, ra));
+		gs_debug("kube: retrying", "method=%s path=\"%s\" status=%ld attempt=%d",
+		         call->method, call->path, status, attempt + 1);
+		gs_sleep_ms(
+		    kube__backoff_ms(attempt, kc->backoff_base_ms, kc->backoff_max_ms, rnd, ra));
 		attempt++;
 		buf_truncate(out, start);
 	}
@@ -747,6 +776,7 @@ int kube_request(struct kube_client *kc, const struct kube_request *req, struct 
 	c.body_len = req->body_len;
 	c.timeout_ms = req->timeout_ms;
 	if (!c.path || c.path[0] != '/')
-		return gs_error(GS_EINVAL, "request path \"%s\" must start with /", c.path ? c.path : "");
+		return gs_error(GS_EINVAL, "request path \"%s\" must start with /",
+		                c.path ? c.path : "");
 	return kube__do(kc, &c, out, NULL);
 }

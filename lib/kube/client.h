@@ -53,13 +53,13 @@ typedef int (*kube__stream_fn)(void *ctx, const char *p, size_t n);
 
 struct kube__call {
 	const char *method;
-	const char *path;         /* with query */
+	const char *path; /* with query */
 	const char *content_type;
-	const char *accept;       /* a whole header line; NULL = "Accept: application/json" */
+	const char *accept; /* a whole header line; NULL = "Accept: application/json" */
 	const char *body;
 	size_t body_len;
-	long timeout_ms;          /* 0 = the client's, < 0 = none */
-	long low_speed_time_s;    /* > 0: fail when under 1 byte/s for this long */
+	long timeout_ms;       /* 0 = the client's, < 0 = none */
+	long low_speed_time_s; /* > 0: fail when under 1 byte/s for this long */
 	kube__stream_fn stream;
 	void *stream_ctx;
 	volatile int *stop;
@@ -85,7 +85,8 @@ int kube__prepare(struct kube_client *kc, CURL *h, const struct kube__call *call
 
 /* JSON response -> tree (Secrets into wiped memory); `what` names it in messages. */
 int kube__parse_body(struct doc **out, const struct buf *body, const char *what, const char *kind);
-int kube__parse_body_raw(struct doc **out, const char *p, size_t n, const char *what, const char *kind);
+int kube__parse_body_raw(struct doc **out, const char *p, size_t n, const char *what,
+                         const char *kind);
 
 void kube__discovery_free(struct kube_client *kc);
 void kube__event_cache_free(struct kube_client *kc);

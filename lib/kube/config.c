@@ -142,7 +142,8 @@ static int load_exec(struct kube_config *cfg, const struct doc *ex, const char *
 		return gs_error(GS_ENOMEM, "out of memory");
 	cfg->exec = e;
 	if (!sval(doc_get(ex, "command")))
-		return gs_error(GS_EPARSE, "%s:%u: user \"%s\": exec has no command", file, doc_line(ex), cfg->user_name);
+		return gs_error(GS_EPARSE, "%s:%u: user \"%s\": exec has no command", file,
+		                doc_line(ex), cfg->user_name);
 	if ((rc = set_str(&e->command, sval(doc_get(ex, "command")))) < 0 ||
 	    (rc = set_str(&e->api_version, sval(doc_get(ex, "apiVersion")))) < 0 ||
 	    (rc = set_str(&e->install_hint, sval(doc_get(ex, "installHint")))) < 0)
@@ -150,28 +151,31 @@ static int load_exec(struct kube_config *cfg, const struct doc *ex, const char *
 	doc_get_bool(doc_get(ex, "provideClusterInfo"), &e->provide_cluster_info);
 	if (doc_len(args) && (e->args = calloc(doc_len(args), sizeof(char *))))
 		for (i = 0; i < doc_len(args); i++)
-			if (sval(doc_val_at(args, i)) && (rc = set_str(&e->args[e->nargs++], sval(doc_val_at(args, i)))) < 0)
+			if (sval(doc_val_at(args, i)) &&
+			    (rc = set_str(&e->args[e->nargs++], sval(doc_val_at(args, i)))) < 0)
 				return rc;
 	if (doc_len(env) && (e->env = calloc(doc_len(env), sizeof(char *))))
 		for (i = 0; i < doc_len(env); i++) {
 			const char *k = sval(doc_get(doc_val_at(env, i), "name"));
 			const char *v = sval(doc_get(doc_val_at(env, i), "value"));
 			if (!k)
-				return gs_error(GS_EPARSE, "%s:%u: exec env entry without a name", file,
-				                doc_line(doc_val_at(env, i)));
+				return gs_error(GS_EPARSE, "%s:%u: exec env entry without a name",
+				                file, doc_line(doc_val_at(env, i)));
 			if (asprintf(&e->env[e->nenv], "%s=%s", k, v ? v : "") < 0)
 				return gs_error(GS_ENOMEM, "out of memory");
 			e->nenv++;
 		}
 	if (e->api_version && strcmp(e->api_version, "client.authentication.k8s.io/v1") &&
 	    strcmp(e->api_version, "client.authentication.k8s.io/v1beta1"))
-		return gs_error(GS_EPARSE, "%s:%u: exec apiVersion \"%s\" is not supported (want client.authentication.k8s.io/v1 or v1beta1)",
+		return gs_error(GS_EPARSE,
+		                "%s:%u: exec apiVersion \"%s\" is not supported (want "
+		                "client.authentication.k8s.io/v1 or v1beta1)",
 		                file, doc_line(ex), e->api_version);
 	return 0;
 }
 
-int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs, const char *const *files,
-                          size_t n, const struct kube_overrides *ov)
+int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs,
+                          const char *const *files, size_t n, const struct kube_overrides *ov)
 {
 	struct kube_overrides none = KUBE_OVERRIDES_INIT;
 	const struct doc *ctx = NULL, *cl = NULL, *us = NULL, *u, *c, *g;
@@ -201,25 +205,31 @@ int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs, cons
 		goto out;
 	}
 	if ((rc = set_str(&cfg->context, name ? name : "")) < 0 ||
-	    (rc = set_str(&cfg->cluster_name, ov->cluster ? ov->cluster : sval(doc_get(ctx, "cluster")))) < 0 ||
+	    (rc = set_str(&cfg->cluster_name,
+	                  ov->cluster ? ov->cluster : sval(doc_get(ctx, "cluster")))) < 0 ||
 	    (rc = set_str(&cfg->user_name, ov->user ? ov->user : sval(doc_get(ctx, "user")))) < 0 ||
 	    (rc = set_str(&cfg->ns, ov->ns ? ov->ns : sval(doc_get(ctx, "namespace")))) < 0)
 		goto out;
 
-	if (cfg->cluster_name && !(cl = find_named(docs, files, n, "clusters", cfg->cluster_name, &clfile)) && !ov->server) {
-		rc = gs_error(GS_ENOTFOUND, "%s: cluster \"%s\" (of context \"%s\") not found", src.p, cfg->cluster_name,
-		              name ? name : "");
+	if (cfg->cluster_name &&
+	    !(cl = find_named(docs, files, n, "clusters", cfg->cluster_name, &clfile)) &&
+	    !ov->server) {
+		rc = gs_error(GS_ENOTFOUND, "%s: cluster \"%s\" (of context \"%s\") not found",
+		              src.p, cfg->cluster_name, name ? name : "");
 		goto out;
 	}
 	if (!cfg->cluster_name && !ov->server) {
-		rc = gs_error(GS_EINVAL, "%s: context \"%s\" names no cluster", src.p, name ? name : "");
+		rc = gs_error(GS_EINVAL, "%s: context \"%s\" names no cluster", src.p,
+		              name ? name : "");
 		goto out;
 	}
 	c = doc_get(cl, "cluster");
-	if ((rc = set_str(&cfg->server, ov->server ? ov->server : sval(doc_get(c, "server")))) < 0 ||
+	if ((rc = set_str(&cfg->server, ov->server ? ov->server : sval(doc_get(c, "server")))) <
+	        0 ||
 	    (rc = set_str(&cfg->tls_server_name, sval(doc_get(c, "tls-server-name")))) < 0 ||
 	    (rc = set_str(&cfg->proxy_url, sval(doc_get(c, "proxy-url")))) < 0 ||
-	    (rc = set_b64(&cfg->ca_pem, doc_get(c, "certificate-authority-data"), clfile, "certificate-authority-data")) < 0 ||
+	    (rc = set_b64(&cfg->ca_pem, doc_get(c, "certificate-authority-data"), clfile,
+	                  "certificate-authority-data")) < 0 ||
 	    (rc = set_path(&cfg->ca_file, sval(doc_get(c, "certificate-authority")), clfile)) < 0)
 		goto out;
 	if (doc_get_bool(doc_get(c, "insecure-skip-tls-verify"), &b) == 0)
@@ -227,19 +237,24 @@ int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs, cons
 	if (ov->insecure_skip_tls_verify)
 		cfg->insecure = 1;
 	if (!cfg->server || !*cfg->server) {
-		rc = gs_error(GS_EINVAL, "%s: cluster \"%s\" has no server", src.p, cfg->cluster_name ? cfg->cluster_name : "");
+		rc = gs_error(GS_EINVAL, "%s: cluster \"%s\" has no server", src.p,
+		              cfg->cluster_name ? cfg->cluster_name : "");
 		goto out;
 	}
 
-	if (cfg->user_name && !(us = find_named(docs, files, n, "users", cfg->user_name, &usfile)) && !ov->token) {
-		rc = gs_error(GS_ENOTFOUND, "%s: user \"%s\" (of context \"%s\") not found", src.p, cfg->user_name,
-		              name ? name : "");
+	if (cfg->user_name &&
+	    !(us = find_named(docs, files, n, "users", cfg->user_name, &usfile)) && !ov->token) {
+		rc = gs_error(GS_ENOTFOUND, "%s: user \"%s\" (of context \"%s\") not found", src.p,
+		              cfg->user_name, name ? name : "");
 		goto out;
 	}
 	u = doc_get(us, "user");
-	if ((rc = set_b64(&cfg->client_cert_pem, doc_get(u, "client-certificate-data"), usfile, "client-certificate-data")) < 0 ||
-	    (rc = set_b64(&cfg->client_key_pem, doc_get(u, "client-key-data"), usfile, "client-key-data")) < 0 ||
-	    (rc = set_path(&cfg->client_cert_file, sval(doc_get(u, "client-certificate")), usfile)) < 0 ||
+	if ((rc = set_b64(&cfg->client_cert_pem, doc_get(u, "client-certificate-data"), usfile,
+	                  "client-certificate-data")) < 0 ||
+	    (rc = set_b64(&cfg->client_key_pem, doc_get(u, "client-key-data"), usfile,
+	                  "client-key-data")) < 0 ||
+	    (rc = set_path(&cfg->client_cert_file, sval(doc_get(u, "client-certificate")),
+	                   usfile)) < 0 ||
 	    (rc = set_path(&cfg->client_key_file, sval(doc_get(u, "client-key")), usfile)) < 0 ||
 	    (rc = set_str(&cfg->token, ov->token ? ov->token : sval(doc_get(u, "token")))) < 0 ||
 	    (rc = set_path(&cfg->token_file, sval(doc_get(u, "tokenFile")), usfile)) < 0 ||
@@ -259,18 +274,25 @@ int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs, cons
 		}
 		for (i = 0; i < doc_len(g); i++)
 			if (sval(doc_val_at(g, i)) &&
-			    (rc = set_str(&cfg->impersonate_groups[cfg->nimpersonate_groups++], sval(doc_val_at(g, i)))) < 0)
+			    (rc = set_str(&cfg->impersonate_groups[cfg->nimpersonate_groups++],
+			                  sval(doc_val_at(g, i)))) < 0)
 				goto out;
 	}
-	if (doc_get(u, "exec") && !ov->token && (rc = load_exec(cfg, doc_get(u, "exec"), usfile)) < 0)
+	if (doc_get(u, "exec") && !ov->token &&
+	    (rc = load_exec(cfg, doc_get(u, "exec"), usfile)) < 0)
 		goto out;
 	if (doc_get(u, "auth-provider") && !cfg->token && !cfg->exec) {
-		rc = gs_error(GS_EINVAL, "%s:%u: user \"%s\": auth-provider plugins are not supported (use exec)", usfile,
-		              doc_line(doc_get(u, "auth-provider")), cfg->user_name);
+		rc = gs_error(
+		    GS_EINVAL,
+		    "%s:%u: user \"%s\": auth-provider plugins are not supported (use exec)",
+		    usfile, doc_line(doc_get(u, "auth-provider")), cfg->user_name);
 		goto out;
 	}
-	if ((cfg->client_cert_pem.len || cfg->client_cert_file) != (cfg->client_key_pem.len || cfg->client_key_file)) {
-		rc = gs_error(GS_EINVAL, "%s: user \"%s\": a client certificate needs a client key and the other way round",
+	if ((cfg->client_cert_pem.len || cfg->client_cert_file) !=
+	    (cfg->client_key_pem.len || cfg->client_key_file)) {
+		rc = gs_error(GS_EINVAL,
+		              "%s: user \"%s\": a client certificate needs a client key and the "
+		              "other way round",
 		              usfile, cfg->user_name);
 		goto out;
 	}
@@ -284,22 +306,29 @@ out:
 int kube_config_in_cluster(struct kube_config *cfg, const char *dir)
 {
 	struct buf ns = BUF_INIT(4096);
-	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
+	const char *host = getenv("KUBERNETES_SERVICE_HOST"),
+	           *port = getenv("KUBERNETES_SERVICE_PORT");
 	char *p = NULL;
 	int rc = 0;
 
 	if (!dir)
 		dir = SA_DIR;
 	if (!host || !*host || !port || !*port)
-		return gs_error(GS_ENOTFOUND, "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set");
-	if (asprintf(&cfg->server, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port) < 0 ||
-	    asprintf(&cfg->token_file, "%s/token", dir) < 0 || asprintf(&cfg->ca_file, "%s/ca.crt", dir) < 0 ||
+		return gs_error(
+		    GS_ENOTFOUND,
+		    "in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set");
+	if (asprintf(&cfg->server, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host,
+	             port) < 0 ||
+	    asprintf(&cfg->token_file, "%s/token", dir) < 0 ||
+	    asprintf(&cfg->ca_file, "%s/ca.crt", dir) < 0 ||
 	    asprintf(&p, "%s/namespace", dir) < 0) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!file_exists(cfg->token_file)) {
-		rc = gs_error(GS_ENOTFOUND, "in-cluster: %s does not exist (no service account token mounted?)", cfg->token_file);
+		rc = gs_error(GS_ENOTFOUND,
+		              "in-cluster: %s does not exist (no service account token mounted?)",
+		              cfg->token_file);
 		goto out;
 	}
 	if (!file_exists(cfg->ca_file)) {
@@ -360,13 +389,16 @@ int kube_config_load(struct kube_config *cfg, const struct kube_overrides *ov)
 		char *save = NULL, *tok;
 		if (!(list = strdup(env)))
 			return gs_error(GS_ENOMEM, "out of memory");
-		for (tok = strtok_r(list, ":", &save); tok && n < 32; tok = strtok_r(NULL, ":", &save))
-			if (*tok && file_exists(tok)) /* kubectl skips the missing files of the list */
+		for (tok = strtok_r(list, ":", &save); tok && n < 32;
+		     tok = strtok_r(NULL, ":", &save))
+			if (*tok &&
+			    file_exists(tok)) /* kubectl skips the missing files of the list */
 				if (!(paths[n++] = strdup(tok))) {
 					rc = gs_error(GS_ENOMEM, "out of memory");
 					goto out;
 				}
-	} else if (getenv("HOME") && asprintf(&home, "%s/.kube/config", getenv("HOME")) >= 0 && file_exists(home)) {
+	} else if (getenv("HOME") && asprintf(&home, "%s/.kube/config", getenv("HOME")) >= 0 &&
+	           file_exists(home)) {
 		paths[n++] = home;
 		home = NULL;
 	}
@@ -376,9 +408,10 @@ int kube_config_load(struct kube_config *cfg, const struct kube_overrides *ov)
 				rc = apply_overrides(cfg, ov);
 			goto out;
 		}
-		rc = gs_error(GS_ENOTFOUND, "no Kubernetes configuration: %s", env && *env ?
-		              "none of the files in $KUBECONFIG exists" :
-		              "set $KUBECONFIG, create ~/.kube/config or pass --kubeconfig");
+		rc = gs_error(GS_ENOTFOUND, "no Kubernetes configuration: %s",
+		              env && *env
+		                  ? "none of the files in $KUBECONFIG exists"
+		                  : "set $KUBECONFIG, create ~/.kube/config or pass --kubeconfig");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -389,7 +422,9 @@ int kube_config_load(struct kube_config *cfg, const struct kube_overrides *ov)
 		if (rc < 0)
 			goto out;
 		if (docs[i] && doc_kind(docs[i]) != DOC_MAP) {
-			rc = gs_error(GS_EPARSE, "%s: not a kubeconfig (a map with clusters, users, contexts)", paths[i]);
+			rc = gs_error(GS_EPARSE,
+			              "%s: not a kubeconfig (a map with clusters, users, contexts)",
+			              paths[i]);
 			goto out;
 		}
 	}

@@ -19,8 +19,8 @@ static int has_verb(const struct doc *r, const char *verb)
 	return 0;
 }
 
-static int add_gv(struct kube_resource **v, size_t *n, size_t *cap, struct kube_client *kc, const char *group,
-                  const char *version, int list_only)
+static int add_gv(struct kube_resource **v, size_t *n, size_t *cap, struct kube_client *kc,
+                  const char *group, const char *version, int list_only)
 {
 	struct buf path = BUF_INIT(4096), body = BUF_INIT(KUBE_BODY_MAX);
 	struct kube__call call = { 0 };
@@ -29,7 +29,8 @@ static int add_gv(struct kube_resource **v, size_t *n, size_t *cap, struct kube_
 	size_t i;
 	int rc;
 
-	if ((rc = *group ? buf_addf(&path, "/apis/%s/%s", group, version) : buf_addf(&path, "/api/%s", version)) < 0)
+	if ((rc = *group ? buf_addf(&path, "/apis/%s/%s", group, version)
+	                 : buf_addf(&path, "/api/%s", version)) < 0)
 		goto out;
 	call.method = "GET";
 	call.path = path.p;
@@ -76,7 +77,8 @@ out:
 	return rc;
 }
 
-int kube_discover_all(struct kube_resource **out, size_t *nout, struct kube_client *kc, int list_only)
+int kube_discover_all(struct kube_resource **out, size_t *nout, struct kube_client *kc,
+                      int list_only)
 {
 	struct kube__call call = { 0 };
 	struct buf body = BUF_INIT(KUBE_BODY_MAX);

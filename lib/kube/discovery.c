@@ -76,7 +76,8 @@ void kube_discovery_invalidate(struct kube_client *kc)
 }
 
 /* Look kind up in the cache (under kc->mu): 1 found, 0 not in a fresh entry, -1 no fresh entry. */
-static int cache_find(struct kube_client *kc, const char *gv, const char *kind, struct kube_resource *out, int *rc)
+static int cache_find(struct kube_client *kc, const char *gv, const char *kind,
+                      struct kube_resource *out, int *rc)
 {
 	size_t i, j;
 	if (!kc->disc)
@@ -98,7 +99,8 @@ static int cache_find(struct kube_client *kc, const char *gv, const char *kind, 
 }
 
 /* Parse an APIResourceList into e (not yet in the cache). */
-static int parse_list(struct gv_entry *e, const char *group, const char *version, const struct buf *body)
+static int parse_list(struct gv_entry *e, const char *group, const char *version,
+                      const struct buf *body)
 {
 	struct doc *d = NULL;
 	const struct doc *list;
@@ -124,7 +126,8 @@ static int parse_list(struct gv_entry *e, const char *group, const char *version
 		e->res[e->n].kind = strdup(kind);
 		e->res[e->n].plural = strdup(name);
 		e->res[e->n].namespaced = ns;
-		if (!e->res[e->n].group || !e->res[e->n].version || !e->res[e->n].kind || !e->res[e->n].plural) {
+		if (!e->res[e->n].group || !e->res[e->n].version || !e->res[e->n].kind ||
+		    !e->res[e->n].plural) {
 			e->n++;
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
@@ -136,7 +139,8 @@ static int parse_list(struct gv_entry *e, const char *group, const char *version
 		if (!name || !(sl = strchr(name, '/')) || strcmp(sl + 1, "status"))
 			continue;
 		for (j = 0; j < e->n; j++)
-			if (strlen(e->res[j].plural) == (size_t)(sl - name) && !strncmp(e->res[j].plural, name, sl - name))
+			if (strlen(e->res[j].plural) == (size_t)(sl - name) &&
+			    !strncmp(e->res[j].plural, name, sl - name))
 				e->res[j].has_status = 1;
 	}
 	rc = 0;
@@ -202,7 +206,8 @@ out:
 	return rc;
 }
 
-int kube_discover(struct kube_resource *out, struct kube_client *kc, const char *api_version, const char *kind)
+int kube_discover(struct kube_resource *out, struct kube_client *kc, const char *api_version,
+                  const char *kind)
 {
 	char *group = NULL, *version = NULL;
 	int rc = 0, found, pass;
@@ -212,7 +217,8 @@ int kube_discover(struct kube_resource *out, struct kube_client *kc, const char 
 		return gs_error(GS_EINVAL, "missing kind");
 	if ((rc = kube__split_api_version(&group, &version, api_version)) < 0)
 		return rc;
-	/* pass 0: the cache as it is; pass 1: fetched again (a CRD created since, or a new version) */
+	/* pass 0: the cache as it is; pass 1: fetched again (a CRD created since, or a new version)
+	 */
 	for (pass = 0; pass < 2; pass++) {
 		pthread_mutex_lock(&kc->mu);
 		found = cache_find(kc, api_version, kind, out, &rc);
@@ -237,8 +243,8 @@ out:
 	return rc;
 }
 
-int kube_resource_path(struct buf *out, const struct kube_resource *r, const char *ns, const char *name,
-                       const char *subresource)
+int kube_resource_path(struct buf *out, const struct kube_resource *r, const char *ns,
+                       const char *name, const char *subresource)
 {
 	int rc;
 	if (*r->group)

@@ -47,7 +47,8 @@ int kube__api_error(long status, const char *method, const char *path, const cha
 	long long code = status;
 	int rc;
 
-	if (len && body[0] == '{' && doc_parse_one(&st, "response", body, len, DOC_PARSE_JSON) == 0 &&
+	if (len && body[0] == '{' &&
+	    doc_parse_one(&st, "response", body, len, DOC_PARSE_JSON) == 0 &&
 	    doc_str(doc_get(st, "kind")) && !strcmp(doc_str(doc_get(st, "kind")), "Status")) {
 		msg = doc_str(doc_get(st, "message"));
 		reason = doc_str(doc_get(st, "reason"));
@@ -60,7 +61,8 @@ int kube__api_error(long status, const char *method, const char *path, const cha
 	if (msg && *msg)
 		gs_error(rc, "%s (%s, %ld)", msg, reason, status);
 	else if (len && len < 200 && !memchr(body, '\0', len))
-		gs_error(rc, "%s %s: HTTP %ld: %.*s", method, path, status, (int)strcspn(body, "\r\n"), body);
+		gs_error(rc, "%s %s: HTTP %ld: %.*s", method, path, status,
+		         (int)strcspn(body, "\r\n"), body);
 	else
 		gs_error(rc, "%s %s: HTTP %ld (%s)", method, path, status, reason);
 	doc_free(st);

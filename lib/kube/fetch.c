@@ -1,8 +1,8 @@
 /* Plain HTTP(S) GET (kube_fetch_url); curl itself is set up in lib/net. */
 #include <string.h>
 
-#include "net/net.h"
 #include "kube/kube_int.h"
+#include "net/net.h"
 
 struct fetch_sink {
 	struct buf *out;
@@ -78,10 +78,11 @@ int kube_fetch_url(struct buf *out, const char *url, long timeout_ms)
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 		rc = gs_error(GS_EIO, "GET %s: timed out after %ld ms", url, timeout_ms);
 	} else if (cc != CURLE_OK) {
-		rc = gs_error(GS_EIO, "GET %s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		rc = gs_error(GS_EIO, "GET %s: %s", url,
+		              errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	} else if (status < 200 || status > 299) {
-		rc = gs_error(status == 404 ? GS_ENOTFOUND : GS_EIO, "GET %s: HTTP %ld%s", url, status,
-		              reason_phrase(status));
+		rc = gs_error(status == 404 ? GS_ENOTFOUND : GS_EIO, "GET %s: HTTP %ld%s", url,
+		              status, reason_phrase(status));
 	} else {
 		rc = 0;
 	}

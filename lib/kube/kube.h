@@ -39,8 +39,8 @@
 /* A watch's resourceVersion is too old (HTTP 410 Gone): list again. */
 #define GS_EGONE (-410)
 
-#define KUBE_BODY_MAX ((size_t)64 << 20)      /* cap on any response body */
-#define KUBE_FETCH_MAX ((size_t)4 << 20)      /* default cap of kube_fetch_url() if out->max is 0 */
+#define KUBE_BODY_MAX ((size_t)64 << 20) /* cap on any response body */
+#define KUBE_FETCH_MAX ((size_t)4 << 20) /* default cap of kube_fetch_url() if out->max is 0 */
 
 /* ---- plain HTTP(S) ------------------------------------------------------------------------ */
 
@@ -55,25 +55,29 @@ int kube_fetch_url(struct buf *out, const char *url, long timeout_ms);
 
 /* What the command line overrides; NULL/0 = not given. */
 struct kube_overrides {
-	const char *kubeconfig; /* --kubeconfig: one file, replaces $KUBECONFIG and ~/.kube/config */
-	const char *context;    /* --context */
-	const char *cluster;    /* --cluster */
-	const char *user;       /* --user */
-	const char *ns;         /* -n / --namespace */
-	const char *server;     /* --server */
-	const char *token;      /* --token (a secret: the CLI should blank it in argv) */
+	const char
+	    *kubeconfig;     /* --kubeconfig: one file, replaces $KUBECONFIG and ~/.kube/config */
+	const char *context; /* --context */
+	const char *cluster; /* --cluster */
+	const char *user;    /* --user */
+	const char *ns;      /* -n / --namespace */
+	const char *server;  /* --server */
+	const char *token;   /* --token (a secret: the CLI should blank it in argv) */
 	int insecure_skip_tls_verify; /* --insecure-skip-tls-verify */
-	int in_cluster;         /* 1: only in-cluster config; -1: never; 0: kubectl's order */
+	int in_cluster;               /* 1: only in-cluster config; -1: never; 0: kubectl's order */
 };
-#define KUBE_OVERRIDES_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+#define KUBE_OVERRIDES_INIT                                                                        \
+	{                                                                                          \
+		NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0                                     \
+	}
 
 /* users[].user.exec (client.authentication.k8s.io/v1 or v1beta1 ExecCredential plugin) */
 struct kube_exec_config {
 	char *api_version;
 	char *command;
-	char **args;  /* nargs entries */
+	char **args; /* nargs entries */
 	size_t nargs;
-	char **env;   /* "NAME=value", nenv entries */
+	char **env; /* "NAME=value", nenv entries */
 	size_t nenv;
 	int provide_cluster_info;
 	char *install_hint;
@@ -81,41 +85,45 @@ struct kube_exec_config {
 
 /* The resolved connection settings for one context. Every string is owned; NULL when unset. */
 struct kube_config {
-	char *source;        /* for messages: the kubeconfig path(s) or "in-cluster" */
-	char *context;       /* context name ("" in-cluster) */
+	char *source;  /* for messages: the kubeconfig path(s) or "in-cluster" */
+	char *context; /* context name ("" in-cluster) */
 	char *cluster_name;
 	char *user_name;
-	char *server;        /* "https://host:port[/prefix]", no trailing slash */
-	char *ns;            /* namespace: override > context > in-cluster file > "default" */
+	char *server; /* "https://host:port[/prefix]", no trailing slash */
+	char *ns;     /* namespace: override > context > in-cluster file > "default" */
 	char *tls_server_name;
-	int insecure;        /* insecure-skip-tls-verify */
-	struct buf ca_pem;   /* certificate-authority-data (decoded) or the file's bytes */
+	int insecure;      /* insecure-skip-tls-verify */
+	struct buf ca_pem; /* certificate-authority-data (decoded) or the file's bytes */
 	char *ca_file;
 	struct buf client_cert_pem;
 	char *client_cert_file;
 	struct buf client_key_pem; /* secret */
 	char *client_key_file;
-	char *token;               /* secret */
-	char *token_file;          /* re-read when its mtime changes, every minute, and after a 401 */
-	char *username;            /* basic auth (old clusters) */
-	char *password;            /* secret */
-	char *impersonate_user;    /* as / Impersonate-User */
+	char *token;            /* secret */
+	char *token_file;       /* re-read when its mtime changes, every minute, and after a 401 */
+	char *username;         /* basic auth (old clusters) */
+	char *password;         /* secret */
+	char *impersonate_user; /* as / Impersonate-User */
 	char **impersonate_groups;
 	size_t nimpersonate_groups;
 	struct kube_exec_config *exec;
 	char *proxy_url;
 };
-#define KUBE_CONFIG_INIT { .ca_pem = BUF_INIT(1 << 20), .client_cert_pem = BUF_INIT(1 << 20), \
-	.client_key_pem = BUF_INIT_SECRET(1 << 20) }
+#define KUBE_CONFIG_INIT                                                                           \
+	{                                                                                          \
+		.ca_pem = BUF_INIT(1 << 20), .client_cert_pem = BUF_INIT(1 << 20),                 \
+		.client_key_pem = BUF_INIT_SECRET(1 << 20)                                         \
+	}
 
 /* Load like kubectl: --kubeconfig, else $KUBECONFIG (colon-separated, first wins), else
  * ~/.kube/config, else in-cluster (service account) when KUBERNETES_SERVICE_HOST is set. */
 int kube_config_load(struct kube_config *cfg, const struct kube_overrides *ov);
 /* Resolve from kubeconfig documents already in memory (files[i] names docs[i]; first wins). */
-int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs, const char *const *files,
-                          size_t n, const struct kube_overrides *ov);
-/* In-cluster: dir holds token, ca.crt, namespace (NULL = /var/run/secrets/kubernetes.io/serviceaccount);
- * the server comes from KUBERNETES_SERVICE_HOST/PORT. */
+int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs,
+                          const char *const *files, size_t n, const struct kube_overrides *ov);
+/* In-cluster: dir holds token, ca.crt, namespace (NULL =
+ * /var/run/secrets/kubernetes.io/serviceaccount); the server comes from
+ * KUBERNETES_SERVICE_HOST/PORT. */
 int kube_config_in_cluster(struct kube_config *cfg, const char *dir);
 void kube_config_release(struct kube_config *cfg);
 
@@ -132,13 +140,18 @@ struct kube_client_opts {
 	const char *user_agent;  /* NULL = "gitseal/<version>" */
 	const char *field_manager; /* default fieldManager for apply (NULL = "gitseal") */
 };
-#define KUBE_CLIENT_OPTS_INIT { 0, 0, 0, 0, 0, 0, 0, NULL, NULL }
+#define KUBE_CLIENT_OPTS_INIT                                                                      \
+	{                                                                                          \
+		0, 0, 0, 0, 0, 0, 0, NULL, NULL                                                    \
+	}
 
 struct kube_client;
 /* The client copies what it needs from cfg; opts may be NULL. */
-int kube_client_new(struct kube_client **out, const struct kube_config *cfg, const struct kube_client_opts *opts);
+int kube_client_new(struct kube_client **out, const struct kube_config *cfg,
+                    const struct kube_client_opts *opts);
 /* kube_config_load() + kube_client_new(). */
-int kube_client_from_env(struct kube_client **out, const struct kube_overrides *ov, const struct kube_client_opts *opts);
+int kube_client_from_env(struct kube_client **out, const struct kube_overrides *ov,
+                         const struct kube_client_opts *opts);
 void kube_client_free(struct kube_client *kc);
 const char *kube_client_namespace(const struct kube_client *kc); /* the default namespace */
 const char *kube_client_server(const struct kube_client *kc);
@@ -155,7 +168,7 @@ struct kube_request {
 	const char *content_type; /* NULL = application/json when there is a body */
 	const char *body;
 	size_t body_len;
-	long timeout_ms;          /* 0 = the client's */
+	long timeout_ms; /* 0 = the client's */
 };
 /* Send one request (rate-limited, retried). out gets the response body (any status). Returns the
  * HTTP status (2xx) or a negative code with the Status message for >= 300. out may be NULL. */
@@ -164,22 +177,23 @@ int kube_request(struct kube_client *kc, const struct kube_request *req, struct 
 /* ---- discovery ------------------------------------------------------------------------------- */
 
 struct kube_resource {
-	char *group;      /* "" for the core group */
+	char *group; /* "" for the core group */
 	char *version;
 	char *kind;
-	char *plural;     /* "secrets" */
+	char *plural; /* "secrets" */
 	int namespaced;
-	int has_status;   /* a "<plural>/status" subresource exists */
+	int has_status; /* a "<plural>/status" subresource exists */
 };
 /* apiVersion + kind -> resource (cached; refreshed once on a miss, e.g. a CRD created just now). */
-int kube_discover(struct kube_resource *out, struct kube_client *kc, const char *api_version, const char *kind);
+int kube_discover(struct kube_resource *out, struct kube_client *kc, const char *api_version,
+                  const char *kind);
 void kube_resource_release(struct kube_resource *r);
 /* Forget the cache (after creating or deleting a CRD). */
 void kube_discovery_invalidate(struct kube_client *kc);
 /* "/api/v1/namespaces/ns/secrets/name/status": any of ns (ignored if cluster-scoped), name,
  * subresource may be NULL. Names are path-escaped. */
-int kube_resource_path(struct buf *out, const struct kube_resource *r, const char *ns, const char *name,
-                       const char *subresource);
+int kube_resource_path(struct buf *out, const struct kube_resource *r, const char *ns,
+                       const char *name, const char *subresource);
 
 /* ---- objects --------------------------------------------------------------------------------- */
 /* ns NULL = the client's default namespace (ignored for cluster-scoped kinds). For the calls that
@@ -191,10 +205,13 @@ int kube_get(struct doc **out, struct kube_client *kc, const char *api_version, 
 struct kube_list_opts {
 	const char *label_selector;
 	const char *field_selector;
-	long limit;           /* page size (0 = 500); pages are followed with continue */
-	int all_namespaces;   /* ns ignored */
+	long limit;         /* page size (0 = 500); pages are followed with continue */
+	int all_namespaces; /* ns ignored */
 };
-#define KUBE_LIST_OPTS_INIT { NULL, NULL, 0, 0 }
+#define KUBE_LIST_OPTS_INIT                                                                        \
+	{                                                                                          \
+		NULL, NULL, 0, 0                                                                   \
+	}
 /* The whole list as one "<Kind>List" object: items from every page, metadata.resourceVersion of
  * the snapshot. */
 int kube_list(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind,
@@ -202,44 +219,58 @@ int kube_list(struct doc **out, struct kube_client *kc, const char *api_version,
 /* Streaming variant: cb gets each item (borrowed); a non-zero return stops and is returned.
  * *resource_version (if not NULL) receives the list's resourceVersion (caller frees). */
 typedef int (*kube_item_cb)(void *ctx, const struct doc *item);
-int kube_list_each(struct kube_client *kc, const char *api_version, const char *kind, const char *ns,
-                   const struct kube_list_opts *opts, kube_item_cb cb, void *ctx, char **resource_version);
+int kube_list_each(struct kube_client *kc, const char *api_version, const char *kind,
+                   const char *ns, const struct kube_list_opts *opts, kube_item_cb cb, void *ctx,
+                   char **resource_version);
 
 struct kube_write_opts {
 	int dry_run;               /* dryRun=All: validated and returned, nothing stored */
 	const char *field_manager; /* NULL = the client's */
 };
-#define KUBE_WRITE_OPTS_INIT { 0, NULL }
-int kube_create(struct doc **out, struct kube_client *kc, const struct doc *obj, const struct kube_write_opts *opts);
+#define KUBE_WRITE_OPTS_INIT                                                                       \
+	{                                                                                          \
+		0, NULL                                                                            \
+	}
+int kube_create(struct doc **out, struct kube_client *kc, const struct doc *obj,
+                const struct kube_write_opts *opts);
 /* PUT; obj should carry metadata.resourceVersion (409 GS_ECONFLICT when it changed). */
-int kube_update(struct doc **out, struct kube_client *kc, const struct doc *obj, const struct kube_write_opts *opts);
+int kube_update(struct doc **out, struct kube_client *kc, const struct doc *obj,
+                const struct kube_write_opts *opts);
 /* PUT .../status */
 int kube_update_status(struct doc **out, struct kube_client *kc, const struct doc *obj,
                        const struct kube_write_opts *opts);
 /* application/merge-patch+json on the named object (subresource NULL or "status"). */
-int kube_merge_patch(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind,
-                     const char *ns, const char *name, const struct doc *patch, const char *subresource,
-                     const struct kube_write_opts *opts);
+int kube_merge_patch(struct doc **out, struct kube_client *kc, const char *api_version,
+                     const char *kind, const char *ns, const char *name, const struct doc *patch,
+                     const char *subresource, const struct kube_write_opts *opts);
 
 struct kube_apply_opts {
 	const char *field_manager; /* NULL = the client's */
 	int force;                 /* take over fields owned by other managers */
 	int dry_run;
-	const char *subresource;   /* NULL or "status" */
+	const char *subresource; /* NULL or "status" */
 };
-#define KUBE_APPLY_OPTS_INIT { NULL, 0, 0, NULL }
+#define KUBE_APPLY_OPTS_INIT                                                                       \
+	{                                                                                          \
+		NULL, 0, 0, NULL                                                                   \
+	}
 /* Server-side apply: PATCH application/apply-patch+yaml. A field owned by another manager gives
  * GS_ECONFLICT (409) without force. */
-int kube_apply(struct doc **out, struct kube_client *kc, const struct doc *obj, const struct kube_apply_opts *opts);
+int kube_apply(struct doc **out, struct kube_client *kc, const struct doc *obj,
+               const struct kube_apply_opts *opts);
 
 struct kube_delete_opts {
-	const char *propagation_policy; /* NULL (server default), "Foreground", "Background", "Orphan" */
-	long grace_period_seconds;      /* -1 = server default */
+	const char
+	    *propagation_policy;   /* NULL (server default), "Foreground", "Background", "Orphan" */
+	long grace_period_seconds; /* -1 = server default */
 	int dry_run;
 	const char *precondition_uid;
 	const char *precondition_resource_version;
 };
-#define KUBE_DELETE_OPTS_INIT { NULL, -1, 0, NULL, NULL }
+#define KUBE_DELETE_OPTS_INIT                                                                      \
+	{                                                                                          \
+		NULL, -1, 0, NULL, NULL                                                            \
+	}
 /* GS_ENOTFOUND if it is not there. */
 int kube_delete(struct kube_client *kc, const char *api_version, const char *kind, const char *ns,
                 const char *name, const struct kube_delete_opts *opts);
@@ -251,35 +282,38 @@ enum kube_event_type {
 	KUBE_EVENT_MODIFIED,
 	KUBE_EVENT_DELETED,
 	KUBE_EVENT_BOOKMARK,
-	KUBE_EVENT_LISTED,  /* an item of a (re)list: kube_watch_run() lists first and after a 410 */
-	KUBE_EVENT_SYNCED,  /* the (re)list is complete (obj NULL): drop what was not LISTED */
-	KUBE_EVENT_ERROR,   /* on a mux only: a request failed (obj NULL, gs_error_last() says why);
-	                     * the mux retries with backoff */
+	KUBE_EVENT_LISTED, /* an item of a (re)list: kube_watch_run() lists first and after a 410 */
+	KUBE_EVENT_SYNCED, /* the (re)list is complete (obj NULL): drop what was not LISTED */
+	KUBE_EVENT_ERROR,  /* on a mux only: a request failed (obj NULL, gs_error_last() says why);
+	                    * the mux retries with backoff */
 };
 const char *kube_event_type_name(enum kube_event_type t);
 
 struct kube_watch_opts {
 	const char *label_selector;
 	const char *field_selector;
-	const char *resource_version; /* start after this version; NULL: run lists first, once gets the
-	                               * current objects as ADDED events, then the changes */
+	const char *resource_version; /* start after this version; NULL: run lists first, once gets
+	                               * the current objects as ADDED events, then the changes */
 	int timeout_seconds;          /* server-side end of each watch request (0 = 300) */
 	int no_bookmarks;             /* do not send allowWatchBookmarks=true */
-	long idle_timeout_ms;         /* no byte for this long = broken connection (0 = timeout + 30 s) */
-	int all_namespaces;           /* every namespace in one watch (ns ignored), as kubectl -A */
-	int no_list;                  /* never list the objects: without resource_version (and after a
-	                               * 410) the watch starts from the current version (one limit=1
-	                               * request), so only changes are seen and SYNCED comes at once */
-	long list_limit;              /* list page size (0 = 500) */
+	long idle_timeout_ms; /* no byte for this long = broken connection (0 = timeout + 30 s) */
+	int all_namespaces;   /* every namespace in one watch (ns ignored), as kubectl -A */
+	int no_list;          /* never list the objects: without resource_version (and after a
+	                       * 410) the watch starts from the current version (one limit=1
+	                       * request), so only changes are seen and SYNCED comes at once */
+	long list_limit;      /* list page size (0 = 500) */
 };
-#define KUBE_WATCH_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 }
+#define KUBE_WATCH_OPTS_INIT                                                                       \
+	{                                                                                          \
+		NULL, NULL, NULL, 0, 0, 0, 0, 0, 0                                                 \
+	}
 
 /* obj is borrowed for the call; a non-zero return stops the watch and is returned by it. */
 typedef int (*kube_watch_cb)(void *ctx, enum kube_event_type type, const struct doc *obj);
 
 struct kube_watch;
-int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *api_version, const char *kind,
-                   const char *ns, const struct kube_watch_opts *opts);
+int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *api_version,
+                   const char *kind, const char *ns, const struct kube_watch_opts *opts);
 /* One watch request from the last seen resourceVersion: events arrive as they are parsed (one JSON
  * object per line). Returns 0 when the server ends the stream, GS_EGONE on 410 (the version is too
  * old), the callback's value, or an error. */
@@ -290,7 +324,7 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx);
 int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx);
 const char *kube_watch_resource_version(const struct kube_watch *w);
 void kube_watch_stop(struct kube_watch *w); /* any thread: the running call returns soon */
-void kube_watch_free(struct kube_watch *w);   /* removes it from its mux first */
+void kube_watch_free(struct kube_watch *w); /* removes it from its mux first */
 
 /*
  * Many watches on one thread: a mux runs kube_watch_run()'s loop (list in pages, watch, resume,
@@ -324,7 +358,8 @@ void kube_mux_kick(struct kube_mux *m);
  * order with the callbacks' locks: it is called without any lib/kube lock held). */
 void kube_watch_set_gate(struct kube_watch *w, int (*gate)(void *ctx), void *ctx);
 
-/* ---- events and leases ------------------------------------------------------------------------ */
+/* ---- events and leases ------------------------------------------------------------------------
+ */
 
 /* A core/v1 Event about obj (type "Normal" or "Warning"). The same (object, type, reason, message)
  * again within 10 minutes bumps count/lastTimestamp of the first Event instead of a new one. */
@@ -334,8 +369,8 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 struct kube_lease {
 	const char *ns;
 	const char *name;
-	const char *holder;            /* our identity, e.g. pod name + random suffix */
-	int lease_duration_seconds;    /* 0 = 15 */
+	const char *holder;         /* our identity, e.g. pod name + random suffix */
+	int lease_duration_seconds; /* 0 = 15 */
 };
 /* Acquire or renew a coordination.k8s.io/v1 Lease: *leader = 1 if we hold it afterwards (created,
  * renewed, or taken over after the holder's lease expired), 0 if someone else holds it. */

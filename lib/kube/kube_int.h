@@ -32,7 +32,8 @@ long long kube__bucket_take(struct kube__bucket *b, long long now_ms);
 
 /* Delay before retry `attempt` (0-based): base*2^attempt capped at max, times a jitter factor in
  * [0.5, 1.5) drawn from rnd (a uniform 32-bit value). A Retry-After (ms, >= 0) wins if larger. */
-long long kube__backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd, long long retry_after_ms);
+long long kube__backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd,
+                           long long retry_after_ms);
 /* Retry-After header value (delta-seconds or HTTP-date) -> ms from now_epoch, -1 if unparsable. */
 long long kube__parse_retry_after(const char *v, time_t now_epoch);
 /* Whether a status (0 = connection broke) is retried. */
@@ -43,13 +44,14 @@ int kube__split_api_version(char **group, char **version, const char *api_versio
 /* Append s percent-escaped for a path segment or a query value. */
 int kube__escape(struct buf *out, const char *s);
 /* Map an HTTP status + body (a Status object or not) to a GS_E* code and message. */
-int kube__api_error(long status, const char *method, const char *path, const char *body, size_t len);
+int kube__api_error(long status, const char *method, const char *path, const char *body,
+                    size_t len);
 
 /* exec credential plugin output -> token / cert / key and expiry (0 = none). */
 struct kube__cred {
-	char *token;              /* secret */
+	char *token; /* secret */
 	struct buf cert_pem;
-	struct buf key_pem;       /* secret */
+	struct buf key_pem; /* secret */
 	time_t expires;
 };
 void kube__cred_init(struct kube__cred *c);

@@ -12,8 +12,8 @@
 #define EVENT_AGGREGATE_S 600
 
 struct ev_entry {
-	char *key;   /* ns\0kind\0name\0type\0reason\0message, joined with '\n' */
-	char *name;  /* the Event's metadata.name */
+	char *key;  /* ns\0kind\0name\0type\0reason\0message, joined with '\n' */
+	char *name; /* the Event's metadata.name */
 	char *ns;
 	long long count;
 	int64_t last_ms; /* gs_mono_ms() when it was last sent */
@@ -60,7 +60,8 @@ static struct ev_entry *ev_find(struct kube_client *kc, const char *key)
 	return NULL;
 }
 
-static void ev_remember(struct kube_client *kc, const char *key, const char *ns, const char *name, long long count)
+static void ev_remember(struct kube_client *kc, const char *key, const char *ns, const char *name,
+                        long long count)
 {
 	struct ev_entry *e;
 	pthread_mutex_lock(&kc->mu);
@@ -71,7 +72,8 @@ static void ev_remember(struct kube_client *kc, const char *key, const char *ns,
 			free(kc->events->e[0].key);
 			free(kc->events->e[0].name);
 			free(kc->events->e[0].ns);
-			memmove(&kc->events->e[0], &kc->events->e[1], (EVENT_CACHE_MAX - 1) * sizeof(*e));
+			memmove(&kc->events->e[0], &kc->events->e[1],
+			        (EVENT_CACHE_MAX - 1) * sizeof(*e));
 			kc->events->n--;
 		}
 		e = &kc->events->e[kc->events->n];
@@ -93,8 +95,10 @@ out:
 int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, const char *reason,
                const char *message, const char *component)
 {
-	const char *oname = doc_k8s_name(obj), *ons = doc_k8s_namespace(obj), *okind = doc_str(doc_get(obj, "kind"));
-	const char *ns = ons && *ons ? ons : "default"; /* events about cluster-scoped objects go to default */
+	const char *oname = doc_k8s_name(obj), *ons = doc_k8s_namespace(obj),
+	           *okind = doc_str(doc_get(obj, "kind"));
+	const char *ns =
+	    ons && *ons ? ons : "default"; /* events about cluster-scoped objects go to default */
 	struct doc *ev = NULL, *io = NULL, *meta = NULL, *src = NULL, *patch = NULL, *live = NULL;
 	struct buf key = BUF_INIT(1 << 16);
 	char now[32], name[320], host[256] = "";
@@ -107,17 +111,20 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 	if (!oname || !okind || !type || !reason)
 		return gs_error(GS_EINVAL, "event: object name/kind, type and reason are required");
 	rfc3339(now, time(NULL));
-	if ((rc = buf_addf(&key, "%s\n%s\n%s\n%s\n%s\n%s", ns, okind, oname, type, reason, message ? message : "")) < 0)
+	if ((rc = buf_addf(&key, "%s\n%s\n%s\n%s\n%s\n%s", ns, okind, oname, type, reason,
+	                   message ? message : "")) < 0)
 		goto out;
 	pthread_mutex_lock(&kc->mu);
-	if ((e = ev_find(kc, key.p)) && gs_mono_ms() - e->last_ms < EVENT_AGGREGATE_S * 1000LL && !strcmp(e->ns, ns)) {
+	if ((e = ev_find(kc, key.p)) && gs_mono_ms() - e->last_ms < EVENT_AGGREGATE_S * 1000LL &&
+	    !strcmp(e->ns, ns)) {
 		cached_name = strdup(e->name);
 		count = e->count;
 	}
 	pthread_mutex_unlock(&kc->mu);
 
 	if (cached_name) { /* the same event again: count it on the first one */
-		if (!(patch = doc_new_map()) || doc_set(patch, "count", doc_new_int(count + 1)) < 0 ||
+		if (!(patch = doc_new_map()) ||
+		    doc_set(patch, "count", doc_new_int(count + 1)) < 0 ||
 		    set_s(patch, "lastTimestamp", now) < 0) {
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
@@ -130,11 +137,14 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 		if (rc != GS_ENOTFOUND)
 			goto out;
 	}
-	clock_gettime(CLOCK_REALTIME, &wall); /* client-go names events "<object>.<UnixNano in hex>" */
+	clock_gettime(CLOCK_REALTIME,
+	              &wall); /* client-go names events "<object>.<UnixNano in hex>" */
 	snprintf(name, sizeof(name), "%.240s.%llx", oname,
-	         (unsigned long long)wall.tv_sec * 1000000000ULL + (unsigned long long)wall.tv_nsec);
+	         (unsigned long long)wall.tv_sec * 1000000000ULL +
+	             (unsigned long long)wall.tv_nsec);
 	gethostname(host, sizeof(host) - 1);
-	if (!(ev = doc_new_map()) || !(meta = doc_new_map()) || !(io = doc_new_map()) || !(src = doc_new_map())) {
+	if (!(ev = doc_new_map()) || !(meta = doc_new_map()) || !(io = doc_new_map()) ||
+	    !(src = doc_new_map())) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -143,7 +153,8 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 	    (rc = set_s(io, "kind", okind)) < 0 || (rc = set_s(io, "name", oname)) < 0 ||
 	    (ons && *ons && (rc = set_s(io, "namespace", ons)) < 0) ||
 	    (rc = set_s(io, "uid", doc_str(doc_getp(obj, "metadata", "uid", NULL)))) < 0 ||
-	    (rc = set_s(io, "resourceVersion", doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL)))) < 0 ||
+	    (rc = set_s(io, "resourceVersion",
+	                doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL)))) < 0 ||
 	    (rc = set_s(src, "component", component ? component : "gitseal")) < 0 ||
 	    (host[0] && (rc = set_s(src, "host", host)) < 0))
 		goto out;
@@ -154,10 +165,11 @@ int kube_event(struct kube_client *kc, const struct doc *obj, const char *type, 
 	if ((rc = doc_set(ev, "involvedObject", io)) < 0)
 		goto out;
 	io = NULL;
-	if ((rc = set_s(ev, "reason", reason)) < 0 || (rc = set_s(ev, "message", message ? message : "")) < 0 ||
+	if ((rc = set_s(ev, "reason", reason)) < 0 ||
+	    (rc = set_s(ev, "message", message ? message : "")) < 0 ||
 	    (rc = set_s(ev, "type", type)) < 0 || (rc = doc_set(ev, "count", doc_new_int(1))) < 0 ||
-	    (rc = set_s(ev, "firstTimestamp", now)) < 0 || (rc = set_s(ev, "lastTimestamp", now)) < 0 ||
-	    (rc = doc_set(ev, "source", src)) < 0)
+	    (rc = set_s(ev, "firstTimestamp", now)) < 0 ||
+	    (rc = set_s(ev, "lastTimestamp", now)) < 0 || (rc = doc_set(ev, "source", src)) < 0)
 		goto out;
 	src = NULL;
 	if ((rc = set_s(ev, "reportingComponent", component ? component : "gitseal")) < 0 ||
@@ -187,7 +199,8 @@ static int lease_spec(struct doc *spec, const struct kube_lease *l, int take, lo
 	kube__micro_time(now);
 	if ((rc = doc_set(spec, "holderIdentity", doc_new_strz(l->holder))) < 0 ||
 	    (rc = doc_set(spec, "leaseDurationSeconds",
-	                  doc_new_int(l->lease_duration_seconds > 0 ? l->lease_duration_seconds : 15))) < 0 ||
+	                  doc_new_int(l->lease_duration_seconds > 0 ? l->lease_duration_seconds
+	                                                            : 15))) < 0 ||
 	    (rc = doc_set(spec, "renewTime", doc_new_strz(now))) < 0)
 		return rc;
 	if (take && ((rc = doc_set(spec, "acquireTime", doc_new_strz(now))) < 0 ||
@@ -214,8 +227,9 @@ int kube_lease_acquire(struct kube_client *kc, const struct kube_lease *l, int *
 		    doc_set(lease, "apiVersion", doc_new_strz("coordination.k8s.io/v1")) < 0 ||
 		    doc_set(lease, "kind", doc_new_strz("Lease")) < 0 || !(meta = doc_new_map()) ||
 		    doc_set(meta, "name", doc_new_strz(l->name)) < 0 ||
-		    (l->ns && doc_set(meta, "namespace", doc_new_strz(l->ns)) < 0) || doc_set(lease, "metadata", meta) < 0 ||
-		    doc_set(lease, "spec", spec) < 0 || lease_spec(spec, l, 1, 0) < 0) {
+		    (l->ns && doc_set(meta, "namespace", doc_new_strz(l->ns)) < 0) ||
+		    doc_set(lease, "metadata", meta) < 0 || doc_set(lease, "spec", spec) < 0 ||
+		    lease_spec(spec, l, 1, 0) < 0) {
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -240,7 +254,8 @@ int kube_lease_acquire(struct kube_client *kc, const struct kube_lease *l, int *
 	renew = kube__parse_time(doc_str(doc_get(spec, "renewTime")));
 	if (holder && !strcmp(holder, l->holder)) {
 		rc = lease_spec(spec, l, 0, 0); /* renew */
-	} else if (!holder || !*holder || renew == (time_t)-1 || renew + (dur > 0 ? dur : 15) < time(NULL)) {
+	} else if (!holder || !*holder || renew == (time_t)-1 ||
+	           renew + (dur > 0 ? dur : 15) < time(NULL)) {
 		rc = lease_spec(spec, l, 1, transitions + 1); /* free or expired: take it over */
 	} else {
 		rc = 0; /* someone else holds it */

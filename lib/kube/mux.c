@@ -128,7 +128,7 @@ static void failed(struct kube_watch *w)
 
 static int resolve(struct kube_watch *w)
 {
-	struct kube_resource res = {0};
+	struct kube_resource res = { 0 };
 	int rc;
 
 	buf_reset(&w->base);
@@ -147,7 +147,7 @@ static int resolve(struct kube_watch *w)
 static void start(struct kube_mux *m, struct kube_watch *w)
 {
 	struct buf path = BUF_INIT(16 << 10), url = BUF_INIT(32 << 10);
-	struct kube__call call = {0};
+	struct kube__call call = { 0 };
 	long long wait;
 	int rc;
 

@@ -15,10 +15,13 @@ static const char *kube_ns(struct kube_client *kc, const char *ns)
 /* Secrets are parsed into wiped memory. */
 static unsigned parse_flags(const char *kind)
 {
-	return DOC_PARSE_JSON | (kind && (!strcmp(kind, "Secret") || !strcmp(kind, "SecretList")) ? DOC_PARSE_SECRET : 0);
+	return DOC_PARSE_JSON |
+	       (kind && (!strcmp(kind, "Secret") || !strcmp(kind, "SecretList")) ? DOC_PARSE_SECRET
+	                                                                         : 0);
 }
 
-int kube__parse_body_raw(struct doc **out, const char *p, size_t n, const char *what, const char *kind)
+int kube__parse_body_raw(struct doc **out, const char *p, size_t n, const char *what,
+                         const char *kind)
 {
 	int rc = doc_parse_one(out, what, p, n, parse_flags(kind));
 	if (rc < 0)
@@ -53,8 +56,8 @@ static int write_query(struct buf *b, int dry_run, const char *field_manager)
 }
 
 /* The object's resource and path (collection when with_name is 0). */
-static int obj_path(struct buf *path, struct kube_resource *res, struct kube_client *kc, const struct doc *obj,
-                    int with_name, const char *sub)
+static int obj_path(struct buf *path, struct kube_resource *res, struct kube_client *kc,
+                    const struct doc *obj, int with_name, const char *sub)
 {
 	const char *av = doc_str(doc_get(obj, "apiVersion")), *kind = doc_str(doc_get(obj, "kind"));
 	const char *name = doc_str(doc_getp(obj, "metadata", "name", NULL));
@@ -72,8 +75,9 @@ static int obj_path(struct buf *path, struct kube_resource *res, struct kube_cli
 	return kube_resource_path(path, res, kube_ns(kc, ns), with_name ? name : NULL, sub);
 }
 
-static int send_obj(struct doc **out, struct kube_client *kc, const char *method, const struct buf *path,
-                    const char *ctype, const struct doc *body_doc, const char *what, const char *kind)
+static int send_obj(struct doc **out, struct kube_client *kc, const char *method,
+                    const struct buf *path, const char *ctype, const struct doc *body_doc,
+                    const char *what, const char *kind)
 {
 	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 	struct buf body = BUF_INIT_SECRET(KUBE_BODY_MAX), resp = BUF_INIT_SECRET(KUBE_BODY_MAX);
@@ -100,7 +104,8 @@ out:
 	return rc;
 }
 
-static void what_of(char *w, size_t n, const char *kind, const char *ns, const char *name, const struct kube_resource *r)
+static void what_of(char *w, size_t n, const char *kind, const char *ns, const char *name,
+                    const struct kube_resource *r)
 {
 	if (r && r->namespaced)
 		snprintf(w, n, "%s %s/%s", kind, ns ? ns : "", name ? name : "");
@@ -108,8 +113,8 @@ static void what_of(char *w, size_t n, const char *kind, const char *ns, const c
 		snprintf(w, n, "%s %s", kind, name ? name : "");
 }
 
-int kube_get(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind, const char *ns,
-             const char *name)
+int kube_get(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind,
+             const char *ns, const char *name)
 {
 	struct kube_resource res = { 0 };
 	struct buf path = BUF_INIT(PATH_MAX_LEN), resp = BUF_INIT_SECRET(KUBE_BODY_MAX);
@@ -136,8 +141,9 @@ out:
 	return rc;
 }
 
-int kube_list_each(struct kube_client *kc, const char *api_version, const char *kind, const char *ns,
-                   const struct kube_list_opts *opts, kube_item_cb cb, void *ctx, char **resource_version)
+int kube_list_each(struct kube_client *kc, const char *api_version, const char *kind,
+                   const char *ns, const struct kube_list_opts *opts, kube_item_cb cb, void *ctx,
+                   char **resource_version)
 {
 	struct kube_list_opts o = KUBE_LIST_OPTS_INIT;
 	struct kube_resource res = { 0 };
@@ -152,7 +158,8 @@ int kube_list_each(struct kube_client *kc, const char *api_version, const char *
 	if (opts)
 		o = *opts;
 	if ((rc = kube_discover(&res, kc, api_version, kind)) < 0 ||
-	    (rc = kube_resource_path(&base, &res, o.all_namespaces ? NULL : kube_ns(kc, ns), NULL, NULL)) < 0)
+	    (rc = kube_resource_path(&base, &res, o.all_namespaces ? NULL : kube_ns(kc, ns), NULL,
+	                             NULL)) < 0)
 		goto out;
 	snprintf(limit, sizeof(limit), "%ld", o.limit > 0 ? o.limit : 500);
 	do {
@@ -162,7 +169,8 @@ int kube_list_each(struct kube_client *kc, const char *api_version, const char *
 
 		buf_reset(&path);
 		buf_reset(&resp);
-		if ((rc = buf_set(&path, base.p, base.len)) < 0 || (rc = add_query(&path, "limit", limit)) < 0 ||
+		if ((rc = buf_set(&path, base.p, base.len)) < 0 ||
+		    (rc = add_query(&path, "limit", limit)) < 0 ||
 		    (rc = add_query(&path, "labelSelector", o.label_selector)) < 0 ||
 		    (rc = add_query(&path, "fieldSelector", o.field_selector)) < 0 ||
 		    (rc = add_query(&path, "continue", cont)) < 0)
@@ -176,7 +184,8 @@ int kube_list_each(struct kube_client *kc, const char *api_version, const char *
 		if ((rc = kube__parse_body(&page, &resp, path.p, kind)) < 0)
 			goto out;
 		if (first && resource_version) {
-			const char *rv = doc_str(doc_getp(page, "metadata", "resourceVersion", NULL));
+			const char *rv =
+			    doc_str(doc_getp(page, "metadata", "resourceVersion", NULL));
 			if (rv && !(*resource_version = strdup(rv))) {
 				rc = gs_error(GS_ENOMEM, "out of memory");
 				goto out;
@@ -187,8 +196,9 @@ int kube_list_each(struct kube_client *kc, const char *api_version, const char *
 		for (i = 0; i < doc_len(items) && doc_kind(items) == DOC_SEQ; i++) {
 			struct doc *it = doc_val_at(items, i);
 			/* items of a typed list carry no apiVersion/kind; give them theirs */
-			if (!doc_get(it, "kind") && ((rc = doc_set(it, "apiVersion", doc_new_strz(api_version))) < 0 ||
-			                             (rc = doc_set(it, "kind", doc_new_strz(kind))) < 0))
+			if (!doc_get(it, "kind") &&
+			    ((rc = doc_set(it, "apiVersion", doc_new_strz(api_version))) < 0 ||
+			     (rc = doc_set(it, "kind", doc_new_strz(kind))) < 0))
 				goto out;
 			if ((rc = cb(ctx, it)) != 0)
 				goto out;
@@ -226,8 +236,8 @@ static int collect(void *ctx, const struct doc *item)
 	return doc_push(ctx, c) < 0 ? GS_ENOMEM : 0;
 }
 
-int kube_list(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind, const char *ns,
-              const struct kube_list_opts *opts)
+int kube_list(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind,
+              const char *ns, const struct kube_list_opts *opts)
 {
 	struct doc *list = doc_new_map(), *items = doc_new_seq(), *meta = doc_new_map();
 	char *rv = NULL, lkind[256];
@@ -235,7 +245,8 @@ int kube_list(struct doc **out, struct kube_client *kc, const char *api_version,
 
 	*out = NULL;
 	snprintf(lkind, sizeof(lkind), "%sList", kind ? kind : "");
-	if (!list || !items || !meta || doc_set(list, "apiVersion", doc_new_strz(api_version)) < 0 ||
+	if (!list || !items || !meta ||
+	    doc_set(list, "apiVersion", doc_new_strz(api_version)) < 0 ||
 	    doc_set(list, "kind", doc_new_strz(lkind)) < 0) {
 		doc_free(items);
 		doc_free(meta);
@@ -248,9 +259,11 @@ int kube_list(struct doc **out, struct kube_client *kc, const char *api_version,
 		rc = doc_set(list, "items", items);
 		items = doc_get(list, "items");
 	}
-	if (rc < 0 || (rc = kube_list_each(kc, api_version, kind, ns, opts, collect, items, &rv)) < 0)
+	if (rc < 0 ||
+	    (rc = kube_list_each(kc, api_version, kind, ns, opts, collect, items, &rv)) < 0)
 		goto out;
-	if (rv && (rc = doc_set(doc_get(list, "metadata"), "resourceVersion", doc_new_strz(rv))) < 0)
+	if (rv &&
+	    (rc = doc_set(doc_get(list, "metadata"), "resourceVersion", doc_new_strz(rv))) < 0)
 		goto out;
 	*out = list;
 	list = NULL;
@@ -261,8 +274,9 @@ out:
 	return rc;
 }
 
-static int write_call(struct doc **out, struct kube_client *kc, const struct doc *obj, const char *method,
-                      int with_name, const char *sub, const struct kube_write_opts *opts)
+static int write_call(struct doc **out, struct kube_client *kc, const struct doc *obj,
+                      const char *method, int with_name, const char *sub,
+                      const struct kube_write_opts *opts)
 {
 	struct kube_write_opts o = KUBE_WRITE_OPTS_INIT;
 	struct kube_resource res = { 0 };
@@ -276,9 +290,11 @@ static int write_call(struct doc **out, struct kube_client *kc, const struct doc
 	if (opts)
 		o = *opts;
 	if ((rc = obj_path(&path, &res, kc, obj, with_name, sub)) < 0 ||
-	    (rc = write_query(&path, o.dry_run, o.field_manager ? o.field_manager : kc->field_manager)) < 0)
+	    (rc = write_query(&path, o.dry_run,
+	                      o.field_manager ? o.field_manager : kc->field_manager)) < 0)
 		goto out;
-	what_of(what, sizeof(what), kind, kube_ns(kc, doc_str(doc_getp(obj, "metadata", "namespace", NULL))),
+	what_of(what, sizeof(what), kind,
+	        kube_ns(kc, doc_str(doc_getp(obj, "metadata", "namespace", NULL))),
 	        doc_str(doc_getp(obj, "metadata", "name", NULL)), &res);
 	rc = send_obj(out, kc, method, &path, NULL, obj, what, kind);
 out:
@@ -287,12 +303,14 @@ out:
 	return rc;
 }
 
-int kube_create(struct doc **out, struct kube_client *kc, const struct doc *obj, const struct kube_write_opts *opts)
+int kube_create(struct doc **out, struct kube_client *kc, const struct doc *obj,
+                const struct kube_write_opts *opts)
 {
 	return write_call(out, kc, obj, "POST", 0, NULL, opts);
 }
 
-int kube_update(struct doc **out, struct kube_client *kc, const struct doc *obj, const struct kube_write_opts *opts)
+int kube_update(struct doc **out, struct kube_client *kc, const struct doc *obj,
+                const struct kube_write_opts *opts)
 {
 	return write_call(out, kc, obj, "PUT", 1, NULL, opts);
 }
@@ -303,9 +321,9 @@ int kube_update_status(struct doc **out, struct kube_client *kc, const struct do
 	return write_call(out, kc, obj, "PUT", 1, "status", opts);
 }
 
-int kube_merge_patch(struct doc **out, struct kube_client *kc, const char *api_version, const char *kind,
-                     const char *ns, const char *name, const struct doc *patch, const char *subresource,
-                     const struct kube_write_opts *opts)
+int kube_merge_patch(struct doc **out, struct kube_client *kc, const char *api_version,
+                     const char *kind, const char *ns, const char *name, const struct doc *patch,
+                     const char *subresource, const struct kube_write_opts *opts)
 {
 	struct kube_write_opts o = KUBE_WRITE_OPTS_INIT;
 	struct kube_resource res = { 0 };
@@ -318,8 +336,10 @@ int kube_merge_patch(struct doc **out, struct kube_client *kc, const char *api_v
 	if (opts)
 		o = *opts;
 	if ((rc = kube_discover(&res, kc, api_version, kind)) < 0 ||
-	    (rc = kube_resource_path(&path, &res, kube_ns(kc, ns), name ? name : "", subresource)) < 0 ||
-	    (rc = write_query(&path, o.dry_run, o.field_manager ? o.field_manager : kc->field_manager)) < 0)
+	    (rc = kube_resource_path(&path, &res, kube_ns(kc, ns), name ? name : "", subresource)) <
+	        0 ||
+	    (rc = write_query(&path, o.dry_run,
+	                      o.field_manager ? o.field_manager : kc->field_manager)) < 0)
 		goto out;
 	what_of(what, sizeof(what), kind, kube_ns(kc, ns), name, &res);
 	rc = send_obj(out, kc, "PATCH", &path, "application/merge-patch+json", patch, what, kind);
@@ -329,7 +349,8 @@ out:
 	return rc;
 }
 
-int kube_apply(struct doc **out, struct kube_client *kc, const struct doc *obj, const struct kube_apply_opts *opts)
+int kube_apply(struct doc **out, struct kube_client *kc, const struct doc *obj,
+               const struct kube_apply_opts *opts)
 {
 	struct kube_apply_opts o = KUBE_APPLY_OPTS_INIT;
 	struct kube_resource res = { 0 };
@@ -343,10 +364,12 @@ int kube_apply(struct doc **out, struct kube_client *kc, const struct doc *obj, 
 	if (opts)
 		o = *opts;
 	if ((rc = obj_path(&path, &res, kc, obj, 1, o.subresource)) < 0 ||
-	    (rc = write_query(&path, o.dry_run, o.field_manager ? o.field_manager : kc->field_manager)) < 0 ||
+	    (rc = write_query(&path, o.dry_run,
+	                      o.field_manager ? o.field_manager : kc->field_manager)) < 0 ||
 	    (o.force && (rc = add_query(&path, "force", "true")) < 0))
 		goto out;
-	what_of(what, sizeof(what), kind, kube_ns(kc, doc_str(doc_getp(obj, "metadata", "namespace", NULL))),
+	what_of(what, sizeof(what), kind,
+	        kube_ns(kc, doc_str(doc_getp(obj, "metadata", "namespace", NULL))),
 	        doc_str(doc_getp(obj, "metadata", "name", NULL)), &res);
 	/* JSON is YAML: the apply body goes out as JSON with the YAML media type */
 	rc = send_obj(out, kc, "PATCH", &path, "application/apply-patch+yaml", obj, what, kind);
@@ -356,8 +379,8 @@ out:
 	return rc;
 }
 
-int kube_delete(struct kube_client *kc, const char *api_version, const char *kind, const char *ns, const char *name,
-                const struct kube_delete_opts *opts)
+int kube_delete(struct kube_client *kc, const char *api_version, const char *kind, const char *ns,
+                const char *name, const struct kube_delete_opts *opts)
 {
 	struct kube_delete_opts o = KUBE_DELETE_OPTS_INIT;
 	struct kube_resource res = { 0 };
@@ -395,7 +418,8 @@ int kube_delete(struct kube_client *kc, const char *api_version, const char *kin
 		if (rc == 0 && o.precondition_uid)
 			rc = doc_set(pre, "uid", doc_new_strz(o.precondition_uid));
 		if (rc == 0 && o.precondition_resource_version)
-			rc = doc_set(pre, "resourceVersion", doc_new_strz(o.precondition_resource_version));
+			rc = doc_set(pre, "resourceVersion",
+			             doc_new_strz(o.precondition_resource_version));
 		if (rc == 0) {
 			rc = doc_set(body, "preconditions", pre);
 			pre = NULL;

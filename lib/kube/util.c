@@ -35,7 +35,8 @@ long long kube__bucket_take(struct kube__bucket *b, long long now_ms)
 	return (long long)(wait + 0.999);
 }
 
-long long kube__backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd, long long retry_after_ms)
+long long kube__backoff_ms(int attempt, long base_ms, long max_ms, uint32_t rnd,
+                           long long retry_after_ms)
 {
 	double d = base_ms > 0 ? base_ms : 1;
 	int i;
@@ -80,7 +81,8 @@ long long kube__parse_retry_after(const char *v, time_t now_epoch)
 
 int kube__retryable(long status)
 {
-	/* Not other 5xx: a 1.20 server answers schema errors with 500, retrying them is pointless. */
+	/* Not other 5xx: a 1.20 server answers schema errors with 500, retrying them is pointless.
+	 */
 	return status == 0 || status == 429 || status == 503 || status == 504;
 }
 
@@ -93,7 +95,8 @@ int kube__split_api_version(char **group, char **version, const char *api_versio
 		return gs_error(GS_EINVAL, "missing apiVersion");
 	slash = strchr(api_version, '/');
 	if (slash && (slash == api_version || !slash[1] || strchr(slash + 1, '/')))
-		return gs_error(GS_EINVAL, "apiVersion \"%s\": want group/version or version", api_version);
+		return gs_error(GS_EINVAL, "apiVersion \"%s\": want group/version or version",
+		                api_version);
 	*group = slash ? strndup(api_version, slash - api_version) : strdup("");
 	*version = strdup(slash ? slash + 1 : api_version);
 	if (!*group || !*version) {
@@ -112,8 +115,8 @@ int kube__escape(struct buf *out, const char *s)
 
 	for (; *s && rc == 0; s++) {
 		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-		    c == '.' || c == '_' || c == '~') {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
 			rc = buf_addc(out, (char)c);
 		} else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };

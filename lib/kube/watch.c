@@ -8,7 +8,8 @@
 
 const char *kube_event_type_name(enum kube_event_type t)
 {
-	static const char *const names[] = { "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "LISTED", "SYNCED", "ERROR" };
+	static const char *const names[] = { "ADDED",  "MODIFIED", "DELETED", "BOOKMARK",
+		                             "LISTED", "SYNCED",   "ERROR" };
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
 }
 
@@ -17,8 +18,8 @@ static char *xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *api_version, const char *kind,
-                   const char *ns, const struct kube_watch_opts *opts)
+int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *api_version,
+                   const char *kind, const char *ns, const struct kube_watch_opts *opts)
 {
 	struct kube_watch_opts o = KUBE_WATCH_OPTS_INIT;
 	struct kube_watch *w;
@@ -42,12 +43,13 @@ int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *
 	w->all_namespaces = o.all_namespaces;
 	w->no_list = o.no_list;
 	w->list_limit = o.list_limit > 0 ? o.list_limit : 500;
-	w->idle_timeout_ms = o.idle_timeout_ms > 0 ? o.idle_timeout_ms : (w->timeout_seconds + 30) * 1000L;
+	w->idle_timeout_ms =
+	    o.idle_timeout_ms > 0 ? o.idle_timeout_ms : (w->timeout_seconds + 30) * 1000L;
 	buf_init(&w->line, WATCH_LINE_MAX, 1);
 	buf_init(&w->base, 16 << 10, 0);
 	buf_init(&w->body, KUBE_BODY_MAX, 1);
-	if (!w->api_version || !w->kind || (ns && !w->ns) || (o.label_selector && !w->label_selector) ||
-	    (o.field_selector && !w->field_selector)) {
+	if (!w->api_version || !w->kind || (ns && !w->ns) ||
+	    (o.label_selector && !w->label_selector) || (o.field_selector && !w->field_selector)) {
 		kube_watch_free(w);
 		return gs_error(GS_ENOMEM, "out of memory");
 	}
@@ -121,11 +123,12 @@ static int handle_line(struct kube_watch *w, const char *p, size_t n)
 	}
 	if (!strcmp(type, "ERROR")) {
 		long long code = 0;
-		const char *msg = doc_str(doc_get(obj, "message")), *reason = doc_str(doc_get(obj, "reason"));
+		const char *msg = doc_str(doc_get(obj, "message")),
+		           *reason = doc_str(doc_get(obj, "reason"));
 		doc_get_int(doc_get(obj, "code"), &code);
 		kube__set_last((long)code, reason);
-		rc = gs_error(code == 410 ? GS_EGONE : GS_EIO, "watch %s: %s (%s, %lld)", w->kind, msg ? msg : "error",
-		              reason ? reason : "Unknown", code);
+		rc = gs_error(code == 410 ? GS_EGONE : GS_EIO, "watch %s: %s (%s, %lld)", w->kind,
+		              msg ? msg : "error", reason ? reason : "Unknown", code);
 		goto out;
 	}
 	if (!strcmp(type, "ADDED"))
@@ -158,11 +161,14 @@ int kube__watch_stream(void *ctx, const char *p, size_t n)
 
 	while (n) {
 		if (!(nl = memchr(p, '\n', n)))
-			return (rc = buf_add(&w->line, p, n)) < 0 ? (w->stream_rc = gs_error(rc, "watch %s: event over %zu bytes",
-			                                                                   w->kind, w->line.max)) : 0;
+			return (rc = buf_add(&w->line, p, n)) < 0
+			           ? (w->stream_rc = gs_error(rc, "watch %s: event over %zu bytes",
+			                                      w->kind, w->line.max))
+			           : 0;
 		if (w->line.len) {
 			if ((rc = buf_add(&w->line, p, nl - p)) < 0)
-				return w->stream_rc = gs_error(rc, "watch %s: event over %zu bytes", w->kind, w->line.max);
+				return w->stream_rc = gs_error(rc, "watch %s: event over %zu bytes",
+				                               w->kind, w->line.max);
 			rc = handle_line(w, w->line.p, w->line.len);
 			buf_reset(&w->line);
 		} else {
@@ -196,7 +202,8 @@ int kube__watch_query(struct kube_watch *w, struct buf *path)
 	if ((rc = buf_addf(path, "?watch=1&timeoutSeconds=%s", num)) < 0 ||
 	    (!w->no_bookmarks && (rc = buf_adds(path, "&allowWatchBookmarks=true")) < 0))
 		return rc;
-	if (w->rv && ((rc = buf_adds(path, "&resourceVersion=")) < 0 || (rc = kube__escape(path, w->rv)) < 0))
+	if (w->rv && ((rc = buf_adds(path, "&resourceVersion=")) < 0 ||
+	              (rc = kube__escape(path, w->rv)) < 0))
 		return rc;
 	if (w->label_selector && ((rc = buf_adds(path, "&labelSelector=")) < 0 ||
 	                          (rc = kube__escape(path, w->label_selector)) < 0))
@@ -207,17 +214,20 @@ int kube__watch_query(struct kube_watch *w, struct buf *path)
 	return 0;
 }
 
-int kube__list_query(struct buf *path, long limit, const char *label_selector, const char *field_selector,
-                     const char *cont)
+int kube__list_query(struct buf *path, long limit, const char *label_selector,
+                     const char *field_selector, const char *cont)
 {
 	int rc;
 	if ((rc = buf_addf(path, "?limit=%ld", limit)) < 0)
 		return rc;
-	if (label_selector && ((rc = buf_adds(path, "&labelSelector=")) < 0 || (rc = kube__escape(path, label_selector)) < 0))
+	if (label_selector && ((rc = buf_adds(path, "&labelSelector=")) < 0 ||
+	                       (rc = kube__escape(path, label_selector)) < 0))
 		return rc;
-	if (field_selector && ((rc = buf_adds(path, "&fieldSelector=")) < 0 || (rc = kube__escape(path, field_selector)) < 0))
+	if (field_selector && ((rc = buf_adds(path, "&fieldSelector=")) < 0 ||
+	                       (rc = kube__escape(path, field_selector)) < 0))
 		return rc;
-	if (cont && ((rc = buf_adds(path, "&continue=")) < 0 || (rc = kube__escape(path, cont)) < 0))
+	if (cont &&
+	    ((rc = buf_adds(path, "&continue=")) < 0 || (rc = kube__escape(path, cont)) < 0))
 		return rc;
 	return 0;
 }
@@ -234,14 +244,18 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	w->cb_rc = w->stream_rc = 0;
 	buf_reset(&w->line);
 	if ((rc = kube_discover(&res, w->kc, w->api_version, w->kind)) < 0 ||
-	    (rc = kube_resource_path(&path, &res, w->all_namespaces ? NULL : w->ns && *w->ns ? w->ns : w->kc->ns,
-	                              NULL, NULL)) < 0)
+	    (rc = kube_resource_path(&path, &res,
+	                             w->all_namespaces ? NULL
+	                             : w->ns && *w->ns ? w->ns
+	                                               : w->kc->ns,
+	                             NULL, NULL)) < 0)
 		goto out;
 	if ((rc = kube__watch_query(w, &path)) < 0)
 		goto out;
 	call.method = "GET";
 	call.path = path.p;
-	call.timeout_ms = -1; /* the server ends it after timeoutSeconds; the low-speed limit catches a dead peer */
+	call.timeout_ms = -1; /* the server ends it after timeoutSeconds; the low-speed limit
+	                         catches a dead peer */
 	call.low_speed_time_s = (w->idle_timeout_ms + 999) / 1000;
 	call.stream = kube__watch_stream;
 	call.stream_ctx = w;
@@ -295,13 +309,17 @@ static int current_rv(struct kube_watch *w, char **rv)
 
 	*rv = NULL;
 	if ((rc = kube_discover(&res, w->kc, w->api_version, w->kind)) < 0 ||
-	    (rc = kube_resource_path(&path, &res, w->all_namespaces ? NULL : w->ns && *w->ns ? w->ns : w->kc->ns,
-	                              NULL, NULL)) < 0 ||
+	    (rc = kube_resource_path(&path, &res,
+	                             w->all_namespaces ? NULL
+	                             : w->ns && *w->ns ? w->ns
+	                                               : w->kc->ns,
+	                             NULL, NULL)) < 0 ||
 	    (rc = kube__list_query(&path, 1, w->label_selector, w->field_selector, NULL)) < 0)
 		goto out;
 	call.method = "GET";
 	call.path = path.p;
-	if ((rc = kube__do(w->kc, &call, &body, NULL)) < 0 || (rc = kube__parse_body(&d, &body, path.p, w->kind)) < 0)
+	if ((rc = kube__do(w->kc, &call, &body, NULL)) < 0 ||
+	    (rc = kube__parse_body(&d, &body, path.p, w->kind)) < 0)
 		goto out;
 	v = doc_str(doc_getp(d, "metadata", "resourceVersion", NULL));
 	rc = v && !(*rv = strdup(v)) ? gs_error(GS_ENOMEM, "out of memory") : 0;
@@ -332,7 +350,8 @@ int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 			if (w->no_list)
 				rc = current_rv(w, &rv);
 			else
-				rc = kube_list_each(w->kc, w->api_version, w->kind, w->ns, &lo, on_listed, &r, &rv);
+				rc = kube_list_each(w->kc, w->api_version, w->kind, w->ns, &lo,
+				                    on_listed, &r, &rv);
 			if (r.cb_rc)
 				return r.cb_rc;
 			if (rc == 0) {
@@ -348,12 +367,14 @@ int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 				return w->cb_rc;
 			if (w->events > events)
 				failures = 0;
-			if (rc == GS_EGONE) { /* too old: list again and carry on from the new version */
+			if (rc ==
+			    GS_EGONE) { /* too old: list again and carry on from the new version */
 				free(w->rv);
 				w->rv = NULL;
 				continue;
 			}
-			if (rc == 0) { /* the server's timeoutSeconds: resume from the last version */
+			if (rc ==
+			    0) { /* the server's timeoutSeconds: resume from the last version */
 				failures = 0;
 				continue;
 			}
@@ -364,7 +385,9 @@ int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 			uint32_t rnd = 0;
 			if (getrandom(&rnd, sizeof(rnd), 0) < 0)
 				rnd = (uint32_t)kube__now_ms();
-			sleep_unless_stopped(w, kube__backoff_ms(failures - 1, w->kc->backoff_base_ms, 30000, rnd, -1));
+			sleep_unless_stopped(
+			    w,
+			    kube__backoff_ms(failures - 1, w->kc->backoff_base_ms, 30000, rnd, -1));
 		}
 	}
 	return 0;

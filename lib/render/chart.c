@@ -48,7 +48,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 static void url_for_msg(char *out, size_t cap, const char *url)
 {
 	const char *scheme = strstr(url, "://"), *at, *slash;
-	if (scheme && (at = strchr(scheme + 3, '@')) && (!(slash = strchr(scheme + 3, '/')) || at < slash)) {
+	if (scheme && (at = strchr(scheme + 3, '@')) &&
+	    (!(slash = strchr(scheme + 3, '/')) || at < slash)) {
 		snprintf(out, cap, "%.*s%s", (int)(scheme + 3 - url), url, at + 1);
 		return;
 	}
@@ -62,8 +63,8 @@ static long long mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int http_get(struct render__ctx *c, const char *url, const char *accept, struct buf *out, long *status,
-                    long long deadline)
+static int http_get(struct render__ctx *c, const char *url, const char *accept, struct buf *out,
+                    long *status, long long deadline)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", shown[1024];
 	struct sink sink = { out, 0 };
@@ -76,7 +77,8 @@ static int http_get(struct render__ctx *c, const char *url, const char *accept, 
 	url_for_msg(shown, sizeof(shown), url);
 	*status = 0;
 	if (left <= 0)
-		return gs_error(GS_EIO, "GET %s: deadline of %.3gs exceeded", shown, (double)c->timeout_ms / 1000);
+		return gs_error(GS_EIO, "GET %s: deadline of %.3gs exceeded", shown,
+		                (double)c->timeout_ms / 1000);
 	if ((rc = net_init()) < 0)
 		return rc;
 	if (!(h = curl_easy_init()))
@@ -105,12 +107,16 @@ static int http_get(struct render__ctx *c, const char *url, const char *accept, 
 	if (sink.over)
 		return gs_error(GS_ETOOBIG, "GET %s: larger than %zu bytes", shown, out->max);
 	if (cc == CURLE_OPERATION_TIMEDOUT)
-		return gs_error(GS_EIO, "GET %s: deadline of %.3gs exceeded", shown, (double)c->timeout_ms / 1000);
+		return gs_error(GS_EIO, "GET %s: deadline of %.3gs exceeded", shown,
+		                (double)c->timeout_ms / 1000);
 	if (cc != CURLE_OK)
-		return gs_error(GS_EIO, "GET %s: %s", shown, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		return gs_error(GS_EIO, "GET %s: %s", shown,
+		                errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	if (*status == 401 || *status == 403)
-		return gs_error(GS_EAUTH, "GET %s: HTTP %ld: the repository wants credentials (not supported yet)", shown,
-		                *status);
+		return gs_error(
+		    GS_EAUTH,
+		    "GET %s: HTTP %ld: the repository wants credentials (not supported yet)", shown,
+		    *status);
 	if (*status == 404)
 		return gs_error(GS_ENOTFOUND, "GET %s: HTTP 404 Not Found", shown);
 	if (*status < 200 || *status > 299)
@@ -175,7 +181,8 @@ static int cache_dir(struct render__ctx *c, char **out)
 	else if (home && *home)
 		n = asprintf(out, "%s/.cache/gitseal/charts", home);
 	else
-		return gs_error(GS_ENOTFOUND, "no cache directory for charts: set XDG_CACHE_HOME or HOME");
+		return gs_error(GS_ENOTFOUND,
+		                "no cache directory for charts: set XDG_CACHE_HOME or HOME");
 	if (n < 0) {
 		*out = NULL;
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -200,8 +207,8 @@ static int cache_dir(struct render__ctx *c, char **out)
  * The archive with this sha256 (hex): from the cache when there and intact, else downloaded
  * from url, checked and stored. *path is the cached file.
  */
-static int cached_archive(struct render__ctx *c, const char *digest, const char *url, const char *accept,
-                          long long deadline, char **path)
+static int cached_archive(struct render__ctx *c, const char *digest, const char *url,
+                          const char *accept, long long deadline, char **path)
 {
 	struct buf data = BUF_INIT(c->output_max);
 	char *dir = NULL, hex[65], shown[1024];
@@ -228,7 +235,8 @@ static int cached_archive(struct render__ctx *c, const char *digest, const char 
 	sha256_hex(hex, data.p, data.len);
 	if (strcmp(hex, digest)) {
 		url_for_msg(shown, sizeof(shown), url);
-		rc = gs_error(GS_EAUTH, "%s: sha256 %s, the repository says %s: refused", shown, hex, digest);
+		rc = gs_error(GS_EAUTH, "%s: sha256 %s, the repository says %s: refused", shown,
+		              hex, digest);
 		goto out;
 	}
 	rc = file_write_atomic(*path, data.p, data.len, 0644, 0);
@@ -342,7 +350,8 @@ static int from_index(struct render__ctx *c, long long deadline, char **path, ch
 	}
 	if (!best) {
 		rc = gs_error(GS_ENOTFOUND, "version '%s' is not in %s (versions: %s)",
-		              want_newest(src->chart_version) ? "*" : src->chart_version, shown, seen.p);
+		              want_newest(src->chart_version) ? "*" : src->chart_version, shown,
+		              seen.p);
 		goto out;
 	}
 	version = doc_str(doc_get(best, "version"));
@@ -376,7 +385,8 @@ out:
 
 /* ---- an OCI registry ------------------------------------------------------------------------ */
 
-static int oci_newest_tag(struct render__ctx *c, const char *api, const char *repo, long long deadline, char **tag)
+static int oci_newest_tag(struct render__ctx *c, const char *api, const char *repo,
+                          long long deadline, char **tag)
 {
 	struct buf text = BUF_INIT(MANIFEST_MAX);
 	struct doc *list = NULL, *tags;
@@ -433,13 +443,14 @@ static int from_oci(struct render__ctx *c, long long deadline, char **path, char
 	while (n && rest[n - 1] == '/')
 		n--;
 	if (!n || (slash && (size_t)(slash - rest) >= n)) {
-		return gs_error(GS_EINVAL, "repoURL '%s': expected oci://host[:port]/path", src->repo_url);
+		return gs_error(GS_EINVAL, "repoURL '%s': expected oci://host[:port]/path",
+		                src->repo_url);
 	}
 	/* oci://host/path + chart -> repository path/chart on host */
 	if (asprintf(&api, "%s://%.*s", c->opts->chart_plain_http ? "http" : "https",
 	             (int)(slash ? (size_t)(slash - rest) : n), rest) < 0 ||
-	    asprintf(&repo, "%.*s%s%s", slash ? (int)(n - (size_t)(slash + 1 - rest)) : 0, slash ? slash + 1 : "",
-	             slash ? "/" : "", src->chart) < 0) {
+	    asprintf(&repo, "%.*s%s%s", slash ? (int)(n - (size_t)(slash + 1 - rest)) : 0,
+	             slash ? slash + 1 : "", slash ? "/" : "", src->chart) < 0) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -469,12 +480,14 @@ static int from_oci(struct render__ctx *c, long long deadline, char **path, char
 			digest = doc_str(doc_get(l, "digest"));
 	}
 	if (!digest || strncmp(digest, "sha256:", 7) || !is_hex64(digest + 7)) {
-		rc = gs_error(GS_EPARSE, "%s: no Helm chart layer (%s) with a sha256 digest", url, HELM_LAYER);
+		rc = gs_error(GS_EPARSE, "%s: no Helm chart layer (%s) with a sha256 digest", url,
+		              HELM_LAYER);
 		goto out;
 	}
 	if (asprintf(&blob, "%s/v2/%s/blobs/%s", api, repo, digest) < 0 ||
-	    asprintf(label, "%s-%s", src->chart, src->chart_version && !want_newest(src->chart_version)
-	                                              ? src->chart_version : tag) < 0) {
+	    asprintf(label, "%s-%s", src->chart,
+	             src->chart_version && !want_newest(src->chart_version) ? src->chart_version
+	                                                                    : tag) < 0) {
 		blob = NULL;
 		*label = NULL;
 		rc = gs_error(GS_ENOMEM, "out of memory");
@@ -507,7 +520,9 @@ int render__chart_fetch(struct render__ctx *c, char **tgz_path, char **label)
 	else if (!strncmp(url, "https://", 8) || !strncmp(url, "http://", 7))
 		rc = from_index(c, deadline, tgz_path, label);
 	else
-		rc = gs_error(GS_EINVAL, "chart '%s': repoURL '%s' is neither http(s):// nor oci://", c->src->chart, url);
+		rc =
+		    gs_error(GS_EINVAL, "chart '%s': repoURL '%s' is neither http(s):// nor oci://",
+		             c->src->chart, url);
 	if (rc < 0) {
 		free(*tgz_path);
 		free(*label);

@@ -57,7 +57,8 @@ static int env_add(char ***env, size_t *n, const char *fmt, const char *a, const
 
 int render__env(struct render__ctx *c)
 {
-	static const char *const dirs[] = { "home", "home/.config", "home/.cache", "home/.local", "home/.local/share", "tmp" };
+	static const char *const dirs[] = { "home",        "home/.config",      "home/.cache",
+		                            "home/.local", "home/.local/share", "tmp" };
 	char **env = NULL, *p;
 	size_t n = 0, i;
 	int rc;
@@ -84,7 +85,8 @@ int render__env(struct render__ctx *c)
 	    (rc = env_add(&env, &n, "XDG_DATA_HOME=%s/home/.local/share", c->priv, NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "HELM_CONFIG_HOME=%s/home/.config/helm", c->priv, NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "HELM_CACHE_HOME=%s/home/.cache/helm", c->priv, NULL)) < 0 ||
-	    (rc = env_add(&env, &n, "HELM_DATA_HOME=%s/home/.local/share/helm", c->priv, NULL)) < 0 ||
+	    (rc = env_add(&env, &n, "HELM_DATA_HOME=%s/home/.local/share/helm", c->priv, NULL)) <
+	        0 ||
 	    (rc = env_add(&env, &n, "TMPDIR=%s/tmp", c->priv, NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "KUBECONFIG=%s/no-kubeconfig", c->priv, NULL)) < 0 ||
 	    (rc = env_add(&env, &n, "%s%s", "HTTP_PROXY=" CLOSED_PROXY, NULL)) < 0 ||
@@ -110,7 +112,9 @@ static int drain(int fd, struct buf *b, int *eof, int keep_going)
 	int rc;
 
 	if (r < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : gs_error(GS_EIO, "read: %s", strerror(errno));
+		return errno == EINTR || errno == EAGAIN
+		           ? 0
+		           : gs_error(GS_EIO, "read: %s", strerror(errno));
 	if (r == 0) {
 		*eof = 1;
 		return 0;
@@ -196,7 +200,8 @@ static void warn_lines(struct render__ctx *c, const struct render__cmd *cmd, con
 	}
 }
 
-static int spawn(pid_t *pid, const struct render__cmd *cmd, char *const *env, const char *cwd, int out_w, int err_w)
+static int spawn(pid_t *pid, const struct render__cmd *cmd, char *const *env, const char *cwd,
+                 int out_w, int err_w)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -223,8 +228,9 @@ static int spawn(pid_t *pid, const struct render__cmd *cmd, char *const *env, co
 	    !(e = posix_spawn_file_actions_adddup2(&fa, err_w, 2)) &&
 	    !(e = posix_spawn_file_actions_addchdir_np(&fa, cwd)) &&
 	    !(e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-	                                        POSIX_SPAWN_SETSIGDEF)) &&
-	    !(e = posix_spawnattr_setpgroup(&at, 0)) && !(e = posix_spawnattr_setsigmask(&at, &none)) &&
+	                                            POSIX_SPAWN_SETSIGDEF)) &&
+	    !(e = posix_spawnattr_setpgroup(&at, 0)) &&
+	    !(e = posix_spawnattr_setsigmask(&at, &none)) &&
 	    !(e = posix_spawnattr_setsigdefault(&at, &def)))
 		e = posix_spawn(pid, cmd->argv[0], &fa, &at, (char *const *)cmd->argv, env);
 	posix_spawn_file_actions_destroy(&fa);
@@ -232,7 +238,8 @@ static int spawn(pid_t *pid, const struct render__cmd *cmd, char *const *env, co
 	return e;
 }
 
-/* Wait for the child until the deadline; kill its group first (still unreaped) when asked or late. */
+/* Wait for the child until the deadline; kill its group first (still unreaped) when asked or late.
+ */
 static int reap(pid_t pid, long long deadline, int kill_group, int *status, int *late)
 {
 	siginfo_t si;
@@ -240,10 +247,13 @@ static int reap(pid_t pid, long long deadline, int kill_group, int *status, int 
 
 	for (;;) {
 		memset(&si, 0, sizeof(si));
-		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
-			/* reaped by someone else (a waitpid(-1) elsewhere): its pid may be reused, never
-			 * signal it */
-			return gs_error(GS_EIO, "child %ld was reaped by another part of the process", (long)pid);
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 &&
+		    errno == ECHILD)
+			/* reaped by someone else (a waitpid(-1) elsewhere): its pid may be reused,
+			 * never signal it */
+			return gs_error(GS_EIO,
+			                "child %ld was reaped by another part of the process",
+			                (long)pid);
 		if (!kill_group && si.si_pid == pid)
 			break; /* exited: a zombie now */
 		if (kill_group || now_ms() >= deadline) {
@@ -266,7 +276,8 @@ static int reap(pid_t pid, long long deadline, int kill_group, int *status, int 
 
 int render__run(struct render__ctx *c, const struct render__cmd *cmd, struct buf *out)
 {
-	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 }, oeof = 0, eeof = 0, status = 0, late = 0, rc = 0, e;
+	int opipe[2] = { -1, -1 }, epipe[2] = { -1, -1 }, oeof = 0, eeof = 0, status = 0, late = 0,
+	    rc = 0, e;
 	struct buf err = BUF_INIT(ERR_KEEP), msg = BUF_INIT(MSG_MAX + 16);
 	long long start = now_ms(), deadline = start + c->timeout_ms;
 	pid_t pid = -1;
@@ -280,7 +291,8 @@ int render__run(struct render__ctx *c, const struct render__cmd *cmd, struct buf
 	}
 	if ((e = spawn(&pid, cmd, c->env, cmd->cwd ? cmd->cwd : c->priv, opipe[1], epipe[1]))) {
 		pid = -1;
-		rc = gs_error(GS_EIO, "%s: cannot run %s: %s", cmd->what, cmd->argv[0], strerror(e));
+		rc =
+		    gs_error(GS_EIO, "%s: cannot run %s: %s", cmd->what, cmd->argv[0], strerror(e));
 		goto out;
 	}
 	close(opipe[1]);
@@ -315,7 +327,8 @@ int render__run(struct render__ctx *c, const struct render__cmd *cmd, struct buf
 				rc = drain(epipe[0], &err, &eeof, 1);
 		}
 		if (rc == GS_ETOOBIG) {
-			rc = gs_error(GS_ETOOBIG, "%s: output over %zu bytes", cmd->what, c->output_max);
+			rc = gs_error(GS_ETOOBIG, "%s: output over %zu bytes", cmd->what,
+			              c->output_max);
 			break;
 		}
 		if (rc < 0)
@@ -327,20 +340,23 @@ int render__run(struct render__ctx *c, const struct render__cmd *cmd, struct buf
 	if (rc < 0)
 		goto out;
 	if (late) {
-		rc = gs_error(GS_EIO, "%s: deadline of %.3gs exceeded", cmd->what, (double)c->timeout_ms / 1000);
+		rc = gs_error(GS_EIO, "%s: deadline of %.3gs exceeded", cmd->what,
+		              (double)c->timeout_ms / 1000);
 		goto out;
 	}
 	if (WIFSIGNALED(status)) {
 		tidy(&msg, &err, cmd->cut);
-		rc = gs_error(GS_EIO, "%s: killed by signal %d%s%s", cmd->what, WTERMSIG(status), msg.len ? ": " : "",
-		              msg.p);
+		rc = gs_error(GS_EIO, "%s: killed by signal %d%s%s", cmd->what, WTERMSIG(status),
+		              msg.len ? ": " : "", msg.p);
 		goto out;
 	}
 	if (WEXITSTATUS(status) != 0) {
 		tidy(&msg, &err, cmd->cut);
-		rc = gs_error(GS_EIO, "%s: %s", cmd->what, msg.len ? msg.p : "failed without a message");
+		rc = gs_error(GS_EIO, "%s: %s", cmd->what,
+		              msg.len ? msg.p : "failed without a message");
 		if (!msg.len)
-			rc = gs_error(GS_EIO, "%s: exit status %d without a message", cmd->what, WEXITSTATUS(status));
+			rc = gs_error(GS_EIO, "%s: exit status %d without a message", cmd->what,
+			              WEXITSTATUS(status));
 		goto out;
 	}
 	warn_lines(c, cmd, &err);
@@ -408,13 +424,16 @@ int render__tool(struct render__ctx *c, int helm, const char **path, int *is_kub
 		else if (!c->helm)
 			c->helm = which("helm");
 		if (!c->helm)
-			return gs_error(GS_ENOTFOUND, "helm not found: install Helm 3 or 4, or name it with --helm "
-			                              "(GITSEAL_HELM)");
+			return gs_error(
+			    GS_ENOTFOUND,
+			    "helm not found: install Helm 3 or 4, or name it with --helm "
+			    "(GITSEAL_HELM)");
 		*path = c->helm;
 		return 0;
 	}
 	if (!c->kustomize && !c->kubectl) {
-		/* an option over an environment variable over PATH; kustomize first at each level */
+		/* an option over an environment variable over PATH; kustomize first at each level
+		 */
 		const char *ko = c->opts->tools.kustomize, *kc = c->opts->tools.kubectl;
 		if (ko && *ko)
 			c->kustomize = strdup(ko);
@@ -437,6 +456,7 @@ int render__tool(struct render__ctx *c, int helm, const char **path, int *is_kub
 		*is_kubectl = 1;
 		return 0;
 	}
-	return gs_error(GS_ENOTFOUND, "neither kustomize nor kubectl found: name one with --kubectl "
-	                              "(GITSEAL_KUBECTL, kubectl >= 1.27) or GITSEAL_KUSTOMIZE");
+	return gs_error(GS_ENOTFOUND,
+	                "neither kustomize nor kubectl found: name one with --kubectl "
+	                "(GITSEAL_KUBECTL, kubectl >= 1.27) or GITSEAL_KUSTOMIZE");
 }

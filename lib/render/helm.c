@@ -70,7 +70,8 @@ static char *set_value(const char *name, const char *value)
 	if (buf_adds(&b, name) < 0 || buf_addc(&b, '=') < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		if (!list && value[i] == ',' && (i == 0 || value[i - 1] != '\\') && buf_addc(&b, '\\') < 0)
+		if (!list && value[i] == ',' && (i == 0 || value[i - 1] != '\\') &&
+		    buf_addc(&b, '\\') < 0)
 			goto fail;
 		if (buf_addc(&b, value[i]) < 0)
 			goto fail;
@@ -103,17 +104,19 @@ static int vendored(char **entries, size_t n, const char *name)
 		size_t el = strlen(e);
 		if (!strcmp(e, name))
 			return 1;
-		if (!strncmp(e, name, len) && e[len] == '-' && e[len + 1] >= '0' && e[len + 1] <= '9' && el > 4 &&
-		    !strcmp(e + el - 4, ".tgz"))
+		if (!strncmp(e, name, len) && e[len] == '-' && e[len + 1] >= '0' &&
+		    e[len + 1] <= '9' && el > 4 && !strcmp(e + el - 4, ".tgz"))
 			return 1;
 	}
 	return 0;
 }
 
-/* Dependencies (Chart.yaml, requirements.yaml, Chart.lock) missing from charts/: an error naming them all. */
+/* Dependencies (Chart.yaml, requirements.yaml, Chart.lock) missing from charts/: an error naming
+ * them all. */
 static int check_dependencies(struct render__ctx *c, const char *chart)
 {
-	static const char *const lists[] = { "Chart.yaml", "Chart.lock", "requirements.yaml", "requirements.lock" };
+	static const char *const lists[] = { "Chart.yaml", "Chart.lock", "requirements.yaml",
+		                             "requirements.lock" };
 	struct buf missing = BUF_INIT(4096), seen = BUF_INIT(8192);
 	char **entries = NULL, *dir = NULL, *abs = NULL, *from = NULL;
 	size_t n = 0, i, j, nmissing = 0;
@@ -130,7 +133,8 @@ static int check_dependencies(struct render__ctx *c, const char *chart)
 			char **ne;
 			if (e->d_name[0] == '.')
 				continue;
-			if (!(ne = realloc(entries, (n + 1) * sizeof(*ne))) || !(ne[n] = strdup(e->d_name))) {
+			if (!(ne = realloc(entries, (n + 1) * sizeof(*ne))) ||
+			    !(ne[n] = strdup(e->d_name))) {
 				if (ne)
 					entries = ne;
 				rc = gs_error(GS_ENOMEM, "out of memory");
@@ -171,9 +175,12 @@ static int check_dependencies(struct render__ctx *c, const char *chart)
 		free(rel);
 	}
 	if (nmissing)
-		rc = gs_error(GS_ENOTFOUND, "%s/%s: dependenc%s not vendored in charts/: %s (run `helm dependency "
-		                            "build` and commit charts/: only a chart source reaches a repository)",
-		              chart[0] ? chart : ".", from ? from : "Chart.yaml", nmissing > 1 ? "ies" : "y", missing.p);
+		rc =
+		    gs_error(GS_ENOTFOUND,
+		             "%s/%s: dependenc%s not vendored in charts/: %s (run `helm dependency "
+		             "build` and commit charts/: only a chart source reaches a repository)",
+		             chart[0] ? chart : ".", from ? from : "Chart.yaml",
+		             nmissing > 1 ? "ies" : "y", missing.p);
 out:
 	if (d)
 		closedir(d);
@@ -215,18 +222,19 @@ static int tree_file(struct render__ctx *c, struct args *a, const char *chart_di
 	return arg_own(a, abs);
 }
 
-static int build_args(struct render__ctx *c, struct args *a, const char *tool, const char *chart_path,
-                      const char *chart_dir, const char *chart_name)
+static int build_args(struct render__ctx *c, struct args *a, const char *tool,
+                      const char *chart_path, const char *chart_dir, const char *chart_name)
 {
 	const struct render_helm *h = &c->src->helm;
 	const char *release = h->release_name && *h->release_name ? h->release_name
-	                    : c->src->name && *c->src->name   ? c->src->name
-	                                                      : chart_name;
+	                      : c->src->name && *c->src->name     ? c->src->name
+	                                                          : chart_name;
 	size_t i;
 	int rc;
 
-	if ((rc = arg_add(a, tool)) < 0 || (rc = arg_add(a, "template")) < 0 || (rc = arg_add(a, release)) < 0 ||
-	    (rc = arg_add(a, chart_path)) < 0 || (rc = arg_add(a, h->skip_crds ? "--skip-crds" : "--include-crds")) < 0)
+	if ((rc = arg_add(a, tool)) < 0 || (rc = arg_add(a, "template")) < 0 ||
+	    (rc = arg_add(a, release)) < 0 || (rc = arg_add(a, chart_path)) < 0 ||
+	    (rc = arg_add(a, h->skip_crds ? "--skip-crds" : "--include-crds")) < 0)
 		return rc;
 	if (c->src->namespace && *c->src->namespace &&
 	    ((rc = arg_add(a, "--namespace")) < 0 || (rc = arg_add(a, c->src->namespace)) < 0))
@@ -235,7 +243,8 @@ static int build_args(struct render__ctx *c, struct args *a, const char *tool, c
 	    ((rc = arg_add(a, "--kube-version")) < 0 || (rc = arg_add(a, h->kube_version)) < 0))
 		return rc;
 	for (i = 0; i < h->napi_versions; i++)
-		if ((rc = arg_add(a, "--api-versions")) < 0 || (rc = arg_add(a, h->api_versions[i])) < 0)
+		if ((rc = arg_add(a, "--api-versions")) < 0 ||
+		    (rc = arg_add(a, h->api_versions[i])) < 0)
 			return rc;
 	for (i = 0; i < h->nvalue_files; i++)
 		if ((rc = arg_add(a, "--values")) < 0 ||
@@ -246,7 +255,8 @@ static int build_args(struct render__ctx *c, struct args *a, const char *tool, c
 		struct render__stage st = RENDER__STAGE_INIT;
 		char *path;
 		st.dir = c->priv;
-		if ((rc = render__stage_write(&st, "values-inline.yaml", h->values, strlen(h->values))) < 0)
+		if ((rc = render__stage_write(&st, "values-inline.yaml", h->values,
+		                              strlen(h->values))) < 0)
 			return rc;
 		if (!(path = render__join(c->priv, "values-inline.yaml")))
 			return gs_error(GS_ENOMEM, "out of memory");
@@ -265,7 +275,8 @@ static int build_args(struct render__ctx *c, struct args *a, const char *tool, c
 		const struct render_helm_file_param *p = &h->file_params[i];
 		char *prefix = NULL;
 		if (!p->name || !*p->name || !p->path)
-			return gs_error(GS_EINVAL, "helm.fileParameters[%zu]: name and path are required", i);
+			return gs_error(GS_EINVAL,
+			                "helm.fileParameters[%zu]: name and path are required", i);
 		if (asprintf(&prefix, "%s=", p->name) < 0)
 			return gs_error(GS_ENOMEM, "out of memory");
 		rc = arg_add(a, "--set-file");
@@ -321,17 +332,19 @@ static int flush(struct output *o, const struct segment *seg)
 	size_t i;
 	int rc;
 
-	if ((rc = doc_read_manifests(&one, seg->source, seg->p, seg->len, o->flags | DOC_MANIFEST_REQUIRE_KIND)) < 0)
+	if ((rc = doc_read_manifests(&one, seg->source, seg->p, seg->len,
+	                             o->flags | DOC_MANIFEST_REQUIRE_KIND)) < 0)
 		return rc;
 	for (i = 0; i < one.n && rc >= 0; i++) {
 		struct doc *obj = one.objs[i];
 		one.objs[i] = NULL;
 		if (is_hook(obj)) {
 			const char *kind = doc_k8s_kind(obj), *name = doc_k8s_name(obj);
-			const char *when = doc_str(doc_getp(obj, "metadata", "annotations", "helm.sh/hook", NULL));
+			const char *when =
+			    doc_str(doc_getp(obj, "metadata", "annotations", "helm.sh/hook", NULL));
 			if (o->nhooks++ < HOOK_LIST_MAX)
-				buf_addf(o->hooks, "%s%s/%s (%s)", o->nhooks > 1 ? ", " : "", kind ? kind : "?",
-				         name ? name : "?", when ? when : "");
+				buf_addf(o->hooks, "%s%s/%s (%s)", o->nhooks > 1 ? ", " : "",
+				         kind ? kind : "?", name ? name : "?", when ? when : "");
 			doc_free(obj);
 			continue;
 		}
@@ -348,7 +361,8 @@ static int flush(struct output *o, const struct segment *seg)
 /* A "---" separator line (helm writes one before each document). */
 static int is_separator(const char *line, size_t ll)
 {
-	return ll >= 3 && !memcmp(line, "---", 3) && (ll == 3 || line[3] == ' ' || line[3] == '\r' || line[3] == '\t');
+	return ll >= 3 && !memcmp(line, "---", 3) &&
+	       (ll == 3 || line[3] == ' ' || line[3] == '\r' || line[3] == '\t');
 }
 
 /* Split the output at its "---" lines and flush each document under the name its header gives. */
@@ -368,10 +382,12 @@ static int read_output(struct output *o, const struct buf *text)
 			if ((rc = flush(o, &seg)) < 0)
 				return rc;
 			seg.p = line;
-			snprintf(seg.source, sizeof(seg.source), "%s", o->label[0] ? o->label : ".");
+			snprintf(seg.source, sizeof(seg.source), "%s",
+			         o->label[0] ? o->label : ".");
 			/* the header right after the separator names the template */
 			if (nl && (size_t)(e - nl - 1) > 10 && !memcmp(nl + 1, "# Source: ", 10)) {
-				const char *src = nl + 11, *se = memchr(src, '\n', (size_t)(e - src));
+				const char *src = nl + 11,
+				           *se = memchr(src, '\n', (size_t)(e - src));
 				size_t sn = se ? (size_t)(se - src) : (size_t)(e - src);
 				while (sn && (src[sn - 1] == '\r' || src[sn - 1] == ' '))
 					sn--;
@@ -386,10 +402,12 @@ static int read_output(struct output *o, const struct buf *text)
 
 /* ---- post-render -------------------------------------------------------------------------- */
 
-/* Add helm-output.yaml to the staged kustomization's resources (unless listed) and write it back. */
+/* Add helm-output.yaml to the staged kustomization's resources (unless listed) and write it back.
+ */
 static int add_output_resource(struct render__ctx *c, struct render__stage *st, const char *dir)
 {
-	static const char *const names[] = { "kustomization.yaml", "kustomization.yml", "Kustomization" };
+	static const char *const names[] = { "kustomization.yaml", "kustomization.yml",
+		                             "Kustomization" };
 	struct buf text = BUF_INIT(CHART_YAML_MAX), yaml = BUF_INIT(CHART_YAML_MAX);
 	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
 	struct doc *k = NULL, *res;
@@ -405,11 +423,14 @@ static int add_output_resource(struct render__ctx *c, struct render__stage *st, 
 			free(f);
 	}
 	if (!kfile)
-		return gs_error(GS_ENOTFOUND, "helm.postRender '%s': no kustomization.yaml there", dir);
-	if ((rc = render__read_file(c, kfile, &text)) < 0 || (rc = doc_parse_one(&k, kfile, text.p, text.len, 0)) < 0)
+		return gs_error(GS_ENOTFOUND, "helm.postRender '%s': no kustomization.yaml there",
+		                dir);
+	if ((rc = render__read_file(c, kfile, &text)) < 0 ||
+	    (rc = doc_parse_one(&k, kfile, text.p, text.len, 0)) < 0)
 		goto out;
 	if (doc_kind(k) != DOC_MAP) {
-		rc = gs_error(GS_EPARSE, "%s:%u: a kustomization must be a mapping", kfile, doc_line(k));
+		rc = gs_error(GS_EPARSE, "%s:%u: a kustomization must be a mapping", kfile,
+		              doc_line(k));
 		goto out;
 	}
 	if (!(res = doc_get(k, "resources"))) {
@@ -422,10 +443,12 @@ static int add_output_resource(struct render__ctx *c, struct render__stage *st, 
 		goto out;
 	}
 	for (i = 0; i < doc_len(res); i++)
-		listed |= doc_str(doc_val_at(res, i)) && !strcmp(doc_str(doc_val_at(res, i)), "helm-output.yaml");
+		listed |= doc_str(doc_val_at(res, i)) &&
+		          !strcmp(doc_str(doc_val_at(res, i)), "helm-output.yaml");
 	if (!listed && (rc = doc_push(res, doc_new_strz("helm-output.yaml"))) < 0)
 		goto out;
-	if ((rc = doc_emit_yaml(&yaml, k, &eo)) < 0 || (rc = render__stage_write(st, kfile, yaml.p, yaml.len)) < 0)
+	if ((rc = doc_emit_yaml(&yaml, k, &eo)) < 0 ||
+	    (rc = render__stage_write(st, kfile, yaml.p, yaml.len)) < 0)
 		goto out;
 out:
 	doc_free(k);
@@ -435,7 +458,8 @@ out:
 	return rc;
 }
 
-static int post_render(struct render__ctx *c, const struct buf *kept, const char *name, struct doc_list *out)
+static int post_render(struct render__ctx *c, const struct buf *kept, const char *name,
+                       struct doc_list *out)
 {
 	struct render__stage st = RENDER__STAGE_INIT;
 	char **dirs = NULL, *dir = NULL, *outfile = NULL;
@@ -455,7 +479,8 @@ static int post_render(struct render__ctx *c, const struct buf *kept, const char
 		goto out;
 	for (i = 0; i < ndirs; i++) {
 		size_t kl = kept_dir ? strlen(kept_dir) : 0;
-		if (kept_dir && (!kl || (!strncmp(dirs[i], kept_dir, kl) && (!dirs[i][kl] || dirs[i][kl] == '/'))))
+		if (kept_dir && (!kl || (!strncmp(dirs[i], kept_dir, kl) &&
+		                         (!dirs[i][kl] || dirs[i][kl] == '/'))))
 			continue;
 		if ((rc = render__stage_copy_dir(c, &st, dirs[i])) < 0)
 			goto out;
@@ -465,7 +490,8 @@ static int post_render(struct render__ctx *c, const struct buf *kept, const char
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = render__stage_write(&st, outfile, kept->p, kept->len)) < 0 || (rc = add_output_resource(c, &st, dir)) < 0)
+	if ((rc = render__stage_write(&st, outfile, kept->p, kept->len)) < 0 ||
+	    (rc = add_output_resource(c, &st, dir)) < 0)
 		goto out;
 	rc = render__kustomize_exec.build(c, st.dir, dir, name, 0, out);
 	if (rc < 0)
@@ -483,7 +509,8 @@ out:
 int render__helm(struct render__ctx *c, struct doc_list *out)
 {
 	struct args a = { NULL, 0, 0, NULL, 0 };
-	struct buf text = BUF_INIT(c->output_max), hooks = BUF_INIT(8192), kept = BUF_INIT(c->output_max);
+	struct buf text = BUF_INIT(c->output_max), hooks = BUF_INIT(8192),
+	           kept = BUF_INIT(c->output_max);
 	struct doc_list got = DOC_LIST_INIT;
 	struct doc *chart_yaml = NULL;
 	char *chart_path = NULL, *label = NULL, *cut = NULL, *chart_file = NULL, what[600];
@@ -506,7 +533,8 @@ int render__helm(struct render__ctx *c, struct doc_list *out)
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
 		}
-		if ((rc = read_yaml(c, chart_file, &chart_yaml)) < 0 || (rc = check_dependencies(c, c->app)) < 0)
+		if ((rc = read_yaml(c, chart_file, &chart_yaml)) < 0 ||
+		    (rc = check_dependencies(c, c->app)) < 0)
 			goto out;
 		chart_name = doc_str(doc_get(chart_yaml, "name"));
 		if (!chart_name || !*chart_name) {
@@ -542,8 +570,8 @@ int render__helm(struct render__ctx *c, struct doc_list *out)
 	}
 	nhooks = o.nhooks;
 	if (nhooks && (rc = render__warn(c, "%s: %zu helm hook%s not applied (as --no-hooks): %s%s",
-	                                 label[0] ? label : ".", nhooks, nhooks > 1 ? "s" : "", hooks.p,
-	                                 nhooks > HOOK_LIST_MAX ? ", ..." : "")) < 0)
+	                                 label[0] ? label : ".", nhooks, nhooks > 1 ? "s" : "",
+	                                 hooks.p, nhooks > HOOK_LIST_MAX ? ", ..." : "")) < 0)
 		goto out;
 	if (c->src->helm.post_render && *c->src->helm.post_render) {
 		doc_list_release(&got);

@@ -17,12 +17,13 @@
 #define WALK_DIRS_MAX 1000
 #define KUSTOMIZATION_MAX ((size_t)4 << 20)
 
-static const char *const kus_names[] = { "kustomization.yaml", "kustomization.yml", "Kustomization" };
+static const char *const kus_names[] = { "kustomization.yaml", "kustomization.yml",
+	                                 "Kustomization" };
 
 /* ---- the exec kustomizer ---------------------------------------------------------------- */
 
-static int exec_build(struct render__ctx *c, const char *root, const char *dir, const char *name, unsigned parse_flags,
-                      struct doc_list *out)
+static int exec_build(struct render__ctx *c, const char *root, const char *dir, const char *name,
+                      unsigned parse_flags, struct doc_list *out)
 {
 	struct buf text = BUF_INIT(c->output_max);
 	const char *tool, *argv[5];
@@ -33,7 +34,8 @@ static int exec_build(struct render__ctx *c, const char *root, const char *dir, 
 	if ((rc = render__tool(c, 0, &tool, &kubectl)) < 0)
 		return rc;
 	buf_init(&text, c->output_max, (parse_flags & DOC_PARSE_SECRET) != 0);
-	if (!(abs = dir[0] ? render__join(root, dir) : strdup(root)) || !(cut = render__join(root, ""))) {
+	if (!(abs = dir[0] ? render__join(root, dir) : strdup(root)) ||
+	    !(cut = render__join(root, ""))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -49,7 +51,8 @@ static int exec_build(struct render__ctx *c, const char *root, const char *dir, 
 	cmd.secret_out = (parse_flags & DOC_PARSE_SECRET) != 0;
 	if ((rc = render__run(c, &cmd, &text)) < 0)
 		goto out;
-	rc = doc_read_manifests(out, name, text.p, text.len, parse_flags | DOC_MANIFEST_REQUIRE_KIND);
+	rc = doc_read_manifests(out, name, text.p, text.len,
+	                        parse_flags | DOC_MANIFEST_REQUIRE_KIND);
 	if (rc < 0)
 		gs_error_prefix(rc, "kustomize output");
 out:
@@ -104,7 +107,8 @@ static int cmp_str(const void *a, const void *b)
 
 static int is_remote(const char *s)
 {
-	return strstr(s, "://") || !strncmp(s, "github.com/", 11) || !strncmp(s, "git@", 4) || strstr(s, "?ref=");
+	return strstr(s, "://") || !strncmp(s, "github.com/", 11) || !strncmp(s, "git@", 4) ||
+	       strstr(s, "?ref=");
 }
 
 /* The kustomization file of dir (from the root), or NULL. */
@@ -120,15 +124,16 @@ static char *kustomization_file(struct render__ctx *c, const char *dir)
 }
 
 /* A generator's file entry: "path" or "key=path" (files), "path" (envs). */
-static int add_generator_file(struct render__ctx *c, struct strv *files, const char *dir, const char *kfile,
-                              const struct doc *entry, int keyed)
+static int add_generator_file(struct render__ctx *c, struct strv *files, const char *dir,
+                              const char *kfile, const struct doc *entry, int keyed)
 {
 	const char *s = doc_str(entry), *eq;
 	char *rel = NULL;
 	int rc;
 
 	if (!s)
-		return gs_error(GS_EPARSE, "%s:%u: a generator file must be a string", kfile, doc_line(entry));
+		return gs_error(GS_EPARSE, "%s:%u: a generator file must be a string", kfile,
+		                doc_line(entry));
 	if (keyed && (eq = strchr(s, '=')))
 		s = eq + 1;
 	if (is_remote(s))
@@ -136,30 +141,34 @@ static int add_generator_file(struct render__ctx *c, struct strv *files, const c
 	if ((rc = render__resolve(&rel, c, dir, s, "generator file")) < 0)
 		return gs_error_prefix(rc, "%s:%u", kfile, doc_line(entry));
 	if (!render__is_file(c, rel)) {
-		/* a directory (files: [dir/]) or a missing file: Kustomize decides, with its own message */
+		/* a directory (files: [dir/]) or a missing file: Kustomize decides, with its own
+		 * message */
 		free(rel);
 		return 0;
 	}
 	return strv_add(files, rel);
 }
 
-static int walk_generators(struct render__ctx *c, struct strv *files, const char *dir, const char *kfile,
-                           const struct doc *gens)
+static int walk_generators(struct render__ctx *c, struct strv *files, const char *dir,
+                           const char *kfile, const struct doc *gens)
 {
 	size_t i, j;
 	int rc;
 
 	for (i = 0; i < doc_len(gens) && doc_kind(gens) == DOC_SEQ; i++) {
 		const struct doc *g = doc_val_at(gens, i), *v;
-		if ((v = doc_get(g, "env")) && (rc = add_generator_file(c, files, dir, kfile, v, 0)) < 0)
+		if ((v = doc_get(g, "env")) &&
+		    (rc = add_generator_file(c, files, dir, kfile, v, 0)) < 0)
 			return rc;
 		v = doc_get(g, "envs");
 		for (j = 0; doc_kind(v) == DOC_SEQ && j < doc_len(v); j++)
-			if ((rc = add_generator_file(c, files, dir, kfile, doc_val_at(v, j), 0)) < 0)
+			if ((rc = add_generator_file(c, files, dir, kfile, doc_val_at(v, j), 0)) <
+			    0)
 				return rc;
 		v = doc_get(g, "files");
 		for (j = 0; doc_kind(v) == DOC_SEQ && j < doc_len(v); j++)
-			if ((rc = add_generator_file(c, files, dir, kfile, doc_val_at(v, j), 1)) < 0)
+			if ((rc = add_generator_file(c, files, dir, kfile, doc_val_at(v, j), 1)) <
+			    0)
 				return rc;
 	}
 	return 0;
@@ -177,8 +186,8 @@ static int walk(struct render__ctx *c, const char *dir, struct strv *dirs, struc
 	if (strv_has(dirs, dir))
 		return 0;
 	if (dirs->n >= WALK_DIRS_MAX)
-		return gs_error(GS_ETOOBIG, "%s: more than %d kustomization directories", c->app[0] ? c->app : ".",
-		                WALK_DIRS_MAX);
+		return gs_error(GS_ETOOBIG, "%s: more than %d kustomization directories",
+		                c->app[0] ? c->app : ".", WALK_DIRS_MAX);
 	if (!(d = strdup(dir)) || (rc = strv_add(dirs, d)) < 0)
 		return rc < 0 ? rc : gs_error(GS_ENOMEM, "out of memory");
 	if (!(kfile = kustomization_file(c, dir)))
@@ -187,11 +196,13 @@ static int walk(struct render__ctx *c, const char *dir, struct strv *dirs, struc
 	    (rc = doc_parse_one(&k, kfile, text.p, text.len, 0)) < 0)
 		goto out;
 	if (doc_kind(k) != DOC_MAP) {
-		rc = gs_error(GS_EPARSE, "%s:%u: a kustomization must be a mapping", kfile, doc_line(k));
+		rc = gs_error(GS_EPARSE, "%s:%u: a kustomization must be a mapping", kfile,
+		              doc_line(k));
 		goto out;
 	}
-	if (files && ((rc = walk_generators(c, files, dir, kfile, doc_get(k, "configMapGenerator"))) < 0 ||
-	              (rc = walk_generators(c, files, dir, kfile, doc_get(k, "secretGenerator"))) < 0))
+	if (files &&
+	    ((rc = walk_generators(c, files, dir, kfile, doc_get(k, "configMapGenerator"))) < 0 ||
+	     (rc = walk_generators(c, files, dir, kfile, doc_get(k, "secretGenerator"))) < 0))
 		goto out;
 	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
 		const struct doc *list = doc_get(k, refs[i]);
@@ -219,8 +230,8 @@ out:
 	return rc;
 }
 
-int render__kustomize_walk(struct render__ctx *c, const char *dir, char ***dirs, size_t *ndirs, char ***files,
-                           size_t *nfiles)
+int render__kustomize_walk(struct render__ctx *c, const char *dir, char ***dirs, size_t *ndirs,
+                           char ***files, size_t *nfiles)
 {
 	struct strv d = { NULL, 0, 0 }, f = { NULL, 0, 0 };
 	int rc;
@@ -261,7 +272,8 @@ static int stage_dirs(struct render__ctx *c, struct render__stage *st, char **di
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		if (kept && (!kl || (!strncmp(dirs[i], kept, kl) && (dirs[i][kl] == '/' || !dirs[i][kl]))))
+		if (kept &&
+		    (!kl || (!strncmp(dirs[i], kept, kl) && (dirs[i][kl] == '/' || !dirs[i][kl]))))
 			continue;
 		if ((rc = render__stage_copy_dir(c, st, dirs[i])) < 0)
 			return rc;
@@ -282,7 +294,8 @@ int render__kustomize_dir(struct render__ctx *c, const char *dir, struct doc_lis
 	int rc = 0;
 
 	/* the walk also reports a broken kustomization file with its line, before any tool runs */
-	if ((rc = render__kustomize_walk(c, dir, &dirs, &ndirs, c->opts->hook ? &files : NULL, &nfiles)) < 0)
+	if ((rc = render__kustomize_walk(c, dir, &dirs, &ndirs, c->opts->hook ? &files : NULL,
+	                                 &nfiles)) < 0)
 		goto out;
 	if (nfiles && !(rep = calloc(nfiles, sizeof(*rep)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");

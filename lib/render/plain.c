@@ -90,7 +90,8 @@ static int walk_dir(struct walk *w, const char *rel, int depth)
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n && rc >= 0; i++) {
 		const char *name = names[i];
-		int yaml = has_suffix(name, ".yaml") || has_suffix(name, ".yml") || has_suffix(name, ".json");
+		int yaml = has_suffix(name, ".yaml") || has_suffix(name, ".yml") ||
+		           has_suffix(name, ".json");
 		char *crel = render__join(rel, name), *cabs = crel ? render__abs(w->c, crel) : NULL;
 		struct stat lst, st;
 		int link;
@@ -105,19 +106,22 @@ static int walk_dir(struct walk *w, const char *rel, int depth)
 			st.st_mode = 0; /* a dangling link: nothing to read */
 		if (S_ISDIR(st.st_mode)) {
 			/* as Go's filepath.Walk (Argo CD): a link to a directory is not entered */
-			if (!link && w->c->src->directory.recurse && !ignore_match(w->root_rules, crel, 1) &&
+			if (!link && w->c->src->directory.recurse &&
+			    !ignore_match(w->root_rules, crel, 1) &&
 			    !ignore_match(w->exclude, app_rel(w, crel), 1))
 				rc = walk_dir(w, crel, depth + 1);
 		} else if (S_ISREG(st.st_mode) && !ignore_match(w->root_rules, crel, 0) &&
 		           !ignore_match(w->exclude, app_rel(w, crel), 0) &&
 		           (!w->include || ignore_match(w->include, app_rel(w, crel), 0))) {
 			char *checked = NULL;
-			if (yaml && link && (rc = render__resolve(&checked, w->c, "", crel, "link")) >= 0)
+			if (yaml && link &&
+			    (rc = render__resolve(&checked, w->c, "", crel, "link")) >= 0)
 				free(checked); /* a link read only when it stays in the tree */
 			if (rc >= 0 && yaml)
 				rc = read_file(w, crel);
 			else if (rc >= 0 && has_suffix(name, ".jsonnet"))
-				rc = render__warn(w->c, "%s: Jsonnet is not rendered; file skipped", crel);
+				rc = render__warn(w->c, "%s: Jsonnet is not rendered; file skipped",
+				                  crel);
 		}
 		free(crel);
 		free(cabs);
@@ -153,8 +157,10 @@ int render__plain(struct render__ctx *c, struct doc_list *out)
 	w.out = &got;
 	buf_init(&w.text, c->output_max, 0);
 	if (render__is_file(c, ".gitsealignore")) {
-		if ((rc = render__read_file(c, ".gitsealignore", &w.text)) < 0 || (rc = ignore_new(&w.root_rules)) < 0 ||
-		    (rc = ignore_add_text(w.root_rules, w.text.p, w.text.len, ".gitsealignore", 0)) < 0)
+		if ((rc = render__read_file(c, ".gitsealignore", &w.text)) < 0 ||
+		    (rc = ignore_new(&w.root_rules)) < 0 ||
+		    (rc = ignore_add_text(w.root_rules, w.text.p, w.text.len, ".gitsealignore",
+		                          0)) < 0)
 			goto out;
 	}
 	if ((rc = load_rules(&w.include, c->src->directory.include, "directory.include")) < 0 ||

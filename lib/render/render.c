@@ -70,7 +70,8 @@ int render__warn(struct render__ctx *c, const char *fmt, ...)
 	return 0;
 }
 
-int render__resolve(char **out, struct render__ctx *c, const char *base, const char *rel, const char *what)
+int render__resolve(char **out, struct render__ctx *c, const char *base, const char *rel,
+                    const char *what)
 {
 	struct buf norm = BUF_INIT(PATH_MAX);
 	const char *p, *seg;
@@ -106,7 +107,8 @@ int render__resolve(char **out, struct render__ctx *c, const char *base, const c
 			buf_truncate(&norm, slash ? (size_t)(slash - norm.p) : 0);
 			continue;
 		}
-		if ((norm.len && (rc = buf_addc(&norm, '/')) < 0) || (rc = buf_add(&norm, seg, n)) < 0)
+		if ((norm.len && (rc = buf_addc(&norm, '/')) < 0) ||
+		    (rc = buf_add(&norm, seg, n)) < 0)
 			goto out;
 	}
 	/* symlinks: what exists must resolve inside the tree */
@@ -116,7 +118,8 @@ int render__resolve(char **out, struct render__ctx *c, const char *base, const c
 	}
 	if ((real = realpath(abs, NULL)) && rootlen > 1 &&
 	    (strncmp(real, c->root, rootlen) || (real[rootlen] && real[rootlen] != '/'))) {
-		rc = gs_error(GS_EINVAL, "%s '%s' leaves the tree (through a symbolic link)", what, rel);
+		rc = gs_error(GS_EINVAL, "%s '%s' leaves the tree (through a symbolic link)", what,
+		              rel);
 		goto out;
 	}
 	if (!(*out = strdup(norm.p)))
@@ -188,7 +191,8 @@ static void remove_stale(void)
 		if (strncmp(e->d_name, PRIV_PREFIX, sizeof(PRIV_PREFIX) - 1))
 			continue;
 		pid = strtol(e->d_name + sizeof(PRIV_PREFIX) - 1, &end, 10);
-		if (*end != '-' || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		if (*end != '-' || pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 ||
+		    errno != ESRCH)
 			continue;
 		if (!(path = render__join(stale_base, e->d_name)))
 			break;
@@ -211,8 +215,10 @@ static int pick_tmpbase(struct render__ctx *c)
 		if (stat(t, &st) < 0 || !S_ISDIR(st.st_mode) || access(t, W_OK) < 0)
 			t = getenv("XDG_RUNTIME_DIR");
 		if (!t || !*t)
-			return gs_error(GS_ENOTFOUND, "render: no in-memory directory for private files: /dev/shm is "
-			                              "missing; set GITSEAL_RENDER_TMPDIR to a tmpfs");
+			return gs_error(
+			    GS_ENOTFOUND,
+			    "render: no in-memory directory for private files: /dev/shm is "
+			    "missing; set GITSEAL_RENDER_TMPDIR to a tmpfs");
 	}
 	if (!(c->tmpbase = strdup(t)))
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -239,12 +245,13 @@ int render__private_dir(struct render__ctx *c)
 		stale_done = 1;
 	}
 	pthread_mutex_unlock(&stale_lock);
-	n = snprintf(tmpl, sizeof(tmpl), "%s/" PRIV_PREFIX "%ld-XXXXXX", c->tmpbase, (long)getpid());
+	n = snprintf(tmpl, sizeof(tmpl), "%s/" PRIV_PREFIX "%ld-XXXXXX", c->tmpbase,
+	             (long)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmpl))
 		return gs_error(GS_EINVAL, "render: temporary directory path too long");
 	if (!mkdtemp(tmpl)) /* 0700 */
-		return gs_error(GS_EIO, "render: cannot create a private directory in %s: %s", c->tmpbase,
-		                strerror(errno));
+		return gs_error(GS_EIO, "render: cannot create a private directory in %s: %s",
+		                c->tmpbase, strerror(errno));
 	if (!(c->priv = strdup(tmpl))) {
 		rmdir(tmpl);
 		return gs_error(GS_ENOMEM, "out of memory");
@@ -265,7 +272,8 @@ const char *render_kind_name(enum render_kind k)
 
 static enum render_kind detect_dir(struct render__ctx *c, const char *dir)
 {
-	static const char *const kus[] = { "kustomization.yaml", "kustomization.yml", "Kustomization" };
+	static const char *const kus[] = { "kustomization.yaml", "kustomization.yml",
+		                           "Kustomization" };
 	size_t i;
 
 	for (i = 0; i < sizeof(kus) / sizeof(kus[0]); i++) {
@@ -304,8 +312,8 @@ static void ctx_release(struct render__ctx *c)
 	free(c->kustomize);
 }
 
-static int ctx_init(struct render__ctx *c, const struct render_source *src, const struct render_opts *opts,
-                    struct render_result *res)
+static int ctx_init(struct render__ctx *c, const struct render_source *src,
+                    const struct render_opts *opts, struct render_result *res)
 {
 	int rc;
 
@@ -326,12 +334,13 @@ static int ctx_init(struct render__ctx *c, const struct render_source *src, cons
 	if (!src->root || !*src->root)
 		return gs_error(GS_EINVAL, "render: no tree given");
 	if (!(c->root = realpath(src->root, NULL)))
-		return gs_error(errno == ENOENT ? GS_ENOTFOUND : GS_EIO, "render: tree '%s': %s", src->root,
-		                strerror(errno));
+		return gs_error(errno == ENOENT ? GS_ENOTFOUND : GS_EIO, "render: tree '%s': %s",
+		                src->root, strerror(errno));
 	if ((rc = render__resolve(&c->app, c, "", src->path, "path")) < 0)
 		return rc;
 	if (!src->chart && !render__is_dir(c, c->app))
-		return gs_error(GS_ENOTFOUND, "path '%s': no such directory in the tree", src->path ? src->path : "");
+		return gs_error(GS_ENOTFOUND, "path '%s': no such directory in the tree",
+		                src->path ? src->path : "");
 	return 0;
 }
 
@@ -350,7 +359,8 @@ int render_detect(enum render_kind *out, const struct render_source *src)
 	return rc < 0 ? rc : 0;
 }
 
-int render(struct render_result *out, const struct render_source *src, const struct render_opts *opts)
+int render(struct render_result *out, const struct render_source *src,
+           const struct render_opts *opts)
 {
 	struct render_opts defaults = RENDER_OPTS_INIT;
 	struct render_result res = RENDER_RESULT_INIT;

@@ -59,10 +59,10 @@
  *
  * Thread-safe: renders may run concurrently (each has its own private
  * directory and children). The process must not reap children it did not
- * start (no waitpid(-1) / SIGCHLD set to SIG_IGN): render waits for its own. Errors: GS_EPARSE bad input (a file:line), GS_EIO a
- * tool failed or could not run, GS_ETOOBIG output or a file over its cap,
- * GS_ENOTFOUND a path, chart or version that is not there, GS_EINVAL a bad
- * spec (a path leaving the tree).
+ * start (no waitpid(-1) / SIGCHLD set to SIG_IGN): render waits for its own. Errors: GS_EPARSE bad
+ * input (a file:line), GS_EIO a tool failed or could not run, GS_ETOOBIG output or a file over its
+ * cap, GS_ENOTFOUND a path, chart or version that is not there, GS_EINVAL a bad spec (a path
+ * leaving the tree).
  */
 #include <stddef.h>
 
@@ -87,33 +87,37 @@ struct render_helm_file_param {
 
 /* Argo CD's spec.source.helm (+ postRender) */
 struct render_helm {
-	const char *const *value_files; /* relative to the chart, or to the tree root with a leading '/' */
+	const char *const
+	    *value_files; /* relative to the chart, or to the tree root with a leading '/' */
 	size_t nvalue_files;
-	const char *values;             /* inline YAML, after the value files */
+	const char *values; /* inline YAML, after the value files */
 	const struct render_helm_param *params;
 	size_t nparams;
 	const struct render_helm_file_param *file_params;
 	size_t nfile_params;
-	const char *release_name;       /* NULL: the source's name, else the chart's */
+	const char *release_name; /* NULL: the source's name, else the chart's */
 	int skip_crds;
-	const char *kube_version;       /* "1.20.2" */
+	const char *kube_version; /* "1.20.2" */
 	const char *const *api_versions;
 	size_t napi_versions;
-	const char *post_render;        /* a kustomization directory of the tree, from its root */
+	const char *post_render; /* a kustomization directory of the tree, from its root */
 };
 
 /* What to render: the part of an Application's spec.source that render reads. */
 struct render_source {
-	const char *root;       /* the revision tree (read only) */
-	const char *path;       /* the app path inside it ("" or "." for the root) */
-	const char *name;       /* the Application's name (Helm's default release name); may be NULL */
-	const char *namespace;  /* the destination namespace (helm --namespace; kustomize ignores it) */
+	const char *root; /* the revision tree (read only) */
+	const char *path; /* the app path inside it ("" or "." for the root) */
+	const char *name; /* the Application's name (Helm's default release name); may be NULL */
+	const char
+	    *namespace; /* the destination namespace (helm --namespace; kustomize ignores it) */
 	struct render_directory directory;
 	struct render_helm helm;
-	/* a chart source: chart + repo_url (https://... index.yaml repository or oci://host/path) */
+	/* a chart source: chart + repo_url (https://... index.yaml repository or oci://host/path)
+	 */
 	const char *chart;
 	const char *repo_url;
-	const char *chart_version; /* targetRevision: an exact version; NULL or "" or "*": the newest */
+	const char
+	    *chart_version; /* targetRevision: an exact version; NULL or "" or "*": the newest */
 };
 
 /* The renderers' paths. NULL: $GITSEAL_HELM / $GITSEAL_KUBECTL / $GITSEAL_KUSTOMIZE, else
@@ -130,38 +134,48 @@ struct render_tools {
  * (a BUF_INIT_SECRET buffer the render owns and wipes), 0 to keep the file, or
  * a negative GS_E* code (message set, no secret in it) to fail the render.
  */
-typedef int (*render_file_hook)(void *arg, const char *relpath, const char *data, size_t len, struct buf *out);
+typedef int (*render_file_hook)(void *arg, const char *relpath, const char *data, size_t len,
+                                struct buf *out);
 
 struct render_opts {
 	struct render_tools tools;
-	long timeout_ms;        /* per tool run; 0 = 90 s (Argo CD's exec timeout) */
-	size_t output_max;      /* cap on a tool's output and on one manifest file; 0 = 64 MiB */
-	const char *tmpdir;     /* in-memory directory for private dirs and staged copies; NULL =
-	                           $GITSEAL_RENDER_TMPDIR, else /dev/shm */
-	const char *cache_dir;  /* chart downloads, by digest; NULL = $XDG_CACHE_HOME/gitseal/charts or
-	                           ~/.cache/gitseal/charts */
-	int chart_plain_http;   /* oci:// registry over http:// (tests, local registries) */
-	render_file_hook hook;  /* NULL: generator files are used as they are */
+	long timeout_ms;    /* per tool run; 0 = 90 s (Argo CD's exec timeout) */
+	size_t output_max;  /* cap on a tool's output and on one manifest file; 0 = 64 MiB */
+	const char *tmpdir; /* in-memory directory for private dirs and staged copies; NULL =
+	                       $GITSEAL_RENDER_TMPDIR, else /dev/shm */
+	const char
+	    *cache_dir; /* chart downloads, by digest; NULL = $XDG_CACHE_HOME/gitseal/charts or
+	                   ~/.cache/gitseal/charts */
+	int chart_plain_http;  /* oci:// registry over http:// (tests, local registries) */
+	render_file_hook hook; /* NULL: generator files are used as they are */
 	void *hook_arg;
 };
-#define RENDER_OPTS_INIT { { NULL, NULL, NULL }, 0, 0, NULL, NULL, 0, NULL, NULL }
+#define RENDER_OPTS_INIT                                                                           \
+	{                                                                                          \
+		{ NULL, NULL, NULL }, 0, 0, NULL, NULL, 0, NULL, NULL                              \
+	}
 
 enum render_kind { RENDER_PLAIN, RENDER_KUSTOMIZE, RENDER_HELM };
 
 struct render_result {
-	struct doc_list objs;  /* the objects, in render order */
-	char **warnings;       /* nwarnings messages ("my-chart: helm hooks not applied: Job/db-migrate") */
+	struct doc_list objs; /* the objects, in render order */
+	char *
+	    *warnings; /* nwarnings messages ("my-chart: helm hooks not applied: Job/db-migrate") */
 	size_t nwarnings;
 	enum render_kind kind;
 };
-#define RENDER_RESULT_INIT { DOC_LIST_INIT, NULL, 0, RENDER_PLAIN }
+#define RENDER_RESULT_INIT                                                                         \
+	{                                                                                          \
+		DOC_LIST_INIT, NULL, 0, RENDER_PLAIN                                               \
+	}
 
 /* Which renderer the app path gets (no tool runs). */
 int render_detect(enum render_kind *out, const struct render_source *src);
 const char *render_kind_name(enum render_kind k);
 
 /* Render src into out (which must be RENDER_RESULT_INIT); on failure out stays empty. */
-int render(struct render_result *out, const struct render_source *src, const struct render_opts *opts);
+int render(struct render_result *out, const struct render_source *src,
+           const struct render_opts *opts);
 void render_result_release(struct render_result *r);
 
 #endif

@@ -18,12 +18,12 @@ struct render__ctx {
 	const struct render_source *src;
 	const struct render_opts *opts;
 	struct render_result *res;
-	char *root;       /* realpath of the tree */
-	char *app;        /* app path from the root, normalised: "" for the root, else "a/b" */
-	char *tmpbase;    /* where private directories go (in memory) */
-	char *priv;       /* this render's private 0700 directory (HOME, helm dirs, values, copies) */
+	char *root;    /* realpath of the tree */
+	char *app;     /* app path from the root, normalised: "" for the root, else "a/b" */
+	char *tmpbase; /* where private directories go (in memory) */
+	char *priv;    /* this render's private 0700 directory (HOME, helm dirs, values, copies) */
 	char *helm, *kubectl, *kustomize; /* resolved tool paths (NULL: none) */
-	char **env;       /* the children's environment (NULL-terminated) */
+	char **env;                       /* the children's environment (NULL-terminated) */
 	long timeout_ms;
 	size_t output_max;
 };
@@ -35,7 +35,8 @@ char *render__join(const char *dir, const char *name);
  * to a path from the root, refusing anything that leaves the tree, also
  * through symlinks. *out is malloc'd ("" = the root). what names it in errors.
  */
-int render__resolve(char **out, struct render__ctx *c, const char *base, const char *rel, const char *what);
+int render__resolve(char **out, struct render__ctx *c, const char *base, const char *rel,
+                    const char *what);
 /* Absolute path of rel (from the root) in the tree (malloc'd). */
 char *render__abs(struct render__ctx *c, const char *rel);
 int render__warn(struct render__ctx *c, const char *fmt, ...) GS_PRINTF(2, 3);
@@ -52,8 +53,8 @@ struct render__cmd {
 	const char *const *argv; /* argv[0]: the tool's path */
 	const char *cwd;         /* NULL: the private directory */
 	const char *what;        /* "kustomize overlays/prod" for messages */
-	const char *cut;         /* a path prefix removed from stderr (the tree's or a copy's root + "/") */
-	int secret_out;          /* stdout may hold plaintext: out is a secret buffer */
+	const char *cut; /* a path prefix removed from stderr (the tree's or a copy's root + "/") */
+	int secret_out;  /* stdout may hold plaintext: out is a secret buffer */
 };
 /* Run the command; stdout into out (capped at c->output_max). A non-zero exit, a signal, the
  * deadline or the cap: an error "what: <stderr>" / "what: deadline of 2s exceeded". */
@@ -65,10 +66,13 @@ int render__env(struct render__ctx *c);
 
 /* ---- a staged copy of part of the tree (stage.c) ---- */
 struct render__stage {
-	char *dir;      /* the copy's root (0700, in memory); the tree's layout below it */
+	char *dir; /* the copy's root (0700, in memory); the tree's layout below it */
 	size_t bytes, files;
 };
-#define RENDER__STAGE_INIT { NULL, 0, 0 }
+#define RENDER__STAGE_INIT                                                                         \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 /* Create an empty staging root inside the private directory. */
 int render__stage_new(struct render__ctx *c, struct render__stage *st);
 /* Copy directory rel (from the tree root) with everything below it. */
@@ -94,8 +98,8 @@ int render__chart_fetch(struct render__ctx *c, char **tgz_path, char **label);
  */
 struct render__kustomizer {
 	const char *name;
-	int (*build)(struct render__ctx *c, const char *root, const char *dir, const char *name, unsigned parse_flags,
-	             struct doc_list *out);
+	int (*build)(struct render__ctx *c, const char *root, const char *dir, const char *name,
+	             unsigned parse_flags, struct doc_list *out);
 };
 extern const struct render__kustomizer render__kustomize_exec;
 /* Run the kustomizer on dir of the tree, applying the generator hook (staging when it replaces). */
@@ -104,8 +108,8 @@ int render__kustomize_dir(struct render__ctx *c, const char *dir, struct doc_lis
  * Collect the kustomization directories reachable from dir (itself, resources, components,
  * bases; from the root, sorted) and, if files is not NULL, the generator files they read.
  */
-int render__kustomize_walk(struct render__ctx *c, const char *dir, char ***dirs, size_t *ndirs, char ***files,
-                           size_t *nfiles);
+int render__kustomize_walk(struct render__ctx *c, const char *dir, char ***dirs, size_t *ndirs,
+                           char ***files, size_t *nfiles);
 void render__strv_free(char **v, size_t n);
 
 #endif

@@ -100,9 +100,11 @@ int render__stage_new(struct render__ctx *c, struct render__stage *st)
 	if (statfs(c->priv, &fs) < 0)
 		return gs_error(GS_EIO, "%s: %s", c->priv, strerror(errno));
 	if ((unsigned long)fs.f_type != TMPFS_MAGIC && (unsigned long)fs.f_type != RAMFS_MAGIC)
-		return gs_error(GS_EINVAL, "render: %s is not an in-memory file system (tmpfs): decrypted files "
-		                           "are never staged on disk; set GITSEAL_RENDER_TMPDIR",
-		                c->tmpbase);
+		return gs_error(
+		    GS_EINVAL,
+		    "render: %s is not an in-memory file system (tmpfs): decrypted files "
+		    "are never staged on disk; set GITSEAL_RENDER_TMPDIR",
+		    c->tmpbase);
 	for (n = 0; n < 100; n++) {
 		char name[32];
 		snprintf(name, sizeof(name), "stage%d", n);
@@ -142,16 +144,16 @@ static int make_parents(const char *root, const char *rel)
 	return 0;
 }
 
-static int copy_file(struct render__ctx *c, struct render__stage *st, const char *src, const char *dst,
-                     const char *rel)
+static int copy_file(struct render__ctx *c, struct render__stage *st, const char *src,
+                     const char *dst, const char *rel)
 {
 	char chunk[65536];
 	int in = -1, out = -1, rc = 0;
 	ssize_t r;
 
 	if (++st->files > RENDER__STAGE_FILES)
-		return gs_error(GS_ETOOBIG, "%s: more than %d files to stage", c->app[0] ? c->app : ".",
-		                RENDER__STAGE_FILES);
+		return gs_error(GS_ETOOBIG, "%s: more than %d files to stage",
+		                c->app[0] ? c->app : ".", RENDER__STAGE_FILES);
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
 		return gs_error(GS_EIO, "%s: %s", rel, strerror(errno));
 	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
@@ -166,8 +168,8 @@ static int copy_file(struct render__ctx *c, struct render__stage *st, const char
 			goto out;
 		}
 		if ((st->bytes += (size_t)r) > RENDER__STAGE_MAX) {
-			rc = gs_error(GS_ETOOBIG, "%s: more than %zu MiB to stage", c->app[0] ? c->app : ".",
-			              RENDER__STAGE_MAX >> 20);
+			rc = gs_error(GS_ETOOBIG, "%s: more than %zu MiB to stage",
+			              c->app[0] ? c->app : ".", RENDER__STAGE_MAX >> 20);
 			goto out;
 		}
 		if ((rc = file_write_all(out, chunk, (size_t)r, dst)) < 0)
@@ -216,8 +218,9 @@ static int copy_tree(struct render__ctx *c, struct render__stage *st, const char
 			rc = gs_error(GS_ENOMEM, "out of memory");
 		} else if (lstat(csrc, &sb) < 0) {
 			rc = gs_error(GS_EIO, "%s: %s", crel, strerror(errno));
-		} else if (S_ISLNK(sb.st_mode) && ((rc = render__resolve(&checked, c, "", crel, "link")) < 0 ||
-		                                   stat(csrc, &sb) < 0)) {
+		} else if (S_ISLNK(sb.st_mode) &&
+		           ((rc = render__resolve(&checked, c, "", crel, "link")) < 0 ||
+		            stat(csrc, &sb) < 0)) {
 			if (rc >= 0)
 				rc = 0; /* a dangling link: nothing to copy */
 			sb.st_mode = 0;

@@ -49,9 +49,10 @@ static int mkdir_p(const char *path, mode_t mode)
 
 static char *join(const char *a, const char *b)
 {
-	char *p = malloc(strlen(a) + strlen(b) + 2);
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *p = malloc(n);
 	if (p)
-		sprintf(p, "%s/%s", a, b);
+		snprintf(p, n, "%s/%s", a, b);
 	return p;
 }
 
@@ -197,8 +198,11 @@ int source__repo_paths(struct source_cache *c, const char *key, struct buf *dir,
 	for (p = last ? last + 1 : key; *p && n < 32; p++) {
 		if (!strcmp(p, ".git"))
 			break;
-		tail[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		                   *p == '-' || *p == '_' || *p == '.' ? *p : '_');
+		tail[n++] =
+		    (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                   (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'
+		               ? *p
+		               : '_');
 	}
 	tail[n] = '\0';
 	if ((rc = buf_addf(dir, "%s/%s%s%.16s.git", c->repos_dir, tail, n ? "-" : "", hex)) < 0 ||
@@ -207,8 +211,8 @@ int source__repo_paths(struct source_cache *c, const char *key, struct buf *dir,
 	return 0;
 }
 
-int source__repo_lock(struct source_cache *c, const char *lockpath, const char *key, int64_t deadline,
-                      struct source__repo_ent **entp, int *lockfd)
+int source__repo_lock(struct source_cache *c, const char *lockpath, const char *key,
+                      int64_t deadline, struct source__repo_ent **entp, int *lockfd)
 {
 	struct source__repo_ent *e;
 	int fd = -1, rc = 0;
@@ -267,7 +271,8 @@ int source__repo_lock(struct source_cache *c, const char *lockpath, const char *
 			}
 			gs_sleep_ms(10);
 		}
-		if (fstat(fd, &a) == 0 && stat(lockpath, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		if (fstat(fd, &a) == 0 && stat(lockpath, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
 			break;
 		close(fd);
 		fd = -1;
@@ -304,7 +309,8 @@ static int valid_commit(const char *commit)
 	if (!commit || strlen(commit) != 40)
 		return 0;
 	for (i = 0; i < 40; i++)
-		if (!((commit[i] >= '0' && commit[i] <= '9') || (commit[i] >= 'a' && commit[i] <= 'f')))
+		if (!((commit[i] >= '0' && commit[i] <= '9') ||
+		      (commit[i] >= 'a' && commit[i] <= 'f')))
 			return 0;
 	return 1;
 }
@@ -328,7 +334,8 @@ static int hold_tree_lock(struct source_cache *c, const char *commit, int *out)
 				return gs_error(GS_EIO, "flock %s: %s", path, strerror(errno));
 			}
 		}
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
 			break;
 		close(fd); /* collected meanwhile: take the new one */
 	}
@@ -359,8 +366,8 @@ static int ensure_tree(struct source_cache *c, const char *commit, git_repositor
 	pthread_mutex_unlock(&c->mu);
 	snprintf(tmp, sizeof(tmp), "%s/%s.%ld.%u", c->tmp_dir, commit, (long)getpid(), seq);
 	git_oid_fromstr(&id, commit);
-	if ((rc = source__export(repo, &id, tmp, &c->opts, o ? o->progress : NULL, o ? o->progress_data : NULL,
-	                         &bytes)) < 0) {
+	if ((rc = source__export(repo, &id, tmp, &c->opts, o ? o->progress : NULL,
+	                         o ? o->progress_data : NULL, &bytes)) < 0) {
 		source__rmtree(tmp);
 		return rc;
 	}
@@ -379,8 +386,8 @@ static int ensure_tree(struct source_cache *c, const char *commit, git_repositor
 }
 
 /* A handle on commit's tree, exported from repo if needed (repo may be NULL). */
-static int tree_acquire(struct source_tree **out, struct source_cache *c, const char *commit, git_repository *repo,
-                        const struct source_opts *o)
+static int tree_acquire(struct source_tree **out, struct source_cache *c, const char *commit,
+                        git_repository *repo, const struct source_opts *o)
 {
 	struct source__tree_ent *e;
 	struct source_tree *t = NULL;
@@ -422,7 +429,8 @@ static int tree_acquire(struct source_tree **out, struct source_cache *c, const 
 	e->state = 1; /* ours to open or export; others wait */
 	pthread_mutex_unlock(&c->mu);
 
-	if ((rc = hold_tree_lock(c, commit, &fd)) == 0 && (rc = ensure_tree(c, commit, repo, fd, o)) < 0) {
+	if ((rc = hold_tree_lock(c, commit, &fd)) == 0 &&
+	    (rc = ensure_tree(c, commit, repo, fd, o)) < 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -524,7 +532,8 @@ int source_checkout(struct source_tree **out, struct source_rev *rev, struct sou
 	return 0;
 }
 
-int source_tree_get(struct source_tree **out, struct source_cache *c, const char *url, const char *commit)
+int source_tree_get(struct source_tree **out, struct source_cache *c, const char *url,
+                    const char *commit)
 {
 	struct source_opts o = SOURCE_OPTS_INIT;
 	struct source_rev r;

@@ -51,7 +51,8 @@ void source_creds_free(struct source_creds *cr)
  * The value of key in the Secret, decoded into out (out is left empty when the key
  * is absent). Returns 1 when found, 0 when absent, < 0 on error.
  */
-static int secret_value(struct buf *out, const struct doc *secret, const char *key, const char *what)
+static int secret_value(struct buf *out, const struct doc *secret, const char *key,
+                        const char *what)
 {
 	const struct doc *sd = doc_get(doc_get(secret, "stringData"), key);
 	const struct doc *d = doc_get(doc_get(secret, "data"), key);
@@ -80,8 +81,8 @@ static int secret_value(struct buf *out, const struct doc *secret, const char *k
 }
 
 /* the first of several key names that is present */
-static int secret_any(struct buf *out, const struct doc *secret, const char *const *keys, const char *what,
-                      const char **found)
+static int secret_any(struct buf *out, const struct doc *secret, const char *const *keys,
+                      const char *what, const char **found)
 {
 	int rc;
 	*found = NULL;
@@ -107,7 +108,8 @@ int source_creds_from_secret(struct source_creds **out, const struct doc *secret
 	static const char *const key_keys[] = { "tls.key", "tlsClientCertKey", "keyFile", NULL };
 	struct source_creds *cr = NULL;
 	struct buf user = BUF_INIT(4096), what = BUF_INIT(512);
-	const char *name = doc_k8s_name(secret), *cert_key = NULL, *key_key = NULL, *kh_key = NULL, *k;
+	const char *name = doc_k8s_name(secret), *cert_key = NULL, *key_key = NULL, *kh_key = NULL,
+	           *k;
 	int rc;
 
 	*out = NULL;
@@ -149,7 +151,8 @@ int source_creds_from_secret(struct source_creds **out, const struct doc *secret
 	}
 	if (!!cert_key != !!key_key) {
 		rc = gs_error(GS_EPARSE, "%s: %s without %s", what.p, cert_key ? cert_key : key_key,
-		              cert_key ? "a client key (tls.key)" : "a client certificate (tls.crt)");
+		              cert_key ? "a client key (tls.key)"
+		                       : "a client certificate (tls.crt)");
 		goto out;
 	}
 	cr->have_known_hosts = kh_key != NULL;

@@ -66,7 +66,8 @@ static int write_blob(struct exp *x, int dirfd, const char *name, const git_oid 
 	}
 	x->content += size;
 	x->disk += blocks(size);
-	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) < 0) {
+	if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)) <
+	    0) {
 		rc = gs_error(GS_EIO, "%s: %s", x->path.p, strerror(errno));
 		goto out;
 	}
@@ -138,10 +139,12 @@ static int export_tree(struct exp *x, const git_tree *tree, int dirfd, int depth
 		const git_oid *id = git_tree_entry_id(te);
 
 		buf_truncate(&x->path, plen);
-		if ((plen && (rc = buf_addc(&x->path, '/')) < 0) || (rc = buf_adds(&x->path, name)) < 0)
+		if ((plen && (rc = buf_addc(&x->path, '/')) < 0) ||
+		    (rc = buf_adds(&x->path, name)) < 0)
 			break;
 		if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/')) {
-			rc = gs_error(GS_EPARSE, "tree entry '%s': not a valid file name", x->path.p);
+			rc = gs_error(GS_EPARSE, "tree entry '%s': not a valid file name",
+			              x->path.p);
 			break;
 		}
 		if (is_ignored(x, mode == GIT_FILEMODE_TREE))
@@ -165,7 +168,8 @@ static int export_tree(struct exp *x, const git_tree *tree, int dirfd, int depth
 			git_tree *sub = NULL;
 			int fd;
 			if (mkdirat(dirfd, name, 0700) < 0 ||
-			    (fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			    (fd = openat(dirfd, name,
+			                 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 				rc = gs_error(GS_EIO, "%s: %s", x->path.p, strerror(errno));
 				break;
 			}
@@ -180,22 +184,17 @@ static int export_tree(struct exp *x, const git_tree *tree, int dirfd, int depth
 			close(fd);
 			break;
 		}
-		case GIT_FILEMODE_BLOB:
-			rc = write_blob(x, dirfd, name, id, 0444);
-			break;
-		case GIT_FILEMODE_BLOB_EXECUTABLE:
-			rc = write_blob(x, dirfd, name, id, 0555);
-			break;
-		case GIT_FILEMODE_LINK:
-			rc = write_link(x, dirfd, name, id);
-			break;
+		case GIT_FILEMODE_BLOB: rc = write_blob(x, dirfd, name, id, 0444); break;
+		case GIT_FILEMODE_BLOB_EXECUTABLE: rc = write_blob(x, dirfd, name, id, 0555); break;
+		case GIT_FILEMODE_LINK: rc = write_link(x, dirfd, name, id); break;
 		case GIT_FILEMODE_COMMIT: /* a submodule: an empty directory */
 			if (mkdirat(dirfd, name, 0555) < 0)
 				rc = gs_error(GS_EIO, "%s: %s", x->path.p, strerror(errno));
 			x->disk += BLOCK;
 			break;
 		default:
-			rc = gs_error(GS_EPARSE, "%s: unknown file mode %o", x->path.p, (unsigned)mode);
+			rc = gs_error(GS_EPARSE, "%s: unknown file mode %o", x->path.p,
+			              (unsigned)mode);
 		}
 	}
 	buf_truncate(&x->path, plen);
@@ -218,16 +217,20 @@ static int check_links(struct exp *x, int rootfd)
 			continue;
 		}
 		if (errno == EXDEV)
-			return gs_error(GS_EPARSE, "symbolic link '%s' leads outside the repository", p);
+			return gs_error(GS_EPARSE,
+			                "symbolic link '%s' leads outside the repository", p);
 		if (errno == ENOSYS || errno == EPERM) {
 			char target[4096];
 			ssize_t n = readlinkat(rootfd, p, target, sizeof(target) - 1);
 			if (n < 0)
 				return gs_error(GS_EIO, "%s: %s", p, strerror(errno));
 			target[n] = '\0';
-			if (target[0] == '/' || !strcmp(target, "..") || !strncmp(target, "../", 3) ||
-			    strstr(target, "/../") || (n >= 3 && !strcmp(target + n - 3, "/..")))
-				return gs_error(GS_EPARSE, "symbolic link '%s' may lead outside the repository", p);
+			if (target[0] == '/' || !strcmp(target, "..") ||
+			    !strncmp(target, "../", 3) || strstr(target, "/../") ||
+			    (n >= 3 && !strcmp(target + n - 3, "/..")))
+				return gs_error(
+				    GS_EPARSE, "symbolic link '%s' may lead outside the repository",
+				    p);
 		}
 		/* ENOENT, ELOOP, ENOTDIR: broken, but inside */
 	}
@@ -257,8 +260,9 @@ static int load_ignore(struct exp *x, const git_tree *root)
 	return rc;
 }
 
-int source__export(git_repository *repo, const git_oid *commit, const char *dir, const struct source_cache_opts *o,
-                   source_progress_fn progress, void *progress_data, uint64_t *bytes)
+int source__export(git_repository *repo, const git_oid *commit, const char *dir,
+                   const struct source_cache_opts *o, source_progress_fn progress,
+                   void *progress_data, uint64_t *bytes)
 {
 	struct exp x;
 	git_commit *c = NULL;
@@ -318,7 +322,8 @@ static int rm_at(int at, const char *name, int depth)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(at, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	if (depth > 300 || (fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if (depth > 300 ||
+	    (fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return -1;
 	fchmod(fd, 0700); /* 0555 directories: make room to unlink */
 	if (!(d = fdopendir(fd))) {

@@ -33,13 +33,14 @@ static char git_init_err[256];
 
 static void git_init_once(void)
 {
-	static const int levels[] = { GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG,
-	                              GIT_CONFIG_LEVEL_GLOBAL };
+	static const int levels[] = { GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
+		                      GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL };
 	size_t i;
 	if (git_libgit2_init() < 0) {
 		const git_error *e = git_error_last();
 		git_init_rc = GS_ERROR;
-		snprintf(git_init_err, sizeof(git_init_err), "libgit2: %s", e && e->message ? e->message : "init failed");
+		snprintf(git_init_err, sizeof(git_init_err), "libgit2: %s",
+		         e && e->message ? e->message : "init failed");
 		return;
 	}
 	/* No ~/.gitconfig or /etc/gitconfig: url.insteadOf, proxies or hooks set for the
@@ -131,8 +132,7 @@ int source__transport(git_transport **out, git_remote *owner, void *payload)
 		op->def.callback = source__sub_ssh;
 		op->def.rpc = 0;
 		break;
-	default:
-		return source__fail(op, GS_EINVAL, "no network transport for this URL");
+	default: return source__fail(op, GS_EINVAL, "no network transport for this URL");
 	}
 	op->def.param = op;
 	return git_transport_smart(out, owner, &op->def);
@@ -171,7 +171,10 @@ static int op_error(struct source__op *op, int gitrc)
 	if (op->err_code)
 		return gs_error(op->err_code, "%s %s: %s", op->phase, op->url->display, op->err);
 	snprintf(what, sizeof(what), "%s %s", op->phase, op->url->display);
-	return source__git_error(gitrc == GIT_EAUTH ? GS_EAUTH : gitrc == GIT_ENOTFOUND ? GS_ENOTFOUND : GS_EIO, what);
+	return source__git_error(gitrc == GIT_EAUTH       ? GS_EAUTH
+	                         : gitrc == GIT_ENOTFOUND ? GS_ENOTFOUND
+	                                                  : GS_EIO,
+	                         what);
 }
 
 /* --- the cache's repository ----------------------------------------------------- */
@@ -209,7 +212,8 @@ static int repo_open(git_repository **out, const char *dir, const struct source_
 	} else if (rc < 0) {
 		rc = source__git_error(GS_EIO, dir);
 	} else if (strcmp(have.ptr, u->key)) {
-		rc = gs_error(GS_ECONFLICT, "%s: cache directory of another remote ('%s')", dir, have.ptr);
+		rc = gs_error(GS_ECONFLICT, "%s: cache directory of another remote ('%s')", dir,
+		              have.ptr);
 	}
 	if (!rc) {
 		*out = repo;
@@ -245,14 +249,17 @@ static int list_refs(struct source__ref **out, size_t *nout, git_remote *remote)
 	return 0;
 }
 
-static int peel_commit(git_oid *commit, git_repository *repo, const git_oid *id, const char *rev, const char *display)
+static int peel_commit(git_oid *commit, git_repository *repo, const git_oid *id, const char *rev,
+                       const char *display)
 {
 	git_object *obj = NULL, *peeled = NULL;
 	int rc = 0;
 	if (git_object_lookup(&obj, repo, id, GIT_OBJECT_ANY) < 0) {
 		char hex[41];
 		git_oid_tostr(hex, sizeof(hex), id);
-		rc = gs_error(GS_ENOTFOUND, "%s: revision '%s': object %s is missing after the fetch", display, rev, hex);
+		rc = gs_error(GS_ENOTFOUND,
+		              "%s: revision '%s': object %s is missing after the fetch", display,
+		              rev, hex);
 		goto out;
 	}
 	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
@@ -273,7 +280,8 @@ static int set_ref(git_repository *repo, const char *name, const git_oid *oid)
 	git_reference *ref = NULL;
 	const char *local = strcmp(name, "HEAD") ? name : "refs/gitseal/HEAD";
 	int rc = 0;
-	if (git_reference_lookup(&ref, repo, local) == 0 && git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+	if (git_reference_lookup(&ref, repo, local) == 0 &&
+	    git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
 	    git_oid_equal(git_reference_target(ref), oid)) {
 		git_reference_free(ref);
 		return 0;
@@ -322,7 +330,8 @@ static int download(struct update *u, const char *const *specs, size_t n)
  * will not send arbitrary objects) */
 static int download_all(struct update *u)
 {
-	static const char *const all[] = { "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*" };
+	static const char *const all[] = { "+refs/heads/*:refs/heads/*",
+		                           "+refs/tags/*:refs/tags/*" };
 	size_t i;
 	int rc;
 	if ((rc = download(u, all, 2)) < 0)
@@ -330,15 +339,18 @@ static int download_all(struct update *u)
 	for (i = 0; i < u->nrefs; i++) {
 		git_oid id;
 		const char *name = u->refs[i].name;
-		if ((strncmp(name, "refs/heads/", 11) && strncmp(name, "refs/tags/", 10)) || strstr(name, "^{}"))
+		if ((strncmp(name, "refs/heads/", 11) && strncmp(name, "refs/tags/", 10)) ||
+		    strstr(name, "^{}"))
 			continue;
-		if (git_oid_fromstr(&id, u->refs[i].oid) == 0 && (rc = set_ref(u->repo, name, &id)) < 0)
+		if (git_oid_fromstr(&id, u->refs[i].oid) == 0 &&
+		    (rc = set_ref(u->repo, name, &id)) < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static int lookup_prefix(git_oid *out, struct update *u, const char *hex, const char *rev, int *found)
+static int lookup_prefix(git_oid *out, struct update *u, const char *hex, const char *rev,
+                         int *found)
 {
 	git_object *obj = NULL;
 	git_oid id;
@@ -347,12 +359,14 @@ static int lookup_prefix(git_oid *out, struct update *u, const char *hex, const 
 
 	*found = 0;
 	if (git_oid_fromstrn(&id, hex, len) < 0)
-		return gs_error(GS_EPARSE, "%s: revision '%s': not a commit id", u->url.display, rev);
+		return gs_error(GS_EPARSE, "%s: revision '%s': not a commit id", u->url.display,
+		                rev);
 	grc = git_object_lookup_prefix(&obj, u->repo, &id, len, GIT_OBJECT_ANY);
 	if (grc == GIT_ENOTFOUND)
 		return 0;
 	if (grc == GIT_EAMBIGUOUS)
-		return gs_error(GS_ENOTFOUND, "%s: revision '%s': ambiguous, give more digits", u->url.display, rev);
+		return gs_error(GS_ENOTFOUND, "%s: revision '%s': ambiguous, give more digits",
+		                u->url.display, rev);
 	if (grc < 0)
 		return source__git_error(GS_EIO, u->url.display);
 	git_oid_cpy(out, git_object_id(obj));
@@ -361,8 +375,8 @@ static int lookup_prefix(git_oid *out, struct update *u, const char *hex, const 
 	return 0;
 }
 
-static int resolve_commit(struct source_rev *out, struct update *u, const struct source__want *w, const char *rev,
-                          git_oid *commit)
+static int resolve_commit(struct source_rev *out, struct update *u, const struct source__want *w,
+                          const char *rev, git_oid *commit)
 {
 	const struct source__ref *tip = NULL;
 	git_oid id;
@@ -385,7 +399,8 @@ static int resolve_commit(struct source_rev *out, struct update *u, const struct
 		else
 			snprintf(spec, sizeof(spec), "%s:refs/gitseal/commits/%s", w->oid, w->oid);
 		rc = download(u, specs, 1);
-		if (rc < 0 && !u->op.err_code && strstr(gs_error_last(), "cannot fetch a specific object")) {
+		if (rc < 0 && !u->op.err_code &&
+		    strstr(gs_error_last(), "cannot fetch a specific object")) {
 			gs_error_clear();
 			rc = download_all(u);
 		}
@@ -402,13 +417,16 @@ static int resolve_commit(struct source_rev *out, struct update *u, const struct
 		}
 	} else if (!found) {
 		/* an abbreviated id: only the branches and tags can be searched */
-		if ((rc = download_all(u)) < 0 || (rc = lookup_prefix(&id, u, w->oid, rev, &found)) < 0)
+		if ((rc = download_all(u)) < 0 ||
+		    (rc = lookup_prefix(&id, u, w->oid, rev, &found)) < 0)
 			return rc;
 		out->fetched = 1;
 	}
 	if (!found)
-		return gs_error(GS_ENOTFOUND, "%s: revision '%s': no commit with that id on the remote's branches and tags",
-		                u->url.display, rev);
+		return gs_error(
+		    GS_ENOTFOUND,
+		    "%s: revision '%s': no commit with that id on the remote's branches and tags",
+		    u->url.display, rev);
 	return peel_commit(commit, u->repo, &id, rev, u->url.display);
 }
 
@@ -432,11 +450,13 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 		}
 	}
 	if (local)
-		return gs_error(GS_ENOTFOUND, "%s: commit %s is not in the cache", u->url.display, rev);
+		return gs_error(GS_ENOTFOUND, "%s: commit %s is not in the cache", u->url.display,
+		                rev);
 	if (u->url.scheme == SOURCE_FILE) {
 		struct stat st;
 		if (stat(u->url.path, &st) < 0)
-			return gs_error(GS_ENOTFOUND, "fetch %s: %s", u->url.display, strerror(errno));
+			return gs_error(GS_ENOTFOUND, "fetch %s: %s", u->url.display,
+			                strerror(errno));
 	}
 	/* anonymous, and no url.insteadOf lookup (libgit2 1.5 leaks a pcre2 match block per
 	 * config entry it matches there; the cache's config has no such entries anyway) */
@@ -459,7 +479,8 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 		git_odb *odb = NULL;
 		int have;
 		if (git_oid_fromstr(&id, w.oid) < 0)
-			return gs_error(GS_EPARSE, "%s: bad object id for %s", u->url.display, w.ref);
+			return gs_error(GS_EPARSE, "%s: bad object id for %s", u->url.display,
+			                w.ref);
 		if (git_repository_odb(&odb, u->repo) < 0)
 			return source__git_error(GS_EIO, u->url.display);
 		have = git_odb_exists(odb, &id);
@@ -483,8 +504,10 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 	return 0;
 }
 
-int source__update_repo(struct source_rev *out, struct source_cache *c, const struct source_opts *o, int local,
-                        int (*then)(void *data, git_repository *repo, const struct source_rev *rev), void *data)
+int source__update_repo(struct source_rev *out, struct source_cache *c, const struct source_opts *o,
+                        int local,
+                        int (*then)(void *data, git_repository *repo, const struct source_rev *rev),
+                        void *data)
 {
 	struct update u;
 	struct source__repo_ent *ent = NULL;
@@ -524,7 +547,9 @@ int source__update_repo(struct source_rev *out, struct source_cache *c, const st
 	if ((rc = source__repo_lock(c, lock.p, u.url.key, u.op.deadline, &ent, &lockfd)) < 0) {
 		source__fmt_duration(d, sizeof(d), u.op.timeout_ms);
 		if (rc == GS_EIO)
-			rc = gs_error(GS_EIO, "fetch %s: deadline of %s exceeded waiting for another fetch of it to end",
+			rc = gs_error(GS_EIO,
+			              "fetch %s: deadline of %s exceeded waiting for another fetch "
+			              "of it to end",
 			              u.url.display, d);
 		goto out;
 	}

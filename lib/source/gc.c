@@ -54,7 +54,8 @@ static uint64_t size_from_lock(const char *lock, const char *dir)
 	return source__du(dir);
 }
 
-static int add_cand(struct cand **v, size_t *n, size_t *cap, const char *base, const char *name, int tree)
+static int add_cand(struct cand **v, size_t *n, size_t *cap, const char *base, const char *name,
+                    int tree)
 {
 	struct cand *c;
 	struct stat st;
@@ -100,8 +101,8 @@ static int take_exclusive(const char *lock)
 	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &a) < 0 || stat(lock, &b) < 0 || a.st_ino != b.st_ino ||
-	    a.st_dev != b.st_dev) {
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &a) < 0 || stat(lock, &b) < 0 ||
+	    a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
 		close(fd);
 		return -1;
 	}
@@ -126,7 +127,8 @@ static int remove_cand(struct source_cache *c, const struct cand *k)
 	/* a repository in use (here or elsewhere) holds LOCK_EX on its lock file: flock says so */
 	if ((fd = take_exclusive(k->lock)) < 0)
 		goto out_unlock;
-	snprintf(trash, sizeof(trash), "%s/trash.%s.%ld.%u", c->tmp_dir, k->name, (long)getpid(), ++seq);
+	snprintf(trash, sizeof(trash), "%s/trash.%s.%ld.%u", c->tmp_dir, k->name, (long)getpid(),
+	         ++seq);
 	if (rename(k->dir, trash) == 0 || errno == ENOENT) {
 		unlink(k->lock);
 		removed = 1;
@@ -181,7 +183,8 @@ int source_cache_gc(struct source_cache *c)
 			if (is_commit_name(de->d_name)) {
 				rc = add_cand(&v, &n, &cap, c->trees_dir, de->d_name, 1);
 			} else if (len == 45 && !strcmp(de->d_name + 40, ".lock")) {
-				/* a lock whose tree is gone (a failed export): remove it when nobody holds it */
+				/* a lock whose tree is gone (a failed export): remove it when
+				 * nobody holds it */
 				char dir[4096], lock[4096];
 				struct stat st;
 				int fd;

@@ -63,8 +63,10 @@ int source__proc_spawn(struct source__proc *p, const char *const argv[], const c
 	p->fd = p->errfd = -1;
 	buf_init(&p->err, SOURCE_PROC_ERR_MAX * 2, 0);
 	if (find_exe(exe, sizeof(exe), argv[0]) < 0)
-		return gs_error(GS_ENOTFOUND, "%s: command not found (install openssh-client)", argv[0]);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+		return gs_error(GS_ENOTFOUND, "%s: command not found (install openssh-client)",
+		                argv[0]);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0) {
 		int e = errno;
 		if (sv[0] >= 0)
 			close(sv[0]), close(sv[1]);
@@ -129,7 +131,8 @@ void source__proc_drain_err(struct source__proc *p)
 			memmove(p->err.p, p->err.p + drop, p->err.len - drop);
 			buf_truncate(&p->err, p->err.len - drop);
 		}
-		buf_add(&p->err, tmp, (size_t)n > SOURCE_PROC_ERR_MAX ? SOURCE_PROC_ERR_MAX : (size_t)n);
+		buf_add(&p->err, tmp,
+		        (size_t)n > SOURCE_PROC_ERR_MAX ? SOURCE_PROC_ERR_MAX : (size_t)n);
 	}
 	if (n == 0) {
 		close(p->errfd);
@@ -179,7 +182,8 @@ int source__proc_wait(struct source__proc *p, int64_t deadline)
 		if (p->errfd >= 0)
 			pf[n++] = (struct pollfd){ p->errfd, POLLIN, 0 };
 		/* without a pidfd (old kernels), look again every 10 ms */
-		poll(pf, n, pidfd >= 0 ? (left > 1000 ? 1000 : (int)left) : (left > 10 ? 10 : (int)left));
+		poll(pf, n,
+		     pidfd >= 0 ? (left > 1000 ? 1000 : (int)left) : (left > 10 ? 10 : (int)left));
 	}
 	if (pidfd >= 0)
 		close(pidfd);

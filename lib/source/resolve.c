@@ -32,7 +32,8 @@ static const struct source__ref *find(const struct source__ref *refs, size_t n, 
 	return NULL;
 }
 
-static int want_ref(struct source__want *w, const struct source__ref *refs, size_t n, const struct source__ref *r)
+static int want_ref(struct source__want *w, const struct source__ref *refs, size_t n,
+                    const struct source__ref *r)
 {
 	char peeled[300];
 	const struct source__ref *p;
@@ -49,7 +50,8 @@ static int want_ref(struct source__want *w, const struct source__ref *refs, size
 }
 
 /* the highest tag whose name is a version in range r (NULL if none) */
-static const struct source__ref *best_tag(const struct source__ref *refs, size_t n, const struct source__range *r)
+static const struct source__ref *best_tag(const struct source__ref *refs, size_t n,
+                                          const struct source__range *r)
 {
 	const struct source__ref *best = NULL;
 	struct source__semver bv, v;
@@ -66,8 +68,10 @@ static const struct source__ref *best_tag(const struct source__ref *refs, size_t
 		}
 		if (!source__range_match(r, &v))
 			continue;
-		/* ties ("v1.2.0" and "1.2.0"): the larger name, so the choice never depends on order */
-		if (!best || (c = source__semver_cmp(&v, &bv)) > 0 || (c == 0 && strcmp(name, best->name) > 0)) {
+		/* ties ("v1.2.0" and "1.2.0"): the larger name, so the choice never depends on
+		 * order */
+		if (!best || (c = source__semver_cmp(&v, &bv)) > 0 ||
+		    (c == 0 && strcmp(name, best->name) > 0)) {
 			best = &refs[i];
 			bv = v;
 		}
@@ -75,7 +79,8 @@ static const struct source__ref *best_tag(const struct source__ref *refs, size_t
 	return best;
 }
 
-int source__resolve(struct source__want *w, const struct source__ref *refs, size_t n, const char *rev)
+int source__resolve(struct source__want *w, const struct source__ref *refs, size_t n,
+                    const char *rev)
 {
 	char name[300];
 	const struct source__ref *r;

@@ -6,8 +6,9 @@
  *   1.2.3, =1.2.3      exactly (build metadata ignored)
  *   1.2, 1.2.x, 1.2.*  >=1.2.0 <1.3.0-0        1, 1.x, *, x   likewise / anything
  *   >1.2  >=1.2  <1.2  <=1.2                   >=1.3.0-0 / >=1.2.0 / <1.2.0-0 / <1.3.0-0
- *   ~1.2.3  ~1.2  ~1   (~> too)                >=1.2.3 <1.3.0-0 / >=1.2.0 <1.3.0-0 / >=1.0.0 <2.0.0-0
- *   ^1.2.3  ^0.2.3  ^0.0.3  ^1.2  ^0.0  ^1     <2.0.0-0 / <0.3.0-0 / <0.0.4-0 / <2.0.0-0 / <0.1.0-0 / <2.0.0-0
+ *   ~1.2.3  ~1.2  ~1   (~> too)                >=1.2.3 <1.3.0-0 / >=1.2.0 <1.3.0-0 / >=1.0.0
+ * <2.0.0-0 ^1.2.3  ^0.2.3  ^0.0.3  ^1.2  ^0.0  ^1     <2.0.0-0 / <0.3.0-0 / <0.0.4-0 / <2.0.0-0 /
+ * <0.1.0-0 / <2.0.0-0
  *   !=1.2.3  !=1.2                             not that version / not in 1.2.x
  *   1.2 - 2.3.4  1.2.3 - 2.3                   >=1.2.0 <=2.3.4 / >=1.2.3 <2.4.0-0
  *   A B, A,B  (all of)     A || B  (any of)
@@ -18,6 +19,7 @@
  * "^1.0.0-0" does not take 2.0.0-rc.1.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,13 +211,14 @@ int source__semver_cmp(const struct source__semver *a, const struct source__semv
 
 /* --- ranges ------------------------------------------------------------------ */
 
-static void set_ver(struct source__semver *v, uint64_t ma, uint64_t mi, uint64_t pa, const char *pre)
+static void set_ver(struct source__semver *v, uint64_t ma, uint64_t mi, uint64_t pa,
+                    const char *pre)
 {
 	memset(v, 0, sizeof(*v));
 	v->major = ma;
 	v->minor = mi;
 	v->patch = pa;
-	strcpy(v->pre, pre);
+	snprintf(v->pre, sizeof(v->pre), "%s", pre);
 }
 
 /* the first version above a partial one: 1.2 -> 1.3.0-0, 1 -> 2.0.0-0, 1.2.3 -> 1.2.4-0 */
@@ -232,7 +235,8 @@ static int bump(struct source__semver *out, const struct source__semver *v, int 
 	return 0;
 }
 
-static int add(struct cset *cs, enum cmp_op op, const struct source__semver *v, const struct source__semver *v2)
+static int add(struct cset *cs, enum cmp_op op, const struct source__semver *v,
+               const struct source__semver *v2)
 {
 	if (cs->n == RANGE_MAX_COMPARATORS)
 		return -1;
@@ -297,11 +301,12 @@ static int parse_comparator(struct cset *cs, const char *p, size_t n)
 		if (parts == 3)
 			return add(cs, OP_NE, &v, NULL);
 		if (parts == 0)
-			return add(cs, OP_LT, &v, NULL); /* != * : nothing (nothing is < 0.0.0-0 ... close enough) */
+			return add(
+			    cs, OP_LT, &v,
+			    NULL); /* != * : nothing (nothing is < 0.0.0-0 ... close enough) */
 		bump(&hi, &v, parts);
 		return add(cs, OP_OUT, &v, &hi);
-	case GE:
-		return add(cs, OP_GE, &v, NULL);
+	case GE: return add(cs, OP_GE, &v, NULL);
 	case GT:
 		if (parts == 3)
 			return add(cs, OP_GT, &v, NULL);
@@ -311,7 +316,7 @@ static int parse_comparator(struct cset *cs, const char *p, size_t n)
 		return add(cs, OP_GE, &hi, NULL);
 	case LT:
 		if (parts < 3)
-			strcpy(v.pre, "0");
+			snprintf(v.pre, sizeof(v.pre), "0");
 		return add(cs, OP_LT, &v, NULL);
 	case LE:
 		if (parts == 3)

@@ -101,13 +101,16 @@ void source_creds_free(struct source_creds *cr); /* NULL is fine */
 struct source_cache;
 
 struct source_cache_opts {
-	const char *dir;        /* NULL: $XDG_CACHE_HOME/gitseal, else ~/.cache/gitseal */
-	uint64_t max_bytes;     /* disk cap for repositories and trees (0: 2 GiB) */
-	int64_t max_idle_s;     /* collect what was unused this long (0: 24 h) */
+	const char *dir;         /* NULL: $XDG_CACHE_HOME/gitseal, else ~/.cache/gitseal */
+	uint64_t max_bytes;      /* disk cap for repositories and trees (0: 2 GiB) */
+	int64_t max_idle_s;      /* collect what was unused this long (0: 24 h) */
 	uint64_t max_tree_bytes; /* cap on one exported tree (0: 1 GiB) */
 	uint64_t max_tree_files; /* cap on files and directories in one tree (0: 200 000) */
 };
-#define SOURCE_CACHE_OPTS_INIT { NULL, 0, 0, 0, 0 }
+#define SOURCE_CACHE_OPTS_INIT                                                                     \
+	{                                                                                          \
+		NULL, 0, 0, 0, 0                                                                   \
+	}
 
 /* opts may be NULL. Creates the directory (0700) if needed. */
 int source_cache_open(struct source_cache **out, const struct source_cache_opts *opts);
@@ -131,9 +134,9 @@ int source_cache_gc(struct source_cache *c);
 /* --- fetching and exporting ------------------------------------------------ */
 
 struct source_progress {
-	uint64_t received_bytes;   /* fetching: what arrived so far */
+	uint64_t received_bytes; /* fetching: what arrived so far */
 	unsigned received_objects, indexed_objects, total_objects;
-	uint64_t exported_files;   /* exporting: files and links written so far */
+	uint64_t exported_files; /* exporting: files and links written so far */
 };
 /* Called often while objects arrive and while a tree is written; non-zero cancels. */
 typedef int (*source_progress_fn)(void *data, const struct source_progress *p);
@@ -148,7 +151,10 @@ struct source_opts {
 	source_progress_fn progress;
 	void *progress_data;
 };
-#define SOURCE_OPTS_INIT { NULL, NULL, NULL, 0, 0, NULL, NULL, NULL }
+#define SOURCE_OPTS_INIT                                                                           \
+	{                                                                                          \
+		NULL, NULL, NULL, 0, 0, NULL, NULL, NULL                                           \
+	}
 
 struct source_rev {
 	char commit[41]; /* the commit, 40 hex digits */
@@ -169,7 +175,8 @@ struct source_tree; /* a reference to an exported tree; the files stay until rel
 int source_checkout(struct source_tree **out, struct source_rev *rev, struct source_cache *c,
                     const struct source_opts *o);
 /* The tree of a commit that source_update() brought in for url (no network). */
-int source_tree_get(struct source_tree **out, struct source_cache *c, const char *url, const char *commit);
+int source_tree_get(struct source_tree **out, struct source_cache *c, const char *url,
+                    const char *commit);
 const char *source_tree_path(const struct source_tree *t);   /* absolute, no trailing '/' */
 const char *source_tree_commit(const struct source_tree *t); /* 40 hex digits */
 void source_tree_release(struct source_tree *t);             /* NULL is fine */
@@ -177,7 +184,8 @@ void source_tree_release(struct source_tree *t);             /* NULL is fine */
 /* The URL as messages show it: userinfo removed ("https://h/r.git", "h:org/r.git"). */
 int source_url_display(struct buf *out, const char *url);
 /* The URL as the cache knows it, for comparing (a webhook's repository with an Application's):
- * no userinfo, scheme and host lowercased, no trailing '/' ("https://git.example.com/org/r.git"). */
+ * no userinfo, scheme and host lowercased, no trailing '/' ("https://git.example.com/org/r.git").
+ */
 int source_url_key(struct buf *out, const char *url);
 
 #endif

@@ -26,10 +26,11 @@ struct source__url {
 	char *password; /* http userinfo password, percent-decoded; wiped; NULL if none */
 	char *host;     /* without brackets; NULL for file */
 	int port;       /* 0: the scheme's default */
-	char *path;     /* "/org/r.git" ("org/r.git" for scp without a leading '/'); file: the path */
-	char *display;  /* for messages: no userinfo */
-	char *key;      /* identity in the cache: scheme://host[:port]/path, scheme and host lowercased */
-	char *git_url;  /* given to libgit2: display for network URLs, the path for file */
+	char *path; /* "/org/r.git" ("org/r.git" for scp without a leading '/'); file: the path */
+	char *display; /* for messages: no userinfo */
+	char
+	    *key; /* identity in the cache: scheme://host[:port]/path, scheme and host lowercased */
+	char *git_url; /* given to libgit2: display for network URLs, the path for file */
 };
 int source__url_parse(struct source__url *u, const char *url);
 void source__url_release(struct source__url *u);
@@ -59,15 +60,16 @@ struct source__ref {
 enum source__want_kind { SOURCE_WANT_REF, SOURCE_WANT_COMMIT };
 struct source__want {
 	enum source__want_kind kind;
-	char ref[256];    /* REF: the ref to fetch */
-	char oid[41];     /* REF: its object; COMMIT: the id or a prefix of it (hex) */
-	char peeled[41];  /* REF: the commit an annotated tag points at ("" if not advertised) */
+	char ref[256];   /* REF: the ref to fetch */
+	char oid[41];    /* REF: its object; COMMIT: the id or a prefix of it (hex) */
+	char peeled[41]; /* REF: the commit an annotated tag points at ("" if not advertised) */
 };
 /*
  * Pick what `rev` means among the advertised refs (see source.h for the order).
  * GS_ENOTFOUND "revision 'x': ..." when nothing matches, GS_EPARSE for a bad name.
  */
-int source__resolve(struct source__want *w, const struct source__ref *refs, size_t n, const char *rev);
+int source__resolve(struct source__want *w, const struct source__ref *refs, size_t n,
+                    const char *rev);
 /* Is rev a (possibly abbreviated, >= 4 digits) hex object id? */
 int source__is_hex_id(const char *rev);
 
@@ -79,11 +81,11 @@ struct source_creds {
 	struct buf bearer_token; /* secret */
 	struct buf identity;     /* secret: ssh private key */
 	struct buf known_hosts;
-	struct buf ca;           /* PEM */
-	struct buf tls_cert;     /* PEM */
-	struct buf tls_key;      /* secret, PEM */
+	struct buf ca;       /* PEM */
+	struct buf tls_cert; /* PEM */
+	struct buf tls_key;  /* secret, PEM */
 	int have_known_hosts;
-	int ssh_defaults;        /* CLI: ssh may offer the user's own keys and agent */
+	int ssh_defaults; /* CLI: ssh may offer the user's own keys and agent */
 };
 
 /* --- one network operation (fetch.c) --------------------------------------- */
@@ -93,12 +95,12 @@ struct source__op {
 	const struct source__url *url;
 	const struct source_creds *creds;
 	const char *proxy;
-	const char *phase;     /* "fetch" */
+	const char *phase; /* "fetch" */
 	int64_t timeout_ms;
-	int64_t deadline;      /* gs_mono_ms() */
+	int64_t deadline; /* gs_mono_ms() */
 	uint64_t rx_bytes, max_bytes;
-	int err_code;          /* first failure a transport recorded (0: none) */
-	int done;              /* the operation is over: failures while closing are not recorded */
+	int err_code; /* first failure a transport recorded (0: none) */
+	int done;     /* the operation is over: failures while closing are not recorded */
 	char err[768];
 	source_progress_fn progress;
 	void *progress_data;
@@ -121,8 +123,10 @@ int source__sub_ssh(git_smart_subtransport **out, git_transport *owner, void *pa
 
 /* source_update(), then `then` (if not NULL) with the repository while it is still locked.
  * local: o->revision is a full commit id that must already be in the cache (no network). */
-int source__update_repo(struct source_rev *out, struct source_cache *c, const struct source_opts *o, int local,
-                        int (*then)(void *data, git_repository *repo, const struct source_rev *rev), void *data);
+int source__update_repo(struct source_rev *out, struct source_cache *c, const struct source_opts *o,
+                        int local,
+                        int (*then)(void *data, git_repository *repo, const struct source_rev *rev),
+                        void *data);
 
 /* Translate libgit2's last error: "what: message"; returns code. */
 int source__git_error(int code, const char *what);
@@ -132,11 +136,11 @@ int source__git_init(void);
 /* --- child processes (proc.c) ---------------------------------------------- */
 
 struct source__proc {
-	pid_t pid;       /* 0: none */
-	int fd;          /* our end of a socketpair that is the child's stdin and stdout */
-	int errfd;       /* read end of the child's stderr */
-	struct buf err;  /* the last bytes of its stderr */
-	int status;      /* waitpid status once reaped */
+	pid_t pid;      /* 0: none */
+	int fd;         /* our end of a socketpair that is the child's stdin and stdout */
+	int errfd;      /* read end of the child's stderr */
+	struct buf err; /* the last bytes of its stderr */
+	int status;     /* waitpid status once reaped */
 	int reaped;
 };
 #define SOURCE_PROC_ERR_MAX 8192
@@ -160,16 +164,16 @@ int source__poll_fd(int fd, short events, int64_t deadline);
 struct source__repo_ent { /* one per remote key, in-process serialisation */
 	char *key;
 	pthread_mutex_t mu;
-	int busy;                /* an operation holds it */
+	int busy; /* an operation holds it */
 	pthread_cond_t cv;
 	struct source__repo_ent *next;
 };
 
 struct source__tree_ent {
 	char commit[41];
-	int refs;     /* handles out */
-	int state;    /* 0 idle, 1 being exported or opened, 2 ready (refs > 0) */
-	int lockfd;   /* flock(LOCK_SH) held while refs > 0 */
+	int refs;   /* handles out */
+	int state;  /* 0 idle, 1 being exported or opened, 2 ready (refs > 0) */
+	int lockfd; /* flock(LOCK_SH) held while refs > 0 */
 	struct source__tree_ent *next;
 };
 
@@ -177,12 +181,12 @@ struct source_cache {
 	char *dir;
 	char *repos_dir, *trees_dir, *tmp_dir;
 	struct source_cache_opts opts;
-	pthread_mutex_t mu;      /* the two lists below and the counters */
-	pthread_cond_t cv;       /* a tree entry changed state */
+	pthread_mutex_t mu; /* the two lists below and the counters */
+	pthread_cond_t cv;  /* a tree entry changed state */
 	struct source__repo_ent *repos;
 	struct source__tree_ent *trees;
 	struct source_stats stats;
-	int64_t last_gc;         /* gs_mono_ms() of the last automatic collection */
+	int64_t last_gc; /* gs_mono_ms() of the last automatic collection */
 	int gc_running;
 };
 
@@ -198,12 +202,13 @@ void source__stat_add(struct source_cache *c, uint64_t *field, uint64_t n);
 int source__repo_paths(struct source_cache *c, const char *key, struct buf *dir, struct buf *lock);
 /* Serialise operations on one remote: in-process wait + flock of lockpath, both bounded by
  * deadline (GS_EIO when it passes, message set). */
-int source__repo_lock(struct source_cache *c, const char *lockpath, const char *key, int64_t deadline,
-                      struct source__repo_ent **ent, int *lockfd);
+int source__repo_lock(struct source_cache *c, const char *lockpath, const char *key,
+                      int64_t deadline, struct source__repo_ent **ent, int *lockfd);
 void source__repo_unlock(struct source_cache *c, struct source__repo_ent *ent, int lockfd);
 /* Export commit from repo into dir (which must not exist); fills the size. progress may be NULL. */
-int source__export(git_repository *repo, const git_oid *commit, const char *dir, const struct source_cache_opts *o,
-                   source_progress_fn progress, void *progress_data, uint64_t *bytes);
+int source__export(git_repository *repo, const git_oid *commit, const char *dir,
+                   const struct source_cache_opts *o, source_progress_fn progress,
+                   void *progress_data, uint64_t *bytes);
 /* rm -rf that also works on 0555 directories */
 int source__rmtree(const char *path);
 /* recursive size in bytes (st_blocks), 0 on error */

@@ -103,7 +103,8 @@ static int dial(struct source__op *op, const char *host, int port)
 	for (ai = res; ai; ai = ai->ai_next) {
 		int e = 0, r;
 		socklen_t el = sizeof(e);
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		            ai->ai_protocol);
 		if (fd < 0) {
 			snprintf(err, sizeof(err), "%s", strerror(errno));
 			continue;
@@ -209,7 +210,8 @@ static int request(struct buf *out, const struct source__url *u)
 	if ((rc = buf_adds(out, "0000")) < 0)
 		return rc;
 	start = out->len;
-	if ((rc = buf_addf(out, "git-upload-pack %s", path)) < 0 || (rc = buf_addc(out, '\0')) < 0 ||
+	if ((rc = buf_addf(out, "git-upload-pack %s", path)) < 0 ||
+	    (rc = buf_addc(out, '\0')) < 0 ||
 	    (rc = buf_addf(out, "host=%s%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "")) < 0 ||
 	    (u->port && (rc = buf_addf(out, ":%d", u->port)) < 0) || (rc = buf_addc(out, '\0')) < 0)
 		return rc;
@@ -220,8 +222,8 @@ static int request(struct buf *out, const struct source__url *u)
 	return 0;
 }
 
-static int git_action(git_smart_subtransport_stream **out, git_smart_subtransport *t, const char *url,
-                      git_smart_service_t action)
+static int git_action(git_smart_subtransport_stream **out, git_smart_subtransport *t,
+                      const char *url, git_smart_service_t action)
 {
 	struct git_sub *sub = (struct git_sub *)t;
 	struct source__op *op = sub->op;

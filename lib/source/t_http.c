@@ -51,18 +51,17 @@ struct http_stream {
 static int http_fail_status(struct http_stream *s, long code)
 {
 	struct source__op *op = s->sub->op;
-	int creds = op->creds && (op->creds->username || op->creds->password.len || op->creds->bearer_token.len);
+	int creds = op->creds &&
+	            (op->creds->username || op->creds->password.len || op->creds->bearer_token.len);
 	creds = creds || op->url->user || op->url->password;
 	switch (code) {
 	case 401:
-		return source__fail(op, GS_EAUTH, "HTTP 401: %s", creds ? "authentication failed" :
-		                    "authentication required (no credentials given)");
-	case 403:
-		return source__fail(op, GS_EAUTH, "HTTP 403: access denied");
-	case 404:
-		return source__fail(op, GS_ENOTFOUND, "HTTP 404: repository not found");
-	default:
-		return source__fail(op, GS_EIO, "HTTP %ld", code);
+		return source__fail(op, GS_EAUTH, "HTTP 401: %s",
+		                    creds ? "authentication failed"
+		                          : "authentication required (no credentials given)");
+	case 403: return source__fail(op, GS_EAUTH, "HTTP 403: access denied");
+	case 404: return source__fail(op, GS_ENOTFOUND, "HTTP 404: repository not found");
+	default: return source__fail(op, GS_EIO, "HTTP %ld", code);
 	}
 }
 
@@ -70,8 +69,9 @@ static int http_fail_status(struct http_stream *s, long code)
 static int check_response(struct http_stream *s)
 {
 	struct source__op *op = s->sub->op;
-	const char *want = s->service == GIT_SERVICE_UPLOADPACK_LS ? "application/x-git-upload-pack-advertisement" :
-	                                                             "application/x-git-upload-pack-result";
+	const char *want = s->service == GIT_SERVICE_UPLOADPACK_LS
+	                       ? "application/x-git-upload-pack-advertisement"
+	                       : "application/x-git-upload-pack-result";
 	char *ct = NULL, *eff = NULL;
 	long code = 0;
 
@@ -80,8 +80,10 @@ static int check_response(struct http_stream *s)
 		return http_fail_status(s, code);
 	curl_easy_getinfo(s->easy, CURLINFO_CONTENT_TYPE, &ct);
 	if (!ct || strncmp(ct, want, strlen(want)))
-		return source__fail(op, GS_EIO, "not a Git smart HTTP server (Content-Type '%.64s'; "
-		                    "dumb HTTP is not supported)", ct ? ct : "");
+		return source__fail(op, GS_EIO,
+		                    "not a Git smart HTTP server (Content-Type '%.64s'; "
+		                    "dumb HTTP is not supported)",
+		                    ct ? ct : "");
 	if (s->service == GIT_SERVICE_UPLOADPACK_LS) {
 		static const char suffix[] = "/info/refs?service=git-upload-pack";
 		curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &eff);
@@ -89,7 +91,8 @@ static int check_response(struct http_stream *s)
 			size_t n = strlen(eff), sl = sizeof(suffix) - 1;
 			char *nb;
 			if (n <= sl || strcmp(eff + n - sl, suffix))
-				return source__fail(op, GS_EIO, "redirected to a URL that is not a Git repository");
+				return source__fail(
+				    op, GS_EIO, "redirected to a URL that is not a Git repository");
 			if (!(nb = strndup(eff, n - sl)))
 				return source__fail(op, GS_ENOMEM, "out of memory");
 			free(s->sub->base);
@@ -160,8 +163,10 @@ static int stream_start(struct http_stream *s)
 		                 op->url->scheme == SOURCE_HTTPS ? "https" : "http,https");
 		s->hdrs = curl_slist_append(s->hdrs, "Pragma: no-cache");
 	} else {
-		s->hdrs = curl_slist_append(s->hdrs, "Content-Type: application/x-git-upload-pack-request");
-		s->hdrs = curl_slist_append(s->hdrs, "Accept: application/x-git-upload-pack-result");
+		s->hdrs = curl_slist_append(s->hdrs,
+		                            "Content-Type: application/x-git-upload-pack-request");
+		s->hdrs =
+		    curl_slist_append(s->hdrs, "Accept: application/x-git-upload-pack-result");
 		s->hdrs = curl_slist_append(s->hdrs, "Expect:");
 		curl_easy_setopt(s->easy, CURLOPT_POST, 1L);
 		curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, s->req.p);
@@ -182,7 +187,8 @@ static int stream_start(struct http_stream *s)
 	} else if (op->url->user || op->url->password) {
 		curl_easy_setopt(s->easy, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(s->easy, CURLOPT_USERNAME, op->url->user ? op->url->user : "git");
-		curl_easy_setopt(s->easy, CURLOPT_PASSWORD, op->url->password ? op->url->password : "");
+		curl_easy_setopt(s->easy, CURLOPT_PASSWORD,
+		                 op->url->password ? op->url->password : "");
 	}
 	if (cr && cr->ca.len) {
 		struct curl_blob ca = { cr->ca.p, cr->ca.len, CURL_BLOB_COPY };
@@ -213,12 +219,11 @@ static int transfer_error(struct http_stream *s)
 	case CURLE_HTTP_RETURNED_ERROR:
 		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
 		return http_fail_status(s, code);
-	case CURLE_OPERATION_TIMEDOUT:
-		return source__deadline_fail(op);
-	case CURLE_TOO_MANY_REDIRECTS:
-		return source__fail(op, GS_EIO, "too many redirects");
+	case CURLE_OPERATION_TIMEDOUT: return source__deadline_fail(op);
+	case CURLE_TOO_MANY_REDIRECTS: return source__fail(op, GS_EIO, "too many redirects");
 	default:
-		return source__fail(op, GS_EIO, "%s", s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result));
+		return source__fail(op, GS_EIO, "%s",
+		                    s->errbuf[0] ? s->errbuf : curl_easy_strerror(s->result));
 	}
 }
 
@@ -253,13 +258,15 @@ static int pump(struct http_stream *s)
 			return source__fail(op, op->err_code, "%s", op->err);
 		if ((left = source__left_ms(op)) <= 0)
 			return source__deadline_fail(op);
-		if ((mc = curl_multi_poll(sub->multi, NULL, 0, left > 1000 ? 1000 : (int)left, NULL)) != CURLM_OK)
+		if ((mc = curl_multi_poll(sub->multi, NULL, 0, left > 1000 ? 1000 : (int)left,
+		                          NULL)) != CURLM_OK)
 			return source__fail(op, GS_EIO, "curl: %s", curl_multi_strerror(mc));
 	}
 	return 0;
 }
 
-static int http_read(git_smart_subtransport_stream *stream, char *buffer, size_t size, size_t *nread)
+static int http_read(git_smart_subtransport_stream *stream, char *buffer, size_t size,
+                     size_t *nread)
 {
 	struct http_stream *s = (struct http_stream *)stream;
 	size_t n;
@@ -291,7 +298,8 @@ static int http_write(git_smart_subtransport_stream *stream, const char *buffer,
 	if (s->started)
 		return source__fail(s->sub->op, GS_ERROR, "write after the request was sent");
 	if (buf_add(&s->req, buffer, len) < 0)
-		return source__fail(s->sub->op, GS_ETOOBIG, "request body over %zu bytes", s->req.max);
+		return source__fail(s->sub->op, GS_ETOOBIG, "request body over %zu bytes",
+		                    s->req.max);
 	return 0;
 }
 
@@ -310,8 +318,8 @@ static void http_stream_free(git_smart_subtransport_stream *stream)
 	free(s);
 }
 
-static int http_action(git_smart_subtransport_stream **out, git_smart_subtransport *t, const char *url,
-                       git_smart_service_t action)
+static int http_action(git_smart_subtransport_stream **out, git_smart_subtransport *t,
+                       const char *url, git_smart_service_t action)
 {
 	struct http_sub *sub = (struct http_sub *)t;
 	struct http_stream *s;
@@ -332,8 +340,8 @@ static int http_action(git_smart_subtransport_stream **out, git_smart_subtranspo
 	buf_init(&s->req, (size_t)64 << 20, 0);
 	buf_init(&s->pend, (size_t)64 << 20, 0);
 	if (buf_adds(&u, sub->base) < 0 ||
-	    buf_adds(&u, action == GIT_SERVICE_UPLOADPACK_LS ? "/info/refs?service=git-upload-pack" :
-	                                                       "/git-upload-pack") < 0) {
+	    buf_adds(&u, action == GIT_SERVICE_UPLOADPACK_LS ? "/info/refs?service=git-upload-pack"
+	                                                     : "/git-upload-pack") < 0) {
 		buf_release(&u);
 		http_stream_free(&s->parent);
 		return source__fail(sub->op, GS_ETOOBIG, "URL too long");

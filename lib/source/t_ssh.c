@@ -37,8 +37,8 @@ struct ssh_sub {
 	git_smart_subtransport parent;
 	struct source__op *op;
 	struct ssh_stream *cur;
-	char dir[256];              /* private directory ("" until made) */
-	struct source__proc agent;  /* pid 0 when none */
+	char dir[256];             /* private directory ("" until made) */
+	struct source__proc agent; /* pid 0 when none */
 };
 
 struct ssh_stream {
@@ -61,7 +61,8 @@ static int make_dir(struct ssh_sub *sub)
 			return 0;
 	}
 	sub->dir[0] = '\0';
-	return source__fail(sub->op, GS_EIO, "cannot make a private directory for ssh: %s", strerror(errno));
+	return source__fail(sub->op, GS_EIO, "cannot make a private directory for ssh: %s",
+	                    strerror(errno));
 }
 
 static int write_file(struct ssh_sub *sub, const char *name, const void *data, size_t n)
@@ -77,7 +78,8 @@ static int write_file(struct ssh_sub *sub, const char *name, const void *data, s
 }
 
 /* the environment of the ssh tools: nothing of ours but what they need */
-static void make_env(const char **env, size_t max, char store[][1100], int pass_agent, const char *agent)
+static void make_env(const char **env, size_t max, char store[][1100], int pass_agent,
+                     const char *agent)
 {
 	static const char *const keep[] = { "PATH", "HOME", "USER", "LOGNAME" };
 	size_t n = 0, i;
@@ -96,7 +98,8 @@ static void make_env(const char **env, size_t max, char store[][1100], int pass_
 		snprintf(store[n], 1100, "SSH_AUTH_SOCK=%s", agent);
 		env[n] = store[n];
 		n++;
-	} else if (pass_agent && getenv("SSH_AUTH_SOCK") && strlen(getenv("SSH_AUTH_SOCK")) < 1000) {
+	} else if (pass_agent && getenv("SSH_AUTH_SOCK") &&
+	           strlen(getenv("SSH_AUTH_SOCK")) < 1000) {
 		snprintf(store[n], 1100, "SSH_AUTH_SOCK=%s", getenv("SSH_AUTH_SOCK"));
 		env[n] = store[n];
 		n++;
@@ -201,7 +204,9 @@ static int start_agent(struct ssh_sub *sub, char *sock, size_t socklen)
 		source__proc_last_line(&add, line, sizeof(line));
 		source__proc_release(&add);
 		if (strstr(line, "passphrase") || strstr(line, "incorrect"))
-			return source__fail(op, GS_EPARSE, "the ssh private key is encrypted: give an unencrypted key");
+			return source__fail(
+			    op, GS_EPARSE,
+			    "the ssh private key is encrypted: give an unencrypted key");
 		return source__fail(op, GS_EPARSE, "the ssh private key could not be loaded (%s)",
 		                    strstr(line, "invalid format") ? "invalid format" : line);
 	}
@@ -237,16 +242,20 @@ static int spawn_ssh(struct ssh_stream *s)
 	int64_t left = source__left_ms(op);
 
 	if (!cr || !cr->have_known_hosts)
-		return source__fail(op, GS_EAUTH, "no known_hosts given: the host key of %s cannot be checked "
-		                    "(known_hosts in the credentials Secret, or --known-hosts)", u->host);
-	if (make_dir(sub) < 0 || write_file(sub, "known_hosts", cr->known_hosts.p, cr->known_hosts.len) < 0)
+		return source__fail(op, GS_EAUTH,
+		                    "no known_hosts given: the host key of %s cannot be checked "
+		                    "(known_hosts in the credentials Secret, or --known-hosts)",
+		                    u->host);
+	if (make_dir(sub) < 0 ||
+	    write_file(sub, "known_hosts", cr->known_hosts.p, cr->known_hosts.len) < 0)
 		return -1;
 	if (cr->identity.len) {
 		if (start_agent(sub, sock, sizeof(sock)) < 0)
 			return -1;
 		use_agent = 1;
 	}
-#define OPT(...) (snprintf(opt[k], sizeof(opt[k]), __VA_ARGS__), argv[n++] = "-o", argv[n++] = opt[k++])
+#define OPT(...)                                                                                   \
+	(snprintf(opt[k], sizeof(opt[k]), __VA_ARGS__), argv[n++] = "-o", argv[n++] = opt[k++])
 	argv[n++] = "ssh";
 	argv[n++] = "-F";
 	argv[n++] = "/dev/null";
@@ -313,9 +322,12 @@ static int ssh_exit_error(struct ssh_stream *s)
 
 	if (op->err_code)
 		return -1;
-	if ((p = strstr(err, "Host key for ")) && sscanf(p, "Host key for %299s has changed", host) == 1)
-		return source__fail(op, GS_EAUTH, "host key for %s does not match known_hosts", host);
-	if ((p = strstr(err, " host key is known for ")) && sscanf(p, " host key is known for %299s", host) == 1)
+	if ((p = strstr(err, "Host key for ")) &&
+	    sscanf(p, "Host key for %299s has changed", host) == 1)
+		return source__fail(op, GS_EAUTH, "host key for %s does not match known_hosts",
+		                    host);
+	if ((p = strstr(err, " host key is known for ")) &&
+	    sscanf(p, " host key is known for %299s", host) == 1)
 		return source__fail(op, GS_EAUTH, "no host key for %s in known_hosts", host);
 	if (strstr(err, "Host key verification failed"))
 		return source__fail(op, GS_EAUTH, "host key verification failed");
@@ -324,9 +336,11 @@ static int ssh_exit_error(struct ssh_stream *s)
 		return source__fail(op, GS_EAUTH, "authentication failed: %s", line);
 	if (!line[0])
 		snprintf(line, sizeof(line), "ssh exited with status %d",
-		         WIFEXITED(s->proc.status) ? WEXITSTATUS(s->proc.status) : 128 + WTERMSIG(s->proc.status));
-	return source__fail(op, strstr(err, "does not appear to be a git repository") ? GS_ENOTFOUND : GS_EIO,
-	                    "%s", line);
+		         WIFEXITED(s->proc.status) ? WEXITSTATUS(s->proc.status)
+		                                   : 128 + WTERMSIG(s->proc.status));
+	return source__fail(
+	    op, strstr(err, "does not appear to be a git repository") ? GS_ENOTFOUND : GS_EIO, "%s",
+	    line);
 }
 
 /* at EOF: wait (a little, within the deadline) for ssh to end and tell why */
@@ -383,7 +397,8 @@ static int ssh_write(git_smart_subtransport_stream *stream, const char *buffer, 
 	struct ssh_stream *s = (struct ssh_stream *)stream;
 	struct source__op *op = s->sub->op;
 	if (send_all(op, s->proc.fd, buffer, len) < 0) {
-		if (op->err_code == GS_EIO && !strstr(op->err, "deadline") && source__proc_wait(&s->proc, gs_mono_ms() + 500) == 0) {
+		if (op->err_code == GS_EIO && !strstr(op->err, "deadline") &&
+		    source__proc_wait(&s->proc, gs_mono_ms() + 500) == 0) {
 			/* ssh died: its reason beats "broken pipe" */
 			op->err_code = 0;
 			ssh_exit_error(s);
@@ -409,8 +424,8 @@ static void ssh_stream_free(git_smart_subtransport_stream *stream)
 	free(s);
 }
 
-static int ssh_action(git_smart_subtransport_stream **out, git_smart_subtransport *t, const char *url,
-                      git_smart_service_t action)
+static int ssh_action(git_smart_subtransport_stream **out, git_smart_subtransport *t,
+                      const char *url, git_smart_service_t action)
 {
 	struct ssh_sub *sub = (struct ssh_sub *)t;
 	struct ssh_stream *s;

@@ -6,6 +6,7 @@
  * (CVE-2017-1000117).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,9 +105,10 @@ static int set_views(struct source__url *u)
 
 	if (u->scheme == SOURCE_FILE) {
 		u->display = strdup(u->path);
-		u->key = malloc(strlen(u->path) + 8);
+		size_t kn = strlen(u->path) + 8;
+		u->key = malloc(kn);
 		if (u->key)
-			strcpy(u->key, "file://"), strcat(u->key, u->path);
+			snprintf(u->key, kn, "file://%s", u->path);
 		u->git_url = strdup(u->path);
 		goto check;
 	}
@@ -114,11 +116,14 @@ static int set_views(struct source__url *u)
 	if (u->scp) {
 		rc = buf_addf(&d, "%s%s%s:%s", v6 ? "[" : "", u->host, v6 ? "]" : "", u->path);
 		if (!rc)
-			rc = buf_addf(&k, "ssh://%s%s%s/%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "",
-			              u->path[0] == '/' ? "" : "~/", u->path[0] == '/' ? u->path + 1 : u->path);
+			rc = buf_addf(&k, "ssh://%s%s%s/%s%s", v6 ? "[" : "", u->host,
+			              v6 ? "]" : "", u->path[0] == '/' ? "" : "~/",
+			              u->path[0] == '/' ? u->path + 1 : u->path);
 	} else {
-		scheme = u->scheme == SOURCE_HTTPS ? "https" : u->scheme == SOURCE_HTTP ? "http" :
-		         u->scheme == SOURCE_SSH ? "ssh" : "git";
+		scheme = u->scheme == SOURCE_HTTPS  ? "https"
+		         : u->scheme == SOURCE_HTTP ? "http"
+		         : u->scheme == SOURCE_SSH  ? "ssh"
+		                                    : "git";
 		rc = buf_addf(&d, "%s://%s%s%s", scheme, v6 ? "[" : "", u->host, v6 ? "]" : "");
 		if (!rc && u->port)
 			rc = buf_addf(&d, ":%d", u->port);
@@ -163,12 +168,15 @@ static int parse_authority(struct source__url *u, const char *a, size_t n, const
 		size_t ulen = pc ? (size_t)(pc - ui) : (size_t)(at - ui);
 		if (u->scheme == SOURCE_HTTP || u->scheme == SOURCE_HTTPS) {
 			if (!(u->user = pct_decode(ui, ulen)))
-				return gs_error(GS_EPARSE, "bad URL: bad %%-escape in the user name");
+				return gs_error(GS_EPARSE,
+				                "bad URL: bad %%-escape in the user name");
 			if (pc && !(u->password = pct_decode(pc + 1, (size_t)(at - pc - 1))))
-				return gs_error(GS_EPARSE, "bad URL: bad %%-escape in the password");
+				return gs_error(GS_EPARSE,
+				                "bad URL: bad %%-escape in the password");
 		} else {
 			if (pc)
-				return gs_error(GS_EPARSE, "bad URL: a password in an %s URL is not supported",
+				return gs_error(GS_EPARSE,
+				                "bad URL: a password in an %s URL is not supported",
 				                u->scheme == SOURCE_SSH ? "ssh" : "git://");
 			if (!(u->user = dupn(ui, ulen)))
 				return gs_error(GS_ENOMEM, "out of memory");
@@ -223,7 +231,8 @@ static int parse_into(struct source__url *u, const char *url)
 		return gs_error(GS_EPARSE, "empty repository URL");
 	if (bad_text(url, strlen(url)))
 		return gs_error(GS_EPARSE, "bad URL: control characters");
-	if (!strncmp(url, "file://", 7) || url[0] == '/' || !strncmp(url, "./", 2) || !strncmp(url, "../", 3)) {
+	if (!strncmp(url, "file://", 7) || url[0] == '/' || !strncmp(url, "./", 2) ||
+	    !strncmp(url, "../", 3)) {
 		const char *p = !strncmp(url, "file://", 7) ? url + 7 : url;
 		if (!strncmp(p, "localhost/", 10))
 			p += 9;
@@ -238,13 +247,16 @@ static int parse_into(struct source__url *u, const char *url)
 		/* scp-like: [user@]host:path, where the ':' comes before any '/' */
 		const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
 		if (!colon || (slash && slash < colon) || colon == url)
-			return gs_error(GS_EPARSE, "bad URL '%s': not scheme://host/path, user@host:path or a path", url);
+			return gs_error(
+			    GS_EPARSE,
+			    "bad URL '%s': not scheme://host/path, user@host:path or a path", url);
 		u->scheme = SOURCE_SSH;
 		u->scp = 1;
 		if ((rc = parse_authority(u, url, (size_t)(colon - url), url)) < 0)
 			return rc;
 		if (u->port)
-			return gs_error(GS_EPARSE, "bad URL '%s': use ssh://host:port/path for a port", url);
+			return gs_error(GS_EPARSE,
+			                "bad URL '%s': use ssh://host:port/path for a port", url);
 		if (!colon[1])
 			return gs_error(GS_EPARSE, "bad URL '%s': no repository path", url);
 		if (!(u->path = strdup(colon + 1)))
@@ -256,13 +268,15 @@ static int parse_into(struct source__url *u, const char *url)
 		u->scheme = SOURCE_HTTPS;
 	else if (slen == 4 && !strncasecmp(url, "http", 4))
 		u->scheme = SOURCE_HTTP;
-	else if ((slen == 3 && !strncasecmp(url, "ssh", 3)) || (slen == 7 && !strncasecmp(url, "ssh+git", 7)) ||
+	else if ((slen == 3 && !strncasecmp(url, "ssh", 3)) ||
+	         (slen == 7 && !strncasecmp(url, "ssh+git", 7)) ||
 	         (slen == 7 && !strncasecmp(url, "git+ssh", 7)))
 		u->scheme = SOURCE_SSH;
 	else if (slen == 3 && !strncasecmp(url, "git", 3))
 		u->scheme = SOURCE_GIT;
 	else
-		return gs_error(GS_EPARSE, "unsupported URL scheme '%.*s' (https, http, ssh, git or file)",
+		return gs_error(GS_EPARSE,
+		                "unsupported URL scheme '%.*s' (https, http, ssh, git or file)",
 		                (int)(slen > 16 ? 16 : slen), url);
 	auth = sep + 3;
 	path = strchr(auth, '/');

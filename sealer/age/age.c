@@ -55,8 +55,8 @@ static ssize_t rest_read(struct age_src *s, void *p, size_t n)
 
 /* ---- encryption ---- */
 
-int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_recipient *const *rcpts, size_t nrcpts,
-                       int armor)
+int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_recipient *const *rcpts,
+                       size_t nrcpts, int armor)
 {
 	struct age_header h;
 	struct age__armor_sink as;
@@ -76,7 +76,8 @@ int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_reci
 	}
 	for (i = 0; i < nrcpts; i++) {
 		if (rcpts[i]->type == AGE_R_SCRYPT && nrcpts != 1) {
-			rc = gs_error(GS_EINVAL, "an scrypt recipient must be the only one for the file");
+			rc = gs_error(GS_EINVAL,
+			              "an scrypt recipient must be the only one for the file");
 			goto out;
 		}
 		rc = rcpts[i]->type == AGE_R_SCRYPT        ? age__scrypt_wrap(&h, rcpts[i], fk)
@@ -88,14 +89,16 @@ int age_encrypt_stream(struct age_sink *out, struct age_src *in, struct age_reci
 			goto out;
 		}
 	}
-	if ((rc = age__header_marshal_nomac(&hdr, &h)) < 0 || (rc = age__header_mac(mac, fk, hdr.p, hdr.len)) < 0)
+	if ((rc = age__header_marshal_nomac(&hdr, &h)) < 0 ||
+	    (rc = age__header_mac(mac, fk, hdr.p, hdr.len)) < 0)
 		goto out;
 	base64_encode_raw(mac64, mac, sizeof(mac), B64_NOPAD);
 	if ((rc = buf_addf(&hdr, " %s\n", mac64)) < 0)
 		goto out;
 	if (armor)
 		dst = &as.sink;
-	if ((rc = dst->write(dst, hdr.p, hdr.len)) < 0 || (rc = age__stream_encrypt(dst, in, fk)) < 0)
+	if ((rc = dst->write(dst, hdr.p, hdr.len)) < 0 ||
+	    (rc = age__stream_encrypt(dst, in, fk)) < 0)
 		goto out;
 	if (armor)
 		rc = age__armor_sink_close(&as);
@@ -107,8 +110,8 @@ out:
 	return rc;
 }
 
-int age_encrypt_buf(struct buf *out, const void *pt, size_t n, struct age_recipient *const *rcpts, size_t nrcpts,
-                    int armor)
+int age_encrypt_buf(struct buf *out, const void *pt, size_t n, struct age_recipient *const *rcpts,
+                    size_t nrcpts, int armor)
 {
 	struct mem_src src = { { mem_read }, pt, n, 0 };
 	struct buf_sink sink = { { buf_write }, out };
@@ -121,7 +124,8 @@ int age_encrypt_buf(struct buf *out, const void *pt, size_t n, struct age_recipi
 
 /* ---- decryption ---- */
 
-static int unwrap_list(const struct age_identity *ids, const struct age_header *h, unsigned char fk[16]);
+static int unwrap_list(const struct age_identity *ids, const struct age_header *h,
+                       unsigned char fk[16]);
 
 static int unlock(const struct age_identity *id)
 {
@@ -142,7 +146,8 @@ static int unlock(const struct age_identity *id)
 	prompt.name = prompt_text.p;
 	rc = age_decrypt_stream(&sink.sink, &src.src, &prompt, &res);
 	if (rc < 0 && res.failure == AGE_FAIL_NO_MATCH)
-		rc = gs_error(GS_EAUTH, "identity file is encrypted with age but not with a passphrase");
+		rc = gs_error(GS_EAUTH,
+		              "identity file is encrypted with age but not with a passphrase");
 	else if (rc < 0)
 		gs_error_prefix(rc, "failed to decrypt identity file");
 	else if ((rc = age_identities_parse(&inner, pt.p, pt.len, id->name)) == 0) {
@@ -164,7 +169,8 @@ int age_identities_unlock(struct age_identity *list)
 }
 
 /* 0 file key found, 1 not for this identity, <0 error */
-static int unwrap_one(const struct age_identity *id, const struct age_header *h, unsigned char fk[16])
+static int unwrap_one(const struct age_identity *id, const struct age_header *h,
+                      unsigned char fk[16])
 {
 	struct buf pass = BUF_INIT_SECRET(4096);
 	size_t i;
@@ -174,8 +180,9 @@ static int unwrap_one(const struct age_identity *id, const struct age_header *h,
 	case AGE_I_X25519:
 	case AGE_I_SCRYPT:
 		for (i = 0; i < h->nst && rc == 1; i++)
-			rc = id->type == AGE_I_X25519 ? age__x25519_unwrap(id, &h->st[i], fk)
-			                              : age__scrypt_unwrap(id->pass, id->max_logn, &h->st[i], fk);
+			rc = id->type == AGE_I_X25519
+			         ? age__x25519_unwrap(id, &h->st[i], fk)
+			         : age__scrypt_unwrap(id->pass, id->max_logn, &h->st[i], fk);
 		break;
 	case AGE_I_SSH_ED25519:
 		for (i = 0; i < h->nst && rc == 1; i++)
@@ -189,7 +196,8 @@ static int unwrap_one(const struct age_identity *id, const struct age_header *h,
 		/* asked only for a passphrase-encrypted file */
 		if (h->nst != 1 || strcmp(h->st[0].args[0], "scrypt"))
 			break;
-		if ((rc = id->ask(id->ask_ctx, id->name ? id->name : "Enter passphrase:", &pass)) < 0) {
+		if ((rc = id->ask(id->ask_ctx, id->name ? id->name : "Enter passphrase:", &pass)) <
+		    0) {
 			gs_error_prefix(rc, "could not read passphrase");
 			break;
 		}
@@ -201,7 +209,8 @@ static int unwrap_one(const struct age_identity *id, const struct age_header *h,
 			rc = gs_error(GS_EAUTH, "incorrect passphrase");
 		break;
 	case AGE_I_ENCRYPTED:
-		/* identity files hold X25519 keys: no need to ask for a passphrase-encrypted file */
+		/* identity files hold X25519 keys: no need to ask for a passphrase-encrypted file
+		 */
 		if (h->nst == 1 && !strcmp(h->st[0].args[0], "scrypt"))
 			break;
 		if (!id->lazy->done && (rc = unlock(id)) < 0)
@@ -213,7 +222,8 @@ static int unwrap_one(const struct age_identity *id, const struct age_header *h,
 	return rc;
 }
 
-static int unwrap_list(const struct age_identity *ids, const struct age_header *h, unsigned char fk[16])
+static int unwrap_list(const struct age_identity *ids, const struct age_header *h,
+                       unsigned char fk[16])
 {
 	int rc = 1;
 	for (; ids && rc == 1; ids = ids->next)
@@ -231,7 +241,9 @@ static int read_header(struct age__rbuf *rb, struct buf *hdr)
 		long got;
 		if (!(nl = memchr(rb->p + rb->start, '\n', avail))) {
 			if (rb->eof)
-				return buf_add(hdr, rb->p + rb->start, avail) < 0 ? gs_error(GS_EPARSE, "header too long") : 0;
+				return buf_add(hdr, rb->p + rb->start, avail) < 0
+				           ? gs_error(GS_EPARSE, "header too long")
+				           : 0;
 			if (avail == rb->cap)
 				return gs_error(GS_EPARSE, "parsing age header: line too long");
 			if ((got = age__rbuf_need(rb, avail + 1)) < 0)
@@ -278,7 +290,8 @@ int age_decrypt_stream_ex(struct age_sink *out, struct age_src *in, const struct
 	}
 	while (ws < (size_t)got && ws < 1024 && strchr(" \t\r\n\v\f", rb0.p[ws]) && rb0.p[ws])
 		ws++;
-	if (armor > 0 || (armor < 0 && (size_t)got - ws >= 14 && !memcmp(rb0.p + ws, AGE_ARMOR_BEGIN, 14))) {
+	if (armor > 0 ||
+	    (armor < 0 && (size_t)got - ws >= 14 && !memcmp(rb0.p + ws, AGE_ARMOR_BEGIN, 14))) {
 		armored = 1;
 		if ((rc = age__armor_src_init(&as, &rest.src)) < 0)
 			goto out;
@@ -319,7 +332,8 @@ int age_decrypt_stream_ex(struct age_sink *out, struct age_src *in, const struct
 	}
 	/* the whole header was consumed by read_header: the nonce follows */
 	if ((got = age__rbuf_need(&rb, 16)) < 0 || got < 16) {
-		rc = got < 0 ? (int)got : gs_error(GS_EPARSE, "failed to read nonce: unexpected EOF");
+		rc = got < 0 ? (int)got
+		             : gs_error(GS_EPARSE, "failed to read nonce: unexpected EOF");
 		goto out;
 	}
 	memcpy(nonce, rb.p + rb.start, 16);
@@ -328,7 +342,9 @@ int age_decrypt_stream_ex(struct age_sink *out, struct age_src *in, const struct
 	rc = age__stream_decrypt(out, &rb, fk, nonce, &res->released);
 out:
 	if (rc < 0)
-		res->failure = armored && as.failed ? AGE_FAIL_ARMOR : rc == GS_EIO ? AGE_FAIL_IO : fail;
+		res->failure = armored && as.failed ? AGE_FAIL_ARMOR
+		               : rc == GS_EIO       ? AGE_FAIL_IO
+		                                    : fail;
 	gs_wipe(fk, sizeof(fk));
 	age__header_release(&h);
 	buf_release(&hdr);

@@ -26,11 +26,13 @@ const char *age_recipient_str(const struct age_recipient *r);
  * one AGE-SECRET-KEY-1... per line) and append its identities to *list
  * (*list may start NULL). `name` is used in messages.
  */
-int age_identities_parse(struct age_identity **list, const char *text, size_t len, const char *name);
+int age_identities_parse(struct age_identity **list, const char *text, size_t len,
+                         const char *name);
 void age_identities_free(struct age_identity *list);
 /* The recipient ("age1...") of identity i in the list, or NULL past the end (borrowed). */
 const char *age_identity_recipient(const struct age_identity *list, size_t i);
-/* Generate a new X25519 identity; writes "AGE-SECRET-KEY-1..." into sk (a secret buffer) and "age1..." into pk. */
+/* Generate a new X25519 identity; writes "AGE-SECRET-KEY-1..." into sk (a secret buffer) and
+ * "age1..." into pk. */
 int age_keygen(struct buf *sk, struct buf *pk);
 
 /* Encrypt pt (n bytes) to the recipients, appending the age file (armored if armor) to out. */
@@ -67,24 +69,27 @@ void age_fd_sink_init(struct age_fd_sink *s, int fd, const char *name);
 /* Asks for a passphrase (e.g. on the terminal); appends it to pass (a secret buffer). */
 typedef int (*age_passphrase_fn)(void *ctx, const char *prompt, struct buf *pass);
 
-/* An scrypt (passphrase) recipient; logn 0 = age's default (18). Must be the file's only recipient. */
+/* An scrypt (passphrase) recipient; logn 0 = age's default (18). Must be the file's only recipient.
+ */
 int age_recipient_scrypt(struct age_recipient **out, const char *pass, int logn);
 /* Identities: a known passphrase; a passphrase asked (prompt "Enter passphrase:") only if the file
  * is passphrase-encrypted ("incorrect passphrase" when it does not open it). */
 int age_identity_add_passphrase(struct age_identity **list, const char *pass);
-int age_identity_add_passphrase_prompt(struct age_identity **list, age_passphrase_fn ask, void *ctx);
+int age_identity_add_passphrase_prompt(struct age_identity **list, age_passphrase_fn ask,
+                                       void *ctx);
 /*
  * Like age_identities_parse, but an identity file that is itself an age file (binary or armored,
  * passphrase-encrypted) is accepted; its passphrase is asked through ask when first needed.
  */
-int age_identities_parse_ex(struct age_identity **list, const char *text, size_t len, const char *name,
-                            age_passphrase_fn ask, void *ctx);
+int age_identities_parse_ex(struct age_identity **list, const char *text, size_t len,
+                            const char *name, age_passphrase_fn ask, void *ctx);
 /* Decrypt every passphrase-protected identity file in the list now (for age -e -i). */
 int age_identities_unlock(struct age_identity *list);
 /* Number of identities (after unlocking, encrypted identity files count their keys). */
 size_t age_identities_count(const struct age_identity *list);
 
-/* A random passphrase for `age -p` left empty: 10 dash-separated groups of 4 base32 characters (200 bits). */
+/* A random passphrase for `age -p` left empty: 10 dash-separated groups of 4 base32 characters (200
+ * bits). */
 int age_passphrase_generate(struct buf *out);
 
 /* Streaming encryption: constant memory for any input size. */
@@ -102,9 +107,9 @@ enum age_failure {
 	AGE_FAIL_PAYLOAD,  /* a chunk fails, truncated, trailing data */
 };
 struct age_decrypt_result {
-	int failure;                  /* enum age_failure */
-	int scrypt_only;              /* the file has a single scrypt stanza */
-	unsigned long long released;  /* plaintext bytes written (authenticated chunks only) */
+	int failure;                 /* enum age_failure */
+	int scrypt_only;             /* the file has a single scrypt stanza */
+	unsigned long long released; /* plaintext bytes written (authenticated chunks only) */
 };
 /*
  * Streaming decryption (binary or armored input, detected). Plaintext is written only after each

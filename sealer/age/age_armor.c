@@ -86,7 +86,8 @@ static int drain(struct age__armor_src *a)
 	while (!a->in_eof && a->inlen - a->inpos <= MAX_WHITESPACE)
 		if ((rc = fill(a)) < 0)
 			return rc;
-	if (!all_space(a->in + a->inpos, a->inlen - a->inpos < MAX_WHITESPACE ? a->inlen - a->inpos : MAX_WHITESPACE))
+	if (!all_space(a->in + a->inpos,
+	               a->inlen - a->inpos < MAX_WHITESPACE ? a->inlen - a->inpos : MAX_WHITESPACE))
 		return fail(a, "trailing data after armored file", NULL, 0);
 	if (a->inlen - a->inpos >= MAX_WHITESPACE)
 		return fail(a, "too much trailing whitespace", NULL, 0);
@@ -131,7 +132,8 @@ static ssize_t armor_read(struct age_src *s, void *p, size_t n)
 			return fail(a, "empty line in armored data", NULL, 0);
 		if (len > 64)
 			return fail(a, "column limit exceeded", NULL, 0);
-		if (base64_decode_raw(a->out, &a->outlen, (const char *)line, len, B64_PAD | B64_STRICT) < 0)
+		if (base64_decode_raw(a->out, &a->outlen, (const char *)line, len,
+		                      B64_PAD | B64_STRICT) < 0)
 			return fail(a, "illegal base64 data", line, len);
 		a->outpos = 0;
 		if (a->outlen < 48) {
@@ -195,7 +197,8 @@ static int armor_write(struct age_sink *s, const void *data, size_t n)
 	int rc;
 
 	if (!a->started) {
-		if ((rc = a->under->write(a->under, AGE_ARMOR_BEGIN "\n", strlen(AGE_ARMOR_BEGIN) + 1)) < 0)
+		if ((rc = a->under->write(a->under, AGE_ARMOR_BEGIN "\n",
+		                          strlen(AGE_ARMOR_BEGIN) + 1)) < 0)
 			return rc;
 		a->started = 1;
 	}

@@ -21,7 +21,8 @@ void age__header_release(struct age_header *h)
 	memset(h, 0, sizeof(*h));
 }
 
-int age__header_add(struct age_header *h, const char *const *args, size_t nargs, const unsigned char *body, size_t bodylen)
+int age__header_add(struct age_header *h, const char *const *args, size_t nargs,
+                    const unsigned char *body, size_t bodylen)
 {
 	struct age_stanza *st, *s;
 	size_t i;
@@ -32,7 +33,8 @@ int age__header_add(struct age_header *h, const char *const *args, size_t nargs,
 	s = &st[h->nst];
 	memset(s, 0, sizeof(*s));
 	h->nst++;
-	if (!(s->args = calloc(nargs ? nargs : 1, sizeof(char *))) || !(s->body = malloc(bodylen ? bodylen : 1)))
+	if (!(s->args = calloc(nargs ? nargs : 1, sizeof(char *))) ||
+	    !(s->body = malloc(bodylen ? bodylen : 1)))
 		return gs_error(GS_ENOMEM, "out of memory");
 	for (i = 0; i < nargs; i++) {
 		if (!(s->args[i] = strdup(args[i])))
@@ -79,7 +81,8 @@ static int split_args(char ***out, size_t *nout, const char *line, size_t n, con
 		return gs_error(GS_ENOMEM, "out of memory");
 	for (start = plen + 1, i = plen + 1; cnt && i <= n; i++) {
 		if (i == n || line[i] == ' ') {
-			if (!valid_arg(line + start, i - start) || !(args[*nout] = strndup(line + start, i - start))) {
+			if (!valid_arg(line + start, i - start) ||
+			    !(args[*nout] = strndup(line + start, i - start))) {
 				while (*nout)
 					free(args[--*nout]);
 				free(args);
@@ -107,9 +110,11 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 		goto out;
 	}
 	nl = memchr(p, '\n', n);
-	if (!nl || (size_t)(nl - p + 1) != strlen(AGE_INTRO) || memcmp(p, AGE_INTRO, strlen(AGE_INTRO))) {
+	if (!nl || (size_t)(nl - p + 1) != strlen(AGE_INTRO) ||
+	    memcmp(p, AGE_INTRO, strlen(AGE_INTRO))) {
 		len = nl ? (size_t)(nl - p + 1) : n;
-		rc = nl ? gs_error(GS_EPARSE, "parsing age header: unexpected intro: %s", age__quote(&q, p, len))
+		rc = nl ? gs_error(GS_EPARSE, "parsing age header: unexpected intro: %s",
+		                   age__quote(&q, p, len))
 		        : gs_error(GS_EPARSE, "parsing age header: failed to read intro: EOF");
 		goto out;
 	}
@@ -129,13 +134,16 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 		if (!memcmp(line, "---", 3)) {
 			char **args = NULL;
 			size_t nargs = 0, maclen = 0;
-			int bad = split_args(&args, &nargs, line, len, "---") < 0 || nargs != 1 || strlen(args[0]) != 43 ||
+			int bad = split_args(&args, &nargs, line, len, "---") < 0 || nargs != 1 ||
+			          strlen(args[0]) != 43 ||
 			          decode_b64(h->mac, &maclen, args[0], 43) < 0 || maclen != 32;
 			while (nargs)
 				free(args[--nargs]);
 			free(args);
 			if (bad) {
-				rc = gs_error(GS_EPARSE, "parsing age header: malformed closing line: %s", age__quote(&q, line, len + 1));
+				rc = gs_error(GS_EPARSE,
+				              "parsing age header: malformed closing line: %s",
+				              age__quote(&q, line, len + 1));
 				goto out;
 			}
 			h->maclen = pos + 3;
@@ -151,7 +159,9 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 		st = &h->st[h->nst];
 		memset(st, 0, sizeof(*st));
 		if (len < 2 || memcmp(line, "->", 2)) {
-			rc = gs_error(GS_EPARSE, "failed to parse header: malformed stanza opening line: %s", age__quote(&q, line, len + 1));
+			rc = gs_error(GS_EPARSE,
+			              "failed to parse header: malformed stanza opening line: %s",
+			              age__quote(&q, line, len + 1));
 			goto out;
 		}
 		if (split_args(&st->args, &st->nargs, line, len, "->") < 0 || st->nargs < 1) {
@@ -159,7 +169,8 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 			for (k = 0; k < st->nargs; k++)
 				free(st->args[k]);
 			free(st->args);
-			rc = gs_error(GS_EPARSE, "failed to parse header: malformed stanza: %s", age__quote(&q, line, len + 1));
+			rc = gs_error(GS_EPARSE, "failed to parse header: malformed stanza: %s",
+			              age__quote(&q, line, len + 1));
 			goto out;
 		}
 		h->nst++;
@@ -169,16 +180,22 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 			size_t got = 0;
 			line = p + pos;
 			if (pos >= n || !(nl = memchr(line, '\n', n - pos))) {
-				rc = gs_error(GS_EPARSE, "failed to parse header: failed to read line: EOF");
+				rc = gs_error(GS_EPARSE,
+				              "failed to parse header: failed to read line: EOF");
 				goto out;
 			}
 			len = (size_t)(nl - line);
 			if (len > 64 + 3 || decode_b64(tmp, &got, line, len) < 0) {
-				rc = gs_error(GS_EPARSE, "failed to parse header: malformed body line %s", age__quote(&q, line, len + 1));
+				rc = gs_error(GS_EPARSE,
+				              "failed to parse header: malformed body line %s",
+				              age__quote(&q, line, len + 1));
 				goto out;
 			}
 			if (got > BYTES_PER_LINE) {
-				rc = gs_error(GS_EPARSE, "failed to parse header: malformed body line %s: too long", age__quote(&q, line, len + 1));
+				rc = gs_error(
+				    GS_EPARSE,
+				    "failed to parse header: malformed body line %s: too long",
+				    age__quote(&q, line, len + 1));
 				goto out;
 			}
 			if (!(body = realloc(st->body, st->bodylen + got + 1))) {
@@ -216,10 +233,13 @@ int age__header_marshal_nomac(struct buf *out, const struct age_header *h)
 				return rc;
 		if ((rc = buf_addc(out, '\n')) < 0)
 			return rc;
-		/* 64-column lines; the last is short (empty when the body is a multiple of 48 bytes) */
+		/* 64-column lines; the last is short (empty when the body is a multiple of 48
+		 * bytes) */
 		for (j = 0;; j += BYTES_PER_LINE) {
-			size_t k = s->bodylen - j < BYTES_PER_LINE ? s->bodylen - j : BYTES_PER_LINE;
-			if ((rc = base64_encode(out, s->body + j, k, B64_NOPAD)) < 0 || (rc = buf_addc(out, '\n')) < 0)
+			size_t k =
+			    s->bodylen - j < BYTES_PER_LINE ? s->bodylen - j : BYTES_PER_LINE;
+			if ((rc = base64_encode(out, s->body + j, k, B64_NOPAD)) < 0 ||
+			    (rc = buf_addc(out, '\n')) < 0)
 				return rc;
 			if (k < BYTES_PER_LINE)
 				break;
@@ -228,7 +248,8 @@ int age__header_marshal_nomac(struct buf *out, const struct age_header *h)
 	return buf_adds(out, "---");
 }
 
-int age__header_mac(unsigned char mac[32], const unsigned char file_key[16], const void *hdr, size_t n)
+int age__header_mac(unsigned char mac[32], const unsigned char file_key[16], const void *hdr,
+                    size_t n)
 {
 	unsigned char key[32];
 	int rc;

@@ -17,7 +17,8 @@ int age_recipient_parse(struct age_recipient **out, const char *s)
 
 	*out = NULL;
 	if (!strncmp(s, "age1", 4) && strchr(s + 4, '1')) {
-		rc = gs_error(GS_EPARSE, "plugin recipients are not supported: %s", age__quote(&q, s, strlen(s)));
+		rc = gs_error(GS_EPARSE, "plugin recipients are not supported: %s",
+		              age__quote(&q, s, strlen(s)));
 		goto out;
 	}
 	if (!strncmp(s, "ssh-ed25519 ", 12)) {
@@ -29,23 +30,28 @@ int age_recipient_parse(struct age_recipient **out, const char *s)
 		goto out;
 	}
 	if (!strncmp(s, "ssh-", 4)) {
-		rc = gs_error(GS_EPARSE, "unknown SSH recipient type: %s", age__quote(&q, s, strcspn(s, " ")));
+		rc = gs_error(GS_EPARSE, "unknown SSH recipient type: %s",
+		              age__quote(&q, s, strcspn(s, " ")));
 		goto out;
 	}
 	if (strncmp(s, "age1", 4)) {
-		rc = gs_error(GS_EPARSE, "unknown recipient type: %s", age__quote(&q, s, strlen(s)));
+		rc =
+		    gs_error(GS_EPARSE, "unknown recipient type: %s", age__quote(&q, s, strlen(s)));
 		goto out;
 	}
 	if (age__bech32_decode(s, hrp, sizeof(hrp), data, sizeof(data), &n) < 0) {
-		rc = gs_error_prefix(GS_EPARSE, "malformed recipient %s", age__quote(&q, s, strlen(s)));
+		rc = gs_error_prefix(GS_EPARSE, "malformed recipient %s",
+		                     age__quote(&q, s, strlen(s)));
 		goto out;
 	}
 	if (strcmp(hrp, "age")) {
-		rc = gs_error(GS_EPARSE, "malformed recipient %s: invalid type \"%s\"", age__quote(&q, s, strlen(s)), hrp);
+		rc = gs_error(GS_EPARSE, "malformed recipient %s: invalid type \"%s\"",
+		              age__quote(&q, s, strlen(s)), hrp);
 		goto out;
 	}
 	if (n != 32) {
-		rc = gs_error(GS_EPARSE, "malformed recipient %s: invalid X25519 public key", age__quote(&q, s, strlen(s)));
+		rc = gs_error(GS_EPARSE, "malformed recipient %s: invalid X25519 public key",
+		              age__quote(&q, s, strlen(s)));
 		goto out;
 	}
 	if (!(r = calloc(1, sizeof(*r)))) {
@@ -157,8 +163,8 @@ out:
 	return rc;
 }
 
-int age_identities_parse_ex(struct age_identity **list, const char *text, size_t len, const char *name,
-                            age_passphrase_fn ask, void *ctx)
+int age_identities_parse_ex(struct age_identity **list, const char *text, size_t len,
+                            const char *name, age_passphrase_fn ask, void *ctx)
 {
 	struct buf line = BUF_INIT_SECRET(8192);
 	size_t pos = 0, lineno = 0, found = 0;
@@ -166,16 +172,21 @@ int age_identities_parse_ex(struct age_identity **list, const char *text, size_t
 
 	if (len > MAX_IDENTITY_FILE)
 		return gs_error(GS_ETOOBIG, "failed to read \"%s\": file too long", name);
-	if (len >= 14 && (!memcmp(text, "age-encryption", 14) || !memcmp(text, "-----BEGIN AGE", 14))) {
+	if (len >= 14 &&
+	    (!memcmp(text, "age-encryption", 14) || !memcmp(text, "-----BEGIN AGE", 14))) {
 		/* a passphrase-protected identity file: decrypted when first needed */
 		struct age_identity *id;
 		if (!ask)
-			return gs_error(GS_EINVAL, "failed to read \"%s\": the identity file is passphrase-protected", name);
+			return gs_error(
+			    GS_EINVAL,
+			    "failed to read \"%s\": the identity file is passphrase-protected",
+			    name);
 		if (!(id = id_new(list, AGE_I_ENCRYPTED)))
 			return GS_ENOMEM;
 		id->ask = ask;
 		id->ask_ctx = ctx;
-		if (!(id->name = strdup(name)) || !(id->contents = malloc(len)) || !(id->lazy = calloc(1, sizeof(*id->lazy))))
+		if (!(id->name = strdup(name)) || !(id->contents = malloc(len)) ||
+		    !(id->lazy = calloc(1, sizeof(*id->lazy))))
 			return gs_error(GS_ENOMEM, "out of memory");
 		memcpy(id->contents, text, len);
 		id->contentslen = len;
@@ -195,7 +206,9 @@ int age_identities_parse_ex(struct age_identity **list, const char *text, size_t
 		lineno++;
 		buf_reset(&line);
 		if ((rc = buf_add(&line, text + pos, n)) < 0) {
-			rc = gs_error(GS_EPARSE, "failed to read \"%s\": error at line %zu: line too long", name, lineno);
+			rc = gs_error(GS_EPARSE,
+			              "failed to read \"%s\": error at line %zu: line too long",
+			              name, lineno);
 			goto out;
 		}
 		pos += n + (nl ? 1 : 0);
@@ -210,7 +223,8 @@ int age_identities_parse_ex(struct age_identity **list, const char *text, size_t
 		else
 			rc = gs_error(GS_EPARSE, "unknown identity type");
 		if (rc < 0) {
-			gs_error_prefix(rc, "failed to read \"%s\": error at line %zu", name, lineno);
+			gs_error_prefix(rc, "failed to read \"%s\": error at line %zu", name,
+			                lineno);
 			goto out;
 		}
 		found++;
@@ -274,7 +288,8 @@ void age_identities_free(struct age_identity *list)
 static const struct age_identity *nth_x25519(const struct age_identity *list, size_t *i)
 {
 	for (; list; list = list->next) {
-		if (list->type == AGE_I_X25519 || list->type == AGE_I_SSH_ED25519 || list->type == AGE_I_SSH_RSA) {
+		if (list->type == AGE_I_X25519 || list->type == AGE_I_SSH_ED25519 ||
+		    list->type == AGE_I_SSH_RSA) {
 			if (*i == 0)
 				return list;
 			(*i)--;
@@ -309,7 +324,8 @@ int age_keygen(struct buf *sk, struct buf *pk)
 
 	memset(&id, 0, sizeof(id));
 	randombytes_buf(k, sizeof(k));
-	if ((rc = x25519_from_scalar(&id, k)) == 0 && (rc = age__bech32_encode(sk, "AGE-SECRET-KEY-", k, 32)) == 0)
+	if ((rc = x25519_from_scalar(&id, k)) == 0 &&
+	    (rc = age__bech32_encode(sk, "AGE-SECRET-KEY-", k, 32)) == 0)
 		rc = buf_adds(pk, id.recip);
 	gs_wipe(k, sizeof(k));
 	gs_wipe(&id, sizeof(id));
@@ -318,7 +334,8 @@ int age_keygen(struct buf *sk, struct buf *pk)
 
 int age_passphrase_generate(struct buf *out)
 {
-	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789"; /* 32 symbols, no look-alikes */
+	static const char alphabet[] =
+	    "abcdefghijkmnpqrstuvwxyz23456789"; /* 32 symbols, no look-alikes */
 	unsigned char r[40];
 	size_t i;
 	int rc = 0;

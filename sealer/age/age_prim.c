@@ -9,8 +9,8 @@
 
 #include "sealer/age/age_int.h"
 
-int age__hkdf(unsigned char *out, size_t outlen, const void *ikm, size_t ikmlen, const void *salt, size_t saltlen,
-              const char *info)
+int age__hkdf(unsigned char *out, size_t outlen, const void *ikm, size_t ikmlen, const void *salt,
+              size_t saltlen, const char *info)
 {
 	static const unsigned char zero_salt[32];
 	EVP_KDF *kdf = NULL;
@@ -29,7 +29,8 @@ int age__hkdf(unsigned char *out, size_t outlen, const void *ikm, size_t ikmlen,
 		goto out;
 	}
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikmlen ? (void *)ikm : &dummy, ikmlen);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikmlen ? (void *)ikm : &dummy,
+	                                         ikmlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
 	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
 	*p = OSSL_PARAM_construct_end();
@@ -49,21 +50,24 @@ int age__hmac_sha256(unsigned char out[32], const unsigned char key[32], const v
 	return 0;
 }
 
-int age__aead_seal0(unsigned char *out, const unsigned char key[32], const unsigned char *pt, size_t n)
+int age__aead_seal0(unsigned char *out, const unsigned char key[32], const unsigned char *pt,
+                    size_t n)
 {
 	static const unsigned char nonce[12];
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	int len = 0, rc = 0;
 
 	if (!ctx || EVP_EncryptInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce) != 1 ||
-	    EVP_EncryptUpdate(ctx, out, &len, pt, (int)n) != 1 || EVP_EncryptFinal_ex(ctx, out + len, &len) != 1 ||
+	    EVP_EncryptUpdate(ctx, out, &len, pt, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, out + len, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AGE_TAG, out + n) != 1)
 		rc = gs_error_openssl(GS_ERROR, "chacha20-poly1305");
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
 }
 
-int age__aead_open0(unsigned char *out, const unsigned char key[32], const unsigned char *ct, size_t n)
+int age__aead_open0(unsigned char *out, const unsigned char key[32], const unsigned char *ct,
+                    size_t n)
 {
 	static const unsigned char nonce[12];
 	EVP_CIPHER_CTX *ctx;

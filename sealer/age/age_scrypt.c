@@ -26,7 +26,8 @@ static int derive(unsigned char key[32], const char *pass, const unsigned char s
 	return 0;
 }
 
-int age__scrypt_wrap(struct age_header *h, const struct age_recipient *r, const unsigned char fk[16])
+int age__scrypt_wrap(struct age_header *h, const struct age_recipient *r,
+                     const unsigned char fk[16])
 {
 	unsigned char salt[16], key[32], body[AGE_FILE_KEY_LEN + AGE_TAG];
 	char salt64[32], logn[16];
@@ -36,13 +37,15 @@ int age__scrypt_wrap(struct age_header *h, const struct age_recipient *r, const 
 	randombytes_buf(salt, sizeof(salt));
 	base64_encode_raw(salt64, salt, sizeof(salt), B64_NOPAD);
 	snprintf(logn, sizeof(logn), "%d", r->logn);
-	if ((rc = derive(key, r->pass, salt, r->logn)) == 0 && (rc = age__aead_seal0(body, key, fk, AGE_FILE_KEY_LEN)) == 0)
+	if ((rc = derive(key, r->pass, salt, r->logn)) == 0 &&
+	    (rc = age__aead_seal0(body, key, fk, AGE_FILE_KEY_LEN)) == 0)
 		rc = age__header_add(h, args, 3, body, sizeof(body));
 	gs_wipe(key, sizeof(key));
 	return rc;
 }
 
-int age__scrypt_unwrap(const char *pass, int max_logn, const struct age_stanza *s, unsigned char fk[16])
+int age__scrypt_unwrap(const char *pass, int max_logn, const struct age_stanza *s,
+                       unsigned char fk[16])
 {
 	unsigned char salt[24], key[32];
 	const char *w;
@@ -54,7 +57,8 @@ int age__scrypt_unwrap(const char *pass, int max_logn, const struct age_stanza *
 		return 1;
 	if (s->nargs != 3)
 		return gs_error(GS_EPARSE, "invalid scrypt recipient block");
-	if (strlen(s->args[1]) > 30 || base64_decode_raw(salt, &n, s->args[1], strlen(s->args[1]), B64_NOPAD | B64_STRICT) < 0)
+	if (strlen(s->args[1]) > 30 ||
+	    base64_decode_raw(salt, &n, s->args[1], strlen(s->args[1]), B64_NOPAD | B64_STRICT) < 0)
 		return gs_error(GS_EPARSE, "failed to parse scrypt salt: illegal base64 data");
 	if (n != 16)
 		return gs_error(GS_EPARSE, "invalid scrypt recipient block");
@@ -64,14 +68,16 @@ int age__scrypt_unwrap(const char *pass, int max_logn, const struct age_stanza *
 		return gs_error(GS_EPARSE, "scrypt work factor encoding invalid: \"%s\"", w);
 	for (i = 0; w[i]; i++) {
 		if (w[i] < '0' || w[i] > '9')
-			return gs_error(GS_EPARSE, "scrypt work factor encoding invalid: \"%s\"", w);
+			return gs_error(GS_EPARSE, "scrypt work factor encoding invalid: \"%s\"",
+			                w);
 		if (logn < 1000)
 			logn = logn * 10 + (w[i] - '0');
 	}
 	if (logn > max_logn)
 		return gs_error(GS_EPARSE, "scrypt work factor too large: %ld", logn);
 	if (s->bodylen != AGE_FILE_KEY_LEN + AGE_TAG)
-		return gs_error(GS_EPARSE, "invalid scrypt recipient block: incorrect file key size");
+		return gs_error(GS_EPARSE,
+		                "invalid scrypt recipient block: incorrect file key size");
 	if ((rc = derive(key, pass, salt, (int)logn)) == 0)
 		rc = age__aead_open0(fk, key, s->body, s->bodylen);
 	gs_wipe(key, sizeof(key));

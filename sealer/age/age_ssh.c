@@ -55,7 +55,8 @@ static int wire_to_x25519(unsigned char x[32], const unsigned char *blob, size_t
 	struct rd r = { blob, n };
 	const unsigned char *t, *k;
 	size_t tl, kl;
-	if (rd_str(&r, &t, &tl) < 0 || !str_is(t, tl, "ssh-ed25519") || rd_str(&r, &k, &kl) < 0 || kl != 32 || r.n)
+	if (rd_str(&r, &t, &tl) < 0 || !str_is(t, tl, "ssh-ed25519") || rd_str(&r, &k, &kl) < 0 ||
+	    kl != 32 || r.n)
 		return gs_error(GS_EPARSE, "invalid ssh-ed25519 public key");
 	if (crypto_sign_ed25519_pk_to_curve25519(x, k) != 0)
 		return gs_error(GS_EPARSE, "invalid Ed25519 public key");
@@ -78,8 +79,10 @@ int age__ssh_recipient_parse(struct age_recipient **out, const char *s)
 	int rc;
 
 	*out = NULL;
-	if (len > 88 || base64_decode_raw(blob, &n, b64, len, B64_PAD) < 0 || n > sizeof(r->ssh_blob))
-		return gs_error(GS_EPARSE, "malformed SSH recipient: \"%s\": illegal base64 data", s);
+	if (len > 88 || base64_decode_raw(blob, &n, b64, len, B64_PAD) < 0 ||
+	    n > sizeof(r->ssh_blob))
+		return gs_error(GS_EPARSE, "malformed SSH recipient: \"%s\": illegal base64 data",
+		                s);
 	if (!(r = calloc(1, sizeof(*r))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	if ((rc = wire_to_x25519(r->pk, blob, n)) < 0) {
@@ -94,7 +97,8 @@ int age__ssh_recipient_parse(struct age_recipient **out, const char *s)
 	return 0;
 }
 
-static int tweaked_wrap_key(unsigned char key[32], unsigned char shared[32], const unsigned char *blob, size_t bloblen,
+static int tweaked_wrap_key(unsigned char key[32], unsigned char shared[32],
+                            const unsigned char *blob, size_t bloblen,
                             const unsigned char share[32], const unsigned char pk[32])
 {
 	unsigned char tweak[32], salt[64], in[32];
@@ -103,7 +107,8 @@ static int tweaked_wrap_key(unsigned char key[32], unsigned char shared[32], con
 		return rc;
 	memcpy(in, shared, 32);
 	if (crypto_scalarmult(shared, tweak, in) != 0) {
-		/* all-zero: Go ignores it here too (the exchange above already refused low-order shares) */
+		/* all-zero: Go ignores it here too (the exchange above already refused low-order
+		 * shares) */
 	}
 	gs_wipe(tweak, sizeof(tweak));
 	gs_wipe(in, sizeof(in));
@@ -148,18 +153,22 @@ int age__ssh_unwrap(const struct age_identity *id, const struct age_stanza *s, u
 		return 1;
 	if (s->nargs != 3)
 		return gs_error(GS_EPARSE, "invalid ssh-ed25519 recipient block");
-	if (strlen(s->args[2]) > 48 || base64_decode_raw(share, &n, s->args[2], strlen(s->args[2]), B64_NOPAD | B64_STRICT) < 0)
-		return gs_error(GS_EPARSE, "failed to parse ssh-ed25519 recipient: illegal base64 data");
+	if (strlen(s->args[2]) > 48 || base64_decode_raw(share, &n, s->args[2], strlen(s->args[2]),
+	                                                 B64_NOPAD | B64_STRICT) < 0)
+		return gs_error(GS_EPARSE,
+		                "failed to parse ssh-ed25519 recipient: illegal base64 data");
 	if (n != 32)
 		return gs_error(GS_EPARSE, "invalid ssh-ed25519 recipient block");
 	fingerprint(tag, id->ssh_blob, id->ssh_bloblen);
 	if (strcmp(s->args[1], tag))
 		return 1;
 	if (crypto_scalarmult(shared, id->sk, share) != 0)
-		return gs_error(GS_EPARSE, "invalid X25519 recipient: bad input point: low order point");
+		return gs_error(GS_EPARSE,
+		                "invalid X25519 recipient: bad input point: low order point");
 	if ((rc = tweaked_wrap_key(key, shared, id->ssh_blob, id->ssh_bloblen, share, id->pk)) < 0)
 		goto out;
-	if (s->bodylen != AGE_FILE_KEY_LEN + AGE_TAG || (rc = age__aead_open0(fk, key, s->body, s->bodylen)) == 1)
+	if (s->bodylen != AGE_FILE_KEY_LEN + AGE_TAG ||
+	    (rc = age__aead_open0(fk, key, s->body, s->bodylen)) == 1)
 		rc = gs_error(GS_EAUTH, "failed to decrypt file key");
 out:
 	gs_wipe(shared, sizeof(shared));
@@ -178,8 +187,11 @@ int age__ssh_identity_parse(struct age_identity *id, const char *pem, size_t n)
 	struct rd r;
 	int rc = GS_EPARSE;
 
-	if (!(b = memmem(pem, n, PEM_BEGIN, strlen(PEM_BEGIN))) || !(e = memmem(pem, n, PEM_END, strlen(PEM_END))) || e < b) {
-		rc = gs_error(GS_EPARSE, "unsupported SSH identity (only unencrypted OpenSSH ssh-ed25519 keys)");
+	if (!(b = memmem(pem, n, PEM_BEGIN, strlen(PEM_BEGIN))) ||
+	    !(e = memmem(pem, n, PEM_END, strlen(PEM_END))) || e < b) {
+		rc = gs_error(
+		    GS_EPARSE,
+		    "unsupported SSH identity (only unencrypted OpenSSH ssh-ed25519 keys)");
 		goto out;
 	}
 	b += strlen(PEM_BEGIN);
@@ -198,8 +210,8 @@ int age__ssh_identity_parse(struct age_identity *id, const char *pem, size_t n)
 		rc = gs_error(GS_EPARSE, "passphrase-protected SSH keys are not supported");
 		goto out;
 	}
-	if (rd_str(&r, &s, &sl) < 0 || rd_str(&r, &s, &sl) < 0 || rd_u32(&r, &nkeys) < 0 || nkeys != 1 ||
-	    rd_str(&r, &blob, &bloblen) < 0 || rd_str(&r, &s, &sl) < 0) {
+	if (rd_str(&r, &s, &sl) < 0 || rd_str(&r, &s, &sl) < 0 || rd_u32(&r, &nkeys) < 0 ||
+	    nkeys != 1 || rd_str(&r, &blob, &bloblen) < 0 || rd_str(&r, &s, &sl) < 0) {
 		rc = gs_error(GS_EPARSE, "invalid OpenSSH private key");
 		goto out;
 	}
@@ -213,11 +225,12 @@ int age__ssh_identity_parse(struct age_identity *id, const char *pem, size_t n)
 		goto out;
 	}
 	if (!str_is(t, tl, "ssh-ed25519")) {
-		rc = gs_error(GS_EPARSE, "unsupported SSH identity type: %.*s", (int)(tl < 32 ? tl : 32), t);
+		rc = gs_error(GS_EPARSE, "unsupported SSH identity type: %.*s",
+		              (int)(tl < 32 ? tl : 32), t);
 		goto out;
 	}
-	if (bloblen > sizeof(id->ssh_blob) || rd_str(&r, &pk, &pkl) < 0 || pkl != 32 || rd_str(&r, &sk, &skl) < 0 || skl != 64 ||
-	    memcmp(sk + 32, pk, 32)) {
+	if (bloblen > sizeof(id->ssh_blob) || rd_str(&r, &pk, &pkl) < 0 || pkl != 32 ||
+	    rd_str(&r, &sk, &skl) < 0 || skl != 64 || memcmp(sk + 32, pk, 32)) {
 		rc = gs_error(GS_EPARSE, "invalid OpenSSH private key");
 		goto out;
 	}

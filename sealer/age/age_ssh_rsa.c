@@ -69,21 +69,25 @@ static EVP_PKEY *build(BIGNUM *n, BIGNUM *e, BIGNUM *d, BIGNUM *p, BIGNUM *q, BI
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *dp = NULL, *dq = NULL, *t = NULL;
 	BN_CTX *bnc = NULL;
-	int ok = bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+	int ok = bld && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+	         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
 
 	if (ok && d) {
 		ok = (bnc = BN_CTX_new()) && (dp = BN_new()) && (dq = BN_new()) && (t = BN_new()) &&
-		     BN_sub(t, p, BN_value_one()) && BN_mod(dp, d, t, bnc) && BN_sub(t, q, BN_value_one()) &&
-		     BN_mod(dq, d, t, bnc) && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) &&
+		     BN_sub(t, p, BN_value_one()) && BN_mod(dp, d, t, bnc) &&
+		     BN_sub(t, q, BN_value_one()) && BN_mod(dq, d, t, bnc) &&
+		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) &&
 		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, p) &&
 		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q) &&
 		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) &&
 		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) &&
 		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qinv);
 	}
-	if (!ok || !(params = OSSL_PARAM_BLD_to_param(bld)) || !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) ||
+	if (!ok || !(params = OSSL_PARAM_BLD_to_param(bld)) ||
+	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) ||
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1) {
+	    EVP_PKEY_fromdata(ctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) !=
+	        1) {
 		gs_error_openssl(GS_EPARSE, "invalid RSA key");
 		pkey = NULL;
 	}
@@ -116,13 +120,15 @@ int age__rsa_recipient_parse(struct age_recipient **out, const char *s)
 	*out = NULL;
 	if (len > 4096 || !(blob = malloc(base64_decoded_max(len) + 1)) ||
 	    base64_decode_raw(blob, &n, b64, len, B64_PAD) < 0) {
-		rc = gs_error(GS_EPARSE, "malformed SSH recipient: \"%.40s...\": illegal base64 data", s);
+		rc = gs_error(GS_EPARSE,
+		              "malformed SSH recipient: \"%.40s...\": illegal base64 data", s);
 		goto out;
 	}
 	rd = (struct rd){ blob, n };
-	if (rd_str(&rd, &t, &tl) < 0 || tl != 7 || memcmp(t, "ssh-rsa", 7) || !(e = rd_bn(&rd)) || !(nn = rd_bn(&rd)) ||
-	    rd.n) {
-		rc = gs_error(GS_EPARSE, "malformed SSH recipient: \"%.40s...\": invalid ssh-rsa key", s);
+	if (rd_str(&rd, &t, &tl) < 0 || tl != 7 || memcmp(t, "ssh-rsa", 7) || !(e = rd_bn(&rd)) ||
+	    !(nn = rd_bn(&rd)) || rd.n) {
+		rc = gs_error(GS_EPARSE,
+		              "malformed SSH recipient: \"%.40s...\": invalid ssh-rsa key", s);
 		goto out;
 	}
 	if (!(r = calloc(1, sizeof(*r)))) {
@@ -155,16 +161,16 @@ out:
 	return rc;
 }
 
-int age__rsa_identity_from_openssh(struct age_identity *id, const unsigned char *blob, size_t bloblen,
-                                   const unsigned char *priv, size_t privlen)
+int age__rsa_identity_from_openssh(struct age_identity *id, const unsigned char *blob,
+                                   size_t bloblen, const unsigned char *priv, size_t privlen)
 {
 	struct rd rd = { priv, privlen };
 	BIGNUM *n = NULL, *e = NULL, *d = NULL, *qinv = NULL, *p = NULL, *q = NULL;
 	struct buf b = BUF_INIT(1 << 16);
 	int rc = 0;
 
-	if (!(n = rd_bn(&rd)) || !(e = rd_bn(&rd)) || !(d = rd_bn(&rd)) || !(qinv = rd_bn(&rd)) || !(p = rd_bn(&rd)) ||
-	    !(q = rd_bn(&rd))) {
+	if (!(n = rd_bn(&rd)) || !(e = rd_bn(&rd)) || !(d = rd_bn(&rd)) || !(qinv = rd_bn(&rd)) ||
+	    !(p = rd_bn(&rd)) || !(q = rd_bn(&rd))) {
 		rc = gs_error(GS_EPARSE, "invalid OpenSSH private key");
 		goto out;
 	}
@@ -174,7 +180,8 @@ int age__rsa_identity_from_openssh(struct age_identity *id, const unsigned char 
 	}
 	id->type = AGE_I_SSH_RSA;
 	tag_of(id->tag, blob, bloblen);
-	if ((rc = buf_adds(&b, "ssh-rsa ")) == 0 && (rc = base64_encode(&b, blob, bloblen, B64_PAD)) == 0)
+	if ((rc = buf_adds(&b, "ssh-rsa ")) == 0 &&
+	    (rc = base64_encode(&b, blob, bloblen, B64_PAD)) == 0)
 		id->recip_long = buf_detach(&b, NULL);
 out:
 	buf_release(&b);
@@ -191,9 +198,11 @@ static EVP_PKEY_CTX *oaep_ctx(EVP_PKEY *pkey, int enc)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	char *label = OPENSSL_strdup(RSA_LABEL);
-	if (!ctx || !label || (enc ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) != 1 ||
+	if (!ctx || !label ||
+	    (enc ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) != 1 ||
 	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1 ||
 	    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, label, strlen(RSA_LABEL)) != 1) {
 		gs_error_openssl(GS_ERROR, "rsa-oaep");
 		OPENSSL_free(label);
@@ -236,7 +245,8 @@ int age__rsa_unwrap(const struct age_identity *id, const struct age_stanza *s, u
 		return 1;
 	if (!(ctx = oaep_ctx(id->pkey, 0)))
 		return GS_ERROR;
-	if (EVP_PKEY_decrypt(ctx, out, &outlen, s->body, s->bodylen) != 1 || outlen != AGE_FILE_KEY_LEN) {
+	if (EVP_PKEY_decrypt(ctx, out, &outlen, s->body, s->bodylen) != 1 ||
+	    outlen != AGE_FILE_KEY_LEN) {
 		ERR_clear_error();
 		rc = gs_error(GS_EAUTH, "failed to decrypt file key");
 	} else {

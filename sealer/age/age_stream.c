@@ -114,13 +114,14 @@ static void set_nonce(unsigned char nonce[12], uint64_t counter, int last)
 	nonce[11] = last ? 1 : 0;
 }
 
-static int seal_chunk(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *pt, size_t n, uint64_t counter,
-                      int last)
+static int seal_chunk(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *pt, size_t n,
+                      uint64_t counter, int last)
 {
 	unsigned char nonce[12];
 	int len = 0, len2 = 0;
 	set_nonce(nonce, counter, last);
-	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 || EVP_EncryptUpdate(ctx, out, &len, pt, (int)n) != 1 ||
+	if (EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_EncryptUpdate(ctx, out, &len, pt, (int)n) != 1 ||
 	    EVP_EncryptFinal_ex(ctx, out + len, &len2) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AGE_TAG, out + n) != 1)
 		return gs_error_openssl(GS_ERROR, "chacha20-poly1305");
@@ -128,8 +129,8 @@ static int seal_chunk(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned ch
 }
 
 /* 0 ok, 1 the chunk does not authenticate under this nonce, <0 error */
-static int open_chunk(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *ct, size_t n, uint64_t counter,
-                      int last)
+static int open_chunk(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned char *ct, size_t n,
+                      uint64_t counter, int last)
 {
 	unsigned char nonce[12], tag[AGE_TAG];
 	int len = 0, len2 = 0;
@@ -146,13 +147,15 @@ static int open_chunk(EVP_CIPHER_CTX *ctx, unsigned char *out, const unsigned ch
 	return 0;
 }
 
-static EVP_CIPHER_CTX *stream_ctx(const unsigned char fk[16], const unsigned char nonce16[16], int enc)
+static EVP_CIPHER_CTX *stream_ctx(const unsigned char fk[16], const unsigned char nonce16[16],
+                                  int enc)
 {
 	unsigned char key[32];
 	EVP_CIPHER_CTX *ctx = NULL;
 	if (age__hkdf(key, sizeof(key), fk, AGE_FILE_KEY_LEN, nonce16, 16, "payload") < 0)
 		return NULL;
-	if (!(ctx = EVP_CIPHER_CTX_new()) || EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, NULL, enc) != 1) {
+	if (!(ctx = EVP_CIPHER_CTX_new()) ||
+	    EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, NULL, enc) != 1) {
 		gs_error_openssl(GS_ERROR, "chacha20-poly1305");
 		EVP_CIPHER_CTX_free(ctx);
 		ctx = NULL;
@@ -301,7 +304,8 @@ static void seal_one(struct batch *b, EVP_CIPHER_CTX *ctx, size_t i)
 /* Open a full chunk known not to be the final one (more data follows it). */
 static void open_one(struct batch *b, EVP_CIPHER_CTX *ctx, size_t i)
 {
-	int rc = open_chunk(ctx, b->pt + i * AGE_CHUNK, b->c + i * AGE_ENC_CHUNK, AGE_ENC_CHUNK, b->counter0 + i, 0);
+	int rc = open_chunk(ctx, b->pt + i * AGE_CHUNK, b->c + i * AGE_ENC_CHUNK, AGE_ENC_CHUNK,
+	                    b->counter0 + i, 0);
 	b->ok[i] = rc == 0;
 	if (rc < 0)
 		atomic_store(&b->rc, rc);
@@ -353,15 +357,17 @@ static int ebatch_fill(struct age_src *in, struct ebatch *e)
 }
 
 /* Decide which chunks of e get sealed now (and which is final), and start on them. */
-static void ebatch_post(struct worker *w, struct ebatch *e, uint64_t counter, const unsigned char fk[16],
-                        const unsigned char nonce16[16], EVP_CIPHER_CTX **ctx2)
+static void ebatch_post(struct worker *w, struct ebatch *e, uint64_t counter,
+                        const unsigned char fk[16], const unsigned char nonce16[16],
+                        EVP_CIPHER_CTX **ctx2)
 {
 	size_t last = (size_t)-1;
 	if (!e->eof) {
 		e->nch = BATCH - 1; /* the held-back slot may be the final chunk */
 	} else {
 		e->nch = e->slots;
-		/* input ended right after a full chunk: that chunk is the final one (unless it is the only one) */
+		/* input ended right after a full chunk: that chunk is the final one (unless it is
+		 * the only one) */
 		if (e->nch > 1 && e->len[e->nch - 1] == 0)
 			e->nch--;
 		last = e->nch - 1;
@@ -430,7 +436,9 @@ int age__stream_encrypt(struct age_sink *out, struct age_src *in, const unsigned
 			ebatch_post(&w, b, counter, fk, nonce16, &ctx2);
 			posted = &b->job;
 		}
-		if ((rc = out->write(out, a->b, (a->nch - 1) * AGE_ENC_CHUNK + a->len[a->nch - 1] + AGE_TAG)) < 0)
+		if ((rc = out->write(out, a->b,
+		                     (a->nch - 1) * AGE_ENC_CHUNK + a->len[a->nch - 1] + AGE_TAG)) <
+		    0)
 			goto out;
 		if (a->eof)
 			break;
@@ -469,7 +477,8 @@ static size_t dbatch_count(const struct age__rbuf *rb)
 	return k > BATCH ? BATCH : k;
 }
 
-static void dbatch_post(struct worker *w, struct dbatch *d, const unsigned char *c, size_t k, uint64_t counter)
+static void dbatch_post(struct worker *w, struct dbatch *d, const unsigned char *c, size_t k,
+                        uint64_t counter)
 {
 	memset(&d->job, 0, sizeof(d->job));
 	d->job.one = open_one;
@@ -484,7 +493,8 @@ static void dbatch_post(struct worker *w, struct dbatch *d, const unsigned char 
 }
 
 /* Move what follows the first k chunks of rb into nb and fill nb up to cap from rb's source. */
-static int prefetch(struct age__rbuf *rb, size_t k, unsigned char *nb, size_t cap, size_t *n, int *eof)
+static int prefetch(struct age__rbuf *rb, size_t k, unsigned char *nb, size_t cap, size_t *n,
+                    int *eof)
 {
 	size_t from = rb->start + k * AGE_ENC_CHUNK;
 	*n = rb->end - from;
@@ -506,8 +516,8 @@ static int prefetch(struct age__rbuf *rb, size_t k, unsigned char *nb, size_t ca
  * as the final chunk its plaintext is released and the rest is trailing data
  * (what the one-chunk path concludes too). Always returns an error.
  */
-static int failed_middle(struct age_sink *out, EVP_CIPHER_CTX *ctx, unsigned char *pt, const unsigned char *c,
-                         uint64_t counter, unsigned long long *released)
+static int failed_middle(struct age_sink *out, EVP_CIPHER_CTX *ctx, unsigned char *pt,
+                         const unsigned char *c, uint64_t counter, unsigned long long *released)
 {
 	int rc = open_chunk(ctx, pt, c, AGE_ENC_CHUNK, counter, 1);
 	if (rc < 0)
@@ -579,7 +589,8 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 			;
 		nk = 0;
 		if (f == k && rrc == 0) {
-			/* the prefetched buffer becomes rb; its batch starts before this one is written */
+			/* the prefetched buffer becomes rb; its batch starts before this one is
+			 * written */
 			counter += k;
 			tmp = rb->p;
 			rb->p = nb;
@@ -596,7 +607,8 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 			goto out;
 		*released += f * AGE_CHUNK;
 		if (f < k) {
-			rc = failed_middle(out, ctx, cur->pt, rb->p + rb->start + f * AGE_ENC_CHUNK, counter + f, released);
+			rc = failed_middle(out, ctx, cur->pt, rb->p + rb->start + f * AGE_ENC_CHUNK,
+			                   counter + f, released);
 			goto out;
 		}
 		if ((rc = rrc) < 0)
@@ -622,7 +634,8 @@ int age__stream_decrypt(struct age_sink *out, struct age__rbuf *rb, const unsign
 		}
 		if (n < AGE_ENC_CHUNK) {
 			if (n == AGE_TAG && counter != 0) {
-				rc = gs_error(GS_EAUTH, "last chunk is empty, try age v1.0.0, and please consider reporting this");
+				rc = gs_error(GS_EAUTH, "last chunk is empty, try age v1.0.0, and "
+				                        "please consider reporting this");
 				goto out;
 			}
 			last = 1;

@@ -8,7 +8,8 @@ static const char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
 static uint32_t polymod_step(uint32_t chk, unsigned v)
 {
-	static const uint32_t gen[5] = { 0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3 };
+	static const uint32_t gen[5] = { 0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
+		                         0x2a1462b3 };
 	uint32_t top = chk >> 25;
 	int i;
 	chk = ((chk & 0x1ffffff) << 5) ^ v;
@@ -80,7 +81,8 @@ int age__bech32_encode(struct buf *out, const char *hrp, const unsigned char *da
 	return 0;
 }
 
-int age__bech32_decode(const char *s, char *hrp, size_t hrpmax, unsigned char *data, size_t datamax, size_t *n)
+int age__bech32_decode(const char *s, char *hrp, size_t hrpmax, unsigned char *data, size_t datamax,
+                       size_t *n)
 {
 	size_t len = strlen(s), pos, i, o = 0;
 	int upper = 0, lower = 0;
@@ -97,12 +99,15 @@ int age__bech32_decode(const char *s, char *hrp, size_t hrpmax, unsigned char *d
 	sep = strrchr(s, '1');
 	pos = sep ? (size_t)(sep - s) : 0;
 	if (!sep || pos < 1 || pos + 7 > len)
-		return gs_error(GS_EPARSE, "separator '1' at invalid position: pos=%d, len=%zu", sep ? (int)pos : -1, len);
+		return gs_error(GS_EPARSE, "separator '1' at invalid position: pos=%d, len=%zu",
+		                sep ? (int)pos : -1, len);
 	if (pos >= hrpmax)
 		return gs_error(GS_EPARSE, "human-readable part too long");
 	for (i = 0; i < pos; i++) {
 		if (s[i] < 33 || s[i] > 126)
-			return gs_error(GS_EPARSE, "invalid character human-readable part: s[%zu]=%d", i, (unsigned char)s[i]);
+			return gs_error(GS_EPARSE,
+			                "invalid character human-readable part: s[%zu]=%d", i,
+			                (unsigned char)s[i]);
 		hrp[i] = s[i];
 	}
 	hrp[pos] = '\0';
@@ -111,7 +116,8 @@ int age__bech32_decode(const char *s, char *hrp, size_t hrpmax, unsigned char *d
 		const char *c = memchr(charset, tolower((unsigned char)s[i]), 32);
 		unsigned v;
 		if (!c)
-			return gs_error(GS_EPARSE, "invalid character data part: s[%zu]=%d", i - pos - 1, (unsigned char)s[i]);
+			return gs_error(GS_EPARSE, "invalid character data part: s[%zu]=%d",
+			                i - pos - 1, (unsigned char)s[i]);
 		v = (unsigned)(c - charset);
 		chk = polymod_step(chk, v);
 		if (i >= len - 6)

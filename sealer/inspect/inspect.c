@@ -41,7 +41,8 @@ void inspect_report_release(struct inspect_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at, const char *fmt, ...)
+int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at,
+                 const char *fmt, ...)
 {
 	struct buf msg = BUF_INIT(4096);
 	struct inspect_finding *f;
@@ -99,12 +100,13 @@ int inspect_report_error(const struct inspect_report *r, size_t from)
 
 void inspect__describe(char *out, size_t len, const struct doc *obj)
 {
-	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj), *name = doc_k8s_name(obj);
+	const char *kind = doc_k8s_kind(obj), *ns = doc_k8s_namespace(obj),
+	           *name = doc_k8s_name(obj);
 	if (!kind && !name)
 		snprintf(out, len, "document");
 	else
-		snprintf(out, len, "%s %s%s%s", kind ? kind : "object", ns && *ns ? ns : "", ns && *ns ? "/" : "",
-		         name ? name : "(no name)");
+		snprintf(out, len, "%s %s%s%s", kind ? kind : "object", ns && *ns ? ns : "",
+		         ns && *ns ? "/" : "", name ? name : "(no name)");
 }
 
 int inspect__is_secret(const struct doc *obj)
@@ -134,7 +136,8 @@ int inspect__walk(struct inspect_walk *w, const struct doc *n)
 		struct inspect_comp *c = &w->comp[w->depth];
 		if (doc_kind(n) == DOC_MAP) {
 			const struct doc *k = doc_key_at(n, i);
-			if (w->depth == 0 && w->skip_top && doc_text(k, NULL) && !strcmp(doc_text(k, NULL), w->skip_top))
+			if (w->depth == 0 && w->skip_top && doc_text(k, NULL) &&
+			    !strcmp(doc_text(k, NULL), w->skip_top))
 				continue;
 			c->key = doc_text(k, &c->len);
 			c->index = -1;
@@ -216,8 +219,10 @@ static int check_leftovers(struct inspect_report *r, const struct doc *obj, cons
 	int rc = 0, added = 0;
 
 	if (s) {
-		if ((rc = inspect__add(r, INSPECT_SOPS_NOT_DECRYPTED, s, "%s still carries SOPS metadata (a 'sops' block) "
-		                       "after decryption: an encrypted object is never applied", desc)) < 0)
+		if ((rc = inspect__add(r, INSPECT_SOPS_NOT_DECRYPTED, s,
+		                       "%s still carries SOPS metadata (a 'sops' block) "
+		                       "after decryption: an encrypted object is never applied",
+		                       desc)) < 0)
 			return rc;
 		added++;
 	}
@@ -229,8 +234,10 @@ static int check_leftovers(struct inspect_report *r, const struct doc *obj, cons
 	buf_init(&lw.first_path, 4096, 0);
 	inspect__walk(&lw.w, obj);
 	if (lw.count) {
-		rc = inspect__add(r, INSPECT_SOPS_VALUE_LEFT, lw.first, "%s: %s is still a SOPS-encrypted value "
-		                  "(ENC[...]) after decryption%s", desc, lw.first_path.p,
+		rc = inspect__add(r, INSPECT_SOPS_VALUE_LEFT, lw.first,
+		                  "%s: %s is still a SOPS-encrypted value "
+		                  "(ENC[...]) after decryption%s",
+		                  desc, lw.first_path.p,
 		                  lw.count > 1 ? ", and other values too" : "");
 		added += rc > 0;
 	}
@@ -263,20 +270,25 @@ static int has_enc_leaf(const struct doc *obj)
 	return inspect__walk(&w, obj) > 0;
 }
 
-static int check_plaintext(struct inspect_report *r, const struct doc *obj, const char *desc, unsigned flags)
+static int check_plaintext(struct inspect_report *r, const struct doc *obj, const char *desc,
+                           unsigned flags)
 {
 	const struct doc *d;
 	if (!inspect__is_secret(obj) || doc_get(obj, "sops") || !(d = secret_data(obj)))
 		return 0;
 	if ((flags & INSPECT_REQUIRE_ENCRYPTED) && !(flags & INSPECT_FROM_SOPS))
-		return inspect__add(r, INSPECT_PLAINTEXT_SECRET, d, "%s has plaintext %s and decryption.requireEncrypted "
-		                    "is set: encrypt it (gitseal encrypt) or seal it (gitseal seal)", desc,
-		                    doc_get(obj, "data") == d ? "data" : "stringData");
+		return inspect__add(
+		    r, INSPECT_PLAINTEXT_SECRET, d,
+		    "%s has plaintext %s and decryption.requireEncrypted "
+		    "is set: encrypt it (gitseal encrypt) or seal it (gitseal seal)",
+		    desc, doc_get(obj, "data") == d ? "data" : "stringData");
 	/* ENC[...] values without their `sops` block: INSPECT_SOPS_STRUCTURE says what is wrong */
 	if ((flags & INSPECT_UNENCRYPTED) && !has_enc_leaf(obj))
-		return inspect__add(r, INSPECT_UNENCRYPTED_SECRET, d, "%s has %s that is neither sealed nor "
-		                    "SOPS-encrypted: seal it (gitseal seal) or encrypt it (gitseal encrypt)", desc,
-		                    doc_get(obj, "data") == d ? "data" : "stringData");
+		return inspect__add(
+		    r, INSPECT_UNENCRYPTED_SECRET, d,
+		    "%s has %s that is neither sealed nor "
+		    "SOPS-encrypted: seal it (gitseal seal) or encrypt it (gitseal encrypt)",
+		    desc, doc_get(obj, "data") == d ? "data" : "stringData");
 	return 0;
 }
 

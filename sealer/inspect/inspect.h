@@ -18,14 +18,22 @@ struct doc;
 
 /* Stable codes: scripts and CI annotations key on inspect_code_name(). */
 enum inspect_code {
-	INSPECT_SOPS_NOT_DECRYPTED = 1, /* "sops-not-decrypted": a `sops` block left after decryption */
-	INSPECT_SOPS_VALUE_LEFT,        /* "sops-value-left": a Secret with ENC[...] values after decryption */
-	INSPECT_PLAINTEXT_SECRET,       /* "plaintext-secret": plaintext data/stringData with requireEncrypted */
-	INSPECT_UNENCRYPTED_SECRET,     /* "unencrypted-secret": committed data neither sealed nor SOPS-encrypted */
-	INSPECT_SOPS_METADATA_MISSING,  /* "sops-metadata-missing": ENC[...] values but no `sops` block */
-	INSPECT_SOPS_METADATA_MALFORMED,/* "sops-metadata-malformed": a `sops` block sops cannot use */
-	INSPECT_SOPS_VALUE_NOT_ENCRYPTED, /* "sops-value-not-encrypted": plaintext where the file's rule encrypts */
-	INSPECT_SEALED_SCOPE_MISMATCH,  /* "sealed-scope-mismatch": scope annotations vs the template's name/namespace */
+	INSPECT_SOPS_NOT_DECRYPTED =
+	    1,                      /* "sops-not-decrypted": a `sops` block left after decryption */
+	INSPECT_SOPS_VALUE_LEFT,    /* "sops-value-left": a Secret with ENC[...] values after
+	                               decryption */
+	INSPECT_PLAINTEXT_SECRET,   /* "plaintext-secret": plaintext data/stringData with
+	                               requireEncrypted */
+	INSPECT_UNENCRYPTED_SECRET, /* "unencrypted-secret": committed data neither sealed nor
+	                               SOPS-encrypted */
+	INSPECT_SOPS_METADATA_MISSING,    /* "sops-metadata-missing": ENC[...] values but no `sops`
+	                                     block */
+	INSPECT_SOPS_METADATA_MALFORMED,  /* "sops-metadata-malformed": a `sops` block sops cannot
+	                                     use */
+	INSPECT_SOPS_VALUE_NOT_ENCRYPTED, /* "sops-value-not-encrypted": plaintext where the file's
+	                                     rule encrypts */
+	INSPECT_SEALED_SCOPE_MISMATCH,    /* "sealed-scope-mismatch": scope annotations vs the
+	                                     template's name/namespace */
 };
 #define INSPECT_NCODES 8
 /* "sops-not-decrypted", ...; "unknown" for anything else. */
@@ -57,13 +65,16 @@ struct inspect_finding {
 	enum inspect_code code;
 	const char *file; /* borrowed from the object's tree (NULL when it was built in memory) */
 	unsigned line, col;
-	char *msg;        /* "Secret prod/db: ...", without the place */
+	char *msg; /* "Secret prod/db: ...", without the place */
 };
 struct inspect_report {
 	struct inspect_finding *v;
 	size_t n, cap;
 };
-#define INSPECT_REPORT_INIT { NULL, 0, 0 }
+#define INSPECT_REPORT_INIT                                                                        \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void inspect_report_release(struct inspect_report *r);
 
 /*

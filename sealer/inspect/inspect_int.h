@@ -11,8 +11,8 @@ struct doc;
 #define INSPECT_MAX_DEPTH 512
 
 /* Add a finding at node `at` (its file, line and column). 1, or GS_ENOMEM. */
-int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at, const char *fmt, ...)
-	GS_PRINTF(4, 5);
+int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at,
+                 const char *fmt, ...) GS_PRINTF(4, 5);
 /* "Secret prod/db", "Secret db", "document" */
 void inspect__describe(char *out, size_t len, const struct doc *obj);
 /* kind Secret of the core group */
@@ -22,7 +22,7 @@ int inspect__is_secret(const struct doc *obj);
 struct inspect_comp {
 	const char *key; /* map key, or NULL for a list item */
 	size_t len;
-	long index;      /* list index, or -1 */
+	long index; /* list index, or -1 */
 };
 struct inspect_walk {
 	int (*leaf)(struct inspect_walk *w, const struct doc *n); /* non-zero stops the walk */

@@ -12,7 +12,8 @@
 #include "sealer/inspect/inspect_int.h"
 #include "sealer/sops/sops.h"
 
-static const char *const master_keys[] = { "age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms", NULL };
+static const char *const master_keys[] = { "age",      "pgp",      "kms",   "gcp_kms",
+	                                   "azure_kv", "hc_vault", "hckms", NULL };
 
 static int is_enc(const struct doc *n)
 {
@@ -64,7 +65,8 @@ static int is_rfc3339(const char *s)
 }
 
 /* Master keys of one group (a map with age/pgp/... lists); malformed age entries reported. */
-static int group_keys(struct inspect_report *r, const struct doc *g, const char *desc, const char *where, size_t *nkeys)
+static int group_keys(struct inspect_report *r, const struct doc *g, const char *desc,
+                      const char *where, size_t *nkeys)
 {
 	const struct doc *age = doc_get(g, "age");
 	size_t i;
@@ -75,14 +77,16 @@ static int group_keys(struct inspect_report *r, const struct doc *g, const char 
 		if (doc_kind(l) == DOC_SEQ)
 			*nkeys += doc_len(l);
 		else if (l && doc_kind(l) != DOC_NULL) {
-			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, l, "%s: %s.%s is not a list", desc, where,
+			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, l,
+			                       "%s: %s.%s is not a list", desc, where,
 			                       master_keys[i])) < 0)
 				return rc;
 			added++;
 		}
 	}
 	for (i = 0; doc_kind(age) == DOC_SEQ && i < doc_len(age); i++) {
-		const struct doc *e = doc_val_at(age, i), *rcpt = doc_get(e, "recipient"), *enc = doc_get(e, "enc");
+		const struct doc *e = doc_val_at(age, i), *rcpt = doc_get(e, "recipient"),
+		                 *enc = doc_get(e, "enc");
 		const char *rs = doc_str(rcpt), *es = doc_str(enc);
 		const char *what = NULL;
 		if (doc_kind(e) != DOC_MAP)
@@ -93,11 +97,12 @@ static int group_keys(struct inspect_report *r, const struct doc *g, const char 
 			what = "recipient is not an age recipient (age1...) or SSH key";
 		else if (!es || !*es)
 			what = "has no enc (the data key encrypted to the recipient)";
-		else if (!strstr(es, "-----BEGIN AGE ENCRYPTED FILE-----") || !strstr(es, "-----END AGE ENCRYPTED FILE-----"))
+		else if (!strstr(es, "-----BEGIN AGE ENCRYPTED FILE-----") ||
+		         !strstr(es, "-----END AGE ENCRYPTED FILE-----"))
 			what = "enc is not an armored age file";
 		if (what) {
-			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, e, "%s: %s.age[%zu] %s", desc, where, i,
-			                       what)) < 0)
+			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, e,
+			                       "%s: %s.age[%zu] %s", desc, where, i, what)) < 0)
 				return rc;
 			added++;
 		}
@@ -106,8 +111,8 @@ static int group_keys(struct inspect_report *r, const struct doc *g, const char 
 }
 
 /* The `sops` block; on success *rules holds the document's rule (release it). */
-static int check_meta(struct inspect_report *r, const struct doc *s, const char *desc, struct sops_rules *rules,
-                      int *rules_ok)
+static int check_meta(struct inspect_report *r, const struct doc *s, const char *desc,
+                      struct sops_rules *rules, int *rules_ok)
 {
 	const struct doc *kg = doc_get(s, "key_groups"), *v, *rule = NULL;
 	const char *err = NULL;
@@ -117,11 +122,12 @@ static int check_meta(struct inspect_report *r, const struct doc *s, const char 
 
 	*rules_ok = 0;
 	if (doc_kind(s) != DOC_MAP)
-		return inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, s, "%s: the 'sops' block is not a map", desc);
+		return inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, s,
+		                    "%s: the 'sops' block is not a map", desc);
 	if (kg && doc_kind(kg) != DOC_NULL) {
 		if (doc_kind(kg) != DOC_SEQ) {
-			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, kg, "%s: sops.key_groups is not a list",
-			                       desc)) < 0)
+			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, kg,
+			                       "%s: sops.key_groups is not a list", desc)) < 0)
 				return rc;
 			added++;
 		}
@@ -138,7 +144,8 @@ static int check_meta(struct inspect_report *r, const struct doc *s, const char 
 		return rc;
 	added += rc;
 	if (!nkeys)
-		err = "has no master key (age, pgp, kms, gcp_kms, azure_kv, hc_vault): nobody can decrypt it";
+		err = "has no master key (age, pgp, kms, gcp_kms, azure_kv, hc_vault): nobody can "
+		      "decrypt it";
 	else if (!(v = doc_get(s, "mac")) || doc_kind(v) == DOC_NULL || !doc_len(v))
 		err = "has no mac";
 	else if (!is_enc(v))
@@ -152,15 +159,19 @@ static int check_meta(struct inspect_report *r, const struct doc *s, const char 
 	else if (!is_semver(doc_text(v, NULL)))
 		err = "version is not a semantic version (MAJOR.MINOR.PATCH)";
 	if (err) {
-		if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, s, "%s: the 'sops' block %s", desc, err)) < 0)
+		if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, s,
+		                       "%s: the 'sops' block %s", desc, err)) < 0)
 			return rc;
 		added++;
 	}
 	if ((v = doc_get(s, "shamir_threshold")) && doc_kind(v) != DOC_NULL) {
 		long long t = 0;
 		if (doc_get_int(v, &t) < 0 || t < 1 || (size_t)t > (ngroups ? ngroups : 1)) {
-			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, v, "%s: sops.shamir_threshold is not an "
-			                       "integer between 1 and the number of key groups (%zu)", desc, ngroups)) < 0)
+			if ((rc = inspect__add(
+			         r, INSPECT_SOPS_METADATA_MALFORMED, v,
+			         "%s: sops.shamir_threshold is not an "
+			         "integer between 1 and the number of key groups (%zu)",
+			         desc, ngroups)) < 0)
 				return rc;
 			added++;
 		}
@@ -170,8 +181,10 @@ static int check_meta(struct inspect_report *r, const struct doc *s, const char 
 		if (!v || !doc_is_scalar(v) || !doc_len(v))
 			continue;
 		if (nrules++) {
-			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, v, "%s: the 'sops' block sets both %s and %s: "
-			                       "sops allows one rule per file", desc, sops_rule_key(kind),
+			if ((rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, v,
+			                       "%s: the 'sops' block sets both %s and %s: "
+			                       "sops allows one rule per file",
+			                       desc, sops_rule_key(kind),
 			                       sops_rule_key((enum sops_rule_kind)i))) < 0)
 				return rc;
 			return added + 1;
@@ -180,8 +193,8 @@ static int check_meta(struct inspect_report *r, const struct doc *s, const char 
 		rule = v;
 	}
 	if ((rc = sops_rules_set(rules, kind, rule ? doc_text(rule, NULL) : "_unencrypted")) < 0) {
-		rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, rule, "%s: sops.%s: %s", desc, sops_rule_key(kind),
-		                  gs_error_last());
+		rc = inspect__add(r, INSPECT_SOPS_METADATA_MALFORMED, rule, "%s: sops.%s: %s", desc,
+		                  sops_rule_key(kind), gs_error_last());
 		gs_error_clear();
 		return rc < 0 ? rc : added + 1;
 	}
@@ -214,14 +227,21 @@ static int value_leaf(struct inspect_walk *w, const struct doc *n)
 		return 0;
 	inspect__path(w, &vw->path);
 	if (starts_enc(n))
-		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n, "%s: %s is not a well-formed "
-		                  "ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value", vw->desc, vw->path.p);
-	else if (vw->rules->kind == SOPS_RULE_UNENCRYPTED_SUFFIX && !strcmp(vw->rules->value, "_unencrypted"))
-		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n, "%s: %s is not encrypted, but the file "
-		                  "names no rule, so sops encrypts every value", vw->desc, vw->path.p);
+		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n,
+		                  "%s: %s is not a well-formed "
+		                  "ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value",
+		                  vw->desc, vw->path.p);
+	else if (vw->rules->kind == SOPS_RULE_UNENCRYPTED_SUFFIX &&
+	         !strcmp(vw->rules->value, "_unencrypted"))
+		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n,
+		                  "%s: %s is not encrypted, but the file "
+		                  "names no rule, so sops encrypts every value",
+		                  vw->desc, vw->path.p);
 	else
-		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n, "%s: %s is not encrypted, but the file's "
-		                  "%s '%s' says it must be", vw->desc, vw->path.p, sops_rule_key(vw->rules->kind),
+		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n,
+		                  "%s: %s is not encrypted, but the file's "
+		                  "%s '%s' says it must be",
+		                  vw->desc, vw->path.p, sops_rule_key(vw->rules->kind),
 		                  vw->rules->value);
 	if (rc < 0)
 		return rc;
@@ -259,9 +279,11 @@ int inspect__sops_structure(struct inspect_report *r, const struct doc *obj, con
 		inspect__walk(&ew.w, obj);
 		rc = 0;
 		if (ew.first)
-			rc = inspect__add(r, INSPECT_SOPS_METADATA_MISSING, ew.first, "%s: %s is a SOPS-encrypted value "
-			                  "(ENC[...]) but the document has no 'sops' block: nobody can decrypt it", desc,
-			                  ew.path.p);
+			rc = inspect__add(r, INSPECT_SOPS_METADATA_MISSING, ew.first,
+			                  "%s: %s is a SOPS-encrypted value "
+			                  "(ENC[...]) but the document has no 'sops' block: nobody "
+			                  "can decrypt it",
+			                  desc, ew.path.p);
 		buf_release(&ew.path);
 		return rc;
 	}

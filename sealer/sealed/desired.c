@@ -42,7 +42,8 @@ int sealed_desired_secret(struct doc **out, const struct doc *ss, const struct s
 			size_t kl = 0, sl = 0;
 			const char *k = doc_text(doc_key_at(tdata, i), &kl);
 			const char *src = doc_text(doc_val_at(tdata, i), &sl);
-			struct buf r = BUF_INIT_SECRET(BUF_MAX_DEFAULT), b64 = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
+			struct buf r = BUF_INIT_SECRET(BUF_MAX_DEFAULT),
+			           b64 = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
 			struct doc *node;
 			if (!src) {
 				rc = gs_error(GS_EINVAL, "spec.template.data.%s: not a string", k);
@@ -72,4 +73,3 @@ out:
 		*out = sec;
 	return rc;
 }
-

@@ -62,7 +62,8 @@ struct sealed_privkey; /* an RSA private key (OpenSSL inside) */
  * "PUBLIC KEY" block is accepted too (no validity then). `what` names the source
  * in messages. GS_EPARSE when it is not PEM or not RSA ("cert is not RSA").
  */
-int sealed_pubkey_from_pem(struct sealed_pubkey **out, const char *text, size_t len, const char *what);
+int sealed_pubkey_from_pem(struct sealed_pubkey **out, const char *text, size_t len,
+                           const char *what);
 void sealed_pubkey_free(struct sealed_pubkey *pk);
 /* NotAfter/NotBefore of the certificate (0 when it was a bare public key). */
 time_t sealed_pubkey_not_after(const struct sealed_pubkey *pk);
@@ -79,7 +80,8 @@ size_t sealed_pubkey_size(const struct sealed_pubkey *pk);
  * Parse a private key PEM ("RSA PRIVATE KEY" PKCS#1 or "PRIVATE KEY" PKCS#8,
  * RSA only). The caller wipes its copy of the text; nothing is kept but the key.
  */
-int sealed_privkey_from_pem(struct sealed_privkey **out, const char *text, size_t len, const char *what);
+int sealed_privkey_from_pem(struct sealed_privkey **out, const char *text, size_t len,
+                            const char *what);
 void sealed_privkey_free(struct sealed_privkey *k);
 size_t sealed_privkey_size(const struct sealed_privkey *k);
 /* The public half (for checking a key matches a cert, or sealing to it). */
@@ -105,7 +107,10 @@ struct sealed_keyset {
 	size_t hint;
 	int threads; /* 0 = one per online CPU, capped at 2 */
 };
-#define SEALED_KEYSET_INIT { NULL, 0, 0, 0 }
+#define SEALED_KEYSET_INIT                                                                         \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 /* ---- items ---------------------------------------------------------------- */
 
@@ -122,30 +127,33 @@ int sealed_encrypt_item(struct buf *out, const struct sealed_pubkey *pk, const v
  * GS_EPARSE: bad base64 or too short ("ciphertext too short");
  * GS_EAUTH: "no key could decrypt secret". Sets ks->hint on success.
  */
-int sealed_decrypt_item(struct buf *out, struct sealed_keyset *ks, const void *label, size_t label_len,
-                        const char *b64, size_t b64_len);
+int sealed_decrypt_item(struct buf *out, struct sealed_keyset *ks, const void *label,
+                        size_t label_len, const char *b64, size_t b64_len);
 /* The same on raw bytes (after base64). */
-int sealed_decrypt_blob(struct buf *out, struct sealed_keyset *ks, const void *label, size_t label_len,
-                        const unsigned char *blob, size_t len);
+int sealed_decrypt_blob(struct buf *out, struct sealed_keyset *ks, const void *label,
+                        size_t label_len, const unsigned char *blob, size_t len);
 
 /* A public key + one label, set up once for many items (one OAEP context). */
 struct sealed_encryptor;
-int sealed_encryptor_new(struct sealed_encryptor **out, const struct sealed_pubkey *pk, const void *label,
-                         size_t label_len);
+int sealed_encryptor_new(struct sealed_encryptor **out, const struct sealed_pubkey *pk,
+                         const void *label, size_t label_len);
 int sealed_encryptor_seal(struct sealed_encryptor *e, struct buf *out, const void *pt, size_t n);
 void sealed_encryptor_free(struct sealed_encryptor *e);
 
 /* ---- documents ------------------------------------------------------------- */
 
 struct sealed_seal_opts {
-	enum sealed_scope scope; /* SEALED_SCOPE_DEFAULT: from the Secret's annotations */
-	const char *name;        /* --name: overrides metadata.name */
-	const char *namespace;   /* -n: must match a non-empty metadata.namespace */
+	enum sealed_scope scope;       /* SEALED_SCOPE_DEFAULT: from the Secret's annotations */
+	const char *name;              /* --name: overrides metadata.name */
+	const char *namespace;         /* -n: must match a non-empty metadata.namespace */
 	const char *default_namespace; /* for a Secret without namespace ("default" if NULL) */
-	int allow_empty_data;    /* --allow-empty-data */
-	const char *what;        /* input name for messages ("stdin", "secret.yaml") */
+	int allow_empty_data;          /* --allow-empty-data */
+	const char *what;              /* input name for messages ("stdin", "secret.yaml") */
 };
-#define SEALED_SEAL_OPTS_INIT { SEALED_SCOPE_DEFAULT, NULL, NULL, NULL, 0, NULL }
+#define SEALED_SEAL_OPTS_INIT                                                                      \
+	{                                                                                          \
+		SEALED_SCOPE_DEFAULT, NULL, NULL, NULL, 0, NULL                                    \
+	}
 
 /*
  * Seal a v1 Secret document into a new SealedSecret document, as kubeseal
@@ -162,10 +170,13 @@ int sealed_seal_secret(struct doc **out, const struct doc *secret, const struct 
 /* The decrypted items of one SealedSecret, in encryptedData order. */
 struct sealed_items {
 	size_t n;
-	char **keys;       /* NUL-terminated key names */
-	struct buf *vals;  /* BUF_INIT_SECRET plaintext values */
+	char **keys;      /* NUL-terminated key names */
+	struct buf *vals; /* BUF_INIT_SECRET plaintext values */
 };
-#define SEALED_ITEMS_INIT { 0, NULL, NULL }
+#define SEALED_ITEMS_INIT                                                                          \
+	{                                                                                          \
+		0, NULL, NULL                                                                      \
+	}
 void sealed_items_release(struct sealed_items *it);
 /* vals[i] of key, or NULL. */
 const struct buf *sealed_items_get(const struct sealed_items *it, const char *key);
@@ -174,7 +185,10 @@ struct sealed_unseal_opts {
 	int accept_v1_data; /* legacy spec.data: controller yes, kubeseal --recovery-unseal no */
 	const char *what;   /* input name for messages */
 };
-#define SEALED_UNSEAL_OPTS_INIT { 0, NULL }
+#define SEALED_UNSEAL_OPTS_INIT                                                                    \
+	{                                                                                          \
+		0, NULL                                                                            \
+	}
 
 /*
  * Open every spec.encryptedData item of a SealedSecret with the label its own
@@ -199,7 +213,8 @@ int sealed_unseal(struct doc **out, const struct doc *ss, struct sealed_keyset *
  * nodes), ownerReferences to the SealedSecret unless skip-set-owner-references.
  * sealed_desired_secret() (below) adds template.data.
  */
-int sealed_secret_from_items(struct doc **out, const struct doc *ss, const struct sealed_items *items);
+int sealed_secret_from_items(struct doc **out, const struct doc *ss,
+                             const struct sealed_items *items);
 
 /*
  * The Secret a SealedSecret produces, as the controller writes it:
@@ -219,14 +234,15 @@ struct sealed_kv {
 };
 /*
  * Render one template.data source (name = its key, for messages) over vals: the subset of Go
- * text/template + sprig that upstream users write ({{ .key }}, index, print, toJson, b64enc, b64dec,
- * upper, lower, trim, quote, squote, pipes). out: a BUF_INIT_SECRET buffer.
+ * text/template + sprig that upstream users write ({{ .key }}, index, print, toJson, b64enc,
+ * b64dec, upper, lower, trim, quote, squote, pipes). out: a BUF_INIT_SECRET buffer.
  */
 int sealed_template_render(struct buf *out, const char *name, const char *src, size_t len,
                            const struct sealed_kv *vals, size_t nvals);
 
 /* Every item opens (gitseal validate / the controller's /v1/verify); no templates. */
-int sealed_verify(const struct doc *ss, struct sealed_keyset *ks, const struct sealed_unseal_opts *opts);
+int sealed_verify(const struct doc *ss, struct sealed_keyset *ks,
+                  const struct sealed_unseal_opts *opts);
 
 /*
  * Re-encrypt ss in place for pk: every item opened with ks and sealed again

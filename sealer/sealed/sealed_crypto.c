@@ -64,7 +64,8 @@ static const char *key_type_name(const EVP_PKEY *k)
 	return "non-RSA key";
 }
 
-int sealed_pubkey_from_pem(struct sealed_pubkey **out, const char *text, size_t len, const char *what)
+int sealed_pubkey_from_pem(struct sealed_pubkey **out, const char *text, size_t len,
+                           const char *what)
 {
 	struct sealed_pubkey *pk = NULL;
 	const char *p;
@@ -103,7 +104,9 @@ int sealed_pubkey_from_pem(struct sealed_pubkey **out, const char *text, size_t 
 		}
 	} else {
 		/* client-go cert.ParseCertsPEM's wording */
-		rc = gs_error(GS_EPARSE, "%s: data does not contain any valid RSA or ECDSA certificates", what);
+		rc =
+		    gs_error(GS_EPARSE,
+		             "%s: data does not contain any valid RSA or ECDSA certificates", what);
 		goto out;
 	}
 	if (!EVP_PKEY_is_a(pk->pkey, "RSA")) {
@@ -130,14 +133,24 @@ void sealed_pubkey_free(struct sealed_pubkey *pk)
 	free(pk);
 }
 
-time_t sealed_pubkey_not_after(const struct sealed_pubkey *pk) { return pk ? pk->not_after : 0; }
-time_t sealed_pubkey_not_before(const struct sealed_pubkey *pk) { return pk ? pk->not_before : 0; }
-size_t sealed_pubkey_size(const struct sealed_pubkey *pk) { return pk ? pk->size : 0; }
+time_t sealed_pubkey_not_after(const struct sealed_pubkey *pk)
+{
+	return pk ? pk->not_after : 0;
+}
+time_t sealed_pubkey_not_before(const struct sealed_pubkey *pk)
+{
+	return pk ? pk->not_before : 0;
+}
+size_t sealed_pubkey_size(const struct sealed_pubkey *pk)
+{
+	return pk ? pk->size : 0;
+}
 
 int sealed_pubkey_check_expiry(const struct sealed_pubkey *pk, time_t now)
 {
-	static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
-		                              "August", "September", "October", "November", "December" };
+	static const char *const months[] = { "January",   "February", "March",    "April",
+		                              "May",       "June",     "July",     "August",
+		                              "September", "October",  "November", "December" };
 	struct tm tm;
 	if (!pk->not_after || now <= pk->not_after)
 		return 0;
@@ -194,7 +207,8 @@ out:
 
 /* ---- private keys ---------------------------------------------------------- */
 
-int sealed_privkey_from_pem(struct sealed_privkey **out, const char *text, size_t len, const char *what)
+int sealed_privkey_from_pem(struct sealed_privkey **out, const char *text, size_t len,
+                            const char *what)
 {
 	struct sealed_privkey *k = NULL;
 	const char *p;
@@ -204,9 +218,11 @@ int sealed_privkey_from_pem(struct sealed_privkey **out, const char *text, size_
 	*out = NULL;
 	if (!what)
 		what = "private key";
-	if (!(p = pem_find(text, len, "RSA PRIVATE KEY")) && !(p = pem_find(text, len, "PRIVATE KEY"))) {
+	if (!(p = pem_find(text, len, "RSA PRIVATE KEY")) &&
+	    !(p = pem_find(text, len, "PRIVATE KEY"))) {
 		if (pem_find(text, len, "ENCRYPTED PRIVATE KEY"))
-			return gs_error(GS_EPARSE, "%s: encrypted private keys are not supported", what);
+			return gs_error(GS_EPARSE, "%s: encrypted private keys are not supported",
+			                what);
 		return gs_error(GS_EPARSE, "%s: no PEM private key found", what);
 	}
 	if (!(k = calloc(1, sizeof(*k))))
@@ -243,7 +259,10 @@ void sealed_privkey_free(struct sealed_privkey *k)
 	free(k);
 }
 
-size_t sealed_privkey_size(const struct sealed_privkey *k) { return k ? k->size : 0; }
+size_t sealed_privkey_size(const struct sealed_privkey *k)
+{
+	return k ? k->size : 0;
+}
 
 int sealed_privkey_pubkey(struct sealed_pubkey **out, const struct sealed_privkey *k)
 {
@@ -321,8 +340,8 @@ struct sealed_encryptor {
 	size_t blob_cap;
 };
 
-int sealed_encryptor_new(struct sealed_encryptor **out, const struct sealed_pubkey *pk, const void *label,
-                         size_t label_len)
+int sealed_encryptor_new(struct sealed_encryptor **out, const struct sealed_pubkey *pk,
+                         const void *label, size_t label_len)
 {
 	struct sealed_encryptor *e;
 
@@ -332,7 +351,8 @@ int sealed_encryptor_new(struct sealed_encryptor **out, const struct sealed_pubk
 	if (!(e = OPENSSL_zalloc(sizeof(*e))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	e->k = pk->size;
-	if (!(e->rsa = oaep_ctx(pk->pkey, 1, label, label_len)) || !(e->gcm = EVP_CIPHER_CTX_new()) ||
+	if (!(e->rsa = oaep_ctx(pk->pkey, 1, label, label_len)) ||
+	    !(e->gcm = EVP_CIPHER_CTX_new()) ||
 	    !(e->aes = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL))) {
 		sealed_encryptor_free(e);
 		return gs_error_openssl(GS_ERROR, "RSA-OAEP setup");
@@ -451,8 +471,10 @@ int sealed__decrypt_with(struct buf *out, const struct sealed_privkey *key, cons
 	rc = GS_EAUTH;
 	blob += 2 + rsalen;
 	glen -= GCM_TAG;
-	if (!(gcm = EVP_CIPHER_CTX_new()) || EVP_DecryptInit_ex2(gcm, cipher, sk, nonce, NULL) != 1 ||
-	    (glen && EVP_DecryptUpdate(gcm, (unsigned char *)out->p + out->len, &n, blob, (int)glen) != 1) ||
+	if (!(gcm = EVP_CIPHER_CTX_new()) ||
+	    EVP_DecryptInit_ex2(gcm, cipher, sk, nonce, NULL) != 1 ||
+	    (glen && EVP_DecryptUpdate(gcm, (unsigned char *)out->p + out->len, &n, blob,
+	                               (int)glen) != 1) ||
 	    EVP_CIPHER_CTX_ctrl(gcm, EVP_CTRL_GCM_SET_TAG, GCM_TAG, (void *)(blob + glen)) != 1 ||
 	    EVP_DecryptFinal_ex(gcm, (unsigned char *)out->p + out->len + glen, &n) != 1) {
 		OPENSSL_cleanse(out->p + old, glen);
@@ -469,8 +491,8 @@ out:
 	return rc;
 }
 
-int sealed_decrypt_blob(struct buf *out, struct sealed_keyset *ks, const void *label, size_t label_len,
-                        const unsigned char *blob, size_t len)
+int sealed_decrypt_blob(struct buf *out, struct sealed_keyset *ks, const void *label,
+                        size_t label_len, const unsigned char *blob, size_t len)
 {
 	size_t i, hint = ks->hint < ks->n ? ks->hint : 0;
 	int rc;
@@ -486,13 +508,14 @@ int sealed_decrypt_blob(struct buf *out, struct sealed_keyset *ks, const void *l
 			return 0;
 		}
 		if (rc != GS_EAUTH)
-			return rc == GS_EPARSE ? gs_error(rc, "SealedSecret data is too short") : rc;
+			return rc == GS_EPARSE ? gs_error(rc, "SealedSecret data is too short")
+			                       : rc;
 	}
 	return gs_error(GS_EAUTH, "no key could decrypt secret");
 }
 
-int sealed_decrypt_item(struct buf *out, struct sealed_keyset *ks, const void *label, size_t label_len,
-                        const char *b64, size_t b64_len)
+int sealed_decrypt_item(struct buf *out, struct sealed_keyset *ks, const void *label,
+                        size_t label_len, const char *b64, size_t b64_len)
 {
 	unsigned char *blob;
 	size_t len = 0;

@@ -17,16 +17,36 @@
 
 /* Go's ObjectMeta field order: JSON output follows it. */
 static const char *const objmeta_order[] = {
-	"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-	"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-	"ownerReferences", "finalizers", "managedFields", NULL,
+	"name",
+	"generateName",
+	"namespace",
+	"selfLink",
+	"uid",
+	"resourceVersion",
+	"generation",
+	"creationTimestamp",
+	"deletionTimestamp",
+	"deletionGracePeriodSeconds",
+	"labels",
+	"annotations",
+	"ownerReferences",
+	"finalizers",
+	"managedFields",
+	NULL,
 };
 
 /* Dropped from the template (kubeseal.go:267-273, sealedsecret_expansion.go:238). */
 static int server_field(const char *k)
 {
-	static const char *const f[] = { "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
-		                         "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences", NULL };
+	static const char *const f[] = { "selfLink",
+		                         "uid",
+		                         "resourceVersion",
+		                         "generation",
+		                         "creationTimestamp",
+		                         "deletionTimestamp",
+		                         "deletionGracePeriodSeconds",
+		                         "ownerReferences",
+		                         NULL };
 	size_t i;
 	for (i = 0; f[i]; i++)
 		if (!strcmp(k, f[i]))
@@ -121,12 +141,9 @@ int sealed_set_scope_annotations(struct doc *obj, enum sealed_scope scope)
 int sealed_label(struct buf *out, enum sealed_scope scope, const char *ns, const char *name)
 {
 	switch (scope) {
-	case SEALED_CLUSTER_WIDE:
-		return 0;
-	case SEALED_NAMESPACE_WIDE:
-		return buf_adds(out, ns ? ns : "");
-	default:
-		return buf_addf(out, "%s/%s", ns ? ns : "", name ? name : "");
+	case SEALED_CLUSTER_WIDE: return 0;
+	case SEALED_NAMESPACE_WIDE: return buf_adds(out, ns ? ns : "");
+	default: return buf_addf(out, "%s/%s", ns ? ns : "", name ? name : "");
 	}
 }
 
@@ -147,13 +164,15 @@ static int check_str_map(const struct doc *m, const char *field, const char *wha
 	for (i = 0; i < doc_len(m); i++) {
 		const struct doc *v = doc_val_at(m, i);
 		if (doc_kind(v) != DOC_STR && doc_kind(v) != DOC_NULL)
-			return serr(what, GS_EPARSE, "%s.%s: expected a string (quote the value)", field,
+			return serr(what, GS_EPARSE, "%s.%s: expected a string (quote the value)",
+			            field,
 			            doc_str(doc_key_at(m, i)) ? doc_str(doc_key_at(m, i)) : "?");
 	}
 	return 0;
 }
 
-/* A copy of a string map, keys sorted (Go maps), without last-applied annotations; NULL if empty. */
+/* A copy of a string map, keys sorted (Go maps), without last-applied annotations; NULL if empty.
+ */
 static struct doc *sorted_str_map(const struct doc *m, int strip_last_applied)
 {
 	struct doc *c = doc_new_map();
@@ -195,7 +214,8 @@ static int template_meta(struct doc **out, const struct doc *meta, const char *n
 			v = doc_new_strz(name);
 		else if (!strcmp(k, "namespace"))
 			v = ns && *ns ? doc_new_strz(ns) : NULL;
-		else if (server_field(k) || !doc_get(meta, k) || doc_kind(doc_get(meta, k)) == DOC_NULL)
+		else if (server_field(k) || !doc_get(meta, k) ||
+		         doc_kind(doc_get(meta, k)) == DOC_NULL)
 			continue;
 		else if (!strcmp(k, "labels") || !strcmp(k, "annotations")) {
 			if (!(v = sorted_str_map(doc_get(meta, k), 1)))
@@ -255,8 +275,8 @@ static void *seal_worker(void *arg)
 }
 
 /* Seal every value of .data (base64-decoded) then .stringData (UTF-8) into a sorted map. */
-static int seal_items(struct doc *enc, const struct doc *secret, const struct sealed_pubkey *pk, const void *label,
-                      size_t label_len, const char *what)
+static int seal_items(struct doc *enc, const struct doc *secret, const struct sealed_pubkey *pk,
+                      const void *label, size_t label_len, const char *what)
 {
 	static const char *const fields[] = { "data", "stringData" };
 	const struct doc *m[2] = { doc_get(secret, "data"), doc_get(secret, "stringData") };
@@ -284,7 +304,8 @@ static int seal_items(struct doc *enc, const struct doc *secret, const struct se
 				goto out;
 			}
 			if (f == 0) {
-				if ((rc = base64_decode(&j.pt[k], v ? v : "", vlen, B64_GO_STD)) < 0) {
+				if ((rc = base64_decode(&j.pt[k], v ? v : "", vlen, B64_GO_STD)) <
+				    0) {
 					/* never show the value */
 					gs_error_prefix(rc, "data.%s", keys[k]);
 					if (what && *what)
@@ -330,8 +351,8 @@ out:
 }
 
 /* Checks shared by seal and merge-into; fills the effective name, namespace and scope. */
-static int seal_prepare(const struct doc *secret, const struct sealed_seal_opts *o, const char **name,
-                        const char **ns, enum sealed_scope *scope)
+static int seal_prepare(const struct doc *secret, const struct sealed_seal_opts *o,
+                        const char **name, const char **ns, enum sealed_scope *scope)
 {
 	const struct doc *meta = doc_get(secret, "metadata");
 	const char *kind = doc_k8s_kind(secret), *what = o->what;
@@ -346,9 +367,11 @@ static int seal_prepare(const struct doc *secret, const struct sealed_seal_opts 
 	    (rc = check_str_map(doc_get(secret, "data"), "data", what)) < 0 ||
 	    (rc = check_str_map(doc_get(secret, "stringData"), "stringData", what)) < 0)
 		return rc;
-	if (!o->allow_empty_data && !doc_len(doc_get(secret, "data")) && !doc_len(doc_get(secret, "stringData")))
-		return serr(what, GS_EPARSE, "secret.data is empty in input Secret, assuming this is an error and "
-		                             "aborting. To work with empty data, --allow-empty-data can be used");
+	if (!o->allow_empty_data && !doc_len(doc_get(secret, "data")) &&
+	    !doc_len(doc_get(secret, "stringData")))
+		return serr(what, GS_EPARSE,
+		            "secret.data is empty in input Secret, assuming this is an error and "
+		            "aborting. To work with empty data, --allow-empty-data can be used");
 	*name = o->name && *o->name ? o->name : doc_k8s_name(secret);
 	if (!*name || !**name)
 		return serr(what, GS_EPARSE, "missing metadata.name in input Secret");
@@ -357,11 +380,13 @@ static int seal_prepare(const struct doc *secret, const struct sealed_seal_opts 
 	if (*scope != SEALED_CLUSTER_WIDE) {
 		if (*ns && **ns && o->namespace && *o->namespace && strcmp(*ns, o->namespace))
 			return serr(what, GS_EINVAL,
-			            "namespace mismatch: input secret is in namespace \"%s\" but \"%s\" was specified", *ns,
-			            o->namespace);
+			            "namespace mismatch: input secret is in namespace \"%s\" but "
+			            "\"%s\" was specified",
+			            *ns, o->namespace);
 		if (!*ns || !**ns)
 			*ns = o->namespace && *o->namespace ? o->namespace
-			      : o->default_namespace ? o->default_namespace : "default";
+			      : o->default_namespace        ? o->default_namespace
+			                                    : "default";
 	}
 	return 0;
 }
@@ -370,7 +395,8 @@ int sealed_seal_secret(struct doc **out, const struct doc *secret, const struct 
                        const struct sealed_seal_opts *opts)
 {
 	struct sealed_seal_opts o = SEALED_SEAL_OPTS_INIT;
-	struct doc *ss = NULL, *meta = NULL, *spec = NULL, *tmpl = NULL, *tmeta = NULL, *enc = NULL, *anno = NULL;
+	struct doc *ss = NULL, *meta = NULL, *spec = NULL, *tmpl = NULL, *tmeta = NULL, *enc = NULL,
+	           *anno = NULL;
 	struct buf label = BUF_INIT(4096);
 	const char *name = NULL, *ns = NULL;
 	enum sealed_scope scope = SEALED_STRICT;
@@ -384,8 +410,8 @@ int sealed_seal_secret(struct doc **out, const struct doc *secret, const struct 
 		return rc;
 	if ((rc = sealed_label(&label, scope, ns, name)) < 0)
 		goto out;
-	if (!(enc = doc_new_map()) || !(ss = doc_new_map()) || !(meta = doc_new_map()) || !(spec = doc_new_map()) ||
-	    !(tmpl = doc_new_map())) {
+	if (!(enc = doc_new_map()) || !(ss = doc_new_map()) || !(meta = doc_new_map()) ||
+	    !(spec = doc_new_map()) || !(tmpl = doc_new_map())) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -414,7 +440,9 @@ int sealed_seal_secret(struct doc **out, const struct doc *secret, const struct 
 		goto out;
 	if (scope != SEALED_STRICT) {
 		if (!(anno = doc_new_map()) ||
-		    (rc = doc_set(anno, scope == SEALED_CLUSTER_WIDE ? SEALED_ANNO_CLUSTER_WIDE : SEALED_ANNO_NAMESPACE_WIDE,
+		    (rc = doc_set(anno,
+		                  scope == SEALED_CLUSTER_WIDE ? SEALED_ANNO_CLUSTER_WIDE
+		                                               : SEALED_ANNO_NAMESPACE_WIDE,
 		                  doc_new_strz("true"))) < 0 ||
 		    (rc = doc_set(meta, "annotations", anno)) < 0)
 			goto out;
@@ -500,11 +528,13 @@ int sealed_merge_into(struct doc *into, const struct doc *secret, const struct s
 	}
 	fenc = doc_getp(fresh, "spec", "encryptedData", NULL);
 	for (i = 0; i < doc_len(fenc); i++)
-		if ((rc = doc_set(enc, doc_str(doc_key_at(fenc, i)), doc_clone(doc_val_at(fenc, i)))) < 0)
+		if ((rc = doc_set(enc, doc_str(doc_key_at(fenc, i)),
+		                  doc_clone(doc_val_at(fenc, i)))) < 0)
 			goto out;
 	/* template labels and annotations of the input are merged in, as kubeseal does */
 	fmeta = doc_getp(fresh, "spec", "template", "metadata", NULL);
-	if ((tmeta = doc_getp(into, "spec", "template", "metadata", NULL)) && doc_kind(tmeta) == DOC_MAP) {
+	if ((tmeta = doc_getp(into, "spec", "template", "metadata", NULL)) &&
+	    doc_kind(tmeta) == DOC_MAP) {
 		static const char *const maps[] = { "labels", "annotations" };
 		size_t m;
 		for (m = 0; m < 2; m++) {
@@ -519,7 +549,8 @@ int sealed_merge_into(struct doc *into, const struct doc *secret, const struct s
 			}
 			for (i = 0; i < doc_len(src); i++) {
 				const char *k = doc_str(doc_key_at(src, i));
-				if (!strcmp(k, SEALED_ANNO_CLUSTER_WIDE) || !strcmp(k, SEALED_ANNO_NAMESPACE_WIDE))
+				if (!strcmp(k, SEALED_ANNO_CLUSTER_WIDE) ||
+				    !strcmp(k, SEALED_ANNO_NAMESPACE_WIDE))
 					continue;
 				if ((rc = doc_set(dst, k, doc_clone(doc_val_at(src, i)))) < 0)
 					goto out;

@@ -60,7 +60,8 @@ static int items_alloc(struct sealed_items *it, size_t n)
 {
 	size_t i;
 	it->n = 0;
-	if (!(it->keys = calloc(n ? n : 1, sizeof(*it->keys))) || !(it->vals = calloc(n ? n : 1, sizeof(*it->vals))))
+	if (!(it->keys = calloc(n ? n : 1, sizeof(*it->keys))) ||
+	    !(it->vals = calloc(n ? n : 1, sizeof(*it->vals))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++)
 		buf_init(&it->vals[i], BUF_MAX_DEFAULT, 1);
@@ -110,7 +111,8 @@ static void *search_keys(void *arg)
 			break;
 		k = c < hint ? c : c + 1;
 		buf_reset(&tmp);
-		if (sealed__decrypt_with(&tmp, j->ks->keys[k], j->label, j->label_len, j->blobs[0], j->lens[0]) == 0) {
+		if (sealed__decrypt_with(&tmp, j->ks->keys[k], j->label, j->label_len, j->blobs[0],
+		                         j->lens[0]) == 0) {
 			pthread_mutex_lock(&j->mu);
 			if (j->found < 0) {
 				j->found = (long)k;
@@ -130,12 +132,12 @@ static void *open_items(void *arg)
 	struct job *j = arg;
 	size_t i, k, hint = j->ks->hint;
 	while ((i = take(j)) < j->n) {
-		int rc = sealed__decrypt_with(&j->out[i], j->ks->keys[hint], j->label, j->label_len, j->blobs[i],
-		                              j->lens[i]);
+		int rc = sealed__decrypt_with(&j->out[i], j->ks->keys[hint], j->label, j->label_len,
+		                              j->blobs[i], j->lens[i]);
 		for (k = 0; rc == GS_EAUTH && k < j->ks->n; k++)
 			if (k != hint)
-				rc = sealed__decrypt_with(&j->out[i], j->ks->keys[k], j->label, j->label_len, j->blobs[i],
-				                          j->lens[i]);
+				rc = sealed__decrypt_with(&j->out[i], j->ks->keys[k], j->label,
+				                          j->label_len, j->blobs[i], j->lens[i]);
 		j->rcs[i] = rc;
 	}
 	return NULL;
@@ -164,8 +166,8 @@ static void run(void *(*fn)(void *), struct job *j, int nt)
 }
 
 /* Open n blobs that share one label; rcs[i] per item (0, GS_EAUTH, GS_EPARSE). */
-static void open_blobs(struct sealed_keyset *ks, const void *label, size_t label_len, unsigned char **blobs,
-                       size_t *lens, struct buf *out, int *rcs, size_t n)
+static void open_blobs(struct sealed_keyset *ks, const void *label, size_t label_len,
+                       unsigned char **blobs, size_t *lens, struct buf *out, int *rcs, size_t n)
 {
 	struct job j;
 	int nt = nthreads(ks);
@@ -183,7 +185,8 @@ static void open_blobs(struct sealed_keyset *ks, const void *label, size_t label
 	j.out = out, j.rcs = rcs, j.n = n, j.found = -1;
 
 	/* item 0 with the remembered key, else search the others */
-	rcs[0] = sealed__decrypt_with(&out[0], ks->keys[ks->hint], label, label_len, blobs[0], lens[0]);
+	rcs[0] =
+	    sealed__decrypt_with(&out[0], ks->keys[ks->hint], label, label_len, blobs[0], lens[0]);
 	if (rcs[0] == GS_EAUTH && ks->n > 1) {
 		j.ncand = ks->n - 1;
 		j.next = 0;
@@ -221,8 +224,8 @@ static int ss_label(struct buf *label, const struct doc *ss, const char *what)
 	return sealed_label(label, scope, doc_k8s_namespace(ss), name);
 }
 
-static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks, const char *label,
-                   size_t label_len, const struct doc *data, const char *what);
+static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks,
+                   const char *label, size_t label_len, const struct doc *data, const char *what);
 
 int sealed_open(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks,
                 const struct sealed_unseal_opts *opts)
@@ -244,11 +247,15 @@ int sealed_open(struct sealed_items *out, const struct doc *ss, struct sealed_ke
 	}
 	if (doc_len(v1) && doc_kind(v1) == DOC_STR) {
 		if (doc_len(enc)) {
-			rc = serr(what, GS_EPARSE, "cannot use the field 'encryptedData' and the deprecated field 'data' at the same time");
+			rc = serr(what, GS_EPARSE,
+			          "cannot use the field 'encryptedData' and the deprecated field "
+			          "'data' at the same time");
 			goto out;
 		}
 		if (!opts || !opts->accept_v1_data) {
-			rc = serr(what, GS_EPARSE, "using deprecated 'data' field, use 'encryptedData' or flip the feature flag");
+			rc = serr(what, GS_EPARSE,
+			          "using deprecated 'data' field, use 'encryptedData' or flip the "
+			          "feature flag");
 			goto out;
 		}
 		rc = open_v1(out, ss, ks, label.p, label.len, v1, what);
@@ -273,7 +280,8 @@ int sealed_open(struct sealed_items *out, const struct doc *ss, struct sealed_ke
 			rc = serr(what, GS_EPARSE, "spec.encryptedData: keys must be strings");
 			goto out;
 		}
-		if (!(out->keys[i] = strdup(k)) || !(blobs[i] = malloc(base64_decoded_max(b64 ? blen : 0) + 1))) {
+		if (!(out->keys[i] = strdup(k)) ||
+		    !(blobs[i] = malloc(base64_decoded_max(b64 ? blen : 0) + 1))) {
 			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
 		}
@@ -297,7 +305,8 @@ int sealed_open(struct sealed_items *out, const struct doc *ss, struct sealed_ke
 		if (rc >= 0)
 			rc = rcs[i] == GS_EPARSE ? GS_EPARSE : GS_EAUTH;
 		buf_addf(&msg, "%s%s (%s)", msg.len ? ", " : "",
-		         rcs[i] == GS_EPARSE ? "SealedSecret data is too short" : "no key could decrypt secret",
+		         rcs[i] == GS_EPARSE ? "SealedSecret data is too short"
+		                             : "no key could decrypt secret",
 		         out->keys[i]);
 	}
 	if (rc < 0)
@@ -316,8 +325,8 @@ out:
 }
 
 /* Legacy v1: the whole Secret, JSON, sealed as one blob in spec.data (base64 of it). */
-static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks, const char *label,
-                   size_t label_len, const struct doc *data, const char *what)
+static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks,
+                   const char *label, size_t label_len, const struct doc *data, const char *what)
 {
 	struct buf pt = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
 	struct doc *sec = NULL;
@@ -325,13 +334,15 @@ static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed
 	int rc;
 
 	(void)ss; /* the label already carries its name, namespace and scope */
-	if ((rc = sealed_decrypt_item(&pt, ks, label, label_len, doc_str(data), doc_len(data))) < 0) {
+	if ((rc = sealed_decrypt_item(&pt, ks, label, label_len, doc_str(data), doc_len(data))) <
+	    0) {
 		gs_error_prefix(rc, "spec.data");
 		if (what && *what)
 			gs_error_prefix(rc, "%s", what);
 		goto out;
 	}
-	if ((rc = doc_parse_one(&sec, what ? what : "spec.data", pt.p, pt.len, DOC_PARSE_SECRET)) < 0)
+	if ((rc = doc_parse_one(&sec, what ? what : "spec.data", pt.p, pt.len, DOC_PARSE_SECRET)) <
+	    0)
 		goto out;
 	n = doc_len(doc_get(sec, "data")) + doc_len(doc_get(sec, "stringData"));
 	if ((rc = items_alloc(out, n)) < 0)
@@ -368,12 +379,26 @@ out:
 
 /* Go's v1.Secret/ObjectMeta field order for the Secret we write. */
 static const char *const secret_meta_order[] = {
-	"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
-	"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
-	"ownerReferences", "finalizers", "managedFields", NULL,
+	"name",
+	"generateName",
+	"namespace",
+	"selfLink",
+	"uid",
+	"resourceVersion",
+	"generation",
+	"creationTimestamp",
+	"deletionTimestamp",
+	"deletionGracePeriodSeconds",
+	"labels",
+	"annotations",
+	"ownerReferences",
+	"finalizers",
+	"managedFields",
+	NULL,
 };
 
-int sealed_secret_from_items(struct doc **out, const struct doc *ss, const struct sealed_items *items)
+int sealed_secret_from_items(struct doc **out, const struct doc *ss,
+                             const struct sealed_items *items)
 {
 	const struct doc *tmeta = doc_getp(ss, "spec", "template", "metadata", NULL), *v;
 	const char *name = doc_k8s_name(ss), *ns = doc_k8s_namespace(ss), *skip;
@@ -405,11 +430,13 @@ int sealed_secret_from_items(struct doc **out, const struct doc *ss, const struc
 			/* ownerReferences after annotations, in Go's order */
 			const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
 			if (!(refs = doc_new_seq()) || !(ref = doc_new_map()) ||
-			    (rc = doc_set(ref, "apiVersion", doc_new_strz(SEALED_API_VERSION))) < 0 ||
+			    (rc = doc_set(ref, "apiVersion", doc_new_strz(SEALED_API_VERSION))) <
+			        0 ||
 			    (rc = doc_set(ref, "kind", doc_new_strz("SealedSecret"))) < 0 ||
 			    (rc = doc_set(ref, "name", doc_new_strz(name ? name : ""))) < 0 ||
 			    (rc = doc_set(ref, "uid", doc_new_strz(uid ? uid : ""))) < 0 ||
-			    (rc = doc_set(ref, "controller", doc_new_bool(1))) < 0 || (rc = doc_push(refs, ref)) < 0)
+			    (rc = doc_set(ref, "controller", doc_new_bool(1))) < 0 ||
+			    (rc = doc_push(refs, ref)) < 0)
 				goto out;
 			ref = NULL;
 			if ((rc = doc_set(meta, "ownerReferences", refs)) < 0)
@@ -432,7 +459,8 @@ int sealed_secret_from_items(struct doc **out, const struct doc *ss, const struc
 	}
 	doc_sort_keys(data, 0);
 	if ((rc = doc_set(sec, "kind", doc_new_strz("Secret"))) < 0 ||
-	    (rc = doc_set(sec, "apiVersion", doc_new_strz("v1"))) < 0 || (rc = doc_set(sec, "metadata", meta)) < 0)
+	    (rc = doc_set(sec, "apiVersion", doc_new_strz("v1"))) < 0 ||
+	    (rc = doc_set(sec, "metadata", meta)) < 0)
 		goto out;
 	meta = NULL;
 	if ((v = doc_getp(ss, "spec", "template", "immutable", NULL)) && doc_kind(v) == DOC_BOOL &&
@@ -468,9 +496,11 @@ int sealed_unseal(struct doc **out, const struct doc *ss, struct sealed_keyset *
 	if ((rc = sealed_open(&it, ss, ks, opts)) < 0)
 		return rc;
 	if ((rc = sealed_desired_secret(out, ss, &it)) < 0) {
-		/* a template.data that does not render: which SealedSecret (the key is named already) */
+		/* a template.data that does not render: which SealedSecret (the key is named
+		 * already) */
 		const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
-		gs_error_prefix(rc, "SealedSecret %s%s%s", ns ? ns : "", ns ? "/" : "", name ? name : "");
+		gs_error_prefix(rc, "SealedSecret %s%s%s", ns ? ns : "", ns ? "/" : "",
+		                name ? name : "");
 		if (ss_what(opts))
 			gs_error_prefix(rc, "%s", ss_what(opts));
 	}
@@ -482,7 +512,8 @@ int sealed_unseal(struct doc **out, const struct doc *ss, struct sealed_keyset *
 	return rc;
 }
 
-int sealed_verify(const struct doc *ss, struct sealed_keyset *ks, const struct sealed_unseal_opts *opts)
+int sealed_verify(const struct doc *ss, struct sealed_keyset *ks,
+                  const struct sealed_unseal_opts *opts)
 {
 	struct sealed_items it = SEALED_ITEMS_INIT;
 	int rc = sealed_open(&it, ss, ks, opts);
@@ -501,10 +532,13 @@ int sealed_reseal(struct doc *ss, struct sealed_keyset *ks, const struct sealed_
 	int rc;
 
 	if (doc_len(doc_getp(ss, "spec", "data", NULL)))
-		return serr(ss_what(opts), GS_EPARSE, "spec.data: re-encrypting the deprecated 'data' field is not supported");
+		return serr(
+		    ss_what(opts), GS_EPARSE,
+		    "spec.data: re-encrypting the deprecated 'data' field is not supported");
 	if ((rc = sealed_open(&it, ss, ks, opts)) < 0)
 		goto out;
-	if ((rc = ss_label(&label, ss, ss_what(opts))) < 0 || (rc = sealed_encryptor_new(&e, pk, label.p, label.len)) < 0)
+	if ((rc = ss_label(&label, ss, ss_what(opts))) < 0 ||
+	    (rc = sealed_encryptor_new(&e, pk, label.p, label.len)) < 0)
 		goto out;
 	for (i = 0; i < it.n; i++) {
 		buf_reset(&ct);

@@ -147,9 +147,11 @@ static int want_str(const struct tpl *t, const char *fn, const struct tv *v)
 	if (v->kind == TV_STR)
 		return 0;
 	if (v->kind == TV_NONE)
-		return tpl_err(t, "error calling %.*s: invalid value; expected string", fn, strlen(fn));
-	return tpl_err(t, "error calling %.*s: wrong type for value; expected string; got map[string]string", fn,
-	               strlen(fn));
+		return tpl_err(t, "error calling %.*s: invalid value; expected string", fn,
+		               strlen(fn));
+	return tpl_err(
+	    t, "error calling %.*s: wrong type for value; expected string; got map[string]string",
+	    fn, strlen(fn));
 }
 
 static int fn_tojson(const struct tpl *t, struct tv *res, const struct tv *a)
@@ -170,11 +172,13 @@ static int fn_tojson(const struct tpl *t, struct tv *res, const struct tv *a)
 		if (i)
 			rc = buf_addc(&res->s, ',');
 		if (rc >= 0)
-			rc = json_quote(&res->s, sorted[i]->key, strlen(sorted[i]->key), JSON_QUOTE_GO | JSON_QUOTE_HTML);
+			rc = json_quote(&res->s, sorted[i]->key, strlen(sorted[i]->key),
+			                JSON_QUOTE_GO | JSON_QUOTE_HTML);
 		if (rc >= 0)
 			rc = buf_addc(&res->s, ':');
 		if (rc >= 0)
-			rc = json_quote(&res->s, sorted[i]->val, sorted[i]->len, JSON_QUOTE_GO | JSON_QUOTE_HTML);
+			rc = json_quote(&res->s, sorted[i]->val, sorted[i]->len,
+			                JSON_QUOTE_GO | JSON_QUOTE_HTML);
 	}
 	free(sorted);
 	return rc < 0 ? rc : buf_addc(&res->s, '}');
@@ -189,9 +193,16 @@ static int go_quote(struct buf *out, const char *s, size_t n)
 	while (rc >= 0 && i < n) {
 		unsigned c = u[i];
 		size_t len = utf8_len(u + i, n - i, NULL);
-		const char *e = c == '\a' ? "\\a" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n" :
-		                c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\v' ? "\\v" : c == '"' ? "\\\"" :
-		                c == '\\' ? "\\\\" : NULL;
+		const char *e = c == '\a'   ? "\\a"
+		                : c == '\b' ? "\\b"
+		                : c == '\f' ? "\\f"
+		                : c == '\n' ? "\\n"
+		                : c == '\r' ? "\\r"
+		                : c == '\t' ? "\\t"
+		                : c == '\v' ? "\\v"
+		                : c == '"'  ? "\\\""
+		                : c == '\\' ? "\\\\"
+		                            : NULL;
 		if (e) {
 			rc = buf_adds(out, e);
 			i++;
@@ -215,14 +226,17 @@ struct tfn {
 };
 
 static const struct tfn funcs[] = {
-	{ "index", 1, -1 }, { "print", 0, -1 }, { "toJson", 1, 1 }, { "b64enc", 1, 1 }, { "b64dec", 1, 1 },
-	{ "upper", 1, 1 },  { "lower", 1, 1 },  { "trim", 1, 1 },   { "quote", 0, -1 }, { "squote", 0, -1 },
+	{ "index", 1, -1 }, { "print", 0, -1 },  { "toJson", 1, 1 }, { "b64enc", 1, 1 },
+	{ "b64dec", 1, 1 }, { "upper", 1, 1 },   { "lower", 1, 1 },  { "trim", 1, 1 },
+	{ "quote", 0, -1 }, { "squote", 0, -1 },
 };
 
-static const char *const keywords[] = { "if", "else", "end", "range", "with", "define", "template", "block",
-	                                "break", "continue", "nil", "true", "false" };
+static const char *const keywords[] = { "if",     "else",     "end",   "range", "with",
+	                                "define", "template", "block", "break", "continue",
+	                                "nil",    "true",     "false" };
 
-static int call(const struct tpl *t, const struct tfn *f, struct tv *args, int nargs, struct tv *res)
+static int call(const struct tpl *t, const struct tfn *f, struct tv *args, int nargs,
+                struct tv *res)
 {
 	const char *fn = f->name;
 	int i, rc = 0;
@@ -233,22 +247,27 @@ static int call(const struct tpl *t, const struct tfn *f, struct tv *args, int n
 	if (!strcmp(fn, "index")) {
 		const struct sealed_kv *kv;
 		if (args[0].kind == TV_NONE)
-			return tpl_err(t, "error calling %.*s: index of untyped nil", fn, strlen(fn));
+			return tpl_err(t, "error calling %.*s: index of untyped nil", fn,
+			               strlen(fn));
 		if (nargs == 1) {
 			res->kind = args[0].kind;
 			return buf_set(&res->s, args[0].s.p, args[0].s.len);
 		}
 		if (args[0].kind != TV_DOT || nargs > 2)
-			return tpl_err(t, "error calling %.*s: can't index item of type string", fn, strlen(fn));
-		if (args[1].kind != TV_STR)
-			return tpl_err(t, "error calling %.*s: value has type map[string]string; should be string", fn,
+			return tpl_err(t, "error calling %.*s: can't index item of type string", fn,
 			               strlen(fn));
+		if (args[1].kind != TV_STR)
+			return tpl_err(t,
+			               "error calling %.*s: value has type map[string]string; "
+			               "should be string",
+			               fn, strlen(fn));
 		kv = lookup(t, args[1].s.p, args[1].s.len);
 		return kv ? buf_set(&res->s, kv->val, kv->len) : 0; /* missing key: zero value "" */
 	}
 	if (!strcmp(fn, "print")) {
 		for (i = 0; rc >= 0 && i < nargs; i++)
-			rc = args[i].kind == TV_NONE ? buf_adds(&res->s, "<nil>") : tv_print(t, &res->s, &args[i]);
+			rc = args[i].kind == TV_NONE ? buf_adds(&res->s, "<nil>")
+			                             : tv_print(t, &res->s, &args[i]);
 		return rc;
 	}
 	if (!strcmp(fn, "quote") || !strcmp(fn, "squote")) {
@@ -345,47 +364,81 @@ static int parse_string(struct tpl *t, struct buf *out)
 		case 'v': rc = buf_addc(out, '\v'); break;
 		case '\\': rc = buf_addc(out, '\\'); break;
 		case '"': rc = buf_addc(out, '"'); break;
-		case 'x': case 'u': case 'U': case '0': case '1': case '2': case '3': case '4': case '5': case '6':
+		case 'x':
+		case 'u':
+		case 'U':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
 		case '7': {
-			int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 3, base = c >= '0' && c <= '7' ? 8 : 16, i;
+			int digits = c == 'x'   ? 2
+			             : c == 'u' ? 4
+			             : c == 'U' ? 8
+			                        : 3,
+			    base = c >= '0' && c <= '7' ? 8 : 16, i;
 			unsigned long v = 0;
 			if (base == 8)
 				t->p--;
 			for (i = 0; i < digits; i++, t->p++) {
 				int d;
 				char h = t->p < t->end ? *t->p : 0;
-				d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-				    h >= 'A' && h <= 'F' ? h - 'A' + 10 : 99;
+				d = h >= '0' && h <= '9'   ? h - '0'
+				    : h >= 'a' && h <= 'f' ? h - 'a' + 10
+				    : h >= 'A' && h <= 'F' ? h - 'A' + 10
+				                           : 99;
 				if (d >= base)
-					return tpl_err(t, "invalid escape in string literal %.*s", start,
-					               (size_t)(t->p - start + 1));
+					return tpl_err(t, "invalid escape in string literal %.*s",
+					               start, (size_t)(t->p - start + 1));
 				v = v * (unsigned long)base + (unsigned long)d;
 			}
 			if (c == 'x' || base == 8) {
 				if (v > 255)
-					return tpl_err(t, "invalid escape in string literal %.*s", start, (size_t)(t->p - start));
+					return tpl_err(t, "invalid escape in string literal %.*s",
+					               start, (size_t)(t->p - start));
 				rc = buf_addc(out, (char)v);
 			} else {
 				unsigned char u8[4];
 				size_t n;
 				if (v > 0x10ffff || (v >= 0xd800 && v < 0xe000))
-					return tpl_err(t, "invalid escape in string literal %.*s", start, (size_t)(t->p - start));
-				if (v < 0x80) { u8[0] = (unsigned char)v; n = 1; }
-				else if (v < 0x800) { u8[0] = (unsigned char)(0xc0 | v >> 6); u8[1] = (unsigned char)(0x80 | (v & 63)); n = 2; }
-				else if (v < 0x10000) { u8[0] = (unsigned char)(0xe0 | v >> 12); u8[1] = (unsigned char)(0x80 | ((v >> 6) & 63)); u8[2] = (unsigned char)(0x80 | (v & 63)); n = 3; }
-				else { u8[0] = (unsigned char)(0xf0 | v >> 18); u8[1] = (unsigned char)(0x80 | ((v >> 12) & 63)); u8[2] = (unsigned char)(0x80 | ((v >> 6) & 63)); u8[3] = (unsigned char)(0x80 | (v & 63)); n = 4; }
+					return tpl_err(t, "invalid escape in string literal %.*s",
+					               start, (size_t)(t->p - start));
+				if (v < 0x80) {
+					u8[0] = (unsigned char)v;
+					n = 1;
+				} else if (v < 0x800) {
+					u8[0] = (unsigned char)(0xc0 | v >> 6);
+					u8[1] = (unsigned char)(0x80 | (v & 63));
+					n = 2;
+				} else if (v < 0x10000) {
+					u8[0] = (unsigned char)(0xe0 | v >> 12);
+					u8[1] = (unsigned char)(0x80 | ((v >> 6) & 63));
+					u8[2] = (unsigned char)(0x80 | (v & 63));
+					n = 3;
+				} else {
+					u8[0] = (unsigned char)(0xf0 | v >> 18);
+					u8[1] = (unsigned char)(0x80 | ((v >> 12) & 63));
+					u8[2] = (unsigned char)(0x80 | ((v >> 6) & 63));
+					u8[3] = (unsigned char)(0x80 | (v & 63));
+					n = 4;
+				}
 				rc = buf_add(out, u8, n);
 			}
 			break;
 		}
 		default:
-			return tpl_err(t, "invalid escape in string literal %.*s", start, (size_t)(t->p - start));
+			return tpl_err(t, "invalid escape in string literal %.*s", start,
+			               (size_t)(t->p - start));
 		}
 		if (rc < 0)
 			return rc;
 	}
 	if (t->p >= t->end || *t->p != q)
-		return tpl_err(t, "unterminated string literal %.*s", start, (size_t)(t->p - start));
+		return tpl_err(t, "unterminated string literal %.*s", start,
+		               (size_t)(t->p - start));
 	t->p++;
 	return 0;
 }
@@ -411,14 +464,18 @@ static int eval_operand(struct tpl *t, struct tv *out)
 		if ((rc = eval_pipeline(t, out, 1)) < 0)
 			return rc;
 		if (!at_operand_end(t))
-			return tpl_err(t, "unsupported template construct %.*s (field of a parenthesised value)", t->p,
-			               strcspn(t->p, " |)"));
+			return tpl_err(
+			    t,
+			    "unsupported template construct %.*s (field of a parenthesised value)",
+			    t->p, strcspn(t->p, " |)"));
 		return 0;
 	}
 	if (c == '$')
-		return tpl_err(t, "unsupported template construct: variable %.*s", start, strcspn(start, " |)=:"));
+		return tpl_err(t, "unsupported template construct: variable %.*s", start,
+		               strcspn(start, " |)=:"));
 	if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '\'')
-		return tpl_err(t, "unsupported template construct: literal %.*s", start, strcspn(start, " |)"));
+		return tpl_err(t, "unsupported template construct: literal %.*s", start,
+		               strcspn(start, " |)"));
 	if (c != '.')
 		return tpl_err(t, "unexpected %.*s in operand", start, 1);
 	out->kind = TV_DOT;
@@ -429,12 +486,15 @@ static int eval_operand(struct tpl *t, struct tv *out)
 		const char *name = t->p;
 		const struct sealed_kv *kv;
 		if (!is_ident_start(*t->p))
-			return tpl_err(t, "bad field name %.*s (use index . \"key\" for keys with other characters)", start,
-			               strcspn(start, " |)"));
+			return tpl_err(t,
+			               "bad field name %.*s (use index . \"key\" for keys with "
+			               "other characters)",
+			               start, strcspn(start, " |)"));
 		while (t->p < t->end && is_ident(*t->p))
 			t->p++;
 		if (out->kind != TV_DOT)
-			return tpl_err(t, "can't evaluate field %.*s in type string", name, (size_t)(t->p - name));
+			return tpl_err(t, "can't evaluate field %.*s in type string", name,
+			               (size_t)(t->p - name));
 		kv = lookup(t, name, (size_t)(t->p - name));
 		buf_reset(&out->s);
 		out->kind = kv ? TV_STR : TV_NONE;
@@ -443,8 +503,10 @@ static int eval_operand(struct tpl *t, struct tv *out)
 		if (at_operand_end(t))
 			return 0;
 		if (*t->p != '.')
-			return tpl_err(t, "bad field name %.*s (use index . \"key\" for keys with other characters)", start,
-			               strcspn(start, " |)"));
+			return tpl_err(t,
+			               "bad field name %.*s (use index . \"key\" for keys with "
+			               "other characters)",
+			               start, strcspn(start, " |)"));
 		t->p++;
 	}
 }
@@ -468,14 +530,16 @@ static int eval_command(struct tpl *t, struct tv *piped, struct tv *out)
 		n = (size_t)(t->p - name);
 		for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]); k++)
 			if (strlen(keywords[k]) == n && !memcmp(keywords[k], name, n))
-				return tpl_err(t, "unsupported template construct \"%.*s\"", name, n);
+				return tpl_err(t, "unsupported template construct \"%.*s\"", name,
+				               n);
 		for (k = 0; k < sizeof(funcs) / sizeof(funcs[0]); k++)
 			if (strlen(funcs[k].name) == n && !memcmp(funcs[k].name, name, n))
 				f = &funcs[k];
 		if (!f)
 			return tpl_err(t, "unsupported template function \"%.*s\"", name, n);
 		if (t->p < t->end && !at_operand_end(t))
-			return tpl_err(t, "unsupported template construct %.*s", name, strcspn(name, " |)"));
+			return tpl_err(t, "unsupported template construct %.*s", name,
+			               strcspn(name, " |)"));
 	}
 	for (i = 0; i < 8; i++)
 		tv_init(&args[i]);
@@ -488,7 +552,9 @@ static int eval_command(struct tpl *t, struct tv *piped, struct tv *out)
 			goto out;
 		}
 		if (is_ident_start(*t->p)) {
-			rc = tpl_err(t, "unsupported template construct: function %.*s as an argument (use parentheses)",
+			rc = tpl_err(t,
+			             "unsupported template construct: function %.*s as an argument "
+			             "(use parentheses)",
 			             t->p, strcspn(t->p, " |)"));
 			goto out;
 		}
@@ -527,7 +593,8 @@ static int eval_pipeline(struct tpl *t, struct tv *out, int in_paren)
 	while (1) {
 		skip_ws(t);
 		if (t->p < t->end && *t->p == '$') {
-			rc = tpl_err(t, "unsupported template construct: variable %.*s", t->p, strcspn(t->p, " |)"));
+			rc = tpl_err(t, "unsupported template construct: variable %.*s", t->p,
+			             strcspn(t->p, " |)"));
 			goto out;
 		}
 		if ((rc = eval_command(t, have ? &acc : NULL, &res)) < 0)
@@ -583,8 +650,8 @@ static const char *action_end(const char *p, const char *end)
 	return NULL;
 }
 
-int sealed_template_render(struct buf *out, const char *name, const char *src, size_t len, const struct sealed_kv *vals,
-                        size_t nvals)
+int sealed_template_render(struct buf *out, const char *name, const char *src, size_t len,
+                           const struct sealed_kv *vals, size_t nvals)
 {
 	struct tpl t = { name, vals, nvals, src, src, src };
 	const char *p = src, *end = src + len;

@@ -6,12 +6,12 @@
  * A file is a list of documents (YAML multi-doc, or one JSON/dotenv/INI/binary
  * tree) plus the `sops:` metadata. Every selected leaf is encrypted on its own
  * with AES-256-GCM under one 32-byte data key:
- *   ENC[AES256_GCM,data:<b64>,iv:<b64 32 bytes>,tag:<b64>,type:str|int|float|bool|bytes|time|comment]
- * with AAD = the map keys from the root joined by ':' plus a trailing ':'
- * (list indices are not part of it). The MAC is SHA-512 over the cleartext
- * leaves in document order, uppercase hex, encrypted with AAD = lastmodified.
- * The data key is an armored age file per recipient, or (2+ key groups)
- * Shamir shares over GF(2^8) as in HashiCorp Vault.
+ *   ENC[AES256_GCM,data:<b64>,iv:<b64 32
+ * bytes>,tag:<b64>,type:str|int|float|bool|bytes|time|comment] with AAD = the map keys from the
+ * root joined by ':' plus a trailing ':' (list indices are not part of it). The MAC is SHA-512 over
+ * the cleartext leaves in document order, uppercase hex, encrypted with AAD = lastmodified. The
+ * data key is an armored age file per recipient, or (2+ key groups) Shamir shares over GF(2^8) as
+ * in HashiCorp Vault.
  *
  * Errors: see "errors and exit codes" below: the returned code carries sops'
  * exit code. Everything that holds a data key or plaintext is wiped.
@@ -69,7 +69,7 @@ enum sops_exit {
  * need nothing; a class is tested with sops_error_class(rc) == GS_E..., never rc == GS_E...
  * (false for a tagged code).
  */
-#define SOPS_ERR(gs, exit) ((gs) - 1000 * (int)(exit))
+#define SOPS_ERR(gs, exit) ((gs)-1000 * (int)(exit))
 /* sops' exit code for rc: 0 for rc >= 0, the tagged code, else 1 (SOPS_EXIT_GENERIC). */
 int sops_exit_code(int rc);
 /* The GS_E* class of rc (rc itself when it carries no exit code; rc >= 0 unchanged). */
@@ -93,7 +93,15 @@ const char *sops_format_name(enum sops_format f);
 enum sops_format sops_format_for_path(const char *path);
 
 /* --- values ---------------------------------------------------------------- */
-enum sops_type { SOPS_T_STR, SOPS_T_INT, SOPS_T_FLOAT, SOPS_T_BOOL, SOPS_T_BYTES, SOPS_T_TIME, SOPS_T_COMMENT };
+enum sops_type {
+	SOPS_T_STR,
+	SOPS_T_INT,
+	SOPS_T_FLOAT,
+	SOPS_T_BOOL,
+	SOPS_T_BYTES,
+	SOPS_T_TIME,
+	SOPS_T_COMMENT
+};
 const char *sops_type_name(enum sops_type t);
 
 struct sops_cipher; /* AES-256-GCM under one data key, reused for every value */
@@ -101,7 +109,8 @@ int sops_cipher_new(struct sops_cipher **out, const unsigned char key[SOPS_KEY_L
 void sops_cipher_free(struct sops_cipher *c);
 /* Append ENC[AES256_GCM,...] for pt (n > 0 bytes) to out; iv is SOPS_IV_LEN bytes. */
 int sops_value_encrypt(struct sops_cipher *c, struct buf *out, const void *pt, size_t n,
-                       const unsigned char *iv, const char *aad, size_t aadlen, enum sops_type type);
+                       const unsigned char *iv, const char *aad, size_t aadlen,
+                       enum sops_type type);
 /* Decrypt an ENC[...] string, appending the plaintext to pt (a secret buffer).
  * GS_EPARSE "does not match sops' data format"; GS_EAUTH on a tag failure. */
 int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *type, const char *enc,
@@ -123,9 +132,11 @@ void sops_mac_free(struct sops_mac *m);
 
 /* --- Shamir (HashiCorp Vault's scheme over GF(2^8), as vendored by sops) -------- */
 /* shares: parts buffers of n+1 bytes each (y bytes then the x coordinate). */
-int sops_shamir_split(unsigned char **shares, const unsigned char *secret, size_t n, int parts, int threshold);
+int sops_shamir_split(unsigned char **shares, const unsigned char *secret, size_t n, int parts,
+                      int threshold);
 /* nparts shares of partlen bytes -> secret (partlen-1 bytes). */
-int sops_shamir_combine(unsigned char *secret, const unsigned char *const *parts, size_t nparts, size_t partlen);
+int sops_shamir_combine(unsigned char *secret, const unsigned char *const *parts, size_t nparts,
+                        size_t partlen);
 
 /* --- which leaves are encrypted ----------------------------------------------- */
 enum sops_rule_kind {
@@ -148,7 +159,8 @@ struct sops_rules {
 int sops_rules_set(struct sops_rules *r, enum sops_rule_kind kind, const char *value);
 void sops_rules_release(struct sops_rules *r);
 /* Should the leaf under this key path be encrypted? (sops' shouldBeEncrypted) */
-int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, const size_t *lens, size_t depth);
+int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, const size_t *lens,
+                        size_t depth);
 /* Does the rule's regex match this text (a comment, for the comment rules)? */
 int sops_rules_match_text(const struct sops_rules *r, const char *s, size_t n);
 /* Unanchored RE2-style search of s with a one-off pattern (for .sops.yaml path_regex). */
@@ -195,7 +207,8 @@ int sops_keyspec_remove_group(struct sops_keyspec *k, size_t i);
  * Shamir shares when 2+ groups) into m->groups, replacing the age keys. Non-age
  * entries of existing groups are kept when keep_other (updatekeys).
  */
-int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, const unsigned char key[SOPS_KEY_LEN]);
+int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec,
+                       const unsigned char key[SOPS_KEY_LEN]);
 
 /* A fresh random data key. */
 int sops_data_key_new(unsigned char key[SOPS_KEY_LEN]);
@@ -226,9 +239,11 @@ struct sops_file {
 void sops_file_release(struct sops_file *f);
 
 /* Parse an encrypted file ("sops metadata not found" when it has none). */
-int sops_file_load(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt);
+int sops_file_load(struct sops_file *f, const char *name, const char *data, size_t len,
+                   enum sops_format fmt);
 /* Parse a plaintext file (exit 203 "File already encrypted" when it carries sops metadata). */
-int sops_file_load_plain(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt);
+int sops_file_load_plain(struct sops_file *f, const char *name, const char *data, size_t len,
+                         enum sops_format fmt);
 
 /* Decrypt every encrypted leaf in place and check the MAC (exit 51 / 25). */
 int sops_file_decrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], int ignore_mac);
@@ -236,35 +251,40 @@ int sops_file_decrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 /* Previous ciphertexts by (AAD, plaintext): reused so unchanged values keep their bytes. */
 struct sops_stash;
 /* Collect from an encrypted file's trees decrypted with key (the same data key). */
-int sops_stash_new(struct sops_stash **out, const struct sops_file *enc, const unsigned char key[SOPS_KEY_LEN]);
+int sops_stash_new(struct sops_stash **out, const struct sops_file *enc,
+                   const unsigned char key[SOPS_KEY_LEN]);
 void sops_stash_free(struct sops_stash *s);
 /* Add the encrypted comments of a YAML source (decrypted with key) to the stash. */
-int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src, size_t len,
-                        const unsigned char key[SOPS_KEY_LEN]);
+int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src,
+                        size_t len, const unsigned char key[SOPS_KEY_LEN]);
 
 /* Encrypt the leaves the rules select, compute the MAC, set lastmodified/mac/version. */
-int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash);
+int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
+                      struct sops_stash *stash);
 
 /* Emit in fmt; with_meta adds the sops block (encrypted output). indent 0 = format default. */
-int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta, int indent);
+int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta,
+                   int indent);
 
 /*
- * YAML (or JSON: values and the sops member only) that keeps src's bytes (comments, order, quoting, indentation) outside the values
- * that differ between the trees parsed from src and f's trees; the sops block is written
- * (with_meta) or dropped. Comments: "#ENC[...]" ones are decrypted with old_key, plain ones
- * encrypted with new_key (as sops does; either may be NULL). GS_EINVAL when the change
- * cannot be spliced (the caller re-emits with sops_file_emit).
+ * YAML (or JSON: values and the sops member only) that keeps src's bytes (comments, order, quoting,
+ * indentation) outside the values that differ between the trees parsed from src and f's trees; the
+ * sops block is written (with_meta) or dropped. Comments: "#ENC[...]" ones are decrypted with
+ * old_key, plain ones encrypted with new_key (as sops does; either may be NULL). GS_EINVAL when the
+ * change cannot be spliced (the caller re-emits with sops_file_emit).
  */
-int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta, int indent,
-                     const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash);
+int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len,
+                     int with_meta, int indent, const unsigned char *old_key,
+                     const unsigned char *new_key, struct sops_stash *stash);
 
 /* The same for dotenv: src's lines with the tree's values, comment lines as sops writes them. */
-int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta,
-                       const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash);
+int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len,
+                       int with_meta, const unsigned char *old_key, const unsigned char *new_key,
+                       struct sops_stash *stash);
 
 /* --extract / set / unset paths: '["a"]["b"][0]' */
 struct sops_path {
-	char **keys;  /* keys[i] NULL when the component is an index */
+	char **keys; /* keys[i] NULL when the component is an index */
 	long *index;
 	size_t n;
 };
@@ -300,7 +320,8 @@ int sops_config_load(struct sops_config *c, const char *path);
 void sops_config_release(struct sops_config *c);
 /* First rule matching file (path relative to the config's directory); GS_ENOTFOUND
  * "error loading config: no matching creation rules found". */
-int sops_config_match(const struct sops_config *c, const char *file, const struct sops_creation_rule **out);
+int sops_config_match(const struct sops_config *c, const char *file,
+                      const struct sops_creation_rule **out);
 
 /* --- what the sops command decides, for every caller (sops_policy.c, sops_ops.c) ---------
  * The policy of `sops encrypt/decrypt/rotate/updatekeys/...` on top of the file API above,
@@ -316,16 +337,21 @@ int sops_config_discover(struct sops_config *c, int *have, const char *path, con
 
 /* How a new file is to be encrypted, as the command line says (sops' getEncryptConfig). */
 struct sops_encrypt_opts {
-	const char *age;           /* recipients "age1..,age1.." (one group); NULL: the creation rule's */
-	enum sops_rule_kind rule;  /* an explicit rule; SOPS_RULE_NONE: the creation rule's, else the default */
+	const char *age; /* recipients "age1..,age1.." (one group); NULL: the creation rule's */
+	enum sops_rule_kind
+	    rule; /* an explicit rule; SOPS_RULE_NONE: the creation rule's, else the default */
 	const char *rule_value;
-	int rule_count;            /* how many rule flags were given: 2+ is refused (exit 8) */
+	int rule_count; /* how many rule flags were given: 2+ is refused (exit 8) */
 	int mac_only_encrypted;
 	int shamir_threshold;      /* 0: the creation rule's */
 	const char *default_regex; /* encrypted_regex when neither the flags nor the rule choose
-	                            * (gitseal encrypt: ^(data|stringData)$); NULL: sops' _unencrypted suffix */
+	                            * (gitseal encrypt: ^(data|stringData)$); NULL: sops'
+	                            * _unencrypted suffix */
 };
-#define SOPS_ENCRYPT_OPTS_INIT { NULL, SOPS_RULE_NONE, NULL, 0, 0, 0, NULL }
+#define SOPS_ENCRYPT_OPTS_INIT                                                                     \
+	{                                                                                          \
+		NULL, SOPS_RULE_NONE, NULL, 0, 0, 0, NULL                                          \
+	}
 
 /*
  * Keys and rules for a new file called name (relative to the cwd; it picks the creation rule)
@@ -335,17 +361,20 @@ struct sops_encrypt_opts {
  * with sops' message ("config file not found, or has no creation rules, and no keys provided
  * through command line options").
  */
-int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules, const struct sops_encrypt_opts *o,
-                        const struct sops_config *conf, const char *name, enum sops_format fmt, int need_keys);
+int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules,
+                        const struct sops_encrypt_opts *o, const struct sops_config *conf,
+                        const char *name, enum sops_format fmt, int need_keys);
 
 /* The recipients of a creation rule (its groups and threshold), appended to spec. */
 int sops_keyspec_from_rule(struct sops_keyspec *spec, const struct sops_creation_rule *rule);
 /* The recipients of m's groups, appended to spec (rotate, groups): rm (a comma-separated list)
  * removed from every group, add (the same) added to the first group once each. */
-int sops_keyspec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m, const char *add, const char *rm);
+int sops_keyspec_from_meta(struct sops_keyspec *spec, const struct sops_meta *m, const char *add,
+                           const char *rm);
 /* 1 when m's age recipients are spec's, group by group (order inside a group does not matter);
  * with_threshold: the Shamir threshold too (2+ groups; 0 in spec = all groups). */
-int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta *m, int with_threshold);
+int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta *m,
+                         int with_threshold);
 
 /*
  * The data key of a loaded encrypted file, opened with the identities sops would use
@@ -353,8 +382,8 @@ int sops_keyspec_matches(const struct sops_keyspec *spec, const struct sops_meta
  */
 int sops_file_data_key(const struct sops_file *f, unsigned char key[SOPS_KEY_LEN]);
 /* sops_file_load() then sops_file_data_key(); on failure f is released. */
-int sops_file_open(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt,
-                   unsigned char key[SOPS_KEY_LEN]);
+int sops_file_open(struct sops_file *f, const char *name, const char *data, size_t len,
+                   enum sops_format fmt, unsigned char key[SOPS_KEY_LEN]);
 
 /*
  * An earlier text an output keeps the layout of: the bytes f was parsed from, or those of the
@@ -369,7 +398,10 @@ struct sops_layout {
 	struct sops_stash *stash;
 	int indent;
 };
-#define SOPS_LAYOUT_INIT { NULL, 0, NULL, NULL, NULL, 0 }
+#define SOPS_LAYOUT_INIT                                                                           \
+	{                                                                                          \
+		NULL, 0, NULL, NULL, NULL, 0                                                       \
+	}
 
 /*
  * Emit f in fmt (with_meta: with the sops block, i.e. encrypted output) over lay->src: YAML,
@@ -387,8 +419,8 @@ int sops_file_rewrite(struct buf *out, struct sops_file *f, enum sops_format fmt
  * src_plain, src's plain comments are encrypted under key (lay->new_key is ignored; with
  * lay->old_key set, too). Exit 23 when a value cannot be encrypted.
  */
-int sops_file_seal(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], enum sops_format fmt,
-                   const struct sops_layout *lay, int src_plain);
+int sops_file_seal(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
+                   enum sops_format fmt, const struct sops_layout *lay, int src_plain);
 
 /*
  * An earlier encrypted version of a file being encrypted again (gitseal's --previous, or
@@ -409,8 +441,9 @@ struct sops_previous {
  * read in f's format). A fresh data key unless prev is used. The output, in fmt, keeps src's
  * layout when it has comments or a previous version is used, else it is laid out as sops does.
  */
-int sops_encrypt(struct buf *out, struct sops_file *f, const char *src, size_t len, const struct sops_keyspec *spec,
-                 const struct sops_previous *prev, enum sops_format fmt, int indent);
+int sops_encrypt(struct buf *out, struct sops_file *f, const char *src, size_t len,
+                 const struct sops_keyspec *spec, const struct sops_previous *prev,
+                 enum sops_format fmt, int indent);
 
 /*
  * sops rotate (with a new spec: updatekeys and rotate in one): f is open (key its data key,
@@ -419,11 +452,13 @@ int sops_encrypt(struct buf *out, struct sops_file *f, const char *src, size_t l
  * comments re-encrypted. A file with pgp/kms/vault keys, which cannot be re-wrapped here, is
  * refused naming it.
  */
-int sops_file_rotate(struct buf *out, struct sops_file *f, unsigned char key[SOPS_KEY_LEN], const struct sops_keyspec *spec,
-                     enum sops_format fmt, const struct sops_layout *lay, int ignore_mac);
+int sops_file_rotate(struct buf *out, struct sops_file *f, unsigned char key[SOPS_KEY_LEN],
+                     const struct sops_keyspec *spec, enum sops_format fmt,
+                     const struct sops_layout *lay, int ignore_mac);
 
 /* updatekeys, groups add/delete: wrap f's data key (key) for spec; values, MAC and layout stay. */
 int sops_file_rewrap(struct buf *out, struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
-                     const struct sops_keyspec *spec, enum sops_format fmt, const struct sops_layout *lay);
+                     const struct sops_keyspec *spec, enum sops_format fmt,
+                     const struct sops_layout *lay);
 
 #endif

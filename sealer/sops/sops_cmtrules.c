@@ -30,14 +30,14 @@ struct ccont;
 struct centry { /* a map entry or a list item */
 	struct ccont *parent;
 	const struct doc *anchor; /* its key, or the item */
-	size_t index;         /* in parent */
-	size_t start;         /* offset of the key, or of the item */
-	unsigned line, col;   /* of the key, or of the item's '-' */
-	unsigned key_line;    /* line of the key (or item) */
-	unsigned val_end_line; /* last line of a scalar value (0 for a map or list) */
+	size_t index;             /* in parent */
+	size_t start;             /* offset of the key, or of the item */
+	unsigned line, col;       /* of the key, or of the item's '-' */
+	unsigned key_line;        /* line of the key (or item) */
+	unsigned val_end_line;    /* last line of a scalar value (0 for a map or list) */
 	const struct doc *val;
-	struct ccont *child;  /* the value, when it is a map or a list */
-	struct centry *up;    /* the entry whose value holds parent */
+	struct ccont *child; /* the value, when it is a map or a list */
+	struct centry *up;   /* the entry whose value holds parent */
 };
 
 struct cplaced {
@@ -63,7 +63,8 @@ struct ccomment {
 };
 
 struct cleaf {
-	const struct doc *node; /* an entry's anchor, or a container (for what is added at its end) */
+	const struct doc
+	    *node; /* an entry's anchor, or a container (for what is added at its end) */
 	int enc;
 };
 
@@ -82,10 +83,12 @@ struct sops_cmt_plan {
 	size_t *lvl, nlvl, caplvl;
 };
 
-#define GROW(p, n, cap)                                                                                  \
-	((n) < (cap) ? 0                                                                                     \
-	             : ((cap) = (cap) ? (cap) * 2 : 16,                                                    \
-	                ((p) = realloc_or_free((p), (cap) * sizeof(*(p)))) ? 0 : gs_error(GS_ENOMEM, "out of memory")))
+#define GROW(p, n, cap)                                                                            \
+	((n) < (cap)                                                                               \
+	     ? 0                                                                                   \
+	     : ((cap) = (cap) ? (cap)*2 : 16, ((p) = realloc_or_free((p), (cap) * sizeof(*(p))))   \
+	                                          ? 0                                              \
+	                                          : gs_error(GS_ENOMEM, "out of memory")))
 
 static void *realloc_or_free(void *p, size_t n)
 {
@@ -95,7 +98,8 @@ static void *realloc_or_free(void *p, size_t n)
 	return q;
 }
 
-/* The column of the '-' of a block list item starting at offset o (the item's own column otherwise). */
+/* The column of the '-' of a block list item starting at offset o (the item's own column
+ * otherwise). */
 static unsigned dash_col(const char *src, size_t o, unsigned col)
 {
 	size_t i = o;
@@ -106,7 +110,8 @@ static unsigned dash_col(const char *src, size_t o, unsigned col)
 	return col;
 }
 
-static int build(struct sops_cmt_plan *p, const char *src, const struct doc *n, struct centry *up, struct ccont **out)
+static int build(struct sops_cmt_plan *p, const char *src, const struct doc *n, struct centry *up,
+                 struct ccont **out)
 {
 	struct ccont *c = calloc(1, sizeof(*c));
 	int seq = doc_kind(n) == DOC_SEQ;
@@ -119,7 +124,8 @@ static int build(struct sops_cmt_plan *p, const char *src, const struct doc *n, 
 	if (!c || (doc_len(n) && !(c->ent = calloc(doc_len(n), sizeof(*c->ent)))))
 		return gs_error(GS_ENOMEM, "out of memory");
 	for (i = 0; i < doc_len(n); i++) {
-		const struct doc *k = seq ? doc_val_at(n, i) : doc_key_at(n, i), *v = doc_val_at(n, i);
+		const struct doc *k = seq ? doc_val_at(n, i) : doc_key_at(n, i),
+		                 *v = doc_val_at(n, i);
 		struct doc_mark m = doc_start(k);
 		struct centry *e = calloc(1, sizeof(*e));
 		if (!e)
@@ -204,7 +210,8 @@ static int place_comment(struct sops_cmt_plan *p, size_t k)
 	next = lo < p->nall ? p->all[lo] : NULL;
 	prev = lo ? p->all[lo - 1] : NULL;
 	if (cm->inline_) {
-		/* a line comment: of the deepest entry whose key, or scalar value, is on its line */
+		/* a line comment: of the deepest entry whose key, or scalar value, is on its line
+		 */
 		for (i = lo; i-- > 0;) {
 			e = p->all[i];
 			if (e->key_line == cm->line || e->val_end_line == cm->line)
@@ -215,7 +222,8 @@ static int place_comment(struct sops_cmt_plan *p, size_t k)
 	}
 	if (next && cm->col <= next->col)
 		return place(next->parent, next->index, k); /* a head comment of the next entry */
-	for (e = prev; e; e = e->up) /* a foot comment of the deepest enclosing entry at its column */
+	for (e = prev; e;
+	     e = e->up) /* a foot comment of the deepest enclosing entry at its column */
 		if (e->col <= cm->col)
 			return place(e->parent, e->index + 1, k);
 	if (next)
@@ -292,8 +300,8 @@ static int cmp_leaf(const void *a, const void *b)
 	return x->node < y->node ? -1 : x->node > y->node;
 }
 
-int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules, const char *name, const char *src,
-                      size_t len, struct doc *const *docs, size_t ndocs)
+int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules, const char *name,
+                      const char *src, size_t len, struct doc *const *docs, size_t ndocs)
 {
 	struct sops_cmt_plan *p = calloc(1, sizeof(*p));
 	struct doc_stream st = DOC_STREAM_INIT;
@@ -306,10 +314,12 @@ int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules
 	if (!p)
 		return gs_error(GS_ENOMEM, "out of memory");
 	p->rules = rules;
-	/* the source once more, only to know which bytes are scalars (the trees may have changed) */
+	/* the source once more, only to know which bytes are scalars (the trees may have changed)
+	 */
 	if ((rc = doc_parse(&st, name, src, len, DOC_PARSE_SECRET, NULL)) < 0)
 		goto fail;
-	if (!(p->roots = calloc(ndocs + 1, sizeof(*p->roots))) || !(in_scalar = calloc(len + 1, 1))) {
+	if (!(p->roots = calloc(ndocs + 1, sizeof(*p->roots))) ||
+	    !(in_scalar = calloc(len + 1, 1))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -317,7 +327,8 @@ int sops_cmt_plan_new(struct sops_cmt_plan **out, const struct sops_rules *rules
 		if (st.docs[i])
 			sops__mark_scalars(st.docs[i], in_scalar);
 	for (i = 0; i < ndocs; i++)
-		if (docs[i] && doc_kind(docs[i]) == DOC_MAP && (rc = build(p, src, docs[i], NULL, &p->roots[p->nroots++])) < 0)
+		if (docs[i] && doc_kind(docs[i]) == DOC_MAP &&
+		    (rc = build(p, src, docs[i], NULL, &p->roots[p->nroots++])) < 0)
 			goto fail;
 	/* the comments, as sops_comments.c finds them */
 	for (o = 0; o < len; o++) {
@@ -386,8 +397,8 @@ static const struct cleaf *find_leaf(const struct sops_cmt_plan *p, const struct
 	return NULL;
 }
 
-int sops_cmt_plan_leaf(const struct sops_cmt_plan *p, const struct sops_rules *r, const struct doc *anchor,
-                       const struct doc *container)
+int sops_cmt_plan_leaf(const struct sops_cmt_plan *p, const struct sops_rules *r,
+                       const struct doc *anchor, const struct doc *container)
 {
 	const struct cleaf *l;
 	if (!p)

@@ -19,7 +19,6 @@
 
 /* --- comments ------------------------------------------------------------------- */
 
-
 /* Mark bytes that belong to scalars (keys included): a '#' there is not a comment. */
 void sops__mark_scalars(const struct doc *n, unsigned char *in_scalar)
 {
@@ -41,11 +40,13 @@ void sops__mark_scalars(const struct doc *n, unsigned char *in_scalar)
 
 int sops__comment_at(const char *src, size_t o, const unsigned char *in_scalar)
 {
-	return src[o] == '#' && !in_scalar[o] && (o == 0 || src[o - 1] == ' ' || src[o - 1] == '\t' || src[o - 1] == '\n');
+	return src[o] == '#' && !in_scalar[o] &&
+	       (o == 0 || src[o - 1] == ' ' || src[o - 1] == '\t' || src[o - 1] == '\n');
 }
 
 /* The container AAD sops uses for a comment at offset o (see the file comment). */
-static const struct entry *comment_owner(const struct splice *s, size_t o, unsigned col, int line_comment)
+static const struct entry *comment_owner(const struct splice *s, size_t o, unsigned col,
+                                         int line_comment)
 {
 	size_t lo = 0, hi = s->nent;
 	const struct entry *prev, *next;
@@ -83,7 +84,8 @@ static int rules_for_aad(const struct sops_rules *r, const char *aad, size_t n)
 }
 
 int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsigned char *old_key,
-                       const unsigned char *new_key, struct sops_stash *stash, struct sops_stash *collect)
+                      const unsigned char *new_key, struct sops_stash *stash,
+                      struct sops_stash *collect)
 {
 	unsigned char *in_scalar = calloc(s->len + 1, 1);
 	struct sops_cipher *oc = NULL, *nc = NULL;
@@ -97,7 +99,8 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 	for (i = 0; i < st->n; i++)
 		if (st->docs[i])
 			sops__mark_scalars(st->docs[i], in_scalar);
-	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) || (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
+	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) ||
+	    (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
 		goto out;
 	if (s->ne)
 		qsort(s->e, s->ne, sizeof(*s->e), sops__cmp_edit);
@@ -132,13 +135,17 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 		own = comment_owner(s, o, col - 1, line_comment);
 		buf_reset(&pt);
 		if (oc && sops_is_encrypted_value(text, n)) {
-			/* try the owner's AAD, then every container's (sops' placement is heuristic) */
+			/* try the owner's AAD, then every container's (sops' placement is
+			 * heuristic) */
 			enum sops_type t;
-			int ok = own && sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + own->aad_off, own->aad_len) == 0;
+			int ok =
+			    own && sops_value_decrypt(oc, &pt, &t, text, n,
+			                              s->aads.p + own->aad_off, own->aad_len) == 0;
 			if (collect) { /* only an IV whose AAD we would use again may be reused */
 				unsigned char iv[SOPS_IV_LEN];
 				if (ok && sops_value_iv(iv, text, n) == 0 &&
-				    (rc = sops__stash_add(collect, s->aads.p + own->aad_off, own->aad_len, pt.p, pt.len, iv)) < 0)
+				    (rc = sops__stash_add(collect, s->aads.p + own->aad_off,
+				                          own->aad_len, pt.p, pt.len, iv)) < 0)
 					break;
 				gs_error_clear();
 				o = eol - 1;
@@ -146,7 +153,9 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 			}
 			for (i = 0; !ok && i < s->nent; i++) {
 				buf_reset(&pt);
-				ok = sops_value_decrypt(oc, &pt, &t, text, n, s->aads.p + s->ent[i].aad_off, s->ent[i].aad_len) == 0;
+				ok = sops_value_decrypt(oc, &pt, &t, text, n,
+				                        s->aads.p + s->ent[i].aad_off,
+				                        s->ent[i].aad_len) == 0;
 			}
 			if (!ok) {
 				buf_reset(&pt);
@@ -169,13 +178,16 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 			size_t al = own ? own->aad_len : 1;
 			unsigned char ivbuf[SOPS_IV_LEN];
 			const unsigned char *iv = NULL;
-			int seal = s->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX
-			               ? !s->cmt || sops_cmt_plan_comment(s->cmt, o) /* decided by the comments before it */
-			               : rules_for_aad(s->rules, aad, al);
+			int seal =
+			    s->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX
+			        ? !s->cmt || sops_cmt_plan_comment(
+			                         s->cmt, o) /* decided by the comments before it */
+			        : rules_for_aad(s->rules, aad, al);
 			if (!seal || pt.len == 0) {
 				rc = sops__add_edit(s, o, eol, "#", 1);
 				if (rc == 0 && pt.len)
-					rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;
+					rc = buf_add(&s->arena, pt.p, pt.len),
+					s->e[s->ne - 1].len += pt.len;
 				o = eol - 1;
 				continue;
 			}
@@ -187,13 +199,15 @@ int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsig
 			}
 			buf_reset(&enc);
 			buf_addc(&enc, '#');
-			if ((rc = sops_value_encrypt(nc, &enc, pt.p, pt.len, iv, aad, al, SOPS_T_COMMENT)) < 0)
+			if ((rc = sops_value_encrypt(nc, &enc, pt.p, pt.len, iv, aad, al,
+			                             SOPS_T_COMMENT)) < 0)
 				break;
 			rc = sops__add_edit(s, o, eol, enc.p, enc.len);
 		} else {
 			rc = sops__add_edit(s, o, eol, "#", 1);
 			if (rc == 0)
-				rc = buf_add(&s->arena, pt.p, pt.len), s->e[s->ne - 1].len += pt.len;
+				rc = buf_add(&s->arena, pt.p, pt.len),
+				s->e[s->ne - 1].len += pt.len;
 		}
 		o = eol - 1;
 	}
@@ -206,8 +220,8 @@ out:
 	return rc;
 }
 
-int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src, size_t len,
-                        const unsigned char key[SOPS_KEY_LEN])
+int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src,
+                        size_t len, const unsigned char key[SOPS_KEY_LEN])
 {
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct splice s;
@@ -230,7 +244,8 @@ int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, con
 	}
 	for (i = 0; i < st.n && rc == 0; i++)
 		if (st.docs[i] && doc_kind(st.docs[i]) == DOC_MAP)
-			rc = sops__sp_map(&s, st.docs[i], st.docs[i], 0, 1); /* no changes: collects the entries */
+			rc = sops__sp_map(&s, st.docs[i], st.docs[i], 0,
+			                  1); /* no changes: collects the entries */
 	s.ne = 0;
 	if (rc == 0)
 		rc = sops__do_comments(&s, &st, key, NULL, NULL, stash);

@@ -92,19 +92,23 @@ static int add_age_field(struct sops_keyspec *k, const struct doc *v, const char
 	if (doc_kind(v) == DOC_STR)
 		return keyspec_add_csv(k, doc_str(v));
 	if (doc_kind(v) != DOC_SEQ)
-		return gs_error(GS_EPARSE, "%s:%u: %s: age must be a string or a list of strings", doc_file(v), doc_line(v), where);
+		return gs_error(GS_EPARSE, "%s:%u: %s: age must be a string or a list of strings",
+		                doc_file(v), doc_line(v), where);
 	for (i = 0; i < doc_len(v); i++) {
 		const struct doc *e = doc_val_at(v, i);
 		if (doc_kind(e) != DOC_STR)
-			return gs_error(GS_EPARSE, "%s:%u: %s: age entries must be strings", doc_file(e), doc_line(e), where);
+			return gs_error(GS_EPARSE, "%s:%u: %s: age entries must be strings",
+			                doc_file(e), doc_line(e), where);
 		if ((rc = keyspec_add_csv(k, doc_str(e))) < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static const char *const foreign_keys[] = { "pgp", "kms", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms",
-	                                     "hc_vault", "azure_kv", NULL };
+static const char *const foreign_keys[] = {
+	"pgp",      "kms",      "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms",
+	"hc_vault", "azure_kv", NULL
+};
 
 static int check_foreign(const struct doc *map, const char *where)
 {
@@ -112,8 +116,10 @@ static int check_foreign(const struct doc *map, const char *where)
 	for (i = 0; foreign_keys[i]; i++) {
 		const struct doc *v = doc_get(map, foreign_keys[i]);
 		if (v && doc_kind(v) != DOC_NULL && doc_len(v) > 0)
-			return gs_error(GS_EINVAL, "%s:%u: %s: %s master keys are not supported by gitseal (age only)",
-			                doc_file(v), doc_line(v), where, foreign_keys[i]);
+			return gs_error(
+			    GS_EINVAL,
+			    "%s:%u: %s: %s master keys are not supported by gitseal (age only)",
+			    doc_file(v), doc_line(v), where, foreign_keys[i]);
 	}
 	return 0;
 }
@@ -128,10 +134,12 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 
 	snprintf(where, sizeof(where), "creation_rules[%zu]", idx);
 	if (doc_kind(m) != DOC_MAP)
-		return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(m), doc_line(m), where);
+		return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(m), doc_line(m),
+		                where);
 	if ((v = doc_get(m, "path_regex")) && doc_kind(v) != DOC_NULL) {
 		if (!doc_is_scalar(v) || !(r->path_regex = strdup(doc_text(v, NULL))))
-			return gs_error(GS_EPARSE, "%s:%u: %s.path_regex must be a string", doc_file(v), doc_line(v), where);
+			return gs_error(GS_EPARSE, "%s:%u: %s.path_regex must be a string",
+			                doc_file(v), doc_line(v), where);
 	}
 	for (i = SOPS_RULE_UNENCRYPTED_SUFFIX; i <= SOPS_RULE_ENCRYPTED_COMMENT_REGEX; i++) {
 		v = doc_get(m, sops_rule_key((enum sops_rule_kind)i));
@@ -144,14 +152,20 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			return gs_error(GS_ENOMEM, "out of memory");
 	}
 	if (nrules > 1) {
-		return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_CONFLICT), "%s: cannot use more than one of encrypted_suffix, unencrypted_suffix, "
-		                "encrypted_regex, unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex "
-		                "in the same rule", where);
+		return gs_error(
+		    SOPS_ERR(GS_EINVAL, SOPS_EXIT_CONFLICT),
+		    "%s: cannot use more than one of encrypted_suffix, unencrypted_suffix, "
+		    "encrypted_regex, unencrypted_regex, encrypted_comment_regex, or "
+		    "unencrypted_comment_regex "
+		    "in the same rule",
+		    where);
 	}
 	if ((v = doc_get(m, "mac_only_encrypted")) && doc_get_bool(v, &r->mac_only_encrypted) < 0)
-		return gs_error(GS_EPARSE, "%s:%u: %s.mac_only_encrypted must be true or false", doc_file(v), doc_line(v), where);
+		return gs_error(GS_EPARSE, "%s:%u: %s.mac_only_encrypted must be true or false",
+		                doc_file(v), doc_line(v), where);
 	if ((v = doc_get(m, "shamir_threshold")) && (doc_get_int(v, &t) < 0 || t < 0 || t > 255))
-		return gs_error(GS_EPARSE, "%s:%u: %s.shamir_threshold must be a small integer", doc_file(v), doc_line(v), where);
+		return gs_error(GS_EPARSE, "%s:%u: %s.shamir_threshold must be a small integer",
+		                doc_file(v), doc_line(v), where);
 	r->keys.shamir_threshold = (int)t;
 	kg = doc_get(m, "key_groups");
 	if (kg && doc_kind(kg) == DOC_SEQ && doc_len(kg) > 0) {
@@ -160,8 +174,10 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			char gw[128];
 			snprintf(gw, sizeof(gw), "%s.key_groups[%zu]", where, i);
 			if (doc_kind(g) != DOC_MAP)
-				return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(g), doc_line(g), gw);
-			if ((rc = check_foreign(g, gw)) < 0 || (rc = keyspec_new_group(&r->keys)) < 0 ||
+				return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(g),
+				                doc_line(g), gw);
+			if ((rc = check_foreign(g, gw)) < 0 ||
+			    (rc = keyspec_new_group(&r->keys)) < 0 ||
 			    (rc = add_age_field(&r->keys, doc_get(g, "age"), gw)) < 0)
 				return rc;
 		}
@@ -258,7 +274,8 @@ int sops_config_load(struct sops_config *c, const char *path)
 	if (!rules || doc_kind(rules) == DOC_NULL)
 		goto out;
 	if (doc_kind(rules) != DOC_SEQ) {
-		rc = gs_error(GS_EPARSE, "%s:%u: creation_rules must be a list", path, doc_line(rules));
+		rc = gs_error(GS_EPARSE, "%s:%u: creation_rules must be a list", path,
+		              doc_line(rules));
 		goto out;
 	}
 	if (!(c->rules = calloc(doc_len(rules) + 1, sizeof(*c->rules)))) {
@@ -280,7 +297,8 @@ out:
 	return rc;
 }
 
-int sops_config_match(const struct sops_config *c, const char *file, const struct sops_creation_rule **out)
+int sops_config_match(const struct sops_config *c, const char *file,
+                      const struct sops_creation_rule **out)
 {
 	char cwd[PATH_MAX], abs[PATH_MAX + 4096];
 	const char *rel = file;
@@ -289,7 +307,8 @@ int sops_config_match(const struct sops_config *c, const char *file, const struc
 
 	*out = NULL;
 	/* sops compares the absolute path with the config directory stripped */
-	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) && strlen(cwd) + strlen(file) + 2 < sizeof(abs)) {
+	if (file[0] != '/' && getcwd(cwd, sizeof(cwd)) &&
+	    strlen(cwd) + strlen(file) + 2 < sizeof(abs)) {
 		snprintf(abs, sizeof(abs), "%s/%s", cwd, file);
 		rel = abs;
 	}
@@ -301,7 +320,8 @@ int sops_config_match(const struct sops_config *c, const char *file, const struc
 			return 0;
 		}
 		if ((rc = sops_regex_search(c->rules[i].path_regex, rel, &m)) < 0)
-			return gs_error_prefix(rc, "%s: creation_rules[%zu].path_regex", c->path, i);
+			return gs_error_prefix(rc, "%s: creation_rules[%zu].path_regex", c->path,
+			                       i);
 		if (m) {
 			*out = &c->rules[i];
 			return 0;

@@ -23,8 +23,9 @@ static int add_value(struct buf *out, const struct doc *v)
 	return rc;
 }
 
-int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta,
-                       const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash)
+int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len,
+                       int with_meta, const unsigned char *old_key, const unsigned char *new_key,
+                       struct sops_stash *stash)
 {
 	const struct doc *root = f->ndocs == 1 ? f->docs[0] : NULL;
 	struct sops_cipher *oc = NULL, *nc = NULL;
@@ -36,7 +37,8 @@ int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *s
 
 	if (doc_kind(root) != DOC_MAP)
 		return GS_EINVAL;
-	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) || (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
+	if ((old_key && (rc = sops_cipher_new(&oc, old_key)) < 0) ||
+	    (new_key && (rc = sops_cipher_new(&nc, new_key)) < 0))
 		goto out;
 	while (p < end && rc == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *eq;
@@ -52,21 +54,26 @@ int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *s
 			size_t cl = ll - 1;
 			enum sops_type t;
 			buf_reset(&pt);
-			if (oc && sops_is_encrypted_value(c, cl) && sops_value_decrypt(oc, &pt, &t, c, cl, ":", 1) == 0) {
+			if (oc && sops_is_encrypted_value(c, cl) &&
+			    sops_value_decrypt(oc, &pt, &t, c, cl, ":", 1) == 0) {
 				c = pt.p, cl = pt.len;
 			}
 			gs_error_clear();
 			if (nc && comments_encrypted && cl && !sops_is_encrypted_value(c, cl)) {
 				unsigned char ivb[SOPS_IV_LEN];
-				const unsigned char *iv = stash ? sops__stash_take(stash, ":", 1, c, cl) : NULL;
+				const unsigned char *iv =
+				    stash ? sops__stash_take(stash, ":", 1, c, cl) : NULL;
 				struct buf enc = BUF_INIT(1 << 20);
 				if (!iv) {
 					randombytes_buf(ivb, sizeof(ivb));
 					iv = ivb;
 				}
-				rc = sops_value_encrypt(nc, &enc, c, cl, iv, ":", 1, SOPS_T_COMMENT);
+				rc =
+				    sops_value_encrypt(nc, &enc, c, cl, iv, ":", 1, SOPS_T_COMMENT);
 				if (rc == 0)
-					rc = buf_addc(&res, '#') < 0 ? GS_ENOMEM : buf_add(&res, enc.p, enc.len);
+					rc = buf_addc(&res, '#') < 0
+					         ? GS_ENOMEM
+					         : buf_add(&res, enc.p, enc.len);
 				buf_release(&enc);
 			} else {
 				rc = buf_addc(&res, '#') < 0 ? GS_ENOMEM : buf_add(&res, c, cl);
@@ -88,7 +95,8 @@ int sops_dotenv_splice(struct buf *out, const struct sops_file *f, const char *s
 				rc = GS_EINVAL; /* keys moved or removed: emit the tree instead */
 				break;
 			}
-			if ((rc = buf_add(&res, line, kl + 1)) < 0 || (rc = add_value(&res, doc_val_at(root, j))) < 0 ||
+			if ((rc = buf_add(&res, line, kl + 1)) < 0 ||
+			    (rc = add_value(&res, doc_val_at(root, j))) < 0 ||
 			    (rc = buf_addc(&res, '\n')) < 0)
 				break;
 			j++;

@@ -35,7 +35,8 @@ static int run_cmd(struct buf *out, const char *cmd)
 	gs_wipe(chunk, sizeof(chunk));
 	st = pclose(p);
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return gs_error(GS_EIO, "SOPS_AGE_KEY_CMD: command failed (exit %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		return gs_error(GS_EIO, "SOPS_AGE_KEY_CMD: command failed (exit %d)",
+		                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	return 0;
 }
 
@@ -49,7 +50,8 @@ int sops_identities_load(struct age_identity **ids, struct buf *where)
 	*ids = NULL;
 	if ((v = getenv("SOPS_AGE_KEY")) && *v) {
 		buf_adds(where, "SOPS_AGE_KEY, ");
-		if ((rc = buf_adds(&text, v)) < 0 || (rc = add_text(ids, &text, "SOPS_AGE_KEY")) < 0)
+		if ((rc = buf_adds(&text, v)) < 0 ||
+		    (rc = add_text(ids, &text, "SOPS_AGE_KEY")) < 0)
 			goto out;
 		loaded++;
 	}
@@ -67,7 +69,8 @@ int sops_identities_load(struct age_identity **ids, struct buf *where)
 	if ((v = getenv("SOPS_AGE_KEY_CMD")) && *v) {
 		buf_adds(where, "SOPS_AGE_KEY_CMD, ");
 		buf_reset(&text);
-		if ((rc = run_cmd(&text, v)) < 0 || (rc = age_identities_parse(ids, text.p, text.len, "SOPS_AGE_KEY_CMD")) < 0)
+		if ((rc = run_cmd(&text, v)) < 0 ||
+		    (rc = age_identities_parse(ids, text.p, text.len, "SOPS_AGE_KEY_CMD")) < 0)
 			goto out;
 		loaded++;
 	}
@@ -82,7 +85,8 @@ int sops_identities_load(struct age_identity **ids, struct buf *where)
 		buf_addf(where, "'%s'", path);
 		if (file_exists(path)) {
 			buf_reset(&text);
-			if ((rc = file_read(&text, path)) < 0 || (rc = age_identities_parse(ids, text.p, text.len, path)) < 0)
+			if ((rc = file_read(&text, path)) < 0 ||
+			    (rc = age_identities_parse(ids, text.p, text.len, path)) < 0)
 				goto out;
 			loaded++;
 		}

@@ -1,4 +1,5 @@
-/* The `sops:` metadata block: read (flat or key_groups layout), write (as sops 3.9 does), data key. */
+/* The `sops:` metadata block: read (flat or key_groups layout), write (as sops 3.9 does), data key.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include "sealer/sops/sops_int.h"
 
 /* master key types other than age: kept as they are, never used */
-static const char *const other_keys[] = { "kms", "gcp_kms", "azure_kv", "hc_vault", "pgp", "hckms", NULL };
+static const char *const other_keys[] = { "kms", "gcp_kms", "azure_kv", "hc_vault",
+	                                  "pgp", "hckms",   NULL };
 
 static void group_release(struct sops_group *g)
 {
@@ -66,7 +68,8 @@ static int parse_group(struct sops_group *g, const struct doc *map, const char *
 			const struct doc *e = doc_val_at(age, i);
 			const struct doc *r = doc_get(e, "recipient"), *enc = doc_get(e, "enc");
 			if (!r || !enc || !doc_is_scalar(r) || !doc_is_scalar(enc))
-				return gs_error(GS_EPARSE, "%s: age[%zu] needs recipient and enc", where, i);
+				return gs_error(GS_EPARSE, "%s: age[%zu] needs recipient and enc",
+				                where, i);
 			g->age[g->nage].recipient = str_of(r);
 			g->age[g->nage].enc = str_of(enc);
 			g->nage++;
@@ -78,7 +81,8 @@ static int parse_group(struct sops_group *g, const struct doc *map, const char *
 		return gs_error(GS_ENOMEM, "out of memory");
 	for (i = 0; other_keys[i]; i++) {
 		const struct doc *v = doc_get(map, other_keys[i]);
-		if (v && doc_kind(v) == DOC_SEQ && doc_len(v) > 0 && doc_set(g->other, other_keys[i], doc_clone(v)) < 0)
+		if (v && doc_kind(v) == DOC_SEQ && doc_len(v) > 0 &&
+		    doc_set(g->other, other_keys[i], doc_clone(v)) < 0)
 			return gs_error(GS_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -139,8 +143,10 @@ int sops__meta_parse(struct sops_meta *m, const struct doc *s, const char *file)
 			goto out;
 	}
 	if ((v = doc_get(s, "shamir_threshold")) && doc_kind(v) != DOC_NULL) {
-		if (doc_get_int(v, &t) < 0 && !(doc_kind(v) == DOC_STR && (t = strtoll(doc_str(v), NULL, 10)) > 0)) {
-			rc = gs_error(GS_EPARSE, "%s: sops.shamir_threshold is not an integer", file);
+		if (doc_get_int(v, &t) < 0 &&
+		    !(doc_kind(v) == DOC_STR && (t = strtoll(doc_str(v), NULL, 10)) > 0)) {
+			rc = gs_error(GS_EPARSE, "%s: sops.shamir_threshold is not an integer",
+			              file);
 			goto out;
 		}
 		m->shamir_threshold = (int)t;
@@ -156,18 +162,24 @@ int sops__meta_parse(struct sops_meta *m, const struct doc *s, const char *file)
 		if (!v || !doc_is_scalar(v) || doc_len(v) == 0)
 			continue;
 		if (nrules++) {
-			rc = gs_error(GS_EPARSE, "%s: sops metadata: cannot use more than one of encrypted_suffix, "
-			              "unencrypted_suffix, encrypted_regex, unencrypted_regex, encrypted_comment_regex, "
-			              "or unencrypted_comment_regex in the same file", file);
+			rc = gs_error(
+			    GS_EPARSE,
+			    "%s: sops metadata: cannot use more than one of encrypted_suffix, "
+			    "unencrypted_suffix, encrypted_regex, unencrypted_regex, "
+			    "encrypted_comment_regex, "
+			    "or unencrypted_comment_regex in the same file",
+			    file);
 			goto out;
 		}
-		if ((rc = sops_rules_set(&m->rules, (enum sops_rule_kind)i, doc_text(v, NULL))) < 0) {
+		if ((rc = sops_rules_set(&m->rules, (enum sops_rule_kind)i, doc_text(v, NULL))) <
+		    0) {
 			gs_error_prefix(rc, "%s: sops", file);
 			goto out;
 		}
 	}
 	/* no rule: sops implies unencrypted_suffix _unencrypted */
-	if (!nrules && (rc = sops_rules_set(&m->rules, SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted")) < 0)
+	if (!nrules &&
+	    (rc = sops_rules_set(&m->rules, SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted")) < 0)
 		goto out;
 	if ((v = doc_get(s, "mac_only_encrypted"))) {
 		int b = 0;
@@ -177,11 +189,15 @@ int sops__meta_parse(struct sops_meta *m, const struct doc *s, const char *file)
 	}
 	if (!m->lastmodified || !m->version || !m->groups || !m->mac) {
 		rc = gs_error(GS_EPARSE, "%s: sops metadata is missing %s", file,
-		              !m->version ? "version" : !m->lastmodified ? "lastmodified" : "mac");
+		              !m->version        ? "version"
+		              : !m->lastmodified ? "lastmodified"
+		                                 : "mac");
 		goto out;
 	}
 	if (!is_semver(m->version)) {
-		rc = gs_error(GS_EPARSE, "%s: sops metadata: version %s is not a semantic version (No Major.Minor.Patch elements found)",
+		rc = gs_error(GS_EPARSE,
+		              "%s: sops metadata: version %s is not a semantic version (No "
+		              "Major.Minor.Patch elements found)",
 		              file, m->version);
 		goto out;
 	}
@@ -219,7 +235,9 @@ static int group_to_doc(struct doc *map, const struct sops_group *g, int nested,
 	for (i = 0; i < g->nage && rc == 0; i++) {
 		struct doc *e = doc_new_map();
 		if (!e || set_new(e, "recipient", str_node(g->age[i].recipient, 0)) < 0 ||
-		    set_new(e, "enc", str_node(g->age[i].enc, fmt == SOPS_FMT_YAML ? DOC_STYLE_LITERAL : 0)) < 0 ||
+		    set_new(e, "enc",
+		            str_node(g->age[i].enc, fmt == SOPS_FMT_YAML ? DOC_STYLE_LITERAL : 0)) <
+		        0 ||
 		    doc_push(age, e) < 0) {
 			doc_free(e);
 			rc = gs_error(GS_ENOMEM, "out of memory");
@@ -231,13 +249,15 @@ static int group_to_doc(struct doc *map, const struct sops_group *g, int nested,
 	}
 	if (nested) {
 		/* keygroup struct order: pgp, kms, gcp_kms, azure_kv, hc_vault, age */
-		static const char *const order[] = { "pgp", "kms", "gcp_kms", "azure_kv", "hckms", "hc_vault", NULL };
+		static const char *const order[] = { "pgp",   "kms",      "gcp_kms", "azure_kv",
+			                             "hckms", "hc_vault", NULL };
 		for (i = 0; order[i]; i++) {
 			const struct doc *o = doc_get(g->other, order[i]);
 			if (o)
 				rc = set_new(map, order[i], doc_clone(o));
 			else if (!strcmp(order[i], "hc_vault"))
-				rc = set_new(map, "hc_vault", fmt == SOPS_FMT_YAML ? doc_new_seq() : doc_new_null());
+				rc = set_new(map, "hc_vault",
+				             fmt == SOPS_FMT_YAML ? doc_new_seq() : doc_new_null());
 			if (rc < 0)
 				break;
 		}
@@ -266,11 +286,12 @@ int sops__meta_to_doc(struct doc **out, const struct sops_meta *m, int fmt)
 	*out = NULL;
 	if (!s)
 		return gs_error(GS_ENOMEM, "out of memory");
-	/* sops 3.9 struct order: shamir_threshold, key_groups, kms, gcp_kms, azure_kv, hc_vault, age,
-	 * lastmodified, mac, pgp, <rule>, mac_only_encrypted, version */
+	/* sops 3.9 struct order: shamir_threshold, key_groups, kms, gcp_kms, azure_kv, hc_vault,
+	 * age, lastmodified, mac, pgp, <rule>, mac_only_encrypted, version */
 	if (m->key_groups_layout) {
 		struct doc *kg = doc_new_seq();
-		if (m->shamir_threshold && (rc = set_new(s, "shamir_threshold", doc_new_int(m->shamir_threshold))) < 0)
+		if (m->shamir_threshold &&
+		    (rc = set_new(s, "shamir_threshold", doc_new_int(m->shamir_threshold))) < 0)
 			goto out;
 		if ((rc = set_new(s, "key_groups", kg)) < 0)
 			goto out;
@@ -296,20 +317,24 @@ int sops__meta_to_doc(struct doc **out, const struct sops_meta *m, int fmt)
 	} else if ((rc = set_new(s, "age", empty_list(fmt))) < 0) {
 		goto out;
 	}
-	if ((rc = set_new(s, "lastmodified", str_node(m->lastmodified ? m->lastmodified : "", DOC_STYLE_DOUBLE))) < 0 ||
+	if ((rc = set_new(s, "lastmodified",
+	                  str_node(m->lastmodified ? m->lastmodified : "", DOC_STYLE_DOUBLE))) <
+	        0 ||
 	    (rc = set_new(s, "mac", str_node(m->mac ? m->mac : "", 0))) < 0)
 		goto out;
 	{
 		const struct doc *o = flat ? doc_get(flat->other, "pgp") : NULL;
 		if ((rc = set_new(s, "pgp", o ? doc_clone(o) : empty_list(fmt))) < 0)
 			goto out;
-		if (flat && (o = doc_get(flat->other, "hckms")) && (rc = set_new(s, "hckms", doc_clone(o))) < 0)
+		if (flat && (o = doc_get(flat->other, "hckms")) &&
+		    (rc = set_new(s, "hckms", doc_clone(o))) < 0)
 			goto out;
 	}
 	if (m->rules.kind != SOPS_RULE_NONE &&
 	    (rc = set_new(s, sops_rule_key(m->rules.kind), str_node(m->rules.value, 0))) < 0)
 		goto out;
-	if (m->rules.mac_only_encrypted && (rc = set_new(s, "mac_only_encrypted", doc_new_bool(1))) < 0)
+	if (m->rules.mac_only_encrypted &&
+	    (rc = set_new(s, "mac_only_encrypted", doc_new_bool(1))) < 0)
 		goto out;
 	rc = set_new(s, "version", str_node(m->version ? m->version : SOPS_VERSION, 0));
 out:
@@ -320,7 +345,8 @@ out:
 	return rc;
 }
 
-int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, const unsigned char key[SOPS_KEY_LEN])
+int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec,
+                       const unsigned char key[SOPS_KEY_LEN])
 {
 	struct sops_group *groups = NULL;
 	unsigned char *shares[255] = { NULL };
@@ -336,7 +362,10 @@ int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, con
 		if (threshold == 0)
 			threshold = (int)ng;
 		if (threshold > (int)ng)
-			return gs_error(GS_EINVAL, "shamir threshold %d is larger than the number of key groups (%zu)", threshold, ng);
+			return gs_error(
+			    GS_EINVAL,
+			    "shamir threshold %d is larger than the number of key groups (%zu)",
+			    threshold, ng);
 		for (i = 0; i < ng; i++)
 			if (!(shares[i] = malloc(SOPS_KEY_LEN + 1))) {
 				rc = gs_error(GS_ENOMEM, "out of memory");
@@ -354,7 +383,8 @@ int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, con
 		size_t n = 0;
 		while (spec->groups[i][n])
 			n++;
-		if (n == 0 && !(i < m->ngroups && m->groups[i].other && doc_len(m->groups[i].other))) {
+		if (n == 0 &&
+		    !(i < m->ngroups && m->groups[i].other && doc_len(m->groups[i].other))) {
 			rc = gs_error(GS_EINVAL, "empty key group provided");
 			goto out;
 		}
@@ -365,15 +395,19 @@ int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, con
 		for (j = 0; j < n; j++) {
 			struct age_recipient *r = NULL;
 			if ((rc = age_recipient_parse(&r, spec->groups[i][j])) < 0) {
-				gs_error_prefix(rc, "failed to parse input as Bech32-encoded age public key");
+				gs_error_prefix(
+				    rc, "failed to parse input as Bech32-encoded age public key");
 				goto out;
 			}
 			buf_reset(&enc);
-			rc = age_encrypt_buf(&enc, ng > 1 ? shares[i] : key, ng > 1 ? SOPS_KEY_LEN + 1 : SOPS_KEY_LEN, &r, 1, 1);
+			rc = age_encrypt_buf(&enc, ng > 1 ? shares[i] : key,
+			                     ng > 1 ? SOPS_KEY_LEN + 1 : SOPS_KEY_LEN, &r, 1, 1);
 			g->age[j].recipient = strdup(age_recipient_str(r));
 			age_recipient_free(r);
 			if (rc < 0) {
-				gs_error_prefix(rc, "failed to encrypt new data key with master key %s", spec->groups[i][j]);
+				gs_error_prefix(rc,
+				                "failed to encrypt new data key with master key %s",
+				                spec->groups[i][j]);
 				goto out;
 			}
 			g->age[j].enc = strndup(enc.p, enc.len);
@@ -384,7 +418,8 @@ int sops_meta_set_keys(struct sops_meta *m, const struct sops_keyspec *spec, con
 			}
 		}
 		/* keep pgp/kms/... stanzas of the group at the same position (updatekeys) */
-		g->other = i < m->ngroups && m->groups[i].other ? doc_clone(m->groups[i].other) : doc_new_map();
+		g->other = i < m->ngroups && m->groups[i].other ? doc_clone(m->groups[i].other)
+		                                                : doc_new_map();
 	}
 	for (i = 0; i < m->ngroups; i++)
 		group_release(&m->groups[i]);
@@ -413,7 +448,9 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
 	struct buf pt = BUF_INIT_SECRET(1024);
 	unsigned char *parts[255] = { NULL };
 	size_t i, j, nparts = 0;
-	int rc = 0, threshold = m->ngroups > 1 ? (m->shamir_threshold ? m->shamir_threshold : (int)m->ngroups) : 0;
+	int rc = 0, threshold = m->ngroups > 1
+	                            ? (m->shamir_threshold ? m->shamir_threshold : (int)m->ngroups)
+	                            : 0;
 	size_t partlen = m->ngroups > 1 ? SOPS_KEY_LEN + 1 : SOPS_KEY_LEN;
 
 	for (i = 0; i < m->ngroups && i < 255; i++) {
@@ -425,8 +462,11 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
 		for (j = 0; j < g->nage && !ok; j++) {
 			buf_reset(&pt);
 			if (!ids) {
-				buf_addf(&report, "  %s: FAILED\n    - | failed to create reader for decrypting sops data key with\n"
-				                  "      | age: no identity matched any of the recipients. Did not find keys in locations %s\n",
+				buf_addf(&report,
+				         "  %s: FAILED\n    - | failed to create reader for "
+				         "decrypting sops data key with\n"
+				         "      | age: no identity matched any of the recipients. "
+				         "Did not find keys in locations %s\n",
 				         g->age[j].recipient, where ? where : "");
 				continue;
 			}
@@ -440,8 +480,12 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
 				ok = 1;
 				break;
 			}
-			buf_addf(&report, "  %s: FAILED\n    - | failed to create reader for decrypting sops data key with\n      | age: %s\n",
-			         g->age[j].recipient, rc < 0 ? gs_error_last() : "the decrypted data key has the wrong length");
+			buf_addf(&report,
+			         "  %s: FAILED\n    - | failed to create reader for decrypting "
+			         "sops data key with\n      | age: %s\n",
+			         g->age[j].recipient,
+			         rc < 0 ? gs_error_last()
+			                : "the decrypted data key has the wrong length");
 		}
 		if (ok) {
 			buf_truncate(&report, mark);
@@ -449,12 +493,15 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
 		}
 		if (!ok && g->other)
 			for (j = 0; j < doc_len(g->other); j++)
-				buf_addf(&report, "  %s: SKIPPED (gitseal decrypts with age keys only)\n", doc_text(doc_key_at(g->other, j), NULL));
+				buf_addf(&report,
+				         "  %s: SKIPPED (gitseal decrypts with age keys only)\n",
+				         doc_text(doc_key_at(g->other, j), NULL));
 		buf_adds(&report, "\n");
 	}
 	if (m->ngroups > 1 ? (int)nparts >= threshold : nparts == 1) {
 		if (m->ngroups > 1) {
-			if ((rc = sops_shamir_combine(key, (const unsigned char *const *)parts, nparts, partlen)) < 0) {
+			if ((rc = sops_shamir_combine(key, (const unsigned char *const *)parts,
+			                              nparts, partlen)) < 0) {
 				gs_error_prefix(rc, "could not get data key from shamir parts");
 				goto out;
 			}
@@ -465,15 +512,24 @@ int sops_meta_data_key(const struct sops_meta *m, const struct age_identity *ids
 		goto out;
 	}
 	if (threshold == 0)
-		buf_adds(&report, "Recovery failed because no master key was able to decrypt the file. In order for SOPS to "
-		                  "recover the file, at least one key has to be successful, but none were.");
+		buf_adds(&report,
+		         "Recovery failed because no master key was able to decrypt the file. In "
+		         "order for SOPS to "
+		         "recover the file, at least one key has to be successful, but none were.");
 	else
-		buf_addf(&report, "Recovery failed because the file was encrypted with a Shamir threshold of %d, but only %zu "
-		                  "part(s) were successfully recovered, one for each successful key group. In order for SOPS to "
-		                  "recover the file, at least %d groups have to be successful. In order for a group to be "
-		                  "successful, decryption has to succeed with any of the keys in that key group.",
-		         threshold, nparts, threshold);
-	rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_NO_DATA_KEY), "Failed to get the data key required to decrypt the SOPS file.\n\n%s", report.p);
+		buf_addf(
+		    &report,
+		    "Recovery failed because the file was encrypted with a Shamir threshold of %d, "
+		    "but only %zu "
+		    "part(s) were successfully recovered, one for each successful key group. In "
+		    "order for SOPS to "
+		    "recover the file, at least %d groups have to be successful. In order for a "
+		    "group to be "
+		    "successful, decryption has to succeed with any of the keys in that key group.",
+		    threshold, nparts, threshold);
+	rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_NO_DATA_KEY),
+	              "Failed to get the data key required to decrypt the SOPS file.\n\n%s",
+	              report.p);
 out:
 	for (i = 0; i < nparts; i++)
 		gs_free_secret(parts[i], partlen);

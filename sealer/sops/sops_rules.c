@@ -1,4 +1,5 @@
-/* Which leaves sops encrypts (suffix/regex rules), regexes (PCRE2 for Go RE2 syntax), tree paths. */
+/* Which leaves sops encrypts (suffix/regex rules), regexes (PCRE2 for Go RE2 syntax), tree paths.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,8 +9,13 @@
 #include "sealer/sops/sops.h"
 
 static const char *const rule_keys[] = {
-	"", "unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
-	"unencrypted_comment_regex", "encrypted_comment_regex",
+	"",
+	"unencrypted_suffix",
+	"encrypted_suffix",
+	"unencrypted_regex",
+	"encrypted_regex",
+	"unencrypted_comment_regex",
+	"encrypted_comment_regex",
 };
 
 const char *sops_rule_key(enum sops_rule_kind k)
@@ -25,7 +31,8 @@ static int regex_compile(pcre2_code **out, const char *pattern)
 	if (!*out) {
 		PCRE2_UCHAR msg[160];
 		pcre2_get_error_message(err, msg, sizeof(msg));
-		return gs_error(GS_EPARSE, "can not compile regexp %s: %s at offset %zu", pattern, (char *)msg, (size_t)off);
+		return gs_error(GS_EPARSE, "can not compile regexp %s: %s at offset %zu", pattern,
+		                (char *)msg, (size_t)off);
 	}
 	return 0;
 }
@@ -97,12 +104,12 @@ static int has_suffix(const char *s, size_t n, const char *suf)
 	return n >= m && !memcmp(s + n - m, suf, m);
 }
 
-int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, const size_t *lens, size_t depth)
+int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, const size_t *lens,
+                        size_t depth)
 {
 	size_t i;
 	switch (r->kind) {
-	case SOPS_RULE_NONE:
-		return 1;
+	case SOPS_RULE_NONE: return 1;
 	case SOPS_RULE_UNENCRYPTED_SUFFIX:
 		for (i = 0; i < depth; i++)
 			if (has_suffix(path[i], lens[i], r->value))
@@ -123,8 +130,7 @@ int sops_rules_encrypts(const struct sops_rules *r, const char *const *path, con
 			if (regex_match(r->re, path[i], lens[i]) > 0)
 				return 1;
 		return 0;
-	default: /* comment rules: decided by comments, which this tree does not carry */
-		return 1;
+	default: /* comment rules: decided by comments, which this tree does not carry */ return 1;
 	}
 }
 
@@ -173,7 +179,8 @@ int sops_path_parse(struct sops_path *p, const char *s)
 				q++;
 			if (*q != quote || q[1] != ']')
 				goto bad;
-			if (!(key = strndup(start, (size_t)(q - start))) || path_push(p, key, -1) < 0) {
+			if (!(key = strndup(start, (size_t)(q - start))) ||
+			    path_push(p, key, -1) < 0) {
 				free(key);
 				sops_path_release(p);
 				return gs_error(GS_ENOMEM, "out of memory");
@@ -194,5 +201,6 @@ int sops_path_parse(struct sops_path *p, const char *s)
 	return 0;
 bad:
 	sops_path_release(p);
-	return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_BAD_TREE_PATH), "error parsing --extract path: invalid path %s (want [\"key\"][0]...)", s);
+	return gs_error(SOPS_ERR(GS_EINVAL, SOPS_EXIT_BAD_TREE_PATH),
+	                "error parsing --extract path: invalid path %s (want [\"key\"][0]...)", s);
 }

@@ -36,7 +36,8 @@ static uint8_t gf_inv(uint8_t a) /* a^254; 0 -> 0 */
 	return r;
 }
 
-int sops_shamir_split(unsigned char **shares, const unsigned char *secret, size_t n, int parts, int threshold)
+int sops_shamir_split(unsigned char **shares, const unsigned char *secret, size_t n, int parts,
+                      int threshold)
 {
 	uint8_t xs[255], coef[255];
 	size_t i;
@@ -75,11 +76,13 @@ int sops_shamir_split(unsigned char **shares, const unsigned char *secret, size_
 	return 0;
 }
 
-int sops_shamir_combine(unsigned char *secret, const unsigned char *const *parts, size_t nparts, size_t partlen)
+int sops_shamir_combine(unsigned char *secret, const unsigned char *const *parts, size_t nparts,
+                        size_t partlen)
 {
 	size_t i, j, b;
 	if (nparts < 2)
-		return gs_error(GS_EINVAL, "less than two parts cannot be used to reconstruct the secret");
+		return gs_error(GS_EINVAL,
+		                "less than two parts cannot be used to reconstruct the secret");
 	if (partlen < 2)
 		return gs_error(GS_EINVAL, "parts must be at least two bytes");
 	for (i = 0; i < nparts; i++)

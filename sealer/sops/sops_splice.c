@@ -74,7 +74,8 @@ static int plain_ok(const char *t, size_t n, int flow)
 		return 0;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)t[i];
-		if (c < 0x20 || c == 0x7f || (c == ':' && i + 1 < n && t[i + 1] == ' ') || (c == '#' && i && t[i - 1] == ' '))
+		if (c < 0x20 || c == 0x7f || (c == ':' && i + 1 < n && t[i + 1] == ' ') ||
+		    (c == '#' && i && t[i - 1] == ' '))
 			return 0;
 		if (flow && strchr(",[]{}", c))
 			return 0;
@@ -106,11 +107,13 @@ static int add_double_quoted(struct buf *b, const char *t, size_t n)
 static int literal_ok(const char *t, size_t n)
 {
 	size_t i;
-	if (n < 2 || t[0] == ' ' || t[0] == '\n' || (n >= 2 && t[n - 1] == '\n' && t[n - 2] == '\n'))
+	if (n < 2 || t[0] == ' ' || t[0] == '\n' ||
+	    (n >= 2 && t[n - 1] == '\n' && t[n - 2] == '\n'))
 		return 0;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)t[i];
-		if ((c < 0x20 && c != '\n') || c == 0x7f || (c == ' ' && (i + 1 == n || t[i + 1] == '\n')))
+		if ((c < 0x20 && c != '\n') || c == 0x7f ||
+		    (c == ' ' && (i + 1 == n || t[i + 1] == '\n')))
 			return 0;
 	}
 	return memchr(t, '\n', n) != NULL;
@@ -122,20 +125,18 @@ static int render(struct buf *b, const struct doc *n, int flow, int indent, int 
 	const char *t = doc_text(n, &len);
 	if (json) {
 		switch (doc_kind(n)) {
-		case DOC_NULL:
-			return buf_adds(b, "null");
+		case DOC_NULL: return buf_adds(b, "null");
 		case DOC_INT:
-		case DOC_BOOL:
-			return buf_add(b, t, len);
+		case DOC_BOOL: return buf_add(b, t, len);
 		case DOC_FLOAT:
-			return strcmp(t, "NaN") && strcmp(t, "+Inf") && strcmp(t, "-Inf") ? buf_add(b, t, len) : GS_EINVAL;
-		default:
-			return buf_add_json_str(b, t, len);
+			return strcmp(t, "NaN") && strcmp(t, "+Inf") && strcmp(t, "-Inf")
+			           ? buf_add(b, t, len)
+			           : GS_EINVAL;
+		default: return buf_add_json_str(b, t, len);
 		}
 	}
 	switch (doc_kind(n)) {
-	case DOC_NULL:
-		return buf_adds(b, "null");
+	case DOC_NULL: return buf_adds(b, "null");
 	case DOC_FLOAT:
 		if (!strcmp(t, "NaN"))
 			return buf_adds(b, ".nan");
@@ -146,10 +147,8 @@ static int render(struct buf *b, const struct doc *n, int flow, int indent, int 
 		/* fallthrough */
 	case DOC_INT:
 	case DOC_BOOL:
-	case DOC_TIMESTAMP:
-		return buf_add(b, t, len);
-	default:
-		break;
+	case DOC_TIMESTAMP: return buf_add(b, t, len);
+	default: break;
 	}
 	if (plain_ok(t, len, flow))
 		return buf_add(b, t, len);
@@ -174,18 +173,23 @@ static int same_scalar(const struct doc *a, const struct doc *b)
 {
 	size_t la = 0, lb = 0;
 	const char *ta = doc_text(a, &la), *tb = doc_text(b, &lb);
-	int num = (doc_kind(a) == DOC_INT || doc_kind(a) == DOC_FLOAT) && (doc_kind(b) == DOC_INT || doc_kind(b) == DOC_FLOAT);
-	if (doc_kind(a) != doc_kind(b) && !num) /* a float 7 (sops <= 3.13.1 JSON) reads back as int 7 */
+	int num = (doc_kind(a) == DOC_INT || doc_kind(a) == DOC_FLOAT) &&
+	          (doc_kind(b) == DOC_INT || doc_kind(b) == DOC_FLOAT);
+	if (doc_kind(a) != doc_kind(b) &&
+	    !num) /* a float 7 (sops <= 3.13.1 JSON) reads back as int 7 */
 		return 0;
 	if (doc_kind(a) == DOC_NULL)
 		return 1;
 	return ta && tb && la == lb && !memcmp(ta, tb, la);
 }
 
-static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col);
-static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw, size_t from);
+static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow,
+                   int parent_col);
+static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw,
+                          size_t from);
 
-static int replace_scalar(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col)
+static int replace_scalar(struct splice *s, const struct doc *old, const struct doc *nw, int flow,
+                          int parent_col)
 {
 	struct buf r = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
 	struct doc_mark a = doc_start(old), z = doc_end(old);
@@ -216,7 +220,8 @@ static int replace_scalar(struct splice *s, const struct doc *old, const struct 
 static size_t last_scalar_end(const struct doc *n)
 {
 	size_t len = doc_len(n);
-	if ((doc_kind(n) == DOC_MAP || doc_kind(n) == DOC_SEQ) && len && doc_style(n) != DOC_STYLE_FLOW)
+	if ((doc_kind(n) == DOC_MAP || doc_kind(n) == DOC_SEQ) && len &&
+	    doc_style(n) != DOC_STYLE_FLOW)
 		return last_scalar_end(doc_val_at(n, len - 1));
 	return doc_end(n).offset;
 }
@@ -246,7 +251,8 @@ static int delete_entry(struct splice *s, const struct doc *map, size_t i)
 }
 
 /* Append new map entries after the last one, indented like their siblings. */
-static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw, size_t from)
+static int append_entries(struct splice *s, const struct doc *old, const struct doc *nw,
+                          size_t from)
 {
 	struct doc *tmp = doc_new_map();
 	struct buf y = BUF_INIT_SECRET(BUF_MAX_DEFAULT), r = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
@@ -342,7 +348,8 @@ int sops__sp_map(struct splice *s, const struct doc *old, const struct doc *nw, 
 	return rc;
 }
 
-static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow, int parent_col)
+static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw, int flow,
+                   int parent_col)
 {
 	size_t i;
 	int rc = 0;
@@ -357,7 +364,8 @@ static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw
 		for (i = 0; i < doc_len(old) && rc == 0 && !s->fail; i++) {
 			const struct doc *it = doc_val_at(old, i);
 			if ((rc = sops__add_entry(s, it)) == 0)
-				rc = sp_node(s, it, doc_val_at(nw, i), fl, (int)doc_start(it).col - 1);
+				rc = sp_node(s, it, doc_val_at(nw, i), fl,
+				             (int)doc_start(it).col - 1);
 		}
 		return rc;
 	}
@@ -370,7 +378,9 @@ static int sp_node(struct splice *s, const struct doc *old, const struct doc *nw
 int sops__cmp_edit(const void *a, const void *b)
 {
 	const struct edit *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start ? 1 : (x->end > y->end) - (x->end < y->end);
+	return x->start < y->start   ? -1
+	       : x->start > y->start ? 1
+	                             : (x->end > y->end) - (x->end < y->end);
 }
 
 /* --- checking the result ------------------------------------------------------------ */
@@ -378,7 +388,8 @@ int sops__cmp_edit(const void *a, const void *b)
 static int same_tree(const struct doc *a, const struct doc *b, int root)
 {
 	size_t i, j;
-	if (doc_kind(a) != doc_kind(b) && !(root && doc_kind(a) == DOC_MAP) && !(doc_is_scalar(a) && doc_is_scalar(b)))
+	if (doc_kind(a) != doc_kind(b) && !(root && doc_kind(a) == DOC_MAP) &&
+	    !(doc_is_scalar(a) && doc_is_scalar(b)))
 		return 0;
 	if (doc_kind(a) == DOC_MAP) {
 		for (i = 0, j = 0; i < doc_len(a); i++) {
@@ -389,7 +400,8 @@ static int same_tree(const struct doc *a, const struct doc *b, int root)
 			if (j >= doc_len(b))
 				return 0;
 			k2 = doc_text(doc_key_at(b, j), &kl2);
-			if (kl != kl2 || memcmp(k, k2, kl) || !same_tree(doc_val_at(a, i), doc_val_at(b, j), 0))
+			if (kl != kl2 || memcmp(k, k2, kl) ||
+			    !same_tree(doc_val_at(a, i), doc_val_at(b, j), 0))
 				return 0;
 			j++;
 		}
@@ -447,7 +459,8 @@ static int json_meta(struct buf *out, const struct sops_file *f, const char *ind
 	struct doc_emit_opts o = { tabs ? 1 : (int)(indlen ? indlen : 4), 0 };
 	size_t i;
 	int rc;
-	if ((rc = sops__meta_to_doc(&meta, &f->meta, SOPS_FMT_JSON)) < 0 || (rc = doc_emit_json(&j, meta, &o)) < 0)
+	if ((rc = sops__meta_to_doc(&meta, &f->meta, SOPS_FMT_JSON)) < 0 ||
+	    (rc = doc_emit_json(&j, meta, &o)) < 0)
 		goto out;
 	while (j.len && j.p[j.len - 1] == '\n')
 		j.len--;
@@ -470,8 +483,8 @@ out:
 	return rc;
 }
 
-static int json_splice(struct splice *s, const struct doc_stream *st, const struct sops_file *f, int with_meta,
-                       struct buf *res)
+static int json_splice(struct splice *s, const struct doc_stream *st, const struct sops_file *f,
+                       int with_meta, struct buf *res)
 {
 	const struct doc *root = st->n == 1 ? st->docs[0] : NULL, *sops;
 	struct buf m = BUF_INIT(BUF_MAX_DEFAULT);
@@ -511,8 +524,10 @@ static int json_splice(struct splice *s, const struct doc_stream *st, const stru
 		struct buf ins = BUF_INIT(BUF_MAX_DEFAULT);
 		const struct doc *last = doc_val_at(root, doc_len(root) - 1);
 		if ((rc = buf_adds(&ins, ",\n")) == 0 && (rc = buf_add(&ins, ind, indlen)) == 0 &&
-		    (rc = buf_adds(&ins, "\"sops\": ")) == 0 && (rc = buf_add(&ins, m.p, m.len)) == 0)
-			rc = sops__add_edit(s, doc_end(last).offset, doc_end(last).offset, ins.p, ins.len);
+		    (rc = buf_adds(&ins, "\"sops\": ")) == 0 &&
+		    (rc = buf_add(&ins, m.p, m.len)) == 0)
+			rc = sops__add_edit(s, doc_end(last).offset, doc_end(last).offset, ins.p,
+			                    ins.len);
 		buf_release(&ins);
 	}
 	if (rc == 0)
@@ -522,8 +537,9 @@ out:
 	return rc;
 }
 
-int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len, int with_meta, int indent,
-                     const unsigned char *old_key, const unsigned char *new_key, struct sops_stash *stash)
+int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src, size_t len,
+                     int with_meta, int indent, const unsigned char *old_key,
+                     const unsigned char *new_key, struct sops_stash *stash)
 {
 	struct doc_stream st = DOC_STREAM_INIT, chk = DOC_STREAM_INIT;
 	struct splice s;
@@ -541,7 +557,8 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 	s.rules = &f->meta.rules;
 	s.cmt = f->cmt && f->src == src ? f->cmt : NULL; /* its offsets are this source's */
 	s.json = f->fmt == SOPS_FMT_JSON;
-	if ((rc = doc_parse(&st, f->name, src, len, DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL)) < 0 ||
+	if ((rc = doc_parse(&st, f->name, src, len,
+	                    DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL)) < 0 ||
 	    st.n != f->ndocs) {
 		rc = GS_EINVAL;
 		goto out;
@@ -561,31 +578,37 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 		s.step = 4;
 	if (with_meta) {
 		struct doc_emit_opts o = { s.step, DOC_EMIT_SEQ_INDENT };
-		if ((rc = sops__meta_to_doc(&meta, &f->meta, SOPS_FMT_YAML)) < 0 || !(wrap = doc_new_map()) ||
-		    doc_set(wrap, "sops", meta) < 0 || (meta = NULL, rc = doc_emit_yaml(&mtext, wrap, &o)) < 0)
+		if ((rc = sops__meta_to_doc(&meta, &f->meta, SOPS_FMT_YAML)) < 0 ||
+		    !(wrap = doc_new_map()) || doc_set(wrap, "sops", meta) < 0 ||
+		    (meta = NULL, rc = doc_emit_yaml(&mtext, wrap, &o)) < 0)
 			goto fallback;
 	}
 	for (i = 0; i < st.n && !s.fail; i++) {
 		const struct doc *root = st.docs[i], *sops;
-		if (!root || doc_kind(root) != DOC_MAP || doc_style(root) == DOC_STYLE_FLOW || doc_len(root) == 0)
+		if (!root || doc_kind(root) != DOC_MAP || doc_style(root) == DOC_STYLE_FLOW ||
+		    doc_len(root) == 0)
 			goto fallback;
 		if ((rc = sops__sp_map(&s, root, f->docs[i], 0, 1)) < 0)
 			goto out;
 		sops = doc_get(root, "sops");
-		if (sops) { /* replace or drop the metadata block: from its key to the end of its value */
+		if (sops) { /* replace or drop the metadata block: from its key to the end of its
+			       value */
 			size_t k, a = 0, z;
 			for (k = 0; k < doc_len(root); k++)
 				if (doc_val_at(root, k) == sops)
-					a = sops__line_start(&s, doc_start(doc_key_at(root, k)).offset);
+					a = sops__line_start(&s,
+					                     doc_start(doc_key_at(root, k)).offset);
 			z = doc_end(sops).offset;
 			while (z < len && z > 0 && src[z - 1] != '\n')
 				z++;
-			rc = sops__add_edit(&s, a, z, with_meta ? mtext.p : "", with_meta ? mtext.len : 0);
+			rc = sops__add_edit(&s, a, z, with_meta ? mtext.p : "",
+			                    with_meta ? mtext.len : 0);
 		} else if (with_meta) {
 			pos = doc_end(root).offset;
 			while (pos < len && pos > 0 && src[pos - 1] != '\n')
 				pos++;
-			if (pos > 0 && src[pos - 1] != '\n' && (rc = sops__add_edit(&s, pos, pos, "\n", 1)) < 0)
+			if (pos > 0 && src[pos - 1] != '\n' &&
+			    (rc = sops__add_edit(&s, pos, pos, "\n", 1)) < 0)
 				goto out;
 			rc = sops__add_edit(&s, pos, pos, mtext.p, mtext.len);
 		}
@@ -594,7 +617,8 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 	}
 	if (s.fail)
 		goto fallback;
-	if ((old_key || new_key) && (rc = sops__do_comments(&s, &st, old_key, new_key, stash, NULL)) < 0)
+	if ((old_key || new_key) &&
+	    (rc = sops__do_comments(&s, &st, old_key, new_key, stash, NULL)) < 0)
 		goto out;
 	if (s.ne)
 		qsort(s.e, s.ne, sizeof(*s.e), sops__cmp_edit);
@@ -610,11 +634,13 @@ int sops_yaml_splice(struct buf *out, const struct sops_file *f, const char *src
 		goto out;
 	/* the result must read back as the trees we meant to write */
 check:
-	if (doc_parse(&chk, f->name, res.p, res.len, DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL) < 0 ||
+	if (doc_parse(&chk, f->name, res.p, res.len,
+	              DOC_PARSE_SECRET | (s.json ? DOC_PARSE_JSON : 0), NULL) < 0 ||
 	    chk.n != f->ndocs)
 		goto fallback;
 	for (i = 0; i < chk.n; i++)
-		if (!same_tree(chk.docs[i], f->docs[i], 1) || (with_meta && !doc_get(chk.docs[i], "sops")) ||
+		if (!same_tree(chk.docs[i], f->docs[i], 1) ||
+		    (with_meta && !doc_get(chk.docs[i], "sops")) ||
 		    (!with_meta && doc_get(chk.docs[i], "sops")))
 			goto fallback;
 	rc = buf_add(out, res.p, res.len);

@@ -30,14 +30,15 @@ struct splice {
 	size_t ne, cape;
 	struct entry *ent;
 	size_t nent, capent;
-	struct buf arena;     /* replacement texts (secret: may hold plaintext) */
-	struct buf aads;      /* container AADs */
-	struct buf path;      /* current container path "a:b:" */
-	int step;             /* indentation step of the file */
-	int fail;             /* the splice cannot express a change */
-	int json;             /* JSON source: values are JSON, no comments */
+	struct buf arena; /* replacement texts (secret: may hold plaintext) */
+	struct buf aads;  /* container AADs */
+	struct buf path;  /* current container path "a:b:" */
+	int step;         /* indentation step of the file */
+	int fail;         /* the splice cannot express a change */
+	int json;         /* JSON source: values are JSON, no comments */
 	const struct sops_rules *rules;
-	const struct sops_cmt_plan *cmt; /* comment rules: what sops encrypts (NULL: every comment) */
+	const struct sops_cmt_plan
+	    *cmt; /* comment rules: what sops encrypts (NULL: every comment) */
 };
 
 /* Mark the bytes of every scalar (keys included) of n: a '#' there starts no comment. */
@@ -53,6 +54,7 @@ int sops__sp_map(struct splice *s, const struct doc *old, const struct doc *nw, 
 /* Decrypt "#ENC[...]" comments with old_key, encrypt plain ones with new_key, or (collect)
  * put the IVs of the encrypted ones in a stash. */
 int sops__do_comments(struct splice *s, const struct doc_stream *st, const unsigned char *old_key,
-                      const unsigned char *new_key, struct sops_stash *stash, struct sops_stash *collect);
+                      const unsigned char *new_key, struct sops_stash *stash,
+                      struct sops_stash *collect);
 
 #endif

@@ -33,7 +33,8 @@ static int add_doc(struct sops_file *f, struct doc *d)
 
 /* --- flat stores: stores/flatten.go --- */
 
-int sops__flatten(struct buf *out, const struct doc *n, const char *prefix, const char *sep_kv, int ini)
+int sops__flatten(struct buf *out, const struct doc *n, const char *prefix, const char *sep_kv,
+                  int ini)
 {
 	struct buf key = BUF_INIT(4096);
 	size_t i;
@@ -71,8 +72,8 @@ int sops__flatten(struct buf *out, const struct doc *n, const char *prefix, cons
 #define SOPS_FLAT_LIST_MAX 10000
 
 /* Set "age__list_0__map_enc" = val in root, creating the maps and lists on the way. */
-int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val, size_t vallen,
-                        size_t *budget)
+int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const char *val,
+                        size_t vallen, size_t *budget)
 {
 	struct doc *cur = root;
 	const char *p = key, *end = key + keylen;
@@ -101,21 +102,26 @@ int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const 
 		if (is_list) {
 			char *e = NULL;
 			size_t idx = strtoul(comp.p, &e, 10);
-			/* indices come in text order (list_10 before list_2), so gaps are allowed, not huge ones */
+			/* indices come in text order (list_10 before list_2), so gaps are allowed,
+			 * not huge ones */
 			if (!comp.len || *e || comp.p[0] == '-' || idx >= SOPS_FLAT_LIST_MAX) {
-				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: bad list index", (int)keylen, key);
+				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: bad list index",
+				              (int)keylen, key);
 				goto out;
 			}
 			if (doc_kind(cur) != DOC_SEQ) {
-				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: mixed list and map", (int)keylen, key);
+				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: mixed list and map",
+				              (int)keylen, key);
 				goto out;
 			}
 			while (doc_len(cur) <= idx && *budget) {
 				--*budget;
-				doc_push(cur, sep ? (next_list ? doc_new_seq() : doc_new_map()) : doc_new_null());
+				doc_push(cur, sep ? (next_list ? doc_new_seq() : doc_new_map())
+				                  : doc_new_null());
 			}
 			if (doc_len(cur) <= idx) {
-				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: too many list items", (int)keylen, key);
+				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: too many list items",
+				              (int)keylen, key);
 				goto out;
 			}
 			if (!sep) {
@@ -127,7 +133,8 @@ int sops__unflatten_set(struct doc *root, const char *key, size_t keylen, const 
 		} else {
 			struct doc *child;
 			if (doc_kind(cur) != DOC_MAP) {
-				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: mixed list and map", (int)keylen, key);
+				rc = gs_error(GS_EPARSE, "sops metadata: %.*s: mixed list and map",
+				              (int)keylen, key);
 				goto out;
 			}
 			if (!sep) {
@@ -164,7 +171,8 @@ static int parse_flat(struct sops_file *f, const char *data, size_t len, int ini
 		goto out;
 	}
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *eq, *ks, *ke, *vs, *ve;
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end, *eq, *ks,
+		           *ke, *vs, *ve;
 		line++;
 		ks = p;
 		p = nl ? nl + 1 : end;
@@ -178,7 +186,8 @@ static int parse_flat(struct sops_file *f, const char *data, size_t len, int ini
 		if (ini && *ks == '[') {
 			const char *close = memchr(ks, ']', (size_t)(le - ks));
 			if (!close) {
-				rc = gs_error(GS_EPARSE, "%s:%u: unclosed section header", f->name, line);
+				rc = gs_error(GS_EPARSE, "%s:%u: unclosed section header", f->name,
+				              line);
 				goto out;
 			}
 			in_sops = close - ks - 1 == 4 && !memcmp(ks + 1, "sops", 4);
@@ -196,7 +205,8 @@ static int parse_flat(struct sops_file *f, const char *data, size_t len, int ini
 			continue;
 		}
 		if (!(eq = memchr(ks, '=', (size_t)(le - ks)))) {
-			rc = gs_error(GS_EPARSE, "%s:%u: invalid %s input line (no '=')", f->name, line, ini ? "ini" : "dotenv");
+			rc = gs_error(GS_EPARSE, "%s:%u: invalid %s input line (no '=')", f->name,
+			              line, ini ? "ini" : "dotenv");
 			goto out;
 		}
 		ke = eq;
@@ -212,7 +222,8 @@ static int parse_flat(struct sops_file *f, const char *data, size_t len, int ini
 		}
 		if (ini ? in_sops : (ke - ks > 5 && !memcmp(ks, "sops_", 5))) {
 			const char *k = ini ? ks : ks + 5;
-			if ((rc = sops__unflatten_set(m, k, (size_t)(ke - k), vs, (size_t)(ve - vs), &budget)) < 0)
+			if ((rc = sops__unflatten_set(m, k, (size_t)(ke - k), vs, (size_t)(ve - vs),
+			                              &budget)) < 0)
 				goto out;
 			continue;
 		}
@@ -271,17 +282,22 @@ static int emit_flat(struct buf *out, const struct doc *root, const struct doc *
 		size_t n = ini ? doc_len(v) : 1;
 		if (ini) {
 			if (doc_kind(v) != DOC_MAP)
-				return gs_error(GS_EINVAL, "ini: top-level value %s must be a section", doc_text(key, NULL));
+				return gs_error(GS_EINVAL,
+				                "ini: top-level value %s must be a section",
+				                doc_text(key, NULL));
 			if (strcmp(doc_text(key, NULL), "DEFAULT") || i > 0)
-				rc = buf_addf(out, "%s[%s]\n", out->len ? "\n" : "", doc_text(key, NULL));
+				rc = buf_addf(out, "%s[%s]\n", out->len ? "\n" : "",
+				              doc_text(key, NULL));
 		}
 		for (j = 0; j < n && rc == 0; j++) {
-			const struct doc *kk = ini ? doc_key_at(sec, j) : key, *vv = ini ? doc_val_at(sec, j) : v;
+			const struct doc *kk = ini ? doc_key_at(sec, j) : key,
+			                 *vv = ini ? doc_val_at(sec, j) : v;
 			size_t len = 0;
 			const char *t;
 			if (!doc_is_scalar(vv))
-				return gs_error(GS_EINVAL, "cannot use complex value in %s: offending key %s", ini ? "ini" : "dotenv",
-				                doc_text(kk, NULL));
+				return gs_error(GS_EINVAL,
+				                "cannot use complex value in %s: offending key %s",
+				                ini ? "ini" : "dotenv", doc_text(kk, NULL));
 			t = doc_kind(vv) == DOC_NULL ? "" : doc_text(vv, &len);
 			if (doc_kind(vv) == DOC_NULL)
 				len = 0;
@@ -303,7 +319,8 @@ static int emit_flat(struct buf *out, const struct doc *root, const struct doc *
 
 /* --- load --- */
 
-static int load(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt, int plain)
+static int load(struct sops_file *f, const char *name, const char *data, size_t len,
+                enum sops_format fmt, int plain)
 {
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct doc *meta = NULL;
@@ -333,9 +350,12 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 		/* fallthrough */
 	case SOPS_FMT_JSON:
 	case SOPS_FMT_YAML: {
-		unsigned flags = (fmt != SOPS_FMT_YAML ? DOC_PARSE_JSON : 0) | (plain ? DOC_PARSE_SECRET : 0);
+		unsigned flags =
+		    (fmt != SOPS_FMT_YAML ? DOC_PARSE_JSON : 0) | (plain ? DOC_PARSE_SECRET : 0);
 		if ((rc = doc_parse(&st, f->name, data, len, flags, NULL)) < 0) {
-			rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_READ_INPUT), "Error unmarshalling input %s", fmt == SOPS_FMT_YAML ? "YAML" : "json");
+			rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_READ_INPUT),
+			                     "Error unmarshalling input %s",
+			                     fmt == SOPS_FMT_YAML ? "YAML" : "json");
 			goto out;
 		}
 		for (i = 0; i < st.n; i++) {
@@ -344,21 +364,26 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 			if (!d && fmt == SOPS_FMT_YAML)
 				d = doc_new_map(); /* an empty document is an empty branch */
 			if (doc_kind(d) != DOC_MAP) {
-				rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_READ_INPUT), "%s:%u: Error unmarshalling input %s: the document must be a map", f->name,
-				              doc_line(d), fmt == SOPS_FMT_YAML ? "YAML" : "json");
+				rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_READ_INPUT),
+				              "%s:%u: Error unmarshalling input %s: the document "
+				              "must be a map",
+				              f->name, doc_line(d),
+				              fmt == SOPS_FMT_YAML ? "YAML" : "json");
 				doc_free(d);
 				goto out;
 			}
 			if (i == 0)
 				meta = doc_take(d, "sops");
 			else if (!plain)
-				doc_free(doc_take(d, "sops")); /* each document carries a copy; the first one counts */
+				doc_free(doc_take(d, "sops")); /* each document carries a copy; the
+				                                  first one counts */
 			else if (doc_get(d, "sops"))
 				meta = doc_take(d, "sops");
 			if ((rc = add_doc(f, d)) < 0)
 				goto out;
 		}
-		if (fmt == SOPS_FMT_BINARY && !plain && f->ndocs == 1 && !doc_get(f->docs[0], "data") && meta) {
+		if (fmt == SOPS_FMT_BINARY && !plain && f->ndocs == 1 &&
+		    !doc_get(f->docs[0], "data") && meta) {
 			rc = gs_error(GS_EPARSE, "%s: binary store: no data key", f->name);
 			goto out;
 		}
@@ -378,13 +403,22 @@ static int load(struct sops_file *f, const char *name, const char *data, size_t 
 	}
 	if (plain) {
 		if (f->ndocs == 0) {
-			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_EMPTY_FILE), "%s: File cannot be completely empty, it must contain at least one document", f->name);
+			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_EMPTY_FILE),
+			              "%s: File cannot be completely empty, it must contain at "
+			              "least one document",
+			              f->name);
 		} else if (meta) {
-			rc = gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_ALREADY_ENCRYPTED), "File already encrypted: %s contains a top-level entry called 'sops', or for "
-			              "flat file formats top-level entries starting with 'sops_'. This is generally due to the "
-			              "file already being encrypted. If this is an unencrypted file, rename the 'sops' entry. "
-			              "If this is an encrypted file and you want to edit it, use the editor mode, for example: "
-			              "`gitseal sops edit %s`", f->name, f->name);
+			rc = gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_ALREADY_ENCRYPTED),
+			              "File already encrypted: %s contains a top-level entry "
+			              "called 'sops', or for "
+			              "flat file formats top-level entries starting with 'sops_'. "
+			              "This is generally due to the "
+			              "file already being encrypted. If this is an unencrypted "
+			              "file, rename the 'sops' entry. "
+			              "If this is an encrypted file and you want to edit it, use "
+			              "the editor mode, for example: "
+			              "`gitseal sops edit %s`",
+			              f->name, f->name);
 		}
 		goto out;
 	}
@@ -405,12 +439,14 @@ out:
 	return rc;
 }
 
-int sops_file_load(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt)
+int sops_file_load(struct sops_file *f, const char *name, const char *data, size_t len,
+                   enum sops_format fmt)
 {
 	return load(f, name, data, len, fmt, 0);
 }
 
-int sops_file_load_plain(struct sops_file *f, const char *name, const char *data, size_t len, enum sops_format fmt)
+int sops_file_load_plain(struct sops_file *f, const char *name, const char *data, size_t len,
+                         enum sops_format fmt)
 {
 	return load(f, name, data, len, fmt, 1);
 }
@@ -435,13 +471,16 @@ static int spaces_to_tabs(struct buf *out, size_t from)
 	return 0;
 }
 
-int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta, int indent)
+int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format fmt, int with_meta,
+                   int indent)
 {
 	struct doc *meta = NULL;
 	size_t i, start = out->len;
 	int rc = 0;
 
-	if (with_meta && (rc = sops__meta_to_doc(&meta, &f->meta, fmt == SOPS_FMT_YAML ? SOPS_FMT_YAML : SOPS_FMT_JSON)) < 0)
+	if (with_meta &&
+	    (rc = sops__meta_to_doc(&meta, &f->meta,
+	                            fmt == SOPS_FMT_YAML ? SOPS_FMT_YAML : SOPS_FMT_JSON)) < 0)
 		return rc;
 	switch (fmt) {
 	case SOPS_FMT_YAML: {
@@ -469,7 +508,10 @@ int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format 
 			break;
 		}
 		if (f->ndocs != 1) {
-			rc = gs_error(GS_EINVAL, "%s: json output needs exactly one document (this file has %zu)", f->name, f->ndocs);
+			rc = gs_error(
+			    GS_EINVAL,
+			    "%s: json output needs exactly one document (this file has %zu)",
+			    f->name, f->ndocs);
 			break;
 		}
 		if (meta && (rc = doc_set(f->docs[0], "sops", doc_clone(meta))) < 0)
@@ -486,7 +528,8 @@ int sops_file_emit(struct buf *out, const struct sops_file *f, enum sops_format 
 	case SOPS_FMT_DOTENV:
 	case SOPS_FMT_INI:
 		if (f->ndocs != 1) {
-			rc = gs_error(GS_EINVAL, "%s: %s output needs exactly one document", f->name, sops_format_name(fmt));
+			rc = gs_error(GS_EINVAL, "%s: %s output needs exactly one document",
+			              f->name, sops_format_name(fmt));
 			break;
 		}
 		rc = emit_flat(out, f->docs[0], meta, fmt == SOPS_FMT_INI);
@@ -505,7 +548,9 @@ int sops_check_not_encrypted(const struct sops_file *f)
 	size_t i;
 	for (i = 0; i < f->ndocs; i++)
 		if (doc_get(f->docs[i], "sops")) {
-			return gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_ALREADY_ENCRYPTED), "File already encrypted: %s has a top-level 'sops' entry", f->name);
+			return gs_error(SOPS_ERR(GS_ECONFLICT, SOPS_EXIT_ALREADY_ENCRYPTED),
+			                "File already encrypted: %s has a top-level 'sops' entry",
+			                f->name);
 		}
 	return 0;
 }

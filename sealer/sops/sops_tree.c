@@ -23,16 +23,17 @@ struct walk {
 	const struct sops_rules *rules;
 	struct sops_cipher *cipher;
 	struct sops_mac *mac;
-	struct buf pt;         /* scratch plaintext (secret) */
-	struct buf enc;        /* scratch ciphertext */
-	unsigned char *ivs;    /* encrypt: one bulk draw of IVs */
+	struct buf pt;      /* scratch plaintext (secret) */
+	struct buf enc;     /* scratch ciphertext */
+	unsigned char *ivs; /* encrypt: one bulk draw of IVs */
 	size_t nivs, iv_next;
-	size_t count;          /* encrypt: leaves to encrypt (first pass) */
+	size_t count; /* encrypt: leaves to encrypt (first pass) */
 	int counting;
 	struct sops_stash *stash;
-	struct sops_stash *collect; /* stash being filled */
+	struct sops_stash *collect;      /* stash being filled */
 	const struct sops_cmt_plan *cmt; /* comment rules */
-	const struct doc *anchor, *container; /* the current entry's key (or list item), and its map (or list) */
+	const struct doc *anchor,
+	    *container; /* the current entry's key (or list item), and its map (or list) */
 	const char *file;
 };
 
@@ -106,7 +107,13 @@ static int go_time_text(char *out, size_t outlen, const char *s, size_t n)
 	int y, mo, d, h = 0, mi = 0, sec = 0, off = 0, i = 0, k;
 	char frac[16] = "", zone[24] = "Z";
 	const char *p = s, *end = s + n;
-#define NUM(v, max) do { for (k = 0, v = 0; p < end && *p >= '0' && *p <= '9' && k < (max); k++) v = v * 10 + (*p++ - '0'); if (!k) return -1; } while (0)
+#define NUM(v, max)                                                                                \
+	do {                                                                                       \
+		for (k = 0, v = 0; p < end && *p >= '0' && *p <= '9' && k < (max); k++)            \
+			v = v * 10 + (*p++ - '0');                                                 \
+		if (!k)                                                                            \
+			return -1;                                                                 \
+	} while (0)
 	NUM(y, 4);
 	if (p - s != 4 || p >= end || *p++ != '-')
 		return -1;
@@ -150,18 +157,21 @@ static int go_time_text(char *out, size_t outlen, const char *s, size_t n)
 				NUM(om, 2);
 			off = sign * (oh * 60 + om);
 			if (off)
-				snprintf(zone, sizeof(zone), "%c%02d:%02d", sign < 0 ? '-' : '+', oh, om);
+				snprintf(zone, sizeof(zone), "%c%02d:%02d", sign < 0 ? '-' : '+',
+				         oh, om);
 		}
 		if (p != end)
 			return -1;
 	}
 #undef NUM
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", y, mo, d, h, mi, sec, frac, zone);
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", y, mo, d, h, mi, sec, frac,
+	         zone);
 	return 0;
 }
 
 /* Bytes of a cleartext leaf as sops.ToBytes renders it; *p may point into tmp (>= 400 bytes). */
-static int leaf_bytes(const struct doc *n, char *tmp, const char **p, size_t *len, enum sops_type *t)
+static int leaf_bytes(const struct doc *n, char *tmp, const char **p, size_t *len,
+                      enum sops_type *t)
 {
 	size_t tl = 0;
 	const char *text = doc_text(n, &tl);
@@ -189,7 +199,8 @@ static int leaf_bytes(const struct doc *n, char *tmp, const char **p, size_t *le
 		/* fallthrough */
 	case DOC_FLOAT:
 		if (parse_go_float(text, tl, &fv) < 0)
-			return gs_error(GS_EPARSE, "Could not convert %s to bytes", doc_kind(n) == DOC_INT ? "int" : "float");
+			return gs_error(GS_EPARSE, "Could not convert %s to bytes",
+			                doc_kind(n) == DOC_INT ? "int" : "float");
 		*len = (size_t)sops_format_float(tmp, 400, fv);
 		*p = tmp;
 		*t = SOPS_T_FLOAT;
@@ -215,7 +226,8 @@ struct sops_stash {
 	unsigned char seed[16];
 };
 
-static size_t stash_hash(const struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl)
+static size_t stash_hash(const struct sops_stash *s, const char *aad, size_t al, const char *pt,
+                         size_t pl)
 {
 	unsigned char h[8];
 	crypto_generichash_state st;
@@ -223,12 +235,13 @@ static size_t stash_hash(const struct sops_stash *s, const char *aad, size_t al,
 	crypto_generichash_update(&st, (const unsigned char *)aad, al + 1);
 	crypto_generichash_update(&st, (const unsigned char *)pt, pl);
 	crypto_generichash_final(&st, h, sizeof(h));
-	return (size_t)(((unsigned long long)h[0] | (unsigned long long)h[1] << 8 | (unsigned long long)h[2] << 16 |
-	                 (unsigned long long)h[3] << 24) % s->nbuckets);
+	return (size_t)(((unsigned long long)h[0] | (unsigned long long)h[1] << 8 |
+	                 (unsigned long long)h[2] << 16 | (unsigned long long)h[3] << 24) %
+	                s->nbuckets);
 }
 
 int sops__stash_add(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl,
-                     const unsigned char *iv)
+                    const unsigned char *iv)
 {
 	struct stash_entry *e = malloc(sizeof(*e) + al + 1 + pl);
 	size_t b;
@@ -247,12 +260,13 @@ int sops__stash_add(struct sops_stash *s, const char *aad, size_t al, const char
 }
 
 /* An unused previous IV for exactly this AAD and plaintext (each one is handed out once). */
-const unsigned char *sops__stash_take(struct sops_stash *s, const char *aad, size_t al, const char *pt, size_t pl)
+const unsigned char *sops__stash_take(struct sops_stash *s, const char *aad, size_t al,
+                                      const char *pt, size_t pl)
 {
 	struct stash_entry *e;
 	for (e = s->tab[stash_hash(s, aad, al, pt, pl)]; e; e = e->next)
-		if (!e->used && e->len == al + 1 + pl && !memcmp(e->data, aad, al) && !e->data[al] &&
-		    !gs_memcmp_ct(e->data + al + 1, pt, pl)) {
+		if (!e->used && e->len == al + 1 + pl && !memcmp(e->data, aad, al) &&
+		    !e->data[al] && !gs_memcmp_ct(e->data + al + 1, pt, pl)) {
 			e->used = 1;
 			return e->iv;
 		}
@@ -282,7 +296,8 @@ static int walk_push(struct walk *w, const struct doc *key)
 	size_t n = 0;
 	const char *k = doc_text(key, &n);
 	if (!k)
-		return gs_error(GS_EPARSE, "%s:%u: Tree contains a non-string key", w->file, doc_line(key));
+		return gs_error(GS_EPARSE, "%s:%u: Tree contains a non-string key", w->file,
+		                doc_line(key));
 	if (w->depth >= MAX_DEPTH)
 		return gs_error(GS_ETOOBIG, "%s: tree too deep", w->file);
 	w->keys[w->depth] = k;
@@ -326,10 +341,8 @@ static int walk_node(struct walk *w, struct doc *n, leaf_fn fn)
 				return rc;
 		}
 		return 0;
-	case DOC_NULL: /* neither encrypted nor hashed */
-		return 0;
-	default:
-		return fn(w, n);
+	case DOC_NULL: /* neither encrypted nor hashed */ return 0;
+	default: return fn(w, n);
 	}
 }
 
@@ -343,7 +356,8 @@ static int walk_docs(struct walk *w, struct doc **docs, size_t n, leaf_fn fn)
 	return 0;
 }
 
-static int walk_init(struct walk *w, const char *file, const struct sops_rules *rules, const unsigned char *key)
+static int walk_init(struct walk *w, const char *file, const struct sops_rules *rules,
+                     const unsigned char *key)
 {
 	int rc;
 	memset(w, 0, sizeof(*w));
@@ -369,7 +383,8 @@ static void walk_release(struct walk *w)
 }
 
 /* Turn decrypted bytes of a given type into the leaf (kept in wiped memory). */
-static int set_plain(struct doc *n, enum sops_type t, const char *p, size_t len, const char *file, const char *aad)
+static int set_plain(struct doc *n, enum sops_type t, const char *p, size_t len, const char *file,
+                     const char *aad)
 {
 	char tmp[400];
 	long long iv;
@@ -406,11 +421,8 @@ static int set_plain(struct doc *n, enum sops_type t, const char *p, size_t len,
 		text = b ? "true" : "false", tl = strlen(text), k = DOC_BOOL;
 		break;
 	}
-	case SOPS_T_TIME:
-		k = DOC_TIMESTAMP;
-		break;
-	default:
-		break;
+	case SOPS_T_TIME: k = DOC_TIMESTAMP; break;
+	default: break;
 	}
 	doc_set_flags(n, DOC_SECRET);
 	if (doc_set_scalar(n, k, text, tl) < 0)
@@ -427,11 +439,13 @@ static int mac_leaf(struct walk *w, const struct doc *n, int encrypted)
 	size_t len;
 	enum sops_type t;
 	int rc;
-	if ((w->rules->mac_only_encrypted && !encrypted) || !w->mac) /* no MAC while collecting a stash */
+	if ((w->rules->mac_only_encrypted && !encrypted) ||
+	    !w->mac) /* no MAC while collecting a stash */
 		return 0;
 	if ((rc = leaf_bytes(n, tmp, &p, &len, &t)) < 0)
 		return rc;
-	if (!encrypted && doc_kind(n) == DOC_TIMESTAMP && go_time_text(tmp, sizeof(tmp), p, len) == 0) {
+	if (!encrypted && doc_kind(n) == DOC_TIMESTAMP &&
+	    go_time_text(tmp, sizeof(tmp), p, len) == 0) {
 		p = tmp; /* a plaintext timestamp is a time.Time for sops >= 3.10 */
 		len = strlen(tmp);
 	}
@@ -453,22 +467,29 @@ static int decrypt_leaf(struct walk *w, struct doc *n)
 		if (doc_kind(n) != DOC_STR) {
 			if (w->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX)
 				return mac_leaf(w, n, 0);
-			return gs_error(GS_EPARSE, "%s:%u: Error walking tree: Expected encrypted value as string at %.*s",
-			                w->file, doc_line(n), (int)w->aad.len, w->aad.p);
+			return gs_error(
+			    GS_EPARSE,
+			    "%s:%u: Error walking tree: Expected encrypted value as string at %.*s",
+			    w->file, doc_line(n), (int)w->aad.len, w->aad.p);
 		}
 		if (len == 0) /* "" is stored as is */
 			return 0;
-		if (w->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX && !sops_is_encrypted_value(s, len))
+		if (w->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX &&
+		    !sops_is_encrypted_value(s, len))
 			return mac_leaf(w, n, 0);
 		buf_reset(&w->pt);
-		if ((rc = sops_value_decrypt(w->cipher, &w->pt, &t, s, len, w->aad.p, w->aad.len)) < 0) {
-			return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_DECRYPTING_TREE), "Error decrypting tree: Error walking tree: Could not decrypt value at %s:%u (%.*s)",
+		if ((rc = sops_value_decrypt(w->cipher, &w->pt, &t, s, len, w->aad.p, w->aad.len)) <
+		    0) {
+			return gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_DECRYPTING_TREE),
+			                       "Error decrypting tree: Error walking tree: Could "
+			                       "not decrypt value at %s:%u (%.*s)",
 			                       w->file, doc_line(n), (int)w->aad.len, w->aad.p);
 		}
 		if (w->collect) {
 			unsigned char iv[SOPS_IV_LEN];
 			if (sops_value_iv(iv, s, len) == 0 &&
-			    (rc = sops__stash_add(w->collect, w->aad.p, w->aad.len, w->pt.p, w->pt.len, iv)) < 0)
+			    (rc = sops__stash_add(w->collect, w->aad.p, w->aad.len, w->pt.p,
+			                          w->pt.len, iv)) < 0)
 				return rc;
 			return 0;
 		}
@@ -498,16 +519,20 @@ int sops_file_decrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 		goto out;
 	sops__normalize_rfc3339(lm, sizeof(lm), f->meta.lastmodified);
 	if (!f->meta.mac || !f->meta.mac[0]) {
-		rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), "MAC mismatch. File has no MAC, computed %s", computed);
+		rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH),
+		              "MAC mismatch. File has no MAC, computed %s", computed);
 		goto out;
 	}
-	if ((rc = sops_value_decrypt(w.cipher, &stored, &t, f->meta.mac, strlen(f->meta.mac), lm, strlen(lm))) < 0) {
-		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_MAC_MISMATCH), "Cannot decrypt MAC");
+	if ((rc = sops_value_decrypt(w.cipher, &stored, &t, f->meta.mac, strlen(f->meta.mac), lm,
+	                             strlen(lm))) < 0) {
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_MAC_MISMATCH),
+		                     "Cannot decrypt MAC");
 		goto out;
 	}
 	if (stored.len != 128 || gs_memcmp_ct(stored.p, computed, 128)) {
-		rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), "MAC mismatch. File has %.*s, computed %s", (int)(stored.len > 128 ? 128 : stored.len),
-		              stored.p, computed);
+		rc = gs_error(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH),
+		              "MAC mismatch. File has %.*s, computed %s",
+		              (int)(stored.len > 128 ? 128 : stored.len), stored.p, computed);
 		goto out;
 	}
 out:
@@ -516,7 +541,8 @@ out:
 	return rc;
 }
 
-int sops_stash_new(struct sops_stash **out, const struct sops_file *enc, const unsigned char key[SOPS_KEY_LEN])
+int sops_stash_new(struct sops_stash **out, const struct sops_file *enc,
+                   const unsigned char key[SOPS_KEY_LEN])
 {
 	struct sops_stash *s = calloc(1, sizeof(*s));
 	struct walk w;
@@ -545,8 +571,9 @@ int sops_stash_new(struct sops_stash **out, const struct sops_file *enc, const u
 
 static int encrypt_leaf(struct walk *w, struct doc *n)
 {
-	int enc = w->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX ? sops_cmt_plan_leaf(w->cmt, w->rules, w->anchor, w->container)
-	                                                                : sops_rules_encrypts(w->rules, w->keys, w->lens, w->depth);
+	int enc = w->rules->kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX
+	              ? sops_cmt_plan_leaf(w->cmt, w->rules, w->anchor, w->container)
+	              : sops_rules_encrypts(w->rules, w->keys, w->lens, w->depth);
 	char tmp[400];
 	const char *p;
 	const unsigned char *iv = NULL;
@@ -563,7 +590,8 @@ static int encrypt_leaf(struct walk *w, struct doc *n)
 	if (!enc && doc_kind(n) == DOC_TIMESTAMP) {
 		char gt[64];
 		if (go_time_text(gt, sizeof(gt), p, len) == 0) /* hashed as sops >= 3.10 reads it */
-			rc = w->rules->mac_only_encrypted ? 0 : sops_mac_update(w->mac, gt, strlen(gt));
+			rc = w->rules->mac_only_encrypted ? 0
+			                                  : sops_mac_update(w->mac, gt, strlen(gt));
 		else
 			rc = w->rules->mac_only_encrypted ? 0 : sops_mac_update(w->mac, p, len);
 		goto out;
@@ -582,8 +610,10 @@ static int encrypt_leaf(struct walk *w, struct doc *n)
 		iv = w->ivs + SOPS_IV_LEN * w->iv_next++;
 	}
 	buf_reset(&w->enc);
-	if ((rc = sops_value_encrypt(w->cipher, &w->enc, p, len, iv, w->aad.p, w->aad.len, t)) < 0) {
-		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_ENCRYPTING_TREE), "Error encrypting tree");
+	if ((rc = sops_value_encrypt(w->cipher, &w->enc, p, len, iv, w->aad.p, w->aad.len, t)) <
+	    0) {
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_ENCRYPTING_TREE),
+		                     "Error encrypting tree");
 		goto out;
 	}
 	doc_set_flags(n, 0);
@@ -597,7 +627,8 @@ out:
 	return rc;
 }
 
-int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN], struct sops_stash *stash)
+int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
+                      struct sops_stash *stash)
 {
 	struct walk w;
 	struct buf macenc = BUF_INIT(1024);
@@ -607,11 +638,14 @@ int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 
 	if (f->meta.rules.kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX) {
 		if (f->fmt == SOPS_FMT_DOTENV || f->fmt == SOPS_FMT_INI)
-			return gs_error(GS_EINVAL, "%s is not supported by gitseal for dotenv and ini files",
+			return gs_error(GS_EINVAL,
+			                "%s is not supported by gitseal for dotenv and ini files",
 			                sops_rule_key(f->meta.rules.kind));
 		/* YAML comments decide; JSON has none */
-		if (f->fmt == SOPS_FMT_YAML && f->src && !f->cmt && memchr(f->src, '#', f->src_len) &&
-		    (rc = sops_cmt_plan_new(&f->cmt, &f->meta.rules, f->name, f->src, f->src_len, f->docs, f->ndocs)) < 0)
+		if (f->fmt == SOPS_FMT_YAML && f->src && !f->cmt &&
+		    memchr(f->src, '#', f->src_len) &&
+		    (rc = sops_cmt_plan_new(&f->cmt, &f->meta.rules, f->name, f->src, f->src_len,
+		                            f->docs, f->ndocs)) < 0)
 			return rc;
 	}
 	if ((rc = walk_init(&w, f->name, &f->meta.rules, key)) < 0)
@@ -641,8 +675,10 @@ int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN]
 		goto out;
 	sops__now_rfc3339(lm);
 	randombytes_buf(iv, sizeof(iv));
-	if ((rc = sops_value_encrypt(w.cipher, &macenc, hex, 128, iv, lm, strlen(lm), SOPS_T_STR)) < 0) {
-		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_ENCRYPTING_MAC), "Could not encrypt MAC");
+	if ((rc = sops_value_encrypt(w.cipher, &macenc, hex, 128, iv, lm, strlen(lm), SOPS_T_STR)) <
+	    0) {
+		rc = gs_error_prefix(sops_error_exit(rc, SOPS_EXIT_ENCRYPTING_MAC),
+		                     "Could not encrypt MAC");
 		goto out;
 	}
 	free(f->meta.lastmodified);
@@ -667,7 +703,9 @@ static struct doc *step(const struct doc *n, const struct sops_path *p, size_t i
 {
 	if (p->keys[i])
 		return doc_kind(n) == DOC_MAP ? doc_get(n, p->keys[i]) : NULL;
-	return doc_kind(n) == DOC_SEQ && (size_t)p->index[i] < doc_len(n) ? doc_val_at(n, (size_t)p->index[i]) : NULL;
+	return doc_kind(n) == DOC_SEQ && (size_t)p->index[i] < doc_len(n)
+	           ? doc_val_at(n, (size_t)p->index[i])
+	           : NULL;
 }
 
 static int path_error(const struct sops_path *p, size_t i)
@@ -716,7 +754,9 @@ int sops_file_set(struct sops_file *f, const struct sops_path *p, struct doc *va
 	if (doc_kind(n) == DOC_SEQ && (size_t)p->index[i] == doc_len(n))
 		return doc_push(n, value) < 0 ? gs_error(GS_ENOMEM, "out of memory") : 0;
 	doc_free(value);
-	return gs_error(GS_EINVAL, "setting list items by index is not supported (only appending at [%zu])", doc_len(n));
+	return gs_error(GS_EINVAL,
+	                "setting list items by index is not supported (only appending at [%zu])",
+	                doc_len(n));
 }
 
 int sops_file_unset(struct sops_file *f, const struct sops_path *p)
@@ -726,7 +766,8 @@ int sops_file_unset(struct sops_file *f, const struct sops_path *p)
 	for (i = 0; i + 1 < p->n; i++)
 		if (!(n = step(n, p, i)))
 			return path_error(p, i);
-	if (p->n == 0 || !p->keys[p->n - 1] || doc_kind(n) != DOC_MAP || doc_del(n, p->keys[p->n - 1]) != 1)
+	if (p->n == 0 || !p->keys[p->n - 1] || doc_kind(n) != DOC_MAP ||
+	    doc_del(n, p->keys[p->n - 1]) != 1)
 		return path_error(p, p->n ? p->n - 1 : 0);
 	return 0;
 }

@@ -27,7 +27,8 @@ int sops_error_exit(int rc, enum sops_exit exit)
 {
 	if (rc >= 0)
 		return rc;
-	return exit == SOPS_EXIT_GENERIC ? sops_error_class(rc) : SOPS_ERR(sops_error_class(rc), exit);
+	return exit == SOPS_EXIT_GENERIC ? sops_error_class(rc)
+	                                 : SOPS_ERR(sops_error_class(rc), exit);
 }
 
 int sops_error_exit_default(int rc, enum sops_exit exit)
@@ -53,7 +54,8 @@ int sops_format_parse(enum sops_format *out, const char *s)
 		*out = SOPS_FMT_DOTENV;
 		return 0;
 	}
-	return gs_error(GS_EINVAL, "unknown format '%s' (want yaml, json, dotenv, ini or binary)", s);
+	return gs_error(GS_EINVAL, "unknown format '%s' (want yaml, json, dotenv, ini or binary)",
+	                s);
 }
 
 const char *sops_format_name(enum sops_format f)
@@ -78,7 +80,9 @@ enum sops_format sops_format_for_path(const char *path)
 	return SOPS_FMT_BINARY;
 }
 
-static const char *const type_names[] = { "str", "int", "float", "bool", "bytes", "time", "comment" };
+static const char *const type_names[] = {
+	"str", "int", "float", "bool", "bytes", "time", "comment"
+};
 
 const char *sops_type_name(enum sops_type t)
 {
@@ -150,8 +154,10 @@ int sops_value_encrypt(struct sops_cipher *c, struct buf *out, const void *pt, s
 	if ((rc = cipher_setup(c, 1, SOPS_IV_LEN, iv)) < 0)
 		goto out;
 	rc = GS_ERROR;
-	if ((aadlen && EVP_EncryptUpdate(c->ctx, NULL, &len, (const unsigned char *)aad, (int)aadlen) != 1) ||
-	    EVP_EncryptUpdate(c->ctx, ct, &len, pt, (int)n) != 1 || EVP_EncryptFinal_ex(c->ctx, ct + len, &len) != 1 ||
+	if ((aadlen &&
+	     EVP_EncryptUpdate(c->ctx, NULL, &len, (const unsigned char *)aad, (int)aadlen) != 1) ||
+	    EVP_EncryptUpdate(c->ctx, ct, &len, pt, (int)n) != 1 ||
+	    EVP_EncryptFinal_ex(c->ctx, ct + len, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_GET_TAG, 16, tag) != 1) {
 		rc = gs_error_openssl(GS_ERROR, "aes-256-gcm encrypt");
 		goto out;
@@ -257,7 +263,8 @@ int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *ty
 
 	if (enc_split(&p, enc, enclen) < 0 || type_from(p.type, p.typelen, type) < 0) {
 		if (enc_split(&p, enc, enclen) == 0)
-			return gs_error(GS_EPARSE, "Unknown datatype: %.*s", (int)(p.typelen > 16 ? 16 : p.typelen), p.type);
+			return gs_error(GS_EPARSE, "Unknown datatype: %.*s",
+			                (int)(p.typelen > 16 ? 16 : p.typelen), p.type);
 		return gs_error(GS_EPARSE, "Input string does not match sops' data format");
 	}
 	if (p.datalen > ((size_t)1 << 30) || base64_decoded_max(p.ivlen) > sizeof(iv) ||
@@ -269,7 +276,8 @@ int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *ty
 	rc = GS_EPARSE;
 	if (base64_decode_raw(ct, &ctlen, p.data, p.datalen, B64_GO_STD) < 0 ||
 	    base64_decode_raw(iv, &ivlen, p.iv, p.ivlen, B64_GO_STD) < 0 ||
-	    base64_decode_raw(tag, &taglen, p.tag, p.taglen, B64_GO_STD) < 0 || ivlen == 0 || taglen != 16) {
+	    base64_decode_raw(tag, &taglen, p.tag, p.taglen, B64_GO_STD) < 0 || ivlen == 0 ||
+	    taglen != 16) {
 		gs_error(GS_EPARSE, "Input string does not match sops' data format");
 		goto out;
 	}
@@ -277,15 +285,19 @@ int sops_value_decrypt(struct sops_cipher *c, struct buf *pt, enum sops_type *ty
 		goto out;
 	if ((rc = buf_grow(pt, ctlen + 1)) < 0)
 		goto out;
-	if ((aadlen && EVP_DecryptUpdate(c->ctx, NULL, &len, (const unsigned char *)aad, (int)aadlen) != 1) ||
-	    EVP_DecryptUpdate(c->ctx, (unsigned char *)pt->p + pt->len, &len, ct, (int)ctlen) != 1 ||
+	if ((aadlen &&
+	     EVP_DecryptUpdate(c->ctx, NULL, &len, (const unsigned char *)aad, (int)aadlen) != 1) ||
+	    EVP_DecryptUpdate(c->ctx, (unsigned char *)pt->p + pt->len, &len, ct, (int)ctlen) !=
+	        1 ||
 	    EVP_CIPHER_CTX_ctrl(c->ctx, EVP_CTRL_GCM_SET_TAG, 16, tag) != 1) {
 		rc = gs_error_openssl(GS_ERROR, "aes-256-gcm decrypt");
 		goto out;
 	}
 	if (EVP_DecryptFinal_ex(c->ctx, (unsigned char *)pt->p + pt->len + len, &len) != 1) {
 		gs_wipe(pt->p + pt->len, ctlen);
-		rc = gs_error(GS_EAUTH, "Could not decrypt with AES_GCM: cipher: message authentication failed");
+		rc = gs_error(
+		    GS_EAUTH,
+		    "Could not decrypt with AES_GCM: cipher: message authentication failed");
 		goto out;
 	}
 	pt->len += ctlen;
@@ -370,7 +382,8 @@ int sops_mac_new(struct sops_mac **out, int mac_only_encrypted)
 		/* sops seeds the hash with SHA-256("sops") so the two modes never collide */
 		unsigned char h[32];
 		unsigned int hl = 0;
-		if (EVP_Digest("sops", 4, h, &hl, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(m->md, h, hl) != 1) {
+		if (EVP_Digest("sops", 4, h, &hl, EVP_sha256(), NULL) != 1 ||
+		    EVP_DigestUpdate(m->md, h, hl) != 1) {
 			sops_mac_free(m);
 			return gs_error_openssl(GS_ERROR, "sha256");
 		}

@@ -18,9 +18,14 @@
 #include "doc/doc.h"
 #include "sealer/inspect/inspect.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define CHECK(x)                                                                                   \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
+	} while (0)
 
-static const char test_key[] = "AGE-SECRET-KEY-13KUC7Z8JUJP05SPGLWR5Q7WVXP338NTQZZ93L5RU64T6585T3T6SL575NU\n";
+static const char test_key[] =
+    "AGE-SECRET-KEY-13KUC7Z8JUJP05SPGLWR5Q7WVXP338NTQZZ93L5RU64T6585T3T6SL575NU\n";
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -49,7 +54,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			struct app_issues ai = APP_ISSUES_INIT;
 			if (!st.docs[i])
 				continue;
-			inspect_object(&r, st.docs[i], INSPECT_COMMITTED | INSPECT_AFTER_DECRYPT | INSPECT_REQUIRE_ENCRYPTED);
+			inspect_object(&r, st.docs[i],
+			               INSPECT_COMMITTED | INSPECT_AFTER_DECRYPT |
+			                   INSPECT_REQUIRE_ENCRYPTED);
 			app_check(&ai, st.docs[i]);
 			if (app_parse(&a, st.docs[i]) == 0)
 				CHECK(ai.n == 0);

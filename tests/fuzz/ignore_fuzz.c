@@ -29,7 +29,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			break;
 		if (ignore_add_text(ig, s, rlen, "fuzz", flags) == 0) {
 			char *copy = strdup(paths);
-			for (p = copy ? strtok_r(copy, "\n", &save) : NULL; p; p = strtok_r(NULL, "\n", &save)) {
+			for (p = copy ? strtok_r(copy, "\n", &save) : NULL; p;
+			     p = strtok_r(NULL, "\n", &save)) {
 				ignore_match(ig, p, 0);
 				ignore_match(ig, p, 1);
 				ignore_path(ig, p, 0);

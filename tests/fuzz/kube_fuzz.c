@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	if (kube_watch_new(&w, NULL, "v1", "ConfigMap", NULL, NULL) == 0) {
 		for (off = 0; off < size; off += chunk)
-			if (kube__watch_feed(w, count, &events, s + off, size - off < chunk ? size - off : chunk) != 0)
+			if (kube__watch_feed(w, count, &events, s + off,
+			                     size - off < chunk ? size - off : chunk) != 0)
 				break;
 		kube_watch_free(w);
 	}

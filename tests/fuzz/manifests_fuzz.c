@@ -8,11 +8,16 @@
 
 #include "doc/doc.h"
 
-#define CHECK(x) do { if (!(x)) abort(); } while (0)
+#define CHECK(x)                                                                                   \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
+	} while (0)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	static const unsigned flags[] = { 0, DOC_MANIFEST_REQUIRE_KIND, DOC_MANIFEST_AS_WRITTEN, DOC_PARSE_SECRET };
+	static const unsigned flags[] = { 0, DOC_MANIFEST_REQUIRE_KIND, DOC_MANIFEST_AS_WRITTEN,
+		                          DOC_PARSE_SECRET };
 	size_t f, i;
 
 	if (size > 1 << 20)
@@ -32,7 +37,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			CHECK(!strcmp(doc_file(l.objs[i]), "fuzz.yaml"));
 			CHECK(doc_line(l.objs[i]) >= 1);
 			if (flags[f] & DOC_MANIFEST_REQUIRE_KIND)
-				CHECK(doc_str(doc_get(l.objs[i], "kind")) && doc_str(doc_get(l.objs[i], "apiVersion")));
+				CHECK(doc_str(doc_get(l.objs[i], "kind")) &&
+				      doc_str(doc_get(l.objs[i], "apiVersion")));
 		}
 		doc_list_release(&l);
 	}

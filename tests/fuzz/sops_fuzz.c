@@ -2,7 +2,8 @@
  * SOPS parsing: ENC[...] values, the sops metadata block (flat and key_groups),
  * every store (YAML, JSON, dotenv, INI), the tree walk with a fixed data key, the
  * emitters, the YAML/JSON/dotenv splices (comments decrypted and encrypted), the
- * comment rules (encrypted/unencrypted_comment_regex) and '["a"][0]' paths. The first byte picks the format.
+ * comment rules (encrypted/unencrypted_comment_regex) and '["a"][0]' paths. The first byte picks
+ * the format.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		buf_reset(&out);
 		/* encrypt comments while splicing a plaintext source */
 		if ((fmt == SOPS_FMT_YAML || fmt == SOPS_FMT_JSON) &&
-		    sops_rules_set(&f.meta.rules, SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted") == 0)
+		    sops_rules_set(&f.meta.rules, SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted") ==
+		        0)
 			sops_yaml_splice(&out, &f, s, size, 0, 0, NULL, key, NULL);
 		else if (fmt == SOPS_FMT_DOTENV)
 			sops_dotenv_splice(&out, &f, s, size, 0, NULL, key, NULL);
@@ -64,8 +66,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (fmt == SOPS_FMT_YAML && sops_file_load_plain(&f, "fuzz", s, size, fmt) == 0) {
 		f.src = s;
 		f.src_len = size;
-		if (sops_rules_set(&f.meta.rules, size & 1 ? SOPS_RULE_ENCRYPTED_COMMENT_REGEX
-		                                           : SOPS_RULE_UNENCRYPTED_COMMENT_REGEX, "e") == 0 &&
+		if (sops_rules_set(&f.meta.rules,
+		                   size & 1 ? SOPS_RULE_ENCRYPTED_COMMENT_REGEX
+		                            : SOPS_RULE_UNENCRYPTED_COMMENT_REGEX,
+		                   "e") == 0 &&
 		    sops_file_encrypt(&f, key, NULL) == 0)
 			sops_yaml_splice(&out, &f, s, size, 0, 0, NULL, key, NULL);
 		sops_file_release(&f);

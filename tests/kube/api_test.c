@@ -22,17 +22,23 @@ void test_kube_api__server_side_apply_conflicts_force_and_dry_run(void)
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "ssa");
-	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: %s}\ndata: {a: '1'}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: %s}\ndata: "
+	            "{a: '1'}\n",
+	            ns);
 	ao.field_manager = "mgr-a";
 	must_pass(kube_apply(&live, kc, o, &ao));
 	assert_str(doc_str(doc_getp(live, "data", "a", NULL)), "1");
-	assert_str(doc_str(doc_get(doc_val_at(doc_getp(live, "metadata", "managedFields", NULL), 0), "manager")), "mgr-a");
+	assert_str(doc_str(doc_get(doc_val_at(doc_getp(live, "metadata", "managedFields", NULL), 0),
+	                           "manager")),
+	           "mgr-a");
 	doc_free(live);
 	live = NULL;
 
 	/* another manager changing a's field: 409 naming the owner; with force it wins */
 	doc_free(o);
-	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: %s}\ndata: {a: '3'}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: %s}\ndata: "
+	            "{a: '3'}\n",
+	            ns);
 	ao.field_manager = "mgr-b";
 	must_fail_with(kube_apply(&live, kc, o, &ao), GS_ECONFLICT);
 	assert_contains(gs_error_last(), "conflict with \"mgr-a\"");
@@ -46,7 +52,9 @@ void test_kube_api__server_side_apply_conflicts_force_and_dry_run(void)
 
 	/* dryRun=All: the merged result comes back, nothing is stored */
 	doc_free(o);
-	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: %s}\ndata: {a: '3', z: new}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ssa, namespace: %s}\ndata: "
+	            "{a: '3', z: new}\n",
+	            ns);
 	ao.dry_run = 1;
 	must_pass(kube_apply(&live, kc, o, &ao));
 	assert_str(doc_str(doc_getp(live, "data", "z", NULL)), "new");
@@ -59,7 +67,8 @@ void test_kube_api__server_side_apply_conflicts_force_and_dry_run(void)
 	/* dry-run create of a new object: nothing there afterwards */
 	{
 		struct kube_write_opts wo = KUBE_WRITE_OPTS_INIT;
-		struct doc *n = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry, namespace: %s}\n", ns);
+		struct doc *n = kt_yaml(
+		    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry, namespace: %s}\n", ns);
 		wo.dry_run = 1;
 		must_pass(kube_create(NULL, kc, n, &wo));
 		must_fail_with(kube_get(&got, kc, "v1", "ConfigMap", ns, "dry"), GS_ENOTFOUND);
@@ -82,8 +91,8 @@ static int record(void *ctx, enum kube_event_type t, const struct doc *obj)
 	pthread_mutex_lock(&s->mu);
 	if (t == KUBE_EVENT_SYNCED)
 		s->synced = 1;
-	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "%s%s%s;", kube_event_type_name(t),
-	         obj ? ":" : "", obj ? doc_k8s_name(obj) : "");
+	snprintf(s->log + strlen(s->log), sizeof(s->log) - strlen(s->log), "%s%s%s;",
+	         kube_event_type_name(t), obj ? ":" : "", obj ? doc_k8s_name(obj) : "");
 	pthread_mutex_unlock(&s->mu);
 	return t == KUBE_EVENT_DELETED && s->stop_after_deleted ? 99 : 0;
 }
@@ -155,7 +164,8 @@ void test_kube_api__watch_sees_live_changes_and_stops_on_request(void)
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "live");
-	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: before, namespace: %s}\n", ns);
+	o = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: before, namespace: %s}\n",
+	            ns);
 	must_pass(kube_create(NULL, kc, o, NULL));
 	doc_free(o);
 	wo.timeout_seconds = 30;
@@ -198,7 +208,8 @@ void test_kube_api__watch_from_a_compacted_version_is_gone_and_run_lists_again(v
 		skip_("KUBE_ETCD_URL not set");
 	ns = kt_ns(kc, "gone");
 	o = kt_yaml("apiVersion: v1\nkind: PodTemplate\nmetadata: {name: pt, namespace: %s}\n"
-	            "template: {spec: {containers: [{name: c, image: busybox}]}}\n", ns);
+	            "template: {spec: {containers: [{name: c, image: busybox}]}}\n",
+	            ns);
 	must_pass(kube_create(&live, kc, o, NULL));
 	rv1 = dupstr(doc_str(doc_getp(live, "metadata", "resourceVersion", NULL)));
 	doc_free(live);
@@ -210,7 +221,9 @@ void test_kube_api__watch_from_a_compacted_version_is_gone_and_run_lists_again(v
 	p = kt_yaml("metadata: {labels: {v: '3'}}\n");
 	must_pass(kube_merge_patch(&live, kc, "v1", "PodTemplate", ns, "pt", p, NULL, NULL));
 	rv2 = doc_str(doc_getp(live, "metadata", "resourceVersion", NULL));
-	snprintf(cmd, sizeof(cmd), "curl -sf -o /dev/null -X POST -d '{\"revision\":\"%s\",\"physical\":true}' %s/v3/kv/compaction",
+	snprintf(cmd, sizeof(cmd),
+	         "curl -sf -o /dev/null -X POST -d '{\"revision\":\"%s\",\"physical\":true}' "
+	         "%s/v3/kv/compaction",
 	         rv2, kt_env("KUBE_ETCD_URL"));
 	assert_int(system(cmd), 0);
 

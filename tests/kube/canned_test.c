@@ -1,14 +1,14 @@
 /* What a real server won't do on demand, from tests/kube/canned.py: 429, 503, 500, truncated
  * bodies, dropped watches, 401 after a token rotation. Plus unreachable servers. */
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <netinet/in.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/file.h"
 #include "tests/kube/kt.h"
@@ -38,14 +38,19 @@ static long long counter(const char *name)
 	long long n = -1;
 	char url[512];
 	snprintf(url, sizeof(url), "%s/count/%s", kt_env("KT_CANNED_URL"), name);
-	if (kube_fetch_url(&b, url, 5000) == 0 && doc_parse_one(&d, "count", b.p, b.len, DOC_PARSE_JSON) == 0)
+	if (kube_fetch_url(&b, url, 5000) == 0 &&
+	    doc_parse_one(&d, "count", b.p, b.len, DOC_PARSE_JSON) == 0)
 		doc_get_int(doc_get(d, "count"), &n);
 	doc_free(d);
 	buf_release(&b);
 	return n;
 }
 
-#define need_canned() do { if (!kt_env("KT_CANNED_URL")) skip_("KT_CANNED_URL not set (t5000-client.sh sets it)"); } while (0)
+#define need_canned()                                                                              \
+	do {                                                                                       \
+		if (!kt_env("KT_CANNED_URL"))                                                      \
+			skip_("KT_CANNED_URL not set (t5000-client.sh sets it)");                  \
+	} while (0)
 
 void test_kube_canned__429_is_retried_after_retry_after(void)
 {
@@ -70,7 +75,8 @@ void test_kube_canned__503_is_retried_500_is_not(void)
 	doc_free(o);
 	o = NULL;
 	must_fail_with(kube_get(&o, kc, "v1", "ConfigMap", NULL, "r500"), GS_EIO);
-	assert_contains(gs_error_last(), ".bogus: field not declared in schema (InternalError, 500)");
+	assert_contains(gs_error_last(),
+	                ".bogus: field not declared in schema (InternalError, 500)");
 	assert_int(counter("r500"), 1);
 	kube_client_free(kc);
 	/* with retries off, a 503 is the caller's */
@@ -105,7 +111,8 @@ struct wctx {
 static int on_ev(void *ctx, enum kube_event_type t, const struct doc *obj)
 {
 	struct wctx *w = ctx;
-	snprintf(w->rv, sizeof(w->rv), "%s", doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL)));
+	snprintf(w->rv, sizeof(w->rv), "%s",
+	         doc_str(doc_getp(obj, "metadata", "resourceVersion", NULL)));
 	if (t == KUBE_EVENT_ADDED)
 		w->added++;
 	if (t == KUBE_EVENT_MODIFIED) {
@@ -230,12 +237,17 @@ static int exec_runs(const char *expires, int cluster_info, const char **token)
 
 	snprintf(exp, sizeof(exp), "EXP=%s", expires);
 	args[0] = strdup(kt_write_tmp("exec.count", "", 0));
-	buf_addf(&script, "#!/bin/sh\n"
-	                  "case \"$KUBERNETES_EXEC_INFO\" in *'\"kind\":\"ExecCredential\"'*) ;; *) exit 3;; esac\n"
-	                  "case \"$KUBERNETES_EXEC_INFO\" in *'\"cluster\":{\"server\":\"http'*) c=-ci;; *) c=;; esac\n"
-	                  "echo run >> \"$1\"\n"
-	                  "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
-	                  "\"status\":{\"token\":\"exec-%%s%%s\",\"expirationTimestamp\":\"%%s\"}}' \"$MYVAR\" \"$c\" \"$EXP\"\n");
+	buf_addf(&script,
+	         "#!/bin/sh\n"
+	         "case \"$KUBERNETES_EXEC_INFO\" in *'\"kind\":\"ExecCredential\"'*) ;; *) exit "
+	         "3;; esac\n"
+	         "case \"$KUBERNETES_EXEC_INFO\" in *'\"cluster\":{\"server\":\"http'*) c=-ci;; *) "
+	         "c=;; esac\n"
+	         "echo run >> \"$1\"\n"
+	         "printf "
+	         "'{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+	         "\"status\":{\"token\":\"exec-%%s%%s\",\"expirationTimestamp\":\"%%s\"}}' "
+	         "\"$MYVAR\" \"$c\" \"$EXP\"\n");
 	chmod(kt_write_tmp("plugin.sh", script.p, script.len), 0700);
 	ex.api_version = strdup("client.authentication.k8s.io/v1");
 	ex.command = strdup(kt_write_tmp("plugin.sh", script.p, script.len));

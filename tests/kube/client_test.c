@@ -49,7 +49,8 @@ void test_kube_client__kubeconfig_with_token(void)
 
 void test_kube_client__kubeconfig_with_client_cert_files_and_data(void)
 {
-	struct buf cert = BUF_INIT(1 << 20), key = BUF_INIT_SECRET(1 << 20), yaml = BUF_INIT_SECRET(1 << 20);
+	struct buf cert = BUF_INIT(1 << 20), key = BUF_INIT_SECRET(1 << 20),
+	           yaml = BUF_INIT_SECRET(1 << 20);
 	struct buf c64 = BUF_INIT(1 << 20), k64 = BUF_INIT_SECRET(1 << 20);
 	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
 	struct kube_client *kc = NULL;
@@ -62,11 +63,13 @@ void test_kube_client__kubeconfig_with_client_cert_files_and_data(void)
 	must_pass(file_read(&key, kt_env("KUBE_API_CLIENT_KEY")));
 	kt_write_tmp("admin.crt", cert.p, cert.len);
 	kt_write_tmp("admin.key", key.p, key.len);
-	buf_addf(&yaml, "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-	                "clusters: [{name: k, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
-	                "users: [{name: u, user: {client-certificate: admin.crt, client-key: admin.key}}]\n"
-	                "contexts: [{name: c, context: {cluster: k, user: u, namespace: kube-system}}]\n",
-	         kt_env("KUBE_API_URL"), kt_env("KUBE_API_CA"));
+	buf_addf(
+	    &yaml,
+	    "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+	    "clusters: [{name: k, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
+	    "users: [{name: u, user: {client-certificate: admin.crt, client-key: admin.key}}]\n"
+	    "contexts: [{name: c, context: {cluster: k, user: u, namespace: kube-system}}]\n",
+	    kt_env("KUBE_API_URL"), kt_env("KUBE_API_CA"));
 	path = kt_write_tmp("cert.kubeconfig", yaml.p, yaml.len);
 	ov.kubeconfig = path;
 	must_pass(kube_client_from_env(&kc, &ov, NULL));
@@ -85,10 +88,11 @@ void test_kube_client__kubeconfig_with_client_cert_files_and_data(void)
 	base64_encode(&c64, cert.p, cert.len, B64_PAD);
 	base64_encode(&k64, key.p, key.len, B64_PAD);
 	buf_reset(&yaml);
-	buf_addf(&yaml, "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
-	                "clusters: [{name: k, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
-	                "users: [{name: u, user: {client-certificate-data: %s, client-key-data: %s}}]\n"
-	                "contexts: [{name: c, context: {cluster: k, user: u}}]\n",
+	buf_addf(&yaml,
+	         "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+	         "clusters: [{name: k, cluster: {server: '%s', certificate-authority: '%s'}}]\n"
+	         "users: [{name: u, user: {client-certificate-data: %s, client-key-data: %s}}]\n"
+	         "contexts: [{name: c, context: {cluster: k, user: u}}]\n",
 	         kt_env("KUBE_API_URL"), kt_env("KUBE_API_CA"), c64.p, k64.p);
 	ov.kubeconfig = kt_write_tmp("data.kubeconfig", yaml.p, yaml.len);
 	must_pass(kube_client_from_env(&kc, &ov, NULL));
@@ -185,7 +189,9 @@ void test_kube_client__create_get_update_delete(void)
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "crud");
-	cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: %s}\ndata: {a: '1'}\n", ns);
+	cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: %s}\ndata: "
+	             "{a: '1'}\n",
+	             ns);
 	must_pass(kube_create(&live, kc, cm, NULL));
 	rv1 = doc_str(doc_getp(live, "metadata", "resourceVersion", NULL));
 	assert_true(rv1 && *rv1);
@@ -250,14 +256,17 @@ void test_kube_client__secret_roundtrip_and_validation_error(void)
 	kt_setup(kc);
 	ns = kt_ns(kc, "secret");
 	s = kt_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s1, namespace: %s}\n"
-	            "stringData: {password: hunter2}\n", ns);
+	            "stringData: {password: hunter2}\n",
+	            ns);
 	must_pass(kube_create(NULL, kc, s, NULL));
 	must_pass(kube_get(&live, kc, "v1", "Secret", ns, "s1"));
 	assert_str(doc_str(doc_getp(live, "data", "password", NULL)), "aHVudGVyMg==");
 	assert_true(doc_flags(doc_getp(live, "data", "password", NULL)) & DOC_SECRET);
 	/* a kubernetes.io/tls Secret without tls.key: 422 Invalid, the field named */
-	bad = kt_yaml("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata: {name: s2, namespace: %s}\n"
-	              "data: {tls.crt: ''}\n", ns);
+	bad = kt_yaml("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/tls\nmetadata: {name: s2, "
+	              "namespace: %s}\n"
+	              "data: {tls.crt: ''}\n",
+	              ns);
 	must_fail_with(kube_create(NULL, kc, bad, NULL), GS_EINVAL);
 	assert_contains(gs_error_last(), "tls.key");
 	assert_contains(gs_error_last(), "(Invalid, 422)");
@@ -309,8 +318,10 @@ void test_kube_client__list_250_configmaps_in_pages_of_100(void)
 	must_pass(kube_client_from_env(&fast, NULL, &co));
 	t0 = now_us();
 	for (i = 0; i < 250; i++) {
-		struct doc *cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%03d, namespace: %s, "
-		                         "labels: {set: %s}}\ndata: {i: '%d'}\n", i, ns, i % 2 ? "odd" : "even", i);
+		struct doc *cm = kt_yaml(
+		    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-%03d, namespace: %s, "
+		    "labels: {set: %s}}\ndata: {i: '%d'}\n",
+		    i, ns, i % 2 ? "odd" : "even", i);
 		int rc = kube_create(NULL, fast, cm, NULL);
 		doc_free(cm);
 		if (rc < 0)
@@ -403,11 +414,16 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	int i;
 	for (i = 0; i < 50; i++) {
-		struct doc *cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: w%d-%d, namespace: %s}\n",
-		                         w->id, i, w->ns), *got = NULL;
-		if (kube_create(NULL, w->kc, cm, NULL) < 0 || kube_get(&got, w->kc, "v1", "ConfigMap", w->ns, doc_k8s_name(cm)) < 0) {
+		struct doc *
+		    cm = kt_yaml(
+		       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: w%d-%d, namespace: %s}\n",
+		       w->id, i, w->ns),
+		   *got = NULL;
+		if (kube_create(NULL, w->kc, cm, NULL) < 0 ||
+		    kube_get(&got, w->kc, "v1", "ConfigMap", w->ns, doc_k8s_name(cm)) < 0) {
 			w->failures++;
-			snprintf(w->err, sizeof(w->err), "%s", gs_error_last()); /* messages are per thread */
+			snprintf(w->err, sizeof(w->err), "%s",
+			         gs_error_last()); /* messages are per thread */
 		}
 		doc_free(cm);
 		doc_free(got);

@@ -72,7 +72,8 @@ const char *kt_write_tmp(const char *name, const char *text, size_t len)
 {
 	static char dir[256], path[512];
 	if (!dir[0]) {
-		snprintf(dir, sizeof(dir), "%s/kt.XXXXXX", kt_env("TMPDIR") ? kt_env("TMPDIR") : "/tmp");
+		snprintf(dir, sizeof(dir), "%s/kt.XXXXXX",
+		         kt_env("TMPDIR") ? kt_env("TMPDIR") : "/tmp");
 		if (!mkdtemp(dir))
 			return NULL;
 	}

@@ -19,6 +19,10 @@ const char *kt_env(const char *name);
 /* Write text to a file in a temporary directory; returns its path (static). */
 const char *kt_write_tmp(const char *name, const char *text, size_t len);
 
-#define kt_setup(kc) do { if (!((kc) = kt_client())) skip_("no API server (KUBECONFIG/KUBE_API_URL not set)"); } while (0)
+#define kt_setup(kc)                                                                               \
+	do {                                                                                       \
+		if (!((kc) = kt_client()))                                                         \
+			skip_("no API server (KUBECONFIG/KUBE_API_URL not set)");                  \
+	} while (0)
 
 #endif

@@ -47,8 +47,8 @@ static int mwait(struct mseen *s, const char *needle, int synced)
 static int nconns(void)
 {
 	const char *url = kt_env("KUBE_API_URL"), *colon = url ? strrchr(url, ':') : NULL;
-	unsigned port = colon ? (unsigned)atoi(colon + 1) : 0;
-	const char *files[] = {"/proc/self/net/tcp", "/proc/self/net/tcp6"};
+	unsigned port = colon ? (unsigned)(int)strtol(colon + 1, NULL, 10) : 0;
+	const char *files[] = { "/proc/self/net/tcp", "/proc/self/net/tcp6" };
 	unsigned long inodes[512];
 	int ninodes = 0, n = 0;
 	size_t f;
@@ -94,7 +94,7 @@ void test_kube_mux__many_watches_share_one_thread_and_one_connection(void)
 {
 	struct kube_client *kc;
 	struct kube_mux *m = NULL;
-	struct kube_watch *w[NW] = {0};
+	struct kube_watch *w[NW] = { 0 };
 	struct mseen s[NW];
 	struct doc *o;
 	const char *ns;

@@ -14,13 +14,17 @@ static int wait_established(struct kube_client *kc, const char *name)
 		struct doc *crd = NULL;
 		const struct doc *conds;
 		size_t j;
-		if (kube_get(&crd, kc, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, name) < 0)
+		if (kube_get(&crd, kc, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL,
+		             name) < 0)
 			return -1;
 		conds = doc_getp(crd, "status", "conditions", NULL);
 		for (j = 0; j < doc_len(conds); j++) {
 			const struct doc *c = doc_val_at(conds, j);
-			if (!strcmp(doc_str(doc_get(c, "type")) ? doc_str(doc_get(c, "type")) : "", "Established") &&
-			    !strcmp(doc_str(doc_get(c, "status")) ? doc_str(doc_get(c, "status")) : "", "True")) {
+			if (!strcmp(doc_str(doc_get(c, "type")) ? doc_str(doc_get(c, "type")) : "",
+			            "Established") &&
+			    !strcmp(doc_str(doc_get(c, "status")) ? doc_str(doc_get(c, "status"))
+			                                          : "",
+			            "True")) {
 				doc_free(crd);
 				return 0;
 			}
@@ -33,20 +37,22 @@ static int wait_established(struct kube_client *kc, const char *name)
 
 static struct doc *crd_doc(const char *group, const char *kind, const char *plural)
 {
-	return kt_yaml("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
-	               "metadata: {name: %s.%s}\n"
-	               "spec:\n  group: %s\n  scope: Namespaced\n"
-	               "  names: {kind: %s, plural: %s, singular: %.*s, listKind: %sList}\n"
-	               "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
-	               "    subresources: {status: {}}\n"
-	               "    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n"
-	               "          spec: {type: object, properties: {size: {type: integer}}}\n"
-	               "          status: {type: object, properties: {ready: {type: boolean}}}\n",
-	               plural, group, group, kind, plural, (int)strlen(plural) - 1, plural, kind);
+	return kt_yaml(
+	    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+	    "metadata: {name: %s.%s}\n"
+	    "spec:\n  group: %s\n  scope: Namespaced\n"
+	    "  names: {kind: %s, plural: %s, singular: %.*s, listKind: %sList}\n"
+	    "  versions:\n  - name: v1\n    served: true\n    storage: true\n"
+	    "    subresources: {status: {}}\n"
+	    "    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n"
+	    "          spec: {type: object, properties: {size: {type: integer}}}\n"
+	    "          status: {type: object, properties: {ready: {type: boolean}}}\n",
+	    plural, group, group, kind, plural, (int)strlen(plural) - 1, plural, kind);
 }
 
 /* Discovery serves a new CRD's group a moment after Established (README: about 0.5 s). */
-static int discover_soon(struct kube_resource *r, struct kube_client *kc, const char *gv, const char *kind)
+static int discover_soon(struct kube_resource *r, struct kube_client *kc, const char *gv,
+                         const char *kind)
 {
 	int i, rc = GS_ENOTFOUND;
 	for (i = 0; i < 50 && rc == GS_ENOTFOUND; i++)
@@ -95,7 +101,9 @@ void test_kube_objects__discovery_finds_a_fresh_crd_and_status_is_separate(void)
 	kube_resource_release(&r);
 
 	/* a custom object: apply spec, then status through the subresource only */
-	w = kt_yaml("apiVersion: %s\nkind: Widget\nmetadata: {name: w1, namespace: %s}\nspec: {size: 3}\n", gv, ns);
+	w = kt_yaml(
+	    "apiVersion: %s\nkind: Widget\nmetadata: {name: w1, namespace: %s}\nspec: {size: 3}\n",
+	    gv, ns);
 	for (i = 0; i < 50 && (rc = kube_apply(&live, kc, w, NULL)) == GS_ENOTFOUND; i++)
 		usleep(100000); /* the resource answers a moment after Established */
 	must_pass(rc);
@@ -106,7 +114,8 @@ void test_kube_objects__discovery_finds_a_fresh_crd_and_status_is_separate(void)
 	got = NULL;
 	must_pass(kube_get(&got, kc, gv, "Widget", ns, "w1"));
 	assert_str(doc_text(doc_getp(got, "status", "ready", NULL), NULL), "true");
-	assert_str(doc_text(doc_getp(got, "spec", "size", NULL), NULL), "3"); /* status ignores spec */
+	assert_str(doc_text(doc_getp(got, "spec", "size", NULL), NULL),
+	           "3"); /* status ignores spec */
 	doc_free(got);
 	got = NULL;
 	p = kt_yaml("status: {ready: false}\n");
@@ -115,9 +124,11 @@ void test_kube_objects__discovery_finds_a_fresh_crd_and_status_is_separate(void)
 
 	/* clean up the cluster-scoped CRDs (their deletion completes inside the apiserver) */
 	snprintf(name, sizeof(name), "widgets.%s", group);
-	must_pass(kube_delete(kc, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, name, NULL));
+	must_pass(kube_delete(kc, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, name,
+	                      NULL));
 	snprintf(name, sizeof(name), "gadgets.%s", group);
-	must_pass(kube_delete(kc, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, name, NULL));
+	must_pass(kube_delete(kc, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, name,
+	                      NULL));
 	kube_discovery_invalidate(kc);
 	doc_free(crd);
 	doc_free(w);
@@ -138,7 +149,8 @@ static const char *holder_of(struct kube_client *kc, const char *ns, struct doc 
 void test_kube_objects__lease_acquire_renew_contend_release_expire(void)
 {
 	struct kube_client *kc;
-	struct kube_lease a = { NULL, "leader", "replica-a", 15 }, b = { NULL, "leader", "replica-b", 1 };
+	struct kube_lease a = { NULL, "leader", "replica-a", 15 },
+	                  b = { NULL, "leader", "replica-b", 1 };
 	struct doc *l = NULL;
 	char *renew1 = NULL;
 	long long tr = -1;
@@ -150,7 +162,8 @@ void test_kube_objects__lease_acquire_renew_contend_release_expire(void)
 	assert_int(leader, 1);
 	assert_str(holder_of(kc, a.ns, &l), "replica-a");
 	renew1 = strdup(doc_str(doc_getp(l, "spec", "renewTime", NULL)));
-	assert_true(strlen(renew1) == 27 && renew1[19] == '.'); /* MicroTime: 2024-01-02T03:04:05.123456Z */
+	assert_true(strlen(renew1) == 27 &&
+	            renew1[19] == '.'); /* MicroTime: 2024-01-02T03:04:05.123456Z */
 	usleep(20000);
 	must_pass(kube_lease_acquire(kc, &a, &leader));
 	assert_int(leader, 1);
@@ -191,11 +204,15 @@ void test_kube_objects__events_are_created_and_counted(void)
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "events");
-	cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target, namespace: %s}\n", ns);
+	cm = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: target, namespace: %s}\n",
+	             ns);
 	must_pass(kube_create(&live, kc, cm, NULL));
-	must_pass(kube_event(kc, live, "Warning", "UnsealFailed", "no key could decrypt it", "gitseal-controller"));
-	must_pass(kube_event(kc, live, "Warning", "UnsealFailed", "no key could decrypt it", "gitseal-controller"));
-	must_pass(kube_event(kc, live, "Normal", "Unsealed", "secret target updated", "gitseal-controller"));
+	must_pass(kube_event(kc, live, "Warning", "UnsealFailed", "no key could decrypt it",
+	                     "gitseal-controller"));
+	must_pass(kube_event(kc, live, "Warning", "UnsealFailed", "no key could decrypt it",
+	                     "gitseal-controller"));
+	must_pass(kube_event(kc, live, "Normal", "Unsealed", "secret target updated",
+	                     "gitseal-controller"));
 	must_pass(kube_list(&evs, kc, "v1", "Event", ns, NULL));
 	items = doc_get(evs, "items");
 	assert_int(doc_len(items), 2);
@@ -209,7 +226,8 @@ void test_kube_objects__events_are_created_and_counted(void)
 	assert_int(count, 2);
 	assert_str(doc_str(doc_getp(e, "involvedObject", "name", NULL)), "target");
 	assert_str(doc_str(doc_getp(e, "involvedObject", "kind", NULL)), "ConfigMap");
-	assert_str(doc_str(doc_getp(e, "involvedObject", "uid", NULL)), doc_str(doc_getp(live, "metadata", "uid", NULL)));
+	assert_str(doc_str(doc_getp(e, "involvedObject", "uid", NULL)),
+	           doc_str(doc_getp(live, "metadata", "uid", NULL)));
 	assert_str(doc_str(doc_getp(e, "source", "component", NULL)), "gitseal-controller");
 	doc_free(cm);
 	doc_free(live);
@@ -221,13 +239,19 @@ static int make_robot(struct kube_client *kc, const char *ns)
 {
 	struct doc *d[3];
 	int i, rc = 0;
-	d[0] = kt_yaml("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot, namespace: %s}\n", ns);
-	d[1] = kt_yaml("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: cm-reader, namespace: %s}\n"
-	               "rules: [{apiGroups: [''], resources: [configmaps], verbs: [get, list, watch]}]\n", ns);
-	d[2] = kt_yaml("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
-	               "metadata: {name: robot-reads, namespace: %s}\n"
-	               "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}\n"
-	               "subjects: [{kind: ServiceAccount, name: robot, namespace: %s}]\n", ns, ns);
+	d[0] = kt_yaml(
+	    "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: robot, namespace: %s}\n", ns);
+	d[1] = kt_yaml(
+	    "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: cm-reader, "
+	    "namespace: %s}\n"
+	    "rules: [{apiGroups: [''], resources: [configmaps], verbs: [get, list, watch]}]\n",
+	    ns);
+	d[2] =
+	    kt_yaml("apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\n"
+	            "metadata: {name: robot-reads, namespace: %s}\n"
+	            "roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}\n"
+	            "subjects: [{kind: ServiceAccount, name: robot, namespace: %s}]\n",
+	            ns, ns);
 	for (i = 0; i < 3; i++) {
 		if (rc == 0)
 			rc = kube_create(NULL, kc, d[i], NULL);
@@ -244,7 +268,8 @@ static void check_robot(struct kube_client *robot, const char *ns)
 	doc_free(l);
 	l = NULL;
 	must_fail_with(kube_list(&l, robot, "v1", "Secret", ns, NULL), GS_EAUTH);
-	snprintf(want, sizeof(want), "User \"system:serviceaccount:%s:robot\" cannot list resource \"secrets\"", ns);
+	snprintf(want, sizeof(want),
+	         "User \"system:serviceaccount:%s:robot\" cannot list resource \"secrets\"", ns);
 	assert_contains(gs_error_last(), want);
 	assert_contains(gs_error_last(), "(Forbidden, 403)");
 	assert_true(l == NULL);
@@ -276,8 +301,9 @@ void test_kube_objects__restricted_identity_gets_forbidden_with_the_message(void
 	/* 2. a TokenRequest token for it */
 	buf_addf(&path, "/api/v1/namespaces/%s/serviceaccounts/robot/token", ns);
 	{
-		const char *body = "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\","
-		                   "\"spec\":{\"expirationSeconds\":600}}";
+		const char *body =
+		    "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"TokenRequest\","
+		    "\"spec\":{\"expirationSeconds\":600}}";
 		struct kube_request rq = { "POST", path.p, NULL, body, strlen(body), 0 };
 		assert_int(kube_request(kc, &rq, &out), 201);
 	}

@@ -66,17 +66,22 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "helm", 1, 0, 'H' }, { "kubectl", 1, 0, 'K' }, { "kustomize", 1, 0, 'Z' },
-		{ "timeout-ms", 1, 0, 't' }, { "output-max", 1, 0, 'm' }, { "tmpdir", 1, 0, 'T' },
-		{ "cache-dir", 1, 0, 'C' }, { "recurse", 0, 0, 'r' }, { "include", 1, 0, 'i' },
-		{ "exclude", 1, 0, 'x' }, { "values", 1, 0, 'f' }, { "set", 1, 0, 's' },
-		{ "set-string", 1, 0, 'S' }, { "set-file", 1, 0, 'F' }, { "values-inline", 1, 0, 'V' },
-		{ "release", 1, 0, 'R' }, { "skip-crds", 0, 0, 'c' }, { "kube-version", 1, 0, 'k' },
-		{ "api-versions", 1, 0, 'a' }, { "post-render", 1, 0, 'P' }, { "chart", 1, 0, 'h' },
-		{ "repo", 1, 0, 'u' }, { "version", 1, 0, 'v' }, { "plain-http", 0, 0, 'p' },
-		{ "namespace", 1, 0, 'n' }, { "name", 1, 0, 'N' }, { "hook-replace", 1, 0, 'e' },
-		{ "hook-fail", 1, 0, 'E' }, { "hook-log", 1, 0, 'L' }, { "quiet", 0, 0, 'q' },
-		{ "repeat", 1, 0, 'X' }, { 0, 0, 0, 0 }
+		{ "helm", 1, 0, 'H' },          { "kubectl", 1, 0, 'K' },
+		{ "kustomize", 1, 0, 'Z' },     { "timeout-ms", 1, 0, 't' },
+		{ "output-max", 1, 0, 'm' },    { "tmpdir", 1, 0, 'T' },
+		{ "cache-dir", 1, 0, 'C' },     { "recurse", 0, 0, 'r' },
+		{ "include", 1, 0, 'i' },       { "exclude", 1, 0, 'x' },
+		{ "values", 1, 0, 'f' },        { "set", 1, 0, 's' },
+		{ "set-string", 1, 0, 'S' },    { "set-file", 1, 0, 'F' },
+		{ "values-inline", 1, 0, 'V' }, { "release", 1, 0, 'R' },
+		{ "skip-crds", 0, 0, 'c' },     { "kube-version", 1, 0, 'k' },
+		{ "api-versions", 1, 0, 'a' },  { "post-render", 1, 0, 'P' },
+		{ "chart", 1, 0, 'h' },         { "repo", 1, 0, 'u' },
+		{ "version", 1, 0, 'v' },       { "plain-http", 0, 0, 'p' },
+		{ "namespace", 1, 0, 'n' },     { "name", 1, 0, 'N' },
+		{ "hook-replace", 1, 0, 'e' },  { "hook-fail", 1, 0, 'E' },
+		{ "hook-log", 1, 0, 'L' },      { "quiet", 0, 0, 'q' },
+		{ "repeat", 1, 0, 'X' },        { 0, 0, 0, 0 }
 	};
 	struct render_source src;
 	struct render_opts opts = RENDER_OPTS_INIT;
@@ -97,14 +102,17 @@ int main(int argc, char **argv)
 		case 'H': opts.tools.helm = optarg; break;
 		case 'K': opts.tools.kubectl = optarg; break;
 		case 'Z': opts.tools.kustomize = optarg; break;
-		case 't': opts.timeout_ms = atol(optarg); break;
-		case 'm': opts.output_max = (size_t)atol(optarg); break;
+		case 't': opts.timeout_ms = strtol(optarg, NULL, 10); break;
+		case 'm': opts.output_max = (size_t)strtol(optarg, NULL, 10); break;
 		case 'T': opts.tmpdir = optarg; break;
 		case 'C': opts.cache_dir = optarg; break;
 		case 'r': src.directory.recurse = 1; break;
 		case 'i': src.directory.include = optarg; break;
 		case 'x': src.directory.exclude = optarg; break;
-		case 'f': if (nv < MAXN) values[nv++] = optarg; break;
+		case 'f':
+			if (nv < MAXN)
+				values[nv++] = optarg;
+			break;
 		case 's':
 		case 'S':
 			if (np < MAXN && (eq = strchr(optarg, '='))) {
@@ -125,7 +133,10 @@ int main(int argc, char **argv)
 		case 'R': src.helm.release_name = optarg; break;
 		case 'c': src.helm.skip_crds = 1; break;
 		case 'k': src.helm.kube_version = optarg; break;
-		case 'a': if (na < MAXN) apis[na++] = optarg; break;
+		case 'a':
+			if (na < MAXN)
+				apis[na++] = optarg;
+			break;
 		case 'P': src.helm.post_render = optarg; break;
 		case 'h': src.chart = optarg; break;
 		case 'u': src.repo_url = optarg; break;
@@ -133,14 +144,25 @@ int main(int argc, char **argv)
 		case 'p': opts.chart_plain_http = 1; break;
 		case 'n': src.namespace = optarg; break;
 		case 'N': src.name = optarg; break;
-		case 'e': if (hook.nreplace < MAXN) hook.replace[hook.nreplace++] = optarg; use_hook = 1; break;
-		case 'E': hook.fail = optarg; use_hook = 1; break;
-		case 'L': hook.log = optarg; use_hook = 1; break;
+		case 'e':
+			if (hook.nreplace < MAXN)
+				hook.replace[hook.nreplace++] = optarg;
+			use_hook = 1;
+			break;
+		case 'E':
+			hook.fail = optarg;
+			use_hook = 1;
+			break;
+		case 'L':
+			hook.log = optarg;
+			use_hook = 1;
+			break;
 		case 'q': quiet = 1; break;
-		case 'X': repeat = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
-		default:
-			fprintf(stderr, "usage: render-run [options] ROOT [PATH]\n");
-			return 2;
+		case 'X':
+			repeat =
+			    (int)strtol(optarg, NULL, 10) > 0 ? (int)strtol(optarg, NULL, 10) : 1;
+			break;
+		default: fprintf(stderr, "usage: render-run [options] ROOT [PATH]\n"); return 2;
 		}
 	}
 	if (optind < argc)
@@ -180,7 +202,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < res.nwarnings; i++)
 		fprintf(stderr, "warning: %s\n", res.warnings[i]);
 	if (repeat > 1)
-		fprintf(stderr, "render: %zu objects, best of %d: %.2f ms\n", res.objs.n, repeat, best);
+		fprintf(stderr, "render: %zu objects, best of %d: %.2f ms\n", res.objs.n, repeat,
+		        best);
 	if (!quiet) {
 		struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
 		for (i = 0; i < res.objs.n && rc >= 0; i++) {

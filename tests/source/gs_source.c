@@ -9,8 +9,10 @@
  *   fds=N   (descriptors still open at the end)
  *
  * gs-source --cache DIR --url URL [--rev REV] [--timeout MS] [--max-bytes N]
- *           [--ssh-key F] [--known-hosts F] [--ca-file F] [--password-file F] [--secret SECRET.yaml]
- *           [--repeat N] [--threads N] [--no-export] [--tree COMMIT] [--gc] [--cap BYTES] [--idle S]
+ *           [--ssh-key F] [--known-hosts F] [--ca-file F] [--password-file F] [--secret
+ * SECRET.yaml]
+ *           [--repeat N] [--threads N] [--no-export] [--tree COMMIT] [--gc] [--cap BYTES] [--idle
+ * S]
  *           [--hold-ms MS] [--cat FILE] [--proxy URL] [--out FILE (instead of stdout)]
  * --url may repeat: thread i uses url i % n. --hold-ms keeps the trees for MS ms before
  * releasing them (what a renderer does). --cat prints a file of the tree. Errors: "error: MSG",
@@ -92,12 +94,13 @@ static int one(const char *url)
 	} else if (o.tree) {
 		printf("commit=%s path=%s\n", source_tree_commit(t), source_tree_path(t));
 	} else {
-		printf("commit=%s ref=%s fetched=%d path=%s\n", rev.commit, rev.ref[0] ? rev.ref : "-", rev.fetched,
-		       t ? source_tree_path(t) : "-");
+		printf("commit=%s ref=%s fetched=%d path=%s\n", rev.commit,
+		       rev.ref[0] ? rev.ref : "-", rev.fetched, t ? source_tree_path(t) : "-");
 	}
 	if (rc >= 0 && o.cat && t) {
 		struct buf b = BUF_INIT(1 << 20), path = BUF_INIT(8192);
-		if (buf_addf(&path, "%s/%s", source_tree_path(t), o.cat) == 0 && file_read(&b, path.p) == 0)
+		if (buf_addf(&path, "%s/%s", source_tree_path(t), o.cat) == 0 &&
+		    file_read(&b, path.p) == 0)
 			fwrite(b.p, 1, b.len, stdout);
 		else
 			fprintf(stderr, "error: %s\n", gs_error_last()), failures++;
@@ -137,14 +140,28 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "cache", 1, 0, 'c' }, { "url", 1, 0, 'u' }, { "rev", 1, 0, 'r' }, { "timeout", 1, 0, 't' },
-		{ "max-bytes", 1, 0, 'm' }, { "ssh-key", 1, 0, 'k' }, { "known-hosts", 1, 0, 'K' },
-		{ "ca-file", 1, 0, 'A' }, { "password-file", 1, 0, 'P' }, { "secret", 1, 0, 'S' },
-		{ "repeat", 1, 0, 'n' }, { "threads", 1, 0, 'j' }, { "no-export", 0, 0, 'N' }, { "tree", 1, 0, 'T' },
-		{ "gc", 0, 0, 'g' }, { "cap", 1, 0, 'C' }, { "idle", 1, 0, 'I' }, { "hold-ms", 1, 0, 'H' },
-		{ "cat", 1, 0, 'a' }, { "proxy", 1, 0, 'p' }, { "out", 1, 0, 'o' }, { 0, 0, 0, 0 }
-	};
+	static const struct option lo[] = { { "cache", 1, 0, 'c' },
+		                            { "url", 1, 0, 'u' },
+		                            { "rev", 1, 0, 'r' },
+		                            { "timeout", 1, 0, 't' },
+		                            { "max-bytes", 1, 0, 'm' },
+		                            { "ssh-key", 1, 0, 'k' },
+		                            { "known-hosts", 1, 0, 'K' },
+		                            { "ca-file", 1, 0, 'A' },
+		                            { "password-file", 1, 0, 'P' },
+		                            { "secret", 1, 0, 'S' },
+		                            { "repeat", 1, 0, 'n' },
+		                            { "threads", 1, 0, 'j' },
+		                            { "no-export", 0, 0, 'N' },
+		                            { "tree", 1, 0, 'T' },
+		                            { "gc", 0, 0, 'g' },
+		                            { "cap", 1, 0, 'C' },
+		                            { "idle", 1, 0, 'I' },
+		                            { "hold-ms", 1, 0, 'H' },
+		                            { "cat", 1, 0, 'a' },
+		                            { "proxy", 1, 0, 'p' },
+		                            { "out", 1, 0, 'o' },
+		                            { 0, 0, 0, 0 } };
 	struct source_cache_opts co = SOURCE_CACHE_OPTS_INIT;
 	struct source_stats st;
 	pthread_t th[64];
@@ -160,21 +177,21 @@ int main(int argc, char **argv)
 				o.urls[o.nurls++] = optarg;
 			break;
 		case 'r': o.rev = optarg; break;
-		case 't': o.timeout = atoll(optarg); break;
-		case 'm': o.max_bytes = atoll(optarg); break;
+		case 't': o.timeout = strtoll(optarg, NULL, 10); break;
+		case 'm': o.max_bytes = strtoll(optarg, NULL, 10); break;
 		case 'k': o.files.ssh_key = optarg; break;
 		case 'K': o.files.known_hosts = optarg; break;
 		case 'A': o.files.ca_file = optarg; break;
 		case 'P': o.files.password_file = optarg; break;
 		case 'S': o.secret = optarg; break;
-		case 'n': o.repeat = atoi(optarg); break;
-		case 'j': o.threads = atoi(optarg); break;
+		case 'n': o.repeat = (int)strtol(optarg, NULL, 10); break;
+		case 'j': o.threads = (int)strtol(optarg, NULL, 10); break;
 		case 'N': o.no_export = 1; break;
 		case 'T': o.tree = optarg; break;
 		case 'g': o.gc = 1; break;
-		case 'C': o.cap = atoll(optarg); break;
-		case 'I': o.idle = atoll(optarg); break;
-		case 'H': o.hold_ms = atoi(optarg); break;
+		case 'C': o.cap = strtoll(optarg, NULL, 10); break;
+		case 'I': o.idle = strtoll(optarg, NULL, 10); break;
+		case 'H': o.hold_ms = (int)strtol(optarg, NULL, 10); break;
 		case 'a': o.cat = optarg; break;
 		case 'p': o.proxy = optarg; break;
 		case 'o':
@@ -223,14 +240,16 @@ int main(int argc, char **argv)
 	}
 	if (hook_calls)
 		printf("progress calls=%llu bytes=%llu objects=%u/%u exported=%llu\n", hook_calls,
-		       (unsigned long long)seen.received_bytes, seen.received_objects, seen.total_objects,
-		       (unsigned long long)seen.exported_files);
+		       (unsigned long long)seen.received_bytes, seen.received_objects,
+		       seen.total_objects, (unsigned long long)seen.exported_files);
 	source_cache_stats(cache, &st);
 	printf("stats connects=%llu fetches=%llu fetch_bytes=%llu exports=%llu collected=%llu\n",
-	       (unsigned long long)st.connects, (unsigned long long)st.fetches, (unsigned long long)st.fetch_bytes,
-	       (unsigned long long)st.exports, (unsigned long long)st.collected);
+	       (unsigned long long)st.connects, (unsigned long long)st.fetches,
+	       (unsigned long long)st.fetch_bytes, (unsigned long long)st.exports,
+	       (unsigned long long)st.collected);
 	source_creds_free(creds);
 	source_cache_free(cache);
-	printf("fds=%d\n", count_fds()); /* what is still open: a leak per operation shows with --repeat */
+	printf("fds=%d\n",
+	       count_fds()); /* what is still open: a leak per operation shows with --repeat */
 	return rc;
 }

@@ -1,9 +1,9 @@
 /* Runs the unit tests listed by gen-list.sh and prints TAP. */
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 
 #include "test.h"
 

@@ -29,19 +29,24 @@ void test_kube_apply__staged_from_zero_then_zero_writes(void)
 
 	kt_setup(kc);
 	/* written in reverse order on purpose: the stages sort it */
-	must_pass(at_set(&s,
-		"apiVersion: x%s.apl.example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: t-apl-%s}\nspec: {size: 3}\n---\n"
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: t-apl-%s}\n"
-		"spec:\n  replicas: 0\n  selector: {matchLabels: {app: web}}\n"
-		"  template:\n    metadata: {labels: {app: web}}\n"
-		"    spec: {containers: [{name: web, image: 'nginx:1', ports: [{containerPort: 80}]}]}\n---\n"
-		"apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: t-apl-%s}\n"
-		"spec: {selector: {app: web}, ports: [{port: 80}]}\n---\n"
-		"apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: t-apl-%s}\nstringData: {password: hunter2}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: t-apl-%s}\ndata: {a: '1', b: '2'}\n---\n"
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
-		"%s",
-		x, x, x, x, x, x, x, at_crd("Gadget", "gadgets", x)));
+	must_pass(at_set(
+	    &s,
+	    "apiVersion: x%s.apl.example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: "
+	    "t-apl-%s}\nspec: {size: 3}\n---\n"
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: t-apl-%s}\n"
+	    "spec:\n  replicas: 0\n  selector: {matchLabels: {app: web}}\n"
+	    "  template:\n    metadata: {labels: {app: web}}\n"
+	    "    spec: {containers: [{name: web, image: 'nginx:1', ports: [{containerPort: "
+	    "80}]}]}\n---\n"
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: t-apl-%s}\n"
+	    "spec: {selector: {app: web}, ports: [{port: 80}]}\n---\n"
+	    "apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: "
+	    "t-apl-%s}\nstringData: {password: hunter2}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: t-apl-%s}\ndata: "
+	    "{a: '1', b: '2'}\n---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
+	    "%s",
+	    x, x, x, x, x, x, x, at_crd("Gadget", "gadgets", x)));
 	o.owner_name = "app1";
 	o.owner_namespace = "gitseal-system";
 	o.poll_interval_ms = 100;
@@ -54,7 +59,8 @@ void test_kube_apply__staged_from_zero_then_zero_writes(void)
 	/* the objects carry the owner labels; stringData became data */
 	must_pass(kube_get(&live, kc, "v1", "Secret", at_ns(x), "creds"));
 	assert_str(doc_str(doc_getp(live, "metadata", "labels", APPLY_LABEL_NAME, NULL)), "app1");
-	assert_str(doc_str(doc_getp(live, "metadata", "labels", APPLY_LABEL_NAMESPACE, NULL)), "gitseal-system");
+	assert_str(doc_str(doc_getp(live, "metadata", "labels", APPLY_LABEL_NAMESPACE, NULL)),
+	           "gitseal-system");
 	assert_str(doc_str(doc_getp(live, "data", "password", NULL)), "aHVudGVyMg==");
 	doc_free(live);
 	live = NULL;
@@ -63,7 +69,8 @@ void test_kube_apply__staged_from_zero_then_zero_writes(void)
 	doc_free(live);
 	apply_report_release(&rep);
 
-	/* the same set again (fresh from the text): nothing is written, the server's counters agree */
+	/* the same set again (fresh from the text): nothing is written, the server's counters agree
+	 */
 	must_pass(at_set(&s2, "%s", at_last_text()));
 	must_pass(at_counts(&before, kc));
 	must_pass(apply_run(&rep, kc, s2.docs, s2.n, &o));
@@ -88,11 +95,13 @@ void test_kube_apply__changes_are_configured_and_removed_fields_go(void)
 	struct doc *live = NULL;
 	const char *x = at_suffix(), *ns;
 	static const char tmpl[] =
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: t-apl-%s, labels: {%s}}\ndata: {%s}\n---\n"
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: t-apl-%s}\n"
-		"spec:\n  replicas: %d\n  selector: {matchLabels: {app: web}}\n"
-		"  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: '%s'}]}\n";
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: t-apl-%s, labels: "
+	    "{%s}}\ndata: {%s}\n---\n"
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: t-apl-%s}\n"
+	    "spec:\n  replicas: %d\n  selector: {matchLabels: {app: web}}\n"
+	    "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, "
+	    "image: '%s'}]}\n";
 
 	kt_setup(kc);
 	ns = at_ns(x);
@@ -111,7 +120,8 @@ void test_kube_apply__changes_are_configured_and_removed_fields_go(void)
 	assert_int(rep.configured, 2);
 	assert_str(apply_action_name(rep.r[1].action), "configured");
 	assert_str(at_paths(&rep.r[1].changed), ".metadata.labels.tier, .data.a, .data.b");
-	assert_str(at_paths(&rep.r[2].changed), ".spec.replicas, .spec.template.spec.containers[name=web].image");
+	assert_str(at_paths(&rep.r[2].changed),
+	           ".spec.replicas, .spec.template.spec.containers[name=web].image");
 	apply_report_release(&rep);
 	must_pass(kube_get(&live, kc, "v1", "ConfigMap", ns, "cfg"));
 	assert_str(at_json(doc_get(live, "data")), "{\"a\":\"9\"}");
@@ -135,16 +145,23 @@ void test_kube_apply__kubectl_fields_are_taken_over(void)
 	ns = kt_ns(kc, "apl-kubectl");
 	/* what `kubectl apply` (client side) leaves: a create by kubectl-client-side-apply with the
 	 * last-applied annotation */
-	made = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\n  namespace: %s\n"
-	               "  labels: {old: label}\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: |\n"
-	               "      {\"apiVersion\":\"v1\",\"data\":{\"a\":\"1\",\"b\":\"2\"},\"kind\":\"ConfigMap\"}\n"
-	               "data: {a: '1', b: '2'}\n", ns);
+	made = kt_yaml(
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy\n  namespace: %s\n"
+	    "  labels: {old: label}\n  annotations:\n    "
+	    "kubectl.kubernetes.io/last-applied-configuration: |\n"
+	    "      "
+	    "{\"apiVersion\":\"v1\",\"data\":{\"a\":\"1\",\"b\":\"2\"},\"kind\":\"ConfigMap\"}\n"
+	    "data: {a: '1', b: '2'}\n",
+	    ns);
 	wo.field_manager = "kubectl-client-side-apply";
 	must_pass(kube_create(NULL, kc, made, &wo));
 	doc_free(made);
 
 	/* Git now has the ConfigMap without b and without the label */
-	must_pass(at_set(&s, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy, namespace: %s}\ndata: {a: '1'}\n", ns));
+	must_pass(at_set(&s,
+	                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: legacy, namespace: "
+	                 "%s}\ndata: {a: '1'}\n",
+	                 ns));
 	o.owner_name = "app3";
 	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
 	assert_int(rep.configured, 1);
@@ -153,7 +170,8 @@ void test_kube_apply__kubectl_fields_are_taken_over(void)
 	must_pass(kube_get(&live, kc, "v1", "ConfigMap", ns, "legacy"));
 	assert_str(at_json(doc_get(live, "data")), "{\"a\":\"1\"}");
 	assert_true(doc_getp(live, "metadata", "labels", "old", NULL) == NULL);
-	assert_true(doc_getp(live, "metadata", "annotations", APPLY_ANN_LAST_APPLIED, NULL) == NULL);
+	assert_true(doc_getp(live, "metadata", "annotations", APPLY_ANN_LAST_APPLIED, NULL) ==
+	            NULL);
 	assert_true(at_has_manager(live, "kubectl-client-side-apply") == 0);
 	assert_true(at_has_manager(live, "gitseal") == 1);
 	doc_free(live);
@@ -177,10 +195,11 @@ void test_kube_apply__immutable_fields_fail_or_recreate(void)
 	char uid[64], ip1[32], ip2[32];
 	unsigned r = 0;
 	static const char tmpl[] =
-		"apiVersion: v1\nkind: Service\nmetadata: {name: fixed, namespace: %s%s}\n"
-		"spec: {clusterIP: %s, ports: [{port: 80}]}\n---\n"
-		"apiVersion: batch/v1\nkind: Job\nmetadata: {name: once, namespace: %s%s}\n"
-		"spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: '%s'}]}}}\n";
+	    "apiVersion: v1\nkind: Service\nmetadata: {name: fixed, namespace: %s%s}\n"
+	    "spec: {clusterIP: %s, ports: [{port: 80}]}\n---\n"
+	    "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once, namespace: %s%s}\n"
+	    "spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: "
+	    "'%s'}]}}}\n";
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "apl-immutable");
@@ -236,7 +255,8 @@ void test_kube_apply__dry_run_reports_and_writes_nothing(void)
 	struct apply_opts o = APPLY_OPTS_INIT;
 	struct doc *live = NULL;
 	const char *x = at_suffix();
-	static const char tmpl[] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: %s}\ndata: {a: '%s'}\n";
+	static const char tmpl[] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, "
+	                           "namespace: %s}\ndata: {a: '%s'}\n";
 
 	kt_setup(kc);
 	must_pass(at_set(&s, tmpl, kt_ns(kc, "apl-dry"), "1"));
@@ -246,32 +266,43 @@ void test_kube_apply__dry_run_reports_and_writes_nothing(void)
 		char ns[128];
 		snprintf(ns, sizeof(ns), "%s", doc_k8s_namespace(s.docs[0]));
 		doc_stream_release(&s);
-		/* a change, a new object, and a new namespace with an object in it (gitseal diff) */
-		must_pass(at_set(&s, "%s---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: %s}\n---\n"
-		                 "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
-		                 "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: %s}\nstringData: {k: v}\n---\n"
-		                 "%s---\napiVersion: %s\nkind: Gadget\nmetadata: {name: g, namespace: %s}\n---\n"
-		                 "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: t-apl-%s}\n",
-		                 at_fmt(tmpl, ns, "2"), ns, x, ns, at_crd("Gadget", "gadgets", x), at_gv(x), ns, x));
+		/* a change, a new object, and a new namespace with an object in it (gitseal diff)
+		 */
+		must_pass(at_set(
+		    &s,
+		    "%s---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: new, namespace: "
+		    "%s}\n---\n"
+		    "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
+		    "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: %s}\nstringData: "
+		    "{k: v}\n---\n"
+		    "%s---\napiVersion: %s\nkind: Gadget\nmetadata: {name: g, namespace: %s}\n---\n"
+		    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: "
+		    "t-apl-%s}\n",
+		    at_fmt(tmpl, ns, "2"), ns, x, ns, at_crd("Gadget", "gadgets", x), at_gv(x), ns,
+		    x));
 		o.dry_run = 1;
 		o.keep_objects = 1;
 		must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
 		assert_int(rep.configured, 1);
-		assert_int(rep.created, 6); /* the new CRD's Gadget and the new namespace's ConfigMap too */
+		assert_int(rep.created,
+		           6); /* the new CRD's Gadget and the new namespace's ConfigMap too */
 		assert_int(rep.writes, 0);
 		assert_str(at_paths(&rep.r[0].changed), ".data.a");
 		assert_str(doc_str(doc_getp(rep.r[0].live, "data", "a", NULL)), "1");
 		assert_str(doc_str(doc_getp(rep.r[0].predicted, "data", "a", NULL)), "2");
-		/* the Secret: stringData folded into wiped data, the server's answer parsed into wiped memory */
+		/* the Secret: stringData folded into wiped data, the server's answer parsed into
+		 * wiped memory */
 		assert_true(doc_flags(doc_getp(s.docs[3], "data", "k", NULL)) & DOC_SECRET);
 		assert_str(doc_str(doc_getp(rep.r[3].predicted, "data", "k", NULL)), "dg==");
-		assert_true(doc_flags(doc_getp(rep.r[3].predicted, "data", "k", NULL)) & DOC_SECRET);
+		assert_true(doc_flags(doc_getp(rep.r[3].predicted, "data", "k", NULL)) &
+		            DOC_SECRET);
 		apply_report_release(&rep);
 		must_pass(kube_get(&live, kc, "v1", "ConfigMap", ns, "cfg"));
 		assert_str(doc_str(doc_getp(live, "data", "a", NULL)), "1");
 		doc_free(live);
 		must_fail_with(kube_get(&live, kc, "v1", "ConfigMap", ns, "new"), GS_ENOTFOUND);
-		must_fail_with(kube_get(&live, kc, "v1", "Namespace", NULL, at_ns(x)), GS_ENOTFOUND);
+		must_fail_with(kube_get(&live, kc, "v1", "Namespace", NULL, at_ns(x)),
+		               GS_ENOTFOUND);
 	}
 	doc_stream_release(&s);
 }
@@ -292,10 +323,14 @@ void test_kube_apply__drift_from_what_was_applied(void)
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "apl-drift");
-	must_pass(at_set(&s, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: %s, labels: {a: b}}\n"
-	                     "spec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n"
-	                     "  template:\n    metadata: {labels: {app: web}}\n"
-	                     "    spec: {containers: [{name: web, image: 'nginx:1', ports: [{containerPort: 80}]}]}\n", ns));
+	must_pass(at_set(&s,
+	                 "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: "
+	                 "%s, labels: {a: b}}\n"
+	                 "spec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n"
+	                 "  template:\n    metadata: {labels: {app: web}}\n"
+	                 "    spec: {containers: [{name: web, image: 'nginx:1', ports: "
+	                 "[{containerPort: 80}]}]}\n",
+	                 ns));
 	o.keep_applied = 1;
 	o.owner_name = "app4";
 	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
@@ -308,10 +343,12 @@ void test_kube_apply__drift_from_what_was_applied(void)
 	doc_free(live);
 	live = NULL;
 
-	/* a hand edit (kubectl edit: another manager) of replicas and a new annotation of someone else */
+	/* a hand edit (kubectl edit: another manager) of replicas and a new annotation of someone
+	 * else */
 	patch = kt_yaml("{spec: {replicas: 3}, metadata: {annotations: {note: hand}}}");
 	wo.field_manager = "kubectl-edit";
-	must_pass(kube_merge_patch(&live, kc, "apps/v1", "Deployment", ns, "web", patch, NULL, &wo));
+	must_pass(
+	    kube_merge_patch(&live, kc, "apps/v1", "Deployment", ns, "web", patch, NULL, &wo));
 	doc_free(patch);
 	assert_int(apply_drift(&p, rep.r[0].applied, live, &d), APPLY_DRIFTED);
 	assert_str(at_paths(&p), ".spec.replicas");
@@ -327,7 +364,8 @@ void test_kube_apply__drift_from_what_was_applied(void)
 
 	/* the image changed by hand: drift even with replicas ignored; apply_run reverts it */
 	patch = kt_yaml("{spec: {template: {spec: {containers: [{name: web, image: 'evil:1'}]}}}}");
-	must_pass(kube_merge_patch(&live, kc, "apps/v1", "Deployment", ns, "web", patch, NULL, &wo));
+	must_pass(
+	    kube_merge_patch(&live, kc, "apps/v1", "Deployment", ns, "web", patch, NULL, &wo));
 	doc_free(patch);
 	assert_int(apply_drift(&p, rep.r[0].applied, live, &d), APPLY_DRIFTED);
 	assert_contains(at_paths(&p), ".spec.template.spec.containers");
@@ -358,9 +396,13 @@ void test_kube_apply__deployment_health_follows_its_status(void)
 
 	kt_setup(kc);
 	ns = kt_ns(kc, "apl-health");
-	must_pass(at_set(&s, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: %s}\n"
-	                     "spec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n"
-	                     "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: 'nginx:1'}]}\n", ns));
+	must_pass(
+	    at_set(&s,
+	           "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: %s}\n"
+	           "spec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n"
+	           "  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: "
+	           "[{name: web, image: 'nginx:1'}]}\n",
+	           ns));
 	must_pass(apply_run(&rep, kc, s.docs, s.n, NULL));
 	must_pass(kube_get(&live, kc, "apps/v1", "Deployment", ns, "web"));
 	apply_health(&h, live, time(NULL));
@@ -368,9 +410,12 @@ void test_kube_apply__deployment_health_follows_its_status(void)
 	assert_contains(h.message, "Deployment ");
 	doc_get_int(doc_getp(live, "metadata", "generation", NULL), &gen);
 	/* what the deployment controller would write, through /status */
-	st = kt_yaml("observedGeneration: %lld\nreplicas: 1\nupdatedReplicas: 1\nreadyReplicas: 1\navailableReplicas: 1\n"
-	             "conditions:\n- {type: Available, status: 'True', reason: MinimumReplicasAvailable}\n"
-	             "- {type: Progressing, status: 'True', reason: NewReplicaSetAvailable}\n", gen);
+	st = kt_yaml(
+	    "observedGeneration: %lld\nreplicas: 1\nupdatedReplicas: 1\nreadyReplicas: "
+	    "1\navailableReplicas: 1\n"
+	    "conditions:\n- {type: Available, status: 'True', reason: MinimumReplicasAvailable}\n"
+	    "- {type: Progressing, status: 'True', reason: NewReplicaSetAvailable}\n",
+	    gen);
 	must_pass(doc_set(live, "status", st));
 	{
 		struct doc *after = NULL;
@@ -408,13 +453,18 @@ void test_kube_apply__many_objects_are_listed_once(void)
 	kt_setup(kc);
 	ns = kt_ns(kc, "apl-many");
 	/* cm7 exists already, made by kubectl's client-side apply with a key Git does not have */
-	made = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm7, namespace: %s, annotations: "
-	               "{kubectl.kubernetes.io/last-applied-configuration: '{}'}}\ndata: {k: '7', extra: x}\n", ns);
+	made = kt_yaml(
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm7, namespace: %s, annotations: "
+	    "{kubectl.kubernetes.io/last-applied-configuration: '{}'}}\ndata: {k: '7', extra: x}\n",
+	    ns);
 	wo.field_manager = "kubectl-client-side-apply";
 	must_pass(kube_create(NULL, kc, made, &wo));
 	doc_free(made);
 	for (i = 0; i < 20; i++)
-		buf_addf(&set, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: %s}\ndata: {k: '%d'}\n", i, ns, i);
+		buf_addf(&set,
+		         "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: "
+		         "%s}\ndata: {k: '%d'}\n",
+		         i, ns, i);
 	must_pass(at_set(&s, "%s", set.p));
 	o.workers = 4;
 	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
@@ -437,8 +487,10 @@ void test_kube_apply__many_objects_are_listed_once(void)
 	/* one value changed: found by digest, its paths from one GET */
 	buf_reset(&set);
 	for (i = 0; i < 20; i++)
-		buf_addf(&set, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: %s}\ndata: {k: '%d'}\n", i, ns,
-		         i == 3 ? 33 : i);
+		buf_addf(&set,
+		         "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm%d, namespace: "
+		         "%s}\ndata: {k: '%d'}\n",
+		         i, ns, i == 3 ? 33 : i);
 	must_pass(at_set(&s, "%s", set.p));
 	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
 	assert_int(rep.configured, 1);
@@ -468,16 +520,20 @@ void test_kube_apply__a_broken_object_applies_nothing(void)
 	const char *x = at_suffix();
 
 	kt_setup(kc);
-	must_pass(at_set(&s, "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
-	                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: t-apl-%s}\n---\n"
-	                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: t-apl-%s}\n---\n"
-	                     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nowhere}\n", x, x, x));
+	must_pass(at_set(
+	    &s,
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: t-apl-%s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: t-apl-%s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: t-apl-%s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: nowhere}\n",
+	    x, x, x));
 	must_fail_with(apply_run(&rep, kc, s.docs, s.n, NULL), GS_ERROR);
 	assert_int(rep.failed, 2);
 	assert_int(rep.skipped, 2);
 	assert_int(rep.requests, 0);
 	assert_contains(rep.r[2].error, "apiVersion, kind and metadata.name are required");
-	assert_str(rep.r[3].error, "ConfigMap nowhere: namespaced object without metadata.namespace");
+	assert_str(rep.r[3].error,
+	           "ConfigMap nowhere: namespaced object without metadata.namespace");
 	assert_contains(rep.r[0].error, "not applied: another object of the set is invalid");
 	must_fail_with(kube_get(&live, kc, "v1", "Namespace", NULL, at_ns(x)), GS_ENOTFOUND);
 	apply_report_release(&rep);

@@ -106,8 +106,10 @@ static void label(char *out, size_t n, const char *line, const char *key)
 
 int at_counts(struct at_counts *out, struct kube_client *kc)
 {
-	static const char *const resources[] = { "configmaps", "deployments", "services", "secrets", "namespaces",
-	                                         "customresourcedefinitions", "gadgets", "jobs" };
+	static const char *const resources[] = { "configmaps", "deployments",
+		                                 "services",   "secrets",
+		                                 "namespaces", "customresourcedefinitions",
+		                                 "gadgets",    "jobs" };
 	struct kube_request req = { "GET", "/metrics", NULL, NULL, 0, 0 };
 	struct buf body = BUF_INIT(64 << 20);
 	char *line, *save = NULL;
@@ -131,10 +133,11 @@ int at_counts(struct at_counts *out, struct kube_client *kc)
 		if (!ours)
 			continue;
 		if (*dry)
-			out->dry_runs += atol(sp + 1);
+			out->dry_runs += strtol(sp + 1, NULL, 10);
 		else if (!strcmp(verb, "POST") || !strcmp(verb, "PUT") || !strcmp(verb, "PATCH") ||
-		         !strcmp(verb, "APPLY") || !strcmp(verb, "DELETE") || !strcmp(verb, "DELETECOLLECTION"))
-			out->writes += atol(sp + 1);
+		         !strcmp(verb, "APPLY") || !strcmp(verb, "DELETE") ||
+		         !strcmp(verb, "DELETECOLLECTION"))
+			out->writes += strtol(sp + 1, NULL, 10);
 	}
 	rc = 0;
 out:
@@ -168,7 +171,9 @@ int at_has_manager(const struct doc *live, const char *manager)
 	const struct doc *mf = doc_getp(live, "metadata", "managedFields", NULL);
 	size_t i;
 	for (i = 0; i < doc_len(mf); i++)
-		if (!strcmp(doc_str(doc_get(doc_val_at(mf, i), "manager")) ? doc_str(doc_get(doc_val_at(mf, i), "manager")) : "",
+		if (!strcmp(doc_str(doc_get(doc_val_at(mf, i), "manager"))
+		                ? doc_str(doc_get(doc_val_at(mf, i), "manager"))
+		                : "",
 		            manager))
 			return 1;
 	return 0;

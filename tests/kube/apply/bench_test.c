@@ -27,12 +27,13 @@ static long rss_now(void)
 	const char *p;
 	long kib = 0;
 	if (file_read(&b, "/proc/self/status") == 0 && (p = strstr(b.p, "VmRSS:")))
-		kib = atol(p + 6);
+		kib = strtol(p + 6, NULL, 10);
 	buf_release(&b);
 	return kib;
 }
 
-static int one_run(struct kube_client *kc, const char *file, int workers, const char *label, size_t *count)
+static int one_run(struct kube_client *kc, const char *file, int workers, const char *label,
+                   size_t *count)
 {
 	struct buf text = BUF_INIT((size_t)256 << 20);
 	struct doc_stream s = DOC_STREAM_INIT;
@@ -41,7 +42,8 @@ static int one_run(struct kube_client *kc, const char *file, int workers, const 
 	double t0, t1;
 	int rc;
 
-	if ((rc = file_read(&text, file)) < 0 || (rc = doc_parse(&s, file, text.p, text.len, 0, NULL)) < 0)
+	if ((rc = file_read(&text, file)) < 0 ||
+	    (rc = doc_parse(&s, file, text.p, text.len, 0, NULL)) < 0)
 		goto out;
 	printf("# bench %s: RSS %ld KiB with the %zu objects parsed\n", label, rss_now(), s.n);
 	o.workers = workers;
@@ -51,8 +53,10 @@ static int one_run(struct kube_client *kc, const char *file, int workers, const 
 	rc = apply_run(&rep, kc, s.docs, s.n, &o);
 	t1 = gs_mono();
 	printf("# bench %s: RSS %ld KiB after the apply\n", label, rss_now());
-	printf("# bench %s: %.2f s, %zu requests, %zu writes, %zu created, %zu configured, %zu unchanged, %zu failed\n",
-	       label, t1 - t0, rep.requests, rep.writes, rep.created, rep.configured, rep.unchanged, rep.failed);
+	printf("# bench %s: %.2f s, %zu requests, %zu writes, %zu created, %zu configured, %zu "
+	       "unchanged, %zu failed\n",
+	       label, t1 - t0, rep.requests, rep.writes, rep.created, rep.configured, rep.unchanged,
+	       rep.failed);
 	if (rc < 0 && rep.failed)
 		printf("# first failure: %s\n", rep.r[0].error ? rep.r[0].error : "(see others)");
 	*count = s.n;
@@ -88,13 +92,14 @@ static int floor_run(struct kube_client *kc, const char *file, int workers)
 	double t0;
 	int rc;
 
-	if ((rc = file_read(&text, file)) < 0 || (rc = doc_parse(&s, file, text.p, text.len, 0, NULL)) < 0)
+	if ((rc = file_read(&text, file)) < 0 ||
+	    (rc = doc_parse(&s, file, text.p, text.len, 0, NULL)) < 0)
 		goto out;
 	f.docs = s.docs;
 	t0 = gs_mono();
 	apply__pool_run(s.n, workers, floor_one, &f);
-	printf("# bench floor: %.2f s, %zu requests (plain kube_apply, %d in flight)%s\n", gs_mono() - t0, s.n, workers,
-	       f.failed ? ", some FAILED" : "");
+	printf("# bench floor: %.2f s, %zu requests (plain kube_apply, %d in flight)%s\n",
+	       gs_mono() - t0, s.n, workers, f.failed ? ", some FAILED" : "");
 	rc = f.failed ? GS_ERROR : 0;
 out:
 	doc_stream_release(&s);
@@ -110,7 +115,7 @@ void test_kube_apply_bench__cold_then_steady(void)
 	struct kube_client *kc = NULL;
 	struct rusage ru;
 	size_t n = 0;
-	int workers = w ? atoi(w) : 8;
+	int workers = w ? (int)strtol(w, NULL, 10) : 8;
 
 	if (!file)
 		skip_("a benchmark: tests/bench/b70-apply.sh sets KT_APPLY_BENCH_FILE");
@@ -125,7 +130,9 @@ void test_kube_apply_bench__cold_then_steady(void)
 		must_pass(floor_run(kc, kt_env("KT_APPLY_BENCH_FLOOR_FILE"), workers));
 	must_pass(one_run(kc, file, workers, "steady", &n));
 	getrusage(RUSAGE_SELF, &ru);
-	printf("# bench rss: %ld KiB for %zu objects (peak); CPU %.2f s user, %.2f s system for both runs\n", ru.ru_maxrss, n,
-	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+	printf("# bench rss: %ld KiB for %zu objects (peak); CPU %.2f s user, %.2f s system for "
+	       "both runs\n",
+	       ru.ru_maxrss, n, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	kube_client_free(kc);
 }

@@ -42,23 +42,26 @@ void test_kube_apply_prune__what_left_goes_the_rest_stays(void)
 	char w[256];
 
 	kt_setup(kc);
-	gone = at_ns(x);                         /* a namespace of ours, empty once pruned */
-	busy = at_fmt("t-apl-busy-%s", x);       /* ours, but someone else put a ConfigMap in it */
-	keep = at_fmt("t-apl-keep-%s", x);       /* stays in Git */
-	must_pass(at_set(&s,
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stays, namespace: %s}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leaves, namespace: %s}\n---\n"
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: leaves, namespace: %s}\n"
-		"spec: {replicas: 0, selector: {matchLabels: {a: b}}, template: {metadata: {labels: {a: b}}, "
-		"spec: {containers: [{name: c, image: x}]}}}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: adopted, namespace: %s}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: precious, namespace: %s, annotations: {gitseal.dev/prune: disabled}}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: %s}\n---\n"
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: %s}\n",
-		gone, busy, keep, keep, keep, keep, keep, keep, gone, busy));
+	gone = at_ns(x);                   /* a namespace of ours, empty once pruned */
+	busy = at_fmt("t-apl-busy-%s", x); /* ours, but someone else put a ConfigMap in it */
+	keep = at_fmt("t-apl-keep-%s", x); /* stays in Git */
+	must_pass(at_set(
+	    &s,
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stays, namespace: %s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leaves, namespace: %s}\n---\n"
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: leaves, namespace: %s}\n"
+	    "spec: {replicas: 0, selector: {matchLabels: {a: b}}, template: {metadata: {labels: "
+	    "{a: b}}, "
+	    "spec: {containers: [{name: c, image: x}]}}}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: adopted, namespace: %s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: precious, namespace: %s, "
+	    "annotations: {gitseal.dev/prune: disabled}}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: %s}\n---\n"
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inner, namespace: %s}\n",
+	    gone, busy, keep, keep, keep, keep, keep, keep, gone, busy));
 	o.owner_name = po.owner_name = "app-prune";
 	o.owner_namespace = po.owner_namespace = "gitseal-system";
 	must_pass(apply_run(&rep, kc, s.docs, s.n, &o));
@@ -66,18 +69,24 @@ void test_kube_apply_prune__what_left_goes_the_rest_stays(void)
 	assert_int(old_inv.n, 10);
 	apply_report_release(&rep);
 
-	/* someone takes "adopted" over (our labels removed) and adds a ConfigMap of their own to busy */
-	patch = kt_yaml("{metadata: {labels: {gitseal.dev/name: null, gitseal.dev/namespace: null}}}");
+	/* someone takes "adopted" over (our labels removed) and adds a ConfigMap of their own to
+	 * busy */
+	patch =
+	    kt_yaml("{metadata: {labels: {gitseal.dev/name: null, gitseal.dev/namespace: null}}}");
 	wo.field_manager = "someone";
 	must_pass(kube_merge_patch(NULL, kc, "v1", "ConfigMap", keep, "adopted", patch, NULL, &wo));
 	doc_free(patch);
-	foreign = kt_yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: %s}\n", busy);
+	foreign = kt_yaml(
+	    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: theirs, namespace: %s}\n", busy);
 	must_pass(kube_create(NULL, kc, foreign, NULL));
 	doc_free(foreign);
 
 	/* Git now holds only the keep namespace and its "stays" ConfigMap */
-	must_pass(at_set(&s2, "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
-	                      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stays, namespace: %s}\n", keep, keep));
+	must_pass(
+	    at_set(&s2,
+	           "apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n---\n"
+	           "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stays, namespace: %s}\n",
+	           keep, keep));
 	must_pass(apply_run(&rep, kc, s2.docs, s2.n, &o));
 	must_pass(apply_report_inventory(&new_inv, &rep, s2.docs));
 	apply_report_release(&rep);

@@ -7,40 +7,42 @@
 #include "doc/doc.h"
 
 static const char *full_app =
-	"apiVersion: gitseal.dev/v1alpha1\n"
-	"kind: Application\n"
-	"metadata: {name: web, namespace: gitseal-system, labels: {anything: goes}}\n"
-	"spec:\n"
-	"  project: default\n"
-	"  source:\n"
-	"    repoURL: https://git.example.com/config-repo.git\n"
-	"    targetRevision: main\n"
-	"    path: overlays/prod\n"
-	"    secretRef: {name: repo-creds}\n"
-	"    directory: {recurse: true, include: \"*.yaml\", exclude: \"test/*\"}\n"
-	"    helm:\n"
-	"      valueFiles: [values-prod.yaml, /shared/values.yaml]\n"
-	"      values: |\n"
-	"        replicaCount: 2\n"
-	"      parameters: [{name: replicaCount, value: \"5\"}, {name: tag, value: \"01\", forceString: true}]\n"
-	"      fileParameters: [{name: config, path: files/config.json}]\n"
-	"      releaseName: web\n"
-	"      skipCrds: false\n"
-	"      kubeVersion: \"1.20.2\"\n"
-	"      apiVersions: [monitoring.coreos.com/v1]\n"
-	"      postRender: overlays/post\n"
-	"    chart: nginx\n"
-	"  decryption:\n"
-	"    secretRef: {name: sops-age}\n"
-	"    requireEncrypted: true\n"
-	"  destination: {server: https://kubernetes.default.svc, namespace: prod}\n"
-	"  syncPolicy: {automated: {prune: true, selfHeal: true}, syncOptions: [CreateNamespace=true]}\n"
-	"  ignoreDifferences: [{group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}]\n"
-	"  interval: 5m\n"
-	"  timeout: 1h30m\n"
-	"  dependsOn: [{name: infra}]\n"
-	"  suspend: false\n"
-	"status: {sync: {status: Synced}}\n";
+    "apiVersion: gitseal.dev/v1alpha1\n"
+    "kind: Application\n"
+    "metadata: {name: web, namespace: gitseal-system, labels: {anything: goes}}\n"
+    "spec:\n"
+    "  project: default\n"
+    "  source:\n"
+    "    repoURL: https://git.example.com/config-repo.git\n"
+    "    targetRevision: main\n"
+    "    path: overlays/prod\n"
+    "    secretRef: {name: repo-creds}\n"
+    "    directory: {recurse: true, include: \"*.yaml\", exclude: \"test/*\"}\n"
+    "    helm:\n"
+    "      valueFiles: [values-prod.yaml, /shared/values.yaml]\n"
+    "      values: |\n"
+    "        replicaCount: 2\n"
+    "      parameters: [{name: replicaCount, value: \"5\"}, {name: tag, value: \"01\", "
+    "forceString: true}]\n"
+    "      fileParameters: [{name: config, path: files/config.json}]\n"
+    "      releaseName: web\n"
+    "      skipCrds: false\n"
+    "      kubeVersion: \"1.20.2\"\n"
+    "      apiVersions: [monitoring.coreos.com/v1]\n"
+    "      postRender: overlays/post\n"
+    "    chart: nginx\n"
+    "  decryption:\n"
+    "    secretRef: {name: sops-age}\n"
+    "    requireEncrypted: true\n"
+    "  destination: {server: https://kubernetes.default.svc, namespace: prod}\n"
+    "  syncPolicy: {automated: {prune: true, selfHeal: true}, syncOptions: "
+    "[CreateNamespace=true]}\n"
+    "  ignoreDifferences: [{group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}]\n"
+    "  interval: 5m\n"
+    "  timeout: 1h30m\n"
+    "  dependsOn: [{name: infra}]\n"
+    "  suspend: false\n"
+    "status: {sync: {status: Synced}}\n";
 
 static int parse(struct app **out, const char *yaml)
 {
@@ -111,10 +113,12 @@ void test_app__parses_the_whole_source_spec(void)
 	app_free(a);
 
 	/* the minimum: a repoURL; an Argo CD manifest is read too */
-	must_pass(parse(&a, "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: m}\n"
-	                    "spec: {source: {repoURL: 'file:///r'}}\n"));
+	must_pass(parse(&a,
+	                "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: m}\n"
+	                "spec: {source: {repoURL: 'file:///r'}}\n"));
 	assert_str(a->source.repo_url, "file:///r");
-	assert_true(a->source.target_revision == NULL && a->source.path == NULL && !a->source.has_helm);
+	assert_true(a->source.target_revision == NULL && a->source.path == NULL &&
+	            !a->source.has_helm);
 	assert_true(a->decryption.secret_ref == NULL && !a->decryption.require_encrypted);
 	app_free(a);
 	app_free(NULL);
@@ -124,22 +128,28 @@ void test_app__unknown_fields_with_did_you_mean(void)
 {
 	struct buf out = BUF_INIT(1 << 16);
 	struct app *a = NULL;
-	const char *y = "apiVersion: gitseal.dev/v1alpha1\nkind: Application\nmetadata: {name: m}\n"
-	                "spec:\n  source:\n    repoUrl: https://x\n    repoURL: https://x\n"
-	                "    helm:\n      valuesFile: [a.yaml]\n      parameters:\n      - {name: a, vaule: b}\n"
-	                "      valuesObject: {a: 1}\n"
-	                "  decryption: {provider: sops, requireEncrypt: true}\n  destinaton: {}\nsepc: {}\n";
+	const char *y =
+	    "apiVersion: gitseal.dev/v1alpha1\nkind: Application\nmetadata: {name: m}\n"
+	    "spec:\n  source:\n    repoUrl: https://x\n    repoURL: https://x\n"
+	    "    helm:\n      valuesFile: [a.yaml]\n      parameters:\n      - {name: a, vaule: "
+	    "b}\n"
+	    "      valuesObject: {a: 1}\n"
+	    "  decryption: {provider: sops, requireEncrypt: true}\n  destinaton: {}\nsepc: {}\n";
 	assert_int(check(&out, y), 8);
-	assert_str(out.p, "6:5: unknown field spec.source.repoUrl (did you mean repoURL?)\n"
-	                  "9:7: unknown field spec.source.helm.valuesFile (did you mean valueFiles?)\n"
-	                  "11:19: unknown field spec.source.helm.parameters[0].vaule (did you mean value?)\n"
-	                  "12:7: unknown field spec.source.helm.valuesObject\n"
-	                  "13:16: unknown field spec.decryption.provider\n"
-	                  "13:32: unknown field spec.decryption.requireEncrypt (did you mean requireEncrypted?)\n"
-	                  "14:3: unknown field spec.destinaton (did you mean destination?)\n"
-	                  "15:1: unknown field sepc (did you mean spec?)\n");
+	assert_str(
+	    out.p,
+	    "6:5: unknown field spec.source.repoUrl (did you mean repoURL?)\n"
+	    "9:7: unknown field spec.source.helm.valuesFile (did you mean valueFiles?)\n"
+	    "11:19: unknown field spec.source.helm.parameters[0].vaule (did you mean value?)\n"
+	    "12:7: unknown field spec.source.helm.valuesObject\n"
+	    "13:16: unknown field spec.decryption.provider\n"
+	    "13:32: unknown field spec.decryption.requireEncrypt (did you mean requireEncrypted?)\n"
+	    "14:3: unknown field spec.destinaton (did you mean destination?)\n"
+	    "15:1: unknown field sepc (did you mean spec?)\n");
 	must_fail_with(parse(&a, y), GS_EPARSE);
-	assert_str(gs_error_last(), "app.yaml:6:5: unknown field spec.source.repoUrl (did you mean repoURL?) (and 7 more)");
+	assert_str(
+	    gs_error_last(),
+	    "app.yaml:6:5: unknown field spec.source.repoUrl (did you mean repoURL?) (and 7 more)");
 	assert_true(a == NULL);
 	buf_release(&out);
 }
@@ -147,20 +157,24 @@ void test_app__unknown_fields_with_did_you_mean(void)
 void test_app__types_and_required_fields(void)
 {
 	struct buf out = BUF_INIT(1 << 16);
-	const char *y = "apiVersion: gitseal.dev/v1alpha1\nkind: Application\nmetadata: {name: m}\n"
-	                "spec:\n  source:\n    targetRevision: 1.0\n"
-	                "    helm:\n      skipCrds: \"false\"\n      parameters:\n      - {value: 5}\n"
-	                "      valueFiles: values.yaml\n      kubeVersion:\n"
-	                "  decryption: {secretRef: {}}\n  interval: 5 minutes\n  timeout: 90s\n";
+	const char *y =
+	    "apiVersion: gitseal.dev/v1alpha1\nkind: Application\nmetadata: {name: m}\n"
+	    "spec:\n  source:\n    targetRevision: 1.0\n"
+	    "    helm:\n      skipCrds: \"false\"\n      parameters:\n      - {value: 5}\n"
+	    "      valueFiles: values.yaml\n      kubeVersion:\n"
+	    "  decryption: {secretRef: {}}\n  interval: 5 minutes\n  timeout: 90s\n";
 	assert_int(check(&out, y), 8);
-	assert_str(out.p, "6:21: spec.source.targetRevision: expected a string, got a number (quote it)\n"
-	                  "8:17: spec.source.helm.skipCrds: expected a boolean (true or false), got a string\n"
-	                  "10:17: spec.source.helm.parameters[0].value: expected a string, got a number (quote it)\n"
-	                  "10:9: spec.source.helm.parameters[0]: missing required field name\n"
-	                  "11:19: spec.source.helm.valueFiles: expected a list, got a string\n"
-	                  "6:5: spec.source: missing required field repoURL\n"
-	                  "13:27: spec.decryption.secretRef: missing required field name\n"
-	                  "14:13: spec.interval: not a duration (like 30s, 5m or 1h30m)\n");
+	assert_str(
+	    out.p,
+	    "6:21: spec.source.targetRevision: expected a string, got a number (quote it)\n"
+	    "8:17: spec.source.helm.skipCrds: expected a boolean (true or false), got a string\n"
+	    "10:17: spec.source.helm.parameters[0].value: expected a string, got a number (quote "
+	    "it)\n"
+	    "10:9: spec.source.helm.parameters[0]: missing required field name\n"
+	    "11:19: spec.source.helm.valueFiles: expected a list, got a string\n"
+	    "6:5: spec.source: missing required field repoURL\n"
+	    "13:27: spec.decryption.secretRef: missing required field name\n"
+	    "14:13: spec.interval: not a duration (like 30s, 5m or 1h30m)\n");
 	buf_release(&out);
 }
 
@@ -168,13 +182,15 @@ void test_app__kind_api_version_and_shape(void)
 {
 	struct buf out = BUF_INIT(1 << 16);
 	assert_int(check(&out, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: m}\n"
-	                       "spec: {source: {repoURL: x}}\n"), 2);
+	                       "spec: {source: {repoURL: x}}\n"),
+	           2);
 	assert_str(out.p, "2:7: kind is 'Deployment', not Application\n"
 	                  "1:13: apiVersion is 'apps/v1', not gitseal.dev/v1alpha1\n");
 	buf_reset(&out);
 	assert_int(check(&out, "kind: Application\n"), 3);
-	assert_str(out.p, "1:1: missing required field apiVersion\n1:1: missing required field metadata\n"
-	                  "1:1: missing required field spec\n");
+	assert_str(out.p,
+	           "1:1: missing required field apiVersion\n1:1: missing required field metadata\n"
+	           "1:1: missing required field spec\n");
 	buf_release(&out);
 }
 

@@ -4,26 +4,31 @@
 /* A Deployment as the API server stores it after `gitseal` applied replicas, a label, one container
  * (image, name, one port) and someone else (kube-controller-manager style) added an annotation. */
 static const char applied_yaml[] =
-	"apiVersion: apps/v1\nkind: Deployment\n"
-	"metadata:\n  name: web\n  namespace: prod\n  uid: u1\n  resourceVersion: '10'\n  generation: 1\n"
-	"  labels: {app: web, gitseal.dev/name: app}\n"
-	"  annotations: {deployment.kubernetes.io/revision: '1'}\n"
-	"  managedFields:\n"
-	"  - manager: gitseal\n    operation: Apply\n    apiVersion: apps/v1\n    fieldsType: FieldsV1\n"
-	"    fieldsV1:\n"
-	"      f:metadata: {f:labels: {f:app: {}, f:gitseal.dev/name: {}}}\n"
-	"      f:spec:\n        f:replicas: {}\n"
-	"        f:template:\n          f:spec:\n            f:containers:\n"
-	"              k:{\"name\":\"web\"}:\n                .: {}\n                f:image: {}\n                f:name: {}\n"
-	"                f:ports:\n                  k:{\"containerPort\":80,\"protocol\":\"TCP\"}:\n"
-	"                    .: {}\n                    f:containerPort: {}\n                    f:protocol: {}\n"
-	"  - manager: kube-controller-manager\n    operation: Update\n    apiVersion: apps/v1\n    fieldsType: FieldsV1\n"
-	"    fieldsV1: {f:metadata: {f:annotations: {f:deployment.kubernetes.io/revision: {}}}}\n"
-	"spec:\n  replicas: 2\n  progressDeadlineSeconds: 600\n"
-	"  template:\n    spec:\n      containers:\n"
-	"      - name: web\n        image: web:1\n        imagePullPolicy: IfNotPresent\n"
-	"        ports: [{containerPort: 80, protocol: TCP}]\n"
-	"status: {replicas: 2}\n";
+    "apiVersion: apps/v1\nkind: Deployment\n"
+    "metadata:\n  name: web\n  namespace: prod\n  uid: u1\n  resourceVersion: '10'\n  generation: "
+    "1\n"
+    "  labels: {app: web, gitseal.dev/name: app}\n"
+    "  annotations: {deployment.kubernetes.io/revision: '1'}\n"
+    "  managedFields:\n"
+    "  - manager: gitseal\n    operation: Apply\n    apiVersion: apps/v1\n    fieldsType: "
+    "FieldsV1\n"
+    "    fieldsV1:\n"
+    "      f:metadata: {f:labels: {f:app: {}, f:gitseal.dev/name: {}}}\n"
+    "      f:spec:\n        f:replicas: {}\n"
+    "        f:template:\n          f:spec:\n            f:containers:\n"
+    "              k:{\"name\":\"web\"}:\n                .: {}\n                f:image: {}\n     "
+    "           f:name: {}\n"
+    "                f:ports:\n                  k:{\"containerPort\":80,\"protocol\":\"TCP\"}:\n"
+    "                    .: {}\n                    f:containerPort: {}\n                    "
+    "f:protocol: {}\n"
+    "  - manager: kube-controller-manager\n    operation: Update\n    apiVersion: apps/v1\n    "
+    "fieldsType: FieldsV1\n"
+    "    fieldsV1: {f:metadata: {f:annotations: {f:deployment.kubernetes.io/revision: {}}}}\n"
+    "spec:\n  replicas: 2\n  progressDeadlineSeconds: 600\n"
+    "  template:\n    spec:\n      containers:\n"
+    "      - name: web\n        image: web:1\n        imagePullPolicy: IfNotPresent\n"
+    "        ports: [{containerPort: 80, protocol: TCP}]\n"
+    "status: {replicas: 2}\n";
 
 static struct doc *live_with(const char *from, const char *to)
 {
@@ -42,9 +47,12 @@ void test_apply_drift__projection_keeps_only_our_fields(void)
 {
 	struct doc *live = y(applied_yaml), *p = NULL;
 	must_pass(apply_project(&p, live, NULL));
-	assert_str(json(doc_get(p, "spec")), "{\"replicas\":2,\"template\":{\"spec\":{\"containers\":"
-	                                     "[{\"image\":\"web:1\",\"name\":\"web\",\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"}]}]}}}");
-	assert_str(json(doc_getp(p, "metadata", "labels", NULL)), "{\"app\":\"web\",\"gitseal.dev/name\":\"app\"}");
+	assert_str(json(doc_get(p, "spec")),
+	           "{\"replicas\":2,\"template\":{\"spec\":{\"containers\":"
+	           "[{\"image\":\"web:1\",\"name\":\"web\",\"ports\":[{\"containerPort\":80,"
+	           "\"protocol\":\"TCP\"}]}]}}}");
+	assert_str(json(doc_getp(p, "metadata", "labels", NULL)),
+	           "{\"app\":\"web\",\"gitseal.dev/name\":\"app\"}");
 	assert_true(doc_getp(p, "metadata", "annotations", NULL) == NULL); /* not ours */
 	assert_true(doc_get(p, "status") == NULL);
 	assert_str(doc_str(doc_getp(p, "metadata", "uid", NULL)), "u1");
@@ -74,7 +82,8 @@ void test_apply_drift__only_our_fields_count(void)
 	assert_int(drift(&p, applied, applied, NULL, 0), APPLY_IN_SYNC);
 	assert_int(drift(&p, proj, applied, NULL, 0), APPLY_IN_SYNC);
 	/* someone else's annotation, a defaulted field and the status move: not ours, no drift */
-	live = live_with("deployment.kubernetes.io/revision: '1'", "deployment.kubernetes.io/revision: '2', other: x");
+	live = live_with("deployment.kubernetes.io/revision: '1'",
+	                 "deployment.kubernetes.io/revision: '2', other: x");
 	assert_int(drift(&p, proj, live, NULL, 0), APPLY_IN_SYNC);
 	doc_free(live);
 	live = live_with("status: {replicas: 2}", "status: {replicas: 0}");
@@ -82,7 +91,8 @@ void test_apply_drift__only_our_fields_count(void)
 	doc_free(live);
 	/* a sidecar added by someone else (a new list item) is no drift either */
 	live = live_with("        ports: [{containerPort: 80, protocol: TCP}]\n",
-	                 "        ports: [{containerPort: 80, protocol: TCP}]\n      - {name: side, image: s}\n");
+	                 "        ports: [{containerPort: 80, protocol: TCP}]\n      - {name: "
+	                 "side, image: s}\n");
 	assert_int(drift(&p, proj, live, NULL, 0), APPLY_IN_SYNC);
 	doc_free(live);
 	/* our fields changed or removed: drift, with the paths */
@@ -98,9 +108,11 @@ void test_apply_drift__only_our_fields_count(void)
 	assert_int(drift(&p, proj, live, NULL, 0), APPLY_DRIFTED);
 	assert_str(joined(&p), ".metadata.labels.app");
 	doc_free(live);
-	live = live_with("ports: [{containerPort: 80, protocol: TCP}]", "ports: [{containerPort: 81, protocol: TCP}]");
+	live = live_with("ports: [{containerPort: 80, protocol: TCP}]",
+	                 "ports: [{containerPort: 81, protocol: TCP}]");
 	assert_int(drift(&p, proj, live, NULL, 0), APPLY_DRIFTED);
-	assert_str(joined(&p), ".spec.template.spec.containers[name=web].ports[containerPort=80,protocol=TCP]");
+	assert_str(joined(&p),
+	           ".spec.template.spec.containers[name=web].ports[containerPort=80,protocol=TCP]");
 	doc_free(live);
 	/* gone */
 	assert_int(drift(&p, proj, NULL, NULL, 0), APPLY_DRIFTED);
@@ -118,11 +130,13 @@ void test_apply_drift__ignore_differences_hide_paths(void)
 		{ "apps", "Deployment", "other", NULL, image, 1 },
 	};
 	struct apply_paths p = APPLY_PATHS_INIT;
-	struct doc *applied = y(applied_yaml), *live = live_with("replicas: 2\n  progress", "replicas: 5\n  progress");
+	struct doc *applied = y(applied_yaml),
+	           *live = live_with("replicas: 2\n  progress", "replicas: 5\n  progress");
 
 	assert_int(drift(&p, applied, live, rules, 2), APPLY_IN_SYNC);
 	doc_free(live);
-	live = live_with("image: web:1", "image: evil:1"); /* the image rule names another Deployment */
+	live = live_with("image: web:1",
+	                 "image: evil:1"); /* the image rule names another Deployment */
 	assert_int(drift(&p, applied, live, rules, 2), APPLY_DRIFTED);
 	rules[1].name = "web";
 	assert_int(drift(&p, applied, live, rules, 2), APPLY_IN_SYNC);
@@ -135,10 +149,11 @@ void test_apply_drift__from_the_desired_object_as_sent(void)
 {
 	struct apply_paths p = APPLY_PATHS_INIT;
 	/* what we sent: no managedFields, no protocol on the port (the server defaults it) */
-	struct doc *desired = y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod, "
-	                        "labels: {app: web, gitseal.dev/name: app}}\n"
-	                        "spec: {replicas: 2, template: {spec: {containers: [{name: web, image: 'web:1', "
-	                        "ports: [{containerPort: 80}]}]}}}\n");
+	struct doc *desired =
+	    y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod, "
+	      "labels: {app: web, gitseal.dev/name: app}}\n"
+	      "spec: {replicas: 2, template: {spec: {containers: [{name: web, image: 'web:1', "
+	      "ports: [{containerPort: 80}]}]}}}\n");
 	struct doc *live = y(applied_yaml), *bare;
 
 	assert_int(drift(&p, desired, live, NULL, 0), APPLY_IN_SYNC);
@@ -147,12 +162,15 @@ void test_apply_drift__from_the_desired_object_as_sent(void)
 	assert_int(drift(&p, desired, live, NULL, 0), APPLY_DRIFTED);
 	assert_str(joined(&p), ".spec.template.spec.containers[name=web].image");
 	doc_free(live);
-	live = live_with("ports: [{containerPort: 80, protocol: TCP}]", "ports: [{containerPort: 80, protocol: UDP}]");
+	live = live_with("ports: [{containerPort: 80, protocol: TCP}]",
+	                 "ports: [{containerPort: 80, protocol: UDP}]");
 	assert_int(drift(&p, desired, live, NULL, 0), APPLY_DRIFTED);
-	assert_str(joined(&p), ".spec.template.spec.containers[name=web].ports[containerPort=80,protocol=TCP]");
+	assert_str(joined(&p),
+	           ".spec.template.spec.containers[name=web].ports[containerPort=80,protocol=TCP]");
 	doc_free(live);
 	/* a live object without our managedFields entry: only a dry run can tell */
-	bare = y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod}\nspec: {replicas: 2}\n");
+	bare = y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: "
+	         "prod}\nspec: {replicas: 2}\n");
 	assert_int(drift(&p, desired, bare, NULL, 0), APPLY_DRIFT_UNKNOWN);
 	apply_paths_release(&p);
 	doc_free(bare);
@@ -162,7 +180,8 @@ void test_apply_drift__from_the_desired_object_as_sent(void)
 void test_apply_drift__fields_items_and_bad_elements(void)
 {
 	struct doc *seq = y("[{name: a, port: 1}, {name: b, port: 2}, x, 7]"), *keys = NULL;
-	static const char k[] = "k:{\"name\":\"b\"}", v[] = "v:7", i2[] = "i:2", bad[] = "q:1", badk[] = "k:[1]";
+	static const char k[] = "k:{\"name\":\"b\"}", v[] = "v:7", i2[] = "i:2", bad[] = "q:1",
+	                  badk[] = "k:[1]";
 	assert_int(apply__fields_item(seq, k, strlen(k), &keys), 1);
 	assert_str(json(keys), "{\"name\":\"b\"}");
 	doc_free(keys);
@@ -177,31 +196,40 @@ void test_apply_drift__fields_items_and_bad_elements(void)
 /* kubectl create with client-side apply, then our takeover patch */
 void test_apply_drift__takeover_folds_kubectl_fields_into_ours(void)
 {
-	struct doc *live = y("apiVersion: v1\nkind: ConfigMap\n"
-	                     "metadata:\n  name: c\n  namespace: n\n  resourceVersion: '7'\n"
-	                     "  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{}', keep: me}\n"
-	                     "  managedFields:\n"
-	                     "  - {manager: kubectl-client-side-apply, operation: Update, apiVersion: v1, fieldsType: FieldsV1,\n"
-	                     "     fieldsV1: {f:data: {.: {}, f:a: {}, f:b: {}}, f:metadata: {f:annotations: {.: {}, "
-	                     "f:kubectl.kubernetes.io/last-applied-configuration: {}}}}}\n"
-	                     "  - {manager: gitseal, operation: Apply, apiVersion: v1, fieldsType: FieldsV1, time: '2020-01-01T00:00:00Z',\n"
-	                     "     fieldsV1: {f:data: {f:c: {}}}}\n"
-	                     "  - {manager: kubectl-edit, operation: Update, apiVersion: v1, fieldsType: FieldsV1,\n"
-	                     "     fieldsV1: {f:metadata: {f:annotations: {f:keep: {}}}}}\n"
-	                     "data: {a: '1', b: '2', c: '3'}\n");
+	struct doc *live = y(
+	    "apiVersion: v1\nkind: ConfigMap\n"
+	    "metadata:\n  name: c\n  namespace: n\n  resourceVersion: '7'\n"
+	    "  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{}', keep: me}\n"
+	    "  managedFields:\n"
+	    "  - {manager: kubectl-client-side-apply, operation: Update, apiVersion: v1, "
+	    "fieldsType: FieldsV1,\n"
+	    "     fieldsV1: {f:data: {.: {}, f:a: {}, f:b: {}}, f:metadata: {f:annotations: {.: "
+	    "{}, "
+	    "f:kubectl.kubernetes.io/last-applied-configuration: {}}}}}\n"
+	    "  - {manager: gitseal, operation: Apply, apiVersion: v1, fieldsType: FieldsV1, time: "
+	    "'2020-01-01T00:00:00Z',\n"
+	    "     fieldsV1: {f:data: {f:c: {}}}}\n"
+	    "  - {manager: kubectl-edit, operation: Update, apiVersion: v1, fieldsType: FieldsV1,\n"
+	    "     fieldsV1: {f:metadata: {f:annotations: {f:keep: {}}}}}\n"
+	    "data: {a: '1', b: '2', c: '3'}\n");
 	struct doc *patch = NULL, *plain;
 	assert_true(apply__needs_takeover(live));
 	must_pass(apply__takeover_patch(&patch, live, "gitseal", "v1"));
 	assert_true(patch != NULL);
 	assert_str(json(patch),
 	           "{\"metadata\":{\"managedFields\":["
-	           "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
+	           "{\"manager\":\"kubectl-edit\",\"operation\":\"Update\",\"apiVersion\":\"v1\","
+	           "\"fieldsType\":\"FieldsV1\","
 	           "\"fieldsV1\":{\"f:metadata\":{\"f:annotations\":{\"f:keep\":{}}}}},"
-	           "{\"manager\":\"gitseal\",\"operation\":\"Apply\",\"apiVersion\":\"v1\",\"fieldsType\":\"FieldsV1\","
-	           "\"fieldsV1\":{\"f:data\":{\"f:c\":{},\".\":{},\"f:a\":{},\"f:b\":{}},\"f:metadata\":{\"f:annotations\":{\".\":{}}}}}],"
-	           "\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":null},\"resourceVersion\":\"7\"}}");
+	           "{\"manager\":\"gitseal\",\"operation\":\"Apply\",\"apiVersion\":\"v1\","
+	           "\"fieldsType\":\"FieldsV1\","
+	           "\"fieldsV1\":{\"f:data\":{\"f:c\":{},\".\":{},\"f:a\":{},\"f:b\":{}},\"f:"
+	           "metadata\":{\"f:annotations\":{\".\":{}}}}}],"
+	           "\"annotations\":{\"kubectl.kubernetes.io/"
+	           "last-applied-configuration\":null},\"resourceVersion\":\"7\"}}");
 	doc_free(patch);
-	plain = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, managedFields: [{manager: kubectl-edit, operation: Update}]}\n");
+	plain = y("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, managedFields: [{manager: "
+	          "kubectl-edit, operation: Update}]}\n");
 	assert_true(!apply__needs_takeover(plain));
 	must_pass(apply__takeover_patch(&patch, plain, "gitseal", "v1"));
 	assert_true(patch == NULL);

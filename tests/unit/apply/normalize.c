@@ -9,7 +9,8 @@ void test_apply_normalize__secret_string_data_folds_into_data_and_stays_secret(v
 	must_pass(apply_normalize(s));
 	assert_true(doc_get(s, "stringData") == NULL);
 	assert_str(doc_str(doc_getp(s, "data", "a", NULL)), "YWFh");
-	assert_str(doc_str(doc_getp(s, "data", "b", NULL)), "bmV3"); /* stringData wins, as in the API */
+	assert_str(doc_str(doc_getp(s, "data", "b", NULL)),
+	           "bmV3"); /* stringData wins, as in the API */
 	assert_str(doc_str(doc_getp(s, "data", "c", NULL)), "aGVsbG8=");
 	assert_true(doc_flags(doc_getp(s, "data", "c", NULL)) & DOC_SECRET);
 	doc_free(s);
@@ -21,24 +22,36 @@ void test_apply_normalize__secret_string_data_folds_into_data_and_stays_secret(v
 
 void test_apply_normalize__ports_get_tcp_in_services_and_pod_templates(void)
 {
-	struct doc *d = y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: n}\n"
-	                  "spec:\n  template:\n    spec:\n      containers:\n"
-	                  "      - {name: a, ports: [{containerPort: 80}, {containerPort: 53, protocol: UDP}]}\n"
-	                  "      initContainers: [{name: i, ports: [{containerPort: 9}]}]\n");
-	struct doc *svc = y("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n");
+	struct doc *d = y(
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: n}\n"
+	    "spec:\n  template:\n    spec:\n      containers:\n"
+	    "      - {name: a, ports: [{containerPort: 80}, {containerPort: 53, protocol: UDP}]}\n"
+	    "      initContainers: [{name: i, ports: [{containerPort: 9}]}]\n");
+	struct doc *svc =
+	    y("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n");
 	struct doc *cj = y("apiVersion: batch/v1beta1\nkind: CronJob\nmetadata: {name: c}\n"
-	                   "spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: x, ports: [{containerPort: 1}]}]}}}}}\n");
+	                   "spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: x, "
+	                   "ports: [{containerPort: 1}]}]}}}}}\n");
 	must_pass(apply_normalize(d));
 	must_pass(apply_normalize(svc));
 	must_pass(apply_normalize(cj));
 	assert_str(json(doc_getp(d, "spec", "template", "spec", NULL)),
-	           "{\"containers\":[{\"name\":\"a\",\"ports\":[{\"containerPort\":80,\"protocol\":\"TCP\"},"
+	           "{\"containers\":[{\"name\":\"a\",\"ports\":[{\"containerPort\":80,\"protocol\":"
+	           "\"TCP\"},"
 	           "{\"containerPort\":53,\"protocol\":\"UDP\"}]}],"
-	           "\"initContainers\":[{\"name\":\"i\",\"ports\":[{\"containerPort\":9,\"protocol\":\"TCP\"}]}]}");
-	assert_str(json(doc_getp(svc, "spec", "ports", NULL)), "[{\"port\":80,\"protocol\":\"TCP\"}]");
-	assert_str(doc_str(doc_getp(doc_val_at(doc_getp(doc_val_at(doc_getp(cj, "spec", "jobTemplate", "spec", "template",
-	                                                                      "spec", "containers", NULL), 0), "ports", NULL), 0),
-	                            "protocol", NULL)), "TCP");
+	           "\"initContainers\":[{\"name\":\"i\",\"ports\":[{\"containerPort\":9,"
+	           "\"protocol\":\"TCP\"}]}]}");
+	assert_str(json(doc_getp(svc, "spec", "ports", NULL)),
+	           "[{\"port\":80,\"protocol\":\"TCP\"}]");
+	assert_str(
+	    doc_str(doc_getp(
+	        doc_val_at(doc_getp(doc_val_at(doc_getp(cj, "spec", "jobTemplate", "spec",
+	                                                "template", "spec", "containers", NULL),
+	                                       0),
+	                            "ports", NULL),
+	                   0),
+	        "protocol", NULL)),
+	    "TCP");
 	doc_free(d);
 	doc_free(svc);
 	doc_free(cj);
@@ -46,18 +59,24 @@ void test_apply_normalize__ports_get_tcp_in_services_and_pod_templates(void)
 
 void test_apply_normalize__comparable_keeps_labels_annotations_and_drops_status(void)
 {
-	struct doc *live = y("apiVersion: apps/v1\nkind: Deployment\n"
-	                     "metadata:\n  name: w\n  namespace: n\n  uid: 1\n  resourceVersion: '5'\n  generation: 2\n"
-	                     "  labels: {app: w}\n  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{}', x: y}\n"
-	                     "  managedFields: [{manager: m}]\n"
-	                     "spec: {template: {metadata: {creationTimestamp: null}, spec: {containers: []}}}\n"
-	                     "status: {replicas: 1}\n");
-	struct doc *crd = y("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: a.b}\n"
+	struct doc *live =
+	    y("apiVersion: apps/v1\nkind: Deployment\n"
+	      "metadata:\n  name: w\n  namespace: n\n  uid: 1\n  resourceVersion: '5'\n  "
+	      "generation: 2\n"
+	      "  labels: {app: w}\n  annotations: "
+	      "{kubectl.kubernetes.io/last-applied-configuration: '{}', x: y}\n"
+	      "  managedFields: [{manager: m}]\n"
+	      "spec: {template: {metadata: {creationTimestamp: null}, spec: {containers: []}}}\n"
+	      "status: {replicas: 1}\n");
+	struct doc *crd = y("apiVersion: apiextensions.k8s.io/v1\nkind: "
+	                    "CustomResourceDefinition\nmetadata: {name: a.b}\n"
 	                    "status: {acceptedNames: {kind: A}}\n");
 	struct doc *c = NULL;
 	must_pass(apply_comparable(&c, live, NULL, 0));
-	assert_str(json(c), "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"labels\":{\"app\":\"w\"},"
-	                    "\"annotations\":{\"x\":\"y\"}},\"spec\":{\"template\":{\"metadata\":{},\"spec\":{\"containers\":[]}}}}");
+	assert_str(json(c), "{\"apiVersion\":\"apps/"
+	                    "v1\",\"kind\":\"Deployment\",\"metadata\":{\"labels\":{\"app\":\"w\"},"
+	                    "\"annotations\":{\"x\":\"y\"}},\"spec\":{\"template\":{\"metadata\":{}"
+	                    ",\"spec\":{\"containers\":[]}}}}");
 	doc_free(c);
 	must_pass(apply_comparable(&c, crd, NULL, 0)); /* a CRD's status is compared */
 	assert_true(doc_getp(c, "status", "acceptedNames", NULL) != NULL);
@@ -68,17 +87,20 @@ void test_apply_normalize__comparable_keeps_labels_annotations_and_drops_status(
 
 void test_apply_normalize__ignore_rules_match_and_strip_pointers(void)
 {
-	static const char *const ptrs[] = { "/spec/replicas", "/metadata/labels/a~1b", "/spec/ports/1", "/nope/x" };
+	static const char *const ptrs[] = { "/spec/replicas", "/metadata/labels/a~1b",
+		                            "/spec/ports/1", "/nope/x" };
 	struct apply_ignore rules[] = {
 		{ "apps", "Deployment", NULL, NULL, ptrs, 2 },
 		{ "", "Service", "s", "n", ptrs + 2, 2 },
 		{ "*", "*", "other", NULL, ptrs, 1 },
 	};
-	struct doc *d = y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: n, labels: {a/b: 1, c: 2}}\n"
+	struct doc *d = y("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w, namespace: "
+	                  "n, labels: {a/b: 1, c: 2}}\n"
 	                  "spec: {replicas: 3, paused: false}\n");
 	struct doc *s = y("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: n}\n"
 	                  "spec: {ports: [{port: 1}, {port: 2}, {port: 3}]}\n");
-	struct doc *s2 = y("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: other}\nspec: {replicas: 1}\n");
+	struct doc *s2 = y("apiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: "
+	                   "other}\nspec: {replicas: 1}\n");
 
 	assert_true(apply_ignore_matches(&rules[0], d));
 	assert_true(!apply_ignore_matches(&rules[0], s));
@@ -99,13 +121,19 @@ void test_apply_normalize__ignore_rules_match_and_strip_pointers(void)
 void test_apply_normalize__diff_names_changed_paths(void)
 {
 	struct apply_paths p = APPLY_PATHS_INIT;
-	struct doc *a = y("spec:\n  replicas: 1\n  containers: [{name: web, image: a:1}, {name: side, image: s}]\n"
-	                  "  args: [x, y]\n  labels: {app.kubernetes.io/name: a}\n  same: 1.0\n  gone: null\n");
-	struct doc *b = y("spec:\n  replicas: 2\n  containers: [{name: side, image: s}, {name: web, image: a:2}, {name: new}]\n"
-	                  "  args: [x, z, w]\n  labels: {app.kubernetes.io/name: b}\n  same: 1\n  added: true\n");
+	struct doc *a =
+	    y("spec:\n  replicas: 1\n  containers: [{name: web, image: a:1}, {name: side, image: "
+	      "s}]\n"
+	      "  args: [x, y]\n  labels: {app.kubernetes.io/name: a}\n  same: 1.0\n  gone: null\n");
+	struct doc *b = y(
+	    "spec:\n  replicas: 2\n  containers: [{name: side, image: s}, {name: web, image: a:2}, "
+	    "{name: new}]\n"
+	    "  args: [x, z, w]\n  labels: {app.kubernetes.io/name: b}\n  same: 1\n  added: true\n");
 	assert_int(apply_diff(&p, a, b), 7);
-	assert_str(joined(&p), ".spec.replicas, .spec.containers[name=web].image, .spec.containers[name=new], "
-	                       ".spec.args[1], .spec.args[2], .spec.labels[\"app.kubernetes.io/name\"], .spec.added");
+	assert_str(
+	    joined(&p),
+	    ".spec.replicas, .spec.containers[name=web].image, .spec.containers[name=new], "
+	    ".spec.args[1], .spec.args[2], .spec.labels[\"app.kubernetes.io/name\"], .spec.added");
 	apply_paths_release(&p);
 	assert_int(apply_diff(&p, a, a), 0);
 	apply_paths_release(&p);
@@ -137,12 +165,13 @@ void test_apply_normalize__diff_caps_the_kept_paths(void)
 
 void test_apply_normalize__values_compare_as_kubernetes_sees_them(void)
 {
-	struct doc *a = y("{i: 1, f: 1.5, s: '1', b: true, n: null, t: 2001-12-14, m: {x: 1, y: 2}}");
+	struct doc *a =
+	    y("{i: 1, f: 1.5, s: '1', b: true, n: null, t: 2001-12-14, m: {x: 1, y: 2}}");
 	struct doc *b = y("{m: {y: 2, x: 1.0}, t: '2001-12-14', b: true, s: '1', f: 1.50, i: 1.0}");
 	struct doc *c = y("{i: '1', e: {}, l: []}");
 	assert_true(apply__equal(a, b));
 	assert_true(!apply__equal(doc_get(a, "i"), doc_get(c, "i"))); /* 1 is not "1" */
-	assert_true(apply__equal(doc_get(c, "e"), NULL));             /* {} and [] are as good as absent */
+	assert_true(apply__equal(doc_get(c, "e"), NULL)); /* {} and [] are as good as absent */
 	assert_true(apply__equal(doc_get(c, "l"), doc_get(a, "n")));
 	assert_true(!apply__equal(doc_get(a, "s"), doc_get(a, "i")));
 	doc_free(a);

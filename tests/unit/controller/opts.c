@@ -26,15 +26,15 @@ void test_ctl_opts__go_durations(void)
 void test_ctl_opts__defaults_env_then_flags(void)
 {
 	struct ctl_opts o;
-	const char *argv[] = {"gitseal-controller",
-	                      "--key-renew-period=1h",
-	                      "--update-status=false",
-	                      "--workers",
-	                      "3",
-	                      "--label-selector",
-	                      "a=b",
-	                      "--skip-recreate",
-	                      NULL};
+	const char *argv[] = { "gitseal-controller",
+		               "--key-renew-period=1h",
+		               "--update-status=false",
+		               "--workers",
+		               "3",
+		               "--label-selector",
+		               "a=b",
+		               "--skip-recreate",
+		               NULL };
 
 	unsetenv("SEALED_SECRETS_KEY_RENEW_PERIOD");
 	setenv("SEALED_SECRETS_ADDITIONAL_NAMESPACES", "x,y", 1);
@@ -63,11 +63,11 @@ void test_ctl_opts__defaults_env_then_flags(void)
 void test_ctl_opts__bad_values_are_errors(void)
 {
 	struct ctl_opts o;
-	const char *a1[] = {"c", "--key-renew-period=soon", NULL};
-	const char *a2[] = {"c", "--no-such-flag", NULL};
-	const char *a3[] = {"c", "--key-prefix=Bad_Prefix", NULL};
-	const char *a4[] = {"c", "--key-cutoff-time=yesterday", NULL};
-	const char *a5[] = {"c", "--key-cutoff-time=Wed, 25 Nov 2026 08:00:00 +0100", NULL};
+	const char *a1[] = { "c", "--key-renew-period=soon", NULL };
+	const char *a2[] = { "c", "--no-such-flag", NULL };
+	const char *a3[] = { "c", "--key-prefix=Bad_Prefix", NULL };
+	const char *a4[] = { "c", "--key-cutoff-time=yesterday", NULL };
+	const char *a5[] = { "c", "--key-cutoff-time=Wed, 25 Nov 2026 08:00:00 +0100", NULL };
 	FILE *saved = stderr;
 
 	stderr = fopen("/dev/null", "w");

@@ -8,7 +8,8 @@
 static struct ignore *rules(const char *text, unsigned flags)
 {
 	struct ignore *ig = NULL;
-	if (ignore_new(&ig) < 0 || ignore_add_text(ig, text, strlen(text), ".gitsealignore", flags) < 0) {
+	if (ignore_new(&ig) < 0 ||
+	    ignore_add_text(ig, text, strlen(text), ".gitsealignore", flags) < 0) {
 		ignore_free(ig);
 		return NULL;
 	}
@@ -28,7 +29,7 @@ void test_core_ignore__wildmatch(void)
 	assert_true(ignore_wildmatch("a/**/b", "a/b"));
 	assert_true(ignore_wildmatch("a/**/b", "a/x/y/b"));
 	assert_true(!ignore_wildmatch("a/**/b", "a/x/y/c"));
-	assert_true(ignore_wildmatch("a**b", "axxb"));        /* not a component: a plain star */
+	assert_true(ignore_wildmatch("a**b", "axxb")); /* not a component: a plain star */
 	assert_true(!ignore_wildmatch("a**b", "ax/xb"));
 	assert_true(ignore_wildmatch("test/*", "test/x.yaml"));
 	assert_true(!ignore_wildmatch("test/*", "test/x/y.yaml"));
@@ -77,14 +78,14 @@ void test_core_ignore__gitignore_rules(void)
 	assert_int(ignore_count(ig), 10);
 	assert_int(ignore_match(ig, "x.log", 0), 1);
 	assert_int(ignore_match(ig, "a/b/x.log", 0), 1);
-	assert_int(ignore_match(ig, "a/keep.log", 0), 0);        /* re-included */
+	assert_int(ignore_match(ig, "a/keep.log", 0), 0); /* re-included */
 	assert_int(ignore_match(ig, "build", 1), 1);
 	assert_int(ignore_match(ig, "build", 0), 1);
-	assert_int(ignore_match(ig, "a/build", 1), 0);           /* anchored at the root */
+	assert_int(ignore_match(ig, "a/build", 1), 0); /* anchored at the root */
 	assert_int(ignore_match(ig, "doc/frotz", 1), 1);
-	assert_int(ignore_match(ig, "doc/frotz", 0), 0);         /* directories only */
+	assert_int(ignore_match(ig, "doc/frotz", 0), 0); /* directories only */
 	assert_int(ignore_match(ig, "a/doc/frotz", 1), 0);
-	assert_int(ignore_match(ig, "x/y/tmp", 1), 1);           /* no slash but the last: any depth */
+	assert_int(ignore_match(ig, "x/y/tmp", 1), 1); /* no slash but the last: any depth */
 	assert_int(ignore_match(ig, "#hash.yaml", 0), 1);
 	assert_int(ignore_match(ig, "!bang.yaml", 0), 1);
 	assert_int(ignore_match(ig, "space ", 0), 1);
@@ -145,7 +146,9 @@ void test_core_ignore__bad_rules_are_errors_naming_the_line(void)
 	assert_str(gs_error_last(), ".gitsealignore:2: unterminated '[' in rule '[abc.yaml'");
 	must_fail_with(ignore_add_text(ig, t2, strlen(t2), "exclude", 0), GS_EPARSE);
 	assert_str(gs_error_last(), "exclude:1: rule ends with a lone backslash");
-	must_fail_with(ignore_add(ig, "{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}{q,r}{s,t}", IGNORE_BRACES), GS_ETOOBIG);
+	must_fail_with(
+	    ignore_add(ig, "{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}{q,r}{s,t}", IGNORE_BRACES),
+	    GS_ETOOBIG);
 	assert_contains(gs_error_last(), "more than 1000 brace alternatives");
 	ignore_free(ig);
 }

@@ -1,4 +1,5 @@
-/* lib/decrypt: SOPS manifests in a rendered set, MACs (direct and through the source file), keys, the render hook. */
+/* lib/decrypt: SOPS manifests in a rendered set, MACs (direct and through the source file), keys,
+ * the render hook. */
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +13,8 @@
 /* the plaintext of tests/fixtures/decrypt/secret.enc.yaml (see its README) */
 #define DB_PASSWORD_B64 "czNjcjN0LXBhc3N3b3Jk"
 
-static struct decrypt_ctx *ctx_with(const char *keyfile, enum decrypt_ids_scope scope, const char *root, int require)
+static struct decrypt_ctx *ctx_with(const char *keyfile, enum decrypt_ids_scope scope,
+                                    const char *root, int require)
 {
 	struct decrypt_opts o = DECRYPT_OPTS_INIT;
 	struct decrypt_ctx *c = NULL;
@@ -104,8 +106,10 @@ void test_decrypt__right_key_decrypts_in_place(void)
 	assert_str(doc_str(v), "admin-user");
 	assert_true(doc_flags(v) & DOC_SECRET);
 	assert_str(doc_str(doc_getp(st.docs[0], "data", "password", NULL)), DB_PASSWORD_B64);
-	assert_str(doc_str(doc_getp(st.docs[0], "stringData", "url", NULL)), "postgres://db.prod:5432/app");
-	/* the places stay those of the rendered object; the plaintext keeps nothing of the ciphertext's style */
+	assert_str(doc_str(doc_getp(st.docs[0], "stringData", "url", NULL)),
+	           "postgres://db.prod:5432/app");
+	/* the places stay those of the rendered object; the plaintext keeps nothing of the
+	 * ciphertext's style */
 	assert_int(doc_line(v), 10);
 	assert_str(doc_k8s_namespace(st.docs[0]), "prod");
 	must_pass(doc_emit_yaml(&out, st.docs[0], NULL));
@@ -118,15 +122,17 @@ void test_decrypt__right_key_decrypts_in_place(void)
 
 void test_decrypt__wrong_key_names_file_object_and_recipients(void)
 {
-	struct decrypt_ctx *c = ctx_with("fixtures/decrypt/other-key.txt", DECRYPT_IDS_ANY, "fixtures/decrypt", 0);
+	struct decrypt_ctx *c =
+	    ctx_with("fixtures/decrypt/other-key.txt", DECRYPT_IDS_ANY, "fixtures/decrypt", 0);
 	struct doc_stream st = DOC_STREAM_INIT;
 
 	must_pass(load(&st, "fixtures/decrypt/secret.enc.yaml", "rendered.yaml"));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
 	/* the source file is named (found under root by its sops block), not the rendered stream */
-	assert_str(gs_error_last(), "secret.enc.yaml: Secret prod/db: no age identity matches (recipients: "
-	                            "age19una4p0cxyhaslfsh9kvvhffd8yv3qk8q2e9p0shvv8crhwqhczse0rcxx; looked in: "
-	                            "fixtures/decrypt/other-key.txt)");
+	assert_str(gs_error_last(),
+	           "secret.enc.yaml: Secret prod/db: no age identity matches (recipients: "
+	           "age19una4p0cxyhaslfsh9kvvhffd8yv3qk8q2e9p0shvv8crhwqhczse0rcxx; looked in: "
+	           "fixtures/decrypt/other-key.txt)");
 	assert_true(doc_get(st.docs[0], "sops") != NULL);
 	doc_stream_release(&st);
 	decrypt_ctx_free(c);
@@ -135,8 +141,9 @@ void test_decrypt__wrong_key_names_file_object_and_recipients(void)
 	c = ctx_with(NULL, DECRYPT_IDS_ANY, NULL, 0);
 	must_pass(load(&st, "fixtures/decrypt/secret.enc.yaml", "secret.enc.yaml"));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
-	assert_contains(gs_error_last(), "secret.enc.yaml:1: Secret prod/db: no age identity to decrypt it with "
-	                                 "(recipients: age19una4p0");
+	assert_contains(gs_error_last(),
+	                "secret.enc.yaml:1: Secret prod/db: no age identity to decrypt it with "
+	                "(recipients: age19una4p0");
 	doc_stream_release(&st);
 	decrypt_ctx_free(c);
 }
@@ -147,10 +154,13 @@ void test_decrypt__broken_mac_is_refused(void)
 	struct doc_stream st = DOC_STREAM_INIT;
 
 	/* a plaintext field covered by the MAC, changed after encryption */
-	must_pass(load_with(&st, "fixtures/decrypt/secret.enc.yaml", "type: Opaque", "type: kubernetes.io/basic-auth"));
+	must_pass(load_with(&st, "fixtures/decrypt/secret.enc.yaml", "type: Opaque",
+	                    "type: kubernetes.io/basic-auth"));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
-	assert_contains(gs_error_last(), "secret.enc.yaml:1: Secret prod/db: MAC mismatch: the object is not the document "
-	                                 "that was encrypted");
+	assert_contains(
+	    gs_error_last(),
+	    "secret.enc.yaml:1: Secret prod/db: MAC mismatch: the object is not the document "
+	    "that was encrypted");
 	assert_true(no_digest(gs_error_last()));
 	assert_true(!strstr(gs_error_last(), "admin-user"));
 	doc_stream_release(&st);
@@ -181,7 +191,8 @@ void test_decrypt__broken_mac_found_through_the_source_file(void)
 	must_pass(load(&st, "fixtures/decrypt/secret.enc.yaml", "kustomize-output"));
 	kustomize(st.docs[0]);
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
-	assert_str(gs_error_last(), "secret.enc.yaml: MAC mismatch: the file was changed after it was encrypted");
+	assert_str(gs_error_last(),
+	           "secret.enc.yaml: MAC mismatch: the file was changed after it was encrypted");
 	doc_stream_release(&st);
 	decrypt_ctx_free(c);
 	remove(path);
@@ -191,7 +202,8 @@ void test_decrypt__broken_mac_found_through_the_source_file(void)
 
 void test_decrypt__kustomized_object_checked_against_its_source(void)
 {
-	struct decrypt_ctx *c = ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_ANY, "fixtures/decrypt", 0);
+	struct decrypt_ctx *c =
+	    ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_ANY, "fixtures/decrypt", 0);
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct doc *obj;
 
@@ -199,7 +211,9 @@ void test_decrypt__kustomized_object_checked_against_its_source(void)
 	kustomize(st.docs[0]);
 	assert_int(decrypt_objects(c, st.docs, st.n, NULL), 1);
 	assert_str(doc_str(doc_getp(st.docs[0], "stringData", "username", NULL)), "admin-user");
-	assert_str(doc_str(doc_getp(st.docs[0], "metadata", "labels", "app.kubernetes.io/part-of", NULL)), "shop");
+	assert_str(
+	    doc_str(doc_getp(st.docs[0], "metadata", "labels", "app.kubernetes.io/part-of", NULL)),
+	    "shop");
 	doc_stream_release(&st);
 
 	/* without the tree the MAC of a changed object cannot be checked */
@@ -208,7 +222,8 @@ void test_decrypt__kustomized_object_checked_against_its_source(void)
 	must_pass(load(&st, "fixtures/decrypt/secret.enc.yaml", "kustomize-output"));
 	kustomize(st.docs[0]);
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
-	assert_contains(gs_error_last(), "MAC mismatch: the object is not the document that was encrypted");
+	assert_contains(gs_error_last(),
+	                "MAC mismatch: the object is not the document that was encrypted");
 	doc_stream_release(&st);
 
 	/* two documents under one MAC: each rendered object is checked through the file */
@@ -218,7 +233,8 @@ void test_decrypt__kustomized_object_checked_against_its_source(void)
 	assert_int(st.n, 2);
 	assert_int(decrypt_objects(c, st.docs, st.n, NULL), 2);
 	assert_str(doc_str(doc_getp(st.docs[0], "stringData", "token", NULL)), "api-token-value");
-	assert_str(doc_str(doc_getp(st.docs[1], "stringData", "password", NULL)), "cache-password-value");
+	assert_str(doc_str(doc_getp(st.docs[1], "stringData", "password", NULL)),
+	           "cache-password-value");
 	doc_stream_release(&st);
 
 	/* a ciphertext taken from elsewhere in the file, put at another path: refused */
@@ -228,8 +244,10 @@ void test_decrypt__kustomized_object_checked_against_its_source(void)
 	must_pass(doc_set(doc_get(obj, "stringData"), "password",
 	                  doc_clone(doc_getp(st.docs[0], "stringData", "token", NULL))));
 	must_fail(decrypt_objects(c, st.docs + 1, 1, NULL));
-	assert_contains(gs_error_last(), "multi.enc.yaml: Secret prod/cache: stringData.password does not decrypt with "
-	                                 "the file's data key");
+	assert_contains(
+	    gs_error_last(),
+	    "multi.enc.yaml: Secret prod/cache: stringData.password does not decrypt with "
+	    "the file's data key");
 	doc_stream_release(&st);
 	decrypt_ctx_free(c);
 }
@@ -248,19 +266,24 @@ void test_decrypt__swapped_and_truncated_values(void)
 	doc_set(sd, "username", b);
 	doc_set(sd, "url", a);
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
-	assert_str(gs_error_last(), "secret.enc.yaml:1: Secret prod/db: stringData.username does not decrypt with the "
-	                            "file's data key: the value was changed, truncated or moved after encryption");
+	assert_str(
+	    gs_error_last(),
+	    "secret.enc.yaml:1: Secret prod/db: stringData.username does not decrypt with the "
+	    "file's data key: the value was changed, truncated or moved after encryption");
 	doc_stream_release(&st);
 
 	/* a value cut short: no longer an ENC[...] value */
-	must_pass(load_with(&st, "fixtures/decrypt/secret.enc.yaml", ",tag:SLgnAaVQJWTuBmZN10w5Sw==,type:str]", ""));
+	must_pass(load_with(&st, "fixtures/decrypt/secret.enc.yaml",
+	                    ",tag:SLgnAaVQJWTuBmZN10w5Sw==,type:str]", ""));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EPARSE);
-	assert_str(gs_error_last(), "secret.enc.yaml:1: Secret prod/db: data.password is not a well-formed "
-	                            "ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value (cut short?)");
+	assert_str(gs_error_last(),
+	           "secret.enc.yaml:1: Secret prod/db: data.password is not a well-formed "
+	           "ENC[AES256_GCM,data:...,iv:...,tag:...,type:...] value (cut short?)");
 	doc_stream_release(&st);
 
 	/* its ciphertext cut short: the tag fails */
-	must_pass(load_with(&st, "fixtures/decrypt/secret.enc.yaml", "data:HT0HfEXpjV1hZO5ATo17/kHGBPc=", "data:HT0HfEXpjV1hZO5A"));
+	must_pass(load_with(&st, "fixtures/decrypt/secret.enc.yaml",
+	                    "data:HT0HfEXpjV1hZO5ATo17/kHGBPc=", "data:HT0HfEXpjV1hZO5A"));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
 	assert_contains(gs_error_last(), "Secret prod/db: data.password does not decrypt");
 	doc_stream_release(&st);
@@ -278,8 +301,10 @@ void test_decrypt__leftovers_and_pass_through(void)
 
 	must_pass(doc_parse(&st, "left.yaml", y, strlen(y), 0, NULL));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EPARSE);
-	assert_str(gs_error_last(), "left.yaml:4:17: Secret p/x: stringData.a is still a SOPS-encrypted value (ENC[...]) "
-	                            "after decryption [sops-value-left]");
+	assert_str(
+	    gs_error_last(),
+	    "left.yaml:4:17: Secret p/x: stringData.a is still a SOPS-encrypted value (ENC[...]) "
+	    "after decryption [sops-value-left]");
 	doc_stream_release(&st);
 
 	/* a SealedSecret goes through untouched */
@@ -297,16 +322,20 @@ void test_decrypt__leftovers_and_pass_through(void)
 
 void test_decrypt__require_encrypted(void)
 {
-	struct decrypt_ctx *c = ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_ANY, "fixtures/decrypt", 1);
+	struct decrypt_ctx *c =
+	    ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_ANY, "fixtures/decrypt", 1);
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct buf env = BUF_INIT(1 << 16), plain = BUF_INIT_SECRET(1 << 16);
-	const char *plain_secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: lit, namespace: prod}\n"
-	                           "data: {password: aHVudGVyMg==}\n";
+	const char *plain_secret =
+	    "apiVersion: v1\nkind: Secret\nmetadata: {name: lit, namespace: prod}\n"
+	    "data: {password: aHVudGVyMg==}\n";
 	/* what kustomize makes of an envs: file (data base64 of each value) and of literals */
-	const char *generated = "apiVersion: v1\nkind: Secret\nmetadata: {name: app-7f9c, namespace: prod}\n"
-	                        "data: {API_TOKEN: dG9rLTEyMzQ1Ng==, DB_PASSWORD: aHVudGVyMi1odW50ZXIy}\n";
-	const char *mixed = "apiVersion: v1\nkind: Secret\nmetadata: {name: app-mixed, namespace: prod}\n"
-	                    "data: {API_TOKEN: dG9rLTEyMzQ1Ng==}\nstringData: {EXTRA: literal}\n";
+	const char *generated =
+	    "apiVersion: v1\nkind: Secret\nmetadata: {name: app-7f9c, namespace: prod}\n"
+	    "data: {API_TOKEN: dG9rLTEyMzQ1Ng==, DB_PASSWORD: aHVudGVyMi1odW50ZXIy}\n";
+	const char *mixed =
+	    "apiVersion: v1\nkind: Secret\nmetadata: {name: app-mixed, namespace: prod}\n"
+	    "data: {API_TOKEN: dG9rLTEyMzQ1Ng==}\nstringData: {EXTRA: literal}\n";
 	unsigned fl[2];
 
 	/* a SOPS Secret is fine */
@@ -316,8 +345,10 @@ void test_decrypt__require_encrypted(void)
 	/* a plaintext one is not */
 	must_pass(doc_parse(&st, "plain.yaml", plain_secret, strlen(plain_secret), 0, NULL));
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EPARSE);
-	assert_str(gs_error_last(), "plain.yaml:4:7: Secret prod/lit has plaintext data and decryption.requireEncrypted is "
-	                            "set: encrypt it (gitseal encrypt) or seal it (gitseal seal) [plaintext-secret]");
+	assert_str(
+	    gs_error_last(),
+	    "plain.yaml:4:7: Secret prod/lit has plaintext data and decryption.requireEncrypted is "
+	    "set: encrypt it (gitseal encrypt) or seal it (gitseal seal) [plaintext-secret]");
 	doc_stream_release(&st);
 	/* a generated Secret passes once its env file went through the render hook */
 	must_pass(doc_parse(&st, "gen.yaml", generated, strlen(generated), 0, NULL));
@@ -340,7 +371,8 @@ void test_decrypt__require_encrypted(void)
 void test_decrypt__render_hook(void)
 {
 	struct decrypt_ctx *c = ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_ANY, NULL, 0);
-	struct buf env = BUF_INIT(1 << 16), out = BUF_INIT_SECRET(1 << 16), notsecret = BUF_INIT(1 << 16);
+	struct buf env = BUF_INIT(1 << 16), out = BUF_INIT_SECRET(1 << 16),
+	           notsecret = BUF_INIT(1 << 16);
 	char *at;
 
 	must_pass(test_read_fixture(&env, "fixtures/decrypt/app.enc.env"));
@@ -354,7 +386,8 @@ void test_decrypt__render_hook(void)
 	buf_reset(&out);
 	assert_int(decrypt_file(c, "config.env", "A=b\n", 4, &out), 0);
 	assert_int(out.len, 0);
-	must_fail_with(decrypt_file(c, "overlays/prod/app.enc.env", env.p, env.len, &notsecret), GS_EINVAL);
+	must_fail_with(decrypt_file(c, "overlays/prod/app.enc.env", env.p, env.len, &notsecret),
+	               GS_EINVAL);
 	/* a YAML SOPS file read by files: */
 	buf_reset(&notsecret);
 	must_pass(test_read_fixture(&notsecret, "fixtures/sops-upstream/secret.enc.yaml"));
@@ -366,8 +399,11 @@ void test_decrypt__render_hook(void)
 	assert_true(!strstr(out.p, "sops:"));
 	/* the wrong key, a changed value: errors naming the file */
 	buf_reset(&out);
-	must_fail_with(decrypt_file(c, "overlays/prod/app.enc.env", env.p, env.len, &out), GS_EAUTH);
-	assert_contains(gs_error_last(), "overlays/prod/app.enc.env: no age identity matches (recipients: age19una4p0");
+	must_fail_with(decrypt_file(c, "overlays/prod/app.enc.env", env.p, env.len, &out),
+	               GS_EAUTH);
+	assert_contains(
+	    gs_error_last(),
+	    "overlays/prod/app.enc.env: no age identity matches (recipients: age19una4p0");
 	decrypt_ctx_free(c);
 	c = ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_ANY, NULL, 0);
 	assert_true((at = strstr(env.p, "DB_PASSWORD=")) != NULL);
@@ -385,7 +421,8 @@ void test_decrypt__render_hook(void)
 
 void test_decrypt__own_identities_only_into_the_files_namespace(void)
 {
-	struct decrypt_ctx *c = ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_OWN_NAMESPACE, "fixtures/decrypt", 0);
+	struct decrypt_ctx *c =
+	    ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_OWN_NAMESPACE, "fixtures/decrypt", 0);
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct buf env = BUF_INIT(1 << 16), out = BUF_INIT_SECRET(1 << 16);
 	unsigned fl = 0;
@@ -399,14 +436,17 @@ void test_decrypt__own_identities_only_into_the_files_namespace(void)
 	doc_set(doc_get(st.docs[0], "metadata"), "namespace", doc_new_strz("dev"));
 	kustomize(st.docs[0]);
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
-	assert_str(gs_error_last(), "secret.enc.yaml: Secret dev/db: only the cluster's own age identity opens it, and "
-	                            "that identity decrypts only into the namespace the encrypted file names ('prod'), "
-	                            "not into 'dev'");
+	assert_str(
+	    gs_error_last(),
+	    "secret.enc.yaml: Secret dev/db: only the cluster's own age identity opens it, and "
+	    "that identity decrypts only into the namespace the encrypted file names ('prod'), "
+	    "not into 'dev'");
 	doc_stream_release(&st);
 	/* generator files name no namespace */
 	must_pass(test_read_fixture(&env, "fixtures/decrypt/app.enc.env"));
 	must_fail_with(decrypt_file(c, "app.enc.env", env.p, env.len, &out), GS_EAUTH);
-	assert_contains(gs_error_last(), "app.enc.env: only the cluster's own age identity opens it");
+	assert_contains(gs_error_last(),
+	                "app.enc.env: only the cluster's own age identity opens it");
 	buf_release(&env);
 	buf_release(&out);
 	decrypt_ctx_free(c);
@@ -422,7 +462,8 @@ void test_decrypt__identities_from_a_secret(void)
 
 	must_pass(test_read_fixture(&key, "fixtures/decrypt/key.txt"));
 	/* Flux's layout: the key file under an entry ending in .agekey (stringData here) */
-	buf_adds(&y, "apiVersion: v1\nkind: Secret\nmetadata: {name: sops-age, namespace: apps}\nstringData:\n"
+	buf_adds(&y, "apiVersion: v1\nkind: Secret\nmetadata: {name: sops-age, namespace: "
+	             "apps}\nstringData:\n"
 	             "  age.agekey: |\n");
 	for (i = 0; i < key.len; i++) {
 		if (i == 0 || key.p[i - 1] == '\n')
@@ -439,7 +480,9 @@ void test_decrypt__identities_from_a_secret(void)
 	doc_free(sec);
 	/* an entry named age.key is ignored, as Flux does: say so */
 	buf_reset(&y);
-	buf_adds(&y, "kind: Secret\nmetadata: {name: sops-age, namespace: apps}\ndata: {age.key: eA==}\n");
+	buf_adds(
+	    &y,
+	    "kind: Secret\nmetadata: {name: sops-age, namespace: apps}\ndata: {age.key: eA==}\n");
 	must_pass(doc_parse_one(&sec, "s.yaml", y.p, y.len, 0));
 	must_pass(decrypt_ctx_new(&c, NULL));
 	must_fail_with(decrypt_ctx_add_secret(c, sec, DECRYPT_IDS_ANY), GS_ENOTFOUND);

@@ -42,7 +42,9 @@ void test_doc_manifests__appends_across_files(void)
 	struct doc_list l = DOC_LIST_INIT;
 
 	assert_int(read_str(&l, "a.yaml", "kind: A\napiVersion: v1\n", 0), 1);
-	assert_int(read_str(&l, "b.yaml", "kind: B\napiVersion: v1\n---\nkind: C\napiVersion: v1\n", 0), 2);
+	assert_int(
+	    read_str(&l, "b.yaml", "kind: B\napiVersion: v1\n---\nkind: C\napiVersion: v1\n", 0),
+	    2);
 	assert_int(l.n, 3);
 	assert_str(doc_file(l.objs[0]), "a.yaml");
 	assert_str(doc_file(l.objs[1]), "b.yaml");
@@ -57,9 +59,10 @@ void test_doc_manifests__appends_across_files(void)
 void test_doc_manifests__json_stream_of_concatenated_values(void)
 {
 	struct doc_list l = DOC_LIST_INIT;
-	const char *src = "  {\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s1\"}}\n"
-	                  "{\"apiVersion\":\"v1\",\n \"kind\":\"Secret\",\"metadata\":{\"name\":\"s2\"}}"
-	                  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s3\"}}";
+	const char *src =
+	    "  {\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s1\"}}\n"
+	    "{\"apiVersion\":\"v1\",\n \"kind\":\"Secret\",\"metadata\":{\"name\":\"s2\"}}"
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s3\"}}";
 
 	assert_true(doc_manifests_are_json(src, strlen(src)));
 	assert_true(!doc_manifests_are_json("[1]", 3));
@@ -69,7 +72,8 @@ void test_doc_manifests__json_stream_of_concatenated_values(void)
 	assert_int(doc_line(l.objs[1]), 2);
 	assert_int(doc_line(l.objs[2]), 3);
 	doc_list_release(&l);
-	/* JSON rules, not YAML ones: a trailing comma is an error with Go's wording and the place */
+	/* JSON rules, not YAML ones: a trailing comma is an error with Go's wording and the place
+	 */
 	must_fail(read_str(&l, "bad.json", "{\"kind\":\"A\",}\n", 0));
 	assert_contains(gs_error_last(), "bad.json:1:");
 	assert_contains(gs_error_last(), "invalid character '}'");
@@ -117,9 +121,11 @@ void test_doc_manifests__lists_are_flattened_in_order(void)
 void test_doc_manifests__json_list(void)
 {
 	struct doc_list l = DOC_LIST_INIT;
-	const char *src = "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n"
-	                  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"a\"},\"data\":{\"k\":\"dg==\"}},\n"
-	                  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"b\"}}]}";
+	const char *src =
+	    "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n"
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"a\"},\"data\":{"
+	    "\"k\":\"dg==\"}},\n"
+	    "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"b\"}}]}";
 
 	assert_int(read_str(&l, "l.json", src, DOC_PARSE_SECRET), 2);
 	assert_str(doc_k8s_name(l.objs[1]), "b");
@@ -132,16 +138,24 @@ void test_doc_manifests__errors_name_file_and_line(void)
 {
 	struct doc_list l = DOC_LIST_INIT;
 
-	must_fail_with(read_str(&l, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\n---\n- a\n- b\n", 0), GS_EPARSE);
-	assert_str(gs_error_last(), "base/cm.yaml:4:1: not a Kubernetes object: a sequence instead of a mapping");
-	must_fail(read_str(&l, "values.yaml", "replicaCount: 2\nimage: nginx\n", DOC_MANIFEST_REQUIRE_KIND));
+	must_fail_with(
+	    read_str(&l, "base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\n---\n- a\n- b\n", 0),
+	    GS_EPARSE);
+	assert_str(gs_error_last(),
+	           "base/cm.yaml:4:1: not a Kubernetes object: a sequence instead of a mapping");
+	must_fail(read_str(&l, "values.yaml", "replicaCount: 2\nimage: nginx\n",
+	                   DOC_MANIFEST_REQUIRE_KIND));
 	assert_str(gs_error_last(), "values.yaml:1:1: not a Kubernetes object: no apiVersion");
-	must_fail(read_str(&l, "k.yaml", "---\napiVersion: v1\nkind: {a: 1}\n", DOC_MANIFEST_REQUIRE_KIND));
+	must_fail(read_str(&l, "k.yaml", "---\napiVersion: v1\nkind: {a: 1}\n",
+	                   DOC_MANIFEST_REQUIRE_KIND));
 	assert_str(gs_error_last(), "k.yaml:2:1: not a Kubernetes object: kind is not a string");
-	must_fail(read_str(&l, "i.yaml", "apiVersion: v1\nkind: List\nitems:\n- {kind: A, apiVersion: v1}\n- \n", 0));
+	must_fail(read_str(&l, "i.yaml",
+	                   "apiVersion: v1\nkind: List\nitems:\n- {kind: A, apiVersion: v1}\n- \n",
+	                   0));
 	assert_contains(gs_error_last(), "i.yaml:");
 	assert_contains(gs_error_last(), "List items[1] is empty");
-	must_fail(read_str(&l, "li.yaml", "apiVersion: v1\nkind: List\nitems:\n- {kind: A}\n", DOC_MANIFEST_REQUIRE_KIND));
+	must_fail(read_str(&l, "li.yaml", "apiVersion: v1\nkind: List\nitems:\n- {kind: A}\n",
+	                   DOC_MANIFEST_REQUIRE_KIND));
 	assert_str(gs_error_last(), "li.yaml:4:3: not a Kubernetes object: no apiVersion");
 	must_fail(read_str(&l, "y.yaml", "a: b\n c: d\n", 0));
 	assert_contains(gs_error_last(), "y.yaml:2:");

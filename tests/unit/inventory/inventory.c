@@ -5,7 +5,8 @@
 #include "inventory/inventory.h"
 #include "test.h"
 
-static const char *id_of(struct buf *b, const char *ns, const char *name, const char *group, const char *kind)
+static const char *id_of(struct buf *b, const char *ns, const char *name, const char *group,
+                         const char *kind)
 {
 	buf_reset(b);
 	return inventory_id(b, ns, name, group, kind) < 0 ? NULL : b->p;
@@ -14,7 +15,8 @@ static const char *id_of(struct buf *b, const char *ns, const char *name, const 
 void test_inventory__ids_are_fluxs(void)
 {
 	struct buf b = BUF_INIT(1024);
-	assert_str(id_of(&b, "default", "podinfo", "apps", "Deployment"), "default_podinfo_apps_Deployment");
+	assert_str(id_of(&b, "default", "podinfo", "apps", "Deployment"),
+	           "default_podinfo_apps_Deployment");
 	assert_str(id_of(&b, "default", "podinfo", "", "Service"), "default_podinfo__Service");
 	assert_str(id_of(&b, NULL, "podinfo", NULL, "Namespace"), "_podinfo__Namespace");
 	assert_str(id_of(&b, "", "system:controller:x", "rbac.authorization.k8s.io", "ClusterRole"),
@@ -27,7 +29,8 @@ void test_inventory__ids_are_fluxs(void)
 	buf_release(&b);
 }
 
-static void check_parse(const char *id, const char *ns, const char *name, const char *group, const char *kind)
+static void check_parse(const char *id, const char *ns, const char *name, const char *group,
+                        const char *kind)
 {
 	struct inventory_ref r;
 	struct buf b = BUF_INIT(1024);
@@ -49,16 +52,17 @@ void test_inventory__ids_parse_back(void)
 	check_parse("default_podinfo_apps_Deployment", "default", "podinfo", "apps", "Deployment");
 	check_parse("_podinfo__Namespace", "", "podinfo", "", "Namespace");
 	check_parse("prod_web.v2__Service", "prod", "web.v2", "", "Service");
-	check_parse("_system__controller__x_rbac.authorization.k8s.io_ClusterRole", "", "system:controller:x",
-	            "rbac.authorization.k8s.io", "ClusterRole");
-	check_parse("_w.example.com_apiextensions.k8s.io_CustomResourceDefinition", "", "w.example.com",
-	            "apiextensions.k8s.io", "CustomResourceDefinition");
+	check_parse("_system__controller__x_rbac.authorization.k8s.io_ClusterRole", "",
+	            "system:controller:x", "rbac.authorization.k8s.io", "ClusterRole");
+	check_parse("_w.example.com_apiextensions.k8s.io_CustomResourceDefinition", "",
+	            "w.example.com", "apiextensions.k8s.io", "CustomResourceDefinition");
 	must_fail_with(inventory_id_parse(&r, "ns_name_Kind"), GS_EPARSE);
 	assert_contains(gs_error_last(), "inventory id 'ns_name_Kind'");
 	must_fail_with(inventory_id_parse(&r, "ns__group_Kind"), GS_EPARSE); /* no name */
-	must_fail_with(inventory_id_parse(&r, "ns_name_group_"), GS_EPARSE);  /* no kind */
+	must_fail_with(inventory_id_parse(&r, "ns_name_group_"), GS_EPARSE); /* no kind */
 	must_fail_with(inventory_id_parse(&r, ""), GS_EPARSE);
-	must_fail_with(inventory_id_parse(&r, "a_b_c__Service"), GS_EPARSE);  /* '_' in a plain name */
+	must_fail_with(inventory_id_parse(&r, "a_b_c__Service"),
+	               GS_EPARSE); /* '_' in a plain name */
 }
 
 void test_inventory__sorted_deduplicated_and_diffed(void)
@@ -67,7 +71,8 @@ void test_inventory__sorted_deduplicated_and_diffed(void)
 	must_pass(inventory_add(&a, "prod", "web", "apps", "Deployment", "v1"));
 	must_pass(inventory_add(&a, "prod", "web", "", "Service", "v1"));
 	must_pass(inventory_add(&a, "", "prod", "", "Namespace", "v1"));
-	must_pass(inventory_add(&a, "prod", "web", "apps", "Deployment", "v2")); /* same id: the later wins */
+	must_pass(inventory_add(&a, "prod", "web", "apps", "Deployment",
+	                        "v2")); /* same id: the later wins */
 	inventory_sort(&a);
 	assert_int(a.n, 3);
 	assert_str(a.e[0].id, "_prod__Namespace");
@@ -105,9 +110,10 @@ void test_inventory__from_objects_and_status_roundtrip(void)
 	struct buf out = BUF_INIT(1 << 16);
 	struct doc_emit_opts eo = { 0, DOC_EMIT_COMPACT };
 	static const char objs[] =
-		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod}\n---\n"
-		"apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n---\n"
-		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: 'x:y'}\n";
+	    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: prod}\n---\n"
+	    "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n---\n"
+	    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: "
+	    "'x:y'}\n";
 	size_t i;
 
 	must_pass(doc_parse(&s, "objs.yaml", objs, sizeof(objs) - 1, 0, NULL));

@@ -110,7 +110,8 @@ void test_keys_gen__expired_cert_refused_with_kubeseal_message(void)
 	must_pass(sealed_pubkey_from_pem(&pk, p.cert_pem.p, p.cert_pem.len, "cert"));
 	must_pass(sealed_pubkey_check_expiry(pk, 1136214245 + 3600));
 	must_fail_with(sealed_pubkey_check_expiry(pk, time(NULL)), GS_EAUTH);
-	assert_str(gs_error_last(), "failed to encrypt using an expired certificate on January 3, 2006");
+	assert_str(gs_error_last(),
+	           "failed to encrypt using an expired certificate on January 3, 2006");
 	sealed_pubkey_free(pk);
 	keys_pair_release(&p);
 }
@@ -145,7 +146,8 @@ void test_keys_gen__ring_is_newest_first_by_not_before(void)
 	assert_mem(pem, len, b.cert_pem.p, b.cert_pem.len);
 	assert_true(r.set.n == 3 && r.set.keys[0] == r.ent[0].key);
 	/* a cert that belongs to another key is refused */
-	must_fail_with(keys_ring_add_pem(&r, a.key_pem.p, a.key_pem.len, b.cert_pem.p, b.cert_pem.len, "mixed"),
+	must_fail_with(keys_ring_add_pem(&r, a.key_pem.p, a.key_pem.len, b.cert_pem.p,
+	                                 b.cert_pem.len, "mixed"),
 	               GS_EPARSE);
 	assert_contains(gs_error_last(), "does not match");
 	keys_ring_release(&r);
@@ -158,7 +160,8 @@ static void key_secret_at(struct doc **sec, const struct keys_pair *p, const cha
 	struct keys_secret_opts so = KEYS_SECRET_OPTS_INIT;
 	must_pass(keys_pair_secret(sec, p, &so));
 	if (ts)
-		must_pass(doc_set(doc_get(*sec, "metadata"), "creationTimestamp", doc_new_strz(ts)));
+		must_pass(
+		    doc_set(doc_get(*sec, "metadata"), "creationTimestamp", doc_new_strz(ts)));
 }
 
 void test_keys_gen__ring_by_creation_timestamp(void)
@@ -243,9 +246,11 @@ void test_keys_gen__pem_files_with_several_keys_and_public_keys(void)
 	struct buf t = BUF_INIT_SECRET(1 << 16), c = BUF_INIT(1 << 16), pub = BUF_INIT(1 << 16);
 	struct sealed_pubkey *pk = NULL;
 	struct sealed_privkey *k = NULL;
-	const char *enc = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
+	const char *enc =
+	    "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
 
-	/* two keys (PKCS#1 and PKCS#8) and a certificate in one file: both keys, no cert attached */
+	/* two keys (PKCS#1 and PKCS#8) and a certificate in one file: both keys, no cert attached
+	 */
 	must_pass(test_read_fixture(&t, "fixtures/sealed/upstream-key/key.pem"));
 	must_pass(test_read_fixture(&t, "fixtures/sealed/tls.crt"));
 	must_pass(test_read_fixture(&t, "fixtures/sealed/tls.key"));

@@ -18,7 +18,8 @@
 /* a scratch tree under /tmp; files are "path=content" pairs */
 static char *mktree(const char *const *files)
 {
-	char tmpl[] = "/tmp/gitseal-unit-render.XXXXXX", *root = mkdtemp(tmpl) ? strdup(tmpl) : NULL;
+	char tmpl[] = "/tmp/gitseal-unit-render.XXXXXX",
+	     *root = mkdtemp(tmpl) ? strdup(tmpl) : NULL;
 	size_t i;
 
 	for (i = 0; root && files[i]; i++) {
@@ -81,11 +82,14 @@ static void ctx_off(struct render__ctx *c)
 
 void test_render__detects_as_argo_cd(void)
 {
-	static const char *const files[] = {
-		"k1/kustomization.yaml=resources: []\n", "k2/kustomization.yml=resources: []\n",
-		"k3/Kustomization=resources: []\n", "h/Chart.yaml=name: h\n", "both/Chart.yaml=name: b\n",
-		"both/kustomization.yaml=resources: []\n", "p/a.yaml=kind: A\n", NULL
-	};
+	static const char *const files[] = { "k1/kustomization.yaml=resources: []\n",
+		                             "k2/kustomization.yml=resources: []\n",
+		                             "k3/Kustomization=resources: []\n",
+		                             "h/Chart.yaml=name: h\n",
+		                             "both/Chart.yaml=name: b\n",
+		                             "both/kustomization.yaml=resources: []\n",
+		                             "p/a.yaml=kind: A\n",
+		                             NULL };
 	struct render_source src;
 	enum render_kind k;
 	char *root = mktree(files);
@@ -136,7 +140,8 @@ void test_render__paths_stay_in_the_tree(void)
 	must_pass(render__resolve(&p, &c, "a", "./b/../b/c.yaml", "valueFiles"));
 	assert_str(p, "a/b/c.yaml");
 	free(p);
-	must_pass(render__resolve(&p, &c, "a/b", "/a/b", "valueFiles")); /* leading '/': from the root */
+	must_pass(
+	    render__resolve(&p, &c, "a/b", "/a/b", "valueFiles")); /* leading '/': from the root */
 	assert_str(p, "a/b");
 	free(p);
 	must_pass(render__resolve(&p, &c, "a", "..", "path"));
@@ -159,7 +164,8 @@ void test_render__paths_stay_in_the_tree(void)
 void test_render__plain_directory_objects_know_file_and_line(void)
 {
 	static const char *const files[] = {
-		"app/a.yaml=apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+		"app/a.yaml=apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: "
+		"v1\nkind: Secret\nmetadata: {name: s}\n",
 		"app/sub/b.yaml=apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
 		"app/.sops.yaml=creation_rules: []\n", "app/notes.txt=hello\n", NULL
 	};
@@ -222,7 +228,8 @@ void test_render__child_gets_a_clean_environment(void)
 	assert_contains(out.p, "HTTP_PROXY=http://127.0.0.1:9\n");
 	assert_contains(out.p, "HOME=/");
 	assert_contains(out.p, "HELM_CACHE_HOME=");
-	assert_true(strstr(out.p, c.priv) != NULL); /* HOME and helm's dirs live in the private dir */
+	assert_true(strstr(out.p, c.priv) !=
+	            NULL); /* HOME and helm's dirs live in the private dir */
 	{
 		struct stat st;
 		assert_true(stat(c.priv, &st) == 0 && (st.st_mode & 0777) == 0700);
@@ -237,7 +244,9 @@ void test_render__child_gets_a_clean_environment(void)
 void test_render__deadline_kills_the_whole_process_group(void)
 {
 	/* a tool that starts a grandchild holding the pipes open, then both sleep */
-	static const char *const argv[] = { "/bin/sh", "-c", "sleep 30 & echo $! > \"$HOME/../grandchild\"; sleep 30", NULL };
+	static const char *const argv[] = {
+		"/bin/sh", "-c", "sleep 30 & echo $! > \"$HOME/../grandchild\"; sleep 30", NULL
+	};
 	struct render_source src;
 	struct render_opts opts = RENDER_OPTS_INIT;
 	struct render_result res = RENDER_RESULT_INIT;
@@ -254,7 +263,7 @@ void test_render__deadline_kills_the_whole_process_group(void)
 	assert_int(out.len, 0);
 	snprintf(path, sizeof(path), "%s/grandchild", c.priv);
 	must_pass(file_read(&pid, path));
-	gc = atol(pid.p);
+	gc = strtol(pid.p, NULL, 10);
 	assert_true(gc > 0);
 	/* killed with its parent (a zombie until init reaps it is fine: it no longer runs) */
 	usleep(100000);
@@ -276,10 +285,14 @@ void test_render__output_cap_exit_status_and_stderr(void)
 {
 	static const char *const big[] = { "/usr/bin/head", "-c", "300000", "/dev/zero", NULL };
 	static const char *const fail[] = { "/bin/sh", "-c",
-	                                    "echo 'WARNING: noise' >&2; echo 'Error: /tree/root/app/x.yaml:3: bad\n  indented' >&2; exit 3", NULL };
+		                            "echo 'WARNING: noise' >&2; echo 'Error: "
+		                            "/tree/root/app/x.yaml:3: bad\n  indented' >&2; exit 3",
+		                            NULL };
 	static const char *const quiet[] = { "/bin/sh", "-c", "exit 4", NULL };
 	static const char *const sig[] = { "/bin/sh", "-c", "kill -9 $$", NULL };
-	static const char *const ok[] = { "/bin/sh", "-c", "printf 'kind: A\\n'; echo '# Warning: deprecated' >&2", NULL };
+	static const char *const ok[] = { "/bin/sh", "-c",
+		                          "printf 'kind: A\\n'; echo '# Warning: deprecated' >&2",
+		                          NULL };
 	struct render_source src;
 	struct render_opts opts = RENDER_OPTS_INIT;
 	struct render_result res = RENDER_RESULT_INIT;
@@ -310,7 +323,8 @@ void test_render__output_cap_exit_status_and_stderr(void)
 void test_render__staged_copy_is_wiped(void)
 {
 	static const char *const files[] = { "base/k.yaml=resources: []\n", "base/sub/x.env=A=1\n",
-	                                     "app/kustomization.yaml=resources: [../base]\n", NULL };
+		                             "app/kustomization.yaml=resources: [../base]\n",
+		                             NULL };
 	struct render_source src;
 	struct render_opts opts = RENDER_OPTS_INIT;
 	struct render_result res = RENDER_RESULT_INIT;

@@ -18,12 +18,14 @@ static struct doc *parse(const char *yaml)
 
 void test_source_creds__flux_keys(void)
 {
-	/* username "git", password "s3cret", bearerToken in stringData, identity, known_hosts, ca.crt */
-	struct doc *d = parse("apiVersion: v1\nkind: Secret\nmetadata: {name: repo-creds}\n"
-	                      "data:\n  username: Z2l0\n  password: czNjcmV0\n"
-	                      "  identity: LS0tLS1CRUdJTiBLRVktLS0tLQo=\n  known_hosts: aCBzc2gtZWQyNTUxOSBBQUFB\n"
-	                      "  ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
-	                      "stringData:\n  bearerToken: tok-123\n");
+	/* username "git", password "s3cret", bearerToken in stringData, identity, known_hosts,
+	 * ca.crt */
+	struct doc *d = parse(
+	    "apiVersion: v1\nkind: Secret\nmetadata: {name: repo-creds}\n"
+	    "data:\n  username: Z2l0\n  password: czNjcmV0\n"
+	    "  identity: LS0tLS1CRUdJTiBLRVktLS0tLQo=\n  known_hosts: aCBzc2gtZWQyNTUxOSBBQUFB\n"
+	    "  ca.crt: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==\n"
+	    "stringData:\n  bearerToken: tok-123\n");
 	struct source_creds *cr = NULL;
 	assert_true(d != NULL);
 	must_pass(source_creds_from_secret(&cr, d));
@@ -44,7 +46,8 @@ void test_source_creds__flux_keys(void)
 void test_source_creds__argo_keys_and_stringdata_over_data(void)
 {
 	struct doc *d = parse("kind: Secret\nmetadata: {name: argo}\n"
-	                      "stringData:\n  sshPrivateKey: KEY\n  tlsClientCertData: CERT\n  tlsClientCertKey: PKEY\n"
+	                      "stringData:\n  sshPrivateKey: KEY\n  tlsClientCertData: CERT\n  "
+	                      "tlsClientCertKey: PKEY\n"
 	                      "  password: from-stringdata\n"
 	                      "data:\n  password: ZnJvbS1kYXRh\n");
 	struct source_creds *cr = NULL;
@@ -63,7 +66,8 @@ void test_source_creds__argo_keys_and_stringdata_over_data(void)
 void test_source_creds__bad_secrets_are_named(void)
 {
 	struct source_creds *cr = NULL;
-	struct doc *d = parse("kind: Secret\nmetadata: {name: broken}\ndata:\n  password: '***not base64'\n");
+	struct doc *d =
+	    parse("kind: Secret\nmetadata: {name: broken}\ndata:\n  password: '***not base64'\n");
 	assert_true(d != NULL);
 	must_fail_with(source_creds_from_secret(&cr, d), GS_EPARSE);
 	assert_str(gs_error_last(), "secret 'broken': data.password: not valid base64");

@@ -97,7 +97,8 @@ void test_source_resolve__clear_errors(void)
 	must_fail_with(source__resolve(&w, refs, N, "v9.x"), GS_ENOTFOUND);
 	assert_str(gs_error_last(), "revision 'v9.x': no tag matches");
 	must_fail_with(source__resolve(&w, refs, N, "feature/nope"), GS_ENOTFOUND);
-	assert_str(gs_error_last(), "revision 'feature/nope': no branch, tag or commit of that name");
+	assert_str(gs_error_last(),
+	           "revision 'feature/nope': no branch, tag or commit of that name");
 	must_fail_with(source__resolve(&w, refs, N, "refs/heads/gone"), GS_ENOTFOUND);
 	assert_contains(gs_error_last(), "no such ref");
 	must_fail_with(source__resolve(&w, none, 0, "HEAD"), GS_ENOTFOUND);

@@ -54,9 +54,10 @@ void test_source_semver__precedence_follows_semver_org(void)
 {
 	/* semver.org 11: 1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-alpha.beta < 1.0.0-beta < 1.0.0-beta.2
 	 * < 1.0.0-beta.11 < 1.0.0-rc.1 < 1.0.0 */
-	static const char *const order[] = { "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-	                                     "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1",
-	                                     "1.1.0", "2.0.0", "10.0.0" };
+	static const char *const order[] = { "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+		                             "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+		                             "1.0.0-rc.1",  "1.0.0",         "1.0.1",
+		                             "1.1.0",       "2.0.0",         "10.0.0" };
 	size_t i;
 	for (i = 0; i + 1 < sizeof(order) / sizeof(order[0]); i++) {
 		assert_int(cmp(order[i], order[i + 1]), -1);
@@ -73,7 +74,7 @@ void test_source_semver__comparison_ranges(void)
 	assert_int(matches(">=1.2.0 <2", "2.0.0"), 0);
 	assert_int(matches(">=1.2.0 <2", "1.1.9"), 0);
 	assert_int(matches(">=1.2.0, <2", "1.5.0"), 1); /* Masterminds' comma */
-	assert_int(matches("> 1.2", "1.2.9"), 0);      /* > 1.2 is >= 1.3.0 */
+	assert_int(matches("> 1.2", "1.2.9"), 0);       /* > 1.2 is >= 1.3.0 */
 	assert_int(matches("> 1.2", "1.3.0"), 1);
 	assert_int(matches(">1.2.3", "1.2.3"), 0);
 	assert_int(matches("<=1.2", "1.2.9"), 1);
@@ -147,8 +148,9 @@ void test_source_semver__prereleases_only_when_the_range_names_one(void)
 void test_source_semver__rejects_what_is_not_a_range(void)
 {
 	struct source__range *r = NULL;
-	static const char *const bad[] = { "", "main", "feature/x", ">=", "1.2.3 -", "^^1", "1.2.3-",
-	                                   ">=1.0 <", "v1.x.3", "1.2.3.4", "deadbeef" };
+	static const char *const bad[] = { "",        "main",    "feature/x", ">=",
+		                           "1.2.3 -", "^^1",     "1.2.3-",    ">=1.0 <",
+		                           "v1.x.3",  "1.2.3.4", "deadbeef" };
 	size_t i;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int rc = source__range_parse(&r, bad[i]);

@@ -8,7 +8,8 @@
 void test_source_url__https_with_userinfo_is_hidden_and_kept_apart(void)
 {
 	struct source__url u;
-	must_pass(source__url_parse(&u, "https://alice:s%40cret@Git.Example.com:8443/org/Repo.git/"));
+	must_pass(
+	    source__url_parse(&u, "https://alice:s%40cret@Git.Example.com:8443/org/Repo.git/"));
 	assert_int(u.scheme, SOURCE_HTTPS);
 	assert_str(u.user, "alice");
 	assert_str(u.password, "s@cret");

@@ -65,7 +65,7 @@ static void feed(struct rt_informer *inf, enum kube_event_type t, const char *na
 
 static struct rt_informer *mk(struct seen *s, int keep)
 {
-	struct rt_informer_opts o = {0};
+	struct rt_informer_opts o = { 0 };
 	struct rt_informer *inf = NULL;
 	memset(s, 0, sizeof(*s));
 	o.api_version = "v1";
@@ -148,7 +148,7 @@ void test_ctl_runtime_informer__a_relist_deletes_what_it_did_not_show(void)
 
 void test_ctl_runtime_informer__no_list_has_no_cache(void)
 {
-	struct rt_informer_opts o = {0};
+	struct rt_informer_opts o = { 0 };
 	struct rt_informer *inf = NULL;
 	struct seen s;
 

@@ -10,16 +10,16 @@
 
 void test_ctl_runtime_metrics__families_labels_and_partial_delete(void)
 {
-	static const char *const lab[] = {"name", "namespace", "kind", NULL};
-	static const double le[] = {0.1, 1};
+	static const char *const lab[] = { "name", "namespace", "kind", NULL };
+	static const double le[] = { 0.1, 1 };
 	struct rt_registry *r = rt_registry_new();
 	struct rt_metric *c, *g, *h, *again;
 	struct buf b = BUF_INIT(1 << 20);
-	const char *v1[] = {"a\"b\\c\nd", "ns", "x"}, *v2[] = {"b", "ns", "y"},
-	           *v3[] = {"c", "other", "x"};
-	const char *partial[] = {NULL, "ns", NULL};
-	const char *hv[] = {"p"};
-	static const char *const hl[] = {"path", NULL};
+	const char *v1[] = { "a\"b\\c\nd", "ns", "x" }, *v2[] = { "b", "ns", "y" },
+	           *v3[] = { "c", "other", "x" };
+	const char *partial[] = { NULL, "ns", NULL };
+	const char *hv[] = { "p" };
+	static const char *const hl[] = { "path", NULL };
 
 	assert_true(r != NULL);
 	c = rt_metric_new(r, RT_COUNTER, "t_total", "A counter.", NULL, NULL, 0);

@@ -73,7 +73,7 @@ static void free_payload(void *p)
 
 static struct rt_queue *mkq(struct rec *r, int workers, size_t watermark)
 {
-	struct rt_queue_opts o = {0};
+	struct rt_queue_opts o = { 0 };
 	struct rt_queue *q = NULL;
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);

@@ -32,7 +32,7 @@ static int parse(struct doc **out, const char *y)
 /* Items as sealed_open() would give them (owned, released by sealed_items_release). */
 static void items_init(struct sealed_items *it)
 {
-	static const char *const k[] = {"user", "pass"}, *const v[] = {"admin", "s3cret"};
+	static const char *const k[] = { "user", "pass" }, *const v[] = { "admin", "s3cret" };
 	size_t i;
 	it->n = 2;
 	it->keys = calloc(2, sizeof(char *));

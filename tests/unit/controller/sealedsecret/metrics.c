@@ -10,12 +10,11 @@ void test_ctl_sealedsecret_metrics__upstream_names(void)
 	struct buf b = BUF_INIT(1 << 20);
 	struct rt_registry *r = rt_registry_new();
 	struct ss_metrics m;
-	const char *const http_labels[] = {"code", "method", "path", NULL}, *const dur_labels[] = {
-	                                                                        "method", "path",
-	                                                                        NULL};
-	const char *const code[] = {"409", "POST", "/v1/verify"}, *const dur[] = {"POST",
-	                                                                          "/v1/verify"};
-	static const double le[] = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+	const char *const http_labels[] = { "code", "method", "path", NULL },
+	                  *const dur_labels[] = { "method", "path", NULL };
+	const char *const code[] = { "409", "POST", "/v1/verify" }, *const dur[] = { "POST",
+		                                                                     "/v1/verify" };
+	static const double le[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
 	struct rt_metric *reqs, *durs;
 
 	ss_metrics_init(&m, r);

@@ -24,9 +24,13 @@ void test_age_api__recipient_parse(void)
 	must_pass(age_recipient_parse(&r, KIT_PK));
 	assert_str(age_recipient_str(r), KIT_PK);
 	age_recipient_free(r);
-	must_fail_with(age_recipient_parse(&r, "age1xmwwc06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryeg"), GS_EPARSE);
+	must_fail_with(age_recipient_parse(
+	                   &r, "age1xmwwc06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryeg"),
+	               GS_EPARSE);
 	assert_contains(gs_error_last(), "invalid checksum");
-	must_fail_with(age_recipient_parse(&r, "age1XMWWC06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryef"), GS_EPARSE);
+	must_fail_with(age_recipient_parse(
+	                   &r, "age1XMWWC06ly3ee5rytxm9mflaz2u56jjj36s0mypdrwsvlul66mv4q47ryef"),
+	               GS_EPARSE);
 	assert_contains(gs_error_last(), "mixed case");
 	must_fail_with(age_recipient_parse(&r, "age1qqqq"), GS_EPARSE);
 	must_fail_with(age_recipient_parse(&r, KIT_SK), GS_EPARSE);
@@ -37,9 +41,13 @@ void test_age_api__recipient_parse(void)
 void test_age_api__bad_identity_files_name_the_line_not_the_key(void)
 {
 	struct age_identity *ids = NULL;
-	const char *bad = "# ok\n" KIT_SK "\nAGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM2\n";
+	const char *bad =
+	    "# ok\n" KIT_SK
+	    "\nAGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM2\n";
 	must_fail_with(age_identities_parse(&ids, bad, strlen(bad), "k.txt"), GS_EPARSE);
-	assert_str(gs_error_last(), "failed to read \"k.txt\": error at line 3: malformed secret key: invalid checksum");
+	assert_str(
+	    gs_error_last(),
+	    "failed to read \"k.txt\": error at line 3: malformed secret key: invalid checksum");
 	age_identities_free(ids);
 	ids = NULL;
 	must_fail_with(age_identities_parse(&ids, "# only comments\n", 16, "k.txt"), GS_EPARSE);
@@ -98,7 +106,8 @@ void test_age_api__wrong_key_leaves_output_alone(void)
 {
 	struct age_identity *ids = NULL;
 	struct age_recipient *r = NULL;
-	struct buf ct = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20), sk = BUF_INIT_SECRET(256), pk = BUF_INIT(256);
+	struct buf ct = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20), sk = BUF_INIT_SECRET(256),
+	           pk = BUF_INIT(256);
 	must_pass(age_keygen(&sk, &pk));
 	must_pass(age_identities_parse(&ids, sk.p, sk.len, "other"));
 	must_pass(age_recipient_parse(&r, KIT_PK));
@@ -146,7 +155,8 @@ void test_age_api__passphrase_protected_identity_file(void)
 {
 	struct age_identity *ids = NULL;
 	struct age_recipient *r = NULL, *kit = NULL;
-	struct buf keyfile = BUF_INIT(1 << 20), ct = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20);
+	struct buf keyfile = BUF_INIT(1 << 20), ct = BUF_INIT(1 << 20),
+	           pt = BUF_INIT_SECRET(1 << 20);
 	const char *keys = "# test\n" KIT_SK "\n";
 	must_pass(age_recipient_scrypt(&r, "idpass", 10));
 	must_pass(age_encrypt_buf(&keyfile, keys, strlen(keys), &r, 1, 1));
@@ -155,7 +165,8 @@ void test_age_api__passphrase_protected_identity_file(void)
 	must_fail(age_identities_parse(&ids, keyfile.p, keyfile.len, "keys.age"));
 	age_identities_free(ids);
 	ids = NULL;
-	must_pass(age_identities_parse_ex(&ids, keyfile.p, keyfile.len, "keys.age", give_pass, (void *)"idpass"));
+	must_pass(age_identities_parse_ex(&ids, keyfile.p, keyfile.len, "keys.age", give_pass,
+	                                  (void *)"idpass"));
 	asked = 0;
 	must_pass(age_decrypt_buf(&pt, ct.p, ct.len, ids));
 	assert_str(pt.p, "hello");
@@ -165,7 +176,8 @@ void test_age_api__passphrase_protected_identity_file(void)
 	assert_str(age_identity_recipient(ids, 0), KIT_PK);
 	age_identities_free(ids);
 	ids = NULL;
-	must_pass(age_identities_parse_ex(&ids, keyfile.p, keyfile.len, "keys.age", give_pass, (void *)"wrong"));
+	must_pass(age_identities_parse_ex(&ids, keyfile.p, keyfile.len, "keys.age", give_pass,
+	                                  (void *)"wrong"));
 	must_fail(age_decrypt_buf(&pt, ct.p, ct.len, ids));
 	assert_contains(gs_error_last(), "failed to decrypt identity file: incorrect passphrase");
 	age_recipient_free(r);
@@ -180,7 +192,8 @@ void test_age_api__several_recipients(void)
 {
 	struct age_identity *a = NULL, *b = NULL;
 	struct age_recipient *r[2] = { NULL, NULL };
-	struct buf ct = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20), sk = BUF_INIT_SECRET(256), pk = BUF_INIT(256);
+	struct buf ct = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20), sk = BUF_INIT_SECRET(256),
+	           pk = BUF_INIT(256);
 	must_pass(age_keygen(&sk, &pk));
 	must_pass(age_identities_parse(&a, sk.p, sk.len, "a"));
 	must_pass(age_identities_parse(&b, KIT_SK, strlen(KIT_SK), "b"));

@@ -44,7 +44,8 @@ static ssize_t mem_read(struct age_src *s, void *p, size_t n)
 	return (ssize_t)k;
 }
 
-typedef int (*uncompress_fn)(unsigned char *, unsigned long *, const unsigned char *, unsigned long);
+typedef int (*uncompress_fn)(unsigned char *, unsigned long *, const unsigned char *,
+                             unsigned long);
 
 static int inflate_zlib(unsigned char **out, size_t *outlen, const unsigned char *in, size_t n)
 {
@@ -67,8 +68,9 @@ static int inflate_zlib(unsigned char **out, size_t *outlen, const unsigned char
 
 static const char *failure_name(int f)
 {
-	static const char *names[] = { "success", "io failure", "armor failure", "header failure",
-	                               "no match", "HMAC failure", "payload failure" };
+	static const char *names[] = { "success",        "io failure", "armor failure",
+		                       "header failure", "no match",   "HMAC failure",
+		                       "payload failure" };
 	return f >= 0 && f <= AGE_FAIL_PAYLOAD ? names[f] : "?";
 }
 
@@ -151,8 +153,8 @@ static const char *run_vector(const char *path, int *skipped)
 	rc = age_decrypt_stream_ex(&sink.sink, &src.src, ids, &res, armored ? 1 : 0);
 	crypto_hash_sha256_final(&sink.st, hash);
 	if (strcmp(failure_name(rc < 0 ? res.failure : AGE_OK), expect)) {
-		snprintf(why, sizeof(why), "expected %s, got %s (%s)", expect, failure_name(rc < 0 ? res.failure : 0),
-		         rc < 0 ? gs_error_last() : "ok");
+		snprintf(why, sizeof(why), "expected %s, got %s (%s)", expect,
+		         failure_name(rc < 0 ? res.failure : 0), rc < 0 ? gs_error_last() : "ok");
 		goto out;
 	}
 	if (payload[0]) {
@@ -160,7 +162,8 @@ static const char *run_vector(const char *path, int *skipped)
 		for (i = 0; i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", hash[i]);
 		if (strcmp(hex, payload))
-			snprintf(why, sizeof(why), "payload hash %s, expected %s (%llu bytes released)", hex, payload,
+			snprintf(why, sizeof(why),
+			         "payload hash %s, expected %s (%llu bytes released)", hex, payload,
 			         res.released);
 	}
 out:

@@ -15,7 +15,8 @@ static int load_ring(struct keys_ring *r, const char *keyrel, const char *certre
 {
 	struct buf k = BUF_INIT_SECRET(1 << 16), c = BUF_INIT(1 << 16);
 	int rc;
-	if ((rc = test_read_fixture(&k, keyrel)) < 0 || (certrel && (rc = test_read_fixture(&c, certrel)) < 0))
+	if ((rc = test_read_fixture(&k, keyrel)) < 0 ||
+	    (certrel && (rc = test_read_fixture(&c, certrel)) < 0))
 		goto out;
 	rc = keys_ring_add_pem(r, k.p, k.len, certrel ? c.p : NULL, c.len, keyrel);
 out:
@@ -53,7 +54,8 @@ void test_sealed_crypto__opens_python_vectors(void)
 	char *line, *save = NULL;
 	int n = 0;
 
-	must_pass(load_ring(&r, "fixtures/sealed/vectors/key.pem", "fixtures/sealed/vectors/cert.pem"));
+	must_pass(
+	    load_ring(&r, "fixtures/sealed/vectors/key.pem", "fixtures/sealed/vectors/cert.pem"));
 	must_pass(test_read_fixture(&tsv, "fixtures/sealed/vectors/items.tsv"));
 	for (line = strtok_r(tsv.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[6], *s2 = NULL, *p = line;
@@ -71,7 +73,8 @@ void test_sealed_crypto__opens_python_vectors(void)
 		must_pass(sealed_decrypt_item(&pt, &r.set, label, llen, f[5], strlen(f[5])));
 		assert_mem(pt.p, pt.len, want.p, want.len);
 		buf_reset(&pt);
-		must_fail_with(sealed_decrypt_item(&pt, &r.set, "x", 1, f[5], strlen(f[5])), GS_EAUTH);
+		must_fail_with(sealed_decrypt_item(&pt, &r.set, "x", 1, f[5], strlen(f[5])),
+		               GS_EAUTH);
 		assert_str(gs_error_last(), "no key could decrypt secret");
 		assert_int(pt.len, 0);
 		buf_release(&pt);
@@ -105,18 +108,21 @@ void test_sealed_crypto__roundtrip_rsa4096_three_labels(void)
 	must_pass(load_cert(&pk, "fixtures/sealed/tls.crt"));
 	assert_int(sealed_pubkey_size(pk), 512);
 	for (i = 0; i < 3; i++) {
-		struct buf ct = BUF_INIT(1 << 16), pt = BUF_INIT_SECRET(1 << 16), blob = BUF_INIT(1 << 16);
+		struct buf ct = BUF_INIT(1 << 16), pt = BUF_INIT_SECRET(1 << 16),
+		           blob = BUF_INIT(1 << 16);
 		must_pass(sealed_encrypt_item(&ct, pk, labels[i], strlen(labels[i]), "s3cr3t", 6));
 		assert_true(!strncmp(ct.p, "Ag", 2) && strchr("ABCD", ct.p[2])); /* u16be 512 */
 		must_pass(base64_decode(&blob, ct.p, ct.len, B64_GO_STD));
 		assert_int(blob.len, 2 + 512 + 6 + 16);
 		assert_true(strchr(ct.p, '\n') == NULL);
-		must_pass(sealed_decrypt_item(&pt, &r.set, labels[i], strlen(labels[i]), ct.p, ct.len));
+		must_pass(
+		    sealed_decrypt_item(&pt, &r.set, labels[i], strlen(labels[i]), ct.p, ct.len));
 		assert_mem(pt.p, pt.len, "s3cr3t", 6);
 		/* another scope's label does not open it */
 		buf_reset(&pt);
-		must_fail_with(sealed_decrypt_item(&pt, &r.set, labels[(i + 1) % 3], strlen(labels[(i + 1) % 3]),
-		                                   ct.p, ct.len), GS_EAUTH);
+		must_fail_with(sealed_decrypt_item(&pt, &r.set, labels[(i + 1) % 3],
+		                                   strlen(labels[(i + 1) % 3]), ct.p, ct.len),
+		               GS_EAUTH);
 		buf_release(&ct);
 		buf_release(&pt);
 		buf_release(&blob);
@@ -174,18 +180,22 @@ void test_sealed_crypto__tampered_truncated_and_bad_base64_fail(void)
 	assert_int(blob.len, 2 + 256 + 11 + 16);
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) { /* RSA part, GCM body, tag */
 		blob.p[at[i]] ^= 0x01;
-		must_fail(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, blob.len));
+		must_fail(
+		    sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, blob.len));
 		assert_int(pt.len, 0);
 		blob.p[at[i]] ^= 0x01;
 	}
 	must_pass(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, blob.len));
 	buf_reset(&pt);
-	must_fail_with(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, 1), GS_EPARSE);
-	must_fail_with(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, 200), GS_EPARSE);
+	must_fail_with(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, 1),
+	               GS_EPARSE);
+	must_fail_with(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, 200),
+	               GS_EPARSE);
 	assert_str(gs_error_last(), "SealedSecret data is too short");
 	/* cut inside the GCM tag */
-	must_fail_with(sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, blob.len - 1),
-	               GS_EAUTH);
+	must_fail_with(
+	    sealed_decrypt_blob(&pt, &r.set, "a/b", 3, (unsigned char *)blob.p, blob.len - 1),
+	    GS_EAUTH);
 	must_fail_with(sealed_decrypt_item(&pt, &r.set, "a/b", 3, "AgB*", 4), GS_EPARSE);
 	assert_contains(gs_error_last(), "illegal base64 data at input byte 3");
 	/* Go's StdEncoding ignores newlines anywhere */
@@ -206,8 +216,10 @@ void test_sealed_crypto__tampered_truncated_and_bad_base64_fail(void)
 	keys_ring_release(&r);
 }
 
-/* Build a blob by hand: session key of sklen bytes, optional stripped leading zero of the RSA part. */
-static int hand_blob(struct buf *out, const char *certrel, size_t sklen, int strip_zero, const char *pt)
+/* Build a blob by hand: session key of sklen bytes, optional stripped leading zero of the RSA part.
+ */
+static int hand_blob(struct buf *out, const char *certrel, size_t sklen, int strip_zero,
+                     const char *pt)
 {
 	struct buf c = BUF_INIT(1 << 16);
 	BIO *bio = NULL;
@@ -218,7 +230,9 @@ static int hand_blob(struct buf *out, const char *certrel, size_t sklen, int str
 	unsigned char sk[32], rsa[1024], body[256], tag[16], nonce[12] = { 0 }, *l;
 	size_t rlen, off = 0;
 	int n, rc = -1, tries = 0;
-	const EVP_CIPHER *ci = sklen == 16 ? EVP_aes_128_gcm() : sklen == 24 ? EVP_aes_192_gcm() : EVP_aes_256_gcm();
+	const EVP_CIPHER *ci = sklen == 16   ? EVP_aes_128_gcm()
+	                       : sklen == 24 ? EVP_aes_192_gcm()
+	                                     : EVP_aes_256_gcm();
 
 	if (test_read_fixture(&c, certrel) < 0 || !(bio = BIO_new_mem_buf(c.p, (int)c.len)) ||
 	    !(x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) || !(pub = X509_get_pubkey(x)))
@@ -228,7 +242,8 @@ static int hand_blob(struct buf *out, const char *certrel, size_t sklen, int str
 		if (!(ctx = EVP_PKEY_CTX_new(pub, NULL)) || EVP_PKEY_encrypt_init(ctx) <= 0 ||
 		    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
 		    EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 || !(l = OPENSSL_memdup("x/y", 3)) ||
+		    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
+		    !(l = OPENSSL_memdup("x/y", 3)) ||
 		    EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, l, 3) <= 0)
 			goto out;
 		RAND_bytes(sk, (int)sklen);
@@ -244,7 +259,8 @@ static int hand_blob(struct buf *out, const char *certrel, size_t sklen, int str
 	rlen -= off;
 	if (!(g = EVP_CIPHER_CTX_new()) || !EVP_EncryptInit_ex(g, ci, NULL, sk, nonce) ||
 	    !EVP_EncryptUpdate(g, body, &n, (const unsigned char *)pt, (int)strlen(pt)) ||
-	    !EVP_EncryptFinal_ex(g, body + n, &n) || !EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, tag))
+	    !EVP_EncryptFinal_ex(g, body + n, &n) ||
+	    !EVP_CIPHER_CTX_ctrl(g, EVP_CTRL_GCM_GET_TAG, 16, tag))
 		goto out;
 	buf_addc(out, (char)(rlen >> 8));
 	buf_addc(out, (char)rlen);
@@ -271,10 +287,12 @@ void test_sealed_crypto__accepts_aes128_192_and_short_rsa_ciphertext(void)
 	must_pass(load_ring(&r, "fixtures/sealed/vectors/key.pem", NULL));
 	for (i = 0; i < 4; i++) {
 		struct buf blob = BUF_INIT(1 << 16), pt = BUF_INIT_SECRET(1 << 16);
-		must_pass(hand_blob(&blob, "fixtures/sealed/vectors/cert.pem", i < 3 ? sizes[i] : 32, i == 3, "go lenient"));
+		must_pass(hand_blob(&blob, "fixtures/sealed/vectors/cert.pem",
+		                    i < 3 ? sizes[i] : 32, i == 3, "go lenient"));
 		if (i == 3)
 			assert_int(blob.len, 2 + 255 + 10 + 16);
-		must_pass(sealed_decrypt_blob(&pt, &r.set, "x/y", 3, (unsigned char *)blob.p, blob.len));
+		must_pass(
+		    sealed_decrypt_blob(&pt, &r.set, "x/y", 3, (unsigned char *)blob.p, blob.len));
 		assert_mem(pt.p, pt.len, "go lenient", 10);
 		buf_release(&blob);
 		buf_release(&pt);
@@ -289,8 +307,10 @@ void test_sealed_crypto__keyset_remembers_the_opening_key(void)
 	struct buf ct = BUF_INIT(1 << 16), pt = BUF_INIT_SECRET(1 << 16);
 
 	must_pass(load_ring(&r, "fixtures/sealed/tls.key", "fixtures/sealed/tls.crt"));
-	must_pass(load_ring(&r, "fixtures/sealed/upstream-key/key.pem", "fixtures/sealed/upstream-key/cert.pem"));
-	must_pass(load_ring(&r, "fixtures/sealed/vectors/key.pem", "fixtures/sealed/vectors/cert.pem"));
+	must_pass(load_ring(&r, "fixtures/sealed/upstream-key/key.pem",
+	                    "fixtures/sealed/upstream-key/cert.pem"));
+	must_pass(
+	    load_ring(&r, "fixtures/sealed/vectors/key.pem", "fixtures/sealed/vectors/cert.pem"));
 	assert_int(r.n, 3);
 	/* the same key again collapses (upstream's fingerprint map) */
 	assert_int(load_ring(&r, "fixtures/sealed/tls.key", NULL), 0);
@@ -315,9 +335,12 @@ void test_sealed_crypto__refuses_non_rsa_and_garbage_certs(void)
 	assert_contains(gs_error_last(), "expected RSA public key but found ECDSA key");
 	assert_true(pk == NULL);
 	must_fail_with(sealed_pubkey_from_pem(&pk, "hello", 5, "cert.pem"), GS_EPARSE);
-	assert_str(gs_error_last(), "cert.pem: data does not contain any valid RSA or ECDSA certificates");
-	must_fail_with(sealed_pubkey_from_pem(&pk, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-	                                      60, "c.pem"), GS_EPARSE);
+	assert_str(gs_error_last(),
+	           "cert.pem: data does not contain any valid RSA or ECDSA certificates");
+	must_fail_with(
+	    sealed_pubkey_from_pem(
+	        &pk, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", 60, "c.pem"),
+	    GS_EPARSE);
 	must_fail_with(sealed_privkey_from_pem(&k, "nope", 4, "k.pem"), GS_EPARSE);
 	assert_str(gs_error_last(), "k.pem: no PEM private key found");
 }

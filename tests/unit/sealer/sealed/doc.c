@@ -1,4 +1,5 @@
-/* SealedSecret documents: kubeseal's layout, scopes, errors, unseal, merge-into, reseal, many keys. */
+/* SealedSecret documents: kubeseal's layout, scopes, errors, unseal, merge-into, reseal, many keys.
+ */
 #include "test.h"
 
 #include <stdlib.h>
@@ -22,7 +23,8 @@ static int fx_init(struct fx *f, const char *dir)
 	f->pk = NULL;
 	snprintf(kp, sizeof(kp), "fixtures/sealed/%s/key.pem", dir);
 	snprintf(cp, sizeof(cp), "fixtures/sealed/%s/cert.pem", dir);
-	if ((rc = keys_ring_load_file(&f->ring, test_fixture(kp))) < 0 || (rc = test_read_fixture(&c, cp)) < 0)
+	if ((rc = keys_ring_load_file(&f->ring, test_fixture(kp))) < 0 ||
+	    (rc = test_read_fixture(&c, cp)) < 0)
 		goto out;
 	rc = sealed_pubkey_from_pem(&f->pk, c.p, c.len, cp);
 out:
@@ -55,13 +57,14 @@ static const char *value_of(const struct sealed_items *it, const char *k, struct
 }
 
 static const char secret_yaml[] =
-	"apiVersion: v1\nkind: Secret\n"
-	"metadata:\n  name: mysecret\n  namespace: team-a\n  uid: 123\n  resourceVersion: '9'\n"
-	"  labels: {app: demo}\n"
-	"  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"leak\":1}'\n    keep: me\n"
-	"type: Opaque\nimmutable: true\n"
-	"data:\n  username: YWRtaW4=\n  dup: ZnJvbS1kYXRh\n"
-	"stringData:\n  password: s3cr3t\n  dup: from-stringData\n";
+    "apiVersion: v1\nkind: Secret\n"
+    "metadata:\n  name: mysecret\n  namespace: team-a\n  uid: 123\n  resourceVersion: '9'\n"
+    "  labels: {app: demo}\n"
+    "  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"leak\":1}'\n    "
+    "keep: me\n"
+    "type: Opaque\nimmutable: true\n"
+    "data:\n  username: YWRtaW4=\n  dup: ZnJvbS1kYXRh\n"
+    "stringData:\n  password: s3cr3t\n  dup: from-stringData\n";
 
 void test_sealed_doc__seal_layout_is_kubeseal_json(void)
 {
@@ -77,12 +80,16 @@ void test_sealed_doc__seal_layout_is_kubeseal_json(void)
 	must_pass(doc_emit_json(&js, ss, &eo));
 	/* Go struct order at the top, template before encryptedData, ObjectMeta order inside */
 	p = "{\n  \"kind\": \"SealedSecret\",\n  \"apiVersion\": \"bitnami.com/v1alpha1\",\n"
-	                        "  \"metadata\": {\n    \"name\": \"mysecret\",\n    \"namespace\": \"team-a\"\n  },\n"
-	                        "  \"spec\": {\n    \"template\": {\n      \"metadata\": {\n        \"name\": \"mysecret\",\n"
-	                        "        \"namespace\": \"team-a\",\n        \"labels\": {\n          \"app\": \"demo\"\n"
-	                        "        },\n        \"annotations\": {\n          \"keep\": \"me\"\n        }\n      },\n"
-	                        "      \"type\": \"Opaque\",\n      \"immutable\": true\n    },\n    \"encryptedData\": {\n"
-	                        "      \"dup\": \"AQ";
+	    "  \"metadata\": {\n    \"name\": \"mysecret\",\n    \"namespace\": \"team-a\"\n  },\n"
+	    "  \"spec\": {\n    \"template\": {\n      \"metadata\": {\n        \"name\": "
+	    "\"mysecret\",\n"
+	    "        \"namespace\": \"team-a\",\n        \"labels\": {\n          \"app\": "
+	    "\"demo\"\n"
+	    "        },\n        \"annotations\": {\n          \"keep\": \"me\"\n        }\n      "
+	    "},\n"
+	    "      \"type\": \"Opaque\",\n      \"immutable\": true\n    },\n    "
+	    "\"encryptedData\": {\n"
+	    "      \"dup\": \"AQ";
 	assert_true(!strncmp(js.p, p, strlen(p)));
 	assert_true(strstr(js.p, "last-applied") == NULL);
 	/* quoted: random base64 contains "uid" about once in a hundred runs */
@@ -107,10 +114,12 @@ void test_sealed_doc__seal_layout_is_kubeseal_json(void)
 	fx_release(&f);
 }
 
-/* Rename (metadata.name) and move (metadata.namespace) per scope: strict neither, namespace-wide rename, cluster-wide both. */
+/* Rename (metadata.name) and move (metadata.namespace) per scope: strict neither, namespace-wide
+ * rename, cluster-wide both. */
 void test_sealed_doc__rename_and_move_follow_the_scope(void)
 {
-	static const enum sealed_scope scopes[] = { SEALED_STRICT, SEALED_NAMESPACE_WIDE, SEALED_CLUSTER_WIDE };
+	static const enum sealed_scope scopes[] = { SEALED_STRICT, SEALED_NAMESPACE_WIDE,
+		                                    SEALED_CLUSTER_WIDE };
 	static const int rename_ok[] = { 0, 1, 1 }, move_ok[] = { 0, 0, 1 };
 	struct fx f;
 	size_t i;
@@ -118,7 +127,8 @@ void test_sealed_doc__rename_and_move_follow_the_scope(void)
 	must_pass(fx_init(&f, "vectors"));
 	for (i = 0; i < 3; i++) {
 		struct sealed_seal_opts so = SEALED_SEAL_OPTS_INIT;
-		struct doc *sec = parse("kind: Secret\nmetadata: {name: a, namespace: ns1}\nstringData: {k: v}\n");
+		struct doc *sec = parse(
+		    "kind: Secret\nmetadata: {name: a, namespace: ns1}\nstringData: {k: v}\n");
 		struct doc *ss = NULL;
 		so.scope = scopes[i];
 		must_pass(sealed_seal_secret(&ss, sec, f.pk, &so));
@@ -133,7 +143,8 @@ void test_sealed_doc__rename_and_move_follow_the_scope(void)
 		assert_int(sealed_verify(ss, &f.ring.set, NULL) == 0, move_ok[i]);
 		/* dropping the scope annotation makes it strict again: fails for the wide scopes */
 		if (i) {
-			must_pass(doc_set(doc_get(ss, "metadata"), "namespace", doc_new_strz("ns1")));
+			must_pass(
+			    doc_set(doc_get(ss, "metadata"), "namespace", doc_new_strz("ns1")));
 			must_pass(sealed_verify(ss, &f.ring.set, NULL));
 			must_pass(sealed_set_scope_annotations(ss, SEALED_STRICT));
 			must_fail_with(sealed_verify(ss, &f.ring.set, NULL), GS_EAUTH);
@@ -152,7 +163,8 @@ void test_sealed_doc__scope_from_annotations_and_flags(void)
 
 	must_pass(fx_init(&f, "vectors"));
 	sec = parse("kind: Secret\nmetadata:\n  name: a\n  annotations:\n"
-	            "    sealedsecrets.bitnami.com/namespace-wide: 'true'\n    sealedsecrets.bitnami.com/cluster-wide: 'True'\n"
+	            "    sealedsecrets.bitnami.com/namespace-wide: 'true'\n    "
+	            "sealedsecrets.bitnami.com/cluster-wide: 'True'\n"
 	            "stringData: {k: v}\n");
 	assert_int(sealed_scope_of(sec), SEALED_NAMESPACE_WIDE); /* exactly "true" */
 	must_pass(sealed_seal_secret(&ss, sec, f.pk, &so));
@@ -163,8 +175,11 @@ void test_sealed_doc__scope_from_annotations_and_flags(void)
 	must_pass(sealed_seal_secret(&ss, sec, f.pk, &so));
 	assert_int(sealed_scope_of(ss), SEALED_CLUSTER_WIDE);
 	assert_true(doc_k8s_namespace(ss) == NULL); /* cluster-wide without namespace: none */
-	assert_str(doc_str(doc_getp(ss, "spec", "template", "metadata", "annotations", SEALED_ANNO_CLUSTER_WIDE, NULL)), "true");
-	assert_true(doc_getp(ss, "spec", "template", "metadata", "annotations", SEALED_ANNO_NAMESPACE_WIDE, NULL) == NULL);
+	assert_str(doc_str(doc_getp(ss, "spec", "template", "metadata", "annotations",
+	                            SEALED_ANNO_CLUSTER_WIDE, NULL)),
+	           "true");
+	assert_true(doc_getp(ss, "spec", "template", "metadata", "annotations",
+	                     SEALED_ANNO_NAMESPACE_WIDE, NULL) == NULL);
 	doc_free(ss);
 	doc_free(sec);
 	fx_release(&f);
@@ -172,14 +187,24 @@ void test_sealed_doc__scope_from_annotations_and_flags(void)
 
 void test_sealed_doc__bad_input_names_the_field(void)
 {
-	static const struct { const char *in, *msg; } cases[] = {
-		{ "kind: Secret\nmetadata: {namespace: x}\nstringData: {k: v}\n", "in.yaml: missing metadata.name in input Secret" },
-		{ "kind: Secret\nmetadata: {name: a}\n", "in.yaml: secret.data is empty in input Secret, assuming this is an error" },
-		{ "kind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n", "in.yaml: kind 'ConfigMap' is not a Secret" },
-		{ "kind: Secret\nmetadata: {name: a}\ndata: {k: 'not base64!'}\n", "in.yaml: data.k: illegal base64 data at input byte 3" },
-		{ "kind: Secret\nmetadata: {name: a, namespace: x}\ndata: {k: YQ==}\n", "namespace mismatch: input secret is in namespace \"x\" but \"y\" was specified" },
-		{ "kind: Secret\nmetadata: {name: a, annotations: {b: true}}\ndata: {k: YQ==}\n", "in.yaml: metadata.annotations.b: expected a string" },
-		{ "kind: Secret\nmetadata: {name: a}\nstringData: {k: 12}\n", "in.yaml: stringData.k: expected a string" },
+	static const struct {
+		const char *in, *msg;
+	} cases[] = {
+		{ "kind: Secret\nmetadata: {namespace: x}\nstringData: {k: v}\n",
+		  "in.yaml: missing metadata.name in input Secret" },
+		{ "kind: Secret\nmetadata: {name: a}\n",
+		  "in.yaml: secret.data is empty in input Secret, assuming this is an error" },
+		{ "kind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n",
+		  "in.yaml: kind 'ConfigMap' is not a Secret" },
+		{ "kind: Secret\nmetadata: {name: a}\ndata: {k: 'not base64!'}\n",
+		  "in.yaml: data.k: illegal base64 data at input byte 3" },
+		{ "kind: Secret\nmetadata: {name: a, namespace: x}\ndata: {k: YQ==}\n",
+		  "namespace mismatch: input secret is in namespace \"x\" but \"y\" was "
+		  "specified" },
+		{ "kind: Secret\nmetadata: {name: a, annotations: {b: true}}\ndata: {k: YQ==}\n",
+		  "in.yaml: metadata.annotations.b: expected a string" },
+		{ "kind: Secret\nmetadata: {name: a}\nstringData: {k: 12}\n",
+		  "in.yaml: stringData.k: expected a string" },
 		{ "- a\n- b\n", "in.yaml: not a Kubernetes object" },
 	};
 	struct fx f;
@@ -242,7 +267,8 @@ void test_sealed_doc__python_vector_document_unseals(void)
 void test_sealed_doc__unseal_errors_are_tagged_per_item(void)
 {
 	struct fx f;
-	struct doc *sec = parse("kind: Secret\nmetadata: {name: a, namespace: n}\nstringData: {x: '1', y: '2', z: '3'}\n");
+	struct doc *sec = parse("kind: Secret\nmetadata: {name: a, namespace: n}\nstringData: {x: "
+	                        "'1', y: '2', z: '3'}\n");
 	struct doc *ss = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
@@ -266,7 +292,8 @@ void test_sealed_doc__unseal_errors_are_tagged_per_item(void)
 	assert_int(it.n, 0);
 	must_pass(doc_set_scalar(doc_get(enc, "z"), DOC_STR, "AgB$", 4));
 	must_fail_with(sealed_open(&it, ss, &f.ring.set, &uo), GS_EPARSE);
-	assert_contains(gs_error_last(), "s.yaml: spec.encryptedData.z: illegal base64 data at input byte 3");
+	assert_contains(gs_error_last(),
+	                "s.yaml: spec.encryptedData.z: illegal base64 data at input byte 3");
 	/* a SealedSecret without a name cannot be strict */
 	doc_del(doc_get(ss, "metadata"), "name");
 	must_fail_with(sealed_open(&it, ss, &f.ring.set, &uo), GS_EPARSE);
@@ -280,8 +307,10 @@ void test_sealed_doc__merge_into_keeps_the_file_scope(void)
 {
 	struct fx f;
 	struct sealed_seal_opts so = SEALED_SEAL_OPTS_INIT;
-	struct doc *first = parse("kind: Secret\nmetadata: {name: app, namespace: prod}\nstringData: {a: '1'}\n");
-	struct doc *more = parse("kind: Secret\nmetadata: {name: other, labels: {l: v}}\nstringData: {b: '2'}\n");
+	struct doc *first =
+	    parse("kind: Secret\nmetadata: {name: app, namespace: prod}\nstringData: {a: '1'}\n");
+	struct doc *more =
+	    parse("kind: Secret\nmetadata: {name: other, labels: {l: v}}\nstringData: {b: '2'}\n");
 	struct doc *ss = NULL;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 	struct buf t = BUF_INIT_SECRET(64);
@@ -289,7 +318,8 @@ void test_sealed_doc__merge_into_keeps_the_file_scope(void)
 	must_pass(fx_init(&f, "vectors"));
 	so.scope = SEALED_CLUSTER_WIDE;
 	must_pass(sealed_seal_secret(&ss, first, f.pk, &so));
-	must_pass(sealed_merge_into(ss, more, f.pk, NULL)); /* no --scope: the file's cluster-wide wins */
+	must_pass(
+	    sealed_merge_into(ss, more, f.pk, NULL)); /* no --scope: the file's cluster-wide wins */
 	must_pass(sealed_open(&it, ss, &f.ring.set, NULL));
 	assert_int(it.n, 2);
 	assert_str(value_of(&it, "a", &t), "1");
@@ -310,7 +340,9 @@ void test_sealed_doc__reseal_moves_to_the_new_key(void)
 	struct keys_ring newring = KEYS_RING_INIT;
 	struct sealed_pubkey *newpk = NULL;
 	struct buf c = BUF_INIT(1 << 16);
-	struct doc *sec = parse("kind: Secret\nmetadata: {name: a, namespace: n, annotations: {sealedsecrets.bitnami.com/namespace-wide: 'true'}}\nstringData: {k: v, j: w}\n");
+	struct doc *sec = parse(
+	    "kind: Secret\nmetadata: {name: a, namespace: n, annotations: "
+	    "{sealedsecrets.bitnami.com/namespace-wide: 'true'}}\nstringData: {k: v, j: w}\n");
 	struct doc *ss = NULL;
 
 	must_pass(fx_init(&f, "vectors"));
@@ -337,8 +369,9 @@ void test_sealed_doc__legacy_v1_data_only_when_accepted(void)
 {
 	struct fx f;
 	struct buf label = BUF_INIT(64), ct = BUF_INIT(1 << 16), y = BUF_INIT(1 << 16);
-	const char *inner = "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"old\"},"
-	                    "\"data\":{\"a\":\"MQ==\"},\"stringData\":{\"b\":\"2\"}}";
+	const char *inner =
+	    "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"old\"},"
+	    "\"data\":{\"a\":\"MQ==\"},\"stringData\":{\"b\":\"2\"}}";
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct sealed_items it = SEALED_ITEMS_INIT;
 	struct buf t = BUF_INIT_SECRET(64);
@@ -347,11 +380,16 @@ void test_sealed_doc__legacy_v1_data_only_when_accepted(void)
 	must_pass(fx_init(&f, "vectors"));
 	must_pass(sealed_label(&label, SEALED_STRICT, "ns", "old"));
 	must_pass(sealed_encrypt_item(&ct, f.pk, label.p, label.len, inner, strlen(inner)));
-	must_pass(buf_addf(&y, "kind: SealedSecret\napiVersion: bitnami.com/v1alpha1\nmetadata: {name: old, namespace: ns}\n"
-	                       "spec:\n  data: %s\n", ct.p));
+	must_pass(buf_addf(&y,
+	                   "kind: SealedSecret\napiVersion: bitnami.com/v1alpha1\nmetadata: {name: "
+	                   "old, namespace: ns}\n"
+	                   "spec:\n  data: %s\n",
+	                   ct.p));
 	must_pass(doc_parse_one(&ss, "v1.yaml", y.p, y.len, 0));
 	must_fail_with(sealed_open(&it, ss, &f.ring.set, &uo), GS_EPARSE);
-	assert_contains(gs_error_last(), "using deprecated 'data' field, use 'encryptedData' or flip the feature flag");
+	assert_contains(
+	    gs_error_last(),
+	    "using deprecated 'data' field, use 'encryptedData' or flip the feature flag");
 	uo.accept_v1_data = 1;
 	must_pass(sealed_open(&it, ss, &f.ring.set, &uo));
 	assert_str(value_of(&it, "a", &t), "1");
@@ -365,7 +403,8 @@ void test_sealed_doc__legacy_v1_data_only_when_accepted(void)
 	fx_release(&f);
 }
 
-/* 8 keys loaded, items sealed for the oldest: every item opens, on 1 and 2 threads, and the hint sticks. */
+/* 8 keys loaded, items sealed for the oldest: every item opens, on 1 and 2 threads, and the hint
+ * sticks. */
 void test_sealed_doc__many_keys_and_threads(void)
 {
 	struct keys_ring r = KEYS_RING_INIT;
@@ -383,7 +422,8 @@ void test_sealed_doc__many_keys_and_threads(void)
 		must_pass(keys_generate(&p, &go));
 		must_pass(keys_ring_add_pair(&r, &p, "k"));
 		if (i == 0)
-			must_pass(sealed_pubkey_from_pem(&pk, p.cert_pem.p, p.cert_pem.len, "oldest"));
+			must_pass(
+			    sealed_pubkey_from_pem(&pk, p.cert_pem.p, p.cert_pem.len, "oldest"));
 		keys_pair_release(&p);
 	}
 	assert_int(r.n, 8);
@@ -427,7 +467,8 @@ void test_sealed_doc__key_secret_and_list_load(void)
 	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
 	const char *name;
 
-	must_pass(keys_ring_load_file(&r, test_fixture("fixtures/sealed/upstream-key/key-secret.json")));
+	must_pass(
+	    keys_ring_load_file(&r, test_fixture("fixtures/sealed/upstream-key/key-secret.json")));
 	assert_int(r.n, 1);
 	assert_true(r.ent[0].cert != NULL);
 	keys_pair_init(&p);
@@ -453,9 +494,12 @@ void test_sealed_doc__key_secret_and_list_load(void)
 	assert_int(keys_ring_load_text(&r, l.p, l.len, "list.yaml"), 1);
 	assert_int(r.n, 2);
 	/* a List holding something else is refused, naming it */
-	must_fail_with(keys_ring_load_text(&r, "kind: List\nitems:\n- kind: ConfigMap\n", 36, "bad.yaml"), GS_EPARSE);
+	must_fail_with(
+	    keys_ring_load_text(&r, "kind: List\nitems:\n- kind: ConfigMap\n", 36, "bad.yaml"),
+	    GS_EPARSE);
 	assert_str(gs_error_last(), "bad.yaml: items[0]: kind 'ConfigMap' is not a Secret");
-	must_fail_with(keys_ring_load_text(&r, "kind: Secret\ndata: {}\n", 22, "nokey.yaml"), GS_EPARSE);
+	must_fail_with(keys_ring_load_text(&r, "kind: Secret\ndata: {}\n", 22, "nokey.yaml"),
+	               GS_EPARSE);
 	assert_contains(gs_error_last(), "secret must contain a 'tls.data' key");
 	doc_free(s);
 	keys_pair_release(&p);

@@ -45,7 +45,8 @@ void test_ctl_template__tojson_b64_and_pipelines(void)
 	must_pass(render(&b, "{{ toJson .bin }}"));
 	assert_str(b.p, "\"\\ufffd\\u0000z\"");
 	must_pass(render(&b, "{{ toJson . }}"));
-	assert_str(b.p, "{\"a.b\":\"dotted\",\"bin\":\"\\ufffd\\u0000z\",\"pass\":\"p\\\"w\\u003c\\u0026\\u003e\\n\","
+	assert_str(b.p, "{\"a.b\":\"dotted\",\"bin\":\"\\ufffd\\u0000z\",\"pass\":"
+	                "\"p\\\"w\\u003c\\u0026\\u003e\\n\","
 	                "\"user\":\"admin\"}");
 	must_pass(render(&b, "{{ toJson .nope }}"));
 	assert_str(b.p, "null");

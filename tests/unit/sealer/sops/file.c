@@ -9,12 +9,14 @@
 #include "sealer/sops/sops.h"
 #include "test.h"
 
-static int open_fixture(struct sops_file *f, const char *rel, enum sops_format fmt, unsigned char key[32])
+static int open_fixture(struct sops_file *f, const char *rel, enum sops_format fmt,
+                        unsigned char key[32])
 {
 	struct buf data = BUF_INIT(1 << 20), k = BUF_INIT_SECRET(4096);
 	struct age_identity *ids = NULL;
 	int rc;
-	if ((rc = test_read_fixture(&data, rel)) < 0 || (rc = sops_file_load(f, rel, data.p, data.len, fmt)) < 0)
+	if ((rc = test_read_fixture(&data, rel)) < 0 ||
+	    (rc = sops_file_load(f, rel, data.p, data.len, fmt)) < 0)
 		goto out;
 	if ((rc = test_read_fixture(&k, "fixtures/sops-upstream/key.txt")) < 0 ||
 	    (rc = age_identities_parse(&ids, k.p, k.len, "key.txt")) < 0)
@@ -50,14 +52,16 @@ void test_sops_file__upstream_json_and_dotenv(void)
 	struct sops_file f;
 	unsigned char key[32];
 	struct buf out = BUF_INIT_SECRET(1 << 20), want = BUF_INIT(4096);
-	must_pass(open_fixture(&f, "fixtures/sops-upstream/secret.enc.sops392.json", SOPS_FMT_JSON, key));
+	must_pass(
+	    open_fixture(&f, "fixtures/sops-upstream/secret.enc.sops392.json", SOPS_FMT_JSON, key));
 	must_pass(sops_file_decrypt(&f, key, 0));
 	assert_str(doc_str(doc_get(f.docs[0], "0word")), "gotta match go");
 	sops_file_release(&f);
 	must_pass(open_fixture(&f, "fixtures/sops-upstream/secret.enc.env", SOPS_FMT_DOTENV, key));
 	must_pass(sops_file_decrypt(&f, key, 0));
 	must_pass(sops_file_emit(&out, &f, SOPS_FMT_DOTENV, 0, 0));
-	must_pass(test_read_fixture(&want, "fixtures/sops-upstream/expected/secret.dec-by-go-sops.env"));
+	must_pass(
+	    test_read_fixture(&want, "fixtures/sops-upstream/expected/secret.dec-by-go-sops.env"));
 	assert_mem(out.p, out.len, want.p, want.len);
 	sops_file_release(&f);
 	buf_release(&out);
@@ -89,7 +93,8 @@ void test_sops_file__mac_mismatch_and_ignore(void)
 
 void test_sops_file__encrypt_roundtrip_keeps_mac_and_types(void)
 {
-	static const char src[] = "a: 1\nb: 2.50\nc: true\nd: text\ne: \"\"\nf: null\ng: [x, {h: 0x10}]\n";
+	static const char src[] =
+	    "a: 1\nb: 2.50\nc: true\nd: text\ne: \"\"\nf: null\ng: [x, {h: 0x10}]\n";
 	struct sops_file f, g;
 	unsigned char key[32];
 	struct buf out = BUF_INIT(1 << 20), dec = BUF_INIT_SECRET(1 << 20);
@@ -141,11 +146,13 @@ void test_sops_file__refuses_encrypted_input_and_missing_metadata(void)
 
 void test_sops_file__config_rules(void)
 {
-	static const char cfg[] = "creation_rules:\n"
-	                          "  - path_regex: prod/.*\\.yaml$\n    encrypted_regex: ^data$\n    age: [age1a, age1b]\n"
-	                          "  - path_regex: dev/\n    age: 'age1c, age1d'\n    mac_only_encrypted: true\n"
-	                          "  - shamir_threshold: 2\n    key_groups:\n      - age: [age1e]\n      - age: [age1f]\n"
-	                          "stores:\n  yaml:\n    indent: 2\n";
+	static const char cfg[] =
+	    "creation_rules:\n"
+	    "  - path_regex: prod/.*\\.yaml$\n    encrypted_regex: ^data$\n    age: [age1a, "
+	    "age1b]\n"
+	    "  - path_regex: dev/\n    age: 'age1c, age1d'\n    mac_only_encrypted: true\n"
+	    "  - shamir_threshold: 2\n    key_groups:\n      - age: [age1e]\n      - age: [age1f]\n"
+	    "stores:\n  yaml:\n    indent: 2\n";
 	char dir[] = "/tmp/gitseal-unit-sops.XXXXXX", path[128];
 	struct sops_config c;
 	const struct sops_creation_rule *r;

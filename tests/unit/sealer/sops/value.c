@@ -8,11 +8,14 @@
 #include "test.h"
 
 /* Data key of tests/fixtures/sops-upstream/secret.enc.yaml (age -d -i key.txt on its first enc). */
-static const char fixture_key_hex[] = "81d247290bee0b25484e76101e727f63fc984896953fe4888864f49db529e73a";
-static const char fixture_secret[] = "ENC[AES256_GCM,data:ME9a8+qqBCwXn0eqF010rw==,iv:uhdG6vcUoywenIi6EDaXDvyhWb/2Lv6kL4MiLdLb/kU=,"
-                                     "tag:llVdEID432oMefr5T2tl2g==,type:str]";
-static const char fixture_array0[] = "ENC[AES256_GCM,data:dDBg,iv:yQOKyyjy49vtuYeAGmwug6Bgj+r/nGAAq028IXGswWw=,"
-                                     "tag:Uk5/fV0k2ICcHPY7gJfMNQ==,type:str]";
+static const char fixture_key_hex[] =
+    "81d247290bee0b25484e76101e727f63fc984896953fe4888864f49db529e73a";
+static const char fixture_secret[] =
+    "ENC[AES256_GCM,data:ME9a8+qqBCwXn0eqF010rw==,iv:uhdG6vcUoywenIi6EDaXDvyhWb/2Lv6kL4MiLdLb/kU=,"
+    "tag:llVdEID432oMefr5T2tl2g==,type:str]";
+static const char fixture_array0[] =
+    "ENC[AES256_GCM,data:dDBg,iv:yQOKyyjy49vtuYeAGmwug6Bgj+r/nGAAq028IXGswWw=,"
+    "tag:Uk5/fV0k2ICcHPY7gJfMNQ==,type:str]";
 
 static void fixture_key(unsigned char key[32])
 {
@@ -29,16 +32,20 @@ void test_sops_value__decrypts_upstream_values(void)
 
 	fixture_key(key);
 	must_pass(sops_cipher_new(&c, key));
-	must_pass(sops_value_decrypt(c, &pt, &t, fixture_secret, strlen(fixture_secret), "secret:", 7));
+	must_pass(
+	    sops_value_decrypt(c, &pt, &t, fixture_secret, strlen(fixture_secret), "secret:", 7));
 	assert_str(pt.p, "this is a secret");
 	assert_int(t, SOPS_T_STR);
 	/* list items use their parent's path: complex:array: */
 	buf_reset(&pt);
-	must_pass(sops_value_decrypt(c, &pt, &t, fixture_array0, strlen(fixture_array0), "complex:array:", 14));
+	must_pass(sops_value_decrypt(c, &pt, &t, fixture_array0, strlen(fixture_array0),
+	                             "complex:array:", 14));
 	assert_str(pt.p, "one");
 	/* another path (AAD) fails the tag */
 	buf_reset(&pt);
-	must_fail_with(sops_value_decrypt(c, &pt, &t, fixture_secret, strlen(fixture_secret), "string:", 7), GS_EAUTH);
+	must_fail_with(
+	    sops_value_decrypt(c, &pt, &t, fixture_secret, strlen(fixture_secret), "string:", 7),
+	    GS_EAUTH);
 	assert_contains(gs_error_last(), "message authentication failed");
 	sops_cipher_free(c);
 	buf_release(&pt);
@@ -48,7 +55,8 @@ void test_sops_value__roundtrip_and_types(void)
 {
 	unsigned char key[32], iv[32];
 	struct sops_cipher *c = NULL;
-	struct buf enc = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20), big = BUF_INIT_SECRET(1 << 20);
+	struct buf enc = BUF_INIT(1 << 20), pt = BUF_INIT_SECRET(1 << 20),
+	           big = BUF_INIT_SECRET(1 << 20);
 	enum sops_type t;
 	size_t i;
 
@@ -67,10 +75,12 @@ void test_sops_value__roundtrip_and_types(void)
 		must_pass(sops_value_iv(iv2, enc.p, enc.len));
 		assert_mem(iv2, 32, iv, 32);
 	}
-	/* same key, IV, AAD and plaintext: identical ciphertext (what keeps unchanged values stable) */
+	/* same key, IV, AAD and plaintext: identical ciphertext (what keeps unchanged values
+	 * stable) */
 	{
 		struct buf enc2 = BUF_INIT(4096);
-		must_pass(sops_value_encrypt(c, &enc2, "5432", 4, iv, "stringData:port:", 16, SOPS_T_INT));
+		must_pass(sops_value_encrypt(c, &enc2, "5432", 4, iv, "stringData:port:", 16,
+		                             SOPS_T_INT));
 		assert_str(enc2.p, enc.p);
 		buf_release(&enc2);
 	}
@@ -106,12 +116,17 @@ void test_sops_value__bad_syntax(void)
 	must_pass(sops_cipher_new(&c, key));
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf_reset(&pt);
-		must_fail_with(sops_value_decrypt(c, &pt, &t, bad[i], strlen(bad[i]), "a:", 2), GS_EPARSE);
+		must_fail_with(sops_value_decrypt(c, &pt, &t, bad[i], strlen(bad[i]), "a:", 2),
+		               GS_EPARSE);
 		assert_contains(gs_error_last(), "does not match sops' data format");
 	}
 	buf_reset(&pt);
-	must_fail_with(sops_value_decrypt(c, &pt, &t, "ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:blob]",
-	                                  72, "a:", 2), GS_EPARSE);
+	must_fail_with(
+	    sops_value_decrypt(
+	        c, &pt, &t,
+	        "ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:blob]", 72,
+	        "a:", 2),
+	    GS_EPARSE);
 	assert_contains(gs_error_last(), "Unknown datatype");
 	sops_cipher_free(c);
 	buf_release(&pt);
@@ -123,9 +138,17 @@ void test_sops_value__go_float_format(void)
 		double v;
 		const char *s;
 	} cases[] = {
-		{ 3.14, "3.14" }, { 1.0, "1" }, { 1.5, "1.5" }, { 1e20, "100000000000000000000" }, { 0.000001, "0.000001" },
-		{ -0.5, "-0.5" }, { 123456789.125, "123456789.125" }, { 0.1 + 0.2, "0.30000000000000004" }, { 0, "0" },
-		{ 1e-7, "0.0000001" }, { 5432, "5432" },
+		{ 3.14, "3.14" },
+		{ 1.0, "1" },
+		{ 1.5, "1.5" },
+		{ 1e20, "100000000000000000000" },
+		{ 0.000001, "0.000001" },
+		{ -0.5, "-0.5" },
+		{ 123456789.125, "123456789.125" },
+		{ 0.1 + 0.2, "0.30000000000000004" },
+		{ 0, "0" },
+		{ 1e-7, "0.0000001" },
+		{ 5432, "5432" },
 	};
 	char out[400];
 	size_t i;
@@ -150,7 +173,8 @@ void test_sops_value__mac_only_seed_changes_the_mac(void)
 	/* uppercase hex, as sops' fmt "%X" */
 	assert_true(strspn(ha, "0123456789ABCDEF") == 128);
 	/* SHA-512("x") */
-	assert_true(!strncmp(ha, "A4ABD4448C49562D828115D13A1FCCEA927F52B4D5459297F8B43E42DA89238B", 64));
+	assert_true(
+	    !strncmp(ha, "A4ABD4448C49562D828115D13A1FCCEA927F52B4D5459297F8B43E42DA89238B", 64));
 }
 
 void test_sops_value__shamir_roundtrip_every_subset(void)
@@ -174,7 +198,8 @@ void test_sops_value__shamir_roundtrip_every_subset(void)
 			if (n >= th)
 				assert_mem(out, 32, secret, 32);
 			else
-				assert_true(memcmp(out, secret, 32) != 0); /* too few shares: some other value */
+				assert_true(memcmp(out, secret, 32) !=
+				            0); /* too few shares: some other value */
 		}
 	}
 	must_fail(sops_shamir_split(shares, secret, 32, 2, 3));
@@ -187,7 +212,8 @@ void test_sops_value__shamir_roundtrip_every_subset(void)
 void test_sops_value__rules(void)
 {
 	struct sops_rules r = { 0 };
-	const char *p1[] = { "stringData", "password" }, *p2[] = { "metadata", "name" }, *p3[] = { "data_x" };
+	const char *p1[] = { "stringData", "password" }, *p2[] = { "metadata", "name" },
+	           *p3[] = { "data_x" };
 	size_t l1[] = { 10, 8 }, l2[] = { 8, 4 }, l3[] = { 6 };
 
 	must_pass(sops_rules_set(&r, SOPS_RULE_ENCRYPTED_REGEX, "^(data|stringData)$"));
@@ -229,7 +255,8 @@ void test_sops_value__paths(void)
 	must_pass(sops_path_parse(&p, "['a']"));
 	assert_str(p.keys[0], "a");
 	sops_path_release(&p);
-	must_fail_with(sops_path_parse(&p, "data.password"), SOPS_ERR(GS_EINVAL, SOPS_EXIT_BAD_TREE_PATH));
+	must_fail_with(sops_path_parse(&p, "data.password"),
+	               SOPS_ERR(GS_EINVAL, SOPS_EXIT_BAD_TREE_PATH));
 	must_fail(sops_path_parse(&p, "[\"unclosed]"));
 }
 
@@ -266,12 +293,15 @@ void test_sops_value__exit_codes_travel_in_the_error_code(void)
 	rc = sops_error_exit(GS_EIO, SOPS_EXIT_READ_INPUT);
 	assert_int(sops_exit_code(rc), SOPS_EXIT_READ_INPUT);
 	assert_int(sops_error_class(rc), GS_EIO);
-	assert_int(sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT), SOPS_ERR(GS_EIO, SOPS_EXIT_WRITE_OUTPUT));
+	assert_int(sops_error_exit(rc, SOPS_EXIT_WRITE_OUTPUT),
+	           SOPS_ERR(GS_EIO, SOPS_EXIT_WRITE_OUTPUT));
 	assert_int(sops_error_exit(rc, SOPS_EXIT_GENERIC), GS_EIO);
 	assert_int(sops_error_exit(0, SOPS_EXIT_READ_INPUT), 0);
 	/* the default only tags a generic failure: an inner, more precise code wins */
-	assert_int(sops_error_exit_default(GS_EPARSE, SOPS_EXIT_DUMPING_TREE), SOPS_ERR(GS_EPARSE, SOPS_EXIT_DUMPING_TREE));
-	assert_int(sops_error_exit_default(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH), SOPS_EXIT_DUMPING_TREE),
+	assert_int(sops_error_exit_default(GS_EPARSE, SOPS_EXIT_DUMPING_TREE),
+	           SOPS_ERR(GS_EPARSE, SOPS_EXIT_DUMPING_TREE));
+	assert_int(sops_error_exit_default(SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH),
+	                                   SOPS_EXIT_DUMPING_TREE),
 	           SOPS_ERR(GS_EAUTH, SOPS_EXIT_MAC_MISMATCH));
 }
 
