@@ -42,7 +42,11 @@ static void usage(FILE *f)
 	    "  --helm-values F    a values file, relative to the chart (or /from/the/repo/root)\n"
 	    "  --set k=v          a Helm parameter (after the Application's)\n"
 	    "  -o, --output FMT   yaml (default) or json (a v1 List)\n"
-	    "  --show-secrets     print Secret values instead of ***\n\n"
+	    "  --show-secrets     print Secret values instead of ***\n"
+	    "  --ssh-key F, --known-hosts F, --ca-file F, --password-file F\n"
+	    "                     Git credentials (also GITSEAL_GIT_USERNAME, "
+	    "GITSEAL_GIT_PASSWORD)\n"
+	    "  --timeout D        deadline of each Git network operation (default 60s)\n\n"
 	    "Age identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or\n"
 	    "~/.config/sops/age/keys.txt, as sops finds them.\n");
 }
@@ -219,10 +223,11 @@ static int is_dir(const char *p)
 
 static int run(const struct build_opts *o, struct buf *out)
 {
-	struct build_objs objs = BUILD_OBJS_INIT;
+	struct doc_list objs = DOC_LIST_INIT;
 	struct app *app = NULL;
 	struct decrypt_ctx *dc = NULL;
 	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
+	struct build_source src;
 	struct ticker tk;
 	size_t *order = NULL, i;
 	unsigned *flags = NULL;
@@ -230,19 +235,24 @@ static int run(const struct build_opts *o, struct buf *out)
 	const char *root;
 	int rc;
 
+	memset(&src, 0, sizeof(src));
 	if (o->app_file && (rc = app_load_file(&app, o->app_file)) < 0)
 		goto out;
-	if (o->repo || (!o->path && app)) {
-		/* TODO(lead): --repo and an Application's repoURL go through lib/source once it is
-		 * on main */
-		rc = gs_error(
-		    GS_EINVAL,
-		    "%s: fetching from Git is not wired yet: give a local checkout as PATH",
-		    o->repo ? o->repo : app->source.repo_url);
-		goto out;
+	if (app && app->source.chart && !o->path && !o->repo) {
+		root = NULL; /* a chart from a Helm repository or registry: no tree */
+	} else if (o->repo || (!o->path && app)) {
+		/* --revision wins; the Application's targetRevision goes with its own repoURL only
+		 */
+		const char *url = o->repo ? o->repo : app->source.repo_url;
+		const char *rev = o->revision ? o->revision
+		                  : !o->repo  ? app->source.target_revision
+		                              : NULL;
+		if ((rc = build_source_open(&src, o, url, rev, &root)) < 0)
+			goto out;
+	} else {
+		root = o->path ? o->path : ".";
 	}
-	root = o->path ? o->path : ".";
-	if (!is_dir(root)) {
+	if (root && !is_dir(root)) {
 		rc = gs_error(GS_ENOTFOUND, "%s: not a directory", root);
 		goto out;
 	}
@@ -261,24 +271,41 @@ static int run(const struct build_opts *o, struct buf *out)
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = decrypt_objects(dc, objs.v, objs.n, flags)) < 0)
+	if ((rc = decrypt_objects(dc, objs.objs, objs.n, flags)) < 0)
 		goto out;
-	if ((rc = apply_order(order, objs.v, objs.n, 0)) < 0)
+	if ((rc = apply_order(order, objs.objs, objs.n, 0)) < 0)
 		goto out;
 	for (i = 0; i < objs.n; i++) {
-		if (!o->show_secrets && (rc = mask(objs.v[order[i]], flags[order[i]])) < 0)
+		if (!o->show_secrets && (rc = mask(objs.objs[order[i]], flags[order[i]])) < 0)
 			goto out;
-		sorted[i] = objs.v[order[i]];
+		sorted[i] = objs.objs[order[i]];
 	}
 	rc = emit(out, sorted, objs.n, o->json);
 out:
 	free(sorted);
 	free(order);
 	free(flags);
-	build_objs_release(&objs);
+	doc_list_release(&objs);
 	decrypt_ctx_free(dc);
+	build_source_release(&src);
 	app_free(app);
 	return rc;
+}
+
+/* "30s", "500ms", "2m", or seconds; -1 when it is none of these */
+static long long parse_duration_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v <= 0)
+		return -1;
+	if (!strcmp(end, "ms"))
+		return (long long)v;
+	if (!*end || !strcmp(end, "s"))
+		return (long long)(v * 1000);
+	if (!strcmp(end, "m"))
+		return (long long)(v * 60000);
+	return -1;
 }
 
 int cmd_build(int argc, char **argv)
@@ -292,6 +319,11 @@ int cmd_build(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "show-secrets", no_argument, NULL, 'S' },
+		{ "ssh-key", required_argument, NULL, 'K' },
+		{ "known-hosts", required_argument, NULL, 'H' },
+		{ "ca-file", required_argument, NULL, 'C' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -329,6 +361,19 @@ int cmd_build(int argc, char **argv)
 			o.json = !strcmp(optarg, "json");
 			break;
 		case 'S': o.show_secrets = 1; break;
+		case 'K': o.ssh_key = optarg; break;
+		case 'H': o.known_hosts = optarg; break;
+		case 'C': o.ca_file = optarg; break;
+		case 'P': o.password_file = optarg; break;
+		case 'T':
+			if ((o.timeout_ms = parse_duration_ms(optarg)) <= 0) {
+				fprintf(
+				    stderr,
+				    "error: --timeout %s: expected a duration (30s, 500ms, 2m)\n",
+				    optarg);
+				goto done;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			ret = 0;
@@ -338,11 +383,13 @@ int cmd_build(int argc, char **argv)
 	}
 	if (optind < argc)
 		o.path = argv[optind++];
-	if (optind < argc || (o.path && o.repo) || (o.revision && !o.repo)) {
+	if (optind < argc || (o.path && o.repo) ||
+	    (o.revision && !o.repo && (!o.app_file || o.path))) {
 		fprintf(stderr, "error: %s\n",
 		        optind < argc ? "one PATH at most"
-		        : o.path      ? "give PATH or --repo, not both"
-		                      : "--revision needs --repo");
+		        : o.path && o.repo
+		            ? "give PATH or --repo, not both"
+		            : "--revision needs --repo (or --app-file without PATH)");
 		goto done;
 	}
 	if (run(&o, &out) < 0) {
