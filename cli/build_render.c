@@ -90,6 +90,8 @@ int build_render(struct doc_list *objs, const struct build_opts *o, const struct
 		src.helm.post_render = h->post_render;
 	}
 	ro.timeout_ms = (long)o->timeout_ms; /* 0: render's default */
+	ro.tools.helm = o->helm;
+	ro.tools.kubectl = o->kubectl;
 	ro.hook = decrypt_render_hook;
 	ro.hook_arg = dc;
 	if ((rc = render(&res, &src, &ro)) < 0)

@@ -11,18 +11,23 @@
 #include "core/progress.h"
 #include "source/source.h"
 
+/* "fetching URL: 3 MiB", then "exporting URL: 1234 files" once files are written */
 struct fetch_progress {
 	struct progress p;
-	uint64_t last;
+	const char *fetching, *exporting;
+	int exporting_now;
 };
 
 static int on_progress(void *data, const struct source_progress *sp)
 {
 	struct fetch_progress *fp = data;
-	if (sp->received_bytes > fp->last) {
-		progress_add(&fp->p, sp->received_bytes - fp->last);
-		fp->last = sp->received_bytes;
+	if (sp->exported_files && !fp->exporting_now) {
+		progress_end(&fp->p);
+		progress_start(&fp->p, fp->exporting, 0);
+		progress_set_unit(&fp->p, "files");
+		fp->exporting_now = 1;
 	}
+	progress_set(&fp->p, fp->exporting_now ? sp->exported_files : sp->received_bytes);
 	return 0;
 }
 
@@ -33,7 +38,7 @@ int build_source_open(struct build_source *bs, const struct build_opts *o, const
 	struct source_opts so = SOURCE_OPTS_INIT;
 	struct source_rev rev;
 	struct fetch_progress fp;
-	struct buf what = BUF_INIT(4096);
+	struct buf fetching = BUF_INIT(4096), exporting = BUF_INIT(4096);
 	int rc;
 
 	memset(bs, 0, sizeof(*bs));
@@ -41,10 +46,15 @@ int build_source_open(struct build_source *bs, const struct build_opts *o, const
 	if ((rc = source_creds_from_files(&bs->creds, &cf)) < 0 ||
 	    (rc = source_cache_open(&bs->cache, NULL)) < 0)
 		goto out;
-	buf_adds(&what, "fetching ");
-	source_url_display(&what, url);
+	buf_adds(&fetching, "fetching ");
+	buf_adds(&exporting, "exporting ");
+	if ((rc = source_url_display(&fetching, url)) < 0 ||
+	    (rc = source_url_display(&exporting, url)) < 0)
+		goto out;
 	memset(&fp, 0, sizeof(fp));
-	progress_start(&fp.p, what.p, 0);
+	fp.fetching = fetching.p;
+	fp.exporting = exporting.p;
+	progress_start(&fp.p, fp.fetching, 0);
 	so.url = url;
 	so.revision = revision;
 	so.creds = bs->creds;
@@ -57,7 +67,8 @@ int build_source_open(struct build_source *bs, const struct build_opts *o, const
 		goto out;
 	*root = source_tree_path(bs->tree);
 out:
-	buf_release(&what);
+	buf_release(&fetching);
+	buf_release(&exporting);
 	if (rc < 0)
 		build_source_release(bs);
 	return rc;

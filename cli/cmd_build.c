@@ -5,13 +5,10 @@
  * exits 1 with its file:line and prints nothing on stdout.
  */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "app/app.h"
 #include "apply/order.h"
@@ -19,6 +16,7 @@
 #include "cli/cmd_build.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/progress.h"
 #include "decrypt/decrypt.h"
 #include "doc/doc.h"
 
@@ -46,81 +44,13 @@ static void usage(FILE *f)
 	    "  --ssh-key F, --known-hosts F, --ca-file F, --password-file F\n"
 	    "                     Git credentials (also GITSEAL_GIT_USERNAME, "
 	    "GITSEAL_GIT_PASSWORD)\n"
-	    "  --timeout D        deadline of each Git network operation (default 60s)\n\n"
+	    "  --timeout D        deadline of each Git network operation and of each render\n"
+	    "                     (30s, 500ms, 2m; default 60s for Git, 90s for a render)\n"
+	    "  --helm F           the helm binary (GITSEAL_HELM; default: helm in PATH)\n"
+	    "  --kubectl F        the kubectl binary for Kustomize, >= 1.27 (GITSEAL_KUBECTL;\n"
+	    "                     default: kustomize, else kubectl, in PATH)\n\n"
 	    "Age identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or\n"
 	    "~/.config/sops/age/keys.txt, as sops finds them.\n");
-}
-
-/* --- progress on a terminal: a line after half a second, erased at the end ------------ */
-
-struct ticker {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	const char *what;
-	int done, started, drawn;
-};
-
-static void *tick(void *arg)
-{
-	struct ticker *t = arg;
-	struct timespec start, dl;
-	clock_gettime(CLOCK_REALTIME, &start);
-	dl = start;
-	dl.tv_nsec += 500000000L;
-	pthread_mutex_lock(&t->mu);
-	for (;;) {
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-		while (!t->done && pthread_cond_timedwait(&t->cv, &t->mu, &dl) == 0)
-			;
-		if (t->done)
-			break;
-		{
-			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
-			fprintf(stderr, "\r%s... %.1fs", t->what,
-			        (double)(now.tv_sec - start.tv_sec) +
-			            (double)(now.tv_nsec - start.tv_nsec) / 1e9);
-			fflush(stderr);
-			t->drawn = 1;
-		}
-		dl.tv_nsec += 100000000L;
-	}
-	if (t->drawn) {
-		fprintf(stderr, "\r\033[K");
-		fflush(stderr);
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
-}
-
-static void ticker_start(struct ticker *t, const char *what)
-{
-	const char *off = getenv("GITSEAL_NO_PROGRESS");
-	memset(t, 0, sizeof(*t));
-	t->what = what;
-	if (!isatty(2) || (off && *off))
-		return;
-	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
-	t->started = pthread_create(&t->th, NULL, tick, t) == 0;
-}
-
-static void ticker_stop(struct ticker *t)
-{
-	if (!t->started)
-		return;
-	pthread_mutex_lock(&t->mu);
-	t->done = 1;
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&t->mu);
-	pthread_join(t->th, NULL);
-	pthread_cond_destroy(&t->cv);
-	pthread_mutex_destroy(&t->mu);
-	t->started = 0;
 }
 
 /* --- masking ------------------------------------------------------------------------------ */
@@ -228,7 +158,7 @@ static int run(const struct build_opts *o, struct buf *out)
 	struct decrypt_ctx *dc = NULL;
 	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
 	struct build_source src;
-	struct ticker tk;
+	struct progress pg;
 	size_t *order = NULL, i;
 	unsigned *flags = NULL;
 	struct doc **sorted = NULL;
@@ -260,9 +190,9 @@ static int run(const struct build_opts *o, struct buf *out)
 	dopts.require_encrypted = app ? app->decryption.require_encrypted : 0;
 	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
 		goto out;
-	ticker_start(&tk, "rendering");
+	progress_start_elapsed(&pg, "rendering");
 	rc = build_render(&objs, o, app, root, dc);
-	ticker_stop(&tk);
+	progress_end(&pg);
 	if (rc < 0)
 		goto out;
 	if (!(flags = calloc(objs.n + 1, sizeof(*flags))) ||
@@ -324,6 +254,8 @@ int cmd_build(int argc, char **argv)
 		{ "ca-file", required_argument, NULL, 'C' },
 		{ "password-file", required_argument, NULL, 'P' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "helm", required_argument, NULL, 'm' },
+		{ "kubectl", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -365,6 +297,8 @@ int cmd_build(int argc, char **argv)
 		case 'H': o.known_hosts = optarg; break;
 		case 'C': o.ca_file = optarg; break;
 		case 'P': o.password_file = optarg; break;
+		case 'm': o.helm = optarg; break;
+		case 'k': o.kubectl = optarg; break;
 		case 'T':
 			if ((o.timeout_ms = parse_duration_ms(optarg)) <= 0) {
 				fprintf(

@@ -24,7 +24,9 @@ struct build_opts {
 	int show_secrets;
 	/* --repo: credentials and deadline */
 	const char *ssh_key, *known_hosts, *ca_file, *password_file;
-	long long timeout_ms; /* 0: lib/source's default */
+	long long timeout_ms; /* 0: lib/source's and lib/render's defaults */
+	/* --helm, --kubectl (NULL: GITSEAL_HELM / GITSEAL_KUBECTL, else the first in PATH) */
+	const char *helm, *kubectl;
 };
 
 /* A fetched revision, kept while its tree is read. */
