@@ -20,37 +20,66 @@
 #include "decrypt/decrypt.h"
 #include "doc/doc.h"
 
+enum {
+	O_REPO = 256,
+	O_REVISION,
+	O_PATH,
+	O_APP_FILE,
+	O_HELM_VALUES,
+	O_SET,
+	O_SHOW_SECRETS,
+	O_SSH_KEY,
+	O_KNOWN_HOSTS,
+	O_CA_FILE,
+	O_PASSWORD_FILE,
+	O_TIMEOUT,
+	O_HELM,
+	O_KUBECTL,
+};
+
+static const struct cli_opt build_options[] = {
+	{ "repo", O_REPO, required_argument, "URL",
+	  "a Git repository (https, ssh://, git@host:path, git://, file://)" },
+	{ "revision", O_REVISION, required_argument, "REV",
+	  "branch, tag, semver range, commit (default HEAD)" },
+	{ "path", O_PATH, required_argument, "P", "the directory to render, inside the tree" },
+	{ "app-file", O_APP_FILE, required_argument, "F",
+	  "read source and decryption from an Application manifest" },
+	{ "helm-values", O_HELM_VALUES, required_argument, "F",
+	  "a values file, relative to the chart or /from/the/root (repeatable)" },
+	{ "set", O_SET, required_argument, "k=v", "a Helm parameter, after the Application's" },
+	{ "output", 'o', required_argument, "yaml|json", "yaml (default) or json (a v1 List)" },
+	{ "show-secrets", O_SHOW_SECRETS, no_argument, NULL, "print Secret values instead of ***" },
+	{ "ssh-key", O_SSH_KEY, required_argument, "F",
+	  "private key for ssh (never written to disk)" },
+	{ "known-hosts", O_KNOWN_HOSTS, required_argument, "F",
+	  "the only host keys ssh accepts (default ~/.ssh/known_hosts)" },
+	{ "ca-file", O_CA_FILE, required_argument, "F", "PEM CA bundle for https" },
+	{ "password-file", O_PASSWORD_FILE, required_argument, "F",
+	  "https password (or GITSEAL_GIT_PASSWORD; user: GITSEAL_GIT_USERNAME)" },
+	{ "timeout", O_TIMEOUT, required_argument, "D",
+	  "deadline of each Git operation and render (30s, 500ms, 2m)" },
+	{ "helm", O_HELM, required_argument, "F", "the helm binary (GITSEAL_HELM; default: PATH)" },
+	{ "kubectl", O_KUBECTL, required_argument, "F",
+	  "kubectl >= 1.27 for Kustomize (GITSEAL_KUBECTL; default: PATH)" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: gitseal build [PATH | --repo URL [--revision REV] [--path P]] [--app-file F]\n"
+	    "usage: gitseal build [PATH | --repo URL [--revision REV]] [--path P] [--app-file F]\n"
 	    "                     [--helm-values F]... [--set k=v]... [-o yaml|json] "
 	    "[--show-secrets]\n"
-	    "Render a directory (PATH, default .), or a Git revision, and decrypt its SOPS Secrets "
-	    "as\n"
-	    "gitseal-controller would: prints the objects it would apply, in apply order.\n\n"
-	    "  PATH               a local checkout: the repository root (with --app-file or "
-	    "--path)\n"
-	    "  --repo URL         a Git repository (https, ssh://, git@host:path, git://, "
-	    "file://)\n"
-	    "  --revision REV     branch, tag, semver range, commit (default HEAD)\n"
-	    "  --path P           the directory to render, inside the repository\n"
-	    "  --app-file F       read source and decryption from an Application manifest\n"
-	    "  --helm-values F    a values file, relative to the chart (or /from/the/repo/root)\n"
-	    "  --set k=v          a Helm parameter (after the Application's)\n"
-	    "  -o, --output FMT   yaml (default) or json (a v1 List)\n"
-	    "  --show-secrets     print Secret values instead of ***\n"
-	    "  --ssh-key F, --known-hosts F, --ca-file F, --password-file F\n"
-	    "                     Git credentials (also GITSEAL_GIT_USERNAME, "
-	    "GITSEAL_GIT_PASSWORD)\n"
-	    "  --timeout D        deadline of each Git network operation and of each render\n"
-	    "                     (30s, 500ms, 2m; default 60s for Git, 90s for a render)\n"
-	    "  --helm F           the helm binary (GITSEAL_HELM; default: helm in PATH)\n"
-	    "  --kubectl F        the kubectl binary for Kustomize, >= 1.27 (GITSEAL_KUBECTL;\n"
-	    "                     default: kustomize, else kubectl, in PATH)\n\n"
-	    "Age identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or\n"
-	    "~/.config/sops/age/keys.txt, as sops finds them.\n");
+	    "Render a local checkout (PATH, default .) or a Git revision and decrypt its SOPS\n"
+	    "files as gitseal-controller would: prints the objects it would apply, in apply\n"
+	    "order. Exit 1 on any error (naming the file), 2 on a usage error.\n\n");
+	cli_opt_help(f, build_options);
+	fprintf(f, "\nGit timeouts default to 60s, renders to 90s. Age identities: SOPS_AGE_KEY,\n"
+	           "SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt, as sops\n"
+	           "finds them.\n");
 }
 
 /* --- masking ------------------------------------------------------------------------------ */
@@ -222,43 +251,27 @@ out:
 	return rc;
 }
 
-/* "30s", "500ms", "2m", or seconds; -1 when it is none of these */
+/* "30s", "500ms", "2m", or seconds: 1 ms to a day; -1 when it is none of these */
 static long long parse_duration_ms(const char *s)
 {
 	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v <= 0)
+	double v = strtod(s, &end), ms;
+	if (end == s || !(v > 0)) /* !(v > 0): NaN too */
 		return -1;
 	if (!strcmp(end, "ms"))
-		return (long long)v;
-	if (!*end || !strcmp(end, "s"))
-		return (long long)(v * 1000);
-	if (!strcmp(end, "m"))
-		return (long long)(v * 60000);
-	return -1;
+		ms = v;
+	else if (!*end || !strcmp(end, "s"))
+		ms = v * 1000;
+	else if (!strcmp(end, "m"))
+		ms = v * 60000;
+	else
+		return -1;
+	return ms >= 1 && ms <= 86400000.0 ? (long long)ms : -1;
 }
 
 int cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "repo", required_argument, NULL, 'r' },
-		{ "revision", required_argument, NULL, 'R' },
-		{ "path", required_argument, NULL, 'p' },
-		{ "app-file", required_argument, NULL, 'a' },
-		{ "helm-values", required_argument, NULL, 'f' },
-		{ "set", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "show-secrets", no_argument, NULL, 'S' },
-		{ "ssh-key", required_argument, NULL, 'K' },
-		{ "known-hosts", required_argument, NULL, 'H' },
-		{ "ca-file", required_argument, NULL, 'C' },
-		{ "password-file", required_argument, NULL, 'P' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "helm", required_argument, NULL, 'm' },
-		{ "kubectl", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct build_opts o;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
 	int opt, ret = 2;
@@ -270,15 +283,16 @@ int cmd_build(int argc, char **argv)
 		ret = 1;
 		goto done;
 	}
+	cli_getopt_init(&g, build_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': o.repo = optarg; break;
-		case 'R': o.revision = optarg; break;
-		case 'p': o.subpath = optarg; break;
-		case 'a': o.app_file = optarg; break;
-		case 'f': o.helm_values[o.nhelm_values++] = optarg; break;
-		case 's':
+		case O_REPO: o.repo = optarg; break;
+		case O_REVISION: o.revision = optarg; break;
+		case O_PATH: o.subpath = optarg; break;
+		case O_APP_FILE: o.app_file = optarg; break;
+		case O_HELM_VALUES: o.helm_values[o.nhelm_values++] = optarg; break;
+		case O_SET:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
 				fprintf(stderr, "error: --set %s: expected name=value\n", optarg);
 				goto done;
@@ -292,14 +306,14 @@ int cmd_build(int argc, char **argv)
 			}
 			o.json = !strcmp(optarg, "json");
 			break;
-		case 'S': o.show_secrets = 1; break;
-		case 'K': o.ssh_key = optarg; break;
-		case 'H': o.known_hosts = optarg; break;
-		case 'C': o.ca_file = optarg; break;
-		case 'P': o.password_file = optarg; break;
-		case 'm': o.helm = optarg; break;
-		case 'k': o.kubectl = optarg; break;
-		case 'T':
+		case O_SHOW_SECRETS: o.show_secrets = 1; break;
+		case O_SSH_KEY: o.ssh_key = optarg; break;
+		case O_KNOWN_HOSTS: o.known_hosts = optarg; break;
+		case O_CA_FILE: o.ca_file = optarg; break;
+		case O_PASSWORD_FILE: o.password_file = optarg; break;
+		case O_HELM: o.helm = optarg; break;
+		case O_KUBECTL: o.kubectl = optarg; break;
+		case O_TIMEOUT:
 			if ((o.timeout_ms = parse_duration_ms(optarg)) <= 0) {
 				fprintf(
 				    stderr,

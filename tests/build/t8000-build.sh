@@ -219,6 +219,10 @@ t_expect "usage errors exit 2" '
 	fails_with 2 "$GITSEAL" build repo --repo https://x 2>/dev/null &&
 	fails_with 2 "$GITSEAL" build --set novalue repo 2>/dev/null &&
 	fails_with 2 "$GITSEAL" build a b 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --timeout nan repo 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --timeout 5h repo 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --revision main repo 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --no-such-flag repo 2>/dev/null &&
 	"$GITSEAL" build --help | grep -q "usage: gitseal build"'
 
 t_done
