@@ -151,6 +151,10 @@ int ss_keys_start(struct ss_keys *k)
 	if (kube_get(&legacy, c->kc, "v1", "Secret", c->o->namespace, c->o->key_prefix) >= 0) {
 		load_secret(k, legacy);
 		doc_free(legacy);
+	} else if (gs_error_code() != GS_ENOTFOUND) {
+		/* the first request of the process: a wrong CA or server is said here, at once */
+		gs_err("cannot read the pre-0.9 key secret", "namespace=%s name=%s error=\"%s\"",
+		       c->o->namespace, c->o->key_prefix, gs_error_last());
 	}
 	gs_error_clear();
 	/* a key removed or relabelled stays loaded until restart, as upstream: no on_delete */
