@@ -397,15 +397,18 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct rt_http *h = cls;
 	char msg[512];
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = 0;
-	/* a connection refused at the limit is the limit working, not news */
-	if (strstr(msg, "connection limit") || strstr(msg, "per IP"))
-		gs_debug("http server", "error=\"%s\"", msg);
+	/* once serving, what libmicrohttpd says is about one client's connection (closed, reset,
+	 * malformed, over a limit): a client could fill the log with it. Only resource trouble of
+	 * the process stays a warning. */
+	if (__atomic_load_n(&h->serving, __ATOMIC_SEQ_CST) && !strstr(msg, "allocat") &&
+	    !strstr(msg, "thread"))
+		gs_debug("http server", "addr=%s error=\"%s\"", h->addr, msg);
 	else
-		gs_warn("http server", "error=\"%s\"", msg);
+		gs_warn("http server", "addr=%s error=\"%s\"", h->addr, msg);
 }
 
 /* ---- the server -------------------------------------------------------------------------------
@@ -579,7 +582,7 @@ static struct MHD_Daemon *start_daemon(struct rt_http *h, unsigned flags, struct
 	unsigned mhd_limit = h->max_conns * 2 + 16;
 	return MHD_start_daemon(
 	    flags, (uint16_t)h->port, rt__http_accept, h, handle, h, MHD_OPTION_EXTERNAL_LOGGER,
-	    mhd_log, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
+	    mhd_log, h, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)RT_HTTP_EVENT_THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)(h->read_timeout < 1 ? 1 : h->read_timeout), MHD_OPTION_CONNECTION_LIMIT,
 	    mhd_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->max_per_ip,
@@ -644,6 +647,7 @@ int rt_http_start(struct rt_http *h)
 		return gs_error(GS_EIO, "cannot listen on %s", h->addr);
 	di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->bound_port = di ? di->port : h->port;
+	__atomic_store_n(&h->serving, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

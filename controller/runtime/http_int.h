@@ -89,6 +89,7 @@ struct rt_http {
 	struct rt_metric *requests, *durations, *closed;
 
 	size_t buffered; /* bytes of request bodies held (atomic) */
+	int serving;     /* started (atomic): libmicrohttpd's messages are about clients now */
 
 	/* connections (http_conn.c) */
 	pthread_mutex_t cmu;
