@@ -4,14 +4,13 @@
  * gets it wrong in two ways: plaintext private keys on disk, and a restore
  * after the controller started leaves an extra key). Here:
  *   backup   the key Secrets (label sealedsecrets.bitnami.com/sealed-secrets-key,
- *            any value, plus the legacy Secret named like --key-prefix) as one
- *            v1 List, age-encrypted to every -r RECIPIENT; plaintext (0600, with
- *            a warning) without one. `gitseal unseal --key` reads the plaintext
- *            List as it is.
- *   restore  creates the Secrets that are not there (never a new key); an
- *            existing Secret with the same name is left alone. gitseal-controller
- *            loads restored keys as they appear, without a restart.
- * No crypto here: age is sealer/age.h, the cluster is lib/kube.
+ *            any value, plus the legacy Secret named like --key-prefix, plus
+ *            gitseal-controller's source-record key, label
+ *            gitseal.dev/source-record-key) as one v1 List, age-encrypted to every -r RECIPIENT;
+ * plaintext (0600, with a warning) without one. `gitseal unseal --key` reads the plaintext List as
+ * it is. restore  creates the Secrets that are not there (never a new key); an existing Secret with
+ * the same name is left alone. gitseal-controller loads restored keys as they appear, without a
+ * restart. No crypto here: age is sealer/age.h, the cluster is lib/kube.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -159,7 +158,7 @@ static int do_backup(struct kb_opts *o)
 {
 	struct kube_client *kc = NULL;
 	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
-	struct doc *list = NULL, *legacy = NULL, *out = NULL, *items = NULL;
+	struct doc *list = NULL, *legacy = NULL, *out = NULL, *items = NULL, *rec = NULL;
 	struct buf yaml = BUF_INIT_SECRET(BACKUP_MAX), enc = BUF_INIT(BACKUP_MAX);
 	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
 	struct age_recipient *rc_[MAX_RCPTS] = { NULL };
@@ -180,6 +179,11 @@ static int do_backup(struct kb_opts *o)
 		cli_die_last("cannot list the key Secrets");
 		goto out;
 	}
+	lo.label_selector = KEYS_RECORD_LABEL;
+	if (kube_list(&rec, kc, "v1", "Secret", o->ctl_ns, &lo) < 0) {
+		cli_die_last("cannot list the source-record key Secret");
+		goto out;
+	}
 	if (kube_get(&legacy, kc, "v1", "Secret", o->ctl_ns, o->prefix) < 0 &&
 	    gs_error_code() != GS_ENOTFOUND) {
 		cli_die_last(NULL);
@@ -198,6 +202,8 @@ static int do_backup(struct kb_opts *o)
 			n++;
 		}
 	}
+	for (i = 0; i < doc_len(doc_get(rec, "items")); i++) /* not a sealing key: not counted */
+		doc_push(items, clean_secret(doc_val_at(doc_get(rec, "items"), i)));
 	if (legacy && is_key_secret(legacy) &&
 	    !doc_getp(legacy, "metadata", "labels", KEYS_LABEL, NULL)) {
 		doc_push(items, clean_secret(legacy));
@@ -234,6 +240,7 @@ out:
 	for (i = 0; i < o->nrcpts; i++)
 		age_recipient_free(rc_[i]);
 	doc_free(list);
+	doc_free(rec);
 	doc_free(legacy);
 	doc_free(out);
 	doc_free(items);
@@ -285,14 +292,14 @@ static int do_restore(struct kb_opts *o)
 				fprintf(stderr, "%s/%s exists: left as it is\n", o->ctl_ns,
 				        doc_k8s_name(c));
 				gs_error_clear();
-				kept++;
+				kept += !keys_is_record_secret(c); /* sealing keys are counted */
 			} else if (r < 0) {
 				cli_die_last(doc_k8s_name(c));
 				doc_free(c);
 				goto out;
 			} else {
 				fprintf(stderr, "%s/%s restored\n", o->ctl_ns, doc_k8s_name(c));
-				created++;
+				created += !keys_is_record_secret(c);
 			}
 			doc_free(live);
 			doc_free(c);

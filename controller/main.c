@@ -79,8 +79,11 @@ int main(int argc, char **argv)
 	int rc = 1, sig = 0;
 
 	harden();
-	/* a few malloc arenas, not one per thread */
+	/* a few malloc arenas, not one per thread; request bodies and other big buffers (from
+	 * 128 KiB) in mappings of their own, given back to the kernel when freed, so a burst of
+	 * slow uploads leaves no high-water mark in the heap */
 	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
 	if (ctl_opts_parse(&opts, argc, (const char *const *)argv))
 		return 2;
 	if (opts.help) {
@@ -111,13 +114,18 @@ int main(int argc, char **argv)
 		gs_err("cannot configure the Kubernetes client", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
+	ho.read_timeout = opts.read_timeout;
+	ho.write_timeout = opts.write_timeout;
+	ho.max_conns = (unsigned)opts.http_max_connections;
+	ho.max_per_ip = (unsigned)opts.http_max_connections_per_ip;
+	ho.body_total_max = (size_t)opts.http_max_buffered;
+	ho.work_threads = opts.http_workers;
+	mo = ho; /* the same limits on both listeners */
 	ho.addr = opts.listen_addr;
 	ho.flag = "listen-addr";
-	ho.read_timeout = opts.read_timeout;
 	ho.metric_prefix = "sealed_secrets_controller_";
 	mo.addr = opts.listen_metrics_addr;
 	mo.flag = "listen-metrics-addr";
-	mo.read_timeout = opts.read_timeout;
 	if (rt_http_new(&api, rt, &ho) < 0 || rt_http_new(&metrics, rt, &mo) < 0 ||
 	    rt_http_route_healthz(api) < 0 || rt_http_route_metrics(metrics) < 0) {
 		gs_err("cannot start the HTTP server", "error=\"%s\"", gs_error_last());

@@ -44,8 +44,10 @@ static const struct opt_def defs[] = {
 	  "comma-separated namespaces to watch too" },
 	{ "label-selector", OT_STR, O(label_selector), "",
 	  "only SealedSecrets (and Secrets) matching it" },
-	{ "rate-limit", OT_FLOAT, O(rate_limit), "2", "/v1/verify requests per second per client" },
-	{ "rate-limit-burst", OT_INT, O(rate_limit_burst), "2", "/v1/verify burst per client" },
+	{ "rate-limit", OT_FLOAT, O(rate_limit), "2",
+	  "/v1/verify and /v1/rotate requests per second per peer address (0: no limit)" },
+	{ "rate-limit-burst", OT_INT, O(rate_limit_burst), "2",
+	  "/v1/verify and /v1/rotate burst per peer address" },
 	{ "privatekey-annotations", OT_STR, O(privatekey_annotations), "",
 	  "k=v,... on new key Secrets" },
 	{ "privatekey-labels", OT_STR, O(privatekey_labels), "", "k=v,... on new key Secrets" },
@@ -67,8 +69,20 @@ static const struct opt_def defs[] = {
 	{ "listen-addr", OT_STR, O(listen_addr), ":8080", "HTTP address (/healthz, /v1/...)" },
 	{ "listen-metrics-addr", OT_STR, O(listen_metrics_addr), ":8081",
 	  "metrics address (/metrics)" },
-	{ "read-timeout", OT_DUR, O(read_timeout), "2m", "HTTP read timeout" },
-	{ "write-timeout", OT_DUR, O(write_timeout), "2m", "HTTP write timeout" },
+	{ "read-timeout", OT_DUR, O(read_timeout), "2m",
+	  "HTTP: the whole request (headers and body) within this" },
+	{ "write-timeout", OT_DUR, O(write_timeout), "2m",
+	  "HTTP: the answer within this from the end of the request" },
+	{ "http-max-connections", OT_INT, O(http_max_connections), "256",
+	  "HTTP connections per listener (the oldest slow one makes room)" },
+	{ "http-max-connections-per-ip", OT_INT, O(http_max_connections_per_ip), "32",
+	  "HTTP connections from one address per listener" },
+	{ "http-max-buffered-bytes", OT_INT, O(http_max_buffered), "16777216",
+	  "request bodies held at once per listener (503 past it)" },
+	{ "http-workers", OT_INT, O(http_workers), "1",
+	  "threads for /v1/verify and /v1/rotate (their whole CPU budget)" },
+	{ "http-max-items", OT_INT, O(http_max_items), "256",
+	  "items of a SealedSecret sent to /v1/verify or /v1/rotate (413 past it)" },
 	{ "version", OT_BOOL, O(version), "false", "print the version and exit" },
 	{ "help", OT_BOOL, O(help), "false", "this help" },
 	{ "kubeconfig", OT_STR, O(kubeconfig), "",
@@ -315,6 +329,22 @@ int ctl_opts_parse(struct ctl_opts *o, int argc, const char *const *argv)
 	}
 	if (o->workers < 1 || o->workers > 64) {
 		gs_error(GS_EINVAL, "--workers must be between 1 and 64");
+		goto bad;
+	}
+	if (o->http_workers < 1 || o->http_workers > 16) {
+		gs_error(GS_EINVAL, "--http-workers must be between 1 and 16");
+		goto bad;
+	}
+	if (o->http_max_connections < 1 || o->http_max_connections_per_ip < 1 ||
+	    o->http_max_items < 1 || o->http_max_buffered < (2 << 20)) {
+		gs_error(GS_EINVAL,
+		         "--http-max-connections, --http-max-connections-per-ip and "
+		         "--http-max-items must be at least 1, --http-max-buffered-bytes "
+		         "at least 2097152 (one request body)");
+		goto bad;
+	}
+	if (o->read_timeout < 1 || o->write_timeout < 1) {
+		gs_error(GS_EINVAL, "--read-timeout and --write-timeout must be at least 1s");
 		goto bad;
 	}
 	if (o->key_size < 1024 || o->key_size > 16384) {

@@ -43,8 +43,8 @@ struct ctl_opts {
 	int kubeclient_burst;
 	char *listen_addr;
 	char *listen_metrics_addr;
-	double read_timeout;
-	double write_timeout;
+	double read_timeout;  /* HTTP: the whole request (Go's ReadTimeout) */
+	double write_timeout; /* HTTP: end of request to end of answer (Go's WriteTimeout) */
 	int version;
 	int help;
 	/* ours */
@@ -56,6 +56,12 @@ struct ctl_opts {
 	char *namespace; /* the controller's own namespace (keys, Lease): $POD_NAMESPACE, SA file,
 	                    "default" */
 	char *identity;  /* Lease holder: $POD_NAME or hostname, + pid */
+	/* the HTTP servers' limits (runtime.h struct rt_http_opts; README "Security") */
+	int http_max_connections;
+	int http_max_connections_per_ip;
+	int http_max_buffered; /* bytes */
+	int http_workers;
+	int http_max_items;
 };
 
 /* Defaults, then SEALED_SECRETS_* from env, then argv. 0 ok, 1 usage error (message printed). */

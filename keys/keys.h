@@ -133,6 +133,24 @@ int keys_ring_add_pair(struct keys_ring *r, const struct keys_pair *p, const cha
 /* 5 random characters of [a-z0-9] (Kubernetes generateName suffix) appended to out. */
 int keys_random_suffix(struct buf *out);
 
+/* ---- the source-record key (keys_record.c) ------------------------------------------------
+ *
+ * gitseal-controller keys the record it writes on every Secret it makes (the
+ * gitseal.dev/unsealed-from annotation: an HMAC-SHA256 over namespace, name and data) with a
+ * random 32-byte key kept in one Secret of its namespace, made by the leader on first start.
+ * The label puts it in `gitseal keys backup` and `keys restore`; keyrings skip it. */
+#define KEYS_RECORD_LABEL "gitseal.dev/source-record-key"
+#define KEYS_RECORD_NAME "gitseal-source-record-key"
+#define KEYS_RECORD_DATA "hmac-sha256-key"
+#define KEYS_RECORD_KEY_LEN 32
+
+/* The Secret (type Opaque, label KEYS_RECORD_LABEL=active, the key base64 as DOC_SECRET). */
+int keys_record_secret(struct doc **out, const char *ns, const unsigned char *key, size_t len);
+/* The key of such a Secret into key[KEYS_RECORD_KEY_LEN]; GS_EPARSE naming the Secret. */
+int keys_record_key(unsigned char *key, const struct doc *secret);
+/* 1 when secret carries KEYS_RECORD_LABEL (any value). */
+int keys_is_record_secret(const struct doc *secret);
+
 /* Convenience: sealed_unseal() with the ring's keyset (templating not included, see sealed.h). */
 int keys_ring_unseal(struct doc **out, struct keys_ring *r, const struct doc *ss,
                      const struct sealed_unseal_opts *opts, struct sealed_items *items);

@@ -81,6 +81,8 @@ int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *wh
 				return gs_error(GS_EPARSE,
 				                "%s: items[%zu]: kind '%s' is not a Secret", what,
 				                i, ik);
+			if (keys_is_record_secret(it)) /* a backup's source-record key */
+				continue;
 			if ((rc = keys_ring_add_secret(r, it, what)) < 0)
 				return rc;
 			added += rc;
@@ -91,6 +93,8 @@ int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *wh
 		return gs_error(GS_EPARSE, "%s: %s%s%s is not a key Secret or a List of them", what,
 		                kind ? "kind '" : "", kind ? kind : "the document",
 		                kind ? "'" : "");
+	if (keys_is_record_secret(obj))
+		return 0;
 	return keys_ring_add_secret(r, obj, what);
 }
 

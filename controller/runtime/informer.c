@@ -336,6 +336,7 @@ int rt_informer_start(struct rt_informer **out, struct rt *rt, const struct rt_i
 	wo.field_selector = inf->field_selector;
 	wo.all_namespaces = !inf->ns;
 	wo.no_list = o->no_list;
+	wo.metadata_only = o->metadata_only;
 	wo.list_limit = o->page_size;
 	if ((rc = rt__mux(rt, &inf->mux)) < 0 ||
 	    (rc = kube_watch_new(&inf->w, rt->kc, inf->api_version, inf->kind, inf->ns, &wo)) < 0) {

@@ -2,6 +2,11 @@
  * The Prometheus registry: counter, gauge and histogram families with label sets, rendered in
  * the text exposition format (0.0.4) in registration order, then the process_* metrics as the Go
  * client exports them. Never a value from a Secret: only names, namespaces, reasons and counts.
+ *
+ * Bounded and always parseable: each family holds at most max_series series (a new one past it
+ * is dropped and counted in gitseal_metric_series_dropped_total{metric}); every label value goes
+ * through the one escaper (core/text.h prom_label_quote); a render that does not fit its buffer
+ * ends after the last whole family, never inside a line.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -12,6 +17,9 @@
 #include <unistd.h>
 
 #include "controller/runtime/runtime.h"
+#include "core/text.h"
+
+#define MAX_SERIES_DEFAULT 10000
 
 #define SEP '\x1f' /* between label values in a series key: not in names, namespaces or paths */
 
@@ -32,12 +40,14 @@ struct rt_metric {
 	double *bounds;
 	size_t nbounds;
 	struct rt_map series; /* values joined with SEP -> struct series */
+	double dropped;       /* series not made: the family was full */
 };
 
 struct rt_registry {
 	pthread_mutex_t mu;
 	struct rt_metric *head, *tail;
 	double start_time;
+	size_t max_series; /* per family */
 };
 
 struct rt_registry *rt_registry_new(void)
@@ -47,6 +57,7 @@ struct rt_registry *rt_registry_new(void)
 	if (!r)
 		return NULL;
 	pthread_mutex_init(&r->mu, NULL);
+	r->max_series = MAX_SERIES_DEFAULT;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->start_time = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 	return r;
@@ -78,6 +89,13 @@ static void metric_free(struct rt_metric *m)
 	free(m->name);
 	free(m->help);
 	free(m);
+}
+
+void rt_registry_set_max_series(struct rt_registry *r, size_t max)
+{
+	pthread_mutex_lock(&r->mu);
+	r->max_series = max ? max : MAX_SERIES_DEFAULT;
+	pthread_mutex_unlock(&r->mu);
 }
 
 void rt_registry_free(struct rt_registry *r)
@@ -163,6 +181,10 @@ static struct series *series_get(struct rt_metric *m, const char *const *values,
 		goto out;
 	if ((s = rt_map_get(&m->series, key.p)) || !create)
 		goto out;
+	if (m->series.n >= m->r->max_series) {
+		m->dropped++;
+		goto out;
+	}
 	if (!(s = calloc(1, sizeof(*s))) || !(s->values = calloc(m->nlabels + 1, sizeof(char *))) ||
 	    (m->nbounds && !(s->buckets = calloc(m->nbounds, sizeof(double)))))
 		goto fail;
@@ -260,16 +282,11 @@ void rt_metric_del(struct rt_metric *m, const char *const *values)
 /* ---- rendering --------------------------------------------------------------------------------
  */
 
-/* Label values escaped as the exposition format wants (\\, \", \n). */
+/* k="v": the value through the one escaper (\\, \", \n; invalid UTF-8 as U+FFFD). */
 static int add_label(struct buf *out, const char *k, const char *v, int first)
 {
-	int rc = buf_addf(out, "%s%s=\"", first ? "" : ",", k);
-	for (; rc >= 0 && *v; v++)
-		rc = *v == '\\'   ? buf_adds(out, "\\\\")
-		     : *v == '"'  ? buf_adds(out, "\\\"")
-		     : *v == '\n' ? buf_adds(out, "\\n")
-		                  : buf_addc(out, *v);
-	return rc < 0 ? rc : buf_addc(out, '"');
+	int rc = buf_addf(out, "%s%s=", first ? "" : ",", k);
+	return rc < 0 ? rc : prom_label_quote(out, v, strlen(v));
 }
 
 /* "name{a="x",b="y"" (no closing brace) */
@@ -357,11 +374,31 @@ static void proc_stats(double *cpu, double *rss, double *fds)
 	}
 }
 
+/* The series each full family dropped (a family of its own, only when something was dropped). */
+static int render_dropped(struct rt_registry *reg, struct buf *out)
+{
+	struct rt_metric *m;
+	int rc = 0, any = 0;
+	for (m = reg->head; rc >= 0 && m; m = m->next) {
+		if (!m->dropped)
+			continue;
+		if (!any++)
+			rc = buf_adds(out, "# HELP gitseal_metric_series_dropped_total Series not "
+			                   "recorded because their family was full.\n"
+			                   "# TYPE gitseal_metric_series_dropped_total counter\n");
+		if (rc >= 0 && (rc = buf_adds(out, "gitseal_metric_series_dropped_total{")) >= 0 &&
+		    (rc = add_label(out, "metric", m->name, 1)) >= 0)
+			rc = buf_addf(out, "} %.17g\n", m->dropped);
+	}
+	return rc;
+}
+
 int rt_registry_render(struct rt_registry *reg, struct buf *out)
 {
 	static const char *const types[] = { "counter", "gauge", "histogram" };
 	struct rt_metric *m;
 	double cpu, rss, fds;
+	size_t whole = out->len; /* the end of the last family that fit */
 	int rc = 0;
 
 	proc_stats(&cpu, &rss, &fds);
@@ -378,7 +415,11 @@ int rt_registry_render(struct rt_registry *reg, struct buf *out)
 			rt_map_each(&m->series, render_series, &r);
 			rc = r.rc;
 		}
+		if (rc >= 0)
+			whole = out->len;
 	}
+	if (rc >= 0 && (rc = render_dropped(reg, out)) >= 0)
+		whole = out->len;
 	pthread_mutex_unlock(&reg->mu);
 	if (rc >= 0)
 		rc = buf_addf(
@@ -395,5 +436,7 @@ int rt_registry_render(struct rt_registry *reg, struct buf *out)
 		    "in seconds.\n"
 		    "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %.17g\n",
 		    cpu, rss, fds, reg->start_time);
+	if (rc < 0)
+		buf_truncate(out, whole); /* whole families only: the rest does not fit */
 	return rc;
 }

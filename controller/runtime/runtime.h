@@ -25,8 +25,10 @@
  *              calls the reconciler's tick (redis-style: it returns the delay
  *              it wants) while leading or not; losing the Lease ends the
  *              process at once, as client-go does.
- *   http       libmicrohttpd, 2 threads per listener, calling the routes the
- *              reconcilers registered.
+ *   http       per server: libmicrohttpd's 2 event threads (epoll) answering the light
+ *              routes inline; a work pool (--http-workers threads) for the routes marked
+ *              work (decryption), so /healthz never waits behind them; a reaper thread
+ *              that closes connections past their read/write deadline (runtime/http*.c).
  *   One kube_client serves every thread (one QPS/burst bucket, one connection
  *   cache for requests; the informers' watches are on their own connection so
  *   they never take a worker's keep-alive connection).
@@ -163,6 +165,9 @@ struct rt_informer_opts {
 	int (*busy)(void *ctx); /* non-zero: wait (next page, stream) until rt_kick() */
 	void *ctx;
 	const char *what; /* in logs ("sealedsecrets"); NULL: the kind */
+	/* objects as PartialObjectMetadata (apiVersion, kind, metadata): a Secret's data never
+	 * enters the process, neither in lists nor in events */
+	int metadata_only;
 };
 
 struct rt_informer;
@@ -198,22 +203,39 @@ void rt_leader_kick(struct rt_leader *l); /* any thread: tick now */
 /* stopped(), then the Lease is released (another replica takes over at once); frees l. */
 void rt_leader_stop(struct rt_leader *l);
 
-/* ---- HTTP server (libmicrohttpd; <microhttpd.h> stays in runtime/http.c) ----------------------
+/* ---- HTTP server (libmicrohttpd; <microhttpd.h> stays in runtime/http*.c) --------------------
+ *
+ * What an unauthenticated client can make a server do is bounded by these options (http.c has the
+ * whole list; README "Security" the flags): connections, time per request, memory for bodies, CPU
+ * (work routes on a pool of their own), requests per peer address (rate-limited routes), and the
+ * metric series it can add (none: methods and paths are labelled from the route table).
  */
 
 struct rt_http_opts {
 	const char *addr;    /* "host:port", ":port" (every address), "[::1]:port" */
 	const char *flag;    /* the flag that set it, in errors ("listen-addr") */
-	double read_timeout; /* idle connection timeout, seconds (0 = 120) */
-	size_t body_max;     /* request bodies above this get body_too_big (0 = 2 MiB) */
+	double read_timeout; /* the whole request, headers and body (from the accept or the end of
+	                        the previous answer), seconds (0 = 120): a slow client is cut off */
+	size_t body_max;     /* request bodies above this get body_too_big (0 = 2 MiB); a
+	                        Content-Length above it is answered 413 before the body is read */
 	const char
 	    *metric_prefix; /* <prefix>http_requests_total and ..._duration_seconds; NULL: none */
+	/* added with the hardening (issue 14); 0 = the default */
+	double write_timeout;  /* the end of the request to the end of the answer (0 = 120) */
+	unsigned max_conns;    /* connections at once (0 = 256): a new one closes the oldest one
+	                          still being read */
+	unsigned max_per_ip;   /* connections from one address (0 = 32) */
+	size_t body_total_max; /* request bodies held at once, every connection (0 = 16 MiB): 503 */
+	size_t conn_memory;    /* per connection, headers and reads (0 = 64 KiB) */
+	int work_threads;      /* threads for the work routes (0 = 1) */
+	size_t work_queue;     /* work requests waiting for them (0 = 16): 503 past it */
 };
 struct rt_http_req {
 	const char *method, *path;
 	const struct buf *body;
 	int body_too_big;
-	void *conn; /* for rt_http_header() */
+	void *conn;       /* for rt_http_header() */
+	const char *peer; /* the client's address as rate limits key it (IPv4, IPv6 /64) */
 };
 struct rt_http_resp {
 	int code;         /* 0 = 200 */
@@ -225,17 +247,36 @@ typedef void (*rt_http_fn)(void *ctx, const struct rt_http_req *rq, struct rt_ht
 struct rt_http;
 /* Parse the address; nothing listens until rt_http_start(). */
 int rt_http_new(struct rt_http **out, struct rt *rt, const struct rt_http_opts *o);
-/* Before rt_http_start(): method NULL answers any method. Unknown paths (or methods) get 404. */
+
+struct rt_http_route_opts {
+	const char *method; /* "GET", "GET,HEAD", "POST"; NULL: any method */
+	const char *path;   /* exact */
+	rt_http_fn fn;
+	void *ctx;
+	/* CPU-heavy (a decryption): fn runs on the server's work threads, never on an event
+	 * thread; the connection waits suspended. Light routes run inline and must not block. */
+	int work;
+	/* requests per second per peer address (not a header), checked before the body is read
+	 * (429 + Retry-After past it); <= 0: unlimited */
+	double rate;
+	int burst;
+};
+/*
+ * Before rt_http_start(). Only POST, PUT, PATCH (or any-method) routes get a request body; others
+ * read and drop it. Unknown paths get 404, a known path with another method 405 with Allow.
+ */
+int rt_http_route_add(struct rt_http *h, const struct rt_http_route_opts *o);
+/* rt_http_route_add() of a light route without a rate limit. */
 int rt_http_route(struct rt_http *h, const char *method, const char *path, rt_http_fn fn,
                   void *ctx);
-/* The built-in routes: GET-or-anything /healthz ("ok"), /metrics (the registry). */
+/* The built-in routes, GET and HEAD: /healthz ("ok"), /metrics (the registry). */
 int rt_http_route_healthz(struct rt_http *h);
 int rt_http_route_metrics(struct rt_http *h);
 int rt_http_start(struct rt_http *h);
 int rt_http_port(const struct rt_http *h); /* the bound port (useful with ":0") */
 const char *rt_http_header(const struct rt_http_req *rq, const char *name);
 void rt_http_reply_text(struct rt_http_resp *resp, int code, const char *text);
-void rt_http_free(struct rt_http *h); /* stops serving first */
+void rt_http_free(struct rt_http *h); /* stops serving first (queued work is answered 503) */
 /* "host:port", ":port", "[::1]:port" -> parts; GS_EINVAL naming the text. */
 int rt_parse_listen(const char *addr, char *host, size_t hostlen, int *port);
 
@@ -246,6 +287,9 @@ enum rt_metric_type { RT_COUNTER, RT_GAUGE, RT_HISTOGRAM };
 struct rt_metric;
 struct rt_registry *rt_registry_new(void);
 void rt_registry_free(struct rt_registry *r);
+/* Series per family (0 = 10 000): past it a new series is dropped and counted in
+ * gitseal_metric_series_dropped_total{metric="<family>"}. */
+void rt_registry_set_max_series(struct rt_registry *r, size_t max);
 /*
  * A metric family: labels NULL-terminated, rendered in that order (give them sorted, as the Go
  * client renders them); buckets for histograms (upper bounds, ascending). The same name again
@@ -260,7 +304,8 @@ void rt_metric_set(struct rt_metric *m, const char *const *values, double v); /*
 void rt_metric_observe(struct rt_metric *m, const char *const *values, double v); /* histogram */
 /* A NULL among values matches any value (client_golang's DeletePartialMatch; a scan). */
 void rt_metric_del(struct rt_metric *m, const char *const *values);
-/* The text exposition format (0.0.4): every family in registration order, then process_*. */
+/* The text exposition format (0.0.4): every family in registration order, then process_*. Out of
+ * room in out: the families that fit (whole lines only) and the error. */
 int rt_registry_render(struct rt_registry *r, struct buf *out);
 
 /* ---- rate limit (GCRA per key) ----------------------------------------------------------------

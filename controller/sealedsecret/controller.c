@@ -416,8 +416,8 @@ static int watch_namespace(struct ss_loop *l, const char *ns)
 		io.kind = "Secret";
 		io.ns = ns;
 		io.label_selector = o->label_selector;
-		io.no_list =
-		    1; /* only deletions from now on: the Secrets' data never comes in a list */
+		io.no_list = 1;       /* only deletions from now on */
+		io.metadata_only = 1; /* names, owners, annotations: no Secret's data, ever */
 		io.on_delete = on_secret_delete;
 		io.ctx = l;
 		io.what = "secrets";

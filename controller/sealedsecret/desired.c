@@ -11,75 +11,151 @@
  *   - otherwise                 -> replace data, labels, annotations, owner refs
  *   - type always; update only when something differs
  * Ours on top: the SS_ANNO_SOURCE record, so a restart skips Secrets that
- * are already right without decrypting anything.
+ * are already right without decrypting anything:
+ *   uid=<uid>,generation=<n>,spec=<sha-256 of spec+scope, 16 bytes hex>,mac=<hmac hex>
+ * The mac is HMAC-SHA256 under the controller's source-record key (a random 32-byte key in a
+ * Secret of its namespace: keys/keys.h) over the namespace, name, the head and the Secret's data
+ * as written: it notices a hand edit of the data without decrypting, yet says nothing about the
+ * values to anyone without the key (no offline guessing, equal values in two Secrets look
+ * unrelated), and cannot be forged. The spec hash is of the ciphertext, which is public.
  */
 #include "controller/sealedsecret/sealedsecret_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
-#include "core/base64.h"
+#include "core/crypto.h"
 #include "sealer/sealed/sealed.h"
 
 int ss_hash_doc(char out[33], const struct doc *n)
 {
 	struct buf b = BUF_INIT(BUF_MAX_DEFAULT);
 	struct doc_emit_opts eo = { 0, DOC_EMIT_SORT_KEYS | DOC_EMIT_COMPACT };
-	unsigned char h[crypto_hash_sha256_BYTES];
+	unsigned char h[GS_SHA256_LEN];
 	int rc = 0;
 
 	if (n && (rc = doc_emit_json(&b, n, &eo)) < 0)
 		goto out;
-	crypto_hash_sha256(h, (const unsigned char *)b.p, b.len);
-	sodium_bin2hex(out, 33, h, 16);
+	if ((rc = gs_sha256(h, b.p, b.len)) < 0)
+		goto out;
+	gs_hex(out, h, 16);
 out:
 	buf_release(&b);
 	return rc;
 }
 
-/* data hashed as sorted "key\0base64\0" pairs: the same whether it came from us or the API. */
-static int hash_data(char out[33], const struct doc *data)
+/* The keys of map data, sorted (a Secret has few: insertion sort). NULL for an empty map. */
+static const struct doc **sorted_keys(const struct doc *data, size_t *n, int *rc)
 {
-	crypto_hash_sha256_state st;
-	unsigned char h[crypto_hash_sha256_BYTES];
-	size_t i, n = doc_len(data);
 	const struct doc **keys = NULL;
+	size_t i, j;
 
-	crypto_hash_sha256_init(&st);
-	if (doc_kind(data) == DOC_MAP && n) {
-		size_t j;
-		if (!(keys = calloc(n, sizeof(*keys))))
-			return gs_error(GS_ENOMEM, "out of memory");
-		for (i = 0; i < n; i++)
-			keys[i] = doc_key_at(data, i);
-		for (i = 1; i < n; i++) /* insertion sort: a Secret has few keys */
-			for (j = i; j > 0 && strcmp(doc_text(keys[j - 1], NULL),
-			                            doc_text(keys[j], NULL)) > 0;
-			     j--) {
-				const struct doc *t = keys[j];
-				keys[j] = keys[j - 1];
-				keys[j - 1] = t;
-			}
-		for (i = 0; i < n; i++) {
-			size_t kl = 0, vl = 0;
-			const char *k = doc_text(keys[i], &kl),
-			           *v = doc_text(doc_getn(data, k, kl), &vl);
-			crypto_hash_sha256_update(&st, (const unsigned char *)k, kl + 1);
-			crypto_hash_sha256_update(&st, (const unsigned char *)(v ? v : ""),
-			                          v ? vl + 1 : 1);
-		}
-		free(keys);
+	*rc = 0;
+	*n = doc_kind(data) == DOC_MAP ? doc_len(data) : 0;
+	if (!*n)
+		return NULL;
+	if (!(keys = calloc(*n, sizeof(*keys)))) {
+		*rc = gs_error(GS_ENOMEM, "out of memory");
+		return NULL;
 	}
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2hex(out, 33, h, 16);
-	return 0;
+	for (i = 0; i < *n; i++)
+		keys[i] = doc_key_at(data, i);
+	for (i = 1; i < *n; i++)
+		for (j = i;
+		     j > 0 && strcmp(doc_text(keys[j - 1], NULL), doc_text(keys[j], NULL)) > 0;
+		     j--) {
+			const struct doc *t = keys[j];
+			keys[j] = keys[j - 1];
+			keys[j - 1] = t;
+		}
+	return keys;
 }
 
-int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data)
+/* The old record's data part: unkeyed SHA-256 (first 16 bytes) of sorted "key\0base64\0" pairs.
+ * Only ever compared in memory now (an old-format record still on a Secret, see
+ * ss_secret_is_current); never written again. */
+static int hash_data_v1(char out[33], const struct doc *data)
 {
-	char spec[33], dh[33];
+	struct gs_sha256_ctx *h = NULL;
+	unsigned char md[GS_SHA256_LEN];
+	const struct doc **keys;
+	size_t i, n;
+	int rc;
+
+	keys = sorted_keys(data, &n, &rc);
+	if (rc < 0 || (rc = gs_sha256_new(&h)) < 0)
+		goto out;
+	for (i = 0; rc >= 0 && i < n; i++) {
+		size_t kl = 0, vl = 0;
+		const char *k = doc_text(keys[i], &kl), *v = doc_text(doc_getn(data, k, kl), &vl);
+		if ((rc = gs_sha256_update(h, k, kl + 1)) >= 0)
+			rc = gs_sha256_update(h, v ? v : "", v ? vl + 1 : 1);
+	}
+	if (rc >= 0 && (rc = gs_sha256_final(h, md)) >= 0)
+		gs_hex(out, md, 16);
+out:
+	gs_sha256_free(h);
+	free(keys);
+	return rc;
+}
+
+/* One length-prefixed field of the MAC input: nothing can slide from one field into the next. */
+static int mac_field(struct gs_hmac_ctx *h, const char *p, size_t n)
+{
+	unsigned char len[8];
+	uint64_t v = n;
+	int i, rc;
+	for (i = 7; i >= 0; i--, v >>= 8)
+		len[i] = (unsigned char)(v & 0xff);
+	if ((rc = gs_hmac_update(h, len, sizeof(len))) < 0)
+		return rc;
+	return gs_hmac_update(h, p ? p : "", n);
+}
+
+/* HMAC-SHA256(key, "gitseal.dev/unsealed-from v2", namespace, name, uid, generation, spec hash,
+ * then each data key and its base64 value as written, sorted by key) as 64 hex characters. */
+static int record_mac(char out[65], const unsigned char *key, const struct doc *ss, const char *uid,
+                      const char *gen, const char *spec, const struct doc *data)
+{
+	static const char domain[] = "gitseal.dev/unsealed-from v2";
+	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
+	struct gs_hmac_ctx *h = NULL;
+	unsigned char md[GS_SHA256_LEN];
+	const struct doc **keys;
+	size_t i, n;
+	int rc;
+
+	if (!key)
+		return gs_error(GS_EINVAL, "no source-record key loaded");
+	keys = sorted_keys(data, &n, &rc);
+	if (rc < 0 || (rc = gs_hmac_sha256_new(&h, key, SS_RECORD_KEY_LEN)) < 0)
+		goto out;
+	if ((rc = mac_field(h, domain, sizeof(domain) - 1)) < 0 ||
+	    (rc = mac_field(h, ns, ns ? strlen(ns) : 0)) < 0 ||
+	    (rc = mac_field(h, name, name ? strlen(name) : 0)) < 0 ||
+	    (rc = mac_field(h, uid, strlen(uid))) < 0 ||
+	    (rc = mac_field(h, gen, strlen(gen))) < 0 ||
+	    (rc = mac_field(h, spec, strlen(spec))) < 0)
+		goto out;
+	for (i = 0; rc >= 0 && i < n; i++) {
+		size_t kl = 0, vl = 0;
+		const char *k = doc_text(keys[i], &kl), *v = doc_text(doc_getn(data, k, kl), &vl);
+		if ((rc = mac_field(h, k, kl)) >= 0)
+			rc = mac_field(h, v, v ? vl : 0);
+	}
+	if (rc >= 0 && (rc = gs_hmac_final(h, md)) >= 0)
+		gs_hex(out, md, sizeof(md));
+out:
+	gs_wipe(md, sizeof(md));
+	gs_hmac_free(h);
+	free(keys);
+	return rc;
+}
+
+/* "uid=...,generation=...,spec=..." (the public part, the same in both formats). */
+static int record_head(struct buf *out, const struct doc *ss, char spec[33])
+{
 	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
 	const char *gen = doc_text(doc_getp(ss, "metadata", "generation", NULL), NULL);
 	struct doc *key = NULL;
@@ -91,26 +167,56 @@ int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *da
 	if ((rc = doc_set(key, "spec", doc_clone(doc_get(ss, "spec")))) < 0 ||
 	    (rc = doc_set(key, "scope", doc_new_strz(sealed_scope_name(sealed_scope_of(ss))))) <
 	        0 ||
-	    (rc = ss_hash_doc(spec, key)) < 0 || (rc = hash_data(dh, data)) < 0)
+	    (rc = ss_hash_doc(spec, key)) < 0)
 		goto out;
-	rc = buf_addf(out, "uid=%s,generation=%s,spec=%s,data=%s", uid ? uid : "", gen ? gen : "0",
-	              spec, dh);
+	rc = buf_addf(out, "uid=%s,generation=%s,spec=%s", uid ? uid : "", gen ? gen : "0", spec);
 out:
 	doc_free(key);
 	return rc;
 }
 
-int ss_secret_is_current(const struct doc *secret, const struct doc *ss)
+int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data,
+                     const unsigned char *key)
+{
+	const char *uid = doc_str(doc_getp(ss, "metadata", "uid", NULL));
+	const char *gen = doc_text(doc_getp(ss, "metadata", "generation", NULL), NULL);
+	char spec[33], mac[65];
+	int rc;
+
+	if ((rc = record_head(out, ss, spec)) < 0 ||
+	    (rc = record_mac(mac, key, ss, uid ? uid : "", gen ? gen : "0", spec, data)) < 0)
+		return rc;
+	return buf_addf(out, ",mac=%s", mac);
+}
+
+int ss_secret_is_current(const struct doc *secret, const struct doc *ss, const unsigned char *key)
 {
 	struct buf want = BUF_INIT(1024);
 	const char *have =
 	    doc_str(doc_getp(secret, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
-	int ok = 0;
+	const char *tail;
+	char spec[33], dh[33];
+	int cur = 0;
 
-	if (have && ss_source_record(&want, ss, doc_get(secret, "data")) >= 0)
-		ok = !strcmp(have, want.p);
+	if (!have)
+		goto out;
+	if (strstr(have, ",mac=")) {
+		if (ss_source_record(&want, ss, doc_get(secret, "data"), key) >= 0)
+			cur = strlen(have) == want.len && gs_mac_equal(have, want.p, want.len);
+		goto out;
+	}
+	/* the format before the HMAC: "<head>,data=<unkeyed hash of the data>". Current when the
+	 * head is ours and the hash is that of the data as it is now: the caller may then replace
+	 * it with the keyed record from that same data, without decrypting anything. */
+	if (record_head(&want, ss, spec) < 0 || strncmp(have, want.p, want.len) ||
+	    strncmp(have + want.len, ",data=", 6) || hash_data_v1(dh, doc_get(secret, "data")) < 0)
+		goto out;
+	tail = have + want.len + 6;
+	cur = strlen(tail) == 32 && !strcmp(tail, dh) ? SS_RECORD_OLD : 0;
+out:
+	gs_error_clear();
 	buf_release(&want);
-	return ok;
+	return cur;
 }
 
 int ss_controlled_by(const struct doc *secret, const struct doc *ss)
@@ -150,7 +256,7 @@ static int anno_true(const struct doc *obj, const char *anno)
 }
 
 /* Set the SS_ANNO_SOURCE record on secret from its own data. */
-static int stamp(struct doc *secret, const struct doc *ss)
+static int stamp(struct doc *secret, const struct doc *ss, const unsigned char *key)
 {
 	struct buf rec = BUF_INIT(1024);
 	struct doc *meta = doc_get(secret, "metadata"), *annos;
@@ -163,19 +269,20 @@ static int stamp(struct doc *secret, const struct doc *ss)
 			return rc;
 		annos = doc_get(meta, "annotations");
 	}
-	if ((rc = ss_source_record(&rec, ss, doc_get(secret, "data"))) >= 0)
+	if ((rc = ss_source_record(&rec, ss, doc_get(secret, "data"), key)) >= 0)
 		rc = doc_set(annos, SS_ANNO_SOURCE, doc_new_str(rec.p, rec.len));
 	buf_release(&rec);
 	return rc;
 }
 
-int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items)
+int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items,
+                      const unsigned char *key)
 {
 	int rc;
 
 	if ((rc = sealed_desired_secret(out, ss, items)) < 0)
 		return rc;
-	if ((rc = stamp(*out, ss)) < 0) {
+	if ((rc = stamp(*out, ss, key)) < 0) {
 		doc_free(*out);
 		*out = NULL;
 	}
@@ -230,7 +337,7 @@ static int same(const struct doc *a, const struct doc *b, int *eq)
 }
 
 int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing,
-                   const struct doc *desired, const struct doc *ss)
+                   const struct doc *desired, const struct doc *ss, const unsigned char *key)
 {
 	struct doc *u = NULL, *meta;
 	const struct doc *dmeta = doc_get(desired, "metadata");
@@ -269,7 +376,7 @@ int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *ex
 		doc_del(u, "type");
 	/* the record describes the merged data, so compute it last */
 	if (rc >= 0)
-		rc = stamp(u, ss);
+		rc = stamp(u, ss, key);
 	if (rc >= 0)
 		rc = same(u, existing, &eq);
 	if (rc < 0)

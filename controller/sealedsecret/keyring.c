@@ -49,7 +49,8 @@ size_t ss_keys_count(struct ss_keys *k)
 	return n;
 }
 
-int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint)
+static int keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss,
+                     size_t *hint, int slot)
 {
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct sealed_keyset ks;
@@ -57,7 +58,7 @@ int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *
 
 	uo.accept_v1_data = k->c->o->accept_v1_data;
 	uo.what = doc_k8s_name(ss);
-	while (sem_wait(&k->rsa_slots) < 0)
+	while (slot && sem_wait(&k->rsa_slots) < 0)
 		;
 	pthread_rwlock_rdlock(&k->lock);
 	/* a private keyset over the shared keys: the hint is the caller's */
@@ -71,8 +72,19 @@ int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *
 	if (hint)
 		*hint = ks.hint;
 	pthread_rwlock_unlock(&k->lock);
-	sem_post(&k->rsa_slots);
+	if (slot)
+		sem_post(&k->rsa_slots);
 	return rc;
+}
+
+int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint)
+{
+	return keys_open(k, out, ss, hint, 1);
+}
+
+int ss_keys_verify(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint)
+{
+	return keys_open(k, out, ss, hint, 0);
 }
 
 /* A key arrived: the machinery (if this replica runs it) retries what no key could open. */
@@ -139,6 +151,10 @@ int ss_keys_start(struct ss_keys *k)
 	if (kube_get(&legacy, c->kc, "v1", "Secret", c->o->namespace, c->o->key_prefix) >= 0) {
 		load_secret(k, legacy);
 		doc_free(legacy);
+	} else if (gs_error_code() != GS_ENOTFOUND) {
+		/* the first request of the process: a wrong CA or server is said here, at once */
+		gs_err("cannot read the pre-0.9 key secret", "namespace=%s name=%s error=\"%s\"",
+		       c->o->namespace, c->o->key_prefix, gs_error_last());
 	}
 	gs_error_clear();
 	/* a key removed or relabelled stays loaded until restart, as upstream: no on_delete */

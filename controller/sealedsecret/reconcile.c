@@ -85,6 +85,36 @@ void ss_reconcile_post(struct ss_controller *c, const struct doc *ss, int unseal
 	    doc_str(doc_getp(ss, "metadata", "labels", "app.kubernetes.io/instance", NULL)), 1);
 }
 
+/*
+ * A Secret with a record of the format before the HMAC that still matches (its data is what we
+ * made): the keyed record from the same data replaces it (an update with its resourceVersion:
+ * a change meanwhile wins, and the next reconcile looks again). Nothing is decrypted; the data,
+ * labels and owners stay as they are. A failure leaves the old record, still valid.
+ */
+static void restamp(struct ss_controller *c, const struct doc *existing, const struct doc *ss,
+                    struct ss_result *res)
+{
+	struct buf rec = BUF_INIT(1024);
+	struct doc *u = doc_clone(existing), *out = NULL;
+	struct doc *annos = doc_getp(u, "metadata", "annotations", NULL);
+	const char *ns = doc_k8s_namespace(ss), *name = doc_k8s_name(ss);
+
+	if (!u || !annos || ss_source_record(&rec, ss, doc_get(u, "data"), c->record_key) < 0 ||
+	    doc_set(annos, SS_ANNO_SOURCE, doc_new_str(rec.p, rec.len)) < 0 ||
+	    kube_update(&out, c->kc, u, NULL) < 0) {
+		gs_warn("source record not upgraded", "namespace=%s name=%s error=\"%s\"", ns, name,
+		        gs_error_last());
+		gs_error_clear();
+	} else {
+		res->wrote++;
+		gs_info("source record upgraded to the keyed format", "namespace=%s name=%s", ns,
+		        name);
+	}
+	buf_release(&rec);
+	doc_free(u);
+	doc_free(out);
+}
+
 static double ms_since(double t0)
 {
 	return (gs_mono() - t0) * 1e3;
@@ -103,7 +133,7 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 	struct sealed_items items = SEALED_ITEMS_INIT;
 	struct buf msg = BUF_INIT(8192);
 	enum ss_plan plan;
-	int rc, attempt, wrote = 0;
+	int rc, attempt, wrote = 0, cur;
 
 	memset(res, 0, sizeof(*res));
 	res->ok = 1;
@@ -129,8 +159,10 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 	t_get = ms_since(t0);
 	/* restart fast path: the Secret says it was made from exactly this, and is unchanged since
 	 */
-	if (existing && ss_secret_is_current(existing, ss)) {
+	if (existing && (cur = ss_secret_is_current(existing, ss, c->record_key))) {
 		res->skipped = 1;
+		if (cur == SS_RECORD_OLD)
+			restamp(c, existing, ss, res);
 		write_status(c, ss, 1, NULL, res);
 		ss_metric_condition(&c->metrics, ns, name, instance, 1);
 		goto out;
@@ -145,7 +177,7 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 	}
 	res->decrypted = 1;
 	t_open = ms_since(t0);
-	if ((rc = ss_desired_secret(&desired, ss, &items)) < 0) {
+	if ((rc = ss_desired_secret(&desired, ss, &items, c->record_key)) < 0) {
 		/* template.data errors land here: Synced=False naming the construct */
 		buf_addf(&msg, "Failed to unseal: %s", gs_error_last());
 		fail(c, ss, "ErrUnsealFailed", "unseal", msg.p, res);
@@ -167,7 +199,7 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 			wrote = rc >= 0;
 			break;
 		}
-		if ((rc = ss_plan_update(&plan, &update, existing, desired, ss)) < 0)
+		if ((rc = ss_plan_update(&plan, &update, existing, desired, ss, c->record_key)) < 0)
 			break;
 		if (plan == SS_PLAN_UNMANAGED) {
 			buf_addf(&msg,

@@ -29,10 +29,6 @@ int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ct
 		free(c);
 		return rc;
 	}
-	if (!(c->verify_rl = rt_ratelimit_new(o->rate_limit, o->rate_limit_burst))) {
-		ss_controller_free(c);
-		return gs_error(GS_ENOMEM, "out of memory");
-	}
 	if ((rc = ss_http_routes(c, api)) < 0) {
 		ss_controller_free(c);
 		return rc;
@@ -59,6 +55,16 @@ static long tick(void *ctx, int leader)
 	if (!leader)
 		return 0;
 	ss_keys_tick(&c->keys, force);
+	/* the source-record key first: no Secret is written without it */
+	if (!loop && !c->record_key_loaded) {
+		if (ss_record_key_load(c) < 0) {
+			gs_err("cannot load the source-record key, retrying", "error=\"%s\"",
+			       gs_error_last());
+			gs_error_clear();
+			return 2000;
+		}
+		c->record_key_loaded = 1;
+	}
 	/* reconcile once the keys are loaded and there is at least one to open with */
 	if (!loop && ss_keys_synced(&c->keys) && ss_keys_count(&c->keys) > 0) {
 		if (ss_loop_start(&loop, c) < 0) {
@@ -127,7 +133,7 @@ void ss_controller_free(struct ss_controller *c)
 		return;
 	ss_controller_stop(c);
 	ss_keys_release(&c->keys);
-	rt_ratelimit_free(c->verify_rl);
+	gs_wipe(c->record_key, sizeof(c->record_key));
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

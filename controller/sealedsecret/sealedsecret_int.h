@@ -9,6 +9,7 @@
  *   keyring.c     the key Secrets (an informer on every replica) and key generation (the leader)
  *   http.c        /v1/cert.pem, /v1/verify, /v1/rotate
  *   metrics.c     the upstream metric names
+ *   record.c      the source-record key (the HMAC key of the record on every Secret we write)
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -29,14 +30,22 @@
 /* ---- the desired Secret (desired.c): pure functions over docs ------------------------------ */
 
 struct sealed_items;
+/* The source-record key: KEYS_RECORD_KEY_LEN bytes (keys/keys.h), the controller's. */
+#define SS_RECORD_KEY_LEN 32
 /* The Secret a SealedSecret should produce: sealed_desired_secret() (items + template.data) plus
- * the SS_ANNO_SOURCE record. */
-int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items);
-/* "uid=<uid>,generation=<n>,spec=<hex>,data=<hex>": what the Secret was made from. data hashes
- * the Secret's data map as written, so a hand edit of the Secret is noticed without decrypting. */
-int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data);
-/* 1 when secret carries the record for ss as it is now and its data is unchanged since. */
-int ss_secret_is_current(const struct doc *secret, const struct doc *ss);
+ * the SS_ANNO_SOURCE record under key. */
+int ss_desired_secret(struct doc **out, const struct doc *ss, const struct sealed_items *items,
+                      const unsigned char *key);
+/* "uid=<uid>,generation=<n>,spec=<hex>,mac=<hex>": what the Secret was made from (desired.c has
+ * the details). The mac covers the Secret's data map as written, so a hand edit of the Secret is
+ * noticed without decrypting, and is keyed, so it says nothing about the values. */
+int ss_source_record(struct buf *out, const struct doc *ss, const struct doc *data,
+                     const unsigned char *key);
+/* 1 when secret carries the record for ss as it is now and its data is unchanged since;
+ * SS_RECORD_OLD when it carries a record of the format before the HMAC that says the same (to be
+ * replaced by the keyed one: no decryption needed); 0 otherwise. */
+#define SS_RECORD_OLD 2
+int ss_secret_is_current(const struct doc *secret, const struct doc *ss, const unsigned char *key);
 /* 1 when secret carries our record for ss's uid (we made it). */
 int ss_made_by(const struct doc *secret, const struct doc *ss);
 /* 1 when secret has a controller ownerReference to ss (uid). */
@@ -49,7 +58,7 @@ enum ss_plan {
 };
 /* What to do with an existing Secret (upstream controller.go:382-447: managed, patch, replace). */
 int ss_plan_update(enum ss_plan *plan, struct doc **update, const struct doc *existing,
-                   const struct doc *desired, const struct doc *ss);
+                   const struct doc *desired, const struct doc *ss, const unsigned char *key);
 /* Synced condition as it should be; 1 if the status must be written (flip, message or generation).
  */
 int ss_status_needs_write(const struct doc *ss, int ok, const char *message);
@@ -83,8 +92,8 @@ struct ss_keys {
 	/* the sealing keys: every thread reads, the key informer and the generator add */
 	pthread_rwlock_t lock;
 	struct keys_ring ring;
-	/* --workers: how many unseals (RSA private operations) run at once, workers and /v1/verify
-	 */
+	/* --workers: how many unseals (RSA private operations) the unsealing workers run at once
+	 * (/v1/verify and /v1/rotate have the HTTP work threads instead, never these) */
 	sem_t rsa_slots;
 	struct rt_informer *inf;
 	pthread_mutex_t mu; /* what follows */
@@ -106,6 +115,9 @@ void ss_keys_tick(struct ss_keys *k, int force);
 /* Open every item of ss with the current keys (read lock and an RSA slot held meanwhile).
  * *hint: the caller's key hint (the key that opened the last one). */
 int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint);
+/* The same for /v1/verify, without a decryption slot: it runs on the HTTP work threads, which are
+ * the HTTP side's own budget. */
+int ss_keys_verify(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint);
 
 /* ---- the unsealing machinery (controller.c, posts.c; only while leading) ------------------ */
 
@@ -213,11 +225,17 @@ struct ss_controller {
 	struct kube_client *kc; /* the runtime's one client */
 	struct ss_metrics metrics;
 	struct ss_keys keys;
-	struct rt_ratelimit *verify_rl;
 	struct rt_leader *leader;
 	pthread_mutex_t mu;   /* what follows */
 	int force_key;        /* SIGUSR1 seen, for the leader's next tick */
 	struct ss_loop *loop; /* the machinery, while leading */
+	/* the source-record key (record.c): loaded by the leader before the machinery starts,
+	 * read-only from then on; wiped at the end */
+	unsigned char record_key[SS_RECORD_KEY_LEN];
+	int record_key_loaded;
 };
+
+/* record.c: the leader's source-record key into c->record_key (made on first start). */
+int ss_record_key_load(struct ss_controller *c);
 
 #endif

@@ -56,6 +56,14 @@ void kube_config_release(struct kube_config *cfg)
 }
 
 /* The text of a scalar (any kind but null), else NULL. */
+/* No CA: --insecure-skip-tls-verify given on the command line (kubectl clears it too). */
+static void clear_ca(struct kube_config *cfg)
+{
+	buf_reset(&cfg->ca_pem);
+	free(cfg->ca_file);
+	cfg->ca_file = NULL;
+}
+
 static const char *sval(const struct doc *n)
 {
 	if (!doc_is_scalar(n) || doc_kind(n) == DOC_NULL)
@@ -234,8 +242,17 @@ int kube_config_from_docs(struct kube_config *cfg, struct doc *const *docs,
 		goto out;
 	if (doc_get_bool(doc_get(c, "insecure-skip-tls-verify"), &b) == 0)
 		cfg->insecure = b;
-	if (ov->insecure_skip_tls_verify)
+	if (ov->insecure_skip_tls_verify) {
+		/* as kubectl: --insecure-skip-tls-verify drops the kubeconfig's CA */
 		cfg->insecure = 1;
+		clear_ca(cfg);
+	} else if (cfg->insecure && (cfg->ca_pem.len || cfg->ca_file)) {
+		rc = gs_error(GS_EINVAL,
+		              "%s: cluster \"%s\": specifying a root certificates file with the "
+		              "insecure flag is not allowed",
+		              src.p, cfg->cluster_name ? cfg->cluster_name : "");
+		goto out;
+	}
 	if (!cfg->server || !*cfg->server) {
 		rc = gs_error(GS_EINVAL, "%s: cluster \"%s\" has no server", src.p,
 		              cfg->cluster_name ? cfg->cluster_name : "");
@@ -360,8 +377,10 @@ static int apply_overrides(struct kube_config *cfg, const struct kube_overrides 
 		free(cfg->token_file);
 		cfg->token_file = NULL;
 	}
-	if (ov->insecure_skip_tls_verify)
+	if (ov->insecure_skip_tls_verify) {
 		cfg->insecure = 1;
+		clear_ca(cfg);
+	}
 	return 0;
 }
 

@@ -39,6 +39,13 @@
 /* A watch's resourceVersion is too old (HTTP 410 Gone): list again. */
 #define GS_EGONE (-410)
 
+/* Metadata only (meta.k8s.io/v1, served since Kubernetes 1.15): the server sends each object as a
+ * PartialObjectMetadata (apiVersion, kind, metadata), so a Secret's data never reaches us. A list
+ * takes the List form, a watch the single one (its events carry objects). */
+#define KUBE_ACCEPT_METADATA "Accept: application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+#define KUBE_ACCEPT_METADATA_LIST                                                                  \
+	"Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
 #define KUBE_BODY_MAX ((size_t)64 << 20) /* cap on any response body */
 #define KUBE_FETCH_MAX ((size_t)4 << 20) /* default cap of kube_fetch_url() if out->max is 0 */
 
@@ -207,6 +214,8 @@ struct kube_list_opts {
 	const char *field_selector;
 	long limit;         /* page size (0 = 500); pages are followed with continue */
 	int all_namespaces; /* ns ignored */
+	int metadata_only;  /* items as PartialObjectMetadata (KUBE_ACCEPT_METADATA_LIST): no
+	                     * spec, no data; what a Secret holds never comes */
 };
 #define KUBE_LIST_OPTS_INIT                                                                        \
 	{                                                                                          \
@@ -302,6 +311,8 @@ struct kube_watch_opts {
 	                       * 410) the watch starts from the current version (one limit=1
 	                       * request), so only changes are seen and SYNCED comes at once */
 	long list_limit;      /* list page size (0 = 500) */
+	int metadata_only;    /* lists and events as PartialObjectMetadata: no spec, no data (a
+	                       * watch of Secrets that must never hold their values) */
 };
 #define KUBE_WATCH_OPTS_INIT                                                                       \
 	{                                                                                          \

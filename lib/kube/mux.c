@@ -180,6 +180,8 @@ static void start(struct kube_mux *m, struct kube_watch *w)
 	}
 	call.method = "GET";
 	call.path = path.p;
+	if (w->metadata_only)
+		call.accept = w->streaming ? KUBE_ACCEPT_METADATA : KUBE_ACCEPT_METADATA_LIST;
 	if (w->streaming) {
 		call.timeout_ms = -1; /* the server ends it after timeoutSeconds */
 		call.low_speed_time_s = (w->idle_timeout_ms + 999) / 1000;

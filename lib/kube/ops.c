@@ -177,6 +177,7 @@ int kube_list_each(struct kube_client *kc, const char *api_version, const char *
 			goto out;
 		call.method = "GET";
 		call.path = path.p;
+		call.accept = o.metadata_only ? KUBE_ACCEPT_METADATA_LIST : NULL;
 		if ((rc = kube__do(kc, &call, &resp, NULL)) < 0)
 			goto out;
 		doc_free(page);

@@ -42,6 +42,7 @@ int kube_watch_new(struct kube_watch **out, struct kube_client *kc, const char *
 	w->no_bookmarks = o.no_bookmarks;
 	w->all_namespaces = o.all_namespaces;
 	w->no_list = o.no_list;
+	w->metadata_only = o.metadata_only;
 	w->list_limit = o.list_limit > 0 ? o.list_limit : 500;
 	w->idle_timeout_ms =
 	    o.idle_timeout_ms > 0 ? o.idle_timeout_ms : (w->timeout_seconds + 30) * 1000L;
@@ -254,6 +255,7 @@ int kube_watch_once(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 		goto out;
 	call.method = "GET";
 	call.path = path.p;
+	call.accept = w->metadata_only ? KUBE_ACCEPT_METADATA : NULL;
 	call.timeout_ms = -1; /* the server ends it after timeoutSeconds; the low-speed limit
 	                         catches a dead peer */
 	call.low_speed_time_s = (w->idle_timeout_ms + 999) / 1000;
@@ -318,6 +320,7 @@ static int current_rv(struct kube_watch *w, char **rv)
 		goto out;
 	call.method = "GET";
 	call.path = path.p;
+	call.accept = w->metadata_only ? KUBE_ACCEPT_METADATA_LIST : NULL;
 	if ((rc = kube__do(w->kc, &call, &body, NULL)) < 0 ||
 	    (rc = kube__parse_body(&d, &body, path.p, w->kind)) < 0)
 		goto out;
@@ -342,6 +345,7 @@ int kube_watch_run(struct kube_watch *w, kube_watch_cb cb, void *ctx)
 	lo.field_selector = w->field_selector;
 	lo.all_namespaces = w->all_namespaces;
 	lo.limit = w->list_limit;
+	lo.metadata_only = w->metadata_only;
 	while (!w->stop) {
 		long long events;
 		if (!w->rv) {

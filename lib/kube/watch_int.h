@@ -22,7 +22,7 @@ struct kube_watch {
 	char *api_version, *kind, *ns;
 	char *label_selector, *field_selector;
 	char *rv;
-	int timeout_seconds, no_bookmarks, all_namespaces, no_list;
+	int timeout_seconds, no_bookmarks, all_namespaces, no_list, metadata_only;
 	long idle_timeout_ms, list_limit;
 	volatile int stop;
 	struct buf line;

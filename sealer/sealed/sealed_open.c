@@ -341,9 +341,17 @@ static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed
 			gs_error_prefix(rc, "%s", what);
 		goto out;
 	}
-	if ((rc = doc_parse_one(&sec, what ? what : "spec.data", pt.p, pt.len, DOC_PARSE_SECRET)) <
-	    0)
+	/* The decrypted text is plaintext: its parse errors (positions, the text around them) and
+	 * its key names say nothing in a message that goes to status, events and logs. */
+	if (doc_parse_one(&sec, "spec.data", pt.p, pt.len, DOC_PARSE_SECRET) < 0) {
+		rc =
+		    serr(what, GS_EPARSE, "spec.data: the decrypted Secret is not valid YAML/JSON");
 		goto out;
+	}
+	if (doc_kind(sec) != DOC_MAP) {
+		rc = serr(what, GS_EPARSE, "spec.data: the decrypted Secret is not an object");
+		goto out;
+	}
 	n = doc_len(doc_get(sec, "data")) + doc_len(doc_get(sec, "stringData"));
 	if ((rc = items_alloc(out, n)) < 0)
 		goto out;
@@ -365,7 +373,10 @@ static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed
 			rc = f ? buf_add(dst, v, doc_len(doc_val_at(m, i)))
 			       : base64_decode(dst, v, doc_len(doc_val_at(m, i)), B64_GO_STD);
 			if (rc < 0) {
-				rc = serr(what, rc, "spec.data: data.%s: bad base64", k);
+				rc = serr(what, rc,
+				          "spec.data: the decrypted Secret's data item %zu is not "
+				          "valid base64",
+				          i + 1);
 				goto out;
 			}
 		}
@@ -420,8 +431,12 @@ int sealed_secret_from_items(struct doc **out, const struct doc *ss,
 			c = name ? doc_new_strz(name) : NULL; /* forced to the SealedSecret's */
 		else if (!strcmp(k, "namespace"))
 			c = ns && *ns ? doc_new_strz(ns) : NULL;
-		else if (!strcmp(k, "creationTimestamp") || !strcmp(k, "ownerReferences"))
-			continue;
+		else if (!strcmp(k, "creationTimestamp") || !strcmp(k, "ownerReferences") ||
+		         !strcmp(k, "resourceVersion") || !strcmp(k, "uid") ||
+		         !strcmp(k, "selfLink") || !strcmp(k, "generation") ||
+		         !strcmp(k, "managedFields") || !strcmp(k, "deletionTimestamp") ||
+		         !strcmp(k, "deletionGracePeriodSeconds"))
+			continue; /* the server's fields: a create that carries them fails */
 		else if ((v = doc_get(tmeta, k)) && doc_kind(v) != DOC_NULL)
 			c = doc_clone(v);
 		if (c && (rc = doc_set(meta, k, c)) < 0)

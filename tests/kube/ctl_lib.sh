@@ -86,9 +86,13 @@ ctl_start() {
 		"$@" > "$TMP/$_id.log" 2>&1 < /dev/null &
 	echo $! > "$TMP/$_id.pid"
 	echo $! >> "$TMP/ctl.pids"
-	wait_for "grep -q 'msg=\"http listening\"' '$TMP/$_id.log'" 15 || { cat "$TMP/$_id.log"; return 1; }
-	sed -n 's/.*msg="http listening".* port=\([0-9]*\) .*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.port"
-	sed -n 's/.*msg="http listening".* metrics_port=\([0-9]*\).*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.mport"
+	# the "http listening" record, in --log-format text or json
+	wait_for "grep -q 'msg=\"http listening\"\\|\"msg\":\"http listening\"' '$TMP/$_id.log'" 15 ||
+		{ cat "$TMP/$_id.log"; return 1; }
+	sed -n 's/.*msg="http listening".* port=\([0-9]*\) .*/\1/p; s/.*"msg":"http listening".*"port":\([0-9]*\),.*/\1/p' \
+		"$TMP/$_id.log" | head -1 > "$TMP/$_id.port"
+	sed -n 's/.*msg="http listening".* metrics_port=\([0-9]*\).*/\1/p; s/.*"msg":"http listening".*"metrics_port":\([0-9]*\).*/\1/p' \
+		"$TMP/$_id.log" | head -1 > "$TMP/$_id.mport"
 }
 
 ctl_stop() {

@@ -15,13 +15,16 @@ static const char KC1[] =
     "apiVersion: v1\nkind: Config\ncurrent-context: dev\n"
     "clusters:\n- name: c1\n  cluster:\n    server: https://one.example:6443/\n"
     "    certificate-authority-data: aGVsbG8=\n"
-    "- name: c2\n  cluster:\n    server: https://two.example\n    insecure-skip-tls-verify: true\n"
+    "- name: c2\n  cluster:\n    server: https://two.example\n"
     "    certificate-authority: ca/two.crt\n"
+    "- name: c4\n  cluster:\n    server: https://four.example\n    insecure-skip-tls-verify: true\n"
+    "    certificate-authority-data: aGVsbG8=\n"
     "users:\n- name: u1\n  user:\n    token: 12345\n"
     "- name: u2\n  user:\n    client-certificate: certs/u2.crt\n    client-key: /abs/u2.key\n"
     "    as: someone\n    as-groups: [g1, g2]\n"
     "contexts:\n- name: dev\n  context: {cluster: c1, user: u1, namespace: team-a}\n"
-    "- name: other\n  context: {cluster: c2, user: u2}\n";
+    "- name: other\n  context: {cluster: c2, user: u2}\n"
+    "- name: both\n  context: {cluster: c4, user: u1}\n";
 
 static const char KC2[] = "apiVersion: v1\nkind: Config\ncurrent-context: second\n"
                           "clusters:\n- name: c1\n  cluster: {server: 'https://shadowed.example'}\n"
@@ -75,7 +78,7 @@ void test_kube_config__paths_are_relative_to_the_file_and_overrides_win(void)
 	ov.ns = "override-ns";
 	must_pass(load(&cfg, srcs, files, 1, &ov));
 	assert_str(cfg.server, "https://two.example");
-	assert_int(cfg.insecure, 1);
+	assert_int(cfg.insecure, 0);
 	assert_str(cfg.ca_file, "/home/me/.kube/ca/two.crt");
 	assert_str(cfg.client_cert_file, "/home/me/.kube/certs/u2.crt");
 	assert_str(cfg.client_key_file, "/abs/u2.key");
@@ -95,7 +98,27 @@ void test_kube_config__paths_are_relative_to_the_file_and_overrides_win(void)
 	assert_str(cfg.server, "https://elsewhere:1");
 	assert_str(cfg.token, "tok");
 	assert_int(cfg.insecure, 1);
+	assert_int(cfg.ca_pem.len, 0); /* the flag drops the kubeconfig's CA, as kubectl */
 	assert_str(cfg.ns, "team-a");
+	kube_config_release(&cfg);
+}
+
+/* kubectl refuses a cluster with both a CA and insecure-skip-tls-verify; the command-line flag
+ * instead drops the CA. */
+void test_kube_config__ca_with_insecure_is_refused(void)
+{
+	struct kube_config cfg = KUBE_CONFIG_INIT;
+	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
+	const char *srcs[] = { KC1 }, *files[] = { "/home/me/.kube/config" };
+	ov.context = "both";
+	must_fail_with(load(&cfg, srcs, files, 1, &ov), GS_EINVAL);
+	assert_contains(gs_error_last(), "/home/me/.kube/config: cluster \"c4\": specifying a root "
+	                                 "certificates file with the insecure flag is not allowed");
+	kube_config_release(&cfg);
+	ov.insecure_skip_tls_verify = 1;
+	must_pass(load(&cfg, srcs, files, 1, &ov));
+	assert_int(cfg.insecure, 1);
+	assert_int(cfg.ca_pem.len, 0);
 	kube_config_release(&cfg);
 }
 

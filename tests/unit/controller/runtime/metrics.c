@@ -62,6 +62,50 @@ void test_ctl_runtime_metrics__families_labels_and_partial_delete(void)
 	rt_registry_free(r);
 }
 
+/* A family holds at most max_series series; the rest are counted, not made. Invalid UTF-8 in a
+ * label value becomes U+FFFD. A render that does not fit ends after a whole family. */
+void test_ctl_runtime_metrics__bounded_series_and_whole_lines(void)
+{
+	static const char *const lab[] = { "method", NULL };
+	struct rt_registry *r = rt_registry_new();
+	struct rt_metric *c, *c2;
+	struct buf b = BUF_INIT(1 << 20), small = BUF_INIT(700);
+	char m[32];
+	const char *v[] = { m };
+	const char *bad[] = { "x\xff\"}{a=\n" };
+	int i;
+
+	rt_registry_set_max_series(r, 5);
+	c = rt_metric_new(r, RT_COUNTER, "req_total", "Requests.", lab, NULL, 0);
+	c2 = rt_metric_new(r, RT_COUNTER, "other_total", "Other.", lab, NULL, 0);
+	for (i = 0; i < 50; i++) {
+		snprintf(m, sizeof(m), "M%d", i);
+		rt_metric_add(c, v, 1);
+	}
+	rt_metric_add(c2, bad, 1);
+	must_pass(rt_registry_render(r, &b));
+	assert_contains(b.p, "req_total{method=\"M0\"} 1\n");
+	assert_true(!strstr(b.p, "method=\"M5\""));
+	assert_contains(b.p, "gitseal_metric_series_dropped_total{metric=\"req_total\"} 45\n");
+	assert_contains(b.p, "other_total{method=\"x\xef\xbf\xbd\\\"}{a=\\n\"} 1\n");
+	/* the series already there still count */
+	snprintf(m, sizeof(m), "M0");
+	rt_metric_add(c, v, 1);
+	buf_reset(&b);
+	must_pass(rt_registry_render(r, &b));
+	assert_contains(b.p, "req_total{method=\"M0\"} 2\n");
+	/* out of room: whole families only, the last line complete */
+	must_fail(rt_registry_render(r, &small));
+	assert_true(small.len > 0 && small.len < 700);
+	assert_true(small.p[small.len - 1] == '\n');
+	assert_contains(small.p, "# TYPE req_total counter");
+	assert_true(!strstr(small.p, "process_cpu_seconds_total"));
+	gs_error_clear();
+	buf_release(&b);
+	buf_release(&small);
+	rt_registry_free(r);
+}
+
 static int drop_odd(void *ctx, const char *key, void *val)
 {
 	(void)ctx;

@@ -8,6 +8,7 @@
 
 #include "controller/sealedsecret/sealedsecret_int.h"
 #include "core/base64.h"
+#include "core/crypto.h"
 #include "sealer/sealed/sealed.h"
 
 static const char ss_yaml[] = "apiVersion: bitnami.com/v1alpha1\n"
@@ -23,6 +24,11 @@ static const char ss_yaml[] = "apiVersion: bitnami.com/v1alpha1\n"
                               "      annotations: {note: hi}\n"
                               "    data:\n"
                               "      url: 'postgres://{{ .user }}:{{ .pass }}@db'\n";
+
+/* the source-record key of these tests */
+static const unsigned char K[SS_RECORD_KEY_LEN] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+	                                            12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+	                                            23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 
 static int parse(struct doc **out, const char *y)
 {
@@ -61,7 +67,7 @@ void test_ctl_sealedsecret_desired__secret_from_template_and_items(void)
 
 	must_pass(parse(&ss, ss_yaml));
 	items_init(&it);
-	must_pass(ss_desired_secret(&sec, ss, &it));
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
 	assert_str(doc_k8s_name(sec), "db");
 	assert_str(doc_k8s_namespace(sec), "prod");
 	assert_str(doc_str(doc_get(sec, "type")), "kubernetes.io/basic-auth");
@@ -74,7 +80,7 @@ void test_ctl_sealedsecret_desired__secret_from_template_and_items(void)
 	    "u-123");
 	assert_true(ss_controlled_by(sec, ss));
 	assert_true(ss_made_by(sec, ss));
-	assert_true(ss_secret_is_current(sec, ss));
+	assert_true(ss_secret_is_current(sec, ss, K));
 	assert_contains(doc_str(doc_getp(sec, "metadata", "annotations", SS_ANNO_SOURCE, NULL)),
 	                "uid=u-123,generation=3,spec=");
 	buf_release(&v);
@@ -90,30 +96,131 @@ void test_ctl_sealedsecret_desired__record_notices_spec_scope_and_data_changes(v
 
 	must_pass(parse(&ss, ss_yaml));
 	items_init(&it);
-	must_pass(ss_desired_secret(&sec, ss, &it));
-	assert_true(ss_secret_is_current(sec, ss));
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
+	assert_true(ss_secret_is_current(sec, ss, K));
 	/* a hand edit of the Secret's data */
 	must_pass(doc_set(doc_get(sec, "data"), "user", doc_new_strz("ZXZl")));
-	assert_true(!ss_secret_is_current(sec, ss));
+	assert_true(!ss_secret_is_current(sec, ss, K));
 	doc_free(sec);
-	must_pass(ss_desired_secret(&sec, ss, &it));
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
 	/* a new generation, a new spec, a new scope */
 	must_pass(doc_set(doc_get(ss, "metadata"), "generation", doc_new_int(4)));
-	assert_true(!ss_secret_is_current(sec, ss));
+	assert_true(!ss_secret_is_current(sec, ss, K));
 	must_pass(doc_set(doc_get(ss, "metadata"), "generation", doc_new_int(3)));
-	assert_true(ss_secret_is_current(sec, ss));
+	assert_true(ss_secret_is_current(sec, ss, K));
 	ss2 = doc_clone(ss);
 	must_pass(doc_set(doc_get(ss2, "metadata"), "annotations", doc_new_map()));
 	must_pass(doc_set(doc_getp(ss2, "metadata", "annotations", NULL),
 	                  SEALED_ANNO_NAMESPACE_WIDE, doc_new_strz("true")));
-	assert_true(!ss_secret_is_current(sec, ss2));
+	assert_true(!ss_secret_is_current(sec, ss2, K));
 	must_pass(
 	    doc_set(doc_getp(ss, "spec", "encryptedData", NULL), "user", doc_new_strz("AgCC")));
-	assert_true(!ss_secret_is_current(sec, ss));
+	assert_true(!ss_secret_is_current(sec, ss, K));
 	sealed_items_release(&it);
 	doc_free(sec);
 	doc_free(ss);
 	doc_free(ss2);
+}
+
+/* The record is keyed: nothing of the data shows, equal data in two Secrets gives two unrelated
+ * records, another key does not verify it. */
+void test_ctl_sealedsecret_desired__record_is_a_keyed_mac(void)
+{
+	static const unsigned char K2[SS_RECORD_KEY_LEN] = { 9 };
+	struct doc *ss = NULL, *ss2 = NULL, *sec = NULL, *sec2 = NULL;
+	struct sealed_items it = SEALED_ITEMS_INIT;
+	const char *r1, *r2, *m1, *m2;
+
+	must_pass(parse(&ss, ss_yaml));
+	ss2 = doc_clone(ss);
+	must_pass(doc_set(doc_get(ss2, "metadata"), "name", doc_new_strz("db2")));
+	items_init(&it);
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
+	must_pass(ss_desired_secret(&sec2, ss2, &it, K));
+	r1 = doc_str(doc_getp(sec, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
+	r2 = doc_str(doc_getp(sec2, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
+	assert_true(r1 && r2);
+	assert_true((m1 = strstr(r1, ",mac=")) != NULL);
+	assert_true((m2 = strstr(r2, ",mac=")) != NULL);
+	assert_int(strlen(m1), 5 + 64);
+	assert_true(strcmp(m1, m2) != 0); /* same values, same spec: other name, other mac */
+	assert_true(!strstr(r1, "data="));
+	assert_true(!strstr(r1, doc_str(doc_getp(sec, "data", "user", NULL))));
+	assert_int(ss_secret_is_current(sec, ss, K), 1);
+	assert_int(ss_secret_is_current(sec, ss, K2), 0);
+	assert_int(ss_secret_is_current(sec2, ss, K), 0); /* the record names the Secret */
+	sealed_items_release(&it);
+	doc_free(sec);
+	doc_free(sec2);
+	doc_free(ss);
+	doc_free(ss2);
+}
+
+/* A record of the format before the HMAC (unkeyed data hash) still says "current" when it
+ * matches, as SS_RECORD_OLD, so a restart neither decrypts nor keeps it; a data change is seen. */
+void test_ctl_sealedsecret_desired__old_record_format_still_counts(void)
+{
+	struct doc *ss = NULL, *sec = NULL;
+	struct sealed_items it = SEALED_ITEMS_INIT;
+	struct buf old = BUF_INIT(1024);
+	const char *rec;
+
+	must_pass(parse(&ss, ss_yaml));
+	items_init(&it);
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
+	rec = doc_str(doc_getp(sec, "metadata", "annotations", SS_ANNO_SOURCE, NULL));
+	/* the old record of this data: the head, then the SHA-256 (16 bytes) of the sorted
+	 * "key\0base64\0" pairs, computed here the way the old code did */
+	{
+		const char *keys[] = { "pass", "url", "user" };
+		unsigned char md[32];
+		char hex[65];
+		struct buf in = BUF_INIT(1 << 16);
+		size_t i;
+		for (i = 0; i < 3; i++) {
+			const char *v = doc_str(doc_getp(sec, "data", keys[i], NULL));
+			buf_add(&in, keys[i], strlen(keys[i]) + 1);
+			buf_add(&in, v, strlen(v) + 1);
+		}
+		must_pass(gs_sha256(md, in.p, in.len));
+		gs_hex(hex, md, 16);
+		buf_add(&old, rec, (size_t)(strstr(rec, ",mac=") - rec));
+		buf_addf(&old, ",data=%s", hex);
+		buf_release(&in);
+	}
+	must_pass(doc_set(doc_getp(sec, "metadata", "annotations", NULL), SS_ANNO_SOURCE,
+	                  doc_new_strz(old.p)));
+	assert_int(ss_secret_is_current(sec, ss, K), SS_RECORD_OLD);
+	assert_true(ss_made_by(sec, ss));
+	must_pass(doc_set(doc_get(sec, "data"), "user", doc_new_strz("ZXZl")));
+	assert_int(ss_secret_is_current(sec, ss, K), 0);
+	buf_release(&old);
+	sealed_items_release(&it);
+	doc_free(sec);
+	doc_free(ss);
+}
+
+/* A template copied from a live Secret brings the server's fields: a create with them fails. */
+void test_ctl_sealedsecret_desired__template_server_fields_dropped(void)
+{
+	static const char *const drop[] = { "resourceVersion", "uid",      "creationTimestamp",
+		                            "managedFields",   "selfLink", "generation" };
+	struct doc *ss = NULL, *sec = NULL, *tm;
+	struct sealed_items it = SEALED_ITEMS_INIT;
+	size_t i;
+
+	must_pass(parse(&ss, ss_yaml));
+	tm = doc_getp(ss, "spec", "template", "metadata", NULL);
+	for (i = 0; i < sizeof(drop) / sizeof(*drop); i++)
+		must_pass(doc_set(tm, drop[i], doc_new_strz("x")));
+	items_init(&it);
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
+	for (i = 0; i < sizeof(drop) / sizeof(*drop); i++)
+		assert_true(!doc_getp(sec, "metadata", drop[i], NULL));
+	assert_str(doc_str(doc_getp(sec, "metadata", "labels", "app", NULL)), "db");
+	sealed_items_release(&it);
+	doc_free(sec);
+	doc_free(ss);
 }
 
 void test_ctl_sealedsecret_desired__template_error_names_the_construct(void)
@@ -125,7 +232,7 @@ void test_ctl_sealedsecret_desired__template_error_names_the_construct(void)
 	must_pass(doc_set(doc_getp(ss, "spec", "template", "data", NULL), "url",
 	                  doc_new_strz("{{ range . }}x{{ end }}")));
 	items_init(&it);
-	must_fail(ss_desired_secret(&sec, ss, &it));
+	must_fail(ss_desired_secret(&sec, ss, &it, K));
 	assert_contains(gs_error_last(), "unsupported template construct \"range\"");
 	assert_true(!strstr(gs_error_last(), "s3cret"));
 	assert_true(sec == NULL);
@@ -142,7 +249,7 @@ void test_ctl_sealedsecret_desired__skip_owner_references(void)
 	must_pass(doc_set(doc_getp(ss, "spec", "template", "metadata", "annotations", NULL),
 	                  SEALED_ANNO_SKIP_OWNER, doc_new_strz("true")));
 	items_init(&it);
-	must_pass(ss_desired_secret(&sec, ss, &it));
+	must_pass(ss_desired_secret(&sec, ss, &it, K));
 	assert_int(doc_len(doc_getp(sec, "metadata", "ownerReferences", NULL)), 0);
 	assert_true(!ss_controlled_by(sec, ss));
 	assert_true(ss_made_by(sec, ss)); /* still ours: the record says so */
@@ -159,8 +266,8 @@ static int plan_for(enum ss_plan *plan, struct doc **upd, const char *existing_y
 	int rc;
 	items_init(&it);
 	if ((rc = parse(&existing, existing_yaml)) >= 0 &&
-	    (rc = ss_desired_secret(&desired, ss, &it)) >= 0)
-		rc = ss_plan_update(plan, upd, existing, desired, ss);
+	    (rc = ss_desired_secret(&desired, ss, &it, K)) >= 0)
+		rc = ss_plan_update(plan, upd, existing, desired, ss, K);
 	sealed_items_release(&it);
 	doc_free(existing);
 	doc_free(desired);
@@ -207,7 +314,7 @@ void test_ctl_sealedsecret_desired__unmanaged_managed_and_patch(void)
 	assert_str(doc_str(doc_getp(upd, "metadata", "annotations", SEALED_ANNO_PATCH, NULL)),
 	           "true");
 	assert_int(doc_len(doc_getp(upd, "metadata", "ownerReferences", NULL)), 0);
-	assert_true(ss_secret_is_current(upd, ss)); /* the record covers the merged data */
+	assert_true(ss_secret_is_current(upd, ss, K)); /* the record covers the merged data */
 	doc_free(upd);
 	buf_release(&v);
 	doc_free(ss);
@@ -221,10 +328,10 @@ void test_ctl_sealedsecret_desired__noop_when_already_right(void)
 
 	must_pass(parse(&ss, ss_yaml));
 	items_init(&it);
-	must_pass(ss_desired_secret(&desired, ss, &it));
+	must_pass(ss_desired_secret(&desired, ss, &it, K));
 	/* what the API server gives back has more fields; ours are equal */
 	must_pass(doc_set(doc_get(desired, "metadata"), "resourceVersion", doc_new_strz("42")));
-	must_pass(ss_plan_update(&plan, &upd, desired, desired, ss));
+	must_pass(ss_plan_update(&plan, &upd, desired, desired, ss, K));
 	assert_int(plan, SS_PLAN_NOOP);
 	assert_true(upd == NULL);
 	sealed_items_release(&it);

@@ -403,6 +403,52 @@ void test_sealed_doc__legacy_v1_data_only_when_accepted(void)
 	fx_release(&f);
 }
 
+/* Errors about the decrypted text of a legacy spec.data name the item, never a position, a key
+ * name or a piece of the text (they go to status, events and logs). */
+static int open_v1_text(struct fx *f, const char *inner)
+{
+	struct buf label = BUF_INIT(64), ct = BUF_INIT(1 << 16), y = BUF_INIT(1 << 16);
+	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
+	struct sealed_items it = SEALED_ITEMS_INIT;
+	struct doc *ss = NULL;
+	int rc;
+
+	uo.accept_v1_data = 1;
+	uo.what = "old";
+	if ((rc = sealed_label(&label, SEALED_STRICT, "ns", "old")) >= 0 &&
+	    (rc = sealed_encrypt_item(&ct, f->pk, label.p, label.len, inner, strlen(inner))) >= 0 &&
+	    (rc = buf_addf(&y,
+	                   "kind: SealedSecret\napiVersion: bitnami.com/v1alpha1\nmetadata: {name: "
+	                   "old, namespace: ns}\nspec:\n  data: %s\n",
+	                   ct.p)) >= 0 &&
+	    (rc = doc_parse_one(&ss, "v1.yaml", y.p, y.len, 0)) >= 0)
+		rc = sealed_open(&it, ss, &f->ring.set, &uo);
+	sealed_items_release(&it);
+	doc_free(ss);
+	buf_release(&label);
+	buf_release(&ct);
+	buf_release(&y);
+	return rc;
+}
+
+void test_sealed_doc__legacy_v1_errors_reveal_nothing(void)
+{
+	struct fx f;
+	must_pass(fx_init(&f, "vectors"));
+	must_fail_with(open_v1_text(&f, "{\"data\": {\"hunter2\": \"x"), GS_EPARSE);
+	assert_contains(gs_error_last(),
+	                "old: spec.data: the decrypted Secret is not valid YAML/JSON");
+	assert_true(!strstr(gs_error_last(), "hunter2"));
+	assert_true(!strstr(gs_error_last(), "1:"));
+	must_fail(open_v1_text(&f, "{\"data\": {\"a\": \"MQ==\", \"pw-hunter2\": \"!!\"}}"));
+	assert_contains(gs_error_last(), "data item 2 is not valid base64");
+	assert_true(!strstr(gs_error_last(), "hunter2"));
+	must_fail(open_v1_text(&f, "just some hunter2 text"));
+	assert_contains(gs_error_last(), "spec.data: the decrypted Secret is not an object");
+	assert_true(!strstr(gs_error_last(), "hunter2"));
+	fx_release(&f);
+}
+
 /* 8 keys loaded, items sealed for the oldest: every item opens, on 1 and 2 threads, and the hint
  * sticks. */
 void test_sealed_doc__many_keys_and_threads(void)
