@@ -39,6 +39,8 @@ struct seal_cluster {
 void seal_cluster_release(struct seal_cluster *c);
 /* The kubeconfig context's namespace ("default" without one); no network. */
 const char *seal_cluster_namespace(struct seal_cluster *c);
+/* GET one of the controller's endpoints ("/v1/age-recipient") into out. */
+int seal_cluster_get(struct seal_cluster *c, const char *endpoint, struct buf *out);
 /* GET /v1/cert.pem of the controller into pem. */
 int seal_cluster_cert(struct seal_cluster *c, struct buf *pem);
 /* POST d as compact JSON to the controller's endpoint ("/v1/verify"); *status = HTTP status. */

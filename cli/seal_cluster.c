@@ -94,16 +94,22 @@ out:
 	return rc;
 }
 
-int seal_cluster_cert(struct seal_cluster *c, struct buf *pem)
+int seal_cluster_get(struct seal_cluster *c, const char *endpoint, struct buf *out)
 {
 	struct kube_request req = { "GET", NULL, NULL, NULL, 0, 0 };
 	struct buf path = BUF_INIT(4096);
 	int rc;
-	if ((rc = proxy_path(c, &path, "/v1/cert.pem")) >= 0) {
+	if ((rc = proxy_path(c, &path, endpoint)) >= 0) {
 		req.path = path.p;
-		rc = kube_request(c->kc, &req, pem);
+		rc = kube_request(c->kc, &req, out);
 	}
 	buf_release(&path);
+	return rc;
+}
+
+int seal_cluster_cert(struct seal_cluster *c, struct buf *pem)
+{
+	int rc = seal_cluster_get(c, "/v1/cert.pem", pem);
 	return rc < 0 ? gs_error_prefix(rc, "cannot fetch certificate") : 0;
 }
 

@@ -51,6 +51,12 @@ size_t ss_keys_count(struct ss_keys *k)
 
 int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint)
 {
+	return ss_keys_open_ids(k, out, ss, hint, NULL);
+}
+
+int ss_keys_open_ids(struct ss_keys *k, struct sealed_items *out, const struct doc *ss,
+                     size_t *hint, unsigned *ids)
+{
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct sealed_keyset ks;
 	int rc;
@@ -62,6 +68,7 @@ int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *
 	pthread_rwlock_rdlock(&k->lock);
 	/* a private keyset over the shared keys: the hint is the caller's */
 	ks = k->ring.set;
+	ks.used = 0;
 	ks.hint = hint && *hint < ks.n ? *hint : 0;
 	ks.threads = 1;
 	if (!ks.n)
@@ -70,6 +77,13 @@ int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *
 		rc = sealed_open(out, ss, &ks, &uo);
 	if (hint)
 		*hint = ks.hint;
+	if (ids) { /* which keys opened it, by id: indexes move when keys come and go */
+		size_t b, n = 0;
+		memset(ids, 0, SS_KEY_IDS * sizeof(*ids));
+		for (b = 0; rc >= 0 && b < ks.n && b < 64 && n < SS_KEY_IDS; b++)
+			if (ks.used & (1ULL << b))
+				ids[n++] = k->ring.ent[b].id;
+	}
 	pthread_rwlock_unlock(&k->lock);
 	sem_post(&k->rsa_slots);
 	return rc;
@@ -118,6 +132,20 @@ static void on_update(void *ctx, const struct doc *obj, const struct rt_meta *ol
 	load_secret(ctx, obj);
 }
 
+/* A key Secret deleted (gitseal keys retire) or relabelled away: the key goes now (upstream
+ * keeps it until a restart; a retired key must stop opening anything). */
+static void on_delete(void *ctx, const struct rt_meta *gone, const struct doc *last)
+{
+	struct ss_keys *k = ctx;
+	int rc;
+	(void)last;
+	pthread_rwlock_wrlock(&k->lock);
+	rc = keys_ring_remove_secret(&k->ring, gone->name);
+	pthread_rwlock_unlock(&k->lock);
+	if (rc > 0)
+		gs_info("key removed", "namespace=%s name=%s", gone->ns, gone->name);
+}
+
 static void on_synced(void *ctx, int first)
 {
 	struct ss_keys *k = ctx;
@@ -141,13 +169,13 @@ int ss_keys_start(struct ss_keys *k)
 		doc_free(legacy);
 	}
 	gs_error_clear();
-	/* a key removed or relabelled stays loaded until restart, as upstream: no on_delete */
 	io.api_version = "v1";
 	io.kind = "Secret";
 	io.ns = c->o->namespace;
 	io.label_selector = KEYS_LABEL "=active";
 	io.on_add = on_add;
 	io.on_update = on_update;
+	io.on_delete = on_delete;
 	io.on_synced = on_synced;
 	io.ctx = k;
 	io.what = "key secrets";
