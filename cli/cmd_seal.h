@@ -35,6 +35,8 @@ struct seal_cluster {
 	const char *ctl_ns;       /* --controller-namespace (kube-system) */
 	const char *ctl_name;     /* --controller-name (sealed-secrets-controller) */
 	struct kube_client *kc;   /* connected on first use */
+	char *base;               /* the service proxy path, once found (threads may share c after
+	                           * one call made it) */
 };
 void seal_cluster_release(struct seal_cluster *c);
 /* The kubeconfig context's namespace ("default" without one); no network. */
