@@ -6,6 +6,7 @@
  * table says what changed and why; nothing is written with --dry-run, or when anything fails.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,16 +78,49 @@ static void usage(FILE *f)
 	cli_opt_help(f, rotate_options);
 }
 
-/* /v1/rotate-stale through the API server's service proxy (thread-safe after the first). */
+/* The controller, found on the first SealedSecret (a checkout without any needs no cluster). */
+struct online_ctx {
+	struct seal_cluster sc;
+	pthread_mutex_t mu;
+	int tried, rc; /* under mu */
+	char *err;
+};
+
+static int online_ready(struct online_ctx *o)
+{
+	int rc;
+	pthread_mutex_lock(&o->mu);
+	if (!o->tried) {
+		struct buf probe = BUF_INIT(4096);
+		/* one worker finds the controller; the others share what it learnt */
+		o->tried = 1;
+		if ((o->rc = seal_cluster_get(&o->sc, "/healthz", &probe)) < 0) {
+			gs_error_prefix(o->rc,
+			                "SealedSecrets are re-sealed by the controller without "
+			                "--key, and it cannot be reached");
+			o->err = strdup(gs_error_last());
+		}
+		buf_release(&probe);
+	}
+	rc = o->rc;
+	if (rc < 0)
+		gs_error(rc, "%s", o->err ? o->err : "the controller cannot be reached");
+	pthread_mutex_unlock(&o->mu);
+	return rc;
+}
+
+/* /v1/rotate-stale through the API server's service proxy. */
 static int online(void *ctx, const struct doc *ss, struct doc **out)
 {
-	struct seal_cluster *c = ctx;
+	struct online_ctx *o = ctx;
 	struct buf resp = BUF_INIT((size_t)16 << 20);
 	long status = 0;
 	int rc;
 
 	*out = NULL;
-	rc = seal_cluster_post(c, "/v1/rotate-stale", ss, &resp, &status);
+	if ((rc = online_ready(o)) < 0)
+		return rc;
+	rc = seal_cluster_post(&o->sc, "/v1/rotate-stale", ss, &resp, &status);
 	if (status == 204)
 		rc = 0;
 	else if (status == 409)
@@ -175,7 +209,7 @@ int cmd_rotate(int argc, char **argv)
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct sealed_pubkey *pk = NULL;
 	struct sops_config conf;
-	struct seal_cluster sc;
+	struct online_ctx oc;
 	struct cli_cluster cc;
 	struct buf pem = BUF_INIT((size_t)1 << 20), ids = BUF_INIT_SECRET(KEYFILE_MAX);
 	char *keys[MAX_LIST], *idf[MAX_LIST];
@@ -185,7 +219,8 @@ int cmd_rotate(int argc, char **argv)
 
 	memset(&ro, 0, sizeof(ro));
 	memset(&conf, 0, sizeof(conf));
-	memset(&sc, 0, sizeof(sc));
+	memset(&oc, 0, sizeof(oc));
+	pthread_mutex_init(&oc.mu, NULL);
 	memset(&cc, 0, sizeof(cc));
 	cli_getopt_init(&g, rotate_options);
 	optind = 1;
@@ -223,10 +258,10 @@ int cmd_rotate(int argc, char **argv)
 		case O_SKIP: ro.skip_unopened = 1; break;
 		case O_ONLY: only = optarg; break;
 		case 'v': verbose = 1; break;
-		case O_CTL_NS: sc.ctl_ns = cc.ctl_ns = optarg; break;
-		case O_CTL_NAME: sc.ctl_name = cc.ctl_name = optarg; break;
-		case O_KUBECONFIG: sc.ov.kubeconfig = cc.kubeconfig = optarg; break;
-		case O_CONTEXT: sc.ov.context = optarg; break;
+		case O_CTL_NS: oc.sc.ctl_ns = cc.ctl_ns = optarg; break;
+		case O_CTL_NAME: oc.sc.ctl_name = cc.ctl_name = optarg; break;
+		case O_KUBECONFIG: oc.sc.ov.kubeconfig = cc.kubeconfig = optarg; break;
+		case O_CONTEXT: oc.sc.ov.context = optarg; break;
 		case 'h':
 			usage(stdout);
 			ret = 0;
@@ -275,17 +310,8 @@ int cmd_rotate(int argc, char **argv)
 				        "ones cannot be told apart)\n");
 		}
 	} else if (!ro.no_sealed) {
-		struct buf probe = BUF_INIT(4096);
-		/* find the controller once here: the workers share what this call learnt */
-		int rc = seal_cluster_get(&sc, "/healthz", &probe);
-		buf_release(&probe);
-		if (rc < 0) {
-			gs_error_prefix(rc, "SealedSecrets are re-sealed by the controller without "
-			                    "--key, and it cannot be reached");
-			goto fail;
-		}
 		ro.online = online;
-		ro.online_ctx = &sc;
+		ro.online_ctx = &oc;
 	}
 	/* SOPS: the .sops.yaml from PATH up; clusters reached as gitseal encrypt does */
 	{
@@ -322,7 +348,9 @@ out:
 	keys_ring_release(&ring);
 	sealed_pubkey_free(pk);
 	sops_config_release(&conf);
-	seal_cluster_release(&sc);
+	seal_cluster_release(&oc.sc);
+	free(oc.err);
+	pthread_mutex_destroy(&oc.mu);
 	buf_release(&pem);
 	buf_release(&ids);
 	return ret;
