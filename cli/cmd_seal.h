@@ -49,6 +49,21 @@ int seal_cluster_cert(struct seal_cluster *c, struct buf *pem);
 int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d,
                       struct buf *out, long *status);
 
+/* seal --cluster-cert / --backup-recipient (cli/seal_fleet.c) */
+struct seal_fleet_opts {
+	const char *in;  /* -f (default "-") */
+	const char *out; /* -w, {cluster} replaced by each NAME */
+	int yaml;        /* -o yaml (a .yaml/.yml path is YAML anyway) */
+	struct sealed_seal_opts so;
+	int allow_expired;
+	char **clusters; /* "NAME=FILE|URL" */
+	size_t nclusters;
+	char **backup; /* age recipients of the FILE.age copies */
+	size_t nbackup;
+	const struct sealed_pubkey *pk; /* without clusters: --cert's */
+};
+int seal_fleet(const struct seal_fleet_opts *o);
+
 /* "document N of FILE" for messages (static buffer). */
 const char *seal_cli_what(const char *path, size_t i, size_t n);
 
