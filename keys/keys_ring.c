@@ -137,6 +137,13 @@ int keys__ring_add_pem_secret(struct keys_ring *r, const char *key_pem, size_t k
 		if (sealed_privkey_same(r->ent[i].key,
 		                        e.key)) { /* upstream keys its registry by fingerprint:
 			                             duplicates collapse */
+			/* a key made here, then seen as its Secret: learn the Secret's name */
+			if (secret && !r->ent[i].secret && !(r->ent[i].secret = strdup(secret))) {
+				rc = gs_error(GS_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (r->ent[i].created < 0 || !r->ent[i].created)
+				r->ent[i].created = created;
 			rc = 0;
 			goto out;
 		}
