@@ -3,19 +3,33 @@
  * stringData are encrypted by default (encrypted_regex ^(data|stringData)$), so
  * kind/metadata stay readable for kubectl, kustomize and Flux; a matching
  * .sops.yaml rule or an explicit --encrypted-regex/... flag wins.
+ * --to-cluster CONTEXT / --cluster-recipient FILE|URL (cli/cluster_rcpt.c) encrypt to
+ * gitseal-controllers' own age identities, like --age (they replace the rule's keys); the
+ * Secret must then name its namespace.
  */
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cluster_rcpt.h"
 #include "cli/cmd_sops.h"
 
 int cmd_encrypt(int argc, char **argv)
 {
 	struct sops_opts o;
-	int rc;
+	struct cli_cluster cc;
+	struct buf age = BUF_INIT(1 << 16);
+	int rc, i;
+
 	memset(&o, 0, sizeof(o));
-	if ((rc = sops_cli_parse(&o, argc, argv)) >= 0)
-		return rc;
+	memset(&cc, 0, sizeof(cc));
+	if ((rc = cli_cluster_take_args(&cc, &argc, argv)) >= 0)
+		goto out;
+	if ((rc = sops_cli_parse(&o, argc, argv)) >= 0) {
+		for (i = 1; i < argc; i++)
+			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+				cli_cluster_help(stdout);
+		goto out;
+	}
 	if (strcmp(o.verb, "edit") && strcmp(o.verb, "encrypt")) {
 		/* "gitseal encrypt FILE" parses as the bare-file form; a verb here is a file name
 		 */
@@ -28,7 +42,22 @@ int cmd_encrypt(int argc, char **argv)
 	if (!strcmp(o.file, "-") && !o.filename_override)
 		o.filename_override = "stdin.yaml";
 	o.enc.default_regex = "^(data|stringData)$";
+	o.enc.cluster = cli_cluster_recipient;
+	o.enc.cluster_ctx = &cc;
+	if (cc.nrefs) {
+		/* like --age: these recipients instead of the creation rule's */
+		if ((o.enc.age && (buf_adds(&age, o.enc.age) < 0)) ||
+		    cli_cluster_age_csv(&age, &cc) < 0) {
+			rc = cli_die_last(NULL);
+			goto out;
+		}
+		o.enc.age = age.p;
+	}
 	if ((rc = sops_cli_check(&o)) >= 0)
-		return rc;
-	return sops_cmd_encrypt(&o);
+		goto out;
+	rc = sops_cmd_encrypt(&o);
+out:
+	cli_cluster_release(&cc);
+	buf_release(&age);
+	return rc;
 }

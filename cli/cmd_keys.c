@@ -16,6 +16,11 @@ static const struct cli_command keys_commands[] = {
 	  "every sealing-key Secret of the cluster into one (age-encrypted) file" },
 	{ "restore", keys_cmd_restore,
 	  "create the key Secrets of a backup that are not in the cluster" },
+	{ "list", keys_cmd_list,
+	  "the controller's keys and age identities, and what still needs each" },
+	{ "renew", keys_cmd_renew, "a new sealing key and age identity in the cluster, now" },
+	{ "retire", keys_cmd_retire,
+	  "back up a key no longer needed (age-encrypted), then delete its Secret" },
 };
 #define NKEYS (sizeof(keys_commands) / sizeof(keys_commands[0]))
 

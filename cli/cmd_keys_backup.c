@@ -4,13 +4,16 @@
  * gets it wrong in two ways: plaintext private keys on disk, and a restore
  * after the controller started leaves an extra key). Here:
  *   backup   the key Secrets (label sealedsecrets.bitnami.com/sealed-secrets-key,
- *            any value, plus the legacy Secret named like --key-prefix, plus
- *            gitseal-controller's source-record key, label
- *            gitseal.dev/source-record-key) as one v1 List, age-encrypted to every -r RECIPIENT;
- * plaintext (0600, with a warning) without one. `gitseal unseal --key` reads the plaintext List as
- * it is. restore  creates the Secrets that are not there (never a new key); an existing Secret with
- * the same name is left alone. gitseal-controller loads restored keys as they appear, without a
- * restart. No crypto here: age is sealer/age.h, the cluster is lib/kube.
+ *            any value, plus the legacy Secret named like --key-prefix) as one
+ *            v1 List, age-encrypted to every -r RECIPIENT; plaintext (0600, with
+ *            a warning) without one. `gitseal unseal --key` reads the plaintext
+ *            List as it is.
+ *            The cluster's age identities (label gitseal.dev/age-identity) and the
+ *            source-record key (label gitseal.dev/source-record-key) come along.
+ *   restore  creates the Secrets that are not there (never a new key); an
+ *            existing Secret with the same name is left alone. gitseal-controller
+ *            loads restored keys as they appear, without a restart.
+ * No crypto here: age is sealer/age.h, the cluster is lib/kube.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -158,11 +161,12 @@ static int do_backup(struct kb_opts *o)
 {
 	struct kube_client *kc = NULL;
 	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
-	struct doc *list = NULL, *legacy = NULL, *out = NULL, *items = NULL, *rec = NULL;
+	struct doc *list = NULL, *legacy = NULL, *out = NULL, *items = NULL, *rec = NULL,
+	           *agel = NULL;
 	struct buf yaml = BUF_INIT_SECRET(BACKUP_MAX), enc = BUF_INIT(BACKUP_MAX);
 	struct doc_emit_opts eo = DOC_EMIT_OPTS_INIT;
 	struct age_recipient *rc_[MAX_RCPTS] = { NULL };
-	size_t i, n = 0;
+	size_t i, n = 0, nage = 0;
 	int rc = 1;
 
 	for (i = 0; i < o->nrcpts; i++)
@@ -182,6 +186,11 @@ static int do_backup(struct kb_opts *o)
 	lo.label_selector = KEYS_RECORD_LABEL;
 	if (kube_list(&rec, kc, "v1", "Secret", o->ctl_ns, &lo) < 0) {
 		cli_die_last("cannot list the source-record key Secret");
+		goto out;
+	}
+	lo.label_selector = KEYS_AGE_LABEL;
+	if (kube_list(&agel, kc, "v1", "Secret", o->ctl_ns, &lo) < 0) {
+		cli_die_last("cannot list the age identity Secrets");
 		goto out;
 	}
 	if (kube_get(&legacy, kc, "v1", "Secret", o->ctl_ns, o->prefix) < 0 &&
@@ -209,9 +218,13 @@ static int do_backup(struct kb_opts *o)
 		doc_push(items, clean_secret(legacy));
 		n++;
 	}
+	for (i = 0; i < doc_len(doc_get(agel, "items")); i++) {
+		doc_push(items, clean_secret(doc_val_at(doc_get(agel, "items"), i)));
+		nage++;
+	}
 	doc_set(out, "items", items);
 	items = NULL;
-	if (!n) {
+	if (!n && !nage) {
 		fprintf(stderr, "error: no sealing-key Secrets in namespace %s\n", o->ctl_ns);
 		goto out;
 	}
@@ -234,13 +247,17 @@ static int do_backup(struct kb_opts *o)
 			goto out;
 		}
 	}
-	fprintf(stderr, "%zu key%s backed up from namespace %s\n", n, n == 1 ? "" : "s", o->ctl_ns);
+	fprintf(stderr, "%zu key%s backed up from namespace %s", n, n == 1 ? "" : "s", o->ctl_ns);
+	if (nage)
+		fprintf(stderr, ", %zu age identit%s", nage, nage == 1 ? "y" : "ies");
+	fputc('\n', stderr);
 	rc = 0;
 out:
 	for (i = 0; i < o->nrcpts; i++)
 		age_recipient_free(rc_[i]);
 	doc_free(list);
 	doc_free(rec);
+	doc_free(agel);
 	doc_free(legacy);
 	doc_free(out);
 	doc_free(items);
@@ -252,11 +269,11 @@ out:
 
 static int do_restore(struct kb_opts *o)
 {
-	struct buf text = BUF_INIT_SECRET(BACKUP_MAX);
+	struct buf text = BUF_INIT_SECRET(BACKUP_MAX), ids = BUF_INIT_SECRET(BACKUP_MAX);
 	struct doc_stream s = DOC_STREAM_INIT;
 	struct kube_client *kc = NULL;
 	struct keys_ring ring = KEYS_RING_INIT;
-	size_t i, j, created = 0, kept = 0;
+	size_t i, j, created = 0, kept = 0, age_created = 0, age_kept = 0;
 	int rc = 1;
 
 	keys_ring_init(&ring);
@@ -271,6 +288,10 @@ static int do_restore(struct kb_opts *o)
 			cli_die_last(NULL);
 			goto out;
 		}
+	if (keys_age_load_text(&ids, text.p, text.len, o->in) < 0) { /* they must parse too */
+		cli_die_last(NULL);
+		goto out;
+	}
 	if (!ring.n) {
 		fprintf(stderr, "error: %s: no sealing keys in the backup\n", o->in);
 		goto out;
@@ -285,33 +306,40 @@ static int do_restore(struct kb_opts *o)
 		for (j = 0; j < n; j++) {
 			const struct doc *sec = items ? doc_val_at(items, j) : d;
 			struct doc *c = clean_secret(sec), *live = NULL;
-			int r;
+			int r, age = keys_is_age_secret(sec);
 			doc_set(doc_get(c, "metadata"), "namespace", doc_new_strz(o->ctl_ns));
 			r = kube_create(&live, kc, c, NULL);
 			if (r == GS_ECONFLICT) {
 				fprintf(stderr, "%s/%s exists: left as it is\n", o->ctl_ns,
 				        doc_k8s_name(c));
 				gs_error_clear();
-				kept += !keys_is_record_secret(c); /* sealing keys are counted */
+				if (!keys_is_record_secret(c)) /* the record key is not counted */
+					*(age ? &age_kept : &kept) += 1;
 			} else if (r < 0) {
 				cli_die_last(doc_k8s_name(c));
 				doc_free(c);
 				goto out;
 			} else {
 				fprintf(stderr, "%s/%s restored\n", o->ctl_ns, doc_k8s_name(c));
-				created += !keys_is_record_secret(c);
+				if (!keys_is_record_secret(c))
+					*(age ? &age_created : &created) += 1;
 			}
 			doc_free(live);
 			doc_free(c);
 		}
 	}
-	fprintf(stderr, "%zu key%s restored, %zu already there\n", created, created == 1 ? "" : "s",
+	fprintf(stderr, "%zu key%s restored, %zu already there", created, created == 1 ? "" : "s",
 	        kept);
+	if (age_created + age_kept)
+		fprintf(stderr, "; %zu age identit%s restored, %zu already there", age_created,
+		        age_created == 1 ? "y" : "ies", age_kept);
+	fputc('\n', stderr);
 	rc = 0;
 out:
 	keys_ring_release(&ring);
 	doc_stream_release(&s);
 	buf_release(&text);
+	buf_release(&ids);
 	kube_client_free(kc);
 	return rc;
 }

@@ -3,7 +3,9 @@
  * certificate (kubeseal --re-encrypt, offline). Each value is replaced in the
  * file's own bytes (same quoting), so the rest of the file - comments, key
  * order, other documents, YAML or JSON - stays as it was and the git diff
- * shows only the values. Scope: each SealedSecret's own.
+ * shows only the values. Scope: each SealedSecret's own. All or nothing
+ * (lib/rotate, as gitseal rotate): every file is re-sealed in memory first,
+ * and one that fails leaves every file as it was.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_seal.h"
 #include "core/file.h"
+#include "rotate/rotate.h"
 
 enum { O_EXPIRED = 256 };
 
@@ -34,110 +37,6 @@ static void usage(FILE *f)
 	       "[--allow-expired-cert] FILE...\n"
 	       "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n\n");
 	cli_opt_help(f, reseal_options);
-}
-
-struct span {
-	size_t start, end;
-	struct doc *node;
-	enum doc_style style;
-};
-
-/* Where the encryptedData values are in the file's bytes; 0 if they can be replaced in place. */
-static int collect(struct span **spans, size_t *n, size_t *cap, struct doc *d,
-                   const struct buf *text)
-{
-	struct doc *enc = doc_getp(d, "spec", "encryptedData", NULL);
-	size_t i;
-	for (i = 0; i < doc_len(enc); i++) {
-		struct doc *v = doc_val_at(enc, i);
-		struct span sp;
-		sp.node = v;
-		sp.start = doc_start(v).offset;
-		sp.end = doc_end(v).offset;
-		sp.style = doc_style(v);
-		if (sp.end <= sp.start || sp.end > text->len ||
-		    (sp.style != DOC_STYLE_PLAIN && sp.style != DOC_STYLE_DOUBLE &&
-		     sp.style != DOC_STYLE_SINGLE) ||
-		    (sp.style == DOC_STYLE_DOUBLE &&
-		     (text->p[sp.start] != '"' || text->p[sp.end - 1] != '"')) ||
-		    (sp.style == DOC_STYLE_SINGLE &&
-		     (text->p[sp.start] != '\'' || text->p[sp.end - 1] != '\'')))
-			return 1;
-		if (*n == *cap) {
-			struct span *t =
-			    realloc(*spans, (*cap = *cap ? 2 * *cap : 64) * sizeof(*t));
-			if (!t)
-				return gs_error(GS_ENOMEM, "out of memory");
-			*spans = t;
-		}
-		(*spans)[(*n)++] = sp;
-	}
-	return 0;
-}
-
-static int cmp_span(const void *a, const void *b)
-{
-	const struct span *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int reseal_file(const char *path, struct keys_ring *ring, const struct sealed_pubkey *pk)
-{
-	struct doc_stream s = DOC_STREAM_INIT;
-	struct buf text = BUF_INIT(BUF_MAX_FILE), out = BUF_INIT(BUF_MAX_FILE);
-	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
-	struct span *spans = NULL;
-	size_t nspans = 0, cap = 0, i, pos = 0, nss = 0;
-	int rc, json, reemit = 0;
-
-	if ((rc = seal_cli_read_docs(&s, &text, path, 0, &json)) < 0)
-		goto out;
-	reemit = json == 2; /* concatenated JSON values: offsets are per value */
-	for (i = 0; i < s.n; i++) {
-		if (!s.docs[i] || !sealed_is_sealedsecret(s.docs[i]))
-			continue; /* other documents are kept as they are */
-		if ((rc = collect(&spans, &nspans, &cap, s.docs[i], &text)) < 0)
-			goto out;
-		reemit |= rc;
-		uo.what = seal_cli_what(path, i, s.n);
-		if ((rc = sealed_reseal(s.docs[i], &ring->set, pk, &uo)) < 0)
-			goto out;
-		nss++;
-	}
-	if (!nss) {
-		rc = gs_error(GS_EPARSE, "%s: no SealedSecret found", path);
-		goto out;
-	}
-	if (reemit) {
-		/* a value in block style: write the documents anew */
-		for (i = 0; i < s.n; i++)
-			if (s.docs[i] && (rc = seal_cli_emit(&out, s.docs[i], json, !json)) < 0)
-				goto out;
-	} else {
-		qsort(spans, nspans, sizeof(*spans), cmp_span);
-		for (i = 0; i < nspans; i++) {
-			const char *q = spans[i].style == DOC_STYLE_DOUBLE   ? "\""
-			                : spans[i].style == DOC_STYLE_SINGLE ? "'"
-			                                                     : "";
-			if (spans[i].start < pos) {
-				rc = gs_error(GS_EPARSE, "%s: overlapping values", path);
-				goto out;
-			}
-			if ((rc = buf_add(&out, text.p + pos, spans[i].start - pos)) < 0 ||
-			    (rc = buf_addf(&out, "%s%s%s", q, doc_str(spans[i].node), q)) < 0)
-				goto out;
-			pos = spans[i].end;
-		}
-		if ((rc = buf_add(&out, text.p + pos, text.len - pos)) < 0)
-			goto out;
-	}
-	rc = file_write_atomic(path, out.p, out.len, 0644, 1);
-out:
-	free(spans);
-	doc_stream_release(&s);
-	buf_release(&text);
-	buf_release(&out);
-	return rc;
 }
 
 int cmd_reseal(int argc, char **argv)
@@ -182,15 +81,28 @@ int cmd_reseal(int argc, char **argv)
 	    (rc = sealed_pubkey_from_pem(&pk, pem.p, pem.len, cert)) < 0 ||
 	    (!expired_ok && (rc = sealed_pubkey_check_expiry(pk, time(NULL))) < 0))
 		goto done;
-	/* every file is checked and written on its own: a bad file leaves the others done */
-	ret = 0;
-	for (; optind < argc; optind++) {
-		if (reseal_file(argv[optind], &ring, pk) < 0) {
+	{
+		struct rotate_opts ro;
+		struct rotate_report rep = { 0 };
+		size_t i;
+		memset(&ro, 0, sizeof(ro));
+		ro.ring = &ring;
+		ro.cert = pk;
+		ro.always = 1;
+		ro.no_sops = 1;
+		ro.files = (const char *const *)argv + optind;
+		ro.nfiles = (size_t)(argc - optind);
+		if ((rc = rotate_run(&rep, NULL, &ro)) < 0) {
 			cli_die_last(NULL);
+			fprintf(stderr, "nothing was re-sealed\n");
 			ret = 1;
+			rc = 0;
 		} else {
-			fprintf(stderr, "resealed %s\n", argv[optind]);
+			for (i = 0; i < rep.n; i++)
+				fprintf(stderr, "resealed %s\n", rep.ent[i].path);
+			ret = 0;
 		}
+		rotate_report_release(&rep);
 	}
 done:
 	if (rc < 0)

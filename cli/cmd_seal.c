@@ -75,6 +75,8 @@ enum {
 	O_TOKEN,
 	O_SERVER,
 	O_INSECURE,
+	O_CLUSTER_CERT,
+	O_BACKUP_RCPT,
 };
 
 static const struct cli_opt seal_options[] = {
@@ -107,6 +109,10 @@ static const struct cli_opt seal_options[] = {
 	{ "rotate", O_REENCRYPT, no_argument, NULL, NULL },
 	{ "allow-expired-cert", O_ALLOW_EXPIRED, no_argument, NULL,
 	  "seal with an expired certificate" },
+	{ "cluster-cert", O_CLUSTER_CERT, required_argument, "NAME=FILE|URL",
+	  "seal for several clusters: one file each, -w with {cluster} (repeatable)" },
+	{ "backup-recipient", O_BACKUP_RCPT, required_argument, "age1...",
+	  "also write -w's FILE.age: the Secret age-encrypted to it (repeatable; off by default)" },
 	{ "version", O_VERSION, no_argument, NULL, "print kubeseal's version line" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	/* the cluster connection (kubectl's flags); the others are accepted and ignored */
@@ -195,6 +201,8 @@ struct seal_cli {
 	char **keys;
 	size_t nkeys;
 	struct seal_cluster cl;
+	char **fleet, **backup; /* --cluster-cert, --backup-recipient */
+	size_t nfleet, nbackup;
 };
 
 static int do_recovery(struct seal_cli *c, struct buf *out)
@@ -438,7 +446,9 @@ int cmd_seal(int argc, char **argv)
 	c.in = "-";
 	c.format = "json";
 	if (env_args(&av, &ac, &made, argc, argv) < 0 ||
-	    !(c.keys = calloc((size_t)ac + 1, sizeof(*c.keys)))) {
+	    !(c.keys = calloc((size_t)ac + 1, sizeof(*c.keys))) ||
+	    !(c.fleet = calloc((size_t)ac + 1, sizeof(*c.fleet))) ||
+	    !(c.backup = calloc((size_t)ac + 1, sizeof(*c.backup)))) {
 		ret = cli_die_last(NULL);
 		goto done;
 	}
@@ -498,6 +508,8 @@ int cmd_seal(int argc, char **argv)
 			c.cl.ov.insecure_skip_tls_verify = !optarg || !strcmp(optarg, "true");
 			break;
 		case O_IGNORED: break;
+		case O_CLUSTER_CERT: c.fleet[c.nfleet++] = optarg; break;
+		case O_BACKUP_RCPT: c.backup[c.nbackup++] = optarg; break;
 		case 'h':
 			seal_usage(stdout);
 			ret = 0;
@@ -528,6 +540,45 @@ int cmd_seal(int argc, char **argv)
 	}
 	if (c.from_file && !c.raw) {
 		fprintf(stderr, "error: --from-file requires --raw\n");
+		goto done;
+	}
+	if (c.nfleet || c.nbackup) {
+		struct seal_fleet_opts fo;
+		if (c.nfleet && c.cert) {
+			fprintf(stderr, "error: --cluster-cert and --cert: one or the other\n");
+			goto done;
+		}
+		if (c.recovery || c.validate || c.reencrypt || c.fetch_cert || c.raw || c.merge) {
+			fprintf(stderr,
+			        "error: --cluster-cert and --backup-recipient only seal Secrets "
+			        "(not with --raw, --merge-into, --recovery-unseal, --validate, "
+			        "--re-encrypt, --fetch-cert)\n");
+			goto done;
+		}
+		memset(&fo, 0, sizeof(fo));
+		fo.in = c.in;
+		fo.out = c.out;
+		fo.yaml = !strcmp(c.format, "yaml");
+		fo.so.scope = sealed_scope_parse(c.scope_s);
+		fo.so.name = c.name;
+		fo.so.namespace = c.ns;
+		fo.so.allow_empty_data = c.allow_empty;
+		fo.so.default_namespace = c.ns && *c.ns ? NULL : seal_cluster_namespace(&c.cl);
+		fo.allow_expired = c.allow_expired;
+		fo.clusters = c.fleet;
+		fo.nclusters = c.nfleet;
+		fo.backup = c.backup;
+		fo.nbackup = c.nbackup;
+		if (!c.nfleet && (rc = load_pubkey(&c, &pk)) < 0) {
+			cli_die_last(NULL);
+			goto done;
+		}
+		fo.pk = pk;
+		if (seal_fleet(&fo) < 0) {
+			cli_die_last(NULL);
+			goto done;
+		}
+		ret = 0;
 		goto done;
 	}
 	if (c.recovery) {
@@ -575,6 +626,8 @@ done:
 	sealed_pubkey_free(pk);
 	buf_release(&out);
 	free(c.keys);
+	free(c.fleet);
+	free(c.backup);
 	for (opt = 0; made && made[opt]; opt++)
 		free(made[opt]); /* the arguments made from the environment */
 	free(made);

@@ -35,15 +35,34 @@ struct seal_cluster {
 	const char *ctl_ns;       /* --controller-namespace (kube-system) */
 	const char *ctl_name;     /* --controller-name (sealed-secrets-controller) */
 	struct kube_client *kc;   /* connected on first use */
+	char *base;               /* the service proxy path, once found (threads may share c after
+	                           * one call made it) */
 };
 void seal_cluster_release(struct seal_cluster *c);
 /* The kubeconfig context's namespace ("default" without one); no network. */
 const char *seal_cluster_namespace(struct seal_cluster *c);
+/* GET one of the controller's endpoints ("/v1/age-recipient") into out. */
+int seal_cluster_get(struct seal_cluster *c, const char *endpoint, struct buf *out);
 /* GET /v1/cert.pem of the controller into pem. */
 int seal_cluster_cert(struct seal_cluster *c, struct buf *pem);
 /* POST d as compact JSON to the controller's endpoint ("/v1/verify"); *status = HTTP status. */
 int seal_cluster_post(struct seal_cluster *c, const char *endpoint, const struct doc *d,
                       struct buf *out, long *status);
+
+/* seal --cluster-cert / --backup-recipient (cli/seal_fleet.c) */
+struct seal_fleet_opts {
+	const char *in;  /* -f (default "-") */
+	const char *out; /* -w, {cluster} replaced by each NAME */
+	int yaml;        /* -o yaml (a .yaml/.yml path is YAML anyway) */
+	struct sealed_seal_opts so;
+	int allow_expired;
+	char **clusters; /* "NAME=FILE|URL" */
+	size_t nclusters;
+	char **backup; /* age recipients of the FILE.age copies */
+	size_t nbackup;
+	const struct sealed_pubkey *pk; /* without clusters: --cert's */
+};
+int seal_fleet(const struct seal_fleet_opts *o);
 
 /* "document N of FILE" for messages (static buffer). */
 const char *seal_cli_what(const char *path, size_t i, size_t n);

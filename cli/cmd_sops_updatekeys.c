@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cluster_rcpt.h"
 #include "cli/cmd_sops.h"
 
 static void print_changes(FILE *fp, const struct sops_meta *m, const struct sops_keyspec *s)
@@ -66,7 +67,8 @@ int sops_cmd_updatekeys(const struct sops_opts *o)
 		goto out;
 	}
 	if ((rc = sops_config_match(&conf, o->file, &rule)) < 0 ||
-	    (rc = sops_keyspec_from_rule(&spec, rule)) < 0)
+	    (rc = sops_keyspec_from_rule(&spec, rule)) < 0 ||
+	    (rc = sops_keyspec_resolve(&spec, cli_cluster_recipient, NULL)) < 0) /* `cluster:` */
 		goto out;
 	if (o->enc.shamir_threshold)
 		spec.shamir_threshold = o->enc.shamir_threshold;

@@ -8,6 +8,7 @@
  * with the kubeconfig and kubectl's override flags (lib/kube).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cmd_seal.h"
@@ -19,6 +20,8 @@ void seal_cluster_release(struct seal_cluster *c)
 {
 	kube_client_free(c->kc);
 	c->kc = NULL;
+	free(c->base);
+	c->base = NULL;
 }
 
 static int connect(struct seal_cluster *c)
@@ -67,6 +70,10 @@ static int proxy_path(struct seal_cluster *c, struct buf *path, const char *endp
 
 	if ((rc = connect(c)) < 0)
 		goto out;
+	if (c->base) { /* found before: one GET of the Service per process, not per request */
+		rc = buf_addf(path, "%s%s", c->base, endpoint);
+		goto out;
+	}
 	if ((rc = buf_addf(&p, "/api/v1/namespaces/%s/services/%s", ctl_ns(c), ctl_name(c))) < 0)
 		goto out;
 	req.path = p.p;
@@ -85,8 +92,12 @@ static int proxy_path(struct seal_cluster *c, struct buf *path, const char *endp
 		goto out;
 	/* the helm chart names the port "http"; controller.yaml leaves it unnamed */
 	port = doc_str(doc_get(doc_val_at(doc_getp(svc, "spec", "ports", NULL), 0), "name"));
-	rc = buf_addf(path, "/api/v1/namespaces/%s/services/http:%s:%s/proxy%s", ctl_ns(c),
-	              ctl_name(c), port ? port : "", endpoint);
+	buf_reset(&p);
+	if ((rc = buf_addf(&p, "/api/v1/namespaces/%s/services/http:%s:%s/proxy", ctl_ns(c),
+	                   ctl_name(c), port ? port : "")) < 0 ||
+	    (rc = buf_addf(path, "%s%s", p.p, endpoint)) < 0)
+		goto out;
+	c->base = strdup(p.p);
 out:
 	doc_free(svc);
 	buf_release(&p);
@@ -94,16 +105,22 @@ out:
 	return rc;
 }
 
-int seal_cluster_cert(struct seal_cluster *c, struct buf *pem)
+int seal_cluster_get(struct seal_cluster *c, const char *endpoint, struct buf *out)
 {
 	struct kube_request req = { "GET", NULL, NULL, NULL, 0, 0 };
 	struct buf path = BUF_INIT(4096);
 	int rc;
-	if ((rc = proxy_path(c, &path, "/v1/cert.pem")) >= 0) {
+	if ((rc = proxy_path(c, &path, endpoint)) >= 0) {
 		req.path = path.p;
-		rc = kube_request(c->kc, &req, pem);
+		rc = kube_request(c->kc, &req, out);
 	}
 	buf_release(&path);
+	return rc;
+}
+
+int seal_cluster_cert(struct seal_cluster *c, struct buf *pem)
+{
+	int rc = seal_cluster_get(c, "/v1/cert.pem", pem);
 	return rc < 0 ? gs_error_prefix(rc, "cannot fetch certificate") : 0;
 }
 

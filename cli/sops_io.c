@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cluster_rcpt.h"
 #include "cli/cmd_sops.h"
 #include "core/file.h"
 
@@ -91,6 +92,8 @@ int sops_cli_encrypt_config(const struct sops_opts *o, const char *name, enum so
 
 	if (!eo.age && (eo.age = getenv("SOPS_AGE_RECIPIENTS")) && !*eo.age)
 		eo.age = NULL;
+	if (!eo.cluster) /* `cluster:` in .sops.yaml: the kubeconfig's defaults */
+		eo.cluster = cli_cluster_recipient;
 	if ((rc = sops_cli_config(o, &conf, &have)) < 0)
 		return rc;
 	rc = sops_encrypt_config(spec, rules, &eo, have ? &conf : NULL, name, fmt, need_keys);

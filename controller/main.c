@@ -23,6 +23,7 @@
 #include "controller/runtime/runtime.h"
 #include "controller/sealedsecret/sealedsecret.h"
 #include "core/log.h"
+#include "keys/keys.h"
 #include "kube/kube.h"
 
 static void harden(void)
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 	struct rt *rt = NULL;
 	struct rt_http *api = NULL, *metrics = NULL;
 	struct ss_controller *ss = NULL;
+	struct keys_age_ring *age = NULL; /* the cluster's age identities, for every reconciler */
 	sigset_t set;
 	int rc = 1, sig = 0;
 
@@ -131,7 +133,8 @@ int main(int argc, char **argv)
 		gs_err("cannot start the HTTP server", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
-	if (ss_controller_new(&ss, rt, &opts, api) < 0) {
+	if (keys_age_ring_new(&age) < 0 || ss_controller_new(&ss, rt, &opts, api) < 0 ||
+	    ss_controller_set_age_ring(ss, age) < 0) {
 		gs_err("cannot start the controller", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
@@ -166,6 +169,7 @@ out:
 	rt_http_free(api);      /* no handler runs after this */
 	rt_http_free(metrics);
 	ss_controller_free(ss);
+	keys_age_ring_free(age); /* after every reconciler that reads it */
 	rt_free(rt);
 	kube_config_release(&kcfg);
 	ctl_opts_release(&opts);

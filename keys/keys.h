@@ -33,6 +33,11 @@ struct keys_entry {
 	time_t order;      /* the ring's order: not_before, or with by_creation the key
 	                    * Secret's creationTimestamp (upstream's orderingTime) */
 	char *name;        /* Secret name or file name (owned) */
+	/* added for the key lifecycle (keys list/retire, per-key counts): */
+	unsigned id;    /* unique in this ring, never reused: what a counter remembers a key
+	                 * by (indexes move as keys come and go) */
+	char *secret;   /* the key Secret's metadata.name (owned); NULL for a file */
+	time_t created; /* the key Secret's creationTimestamp, -1 unknown */
 };
 
 /*
@@ -46,10 +51,11 @@ struct keys_ring {
 	size_t n;
 	struct sealed_keyset set; /* set.keys[i] == ent[i].key */
 	int by_creation;          /* set before adding keys */
+	unsigned next_id;         /* the last keys_entry.id given */
 };
 #define KEYS_RING_INIT                                                                             \
 	{                                                                                          \
-		NULL, 0, SEALED_KEYSET_INIT, 0                                                     \
+		NULL, 0, SEALED_KEYSET_INIT, 0, 0                                                  \
 	}
 
 void keys_ring_init(struct keys_ring *r);
@@ -70,7 +76,8 @@ int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_le
 int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const char *what);
 /*
  * Add every key of a document: a key Secret, a v1 List (or SecretList) of them.
- * Items that are not key Secrets are an error naming them.
+ * Items that are not key Secrets are an error naming them; age identity Secrets
+ * (keys_is_age_secret) are skipped, so a `keys backup` holding both loads.
  */
 int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *what);
 /*
@@ -81,6 +88,12 @@ int keys_ring_add_doc(struct keys_ring *r, const struct doc *obj, const char *wh
 int keys_ring_load_file(struct keys_ring *r, const char *path);
 /* The same from text already in memory (wiped by the caller). */
 int keys_ring_load_text(struct keys_ring *r, const char *text, size_t len, const char *what);
+
+/* Remove the key loaded from the key Secret called secret (its Secret was deleted): 1 removed, 0
+ * none. Indexes of later keys move down; ids stay. */
+int keys_ring_remove_secret(struct keys_ring *r, const char *secret);
+/* The entry with this id, or NULL. */
+const struct keys_entry *keys_ring_by_id(const struct keys_ring *r, unsigned id);
 
 /* The newest key (ent[0]) and its cert PEM (borrowed); GS_ENOTFOUND when the ring has none with a
  * cert. */
@@ -150,6 +163,71 @@ int keys_record_secret(struct doc **out, const char *ns, const unsigned char *ke
 int keys_record_key(unsigned char *key, const struct doc *secret);
 /* 1 when secret carries KEYS_RECORD_LABEL (any value). */
 int keys_is_record_secret(const struct doc *secret);
+
+/* ---- the cluster's age identities (keys_age.c) --------------------------------------------
+ *
+ * Beside its RSA sealing keys, gitseal-controller keeps age X25519 identities in its namespace
+ * so that SOPS files can be encrypted "to the cluster" as SealedSecrets are: one Opaque Secret
+ * per identity, labelled KEYS_AGE_LABEL=active, data[KEYS_AGE_DATA] an age key file (what
+ * age-keygen writes; the .agekey suffix is what Flux reads a decryption Secret by), the
+ * recipient repeated in annotation KEYS_AGE_ANNO so it can be listed without the private key.
+ * The newest (by creationTimestamp) is the one files are encrypted to; the older ones stay for
+ * decryption until retired. They are only ever used under lib/decrypt's
+ * DECRYPT_IDS_OWN_NAMESPACE rule.
+ */
+#define KEYS_AGE_LABEL "gitseal.dev/age-identity"
+#define KEYS_AGE_ANNO "gitseal.dev/age-recipient"
+#define KEYS_AGE_DATA "identity.agekey"
+#define KEYS_AGE_PREFIX "gitseal-age-identity-"
+
+/* 1 when obj is a Secret carrying KEYS_AGE_LABEL (any value). */
+int keys_is_age_secret(const struct doc *obj);
+/*
+ * A new identity as its Secret (namespace ns, NULL "kube-system"; generateName KEYS_AGE_PREFIX
+ * unless name): data DOC_SECRET. recipient (if not NULL) gets "age1...".
+ */
+int keys_age_secret_new(struct doc **out, struct buf *recipient, const char *ns, const char *name);
+/*
+ * The identity of such a Secret: its key file text appended to text (a secret buffer) and its
+ * recipient to recipient (either may be NULL). GS_EPARSE naming the Secret when it holds not
+ * exactly one X25519 identity, or one that the recipient annotation does not name.
+ */
+int keys_age_secret_identity(const struct doc *secret, struct buf *text, struct buf *recipient);
+/*
+ * Every age identity Secret in a text (a `keys backup`: a List, or Secrets), appended to text as
+ * one key file ('#' comments and AGE-SECRET-KEY-1 lines). Returns how many; other documents are
+ * skipped.
+ */
+int keys_age_load_text(struct buf *ids, const char *text, size_t len, const char *what);
+
+/* What a ring says of one identity (keys_age_ring_list). */
+struct keys_age_info {
+	char name[254];      /* the Secret's metadata.name */
+	char recipient[128]; /* "age1..." */
+	time_t created;      /* creationTimestamp (-1 unknown) */
+};
+
+/*
+ * The identities of a controller: thread-safe (a reader-writer lock inside), so the key
+ * watch adds and removes while reconcilers and HTTP handlers read. Newest first by creation;
+ * ties keep the first added. Identities are held in wiped memory.
+ */
+struct keys_age_ring;
+int keys_age_ring_new(struct keys_age_ring **out);
+void keys_age_ring_free(struct keys_age_ring *r); /* NULL is fine; wipes */
+/* Add an identity Secret: 1 added, 0 already there (same recipient), < 0 bad (nothing added).
+ * created < 0: the Secret's creationTimestamp (else now). */
+int keys_age_ring_add_secret(struct keys_age_ring *r, const struct doc *secret, time_t created);
+/* Remove the identity of the Secret called name: 1 removed, 0 none. */
+int keys_age_ring_remove(struct keys_age_ring *r, const char *name);
+size_t keys_age_ring_count(struct keys_age_ring *r);
+/* The newest recipient ("age1...") appended to out, its creation into *created (may be NULL);
+ * GS_ENOTFOUND when there is none. */
+int keys_age_ring_newest(struct keys_age_ring *r, struct buf *out, time_t *created);
+/* Every identity as one age key file (a secret buffer), newest first; the count. */
+int keys_age_ring_identities(struct keys_age_ring *r, struct buf *text);
+/* A copy of what is known of each, newest first (*out freed with free()). */
+int keys_age_ring_list(struct keys_age_ring *r, struct keys_age_info **out, size_t *n);
 
 /* Convenience: sealed_unseal() with the ring's keyset (templating not included, see sealed.h). */
 int keys_ring_unseal(struct doc **out, struct keys_ring *r, const struct doc *ss,

@@ -13,10 +13,9 @@
 #include "core/file.h"
 #include "doc/doc.h"
 
-int keys__ring_add_pem_text(struct keys_ring *r, const char *text, size_t len, const char *what);
+#include "keys/keys_int.h"
 
-/* metadata.creationTimestamp ("2006-01-02T15:04:05Z"), or -1 */
-static time_t creation_time(const struct doc *secret)
+time_t keys__creation_time(const struct doc *secret)
 {
 	const char *s = doc_str(doc_getp(secret, "metadata", "creationTimestamp", NULL));
 	struct tm tm;
@@ -38,6 +37,8 @@ int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const ch
 	const char *n = doc_k8s_name(secret);
 	int rc;
 
+	if (keys_is_age_secret(secret))
+		return 0; /* an age identity beside the RSA keys (a backup holds both) */
 	if (!n)
 		n = doc_str(doc_getp(secret, "metadata", "generateName", NULL));
 	if ((rc = buf_addf(&name, "%s%s%s", what ? what : "", what && n ? ": " : "", n ? n : "")) <
@@ -56,8 +57,8 @@ int keys_ring_add_secret(struct keys_ring *r, const struct doc *secret, const ch
 		gs_error_prefix(rc, "%s: data.tls.crt", name.p);
 		goto out;
 	}
-	rc = keys_ring_add_pem_at(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len, name.p,
-	                          creation_time(secret));
+	rc = keys__ring_add_pem_secret(r, key.p, key.len, cert.len ? cert.p : NULL, cert.len,
+	                               name.p, keys__creation_time(secret), doc_k8s_name(secret));
 out:
 	buf_release(&key);
 	buf_release(&cert);

@@ -4,6 +4,7 @@
  * that sealer/ tries them through.
  */
 #include "keys/keys.h"
+#include "keys/keys_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@ static void entry_release(struct keys_entry *e)
 	sealed_pubkey_free(e->cert);
 	free(e->cert_pem);
 	free(e->name);
+	free(e->secret);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -28,13 +30,16 @@ void keys_ring_release(struct keys_ring *r)
 {
 	size_t i;
 	int by_creation;
+	unsigned next_id;
 	for (i = 0; i < r->n; i++)
 		entry_release(&r->ent[i]);
 	free(r->ent);
 	free(r->set.keys);
 	by_creation = r->by_creation;
+	next_id = r->next_id; /* ids are never reused, even across a release */
 	keys_ring_init(r);
 	r->by_creation = by_creation;
+	r->next_id = next_id;
 }
 
 static const char *pem_block(const char *text, size_t len, const char *label)
@@ -61,6 +66,7 @@ static int ring_insert(struct keys_ring *r, struct keys_entry *e)
 	r->set.keys = keys;
 	for (pos = 0; pos < r->n && ent[pos].order >= e->order; pos++)
 		;
+	e->id = ++r->next_id;
 	memmove(ent + pos + 1, ent + pos, (r->n - pos) * sizeof(*ent));
 	ent[pos] = *e;
 	r->n++;
@@ -80,6 +86,15 @@ int keys_ring_add_pem(struct keys_ring *r, const char *key_pem, size_t key_len,
 
 int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_len,
                          const char *cert_pem, size_t cert_len, const char *name, time_t created)
+{
+	return keys__ring_add_pem_secret(r, key_pem, key_len, cert_pem, cert_len, name, created,
+	                                 NULL);
+}
+
+/* The same, remembering the key Secret it came from (keys_ring_add_secret). */
+int keys__ring_add_pem_secret(struct keys_ring *r, const char *key_pem, size_t key_len,
+                              const char *cert_pem, size_t cert_len, const char *name,
+                              time_t created, const char *secret)
 {
 	struct keys_entry e = { 0 };
 	const char *c;
@@ -122,11 +137,19 @@ int keys_ring_add_pem_at(struct keys_ring *r, const char *key_pem, size_t key_le
 		if (sealed_privkey_same(r->ent[i].key,
 		                        e.key)) { /* upstream keys its registry by fingerprint:
 			                             duplicates collapse */
+			/* a key made here, then seen as its Secret: learn the Secret's name */
+			if (secret && !r->ent[i].secret && !(r->ent[i].secret = strdup(secret))) {
+				rc = gs_error(GS_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (r->ent[i].created < 0 || !r->ent[i].created)
+				r->ent[i].created = created;
 			rc = 0;
 			goto out;
 		}
 	}
-	if (!(e.name = strdup(name))) {
+	e.created = created;
+	if (!(e.name = strdup(name)) || (secret && !(e.secret = strdup(secret)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -143,6 +166,33 @@ int keys_ring_add_pair(struct keys_ring *r, const struct keys_pair *p, const cha
 {
 	return keys_ring_add_pem_at(r, p->key_pem.p, p->key_pem.len, p->cert_pem.p, p->cert_pem.len,
 	                            name, time(NULL));
+}
+
+int keys_ring_remove_secret(struct keys_ring *r, const char *secret)
+{
+	size_t i, j;
+	for (i = 0; secret && i < r->n; i++) {
+		if (!r->ent[i].secret || strcmp(r->ent[i].secret, secret))
+			continue;
+		entry_release(&r->ent[i]);
+		memmove(r->ent + i, r->ent + i + 1, (r->n - i - 1) * sizeof(*r->ent));
+		r->n--;
+		for (j = 0; j < r->n; j++)
+			r->set.keys[j] = r->ent[j].key;
+		r->set.n = r->n;
+		r->set.hint = 0;
+		return 1;
+	}
+	return 0;
+}
+
+const struct keys_entry *keys_ring_by_id(const struct keys_ring *r, unsigned id)
+{
+	size_t i;
+	for (i = 0; id && i < r->n; i++)
+		if (r->ent[i].id == id)
+			return &r->ent[i];
+	return NULL;
 }
 
 const struct keys_entry *keys_ring_newest(const struct keys_ring *r)

@@ -251,10 +251,27 @@ static enum rt_result process(void *ctx, int worker, const char *key, void *payl
 		free(copy);
 		return RT_DONE;
 	}
+	if (job && job->kind == SS_JOB_IDENTIFY) { /* usage.c's census */
+		int identify;
+		pthread_mutex_lock(&l->mu);
+		e = rt_map_get(&l->ents, key);
+		identify = e && e->done && e->identifying;
+		if (e)
+			e->identifying = 0;
+		pthread_mutex_unlock(&l->mu);
+		free(job);
+		job = NULL;
+		if (identify) {
+			free(copy);
+			return ss__identify(l, worker, key);
+		}
+		/* a recreate (or other reconcile) joined it: that, as a retry */
+	}
 	pthread_mutex_lock(&l->mu);
 	if ((e = rt_map_get(&l->ents, key))) {
 		e->queued = 0;
 		e->running = 1;
+		e->identifying = 0;
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (!e) { /* deleted meanwhile */
@@ -301,6 +318,7 @@ static enum rt_result process(void *ctx, int worker, const char *key, void *payl
 	} else {
 		e->done = res.ok;
 		e->unseal_failed = res.unseal_failed;
+		ss__usage_record(e, &res);
 	}
 	if (!rt_queue_len(l->q) && l->phead)
 		pthread_cond_broadcast(&l->cv_post);

@@ -49,8 +49,9 @@ size_t ss_keys_count(struct ss_keys *k)
 	return n;
 }
 
+/* slot: take one of the unsealing workers' decryption slots (the HTTP side has its own budget) */
 static int keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss,
-                     size_t *hint, int slot)
+                     size_t *hint, unsigned *ids, int slot)
 {
 	struct sealed_unseal_opts uo = SEALED_UNSEAL_OPTS_INIT;
 	struct sealed_keyset ks;
@@ -63,6 +64,7 @@ static int keys_open(struct ss_keys *k, struct sealed_items *out, const struct d
 	pthread_rwlock_rdlock(&k->lock);
 	/* a private keyset over the shared keys: the hint is the caller's */
 	ks = k->ring.set;
+	ks.used = 0;
 	ks.hint = hint && *hint < ks.n ? *hint : 0;
 	ks.threads = 1;
 	if (!ks.n)
@@ -71,20 +73,33 @@ static int keys_open(struct ss_keys *k, struct sealed_items *out, const struct d
 		rc = sealed_open(out, ss, &ks, &uo);
 	if (hint)
 		*hint = ks.hint;
+	if (ids) { /* which keys opened it, by id: indexes move when keys come and go */
+		size_t b, n = 0;
+		memset(ids, 0, SS_KEY_IDS * sizeof(*ids));
+		for (b = 0; rc >= 0 && b < ks.n && b < 64 && n < SS_KEY_IDS; b++)
+			if (ks.used & (1ULL << b))
+				ids[n++] = k->ring.ent[b].id;
+	}
 	pthread_rwlock_unlock(&k->lock);
 	if (slot)
 		sem_post(&k->rsa_slots);
 	return rc;
 }
 
+int ss_keys_open_ids(struct ss_keys *k, struct sealed_items *out, const struct doc *ss,
+                     size_t *hint, unsigned *ids)
+{
+	return keys_open(k, out, ss, hint, ids, 1);
+}
+
 int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint)
 {
-	return keys_open(k, out, ss, hint, 1);
+	return keys_open(k, out, ss, hint, NULL, 1);
 }
 
 int ss_keys_verify(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint)
 {
-	return keys_open(k, out, ss, hint, 0);
+	return keys_open(k, out, ss, hint, NULL, 0);
 }
 
 /* A key arrived: the machinery (if this replica runs it) retries what no key could open. */
@@ -130,6 +145,20 @@ static void on_update(void *ctx, const struct doc *obj, const struct rt_meta *ol
 	load_secret(ctx, obj);
 }
 
+/* A key Secret deleted (gitseal keys retire) or relabelled away: the key goes now (upstream
+ * keeps it until a restart; a retired key must stop opening anything). */
+static void on_delete(void *ctx, const struct rt_meta *gone, const struct doc *last)
+{
+	struct ss_keys *k = ctx;
+	int rc;
+	(void)last;
+	pthread_rwlock_wrlock(&k->lock);
+	rc = keys_ring_remove_secret(&k->ring, gone->name);
+	pthread_rwlock_unlock(&k->lock);
+	if (rc > 0)
+		gs_info("key removed", "namespace=%s name=%s", gone->ns, gone->name);
+}
+
 static void on_synced(void *ctx, int first)
 {
 	struct ss_keys *k = ctx;
@@ -157,13 +186,13 @@ int ss_keys_start(struct ss_keys *k)
 		       c->o->namespace, c->o->key_prefix, gs_error_last());
 	}
 	gs_error_clear();
-	/* a key removed or relabelled stays loaded until restart, as upstream: no on_delete */
 	io.api_version = "v1";
 	io.kind = "Secret";
 	io.ns = c->o->namespace;
 	io.label_selector = KEYS_LABEL "=active";
 	io.on_add = on_add;
 	io.on_update = on_update;
+	io.on_delete = on_delete;
 	io.on_synced = on_synced;
 	io.ctx = k;
 	io.what = "key secrets";

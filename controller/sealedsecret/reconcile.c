@@ -168,7 +168,7 @@ int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, in
 		goto out;
 	}
 
-	if ((rc = ss_keys_open(&c->keys, &items, ss, hint)) < 0) {
+	if ((rc = ss_keys_open_ids(&c->keys, &items, ss, hint, res->key_ids)) < 0) {
 		buf_addf(&msg, "Failed to unseal: %s", gs_error_last());
 		res->unseal_failed = 1;
 		res->retry = 1;

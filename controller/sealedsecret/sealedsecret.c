@@ -29,10 +29,11 @@ int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ct
 		free(c);
 		return rc;
 	}
-	if ((rc = ss_http_routes(c, api)) < 0) {
+	if ((rc = ss_http_routes(c, api)) < 0 || (rc = ss_lifecycle_routes(c, api)) < 0) {
 		ss_controller_free(c);
 		return rc;
 	}
+	ss_usage_init(c);
 	*out = c;
 	return 0;
 }
@@ -65,6 +66,7 @@ static long tick(void *ctx, int leader)
 		}
 		c->record_key_loaded = 1;
 	}
+	ss_age_tick(c, force);
 	/* reconcile once the keys are loaded and there is at least one to open with */
 	if (!loop && ss_keys_synced(&c->keys) && ss_keys_count(&c->keys) > 0) {
 		if (ss_loop_start(&loop, c) < 0) {
@@ -77,7 +79,7 @@ static long tick(void *ctx, int leader)
 		gs_info("controller started", "workers=%d", c->o->workers);
 	}
 	/* ask again soon until the machinery runs, so the first key starts it at once */
-	return loop ? 0 : 500;
+	return loop ? ss_usage_tick(c, loop) : 500;
 }
 
 /* On the leader thread at stop, before the Lease goes. */
@@ -99,6 +101,8 @@ int ss_controller_start(struct ss_controller *c)
 
 	if ((rc = ss_keys_start(&c->keys)) < 0)
 		return gs_error_prefix(rc, "cannot watch the key secrets");
+	if ((rc = ss_age_start(c)) < 0)
+		return gs_error_prefix(rc, "cannot watch the age identity secrets");
 	lo.enabled = c->o->leader_elect;
 	lo.ns = c->o->namespace;
 	lo.name = c->o->leader_elect_lease_name;
@@ -108,6 +112,11 @@ int ss_controller_start(struct ss_controller *c)
 	lo.stopped = stopped;
 	lo.ctx = c;
 	return rt_leader_start(&c->leader, c->rt, &lo);
+}
+
+int ss_controller_set_age_ring(struct ss_controller *c, struct keys_age_ring *ring)
+{
+	return ss_age_new(c, ring);
 }
 
 void ss_controller_new_key(struct ss_controller *c)
@@ -125,6 +134,7 @@ void ss_controller_stop(struct ss_controller *c)
 	rt_leader_stop(c->leader);
 	c->leader = NULL;
 	ss_keys_stop(&c->keys);
+	ss_age_stop(c);
 }
 
 void ss_controller_free(struct ss_controller *c)
@@ -134,6 +144,8 @@ void ss_controller_free(struct ss_controller *c)
 	ss_controller_stop(c);
 	ss_keys_release(&c->keys);
 	gs_wipe(c->record_key, sizeof(c->record_key));
+	ss_age_free(c);
+	ss_usage_free(c);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

@@ -11,10 +11,14 @@ struct ctl_opts;
 struct rt;
 struct rt_http;
 struct ss_controller;
+struct keys_age_ring;
 
 /* Metrics and routes (on api, before it starts); nothing runs yet. o outlives c. */
 int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ctl_opts *o,
                       struct rt_http *api);
+/* The age identities: ring (made by main.c, shared with other reconcilers, outliving c) is
+ * where the controller loads them; before ss_controller_start(). Without it, c keeps its own. */
+int ss_controller_set_age_ring(struct ss_controller *c, struct keys_age_ring *ring);
 /* The key watch (every replica) and the Lease: from here on it unseals while leading. */
 int ss_controller_start(struct ss_controller *c);
 /* SIGUSR1: a new sealing key now (only the leader makes one). Any thread. */

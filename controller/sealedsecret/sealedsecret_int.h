@@ -10,6 +10,9 @@
  *   http.c        /v1/cert.pem, /v1/verify, /v1/rotate
  *   metrics.c     the upstream metric names
  *   record.c      the source-record key (the HMAC key of the record on every Secret we write)
+ *   agekeys.c     the cluster's age identities (an informer on every replica, made by the leader)
+ *   usage.c       which keys each SealedSecret needs: per-key counts, a metric, the census
+ *   keys_http.c   /v1/age-recipient, /v1/keys, /v1/rotate-stale
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -87,6 +90,8 @@ void ss_metric_condition_del(struct ss_metrics *m, const char *ns, const char *n
 /* ---- sealing keys (keyring.c) -------------------------------------------------------------- */
 
 struct ss_controller;
+struct ss_age;
+struct ss_usage_metrics;
 struct ss_keys {
 	struct ss_controller *c;
 	/* the sealing keys: every thread reads, the key informer and the generator add */
@@ -118,6 +123,11 @@ int ss_keys_open(struct ss_keys *k, struct sealed_items *out, const struct doc *
 /* The same for /v1/verify, without a decryption slot: it runs on the HTTP work threads, which are
  * the HTTP side's own budget. */
 int ss_keys_verify(struct ss_keys *k, struct sealed_items *out, const struct doc *ss, size_t *hint);
+/* The same; ids (SS_KEY_IDS entries, 0 past the last) gets the keys_entry.id of every key that
+ * opened an item. */
+#define SS_KEY_IDS 4
+int ss_keys_open_ids(struct ss_keys *k, struct sealed_items *out, const struct doc *ss,
+                     size_t *hint, unsigned *ids);
 
 /* ---- the unsealing machinery (controller.c, posts.c; only while leading) ------------------ */
 
@@ -130,12 +140,16 @@ struct ss_ent {
 	unsigned done : 1;          /* the last reconcile of uid/gen_scope succeeded */
 	unsigned unseal_failed : 1; /* no key opened it: try again when a key arrives */
 	unsigned orphan : 1;        /* removed from the table while running: the worker frees it */
+	unsigned key_known : 1;     /* key_ids says which keys it needs (usage.c) */
+	unsigned identifying : 1;   /* a census job is queued for it (usage.c) */
+	unsigned identify_failed : 1;
+	unsigned key_ids[SS_KEY_IDS]; /* keys_entry.id of the keys that opened it, 0-terminated */
 };
 
 /* The queue's payload: the SealedSecret as compact JSON (a queued ~1.5 KiB string is several
  * times smaller than the tree, whose clone would also pin the informer's whole list page), or
  * the Secret to delete (--old-gc-behavior). */
-enum ss_job_kind { SS_JOB_RECONCILE, SS_JOB_DELETE_SECRET };
+enum ss_job_kind { SS_JOB_RECONCILE, SS_JOB_DELETE_SECRET, SS_JOB_IDENTIFY };
 struct ss_job {
 	enum ss_job_kind kind;
 	char json[];
@@ -205,6 +219,7 @@ struct ss_result {
 	int wrote;      /* API writes made */
 	int post;       /* done, but the event and status are left to ss_reconcile_post() */
 	int post_event; /* ... with the Unsealed event */
+	unsigned key_ids[SS_KEY_IDS]; /* decrypted: the keys that opened it (usage.c) */
 };
 int ss_reconcile(struct ss_controller *c, const struct doc *ss, size_t *hint, int defer_post,
                  struct ss_result *res);
@@ -233,9 +248,38 @@ struct ss_controller {
 	 * read-only from then on; wiped at the end */
 	unsigned char record_key[SS_RECORD_KEY_LEN];
 	int record_key_loaded;
+	struct ss_age *age;             /* the age identities (agekeys.c) */
+	struct ss_usage_metrics *usage; /* per-key counts as metrics (usage.c) */
 };
 
 /* record.c: the leader's source-record key into c->record_key (made on first start). */
 int ss_record_key_load(struct ss_controller *c);
+
+/* ---- the key lifecycle: age identities, per-key usage, their endpoints -------------------- */
+
+/* agekeys.c: the identity Secrets of the controller's namespace into ring (every replica), and
+ * a new identity when there is none, with each key renewal and on SIGUSR1 (the leader). */
+int ss_age_new(struct ss_controller *c, struct keys_age_ring *ring);
+int ss_age_start(struct ss_controller *c);
+void ss_age_tick(struct ss_controller *c, int force);
+void ss_age_stop(struct ss_controller *c);
+void ss_age_free(struct ss_controller *c);
+struct keys_age_ring *ss_age_ring(struct ss_controller *c);
+
+/* usage.c */
+void ss_usage_init(struct ss_controller *c);
+void ss_usage_free(struct ss_controller *c);
+/* Under l->mu: record what a worker's reconcile learnt of e (its keys). */
+void ss__usage_record(struct ss_ent *e, const struct ss_result *res);
+/* The leader's tick while the machinery runs: metrics, and census jobs for SealedSecrets whose
+ * keys are not known (a restart skips decryption); returns the delay it wants (ms, 0: none). */
+long ss_usage_tick(struct ss_controller *c, struct ss_loop *l);
+/* A census job on a worker: open the SealedSecret once to learn its keys; writes nothing. */
+enum rt_result ss__identify(struct ss_loop *l, int worker, const char *key);
+/* The /v1/keys document (JSON) into out. */
+int ss_usage_json(struct ss_controller *c, struct buf *out);
+
+/* keys_http.c */
+int ss_lifecycle_routes(struct ss_controller *c, struct rt_http *api);
 
 #endif

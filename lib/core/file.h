@@ -22,4 +22,17 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
 int file_write_all(int fd, const void *data, size_t len, const char *name);
 int file_exists(const char *path);
 
+/*
+ * Several files replaced all together or not at all (fileset.c): file_set_add() stages each
+ * new content in a temp file beside its target (fsync'd; the target's mode kept, else mode),
+ * file_set_commit() renames them all; file_set_free() removes what was not committed. Nothing
+ * is replaced before the commit, so a failure while staging changes nothing.
+ */
+struct file_set;
+int file_set_new(struct file_set **out);
+int file_set_add(struct file_set *s, const char *path, const void *data, size_t len, mode_t mode);
+int file_set_commit(struct file_set *s);
+size_t file_set_count(const struct file_set *s);
+void file_set_free(struct file_set *s); /* NULL is fine */
+
 #endif

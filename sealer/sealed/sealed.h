@@ -106,10 +106,13 @@ struct sealed_keyset {
 	size_t n;
 	size_t hint;
 	int threads; /* 0 = one per online CPU, capped at 2 */
+	/* bit k set when keys[k] opened an item (k < 64; never cleared here): which keys a
+	 * SealedSecret needs, for the per-key counts (several when items were sealed apart) */
+	unsigned long long used;
 };
 #define SEALED_KEYSET_INIT                                                                         \
 	{                                                                                          \
-		NULL, 0, 0, 0                                                                      \
+		NULL, 0, 0, 0, 0                                                                   \
 	}
 
 /* ---- items ---------------------------------------------------------------- */
@@ -243,6 +246,15 @@ int sealed_template_render(struct buf *out, const char *name, const char *src, s
 /* Every item opens (gitseal validate / the controller's /v1/verify); no templates. */
 int sealed_verify(const struct doc *ss, struct sealed_keyset *ks,
                   const struct sealed_unseal_opts *opts);
+
+/*
+ * 1 when the items of ss (the first max_items, 0: all) open with key alone, 0 when one does not
+ * (ss needs re-sealing for it; a SealedSecret of the deprecated spec.data format never does),
+ * < 0 for a malformed document. One private-key operation per item tried, and an item sealed
+ * for another key ends it: a SealedSecret sealed for an older key costs one.
+ */
+int sealed_opens_with(const struct doc *ss, const struct sealed_privkey *key, size_t max_items,
+                      const struct sealed_unseal_opts *opts);
 
 /*
  * Re-encrypt ss in place for pk: every item opened with ks and sealed again

@@ -505,6 +505,8 @@ int sealed_decrypt_blob(struct buf *out, struct sealed_keyset *ks, const void *l
 		rc = sealed__decrypt_with(out, ks->keys[k], label, label_len, blob, len);
 		if (rc == 0) {
 			ks->hint = k;
+			if (k < 64)
+				ks->used |= 1ULL << k;
 			return 0;
 		}
 		if (rc != GS_EAUTH)

@@ -94,6 +94,13 @@ static size_t take(struct job *j)
 	return i;
 }
 
+/* Remember that keys[k] opened an item (any thread). */
+static void mark_used(struct sealed_keyset *ks, size_t k)
+{
+	if (k < 64)
+		__atomic_fetch_or(&ks->used, 1ULL << k, __ATOMIC_RELAXED);
+}
+
 /* Phase 1: the keys other than the hint, for item 0, until one opens it. */
 static void *search_keys(void *arg)
 {
@@ -134,10 +141,13 @@ static void *open_items(void *arg)
 	while ((i = take(j)) < j->n) {
 		int rc = sealed__decrypt_with(&j->out[i], j->ks->keys[hint], j->label, j->label_len,
 		                              j->blobs[i], j->lens[i]);
+		if (rc == 0)
+			mark_used(j->ks, hint);
 		for (k = 0; rc == GS_EAUTH && k < j->ks->n; k++)
-			if (k != hint)
-				rc = sealed__decrypt_with(&j->out[i], j->ks->keys[k], j->label,
-				                          j->label_len, j->blobs[i], j->lens[i]);
+			if (k != hint &&
+			    (rc = sealed__decrypt_with(&j->out[i], j->ks->keys[k], j->label,
+			                               j->label_len, j->blobs[i], j->lens[i])) == 0)
+				mark_used(j->ks, k);
 		j->rcs[i] = rc;
 	}
 	return NULL;
@@ -187,12 +197,16 @@ static void open_blobs(struct sealed_keyset *ks, const void *label, size_t label
 	/* item 0 with the remembered key, else search the others */
 	rcs[0] =
 	    sealed__decrypt_with(&out[0], ks->keys[ks->hint], label, label_len, blobs[0], lens[0]);
+	if (rcs[0] == 0)
+		mark_used(ks, ks->hint);
 	if (rcs[0] == GS_EAUTH && ks->n > 1) {
 		j.ncand = ks->n - 1;
 		j.next = 0;
 		run(search_keys, &j, nt);
-		if (j.found >= 0)
+		if (j.found >= 0) {
 			ks->hint = (size_t)j.found;
+			mark_used(ks, ks->hint);
+		}
 	}
 	/* the rest, two at a time */
 	j.next = 1;

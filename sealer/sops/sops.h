@@ -23,6 +23,7 @@
 
 struct doc;
 struct age_identity;
+struct sops_file;
 
 /* --- errors and exit codes ------------------------------------------------------ */
 
@@ -192,15 +193,38 @@ int sops_meta_has_foreign_keys(const struct sops_meta *m);
 
 /* A recipient list per key group (from --age, SOPS_AGE_RECIPIENTS or .sops.yaml). */
 struct sops_keyspec {
-	char ***groups; /* groups[i] = NULL-terminated list of "age1..." */
+	char ***groups; /* groups[i] = NULL-terminated list of "age1..." (or "cluster:REF" until
+	                 * sops_keyspec_resolve() replaced it) */
 	size_t ngroups;
 	int shamir_threshold;
+	int clusters; /* how many recipients sops_keyspec_resolve() fetched from clusters */
 };
 void sops_keyspec_release(struct sops_keyspec *k);
 /* Append "age1a,age1b" (spaces trimmed) as one new group. */
 int sops_keyspec_add_group(struct sops_keyspec *k, const char *csv);
 /* Remove group i (GS_EINVAL when there is none). */
 int sops_keyspec_remove_group(struct sops_keyspec *k, size_t i);
+
+/*
+ * Cluster recipients: a recipient written "cluster:REF" (a `.sops.yaml` rule's `cluster:` entry,
+ * gitseal encrypt --to-cluster/--cluster-recipient) stands for the age recipient of the
+ * gitseal-controller that REF names: a kubeconfig context, or a URL (http(s)://, file://) of
+ * its /v1/age-recipient. sealer/ has no network: the caller's fn fetches it ("age1..." appended
+ * to recipient). A file encrypted to a cluster must name its namespace in clear (see
+ * sops_check_namespaced): the controller decrypts it only into that namespace.
+ */
+#define SOPS_CLUSTER_PREFIX "cluster:"
+typedef int (*sops_cluster_fn)(void *ctx, const char *ref, struct buf *recipient);
+/* Replace every "cluster:REF" of spec by its recipient (each REF fetched once; a recipient
+ * already in the group is not added twice); spec->clusters counts them. fn NULL with one
+ * there: GS_EINVAL naming it. */
+int sops_keyspec_resolve(struct sops_keyspec *spec, sops_cluster_fn fn, void *ctx);
+/*
+ * A file encrypted to a cluster: every document is a Kubernetes object with a non-empty
+ * metadata.namespace that the rules leave unencrypted, and the MAC covers it (no
+ * mac_only_encrypted). GS_EINVAL naming the file and document otherwise.
+ */
+int sops_check_namespaced(const struct sops_file *f);
 
 /*
  * Wrap the data key for the given groups (one armored age file per recipient,
@@ -347,14 +371,17 @@ struct sops_encrypt_opts {
 	const char *default_regex; /* encrypted_regex when neither the flags nor the rule choose
 	                            * (gitseal encrypt: ^(data|stringData)$); NULL: sops'
 	                            * _unencrypted suffix */
+	sops_cluster_fn cluster;   /* fetches "cluster:REF" recipients (NULL: refused) */
+	void *cluster_ctx;
 };
 #define SOPS_ENCRYPT_OPTS_INIT                                                                     \
 	{                                                                                          \
-		NULL, SOPS_RULE_NONE, NULL, 0, 0, 0, NULL                                          \
+		NULL, SOPS_RULE_NONE, NULL, 0, 0, 0, NULL, NULL, NULL                              \
 	}
 
 /*
  * Keys and rules for a new file called name (relative to the cwd; it picks the creation rule)
+ * ("cluster:" recipients resolved through o->cluster)
  * in format fmt: the flags in o first, then the first matching creation rule of conf (NULL:
  * no .sops.yaml). spec gets the recipients (appended), rules the encryption rule (binary files:
  * none, their one value is always encrypted). need_keys: no recipients at all is an error

@@ -105,6 +105,45 @@ static int add_age_field(struct sops_keyspec *k, const struct doc *v, const char
 	return 0;
 }
 
+/* Append one recipient (no comma splitting: a cluster URL may hold one) to the last group. */
+static int keyspec_add_one(struct sops_keyspec *k, const char *prefix, const char *r)
+{
+	char ***grp = &k->groups[k->ngroups - 1], **g;
+	size_t n = 0, pl = strlen(prefix), rl = strlen(r);
+	while ((*grp)[n])
+		n++;
+	if (!(g = realloc(*grp, (n + 2) * sizeof(*g))))
+		return gs_error(GS_ENOMEM, "out of memory");
+	*grp = g;
+	if (!(g[n] = malloc(pl + rl + 1)))
+		return gs_error(GS_ENOMEM, "out of memory");
+	memcpy(g[n], prefix, pl);
+	memcpy(g[n] + pl, r, rl + 1);
+	g[n + 1] = NULL;
+	return 0;
+}
+
+/* gitseal's `cluster:` (a kubeconfig context or a URL of /v1/age-recipient), a string or a list:
+ * "cluster:REF" entries, fetched by sops_keyspec_resolve() when the rule is used */
+static int add_cluster_field(struct sops_keyspec *k, const struct doc *v, const char *where)
+{
+	size_t i, n = doc_kind(v) == DOC_SEQ ? doc_len(v) : 1;
+	int rc;
+	if (!v || doc_kind(v) == DOC_NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		const struct doc *e = doc_kind(v) == DOC_SEQ ? doc_val_at(v, i) : v;
+		if (doc_kind(e) != DOC_STR || !doc_len(e) || strlen(doc_str(e)) != doc_len(e))
+			return gs_error(GS_EPARSE,
+			                "%s:%u: %s: cluster must be a context name or URL, or a "
+			                "list of them",
+			                doc_file(e), doc_line(e), where);
+		if ((rc = keyspec_add_one(k, SOPS_CLUSTER_PREFIX, doc_str(e))) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static const char *const foreign_keys[] = {
 	"pgp",      "kms",      "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hckms",
 	"hc_vault", "azure_kv", NULL
@@ -178,12 +217,14 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 				                doc_line(g), gw);
 			if ((rc = check_foreign(g, gw)) < 0 ||
 			    (rc = keyspec_new_group(&r->keys)) < 0 ||
-			    (rc = add_age_field(&r->keys, doc_get(g, "age"), gw)) < 0)
+			    (rc = add_age_field(&r->keys, doc_get(g, "age"), gw)) < 0 ||
+			    (rc = add_cluster_field(&r->keys, doc_get(g, "cluster"), gw)) < 0)
 				return rc;
 		}
 	} else {
 		if ((rc = check_foreign(m, where)) < 0 || (rc = keyspec_new_group(&r->keys)) < 0 ||
-		    (rc = add_age_field(&r->keys, doc_get(m, "age"), where)) < 0)
+		    (rc = add_age_field(&r->keys, doc_get(m, "age"), where)) < 0 ||
+		    (rc = add_cluster_field(&r->keys, doc_get(m, "cluster"), where)) < 0)
 			return rc;
 	}
 	return 0;

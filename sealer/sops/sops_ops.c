@@ -113,6 +113,8 @@ int sops_encrypt(struct buf *out, struct sops_file *f, const char *src, size_t l
 	int rc, use_prev = prev != NULL;
 
 	memset(&pf, 0, sizeof(pf));
+	if (spec && spec->clusters && (rc = sops_check_namespaced(f)) < 0)
+		return rc;
 	if (use_prev) {
 		/* an earlier encrypted version: reuse its data key, keys and unchanged ciphertexts
 		 */
@@ -187,6 +189,8 @@ int sops_file_rotate(struct buf *out, struct sops_file *f, unsigned char key[SOP
 		goto out;
 	}
 	if ((rc = sops_file_decrypt(f, key, ignore_mac)) < 0)
+		goto out;
+	if (spec && spec->clusters && (rc = sops_check_namespaced(f)) < 0)
 		goto out;
 	if (!spec) {
 		if ((rc = sops_keyspec_from_meta(&own, &f->meta, NULL, NULL)) < 0)

@@ -178,6 +178,8 @@ int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules,
 		if (!threshold)
 			threshold = rule->keys.shamir_threshold;
 	}
+	if ((rc = sops_keyspec_resolve(spec, o->cluster, o->cluster_ctx)) < 0)
+		return rc;
 	if (need_keys && (spec->ngroups == 0 || !spec->groups[0][0]))
 		return gs_error(
 		    GS_EINVAL,

@@ -19,11 +19,17 @@ t_expect "reseal YAML: only the values change, comments/order/other documents ke
 	unseal --key "$UP/key.pem" -o yaml app.yaml | grep -q "^  username: YWRtaW4=$" &&
 	fails_with 1 unseal --key "$SS/tls.key" app.yaml 2>/dev/null &&
 	grep -q "sealedsecrets.bitnami.com/namespace-wide" app.yaml'
-t_expect "reseal JSON stays JSON (quotes kept), several files, a bad one reported and left alone" '
+t_expect "reseal is all or nothing: a bad file named, every file left as it was" '
 	seal --cert "$SS/tls.crt" -f "$SS/secret.yaml" > a.json && cp a.json a0.json &&
 	printf "kind: SealedSecret\nmetadata: {name: x, namespace: y}\nspec:\n  encryptedData:\n    k: AgBAAAA\n" > bad.yaml && cp bad.yaml bad0.yaml &&
 	fails_with 1 "$GITSEAL" reseal --key "$SS/tls.key" --cert "$UP/cert.pem" a.json bad.yaml 2> log &&
-	contains log "resealed a.json" && contains log "bad.yaml" && cmp bad.yaml bad0.yaml &&
+	! contains log "resealed a.json" 2>/dev/null && contains log "bad.yaml" && contains log "nothing was re-sealed" &&
+	cmp bad.yaml bad0.yaml && cmp a.json a0.json &&
+	! ls -A | grep -q "^[.]a[.]json[.]\\|^[.]bad[.]yaml[.]"'
+t_expect "reseal JSON stays JSON (quotes kept), several files at once" '
+	cp a0.json a.json && cp a0.json c.json &&
+	"$GITSEAL" reseal --key "$SS/tls.key" --cert "$UP/cert.pem" a.json c.json 2> log &&
+	contains log "resealed a.json" && contains log "resealed c.json" &&
 	head -c1 a.json | grep -q "{" && test "$(diff a0.json a.json | grep -c "^>       \"[a-z]*\": \"A[gQ]")" = 4 &&
 	unseal --key "$UP/key.pem" -o json a.json | grep -q "\"username\": \"YWRtaW4=\""'
 t_expect "reseal refuses an expired cert and missing keys" '

@@ -148,3 +148,43 @@ secret_yaml() { # secret_yaml NAME NS key=value...: a Secret manifest with strin
 		printf '  %s: "%s"\n' "${_kv%%=*}" "${_kv#*=}"
 	done
 }
+
+# ctl_host_ip: a non-loopback IPv4 address (the API server's service proxy refuses loopback
+# endpoints), or nothing
+ctl_host_ip() {
+	hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^127\.' | grep '^[0-9.]*$' | head -n1
+}
+
+# ctl_service ID KNS IP: controller ID (started with --listen-addr IP:0) behind the Service
+# sealed-secrets-controller of KNS (port name http), as t1000 makes it: a Pod object with that IP
+# stands for the controller's pod (the proxy only goes to endpoints backed by a Pod), Endpoints by
+# hand (no controller-manager here)
+ctl_service() {
+	_id=$1 _kns=$2 _ip=$3 _port=$(cat "$TMP/$1.port")
+	printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"ctl-%s"},"spec":{"containers":[{"name":"c","image":"none"}]}}' "$_id" > "$TMP/.pod.json" &&
+	k POST "/api/v1/namespaces/$_kns/pods" "$TMP/.pod.json" > "$TMP/.pod.out" &&
+	python3 -c "import json; d=json.load(open('$TMP/.pod.out')); d['status']={'phase':'Running','podIP':'$_ip','podIPs':[{'ip':'$_ip'}]}; json.dump(d, open('$TMP/.pods.json','w'))" &&
+	k PUT "/api/v1/namespaces/$_kns/pods/ctl-$_id/status" "$TMP/.pods.json" > /dev/null &&
+	printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"sealed-secrets-controller"},"spec":{"ports":[{"name":"http","port":8080,"targetPort":%s}]}}' "$_port" > "$TMP/.svc.json" &&
+	printf '{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"sealed-secrets-controller"},"subsets":[{"addresses":[{"ip":"%s","targetRef":{"kind":"Pod","name":"ctl-%s","namespace":"%s"}}],"ports":[{"name":"http","port":%s}]}]}' "$_ip" "$_id" "$_kns" "$_port" > "$TMP/.ep.json" &&
+	k POST "/api/v1/namespaces/$_kns/services" "$TMP/.svc.json" > /dev/null &&
+	k POST "/api/v1/namespaces/$_kns/endpoints" "$TMP/.ep.json" > /dev/null
+}
+
+# ctl_repoint ID KNS: the Endpoints of KNS's controller Service to controller ID's port now
+ctl_repoint() {
+	_ip=$(ctl_host_ip) _port=$(cat "$TMP/$1.port")
+	k GET "/api/v1/namespaces/$2/endpoints/sealed-secrets-controller" > "$TMP/.ep.cur" &&
+	python3 -c "import json; d=json.load(open('$TMP/.ep.cur')); d['subsets'][0]['ports'][0]['port']=$_port; json.dump(d, open('$TMP/.ep.new','w'))" &&
+	k PUT "/api/v1/namespaces/$2/endpoints/sealed-secrets-controller" "$TMP/.ep.new" > /dev/null &&
+	k GET "/api/v1/namespaces/$2/services/sealed-secrets-controller" > "$TMP/.svc.cur" &&
+	python3 -c "import json; d=json.load(open('$TMP/.svc.cur')); d['spec']['ports'][0]['targetPort']=$_port; json.dump(d, open('$TMP/.svc.new','w'))" &&
+	k PUT "/api/v1/namespaces/$2/services/sealed-secrets-controller" "$TMP/.svc.new" > /dev/null
+}
+
+# age_identities NS: the age key files of the identity Secrets of NS, concatenated (what the
+# controller decrypts with)
+age_identities() {
+	k GET "/api/v1/namespaces/$1/secrets?labelSelector=gitseal.dev%2Fage-identity" |
+		jq_ "''.join(base64.b64decode(i['data']['identity.agekey']).decode() for i in d['items'])"
+}
