@@ -8,4 +8,9 @@ int keys_cmd_backup(int argc,
                     char **argv); /* cmd_keys_backup.c: backup and restore share their options */
 int keys_cmd_restore(int argc, char **argv);
 
+/* Their help, man page sections and completion (struct cli_spec, cli/cli.h). */
+struct cli_spec;
+extern const struct cli_spec keys_cmd_new_spec, keys_cmd_cert_spec, keys_cmd_backup_spec,
+    keys_cmd_restore_spec;
+
 #endif

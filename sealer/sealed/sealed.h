@@ -260,6 +260,11 @@ int sealed_reseal(struct doc *ss, struct sealed_keyset *ks, const struct sealed_
 int sealed_merge_into(struct doc *into, const struct doc *secret, const struct sealed_pubkey *pk,
                       const struct sealed_seal_opts *opts);
 
+/* Kubernetes' cap on a Secret's data (the sum of its decoded values): 1 MiB. */
+#define SEALED_SECRET_MAX_DATA (1 << 20)
+/* The bytes a v1 Secret's data (base64-decoded) and stringData values add up to. */
+size_t sealed_secret_data_size(const struct doc *secret);
+
 /* 1 if obj is kind SealedSecret (apiVersion bitnami.com/...). */
 int sealed_is_sealedsecret(const struct doc *obj);
 

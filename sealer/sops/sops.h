@@ -258,6 +258,10 @@ void sops_stash_free(struct sops_stash *s);
 int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src,
                         size_t len, const unsigned char key[SOPS_KEY_LEN]);
 
+/* How many leaves of document doc f's rules select for encryption (GS_EINVAL for the comment
+ * rules, which decide from the source's comments). */
+int sops_file_selected(const struct sops_file *f, size_t doc, size_t *count);
+
 /* Encrypt the leaves the rules select, compute the MAC, set lastmodified/mac/version. */
 int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
                       struct sops_stash *stash);
@@ -301,6 +305,7 @@ int sops_check_not_encrypted(const struct sops_file *f);
 
 /* --- .sops.yaml ------------------------------------------------------------------- */
 struct sops_creation_rule {
+	unsigned line, col; /* where the rule starts in .sops.yaml */
 	char *path_regex;
 	struct sops_keyspec keys;
 	enum sops_rule_kind rule_kind;
@@ -327,6 +332,10 @@ int sops_config_match(const struct sops_config *c, const char *file,
  * The policy of `sops encrypt/decrypt/rotate/updatekeys/...` on top of the file API above,
  * so that `gitseal sops`, `gitseal encrypt`, the GitOps decrypt stage and `gitseal rotate`
  * make the same choices. No argv, no terminal: files come in as bytes and go out in a buf. */
+
+/* What `sops edit` of a new file starts from: sops' example for the format (indent 0: the
+ * format's default). */
+int sops_example(struct buf *out, enum sops_format fmt, int indent);
 
 /*
  * The .sops.yaml in effect: path when given (--config, $SOPS_CONFIG: the caller reads those),

@@ -133,6 +133,8 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 	long long t = 0;
 
 	snprintf(where, sizeof(where), "creation_rules[%zu]", idx);
+	r->line = doc_line(m);
+	r->col = doc_start(m).col;
 	if (doc_kind(m) != DOC_MAP)
 		return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(m), doc_line(m),
 		                where);
@@ -320,8 +322,8 @@ int sops_config_match(const struct sops_config *c, const char *file,
 			return 0;
 		}
 		if ((rc = sops_regex_search(c->rules[i].path_regex, rel, &m)) < 0)
-			return gs_error_prefix(rc, "%s: creation_rules[%zu].path_regex", c->path,
-			                       i);
+			return gs_error_prefix(rc, "%s:%u: creation_rules[%zu].path_regex", c->path,
+			                       c->rules[i].line, i);
 		if (m) {
 			*out = &c->rules[i];
 			return 0;
