@@ -44,10 +44,14 @@ int cli_die_last(const char *prefix)
 	return 1;
 }
 
+extern const struct cli_spec cmd_version_spec, cmd_help_spec;
+
 int cmd_version(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(stdout, &cmd_version_spec);
+		return 0;
+	}
 	printf("gitseal version %s\n", GITSEAL_VERSION);
 	return 0;
 }
@@ -60,6 +64,10 @@ const struct cli_spec cmd_version_spec = {
 
 int cmd_help(int argc, char **argv)
 {
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(stdout, &cmd_help_spec);
+		return 0;
+	}
 	return cli_help(argc, argv);
 }
 

@@ -116,7 +116,7 @@ static void put_synopsis(FILE *f, const struct cli_spec *s)
 		nl = u + strcspn(u, "\n");
 		fputs("\\fB", f);
 		put_str(f, prog);
-		fputs("\\fR ", f);
+		fputs(nl > u ? "\\fR " : "\\fR", f);
 		put_esc(f, u, (size_t)(nl - u));
 		fputs("\n", f);
 	}
