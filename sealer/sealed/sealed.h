@@ -240,6 +240,14 @@ struct sealed_kv {
 int sealed_template_render(struct buf *out, const char *name, const char *src, size_t len,
                            const struct sealed_kv *vals, size_t nvals);
 
+/*
+ * Does ss open with one of the keys? Only its first item is tried (with the label its own
+ * metadata selects), so at most one private-key operation per key tried: enough to tell
+ * the wrong cluster or a moved/renamed SealedSecret (the label no longer matches) without
+ * opening every item. 0, or GS_EAUTH "no key could decrypt secret", GS_EPARSE. gitseal check.
+ */
+int sealed_probe(const struct doc *ss, struct sealed_keyset *ks, const struct sealed_unseal_opts *opts);
+
 /* Every item opens (gitseal validate / the controller's /v1/verify); no templates. */
 int sealed_verify(const struct doc *ss, struct sealed_keyset *ks,
                   const struct sealed_unseal_opts *opts);

@@ -322,6 +322,9 @@ struct sops_config {
 /* Walk up from dir (up to 100 levels) for .sops.yaml: 0 and *path, or GS_ENOTFOUND. */
 int sops_config_find(char **path, const char *dir);
 int sops_config_load(struct sops_config *c, const char *path);
+/* A config's text, named name in messages (no directory: sops_config_match() is not for it);
+ * master keys other than age are accepted and ignored (gitseal check reads any sops config). */
+int sops_config_parse(struct sops_config *c, const char *name, const char *text, size_t len);
 void sops_config_release(struct sops_config *c);
 /* First rule matching file (path relative to the config's directory); GS_ENOTFOUND
  * "error loading config: no matching creation rules found". */

@@ -124,7 +124,7 @@ static int check_foreign(const struct doc *map, const char *where)
 	return 0;
 }
 
-static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t idx)
+static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t idx, int any_keys)
 {
 	char where[64];
 	const struct doc *v, *kg;
@@ -178,13 +178,13 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			if (doc_kind(g) != DOC_MAP)
 				return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(g),
 				                doc_line(g), gw);
-			if ((rc = check_foreign(g, gw)) < 0 ||
+			if ((!any_keys && (rc = check_foreign(g, gw)) < 0) ||
 			    (rc = keyspec_new_group(&r->keys)) < 0 ||
 			    (rc = add_age_field(&r->keys, doc_get(g, "age"), gw)) < 0)
 				return rc;
 		}
 	} else {
-		if ((rc = check_foreign(m, where)) < 0 || (rc = keyspec_new_group(&r->keys)) < 0 ||
+		if ((!any_keys && (rc = check_foreign(m, where)) < 0) || (rc = keyspec_new_group(&r->keys)) < 0 ||
 		    (rc = add_age_field(&r->keys, doc_get(m, "age"), where)) < 0)
 			return rc;
 	}
@@ -231,13 +231,54 @@ int sops_config_find(char **path, const char *dir)
 	return gs_error(GS_ENOTFOUND, "config file not found");
 }
 
+/* The text of a config named path; any_keys: pgp/kms/... entries are accepted (and ignored). */
+static int parse_text(struct sops_config *c, const char *path, const char *text, size_t len, int any_keys)
+{
+	struct doc *root = NULL;
+	const struct doc *rules, *stores;
+	size_t i;
+	int rc = 0;
+
+	if (len == 0)
+		return 0; /* an empty config has no rules */
+	if ((rc = doc_parse_one(&root, path, text, len, 0)) < 0)
+		goto out;
+	if (doc_kind(root) != DOC_MAP) {
+		rc = gs_error(GS_EPARSE, "%s: the config must be a map", path);
+		goto out;
+	}
+	if ((stores = doc_get(root, "stores"))) {
+		long long n;
+		if (doc_get_int(doc_getp(stores, "yaml", "indent", NULL), &n) == 0)
+			c->yaml_indent = (int)n;
+		if (doc_get_int(doc_getp(stores, "json", "indent", NULL), &n) == 0)
+			c->json_indent = (int)n;
+	}
+	rules = doc_get(root, "creation_rules");
+	if (!rules || doc_kind(rules) == DOC_NULL)
+		goto out;
+	if (doc_kind(rules) != DOC_SEQ) {
+		rc = gs_error(GS_EPARSE, "%s:%u: creation_rules must be a list", path, doc_line(rules));
+		goto out;
+	}
+	if (!(c->rules = calloc(doc_len(rules) + 1, sizeof(*c->rules)))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < doc_len(rules); i++) {
+		c->nrules++;
+		if ((rc = parse_rule(&c->rules[i], doc_val_at(rules, i), i, any_keys)) < 0)
+			goto out;
+	}
+out:
+	doc_free(root);
+	return rc;
+}
+
 int sops_config_load(struct sops_config *c, const char *path)
 {
 	struct buf text = BUF_INIT((size_t)4 << 20);
-	struct doc *root = NULL;
-	const struct doc *rules, *stores;
 	char abs[PATH_MAX], *slash;
-	size_t i;
 	int rc;
 
 	memset(c, 0, sizeof(*c));
@@ -257,45 +298,24 @@ int sops_config_load(struct sops_config *c, const char *path)
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (text.len == 0)
-		goto out; /* an empty config has no rules */
-	if ((rc = doc_parse_one(&root, path, text.p, text.len, 0)) < 0)
-		goto out;
-	if (doc_kind(root) != DOC_MAP) {
-		rc = gs_error(GS_EPARSE, "%s: the config must be a map", path);
-		goto out;
-	}
-	if ((stores = doc_get(root, "stores"))) {
-		long long n;
-		if (doc_get_int(doc_getp(stores, "yaml", "indent", NULL), &n) == 0)
-			c->yaml_indent = (int)n;
-		if (doc_get_int(doc_getp(stores, "json", "indent", NULL), &n) == 0)
-			c->json_indent = (int)n;
-	}
-	rules = doc_get(root, "creation_rules");
-	if (!rules || doc_kind(rules) == DOC_NULL)
-		goto out;
-	if (doc_kind(rules) != DOC_SEQ) {
-		rc = gs_error(GS_EPARSE, "%s:%u: creation_rules must be a list", path,
-		              doc_line(rules));
-		goto out;
-	}
-	if (!(c->rules = calloc(doc_len(rules) + 1, sizeof(*c->rules)))) {
-		rc = gs_error(GS_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < doc_len(rules); i++) {
-		c->nrules++;
-		if ((rc = parse_rule(&c->rules[i], doc_val_at(rules, i), i)) < 0)
-			goto out;
-	}
+	rc = parse_text(c, path, text.p, text.len, 0);
 out:
 	if (rc < 0) {
 		rc = sops_error_exit_default(rc, SOPS_EXIT_READING_CONFIG);
 		sops_config_release(c);
 	}
-	doc_free(root);
 	buf_release(&text);
+	return rc;
+}
+
+int sops_config_parse(struct sops_config *c, const char *name, const char *text, size_t len)
+{
+	int rc;
+	memset(c, 0, sizeof(*c));
+	if (!(c->path = strdup(name)))
+		return gs_error(GS_ENOMEM, "out of memory");
+	if ((rc = parse_text(c, name, text, len, 1)) < 0)
+		sops_config_release(c);
 	return rc;
 }
 
