@@ -39,8 +39,8 @@ static void print_text(FILE *f, const struct check_report *r)
 			fprintf(f, ":%u", x->line);
 		if (x->line && x->col)
 			fprintf(f, ":%u", x->col);
-		fprintf(f, ":%s %s %s[%s]%s\n", cli_color(CLI_RESET), x->msg, cli_color(CLI_RED), x->code,
-		        cli_color(CLI_RESET));
+		fprintf(f, ":%s %s %s[%s]%s\n", cli_color(CLI_RESET), x->msg, cli_color(CLI_RED),
+		        x->code, cli_color(CLI_RESET));
 	}
 }
 
@@ -120,7 +120,10 @@ static void print_gitlab(FILE *f, const struct check_report *r)
 		put_json_str(f, &b, x->msg);
 		fputs(", \"check_name\": ", f);
 		put_json_str(f, &b, x->code);
-		fprintf(f, ", \"fingerprint\": \"%s\", \"severity\": \"critical\", \"location\": {\"path\": ", hex);
+		fprintf(f,
+		        ", \"fingerprint\": \"%s\", \"severity\": \"critical\", \"location\": "
+		        "{\"path\": ",
+		        hex);
 		put_json_str(f, &b, x->file);
 		fprintf(f, ", \"lines\": {\"begin\": %u}}}", x->line ? x->line : 1);
 	}

@@ -22,10 +22,14 @@ enum { O_FORMAT = 256, O_STAGED, O_COLOR };
 static const struct cli_opt check_options[] = {
 	{ "format", O_FORMAT, required_argument, "text|json|github|gitlab",
 	  "text (default), JSON, GitHub annotations, GitLab Code Quality" },
-	{ "staged", O_STAGED, no_argument, NULL, "the staged version of each staged file (the pre-commit hook)" },
-	{ "key", 'k', required_argument, "KEY", "sealing key: each SealedSecret must open with one (repeatable)" },
-	{ "identity", 'i', required_argument, "IDENTITY", "age identity of an encrypted --key file" },
-	{ "color", O_COLOR, required_argument, "auto|always|never", "colour on a terminal (default auto; NO_COLOR)" },
+	{ "staged", O_STAGED, no_argument, NULL,
+	  "the staged version of each staged file (the pre-commit hook)" },
+	{ "key", 'k', required_argument, "KEY",
+	  "sealing key: each SealedSecret must open with one (repeatable)" },
+	{ "identity", 'i', required_argument, "IDENTITY",
+	  "age identity of an encrypted --key file" },
+	{ "color", O_COLOR, required_argument, "auto|always|never",
+	  "colour on a terminal (default auto; NO_COLOR)" },
 	{ "quiet", 'q', no_argument, NULL, "no summary line on stderr" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -35,26 +39,36 @@ const struct cli_spec cmd_check_spec = {
 	.name = "check",
 	.usage = "[--format text|json|github|gitlab] [--key KEY]... [PATH...]\n"
 	         "--staged [--format ...] [--key KEY]...",
-	.about = "Find what must not be committed: a Secret whose data or stringData is neither sealed nor\n"
-	         "SOPS-encrypted, a SOPS file whose sops block is missing or broken or whose values are not\n"
-	         "all ENC[...] where its rule says, a file a .sops.yaml creation rule names that is not\n"
-	         "encrypted, a .sops.yaml rule that leaves a Secret's data in plaintext, a SealedSecret whose\n"
-	         "scope annotations contradict its template, a kustomization secretGenerator fed by a\n"
-	         "plaintext file or literal, an Application with fields its CRD does not know.\n\n"
-	         "PATH (default .) is walked, skipping what .gitignore and .gitsealignore exclude; files\n"
-	         "named are always checked. With keys it also checks what needs them: each SOPS file's\n"
-	         "MAC (with SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY_CMD set), and that each\n"
-	         "SealedSecret opens with one of the --key keys (the wrong cluster or a moved scope shows\n"
-	         "here; one private-key operation per key tried).",
+	.about =
+	    "Find what must not be committed: a Secret whose data or stringData is neither sealed "
+	    "nor\n"
+	    "SOPS-encrypted, a SOPS file whose sops block is missing or broken or whose values are "
+	    "not\n"
+	    "all ENC[...] where its rule says, a file a .sops.yaml creation rule names that is "
+	    "not\n"
+	    "encrypted, a .sops.yaml rule that leaves a Secret's data in plaintext, a SealedSecret "
+	    "whose\n"
+	    "scope annotations contradict its template, a kustomization secretGenerator fed by a\n"
+	    "plaintext file or literal, an Application with fields its CRD does not know.\n\n"
+	    "PATH (default .) is walked, skipping what .gitignore and .gitsealignore exclude; "
+	    "files\n"
+	    "named are always checked. With keys it also checks what needs them: each SOPS file's\n"
+	    "MAC (with SOPS_AGE_KEY, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY_CMD set), and that each\n"
+	    "SealedSecret opens with one of the --key keys (the wrong cluster or a moved scope "
+	    "shows\n"
+	    "here; one private-key operation per key tried).",
 	.opts = check_options,
 	.args = "file",
-	.more = "Exit status: 0 nothing found, 1 findings, 2 usage or I/O error.\n"
-	        "Each finding is 'file:line:col: message [code]'; the codes are stable: unencrypted-secret,\n"
-	        "sops-metadata-missing, sops-metadata-malformed, sops-value-not-encrypted,\n"
-	        "sops-rule-unencrypted-data, sops-file-not-encrypted, sealed-scope-mismatch,\n"
-	        "application-field, parse-error, sops-config-invalid, and with keys sops-mac-mismatch,\n"
-	        "sops-no-key, sealed-no-key.\n\n"
-	        "The pre-commit hook: gitseal hook install (or the pre-commit framework, see README).",
+	.more =
+	    "Exit status: 0 nothing found, 1 findings, 2 usage or I/O error.\n"
+	    "Each finding is 'file:line:col: message [code]'; the codes are stable: "
+	    "unencrypted-secret,\n"
+	    "sops-metadata-missing, sops-metadata-malformed, sops-value-not-encrypted,\n"
+	    "sops-rule-unencrypted-data, sops-file-not-encrypted, sealed-scope-mismatch,\n"
+	    "application-field, parse-error, sops-config-invalid, and with keys "
+	    "sops-mac-mismatch,\n"
+	    "sops-no-key, sealed-no-key.\n\n"
+	    "The pre-commit hook: gitseal hook install (or the pre-commit framework, see README).",
 };
 
 int cmd_check(int argc, char **argv)
@@ -65,7 +79,8 @@ int cmd_check(int argc, char **argv)
 	struct keys_ring ring = KEYS_RING_INIT;
 	struct age_identity *ids = NULL;
 	struct buf where = BUF_INIT(8192);
-	char **keys = calloc((size_t)argc + 1, sizeof(*keys)), **idf = calloc((size_t)argc + 1, sizeof(*idf));
+	char **keys = calloc((size_t)argc + 1, sizeof(*keys)),
+	     **idf = calloc((size_t)argc + 1, sizeof(*idf));
 	const char *const *paths;
 	const char *dot[] = { "." };
 	size_t nkeys = 0, nids = 0, npaths;
@@ -82,7 +97,9 @@ int cmd_check(int argc, char **argv)
 		switch (opt) {
 		case O_FORMAT:
 			if ((int)(fmt = check_format_parse(optarg)) < 0) {
-				fprintf(stderr, "error: --format %s: want text, json, github or gitlab\n", optarg);
+				fprintf(stderr,
+				        "error: --format %s: want text, json, github or gitlab\n",
+				        optarg);
 				goto done;
 			}
 			break;
@@ -91,12 +108,16 @@ int cmd_check(int argc, char **argv)
 		case 'i': idf[nids++] = optarg; break;
 		case O_COLOR:
 			if ((color = cli_color_parse(optarg)) < 0) {
-				fprintf(stderr, "error: --color %s: want auto, always or never\n", optarg);
+				fprintf(stderr, "error: --color %s: want auto, always or never\n",
+				        optarg);
 				goto done;
 			}
 			break;
 		case 'q': quiet = 1; break;
-		case 'h': cli_usage(stdout, &cmd_check_spec); ret = 0; goto done;
+		case 'h':
+			cli_usage(stdout, &cmd_check_spec);
+			ret = 0;
+			goto done;
 		default: cli_usage(stderr, &cmd_check_spec); goto done;
 		}
 	}
@@ -142,8 +163,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if (fmt == CHECK_FMT_TEXT && !quiet) {
 		if (r.n)
-			fprintf(stderr, "gitseal check: %zu finding%s in %zu file%s checked\n", r.n, r.n == 1 ? "" : "s",
-			        r.files, r.files == 1 ? "" : "s");
+			fprintf(stderr, "gitseal check: %zu finding%s in %zu file%s checked\n", r.n,
+			        r.n == 1 ? "" : "s", r.files, r.files == 1 ? "" : "s");
 	}
 	ret = r.n ? 1 : 0;
 done:

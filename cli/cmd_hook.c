@@ -19,24 +19,29 @@
 #define HOOK_MARK "# gitseal pre-commit hook"
 
 static const struct cli_opt hook_options[] = {
-	{ "force", 'f', no_argument, NULL, "install: replace a pre-commit hook that is not gitseal's (kept as .orig)" },
+	{ "force", 'f', no_argument, NULL,
+	  "install: replace a pre-commit hook that is not gitseal's (kept as .orig)" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 static const struct cli_command hook_verbs[] = {
-	{ "install", NULL, "write the pre-commit hook (git rev-parse --git-path hooks/pre-commit)" },
+	{ "install", NULL,
+	  "write the pre-commit hook (git rev-parse --git-path hooks/pre-commit)" },
 	{ "uninstall", NULL, "remove it, if it is gitseal's" },
 };
 
 const struct cli_spec cmd_hook_spec = {
 	.name = "hook",
 	.usage = "install [--force]\nuninstall",
-	.about = "Install the git pre-commit hook that runs 'gitseal check --staged': every commit is checked\n"
-	         "for plaintext Secrets and broken SOPS/SealedSecret files, in the versions being committed\n"
-	         "(the index), not the work tree. git commit --no-verify skips it once.\n\n"
-	         "With the pre-commit framework instead, see README (repo: local, entry: gitseal check\n"
-	         "--staged, pass_filenames: false).",
+	.about =
+	    "Install the git pre-commit hook that runs 'gitseal check --staged': every commit is "
+	    "checked\n"
+	    "for plaintext Secrets and broken SOPS/SealedSecret files, in the versions being "
+	    "committed\n"
+	    "(the index), not the work tree. git commit --no-verify skips it once.\n\n"
+	    "With the pre-commit framework instead, see README (repo: local, entry: gitseal check\n"
+	    "--staged, pass_filenames: false).",
 	.opts = hook_options,
 	.subs = hook_verbs,
 	.nsubs = sizeof(hook_verbs) / sizeof(hook_verbs[0]),
@@ -80,8 +85,11 @@ static int install(int force)
 	if (file_exists(path) && !is_ours(path)) {
 		char orig[PATH_MAX + 8];
 		if (!force) {
-			fprintf(stderr, "error: %s exists and is not gitseal's: add 'gitseal check --staged' to it, or run "
-			        "gitseal hook install --force (it is kept as pre-commit.orig)\n", path);
+			fprintf(stderr,
+			        "error: %s exists and is not gitseal's: add 'gitseal check "
+			        "--staged' to it, or run "
+			        "gitseal hook install --force (it is kept as pre-commit.orig)\n",
+			        path);
 			return 1;
 		}
 		snprintf(orig, sizeof(orig), "%s.orig", path);
@@ -95,12 +103,15 @@ static int install(int force)
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) < 0)
 		n = 0;
 	self[n] = 0;
-	buf_addf(&text, "#!/bin/sh\n" HOOK_MARK " (gitseal hook install): the staged versions of the staged\n"
-	                "# files are checked for plaintext Secrets and broken SOPS/SealedSecret files.\n"
-	                "# Skip it once with: git commit --no-verify\n"
-	                "GITSEAL='%s'\n"
-	                "[ -x \"$GITSEAL\" ] || GITSEAL=gitseal\n"
-	                "exec \"$GITSEAL\" check --staged\n", self);
+	buf_addf(&text,
+	         "#!/bin/sh\n" HOOK_MARK
+	         " (gitseal hook install): the staged versions of the staged\n"
+	         "# files are checked for plaintext Secrets and broken SOPS/SealedSecret files.\n"
+	         "# Skip it once with: git commit --no-verify\n"
+	         "GITSEAL='%s'\n"
+	         "[ -x \"$GITSEAL\" ] || GITSEAL=gitseal\n"
+	         "exec \"$GITSEAL\" check --staged\n",
+	         self);
 	snprintf(dir, sizeof(dir), "%s", path);
 	if ((slash = strrchr(dir, '/'))) {
 		*slash = 0;

@@ -64,7 +64,8 @@ void cli_usage(FILE *f, const struct cli_spec *s)
 	cli_prog(prog, sizeof(prog), s);
 	for (u = s->usage ? s->usage : ""; first || *u; u = nl + !!*nl, first = 0) {
 		nl = u + strcspn(u, "\n");
-		fprintf(f, "%s %s%s%.*s\n", first ? "usage:" : "      ", prog, nl > u ? " " : "", (int)(nl - u), u);
+		fprintf(f, "%s %s%s%.*s\n", first ? "usage:" : "      ", prog, nl > u ? " " : "",
+		        (int)(nl - u), u);
 	}
 	if (s->about && *s->about)
 		fprintf(f, "\n%s\n", s->about);

@@ -28,8 +28,8 @@ void check_report_release(struct check_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int add_v(struct check_report *r, enum inspect_code code, const char *file, unsigned line, unsigned col,
-                 char *msg)
+static int add_v(struct check_report *r, enum inspect_code code, const char *file, unsigned line,
+                 unsigned col, char *msg)
 {
 	struct check_finding *f;
 	if (r->n == r->cap) {
@@ -55,8 +55,8 @@ static int add_v(struct check_report *r, enum inspect_code code, const char *fil
 	return 0;
 }
 
-int check__add(struct check_report *r, enum inspect_code code, const char *file, unsigned line, unsigned col,
-               const char *fmt, ...)
+int check__add(struct check_report *r, enum inspect_code code, const char *file, unsigned line,
+               unsigned col, const char *fmt, ...)
 {
 	struct buf msg = BUF_INIT(8192);
 	va_list ap;
@@ -72,7 +72,8 @@ int check__take(struct check_report *r, struct inspect_report *ir, const char *n
 	int rc = 0;
 	for (i = 0; i < ir->n && rc >= 0; i++) {
 		/* a finding placed in another file (a .sops.yaml rule) keeps that file's name */
-		const char *file = ir->v[i].file && strcmp(ir->v[i].file, name) ? ir->v[i].file : name;
+		const char *file =
+		    ir->v[i].file && strcmp(ir->v[i].file, name) ? ir->v[i].file : name;
 		rc = add_v(r, ir->v[i].code, file, ir->v[i].line, ir->v[i].col, ir->v[i].msg);
 		ir->v[i].msg = NULL;
 	}
@@ -82,7 +83,8 @@ int check__take(struct check_report *r, struct inspect_report *ir, const char *n
 
 int check__has_sops_marker(const char *data, size_t len)
 {
-	static const char *const marks[] = { "mac: ENC[", "\"mac\": \"ENC[", "sops_mac=ENC[", "[sops]", NULL };
+	static const char *const marks[] = { "mac: ENC[", "\"mac\": \"ENC[", "sops_mac=ENC[",
+		                             "[sops]", NULL };
 	size_t i;
 	for (i = 0; marks[i]; i++)
 		if (memmem(data, len, marks[i], strlen(marks[i])))
@@ -110,7 +112,8 @@ static int is_manifest_name(const char *base)
 
 /* --- .sops.yaml, once per directory ------------------------------------------------- */
 
-void check__ctx_init(struct check_ctx *c, const struct check_opts *o, const struct check__source *src)
+void check__ctx_init(struct check_ctx *c, const struct check_opts *o,
+                     const struct check__source *src)
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = o;
@@ -153,27 +156,33 @@ static int config_rules(struct check__config *cf, const struct sops_config *conf
 	for (i = 0; i < conf->nrules; i++) {
 		const struct sops_creation_rule *cr = &conf->rules[i];
 		struct check__rule *r = &cf->rules[i];
-		enum sops_rule_kind kind = cr->rule_kind != SOPS_RULE_NONE ? cr->rule_kind : SOPS_RULE_UNENCRYPTED_SUFFIX;
+		enum sops_rule_kind kind =
+		    cr->rule_kind != SOPS_RULE_NONE ? cr->rule_kind : SOPS_RULE_UNENCRYPTED_SUFFIX;
 		cf->nrules++;
 		r->line = cr->line;
 		r->col = cr->col;
 		r->by_path = cr->path_regex && *cr->path_regex;
 		if (r->by_path)
-			snprintf(r->desc, sizeof(r->desc), "%s creation rule %zu (path_regex '%s')", cf->name, i + 1,
-			         cr->path_regex);
+			snprintf(r->desc, sizeof(r->desc), "%s creation rule %zu (path_regex '%s')",
+			         cf->name, i + 1, cr->path_regex);
 		else
-			snprintf(r->desc, sizeof(r->desc), "%s creation rule %zu (any file)", cf->name, i + 1);
-		if (r->by_path && sops_rules_set(&r->path_re, SOPS_RULE_ENCRYPTED_REGEX, cr->path_regex) < 0) {
-			if (!cf->error && asprintf(&cf->error, "%s:%u: creation_rules[%zu].path_regex: %s", cf->name, cr->line,
-			                           i, gs_error_last()) < 0)
+			snprintf(r->desc, sizeof(r->desc), "%s creation rule %zu (any file)",
+			         cf->name, i + 1);
+		if (r->by_path &&
+		    sops_rules_set(&r->path_re, SOPS_RULE_ENCRYPTED_REGEX, cr->path_regex) < 0) {
+			if (!cf->error &&
+			    asprintf(&cf->error, "%s:%u: creation_rules[%zu].path_regex: %s",
+			             cf->name, cr->line, i, gs_error_last()) < 0)
 				cf->error = NULL;
 			gs_error_clear();
 			r->by_path = -1; /* never matches */
 			continue;
 		}
-		if (sops_rules_set(&r->rules, kind, cr->rule_kind != SOPS_RULE_NONE ? cr->rule_value : "_unencrypted") < 0) {
-			if (!cf->error &&
-			    asprintf(&cf->error, "%s:%u: creation_rules[%zu]: %s", cf->name, cr->line, i, gs_error_last()) < 0)
+		if (sops_rules_set(&r->rules, kind,
+		                   cr->rule_kind != SOPS_RULE_NONE ? cr->rule_value
+		                                                   : "_unencrypted") < 0) {
+			if (!cf->error && asprintf(&cf->error, "%s:%u: creation_rules[%zu]: %s",
+			                           cf->name, cr->line, i, gs_error_last()) < 0)
 				cf->error = NULL;
 			gs_error_clear();
 			continue;
@@ -298,8 +307,10 @@ int check__wanted(struct check_ctx *c, const char *rel)
 /* Does a rule's path_regex name manifests at all (not only .env, .ini, keys)? */
 static int rule_for_manifests(const struct check__rule *r)
 {
-	static const char *const manifests[] = { "x.yaml", "x.yml", "x.json", "a/b/x.yaml", "secret.enc.yaml", NULL };
-	static const char *const others[] = { "x.env", "a/b/x.env", "x.ini", "x.txt", "x.key", "x.pem", NULL };
+	static const char *const manifests[] = { "x.yaml",     "x.yml",           "x.json",
+		                                 "a/b/x.yaml", "secret.enc.yaml", NULL };
+	static const char *const others[] = { "x.env", "a/b/x.env", "x.ini", "x.txt",
+		                              "x.key", "x.pem",     NULL };
 	size_t i;
 	if (!r->by_path)
 		return 1;
@@ -321,7 +332,8 @@ static unsigned line_in(const char *msg, const char *file)
 	return 0;
 }
 
-static int check_config_file(struct check_ctx *c, struct check_report *r, const char *name, const char *rel)
+static int check_config_file(struct check_ctx *c, struct check_report *r, const char *name,
+                             const char *rel)
 {
 	struct inspect_report ir = INSPECT_REPORT_INIT;
 	const struct check__config *cf;
@@ -338,8 +350,8 @@ static int check_config_file(struct check_ctx *c, struct check_report *r, const 
 	if (!(cf = config_for_dir(c, dir)) || !cf->file)
 		return 0;
 	if (cf->error)
-		rc = check__add(r, INSPECT_SOPS_CONFIG_INVALID, name, cf->name ? line_in(cf->error, cf->name) : 0, 0,
-		                "%s", cf->error);
+		rc = check__add(r, INSPECT_SOPS_CONFIG_INVALID, name,
+		                cf->name ? line_in(cf->error, cf->name) : 0, 0, "%s", cf->error);
 	for (i = 0; i < cf->nrules && rc >= 0; i++) {
 		struct inspect_rule ir_rule;
 		if (!cf->rules[i].rules_ok || !rule_for_manifests(&cf->rules[i]))
@@ -390,15 +402,16 @@ static int join_path(char *out, size_t len, const char *dir, const char *p)
 static int is_kustomization(const struct doc *obj, const char *rel)
 {
 	const char *base = base_of(rel), *av = doc_str(doc_get(obj, "apiVersion"));
-	if (!strcmp(base, "kustomization.yaml") || !strcmp(base, "kustomization.yml") || !strcmp(base, "Kustomization"))
+	if (!strcmp(base, "kustomization.yaml") || !strcmp(base, "kustomization.yml") ||
+	    !strcmp(base, "Kustomization"))
 		return 1;
 	return av && !strncmp(av, "kustomize.config.k8s.io/", 24) && doc_k8s_kind(obj) &&
 	       !strcmp(doc_k8s_kind(obj), "Kustomization");
 }
 
 /* One file a secretGenerator reads (files: [key=]path, envs:, env:): it must be SOPS-encrypted. */
-static int generator_source(struct check_ctx *c, struct check_report *r, const char *name, const char *dir,
-                            const char *gen, const struct doc *entry)
+static int generator_source(struct check_ctx *c, struct check_report *r, const char *name,
+                            const char *dir, const char *gen, const struct doc *entry)
 {
 	struct buf data = BUF_INIT_SECRET(CHECK_FILE_MAX);
 	const char *p = doc_str(entry), *eq;
@@ -416,8 +429,10 @@ static int generator_source(struct check_ctx *c, struct check_report *r, const c
 		gs_error_clear(); /* not there: kustomize says so, not a leak */
 		rc = 0;
 	} else if (!check__has_sops_marker(data.p, data.len)) {
-		rc = check__add(r, INSPECT_UNENCRYPTED_SECRET, name, doc_start(entry).line, doc_start(entry).col,
-		                "secretGenerator '%s' reads %s, which is neither SOPS-encrypted nor sealed: its values "
+		rc = check__add(r, INSPECT_UNENCRYPTED_SECRET, name, doc_start(entry).line,
+		                doc_start(entry).col,
+		                "secretGenerator '%s' reads %s, which is neither SOPS-encrypted "
+		                "nor sealed: its values "
 		                "are committed in plaintext (gitseal sops encrypt -i %s%s)",
 		                gen, p, c->root_name, path);
 	}
@@ -425,8 +440,8 @@ static int generator_source(struct check_ctx *c, struct check_report *r, const c
 	return rc;
 }
 
-static int check_kustomization(struct check_ctx *c, struct check_report *r, const char *name, const char *rel,
-                               const struct doc *obj)
+static int check_kustomization(struct check_ctx *c, struct check_report *r, const char *name,
+                               const char *rel, const struct doc *obj)
 {
 	const struct doc *gens = doc_get(obj, "secretGenerator");
 	char dir[4096], *slash;
@@ -441,7 +456,8 @@ static int check_kustomization(struct check_ctx *c, struct check_report *r, cons
 		dir[0] = 0;
 	for (i = 0; doc_kind(gens) == DOC_SEQ && i < doc_len(gens) && rc >= 0; i++) {
 		const struct doc *g = doc_val_at(gens, i), *l;
-		const char *gname = doc_str(doc_get(g, "name")) ? doc_str(doc_get(g, "name")) : "(no name)";
+		const char *gname =
+		    doc_str(doc_get(g, "name")) ? doc_str(doc_get(g, "name")) : "(no name)";
 		static const char *const lists[] = { "files", "envs" };
 		size_t k;
 		for (k = 0; k < 2; k++) {
@@ -456,9 +472,12 @@ static int check_kustomization(struct check_ctx *c, struct check_report *r, cons
 			const struct doc *lit = doc_val_at(l, j);
 			const char *s = doc_str(lit);
 			size_t klen = s ? strcspn(s, "=") : 0;
-			rc = check__add(r, INSPECT_UNENCRYPTED_SECRET, name, doc_start(lit).line, doc_start(lit).col,
-			                "secretGenerator '%s' has the literal '%.*s': a plaintext value in the kustomization "
-			                "(put it in a SOPS-encrypted file)", gname, (int)(klen > 200 ? 200 : klen), s ? s : "");
+			rc = check__add(r, INSPECT_UNENCRYPTED_SECRET, name, doc_start(lit).line,
+			                doc_start(lit).col,
+			                "secretGenerator '%s' has the literal '%.*s': a plaintext "
+			                "value in the kustomization "
+			                "(put it in a SOPS-encrypted file)",
+			                gname, (int)(klen > 200 ? 200 : klen), s ? s : "");
 		}
 	}
 	return rc;
@@ -509,13 +528,16 @@ static int check_object(struct manifest_ctx *m, const struct doc *obj)
 		size_t i;
 		rc = app_check(&ai, obj);
 		for (i = 0; rc >= 0 && i < ai.n; i++)
-			rc = check__add(m->r, INSPECT_APPLICATION_FIELD, m->name, ai.v[i].line, ai.v[i].col, "Application %s: %s",
-			                doc_k8s_name(obj) ? doc_k8s_name(obj) : "(no name)", ai.v[i].msg);
+			rc = check__add(m->r, INSPECT_APPLICATION_FIELD, m->name, ai.v[i].line,
+			                ai.v[i].col, "Application %s: %s",
+			                doc_k8s_name(obj) ? doc_k8s_name(obj) : "(no name)",
+			                ai.v[i].msg);
 		app_issues_release(&ai);
 		if (rc < 0)
 			return rc;
 	}
-	if (is_kustomization(obj, m->rel) && (rc = check_kustomization(m->c, m->r, m->name, m->rel, obj)) < 0)
+	if (is_kustomization(obj, m->rel) &&
+	    (rc = check_kustomization(m->c, m->r, m->name, m->rel, obj)) < 0)
 		return rc;
 	return check__sealed_keys(m->c, m->r, m->name, obj);
 }
@@ -539,8 +561,8 @@ static int check_document(struct manifest_ctx *m, const struct doc *d)
 	return check_object(m, d);
 }
 
-static int check_manifests(struct check_ctx *c, struct check_report *r, const char *name, const char *rel,
-                           const char *data, size_t len)
+static int check_manifests(struct check_ctx *c, struct check_report *r, const char *name,
+                           const char *rel, const char *data, size_t len)
 {
 	struct doc_stream s = DOC_STREAM_INIT;
 	struct manifest_ctx m;
@@ -570,7 +592,8 @@ static int check_manifests(struct check_ctx *c, struct check_report *r, const ch
 	if (rc >= 0)
 		rc = check__take(r, &m.ir, name);
 	if (rc >= 0 && m.has_sops)
-		rc = check__sops_keys(c, r, name, data, len, (flags & DOC_PARSE_JSON) ? SOPS_FMT_JSON : SOPS_FMT_YAML,
+		rc = check__sops_keys(c, r, name, data, len,
+		                      (flags & DOC_PARSE_JSON) ? SOPS_FMT_JSON : SOPS_FMT_YAML,
 		                      m.sops_line);
 	inspect_report_release(&m.ir);
 	doc_stream_release(&s);
@@ -579,8 +602,8 @@ static int check_manifests(struct check_ctx *c, struct check_report *r, const ch
 
 /* --- other files: only those a creation rule names --------------------------------------- */
 
-static int check_other(struct check_ctx *c, struct check_report *r, const char *name, const char *rel,
-                       const char *data, size_t len)
+static int check_other(struct check_ctx *c, struct check_report *r, const char *name,
+                       const char *rel, const char *data, size_t len)
 {
 	const struct check__rule *rule = rule_for(c, rel);
 	enum sops_format fmt = sops_format_for_path(rel);
@@ -604,13 +627,14 @@ static int check_other(struct check_ctx *c, struct check_report *r, const char *
 	}
 	if (!n)
 		return 0;
-	return check__add(r, INSPECT_SOPS_FILE_NOT_ENCRYPTED, name, 0, 0,
-	                  "%s names this file, but it is not SOPS-encrypted (gitseal sops encrypt -i %s)", rule->desc,
-	                  name);
+	return check__add(
+	    r, INSPECT_SOPS_FILE_NOT_ENCRYPTED, name, 0, 0,
+	    "%s names this file, but it is not SOPS-encrypted (gitseal sops encrypt -i %s)",
+	    rule->desc, name);
 }
 
-int check__file(struct check_ctx *c, struct check_report *r, const char *name, const char *rel, const char *data,
-                size_t len)
+int check__file(struct check_ctx *c, struct check_report *r, const char *name, const char *rel,
+                const char *data, size_t len)
 {
 	const char *base = base_of(rel);
 

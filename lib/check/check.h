@@ -42,7 +42,10 @@ struct check_report {
 	size_t n, cap;
 	size_t files; /* files checked */
 };
-#define CHECK_REPORT_INIT { NULL, 0, 0, 0 }
+#define CHECK_REPORT_INIT                                                                          \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 void check_report_release(struct check_report *r);
 
 struct check_opts {
@@ -50,14 +53,18 @@ struct check_opts {
 	const struct age_identity *sops_ids; /* SOPS MACs checked with these; NULL: not */
 	const char *sops_where;              /* where they came from, for messages */
 };
-#define CHECK_OPTS_INIT { NULL, NULL, NULL }
+#define CHECK_OPTS_INIT                                                                            \
+	{                                                                                          \
+		NULL, NULL, NULL                                                                   \
+	}
 
 /*
  * gitseal check PATH...: each directory walked (what the ignore files exclude skipped),
  * each file checked. Findings go to r (in path order). GS_ENOTFOUND / GS_EIO for a path
  * that cannot be read (message set): nothing is reported then.
  */
-int check_paths(struct check_report *r, const char *const *paths, size_t n, const struct check_opts *o);
+int check_paths(struct check_report *r, const char *const *paths, size_t n,
+                const struct check_opts *o);
 
 /*
  * gitseal check --staged: the staged version of every staged file (added, copied,

@@ -117,7 +117,8 @@ out:
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		if (rc == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
-			rc = gs_error(GS_EIO, "git %s failed (exit %d)", argv[1], WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+			rc = gs_error(GS_EIO, "git %s failed (exit %d)", argv[1],
+			              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
 	gs_wipe(chunk, sizeof(chunk));
 	return rc;
@@ -172,7 +173,8 @@ static int from_work_tree(struct index *ix, struct blob *b)
 	snprintf(path, sizeof(path), "%s/%s", ix->top, b->path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (rc = file_read_fd(&ix->data, fd, b->path)) < 0) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (rc = file_read_fd(&ix->data, fd, b->path)) < 0) {
 		close(fd);
 		gs_error_clear();
 		buf_truncate(&ix->data, start);
@@ -180,14 +182,16 @@ static int from_work_tree(struct index *ix, struct blob *b)
 	}
 	close(fd);
 	hl = snprintf(hdr, sizeof(hdr), "blob %zu", ix->data.len - start);
-	if (gs_object_id(id, idlen, hdr, (size_t)hl + 1, ix->data.p + start, ix->data.len - start) < 0) {
+	if (gs_object_id(id, idlen, hdr, (size_t)hl + 1, ix->data.p + start, ix->data.len - start) <
+	    0) {
 		gs_error_clear();
 		buf_truncate(&ix->data, start);
 		return 0;
 	}
 	gs_hex(hex, id, idlen);
 	if (strcmp(hex, b->oid)) {
-		buf_truncate(&ix->data, start); /* changed since it was staged: git has the staged bytes */
+		buf_truncate(&ix->data,
+		             start); /* changed since it was staged: git has the staged bytes */
 		return 0;
 	}
 	b->off = start;
@@ -212,10 +216,12 @@ static int index_fetch(struct index *ix, size_t from)
 		if (b->have || b->missing)
 			continue;
 		if (strchr(b->path, '\n')) {
-			b->missing = 1; /* cat-file's requests are lines: such a name cannot be asked for */
+			b->missing =
+			    1; /* cat-file's requests are lines: such a name cannot be asked for */
 			continue;
 		}
-		if ((rc = b->oid[0] ? buf_addf(&req, "%s\n", b->oid) : buf_addf(&req, ":%s\n", b->path)) < 0)
+		if ((rc = b->oid[0] ? buf_addf(&req, "%s\n", b->oid)
+		                    : buf_addf(&req, ":%s\n", b->path)) < 0)
 			goto out;
 		asked++;
 	}
@@ -231,7 +237,8 @@ static int index_fetch(struct index *ix, size_t from)
 		if (b->have || b->missing)
 			continue;
 		if (pos >= out.len || !(nl = memchr(line, '\n', out.len - pos))) {
-			rc = gs_error(GS_EIO, "git cat-file: the answer for '%s' is cut short", b->path);
+			rc = gs_error(GS_EIO, "git cat-file: the answer for '%s' is cut short",
+			              b->path);
 			goto out;
 		}
 		sp = memrchr(line, ' ', (size_t)(nl - line));
@@ -293,7 +300,8 @@ static int index_read(void *arg, const char *path, struct buf *out)
 	return buf_add(out, ix->data.p + b->off, b->len);
 }
 
-/* The nearest directory up from the current one that holds .git (a directory, or a worktree's file). */
+/* The nearest directory up from the current one that holds .git (a directory, or a worktree's
+ * file). */
 static int find_top(char *out, size_t len)
 {
 	char cur[PATH_MAX], probe[PATH_MAX + 8], *slash;
@@ -323,12 +331,16 @@ static int regular_mode(const char *mode)
 int check_staged(struct check_report *r, const struct check_opts *o)
 {
 	static const char *const top[] = { "git", "rev-parse", "--show-toplevel", NULL };
-	static const char *const diff[] = { "git", "diff", "--cached", "--raw", "-z", "--no-abbrev",
-		                            "--no-renames", "--diff-filter=ACMR", NULL };
+	static const char *const diff[] = {
+		"git",         "diff",         "--cached",           "--raw", "-z",
+		"--no-abbrev", "--no-renames", "--diff-filter=ACMR", NULL
+	};
 	/* (a pathspec's * matches / too: every .sops.yaml below the root) */
-	static const char *const cfgs[] = { "git", "ls-files", "-s", "-z", "--", ".gitsealignore", ".sops.yaml",
-		                            "*/.sops.yaml", NULL };
-	struct buf list = BUF_INIT(GIT_OUT_MAX), ls = BUF_INIT(GIT_OUT_MAX), text = BUF_INIT_SECRET(GIT_OUT_MAX);
+	static const char *const cfgs[] = { "git",        "ls-files",     "-s",
+		                            "-z",         "--",           ".gitsealignore",
+		                            ".sops.yaml", "*/.sops.yaml", NULL };
+	struct buf list = BUF_INIT(GIT_OUT_MAX), ls = BUF_INIT(GIT_OUT_MAX),
+	           text = BUF_INIT_SECRET(GIT_OUT_MAX);
 	struct index ix;
 	struct check_ctx c;
 	struct check__source src;
@@ -341,7 +353,8 @@ int check_staged(struct check_report *r, const struct check_opts *o)
 	src.read = index_read;
 	src.arg = &ix;
 	check__ctx_init(&c, o, &src);
-	/* the work tree's top: where .git is (git runs hooks there), else git's answer (GIT_DIR set) */
+	/* the work tree's top: where .git is (git runs hooks there), else git's answer (GIT_DIR
+	 * set) */
 	if (!getenv("GIT_DIR") && find_top(ix.top, sizeof(ix.top)) == 0) {
 		/* found */
 	} else if ((rc = run_git(top, NULL, 0, &list)) < 0) {
@@ -402,10 +415,11 @@ int check_staged(struct check_report *r, const struct check_opts *o)
 	}
 	gs_error_clear();
 	for (i = first; i < first + nfiles; i++) {
-		/* a check may read more blobs (generator sources), which moves ix.v and ix.data: the
-		 * file's bytes are copied out first */
+		/* a check may read more blobs (generator sources), which moves ix.v and ix.data:
+		 * the file's bytes are copied out first */
 		char *path = ix.v[i].path;
-		if (!ix.v[i].have || (sealignore && ignore_path(sealignore, path, 0)) || !check__wanted(&c, path))
+		if (!ix.v[i].have || (sealignore && ignore_path(sealignore, path, 0)) ||
+		    !check__wanted(&c, path))
 			continue;
 		buf_reset(&text);
 		if ((rc = buf_add(&text, ix.data.p + ix.v[i].off, ix.v[i].len)) < 0 ||

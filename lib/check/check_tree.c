@@ -51,8 +51,9 @@ static int disk_read(void *arg, const char *rel, struct buf *out)
 
 	snprintf(path, sizeof(path), "%s%s%s", t->top, strcmp(t->top, "/") ? "/" : "", rel);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? gs_error(GS_ENOTFOUND, "%s: not there", rel)
-		                                           : gs_error(GS_EIO, "%s: %s", rel, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR
+		           ? gs_error(GS_ENOTFOUND, "%s: not there", rel)
+		           : gs_error(GS_EIO, "%s: %s", rel, strerror(errno));
 	rc = file_read_fd(out, fd, rel);
 	close(fd);
 	return rc < 0 ? rc : 0;
@@ -107,7 +108,8 @@ static int ignored(struct tree *t, const char *rel, int is_dir)
 	return 0;
 }
 
-static int check_one(struct tree *t, struct check_report *r, const char *abs, const char *rel, const char *name)
+static int check_one(struct tree *t, struct check_report *r, const char *abs, const char *rel,
+                     const char *name)
 {
 	struct buf data = BUF_INIT_SECRET(TREE_FILE_MAX);
 	int fd, rc;
@@ -120,7 +122,8 @@ static int check_one(struct tree *t, struct check_report *r, const char *abs, co
 	close(fd);
 	if (rc == GS_ETOOBIG) {
 		gs_error_clear();
-		rc = check__add(r, INSPECT_PARSE_ERROR, name, 0, 0, "over %zu MiB: not read", TREE_FILE_MAX >> 20);
+		rc = check__add(r, INSPECT_PARSE_ERROR, name, 0, 0, "over %zu MiB: not read",
+		                TREE_FILE_MAX >> 20);
 	} else if (rc >= 0) {
 		rc = check__file(&t->c, r, name, rel, data.p, data.len);
 	}
@@ -137,8 +140,8 @@ static int is_chart_templates(const char *abs_dir, const char *name)
 	return file_exists(p);
 }
 
-static int walk(struct tree *t, struct check_report *r, const char *abs, const char *rel, const char *name,
-                int depth)
+static int walk(struct tree *t, struct check_report *r, const char *abs, const char *rel,
+                const char *name, int depth)
 {
 	struct dirent **ents = NULL;
 	char cabs[PATH_MAX + 512], crel[4096], cname[4096];
@@ -215,12 +218,14 @@ static const char *root_name(struct tree *t)
 	if (!strcmp(t->top, "/") || !getcwd(cwd, sizeof(cwd)) || strncmp(cwd, t->top, n) ||
 	    (cwd[n] && cwd[n] != '/')) {
 		/* outside the repository (or none): names from / */
-		snprintf(t->root_name, sizeof(t->root_name), "%s/", strcmp(t->top, "/") ? t->top : "");
+		snprintf(t->root_name, sizeof(t->root_name), "%s/",
+		         strcmp(t->top, "/") ? t->top : "");
 		return t->root_name;
 	}
 	for (p = cwd + n; *p && pos + 4 < sizeof(t->root_name); p++)
 		if (*p == '/')
-			pos += (size_t)snprintf(t->root_name + pos, sizeof(t->root_name) - pos, "../");
+			pos +=
+			    (size_t)snprintf(t->root_name + pos, sizeof(t->root_name) - pos, "../");
 	return t->root_name;
 }
 
@@ -263,7 +268,8 @@ static int check_path(struct check_report *r, const char *path, const struct che
 	if (!t)
 		return gs_error(GS_ENOMEM, "out of memory");
 	if (stat(path, &st) < 0 || !realpath(path, abs)) {
-		rc = gs_error(errno == ENOENT ? GS_ENOTFOUND : GS_EIO, "%s: %s", path, strerror(errno));
+		rc = gs_error(errno == ENOENT ? GS_ENOTFOUND : GS_EIO, "%s: %s", path,
+		              strerror(errno));
 		goto out;
 	}
 	snprintf(dirbuf, sizeof(dirbuf), "%s", abs);
@@ -293,14 +299,16 @@ static int check_path(struct check_report *r, const char *path, const struct che
 	if (!strcmp(path, ".") || !strcmp(path, "./"))
 		name[0] = 0;
 	else
-		snprintf(name, sizeof(name), "%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/");
+		snprintf(name, sizeof(name), "%s%s", path,
+		         path[strlen(path) - 1] == '/' ? "" : "/");
 	if ((rc = push_parents(t, rel_of(t, abs))) < 0)
 		goto out;
 	if (t->in_repo && t->nlv) {
 		/* .git/info/exclude applies from the root, as the root's .gitignore does */
 		struct ignore *ex = load_ignore(t, ".git/info/exclude");
 		if (ex) {
-			if (t->nlv < sizeof(t->lv) / sizeof(t->lv[0]) && (t->lv[t->nlv].rel = strdup(""))) {
+			if (t->nlv < sizeof(t->lv) / sizeof(t->lv[0]) &&
+			    (t->lv[t->nlv].rel = strdup(""))) {
 				t->lv[t->nlv].ig = ex;
 				t->nlv++;
 			} else {
@@ -318,7 +326,8 @@ out:
 	return rc;
 }
 
-int check_paths(struct check_report *r, const char *const *paths, size_t n, const struct check_opts *o)
+int check_paths(struct check_report *r, const char *const *paths, size_t n,
+                const struct check_opts *o)
 {
 	size_t i;
 	int rc;

@@ -101,7 +101,8 @@ void gs_sha256_free(struct gs_sha256_ctx *c)
 	free(c);
 }
 
-int gs_object_id(unsigned char *out, size_t outlen, const void *a, size_t an, const void *b, size_t bn)
+int gs_object_id(unsigned char *out, size_t outlen, const void *a, size_t an, const void *b,
+                 size_t bn)
 {
 	EVP_MD_CTX *c = NULL;
 	const EVP_MD *md;
@@ -112,8 +113,9 @@ int gs_object_id(unsigned char *out, size_t outlen, const void *a, size_t an, co
 	md = outlen == GS_SHA1_LEN ? md_sha1 : outlen == GS_SHA256_LEN ? md_sha256 : NULL;
 	if (!md)
 		return gs_error(GS_EINVAL, "object id: no digest of %zu bytes", outlen);
-	if (!(c = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(c, md, NULL) || !EVP_DigestUpdate(c, a, an) ||
-	    (bn && !EVP_DigestUpdate(c, b, bn)) || !EVP_DigestFinal_ex(c, out, &len) || len != outlen) {
+	if (!(c = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(c, md, NULL) ||
+	    !EVP_DigestUpdate(c, a, an) || (bn && !EVP_DigestUpdate(c, b, bn)) ||
+	    !EVP_DigestFinal_ex(c, out, &len) || len != outlen) {
 		memset(out, 0, outlen);
 		rc = gs_error_openssl(GS_ERROR, "object id");
 	}

@@ -80,7 +80,8 @@ static int add_at(struct inspect_report *r, enum inspect_code code, const char *
 	return 1;
 }
 
-int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at, const char *fmt, ...)
+int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at,
+                 const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -90,8 +91,8 @@ int inspect__add(struct inspect_report *r, enum inspect_code code, const struct 
 	return rc;
 }
 
-int inspect_report_add(struct inspect_report *r, enum inspect_code code, const char *file, unsigned line, unsigned col,
-                       const char *fmt, ...)
+int inspect_report_add(struct inspect_report *r, enum inspect_code code, const char *file,
+                       unsigned line, unsigned col, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;

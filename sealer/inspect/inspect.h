@@ -103,9 +103,10 @@ void inspect_report_release(struct inspect_report *r);
  */
 int inspect_object(struct inspect_report *r, const struct doc *obj, unsigned flags);
 
-/* Append a finding at a place given by hand (file borrowed, as inspect_object's); 1 or GS_ENOMEM. */
-int inspect_report_add(struct inspect_report *r, enum inspect_code code, const char *file, unsigned line, unsigned col,
-                       const char *fmt, ...) GS_PRINTF(6, 7);
+/* Append a finding at a place given by hand (file borrowed, as inspect_object's); 1 or GS_ENOMEM.
+ */
+int inspect_report_add(struct inspect_report *r, enum inspect_code code, const char *file,
+                       unsigned line, unsigned col, const char *fmt, ...) GS_PRINTF(6, 7);
 
 /* --- .sops.yaml creation rules ----------------------------------------------------- */
 
@@ -125,8 +126,8 @@ struct inspect_rule {
  *   not a Kubernetes object and holds a value the rule encrypts: sops-file-not-encrypted.
  * Returns the number of findings added, or GS_ENOMEM.
  */
-int inspect_rule_document(struct inspect_report *r, const struct doc *obj, const struct inspect_rule *rule,
-                          int named_by_path);
+int inspect_rule_document(struct inspect_report *r, const struct doc *obj,
+                          const struct inspect_rule *rule, int named_by_path);
 /*
  * A creation rule on its own: an encrypted_regex or unencrypted_regex that leaves a Secret's
  * data or stringData unencrypted (sops-rule-unencrypted-data, at the rule).

@@ -219,7 +219,8 @@ static int secret_field(const struct inspect_walk *w)
 {
 	const struct inspect_comp *c = &w->comp[0];
 	return w->depth >= 2 && c->key &&
-	       ((c->len == 4 && !memcmp(c->key, "data", 4)) || (c->len == 10 && !memcmp(c->key, "stringData", 10)));
+	       ((c->len == 4 && !memcmp(c->key, "data", 4)) ||
+	        (c->len == 10 && !memcmp(c->key, "stringData", 10)));
 }
 
 static int value_leaf(struct inspect_walk *w, const struct doc *n)
@@ -237,9 +238,11 @@ static int value_leaf(struct inspect_walk *w, const struct doc *n)
 			return 0;
 		/* a value the file's own rule never encrypts: plaintext in Git */
 		inspect__path(w, &vw->path);
-		rc = inspect__add(vw->r, INSPECT_SOPS_RULE_UNENCRYPTED_DATA, n, "%s: %s is in plaintext: the file's %s '%s' "
-		                  "leaves it unencrypted (Secrets want encrypted_regex '^(data|stringData)$')", vw->desc,
-		                  vw->path.p, sops_rule_key(vw->rules->kind), vw->rules->value);
+		rc = inspect__add(
+		    vw->r, INSPECT_SOPS_RULE_UNENCRYPTED_DATA, n,
+		    "%s: %s is in plaintext: the file's %s '%s' "
+		    "leaves it unencrypted (Secrets want encrypted_regex '^(data|stringData)$')",
+		    vw->desc, vw->path.p, sops_rule_key(vw->rules->kind), vw->rules->value);
 		if (rc < 0)
 			return rc;
 		vw->added++;

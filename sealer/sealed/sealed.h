@@ -246,7 +246,8 @@ int sealed_template_render(struct buf *out, const char *name, const char *src, s
  * the wrong cluster or a moved/renamed SealedSecret (the label no longer matches) without
  * opening every item. 0, or GS_EAUTH "no key could decrypt secret", GS_EPARSE. gitseal check.
  */
-int sealed_probe(const struct doc *ss, struct sealed_keyset *ks, const struct sealed_unseal_opts *opts);
+int sealed_probe(const struct doc *ss, struct sealed_keyset *ks,
+                 const struct sealed_unseal_opts *opts);
 
 /* Every item opens (gitseal validate / the controller's /v1/verify); no templates. */
 int sealed_verify(const struct doc *ss, struct sealed_keyset *ks,

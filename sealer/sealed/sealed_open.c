@@ -324,7 +324,8 @@ out:
 	return rc;
 }
 
-int sealed_probe(const struct doc *ss, struct sealed_keyset *ks, const struct sealed_unseal_opts *opts)
+int sealed_probe(const struct doc *ss, struct sealed_keyset *ks,
+                 const struct sealed_unseal_opts *opts)
 {
 	const char *what = ss_what(opts);
 	const struct doc *enc = doc_getp(ss, "spec", "encryptedData", NULL), *item = NULL;
@@ -341,7 +342,8 @@ int sealed_probe(const struct doc *ss, struct sealed_keyset *ks, const struct se
 	if (doc_kind(enc) == DOC_MAP && doc_len(enc) > 0) {
 		item = doc_val_at(enc, 0);
 		key = doc_str(doc_key_at(enc, 0));
-	} else if (doc_kind(doc_getp(ss, "spec", "data", NULL)) == DOC_STR && opts && opts->accept_v1_data) {
+	} else if (doc_kind(doc_getp(ss, "spec", "data", NULL)) == DOC_STR && opts &&
+	           opts->accept_v1_data) {
 		item = doc_getp(ss, "spec", "data", NULL);
 		key = "spec.data";
 	}
@@ -350,7 +352,8 @@ int sealed_probe(const struct doc *ss, struct sealed_keyset *ks, const struct se
 		goto out;
 	}
 	if (doc_kind(item) != DOC_STR) {
-		rc = serr(what, GS_EPARSE, "spec.encryptedData.%s: expected a string", key ? key : "?");
+		rc = serr(what, GS_EPARSE, "spec.encryptedData.%s: expected a string",
+		          key ? key : "?");
 		goto out;
 	}
 	/* the keys are tried in the keyset's order, each once, on this one item */

@@ -184,7 +184,8 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 				return rc;
 		}
 	} else {
-		if ((!any_keys && (rc = check_foreign(m, where)) < 0) || (rc = keyspec_new_group(&r->keys)) < 0 ||
+		if ((!any_keys && (rc = check_foreign(m, where)) < 0) ||
+		    (rc = keyspec_new_group(&r->keys)) < 0 ||
 		    (rc = add_age_field(&r->keys, doc_get(m, "age"), where)) < 0)
 			return rc;
 	}
@@ -232,7 +233,8 @@ int sops_config_find(char **path, const char *dir)
 }
 
 /* The text of a config named path; any_keys: pgp/kms/... entries are accepted (and ignored). */
-static int parse_text(struct sops_config *c, const char *path, const char *text, size_t len, int any_keys)
+static int parse_text(struct sops_config *c, const char *path, const char *text, size_t len,
+                      int any_keys)
 {
 	struct doc *root = NULL;
 	const struct doc *rules, *stores;
@@ -258,7 +260,8 @@ static int parse_text(struct sops_config *c, const char *path, const char *text,
 	if (!rules || doc_kind(rules) == DOC_NULL)
 		goto out;
 	if (doc_kind(rules) != DOC_SEQ) {
-		rc = gs_error(GS_EPARSE, "%s:%u: creation_rules must be a list", path, doc_line(rules));
+		rc = gs_error(GS_EPARSE, "%s:%u: creation_rules must be a list", path,
+		              doc_line(rules));
 		goto out;
 	}
 	if (!(c->rules = calloc(doc_len(rules) + 1, sizeof(*c->rules)))) {

@@ -8,12 +8,14 @@
 #include "sealer/sops/sops.h"
 
 /* Every document of yaml against one rule (kind, value); findings one per line into out. */
-static int run_rule(struct buf *out, const char *yaml, enum sops_rule_kind kind, const char *value, int by_path)
+static int run_rule(struct buf *out, const char *yaml, enum sops_rule_kind kind, const char *value,
+                    int by_path)
 {
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct inspect_report r = INSPECT_REPORT_INIT;
 	struct sops_rules rules = { SOPS_RULE_NONE, NULL, NULL, 0 };
-	struct inspect_rule rl = { NULL, ".sops.yaml", 3, 5, "creation rule 1 (path_regex 'apps/.*')" };
+	struct inspect_rule rl = { NULL, ".sops.yaml", 3, 5,
+		                   "creation rule 1 (path_regex 'apps/.*')" };
 	size_t i;
 	int rc;
 
@@ -53,11 +55,15 @@ void test_inspect_rules__rule_leaving_string_data_is_named_at_the_rule(void)
 {
 	struct buf out = BUF_INIT(1 << 16);
 	assert_int(run_rule(&out, secret, SOPS_RULE_ENCRYPTED_REGEX, "^data$", 1), 2);
-	assert_contains(out.p, ".sops.yaml:3:5: creation rule 1 (path_regex 'apps/.*') has encrypted_regex '^data$': "
-	                       "encrypting Secret prod/db (in.yaml:7) with it would leave stringData.pw in plaintext "
-	                       "[sops-rule-unencrypted-data]\n");
-	assert_contains(out.p, ".sops.yaml:3:5: creation rule 1 (path_regex 'apps/.*') has encrypted_regex '^data$', "
-	                       "which leaves a Secret's stringData unencrypted");
+	assert_contains(
+	    out.p,
+	    ".sops.yaml:3:5: creation rule 1 (path_regex 'apps/.*') has encrypted_regex '^data$': "
+	    "encrypting Secret prod/db (in.yaml:7) with it would leave stringData.pw in plaintext "
+	    "[sops-rule-unencrypted-data]\n");
+	assert_contains(
+	    out.p,
+	    ".sops.yaml:3:5: creation rule 1 (path_regex 'apps/.*') has encrypted_regex '^data$', "
+	    "which leaves a Secret's stringData unencrypted");
 	assert_true(!strstr(out.p, "hunter2"));
 	buf_release(&out);
 }
@@ -65,7 +71,8 @@ void test_inspect_rules__rule_leaving_string_data_is_named_at_the_rule(void)
 void test_inspect_rules__unencrypted_regex_over_data(void)
 {
 	struct buf out = BUF_INIT(1 << 16);
-	assert_int(run_rule(&out, secret, SOPS_RULE_UNENCRYPTED_REGEX, "^(data|stringData)$", 0), 2);
+	assert_int(run_rule(&out, secret, SOPS_RULE_UNENCRYPTED_REGEX, "^(data|stringData)$", 0),
+	           2);
 	assert_contains(out.p, "leaves a Secret's data and stringData unencrypted");
 	buf_release(&out);
 }
@@ -74,20 +81,29 @@ void test_inspect_rules__named_file_not_encrypted(void)
 {
 	struct buf out = BUF_INIT(1 << 16);
 	/* a values file the rule names by its path: plaintext values it would encrypt */
-	assert_int(run_rule(&out, "db:\n  password: hunter2\n  port: 5432\n", SOPS_RULE_UNENCRYPTED_SUFFIX,
-	                    "_unencrypted", 1), 1);
-	assert_contains(out.p, "in.yaml:2:13: document: creation rule 1 (path_regex 'apps/.*') names this file, but "
-	                       "it is not SOPS-encrypted: db.password and 1 other value it encrypts are plaintext (gitseal sops encrypt -i) "
-	                       "[sops-file-not-encrypted]\n");
+	assert_int(run_rule(&out, "db:\n  password: hunter2\n  port: 5432\n",
+	                    SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted", 1),
+	           1);
+	assert_contains(
+	    out.p,
+	    "in.yaml:2:13: document: creation rule 1 (path_regex 'apps/.*') names this file, but "
+	    "it is not SOPS-encrypted: db.password and 1 other value it encrypts are plaintext "
+	    "(gitseal sops encrypt -i) "
+	    "[sops-file-not-encrypted]\n");
 	buf_reset(&out);
 	/* the same file under a catch-all rule (no path_regex): not a finding */
-	assert_int(run_rule(&out, "db:\n  password: hunter2\n", SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted", 0), 0);
+	assert_int(run_rule(&out, "db:\n  password: hunter2\n", SOPS_RULE_UNENCRYPTED_SUFFIX,
+	                    "_unencrypted", 0),
+	           0);
 	/* a Kubernetes object other than a Secret is never a secret file */
-	assert_int(run_rule(&out, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
-	                    SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted", 1), 0);
+	assert_int(run_rule(&out,
+	                    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+	                    SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted", 1),
+	           0);
 	/* already encrypted: its own rule is checked elsewhere */
 	assert_int(run_rule(&out, "a: ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\nsops: {mac: x}\n",
-	                    SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted", 1), 0);
+	                    SOPS_RULE_UNENCRYPTED_SUFFIX, "_unencrypted", 1),
+	           0);
 	buf_release(&out);
 }
 
@@ -117,8 +133,9 @@ void test_inspect_rules__own_rule_leaves_secret_data(void)
 		inspect_finding_format(&out, &r.v[i]);
 		buf_addc(&out, '\n');
 	}
-	assert_contains(out.p, "in.yaml:10:15: Secret prod/db: stringData.username is in plaintext: the file's "
-	                       "encrypted_regex '^data$' leaves it unencrypted");
+	assert_contains(
+	    out.p, "in.yaml:10:15: Secret prod/db: stringData.username is in plaintext: the file's "
+	           "encrypted_regex '^data$' leaves it unencrypted");
 	assert_contains(out.p, "[sops-rule-unencrypted-data]");
 	assert_true(!strstr(out.p, "admin-user"));
 	inspect_report_release(&r);
@@ -130,7 +147,8 @@ void test_inspect_rules__own_rule_leaves_secret_data(void)
 
 void test_inspect_rules__new_code_names_are_stable(void)
 {
-	assert_str(inspect_code_name(INSPECT_SOPS_RULE_UNENCRYPTED_DATA), "sops-rule-unencrypted-data");
+	assert_str(inspect_code_name(INSPECT_SOPS_RULE_UNENCRYPTED_DATA),
+	           "sops-rule-unencrypted-data");
 	assert_str(inspect_code_name(INSPECT_SOPS_FILE_NOT_ENCRYPTED), "sops-file-not-encrypted");
 	assert_str(inspect_code_name(INSPECT_SOPS_CONFIG_INVALID), "sops-config-invalid");
 	assert_str(inspect_code_name(INSPECT_APPLICATION_FIELD), "application-field");
