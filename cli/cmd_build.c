@@ -59,7 +59,8 @@ static const struct cli_opt build_options[] = {
 	  "https password (or GITSEAL_GIT_PASSWORD; user: GITSEAL_GIT_USERNAME)" },
 	{ "timeout", O_TIMEOUT, required_argument, "D",
 	  "deadline of each Git operation and render (30s, 500ms, 2m)" },
-	{ "helm", O_HELM, required_argument, "FILE", "the helm binary (GITSEAL_HELM; default: PATH)" },
+	{ "helm", O_HELM, required_argument, "FILE",
+	  "the helm binary (GITSEAL_HELM; default: PATH)" },
 	{ "kubectl", O_KUBECTL, required_argument, "FILE",
 	  "kubectl >= 1.27 for Kustomize (GITSEAL_KUBECTL; default: PATH)" },
 	{ "help", 'h', no_argument, NULL, "this help" },
@@ -70,9 +71,10 @@ const struct cli_spec cmd_build_spec = {
 	.name = "build",
 	.usage = "[PATH | --repo URL [--revision REV]] [--path P] [--app-file FILE]\n"
 	         "[--helm-values FILE]... [--set k=v]... [-o yaml|json] [--show-secrets]",
-	.about = "Render a local checkout (PATH, default .) or a Git revision and decrypt its SOPS\n"
-	         "files as gitseal-controller would: prints the objects it would apply, in apply\n"
-	         "order. Exit 1 on any error (naming the file), 2 on a usage error.",
+	.about =
+	    "Render a local checkout (PATH, default .) or a Git revision and decrypt its SOPS\n"
+	    "files as gitseal-controller would: prints the objects it would apply, in apply\n"
+	    "order. Exit 1 on any error (naming the file), 2 on a usage error.",
 	.opts = build_options,
 	.args = "dir",
 	.more = "Git timeouts default to 60s, renders to 90s. Age identities: SOPS_AGE_KEY,\n"
