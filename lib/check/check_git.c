@@ -331,14 +331,22 @@ static int regular_mode(const char *mode)
 int check_staged(struct check_report *r, const struct check_opts *o)
 {
 	static const char *const top[] = { "git", "rev-parse", "--show-toplevel", NULL };
+	/* paths from the top, whatever the current directory and diff.relative say */
 	static const char *const diff[] = {
-		"git",         "diff",         "--cached",           "--raw", "-z",
-		"--no-abbrev", "--no-renames", "--diff-filter=ACMR", NULL
+		"git",          "diff",          "--cached",           "--raw", "-z", "--no-abbrev",
+		"--no-renames", "--no-relative", "--diff-filter=ACMR", NULL
 	};
-	/* (a pathspec's * matches / too: every .sops.yaml below the root) */
-	static const char *const cfgs[] = { "git",        "ls-files",     "-s",
-		                            "-z",         "--",           ".gitsealignore",
-		                            ".sops.yaml", "*/.sops.yaml", NULL };
+	/* every .sops.yaml of the index (a pathspec's * matches / too), named from the top */
+	static const char *const cfgs[] = { "git",
+		                            "ls-files",
+		                            "-s",
+		                            "-z",
+		                            "--full-name",
+		                            "--",
+		                            ":(top).gitsealignore",
+		                            ":(top).sops.yaml",
+		                            ":(top)*/.sops.yaml",
+		                            NULL };
 	struct buf list = BUF_INIT(GIT_OUT_MAX), ls = BUF_INIT(GIT_OUT_MAX),
 	           text = BUF_INIT_SECRET(GIT_OUT_MAX);
 	struct index ix;

@@ -38,6 +38,13 @@ t_expect "the index's .sops.yaml and .gitsealignore apply; subdirectories and od
 	! git commit -qm rule > out 2>&1 && contains out "secrets/values.yaml:1:5:" && contains out "[sops-file-not-encrypted]" &&
 	git rm -q --cached .sops.yaml && git commit -qm "values, no rule in the index" && test "$(git rev-list --count HEAD)" = 5'
 
+t_expect "from a subdirectory, and with diff.relative set: the same files, named from the top" '
+	cd repo && mkdir -p deep/er && printf "$PLAIN" > deep/er/s.yaml && git add deep && cd deep/er &&
+	fails_with 1 "$GITSEAL" check --staged > out && contains out "deep/er/s.yaml:5:3:" &&
+	git config diff.relative true &&
+	fails_with 1 "$GITSEAL" check --staged > out2 && contains out2 "deep/er/s.yaml:5:3:" &&
+	git config --unset diff.relative && cd ../.. && git reset -q deep && rm -r deep'
+
 t_expect "gitseal check --staged by itself: JSON for CI, exit 0 with nothing staged" '
 	cd repo && "$GITSEAL" check --staged > out && test ! -s out &&
 	printf "$PLAIN" > s.yaml && git add s.yaml && fails_with 1 "$GITSEAL" check --staged --format json > j &&
