@@ -67,6 +67,46 @@ static const char age_usage[] =
     "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p > data.tar.gz.age\n"
     "    $ gitseal age --decrypt -i key.txt -o data.tar.gz data.tar.gz.age\n";
 
+enum { O_VERSION = 256 };
+
+/* age's flags (Go's flag package: -flag and --flag alike, options end at INPUT) */
+static const struct cli_opt age_options[] = {
+	{ "encrypt", 'e', no_argument, NULL,
+	  "Encrypt the input to the output. Default if omitted." },
+	{ "decrypt", 'd', no_argument, NULL, "Decrypt the input to the output." },
+	{ "output", 'o', required_argument, "OUTPUT",
+	  "Write the result to the file at path OUTPUT." },
+	{ "armor", 'a', no_argument, NULL, "Encrypt to a PEM encoded format." },
+	{ "passphrase", 'p', no_argument, NULL, "Encrypt with a passphrase." },
+	{ "recipient", 'r', required_argument, "RECIPIENT",
+	  "Encrypt to the specified RECIPIENT. Can be repeated." },
+	{ "recipients-file", 'R', required_argument, "PATH",
+	  "Encrypt to recipients listed at PATH. Can be repeated." },
+	{ "identity", 'i', required_argument, "PATH",
+	  "Use the identity file at PATH. Can be repeated." },
+	{ "version", O_VERSION, no_argument, NULL,
+	  "Print age's version line (" CLI_AGE_VERSION "), then gitseal's." },
+	{ "help", 'h', no_argument, NULL, "Print this help." },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+const struct cli_spec cmd_age_spec = {
+	.name = "age",
+	.usage = "[--encrypt] (-r RECIPIENT | -R PATH)... [--armor] [-o OUTPUT] [INPUT]\n"
+	         "[--encrypt] --passphrase [--armor] [-o OUTPUT] [INPUT]\n"
+	         "--decrypt [-i PATH]... [-o OUTPUT] [INPUT]",
+	.about =
+	    "A stand-in for age 1.1.1's age command: the same flags, messages and exit codes, the "
+	    "age\n"
+	    "v1 format (X25519, ssh-ed25519, ssh-rsa and scrypt recipients, armor). Any input size "
+	    "is\n"
+	    "streamed in constant memory; -o is written to a temporary file renamed on success.\n"
+	    "Linked as age, gitseal behaves as it.",
+	.opts = age_options,
+	.args = "file",
+	.text = age_usage,
+};
+
 /* Go's os errors: "open NAME: no such file or directory" (lowercase). */
 static const char *os_err(int err)
 {
@@ -233,6 +273,18 @@ static int parse_recipients_file(struct age_recipient ***rs, size_t *n, const ch
 		}
 		/* the parser's message is hidden: it might leak a confidential file's contents */
 		if (age_recipient_parse(&r, line) < 0) {
+			char type[128];
+			gs_error_clear();
+			if (age_ssh_key_type(line, type, sizeof(type))) {
+				/* a valid SSH key of a type age cannot encrypt to (ecdsa, sk-...,
+				 * dsa): skipped */
+				fprintf(stderr,
+				        "age: warning: recipients file \"%s\": ignoring "
+				        "unsupported SSH key of type "
+				        "\"%s\" at line %zu\n",
+				        name, type, lineno);
+				continue;
+			}
 			rc = gs_error(GS_EPARSE, "\"%s\": malformed recipient at line %zu", name,
 			              lineno);
 			goto out;
@@ -604,19 +656,7 @@ static int mode_errors(const struct opts *o)
 
 int cmd_age(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "encrypt", no_argument, NULL, 'e' },
-		{ "decrypt", no_argument, NULL, 'd' },
-		{ "armor", no_argument, NULL, 'a' },
-		{ "passphrase", no_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "recipient", required_argument, NULL, 'r' },
-		{ "recipients-file", required_argument, NULL, 'R' },
-		{ "identity", required_argument, NULL, 'i' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct opts o;
 	struct output out = { .path = NULL, .real = NULL, .tmp = NULL, .fd = 1, .direct = 0 };
 	int c, rc = 1, in_fd = 0, nargs;
@@ -626,10 +666,11 @@ int cmd_age(int argc, char **argv)
 		fprintf(stderr, "%s", age_usage);
 		return 1;
 	}
-	opterr = 0;
+	/* like Go's flag package: options stop at the first INPUT argument, -flag is --flag */
+	cli_getopt_init_mode(&g, age_options,
+	                     CLI_GETOPT_STOP | CLI_GETOPT_LONG_ONLY | CLI_GETOPT_QUIET);
 	optind = 1;
-	/* "+": like Go's flag package, options stop at the first INPUT argument */
-	while ((c = getopt_long_only(argc, argv, "+edapo:r:R:i:h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'e': o.encrypt = 1; break;
 		case 'd': o.decrypt = 1; break;
@@ -639,8 +680,8 @@ int cmd_age(int argc, char **argv)
 		case 'r': push(&o.r, &o.nr, optarg); break;
 		case 'R': push(&o.R, &o.nR, optarg); break;
 		case 'i': push(&o.i, &o.ni, optarg); break;
-		case 'V':
-			printf("gitseal %s (age v1)\n", GITSEAL_VERSION);
+		case O_VERSION:
+			printf("%s\ngitseal version %s\n", CLI_AGE_VERSION, GITSEAL_VERSION);
 			rc = 0;
 			goto done;
 		case 'h':

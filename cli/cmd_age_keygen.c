@@ -36,6 +36,31 @@ static const char keygen_usage[] =
     "input and writes the corresponding recipient(s) to OUTPUT or to standard\n"
     "output, one per line, with no comments.\n";
 
+enum { O_VERSION = 256 };
+
+static const struct cli_opt keygen_options[] = {
+	{ "output", 'o', required_argument, "OUTPUT",
+	  "Write the result to the file at path OUTPUT." },
+	{ "y", 'y', no_argument, NULL, "Convert an identity file to a recipients file." },
+	{ "version", O_VERSION, no_argument, NULL,
+	  "Print age-keygen's version line (" CLI_AGE_VERSION "), then gitseal's." },
+	{ "help", 'h', no_argument, NULL, "Print this help." },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+const struct cli_spec cmd_age_keygen_spec = {
+	.name = "age-keygen",
+	.usage = "[-o OUTPUT]\n-y [-o OUTPUT] [INPUT]",
+	.about =
+	    "A stand-in for age 1.1.1's age-keygen: a new X25519 key pair to stdout or OUTPUT "
+	    "(never\n"
+	    "over an existing file, mode 0600), or with -y the recipients of an identity file.\n"
+	    "Linked as age-keygen, gitseal behaves as it.",
+	.opts = keygen_options,
+	.args = "file",
+	.text = keygen_usage,
+};
+
 static int keygen_error(const char *fmt, const char *a, const char *b)
 {
 	fputs("age-keygen: error: ", stderr);
@@ -117,23 +142,21 @@ out:
 
 int cmd_age_keygen(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	const char *outname = NULL, *inname = "standard input";
 	int c, y = 0, fd = 1, in = 0, rc = 1;
 	struct stat st;
 
-	opterr = 0;
+	cli_getopt_init_mode(&g, keygen_options,
+	                     CLI_GETOPT_STOP | CLI_GETOPT_LONG_ONLY | CLI_GETOPT_QUIET);
 	optind = 1;
-	while ((c = getopt_long_only(argc, argv, "+yo:h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'y': y = 1; break;
 		case 'o': outname = optarg; break;
-		case 'V': printf("gitseal %s (age v1)\n", GITSEAL_VERSION); return 0;
+		case O_VERSION:
+			printf("%s\ngitseal version %s\n", CLI_AGE_VERSION, GITSEAL_VERSION);
+			return 0;
 		case 'h': printf("%s", keygen_usage); return 0;
 		default:
 			if (optopt == 'o')

@@ -43,44 +43,44 @@ static const struct cli_opt build_options[] = {
 	{ "revision", O_REVISION, required_argument, "REV",
 	  "branch, tag, semver range, commit (default HEAD)" },
 	{ "path", O_PATH, required_argument, "P", "the directory to render, inside the tree" },
-	{ "app-file", O_APP_FILE, required_argument, "F",
+	{ "app-file", O_APP_FILE, required_argument, "FILE",
 	  "read source and decryption from an Application manifest" },
-	{ "helm-values", O_HELM_VALUES, required_argument, "F",
+	{ "helm-values", O_HELM_VALUES, required_argument, "FILE",
 	  "a values file, relative to the chart or /from/the/root (repeatable)" },
 	{ "set", O_SET, required_argument, "k=v", "a Helm parameter, after the Application's" },
 	{ "output", 'o', required_argument, "yaml|json", "yaml (default) or json (a v1 List)" },
 	{ "show-secrets", O_SHOW_SECRETS, no_argument, NULL, "print Secret values instead of ***" },
-	{ "ssh-key", O_SSH_KEY, required_argument, "F",
+	{ "ssh-key", O_SSH_KEY, required_argument, "FILE",
 	  "private key for ssh (never written to disk)" },
-	{ "known-hosts", O_KNOWN_HOSTS, required_argument, "F",
+	{ "known-hosts", O_KNOWN_HOSTS, required_argument, "FILE",
 	  "the only host keys ssh accepts (default ~/.ssh/known_hosts)" },
-	{ "ca-file", O_CA_FILE, required_argument, "F", "PEM CA bundle for https" },
-	{ "password-file", O_PASSWORD_FILE, required_argument, "F",
+	{ "ca-file", O_CA_FILE, required_argument, "FILE", "PEM CA bundle for https" },
+	{ "password-file", O_PASSWORD_FILE, required_argument, "FILE",
 	  "https password (or GITSEAL_GIT_PASSWORD; user: GITSEAL_GIT_USERNAME)" },
 	{ "timeout", O_TIMEOUT, required_argument, "D",
 	  "deadline of each Git operation and render (30s, 500ms, 2m)" },
-	{ "helm", O_HELM, required_argument, "F", "the helm binary (GITSEAL_HELM; default: PATH)" },
-	{ "kubectl", O_KUBECTL, required_argument, "F",
+	{ "helm", O_HELM, required_argument, "FILE",
+	  "the helm binary (GITSEAL_HELM; default: PATH)" },
+	{ "kubectl", O_KUBECTL, required_argument, "FILE",
 	  "kubectl >= 1.27 for Kustomize (GITSEAL_KUBECTL; default: PATH)" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: gitseal build [PATH | --repo URL [--revision REV]] [--path P] [--app-file F]\n"
-	    "                     [--helm-values F]... [--set k=v]... [-o yaml|json] "
-	    "[--show-secrets]\n"
+const struct cli_spec cmd_build_spec = {
+	.name = "build",
+	.usage = "[PATH | --repo URL [--revision REV]] [--path P] [--app-file FILE]\n"
+	         "[--helm-values FILE]... [--set k=v]... [-o yaml|json] [--show-secrets]",
+	.about =
 	    "Render a local checkout (PATH, default .) or a Git revision and decrypt its SOPS\n"
 	    "files as gitseal-controller would: prints the objects it would apply, in apply\n"
-	    "order. Exit 1 on any error (naming the file), 2 on a usage error.\n\n");
-	cli_opt_help(f, build_options);
-	fprintf(f, "\nGit timeouts default to 60s, renders to 90s. Age identities: SOPS_AGE_KEY,\n"
-	           "SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt, as sops\n"
-	           "finds them.\n");
-}
+	    "order. Exit 1 on any error (naming the file), 2 on a usage error.",
+	.opts = build_options,
+	.args = "dir",
+	.more = "Git timeouts default to 60s, renders to 90s. Age identities: SOPS_AGE_KEY,\n"
+	        "SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt, as sops\n"
+	        "finds them.",
+};
 
 /* --- masking ------------------------------------------------------------------------------ */
 
@@ -285,7 +285,7 @@ int cmd_build(int argc, char **argv)
 	}
 	cli_getopt_init(&g, build_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
 		switch (opt) {
 		case O_REPO: o.repo = optarg; break;
 		case O_REVISION: o.revision = optarg; break;
@@ -323,10 +323,10 @@ int cmd_build(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			usage(stdout);
+			cli_usage(stdout, &cmd_build_spec);
 			ret = 0;
 			goto done;
-		default: usage(stderr); goto done;
+		default: cli_usage(stderr, &cmd_build_spec); goto done;
 		}
 	}
 	if (optind < argc)

@@ -8,10 +8,52 @@
  * Secret must then name its namespace.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cluster_rcpt.h"
 #include "cli/cmd_sops.h"
+
+static const char *const encrypt_only[] = { "age",
+	                                    "encrypted-regex",
+	                                    "unencrypted-regex",
+	                                    "encrypted-suffix",
+	                                    "unencrypted-suffix",
+	                                    "encrypted-comment-regex",
+	                                    "unencrypted-comment-regex",
+	                                    "mac-only-encrypted",
+	                                    "shamir-secret-sharing-threshold",
+	                                    "in-place",
+	                                    "output",
+	                                    "filename-override",
+	                                    "previous",
+	                                    "no-previous",
+	                                    "input-type",
+	                                    "output-type",
+	                                    "config",
+	                                    "indent",
+	                                    "help",
+	                                    NULL };
+
+const struct cli_spec cmd_encrypt_spec = {
+	.name = "encrypt",
+	.usage = "[options] [FILE]\n[options] < secret.yaml",
+	.about =
+	    "`gitseal sops encrypt` for Kubernetes Secrets: only data and stringData are "
+	    "encrypted\n"
+	    "(encrypted_regex ^(data|stringData)$), so kind and metadata stay readable for "
+	    "kubectl,\n"
+	    "Kustomize and Flux; a matching .sops.yaml rule or an explicit rule flag wins. Reads\n"
+	    "stdin (as YAML) without FILE. A document that is not a Secret is encrypted all the "
+	    "same,\n"
+	    "and a note says what was encrypted in it.",
+	.opts = sops_cli_options,
+	.only = encrypt_only,
+	.args = "file",
+	.more = "Recipients: --age, SOPS_AGE_RECIPIENTS, or the .sops.yaml creation rule. Exit "
+	        "codes are\n"
+	        "sops' (203: the file is already encrypted).",
+};
 
 int cmd_encrypt(int argc, char **argv)
 {
@@ -24,7 +66,7 @@ int cmd_encrypt(int argc, char **argv)
 	memset(&cc, 0, sizeof(cc));
 	if ((rc = cli_cluster_take_args(&cc, &argc, argv)) >= 0)
 		goto out;
-	if ((rc = sops_cli_parse(&o, argc, argv)) >= 0) {
+	if ((rc = sops_cli_parse(&o, argc, argv, &cmd_encrypt_spec)) >= 0) {
 		for (i = 1; i < argc; i++)
 			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 				cli_cluster_help(stdout);
@@ -36,10 +78,11 @@ int cmd_encrypt(int argc, char **argv)
 		o.file = o.file ? o.file : o.verb;
 	}
 	o.verb = "encrypt";
-	if (!o.file)
+	o.explain = 1;
+	if (!o.file && !isatty(0))
 		o.file = "-";
 	/* `kubectl create secret ... -o yaml | gitseal encrypt`: stdin is a YAML manifest */
-	if (!strcmp(o.file, "-") && !o.filename_override)
+	if (o.file && !strcmp(o.file, "-") && !o.filename_override)
 		o.filename_override = "stdin.yaml";
 	o.enc.default_regex = "^(data|stringData)$";
 	o.enc.cluster = cli_cluster_recipient;

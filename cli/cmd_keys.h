@@ -36,4 +36,9 @@ const char *keys_cli_ns(const struct seal_cluster *c);
 /* GET /v1/keys through the API server's service proxy, parsed. */
 int keys_cli_status(struct doc **out, struct seal_cluster *c);
 
+/* Their help, man page sections and completion (struct cli_spec, cli/cli.h). */
+struct cli_spec;
+extern const struct cli_spec keys_cmd_new_spec, keys_cmd_cert_spec, keys_cmd_backup_spec,
+    keys_cmd_restore_spec;
+
 #endif

@@ -66,25 +66,36 @@ static const struct cli_opt kb_options[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void keys_backup_usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: gitseal keys backup [-o FILE] [-r RECIPIENT]... [-a] [--controller-namespace "
-	    "NS]\n"
-	    "       gitseal keys restore [-f FILE] [-i IDENTITY]... [--controller-namespace NS]\n\n"
-	    "backup   every sealing-key Secret of the controller's namespace into one file (a v1 "
-	    "List),\n"
-	    "         age-encrypted to each -r age1... recipient (-a: armored); without -r it is\n"
-	    "         plaintext (mode 0600) and a warning says so. gitseal unseal --key reads it.\n"
-	    "restore  create the key Secrets of a backup that are not in the cluster (-i: age "
-	    "identity\n"
-	    "         file for an encrypted backup); existing ones are left alone, no key is "
-	    "made.\n\n");
-	cli_opt_help(f, kb_options);
-}
+static const char *const backup_only[] = { "output",     "recipient", "armor",
+	                                   "kubeconfig", "context",   "controller-namespace",
+	                                   "key-prefix", "help",      NULL };
+static const char *const restore_only[] = {
+	"file",       "identity", "kubeconfig", "context", "controller-namespace",
+	"key-prefix", "help",     NULL
+};
 
-static int kb_parse(struct kb_opts *o, int argc, char **argv)
+const struct cli_spec keys_cmd_backup_spec = {
+	.name = "keys backup",
+	.usage = "[-o FILE] [-r RECIPIENT]... [-a] [--controller-namespace NS]",
+	.about =
+	    "Every sealing-key Secret of the controller's namespace into one file (a v1 List),\n"
+	    "age-encrypted to each -r age1... recipient (-a: armored); without -r it is plaintext\n"
+	    "(mode 0600) and a warning says so. gitseal unseal --key reads it.",
+	.opts = kb_options,
+	.only = backup_only,
+};
+
+const struct cli_spec keys_cmd_restore_spec = {
+	.name = "keys restore",
+	.usage = "[-f FILE] [-i IDENTITY]... [--controller-namespace NS]",
+	.about = "Create the key Secrets of a backup that are not in the cluster (-i: age identity "
+	         "file of\n"
+	         "an encrypted backup); existing ones are left alone, no key is made.",
+	.opts = kb_options,
+	.only = restore_only,
+};
+
+static int kb_parse(struct kb_opts *o, int argc, char **argv, const struct cli_spec *spec)
 {
 	struct cli_getopt g;
 	int c;
@@ -118,8 +129,8 @@ static int kb_parse(struct kb_opts *o, int argc, char **argv)
 		case O_CONTEXT: o->ov.context = optarg; break;
 		case O_CTL_NS: o->ctl_ns = optarg; break;
 		case O_PREFIX: o->prefix = optarg; break;
-		case 'h': keys_backup_usage(stdout); return -1;
-		default: keys_backup_usage(stderr); return 2;
+		case 'h': cli_usage(stdout, spec); return -1;
+		default: cli_usage(stderr, spec); return 2;
 		}
 	}
 	if (optind < argc) {
@@ -347,7 +358,7 @@ out:
 int keys_cmd_backup(int argc, char **argv)
 {
 	struct kb_opts o;
-	int rc = kb_parse(&o, argc, argv);
+	int rc = kb_parse(&o, argc, argv, &keys_cmd_backup_spec);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.nids) {
@@ -360,7 +371,7 @@ int keys_cmd_backup(int argc, char **argv)
 int keys_cmd_restore(int argc, char **argv)
 {
 	struct kb_opts o;
-	int rc = kb_parse(&o, argc, argv);
+	int rc = kb_parse(&o, argc, argv, &keys_cmd_restore_spec);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (o.nrcpts) {

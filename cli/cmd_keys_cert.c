@@ -15,14 +15,15 @@ static const struct cli_opt cert_options[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void cert_usage(FILE *f)
-{
-	fprintf(
-	    f, "usage: gitseal keys cert --key KEY [-i IDENTITY]\n\n"
-	       "Print the certificate (PEM) of the newest key in KEY (PEM, key Secret or List; an\n"
-	       "age-encrypted one, as gitseal keys backup -r writes it, needs -i).\n\n");
-	cli_opt_help(f, cert_options);
-}
+const struct cli_spec keys_cmd_cert_spec = {
+	.name = "keys cert",
+	.usage = "--key KEY [-i IDENTITY]",
+	.about =
+	    "Print the certificate (PEM) of the newest key in KEY (PEM, key Secret or List; an\n"
+	    "age-encrypted one, as gitseal keys backup -r writes it, needs -i).",
+	.opts = cert_options,
+	.args = "file",
+};
 
 int keys_cmd_cert(int argc, char **argv)
 {
@@ -46,11 +47,11 @@ int keys_cmd_cert(int argc, char **argv)
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
 		case 'h':
-			cert_usage(stdout);
+			cli_usage(stdout, &keys_cmd_cert_spec);
 			ret = 0;
 			goto done;
 		default:
-			cert_usage(stderr);
+			cli_usage(stderr, &keys_cmd_cert_spec);
 			ret = 2;
 			goto done;
 		}
@@ -58,7 +59,8 @@ int keys_cmd_cert(int argc, char **argv)
 	for (; optind < argc; optind++)
 		keys[nkeys++] = argv[optind];
 	if (!nkeys) {
-		cert_usage(stderr);
+		fprintf(stderr, "error: gitseal keys cert: missing --key KEY (see 'gitseal keys "
+		                "cert --help')\n");
 		ret = 2;
 		goto done;
 	}

@@ -42,18 +42,17 @@ static const struct cli_opt new_options[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void new_usage(FILE *f)
-{
-	fprintf(f, "usage: gitseal keys new [-o yaml|json] [--name N] [--namespace NS] [--bits N] "
-	           "[--ttl DUR] [--cn CN]\n"
-	           "                        [--out-dir DIR | --key-out FILE --cert-out FILE]\n\n"
-	           "Generate an RSA key and self-signed certificate as the sealing controller "
-	           "does; print its key\n"
-	           "Secret (kube-system, sealed-secrets-keyXXXXX, label ...sealed-secrets-key: "
-	           "active) or write PEM\n"
-	           "files (the key 0600, never over an existing file).\n\n");
-	cli_opt_help(f, new_options);
-}
+const struct cli_spec keys_cmd_new_spec = {
+	.name = "keys new",
+	.usage = "[-o yaml|json] [--name N] [--namespace NS] [--bits N] [--ttl DUR] [--cn CN]\n"
+	         "[--out-dir DIR | --key-out FILE --cert-out FILE]",
+	.about = "Generate an RSA key and self-signed certificate as the sealing controller does; "
+	         "print its\n"
+	         "key Secret (kube-system, sealed-secrets-keyXXXXX, label ...sealed-secrets-key: "
+	         "active) or\n"
+	         "write PEM files (the key 0600, never over an existing file).",
+	.opts = new_options,
+};
 
 /* A new file only (O_EXCL), written fully or removed. */
 static int write_new(const char *path, const struct buf *b, mode_t mode)
@@ -141,11 +140,11 @@ int keys_cmd_new(int argc, char **argv)
 		case O_KEY_OUT: kout = optarg; break;
 		case O_CERT_OUT: cout = optarg; break;
 		case 'h':
-			new_usage(stdout);
+			cli_usage(stdout, &keys_cmd_new_spec);
 			ret = 0;
 			goto done;
 		default:
-			new_usage(stderr);
+			cli_usage(stderr, &keys_cmd_new_spec);
 			ret = 2;
 			goto done;
 		}

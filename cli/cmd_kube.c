@@ -50,25 +50,72 @@ static const struct {
 	{ "SealedSecret", "bitnami.com/v1alpha1" },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: gitseal kube [--kubeconfig FILE] [--context NAME] [-n NS] [--server URL] "
-	    "[--token T]\n"
-	    "                    [--insecure-skip-tls-verify] <verb> ...\n\n"
-	    "  get KIND NAME [-o yaml|json]            print one object\n"
-	    "  list KIND [-l SELECTOR] [-A] [-o name|yaml|json]\n"
-	    "  apply -f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o "
-	    "name|yaml|json]\n"
-	    "  create -f FILE [--dry-run]              POST each document\n"
-	    "  delete KIND NAME | -f FILE [--cascade=background|foreground|orphan] "
-	    "[--ignore-not-found]\n"
-	    "  watch KIND [-A] [--resource-version RV] [--timeout SECONDS]   one line per event\n"
-	    "  raw PATH                                GET PATH, the body to stdout\n\n"
-	    "KIND: a common Kind (Secret, ConfigMap, Lease, ...) or apiVersion/Kind "
-	    "(apps/v1/Deployment).\n");
-}
+enum {
+	O_KUBECONFIG = 256,
+	O_CONTEXT,
+	O_SERVER,
+	O_TOKEN,
+	O_INSECURE,
+	O_FM,
+	O_FORCE,
+	O_DRY,
+	O_CASCADE,
+	O_IGNORE,
+	O_RV,
+	O_TIMEOUT
+};
+
+static const struct cli_opt kube_options[] = {
+	{ "kubeconfig", O_KUBECONFIG, required_argument, "FILE",
+	  "kubeconfig (default $KUBECONFIG, ~/.kube/config)" },
+	{ "context", O_CONTEXT, required_argument, "NAME", "kubeconfig context" },
+	{ "namespace", 'n', required_argument, "NS", "namespace" },
+	{ "server", O_SERVER, required_argument, "URL", "API server" },
+	{ "token", O_TOKEN, required_argument, "TOKEN", "bearer token (blanked in argv)" },
+	{ "insecure-skip-tls-verify", O_INSECURE, no_argument, NULL,
+	  "do not check the server's certificate" },
+	{ "filename", 'f', required_argument, "FILE", "apply, create, delete: the manifests" },
+	{ "output", 'o', required_argument, "name|yaml|json", "output format" },
+	{ "selector", 'l', required_argument, "SELECTOR", "list: label selector" },
+	{ "all-namespaces", 'A', no_argument, NULL, "list, watch: every namespace" },
+	{ "field-manager", O_FM, required_argument, "M", "apply: field manager" },
+	{ "force-conflicts", O_FORCE, no_argument, NULL,
+	  "apply: take fields owned by other managers" },
+	{ "dry-run", O_DRY, optional_argument, "server", "apply, create: server-side dry run" },
+	{ "cascade", O_CASCADE, required_argument, "background|foreground|orphan",
+	  "delete: propagation" },
+	{ "ignore-not-found", O_IGNORE, no_argument, NULL, "delete: an absent object is fine" },
+	{ "resource-version", O_RV, required_argument, "RV", "watch: from this resourceVersion" },
+	{ "timeout", O_TIMEOUT, required_argument, "SECONDS", "watch: stop after SECONDS" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static const struct cli_command kube_verbs[] = {
+	{ "get", NULL, "KIND NAME [-o yaml|json]: print one object" },
+	{ "list", NULL, "KIND [-l SELECTOR] [-A] [-o name|yaml|json]" },
+	{ "apply", NULL,
+	  "-f FILE [--field-manager M] [--force-conflicts] [--dry-run] [-o name|yaml|json]" },
+	{ "create", NULL, "-f FILE [--dry-run]: POST each document" },
+	{ "delete", NULL,
+	  "KIND NAME | -f FILE [--cascade=background|foreground|orphan] [--ignore-not-found]" },
+	{ "watch", NULL,
+	  "KIND [-A] [--resource-version RV] [--timeout SECONDS]: one line per event" },
+	{ "raw", NULL, "PATH: GET PATH, the body to stdout" },
+};
+
+const struct cli_spec cmd_kube_spec = {
+	.name = "kube",
+	.usage = "[--kubeconfig FILE] [--context NAME] [-n NS] [--server URL] [--token T]\n"
+	         "[--insecure-skip-tls-verify] <verb> ...",
+	.about =
+	    "A small kubectl-like front end on gitseal's Kubernetes client, for users and tests.",
+	.opts = kube_options,
+	.subs = kube_verbs,
+	.nsubs = sizeof(kube_verbs) / sizeof(kube_verbs[0]),
+	.more = "KIND: a common Kind (Secret, ConfigMap, Lease, ...) or apiVersion/Kind "
+	        "(apps/v1/Deployment).",
+};
 
 /* "apps/v1/Deployment" -> ("apps/v1", "Deployment"); "Secret" -> ("v1", "Secret"). */
 static int split_kind(char *av, size_t avn, const char **kind, const char *spec)
@@ -302,47 +349,14 @@ static int run_verb(struct kube_cli *c, int n, char **pos)
 
 int cmd_kube(int argc, char **argv)
 {
-	enum {
-		O_KUBECONFIG = 256,
-		O_CONTEXT,
-		O_SERVER,
-		O_TOKEN,
-		O_INSECURE,
-		O_FM,
-		O_FORCE,
-		O_DRY,
-		O_CASCADE,
-		O_IGNORE,
-		O_RV,
-		O_TIMEOUT
-	};
-	static const struct option opts[] = {
-		{ "kubeconfig", required_argument, NULL, O_KUBECONFIG },
-		{ "context", required_argument, NULL, O_CONTEXT },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "server", required_argument, NULL, O_SERVER },
-		{ "token", required_argument, NULL, O_TOKEN },
-		{ "insecure-skip-tls-verify", no_argument, NULL, O_INSECURE },
-		{ "filename", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "selector", required_argument, NULL, 'l' },
-		{ "all-namespaces", no_argument, NULL, 'A' },
-		{ "field-manager", required_argument, NULL, O_FM },
-		{ "force-conflicts", no_argument, NULL, O_FORCE },
-		{ "dry-run", optional_argument, NULL, O_DRY },
-		{ "cascade", required_argument, NULL, O_CASCADE },
-		{ "ignore-not-found", no_argument, NULL, O_IGNORE },
-		{ "resource-version", required_argument, NULL, O_RV },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cli_getopt g;
 	struct kube_cli c = { .ov = KUBE_OVERRIDES_INIT };
 	char *token = NULL;
 	int ch, rc;
 
+	cli_getopt_init(&g, kube_options);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "n:f:o:l:Ah", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(&g, argc, argv)) != -1) {
 		switch (ch) {
 		case O_KUBECONFIG: c.ov.kubeconfig = optarg; break;
 		case O_CONTEXT: c.ov.context = optarg; break;
@@ -392,17 +406,17 @@ int cmd_kube(int argc, char **argv)
 			}
 			break;
 		case 'h':
-			usage(stdout);
+			cli_usage(stdout, &cmd_kube_spec);
 			gs_free_secret_str(token);
 			return 0;
 		default:
-			usage(stderr);
+			cli_usage(stderr, &cmd_kube_spec);
 			gs_free_secret_str(token);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		cli_usage(stderr, &cmd_kube_spec);
 		gs_free_secret_str(token);
 		return 2;
 	}

@@ -21,23 +21,28 @@
 enum { O_EXPIRED = 256 };
 
 static const struct cli_opt reseal_options[] = {
-	{ "key", 'k', required_argument, "OLD",
-	  "the private key(s) the files open with (repeatable)" },
-	{ "identity", 'i', required_argument, "FILE", "age identity of an encrypted key file" },
-	{ "cert", 'c', required_argument, "NEW", "the certificate to seal for (file or URL)" },
+	{ "key", 'k', required_argument, "OLD_KEY",
+	  "the private key(s) the files open with (repeatable)", CLI_OPT_REQUIRED },
+	{ "identity", 'i', required_argument, "IDENTITY", "age identity of an encrypted key file" },
+	{ "cert", 'c', required_argument, "NEW_CERT", "the certificate to seal for (file or URL)",
+	  CLI_OPT_REQUIRED },
 	{ "allow-expired-cert", O_EXPIRED, no_argument, NULL, "seal for an expired certificate" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(
-	    f, "usage: gitseal reseal --key OLD [--key OLD...] [-i IDENTITY] --cert NEW "
-	       "[--allow-expired-cert] FILE...\n"
-	       "Re-encrypt every SealedSecret in the files for the NEW certificate, in place.\n\n");
-	cli_opt_help(f, reseal_options);
-}
+const struct cli_spec cmd_reseal_spec = {
+	.name = "reseal",
+	.usage = "--key OLD_KEY [--key OLD_KEY...] [-i IDENTITY] --cert NEW_CERT "
+	         "[--allow-expired-cert] FILE...",
+	.about = "Re-encrypt every SealedSecret in the files for the NEW_CERT certificate, in "
+	         "place (kubeseal\n"
+	         "--re-encrypt, offline). Only the values change: comments, key order, other "
+	         "documents and\n"
+	         "the file's YAML or JSON stay as they were.",
+	.opts = reseal_options,
+	.args = "file",
+};
 
 int cmd_reseal(int argc, char **argv)
 {
@@ -55,24 +60,26 @@ int cmd_reseal(int argc, char **argv)
 		goto done;
 	cli_getopt_init(&g, reseal_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
 		case 'c': cert = optarg; break;
 		case O_EXPIRED: expired_ok = 1; break;
 		case 'h':
-			usage(stdout);
+			cli_usage(stdout, &cmd_reseal_spec);
 			ret = 0;
 			goto done;
 		default:
-			usage(stderr);
+			cli_usage(stderr, &cmd_reseal_spec);
 			ret = 2;
 			goto done;
 		}
 	}
-	if (!nkeys || !cert || optind >= argc) {
-		usage(stderr);
+	if (cli_missing(&g, "gitseal reseal") || optind >= argc) {
+		if (optind >= argc)
+			fprintf(stderr, "error: gitseal reseal: missing FILE: the SealedSecret "
+			                "files to re-encrypt\n");
 		ret = 2;
 		goto done;
 	}

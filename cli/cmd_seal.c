@@ -142,16 +142,20 @@ static const struct cli_opt seal_options[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void seal_usage(FILE *f)
-{
-	fprintf(f, "usage: gitseal seal [options] < secret.yaml > sealedsecret.json\n"
-	           "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags; env "
-	           "SEALED_SECRETS_<FLAG>).\n\n");
-	cli_opt_help(f, seal_options);
-	fprintf(
-	    f,
-	    "\nWithout --cert the certificate comes from the controller through the API server.\n");
-}
+const struct cli_spec cmd_seal_spec = {
+	.name = "seal",
+	.usage = "[options] < secret.yaml > sealedsecret.json\n--raw --name NAME --namespace NS "
+	         "[--from-file FILE] --cert FILE\n"
+	         "--recovery-unseal --recovery-private-key KEY < sealed.json",
+	.about = "Seal Kubernetes Secrets into SealedSecrets offline (kubeseal's flags, messages "
+	         "and exit codes;\n"
+	         "every flag also from env SEALED_SECRETS_<FLAG>). Linked as kubeseal, gitseal "
+	         "behaves as it.",
+	.opts = seal_options,
+	.more = "Without --cert the certificate comes from the controller through the API server.\n"
+	        "An explicit -o wins over the output file's extension (-w x.yaml writes YAML "
+	        "otherwise).",
+};
 
 /* kubeseal reads every flag from env SEALED_SECRETS_<FLAG> too (pflagenv); command-line flags win.
  */
@@ -394,6 +398,20 @@ out:
 	return rc;
 }
 
+/* The API server refuses a Secret whose data is over 1 MiB: say so before it is committed. */
+static void warn_size(const struct doc *secret, const char *what)
+{
+	size_t size = sealed_secret_data_size(secret);
+	const char *ns = doc_k8s_namespace(secret), *name = doc_k8s_name(secret);
+	if (size > SEALED_SECRET_MAX_DATA)
+		fprintf(stderr,
+		        "warning: %s: Secret %s%s%s holds %zu bytes of data, over Kubernetes' 1 "
+		        "MiB limit "
+		        "(%d bytes): the controller will not be able to create it\n",
+		        what, ns ? ns : "", ns ? "/" : "", name ? name : "", size,
+		        SEALED_SECRET_MAX_DATA);
+}
+
 static int do_seal(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out)
 {
 	struct doc_stream s = DOC_STREAM_INIT;
@@ -416,6 +434,7 @@ static int do_seal(struct seal_cli *c, struct sealed_pubkey *pk, struct buf *out
 		if (!s.docs[i])
 			continue; /* empty documents are skipped */
 		so.what = seal_cli_what(c->in, i, s.n);
+		warn_size(s.docs[i], so.what);
 		if ((rc = sealed_seal_secret(&ss, s.docs[i], pk, &so)) < 0)
 			goto out;
 		rc = seal_cli_emit(out, ss, strcmp(c->format, "yaml") != 0, 1);
@@ -484,7 +503,8 @@ int cmd_seal(int argc, char **argv)
 		case O_REENCRYPT: c.reencrypt = 1; break;
 		case O_ALLOW_EXPIRED: c.allow_expired = 1; break;
 		case O_VERSION:
-			printf("kubeseal version: gitseal-%s\n", GITSEAL_VERSION);
+			printf("kubeseal version: %s\ngitseal version %s\n", CLI_KUBESEAL_VERSION,
+			       GITSEAL_VERSION);
 			ret = 0;
 			goto done;
 		case O_CTL_NS: c.cl.ctl_ns = optarg; break;
@@ -511,11 +531,11 @@ int cmd_seal(int argc, char **argv)
 		case O_CLUSTER_CERT: c.fleet[c.nfleet++] = optarg; break;
 		case O_BACKUP_RCPT: c.backup[c.nbackup++] = optarg; break;
 		case 'h':
-			seal_usage(stdout);
+			cli_usage(stdout, &cmd_seal_spec);
 			ret = 0;
 			goto done;
 		default:
-			seal_usage(stderr);
+			cli_usage(stderr, &cmd_seal_spec);
 			ret = 2;
 			goto done;
 		}
@@ -530,7 +550,8 @@ int cmd_seal(int argc, char **argv)
 		fprintf(stderr, "error: unsupported output format: %s\n", c.format);
 		goto done;
 	}
-	if (c.out && seal_cli_is_yaml_name(c.out))
+	/* the file's extension chooses only when -o did not (kubeseal: -o, default json) */
+	if (c.out && !c.format_set && seal_cli_is_yaml_name(c.out))
 		c.format = "yaml";
 	if (sealed_scope_parse(c.scope_s) < 0) {
 		fprintf(stderr,

@@ -9,6 +9,12 @@
 #include "cli/cli.h"
 #include "cli/cmd_sops.h"
 
+static int sops_cmd_version(const struct sops_opts *o)
+{
+	(void)o;
+	return sops_cli_version();
+}
+
 static const struct sops_verb {
 	const char *name;
 	int (*fn)(const struct sops_opts *o);
@@ -25,6 +31,7 @@ static const struct sops_verb {
 	{ "exec-env", sops_cmd_exec_env, 1 },
 	{ "exec-file", sops_cmd_exec_file, 1 },
 	{ "groups", sops_cmd_groups, 0 }, /* --file FILE, checked there */
+	{ "version", sops_cmd_version, 0 },
 };
 
 int cmd_sops(int argc, char **argv)
@@ -34,7 +41,7 @@ int cmd_sops(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	if ((rc = sops_cli_parse(&o, argc, argv)) >= 0)
+	if ((rc = sops_cli_parse(&o, argc, argv, &cmd_sops_spec)) >= 0)
 		return rc;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(o.verb, verbs[i].name))

@@ -11,6 +11,7 @@
  *   cli/sops_tmp.c           plaintext temp files on tmpfs, running a shell (edit, exec-*)
  * cmd_encrypt.c and cmd_decrypt.c parse the same flags and call one verb directly.
  */
+#include "cli/cli.h"
 #include "core/buf.h"
 #include "sealer/sops/sops.h"
 
@@ -38,11 +39,24 @@ struct sops_opts {
 	const char *exec_filename;
 	char **args; /* positional arguments after FILE */
 	int nargs;
+	int explain; /* gitseal encrypt: say what was encrypted in a non-Secret */
 };
 
 /* --- sops_args.c --- */
-/* Parse sops' flags into o (argv[0] is the command name); -1 to go on, else an exit code. */
-int sops_cli_parse(struct sops_opts *o, int argc, char **argv);
+/* sops' flags: one table for every verb (they are global in sops). */
+extern const struct cli_opt sops_cli_options[];
+/*
+ * Parse sops' flags into o (argv[0] is the command name); -1 to go on, else an exit code.
+ * self is the command's help (--help): cmd_sops_spec (then a verb's own when one is
+ * named), cmd_encrypt_spec, cmd_decrypt_spec.
+ */
+int sops_cli_parse(struct sops_opts *o, int argc, char **argv, const struct cli_spec *self);
+/* "sops 3.9.4" then gitseal's version line; 0. */
+int sops_cli_version(void);
+
+/* --- sops_help.c: the verbs (name, description, help) --- */
+extern const struct cli_command sops_verbs[];
+extern const size_t sops_nverbs;
 /* The checks sops makes before any verb that works on FILE (no file, --in-place with
  * --output or stdin, ...): -1 to go on, else the exit code (message printed). */
 int sops_cli_check(const struct sops_opts *o);

@@ -73,8 +73,9 @@ int sops_cmd_edit(const struct sops_opts *o)
 		sops_data_key_new(key);
 		if ((rc = sops_meta_set_keys(&f.meta, &spec, key)) < 0)
 			goto out;
-		if (in == SOPS_FMT_JSON)
-			buf_adds(&before, "{}\n");
+		/* sops starts a new file from its example for the format */
+		if ((rc = sops_example(&before, in, o->indent)) < 0)
+			goto out;
 	}
 	if (!(editor = find_editor())) {
 		rc = gs_error(SOPS_ERR(GS_ENOTFOUND, SOPS_EXIT_NO_EDITOR),

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cmd_sops.h"
+#include "doc/doc.h"
 
 /* Run argv, capturing stdout (for `git show`): 0 on exit 0. */
 static int run_capture(struct buf *out, const char *const argv[])
@@ -61,6 +62,39 @@ static int git_head_version(struct buf *out, const char *path)
 	return rc;
 }
 
+/* gitseal encrypt of a document that is not a Secret: say what its rule encrypted in it. */
+static void explain(const struct sops_file *f, const char *name)
+{
+	const char *rule = sops_rule_key(f->meta.rules.kind),
+	           *value = f->meta.rules.value ? f->meta.rules.value : "";
+	size_t i, n;
+	if (f->fmt != SOPS_FMT_YAML && f->fmt != SOPS_FMT_JSON)
+		return;
+	for (i = 0; i < f->ndocs; i++) {
+		const char *kind = doc_k8s_kind(f->docs[i]), *obj = doc_k8s_name(f->docs[i]);
+		if (doc_kind(f->docs[i]) != DOC_MAP || (kind && !strcmp(kind, "Secret")))
+			continue;
+		if (sops_file_selected(f, i, &n) < 0) {
+			gs_error_clear();
+			continue;
+		}
+		if (n)
+			fprintf(stderr,
+			        "note: %s: %s%s%s is not a Secret: its %zu value%s matching %s "
+			        "'%s' %s encrypted\n",
+			        name, kind ? kind : "a document without a kind", obj ? " " : "",
+			        obj ? obj : "", n, n == 1 ? "" : "s", rule, value,
+			        n == 1 ? "is" : "are");
+		else
+			fprintf(stderr,
+			        "warning: %s: %s%s%s is not a Secret and no value matches %s '%s': "
+			        "nothing in it "
+			        "is encrypted (gitseal sops encrypt encrypts every value)\n",
+			        name, kind ? kind : "a document without a kind", obj ? " " : "",
+			        obj ? obj : "", rule, value);
+	}
+}
+
 int sops_cmd_encrypt(const struct sops_opts *o)
 {
 	struct buf data = BUF_INIT_SECRET(BUF_MAX_FILE), prev = BUF_INIT(BUF_MAX_FILE),
@@ -90,6 +124,8 @@ int sops_cmd_encrypt(const struct sops_opts *o)
 	}
 	if ((rc = sops_cli_encrypt_config(o, name, in, &spec, &f.meta.rules, have_prev != 1)) < 0)
 		goto out;
+	if (o->explain)
+		explain(&f, strcmp(o->file, "-") ? o->file : "stdin");
 	if (have_prev) {
 		pv.name = o->previous ? o->previous : o->file;
 		pv.data = prev.p;

@@ -62,8 +62,9 @@ static int set_or_unset(const struct sops_opts *o, int unset)
 			goto out;
 		if (doc_parse_one(&value, "value", val.p, val.len,
 		                  DOC_PARSE_JSON | DOC_PARSE_SECRET) < 0) {
-			rc = gs_error(SOPS_ERR(GS_EPARSE, SOPS_EXIT_INVALID_SET),
-			              "Value for --set is not valid JSON");
+			/* the parser's reason (a place and what it expected, never the text) */
+			rc = gs_error_prefix(SOPS_ERR(GS_EPARSE, SOPS_EXIT_INVALID_SET),
+			                     "Value for --set is not valid JSON");
 			goto out;
 		}
 	}

@@ -17,7 +17,8 @@ enum { O_V1 = 256 };
 static const struct cli_opt unseal_options[] = {
 	{ "key", 'k', required_argument, "KEY",
 	  "private key: PEM, a sealing-key Secret or a List of them (repeatable; age-encrypted: "
-	  "needs -i)" },
+	  "needs -i)",
+	  CLI_OPT_REQUIRED },
 	{ "recovery-private-key", 'k', required_argument, "KEY", NULL },
 	{ "identity", 'i', required_argument, "FILE",
 	  "age identity that opens an encrypted --key file (repeatable)" },
@@ -31,14 +32,15 @@ static const struct cli_opt unseal_options[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	        "usage: gitseal unseal --key KEY [--key KEY...] [-i IDENTITY] [-o json|yaml] [-w "
-	        "OUT] [FILE...]\n"
-	        "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal).\n\n");
-	cli_opt_help(f, unseal_options);
-}
+const struct cli_spec cmd_unseal_spec = {
+	.name = "unseal",
+	.usage = "--key KEY [--key KEY...] [-i IDENTITY] [-o json|yaml] [-w OUT] [FILE...]",
+	.about = "Decrypt SealedSecrets offline into v1 Secrets (kubeseal --recovery-unseal): "
+	         "every --key\n"
+	         "is tried on every SealedSecret of the files (default stdin).",
+	.opts = unseal_options,
+	.args = "file",
+};
 
 int cmd_unseal(int argc, char **argv)
 {
@@ -57,7 +59,7 @@ int cmd_unseal(int argc, char **argv)
 		goto done;
 	cli_getopt_init(&g, unseal_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
@@ -66,11 +68,11 @@ int cmd_unseal(int argc, char **argv)
 		case 'w': output = optarg; break;
 		case O_V1: uo.accept_v1_data = 1; break;
 		case 'h':
-			usage(stdout);
+			cli_usage(stdout, &cmd_unseal_spec);
 			ret = 0;
 			goto done;
 		default:
-			usage(stderr);
+			cli_usage(stderr, &cmd_unseal_spec);
 			ret = 2;
 			goto done;
 		}
@@ -83,8 +85,7 @@ int cmd_unseal(int argc, char **argv)
 		fprintf(stderr, "error: unsupported output format: %s\n", format);
 		goto done;
 	}
-	if (!nkeys) {
-		fprintf(stderr, "error: gitseal unseal needs at least one --key\n");
+	if (cli_missing(&g, "gitseal unseal")) {
 		ret = 2;
 		goto done;
 	}

@@ -12,7 +12,8 @@
 
 static const struct cli_opt validate_options[] = {
 	{ "key", 'k', required_argument, "KEY",
-	  "private key: PEM, a sealing-key Secret or a List of them (repeatable)" },
+	  "private key: PEM, a sealing-key Secret or a List of them (repeatable)",
+	  CLI_OPT_REQUIRED },
 	{ "recovery-private-key", 'k', required_argument, "KEY", NULL },
 	{ "identity", 'i', required_argument, "FILE",
 	  "age identity of an encrypted key file (gitseal keys backup -r)" },
@@ -23,14 +24,17 @@ static const struct cli_opt validate_options[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: gitseal validate --key KEY [--key KEY...] [-i IDENTITY...] [FILE...]\n"
-	           "Check offline that every SealedSecret in the files (default stdin) opens with "
-	           "the keys.\n"
-	           "Prints one line per SealedSecret; exit 1 if any fails.\n\n");
-	cli_opt_help(f, validate_options);
-}
+const struct cli_spec cmd_validate_spec = {
+	.name = "validate",
+	.usage = "--key KEY [--key KEY...] [-i IDENTITY...] [FILE...]",
+	.about = "Check offline that every SealedSecret in the files (default stdin) opens with "
+	         "the keys\n"
+	         "(kubeseal --validate without a cluster). Prints one line per SealedSecret; exit "
+	         "1 if any\n"
+	         "fails.",
+	.opts = validate_options,
+	.args = "file",
+};
 
 int cmd_validate(int argc, char **argv)
 {
@@ -47,18 +51,18 @@ int cmd_validate(int argc, char **argv)
 		goto done;
 	cli_getopt_init(&g, validate_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
 		switch (opt) {
 		case 'k': keys[nkeys++] = optarg; break;
 		case 'i': ids[nids++] = optarg; break;
 		case 'f': files[nfiles++] = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h':
-			usage(stdout);
+			cli_usage(stdout, &cmd_validate_spec);
 			ret = 0;
 			goto done;
 		default:
-			usage(stderr);
+			cli_usage(stderr, &cmd_validate_spec);
 			ret = 2;
 			goto done;
 		}
@@ -67,8 +71,7 @@ int cmd_validate(int argc, char **argv)
 		files[nfiles++] = argv[optind];
 	if (!nfiles)
 		files[nfiles++] = (char *)"-";
-	if (!nkeys) {
-		fprintf(stderr, "error: gitseal validate needs at least one --key\n");
+	if (cli_missing(&g, "gitseal validate")) {
 		ret = 2;
 		goto done;
 	}

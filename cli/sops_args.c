@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmd_sops.h"
@@ -40,7 +41,7 @@ enum {
 	O_FILE,
 };
 
-static const struct cli_opt sops_opts_table[] = {
+const struct cli_opt sops_cli_options[] = {
 	{ "encrypt", 'e', no_argument, NULL, "the verb, sops 3.x style: encrypt FILE" },
 	{ "decrypt", 'd', no_argument, NULL, "decrypt FILE" },
 	{ "rotate", 'r', no_argument, NULL, "rotate FILE's data key" },
@@ -95,7 +96,9 @@ static const struct cli_opt sops_opts_table[] = {
 	{ "filename", O_FILENAME, required_argument, "NAME",
 	  "exec-file: the plaintext file's name" },
 	{ "file", O_FILE, required_argument, "FILE", "groups: the file to change" },
-	{ "help", 'h', no_argument, NULL, "this help" },
+	{ "help", 'h', no_argument, NULL,
+	  "this help (a verb's own after the verb: sops set --help)" },
+	{ "version", 'v', no_argument, NULL, "print sops' version line, then gitseal's" },
 	/* accepted as sops does, without effect here */
 	{ "show-master-keys", 's', no_argument, NULL, NULL },
 	{ "no-fifo", O_IGNORED, no_argument, NULL, NULL },
@@ -103,31 +106,6 @@ static const struct cli_opt sops_opts_table[] = {
 	{ "disable-version-check", O_IGNORED, no_argument, NULL, NULL },
 	{ NULL, 0, 0, NULL, NULL },
 };
-
-/* The verbs the first word may name (cmd_sops.c maps each to its function). */
-static const char *const verbs[] = { "encrypt",    "decrypt",   "edit",   "rotate",
-	                             "updatekeys", "set",       "unset",  "filestatus",
-	                             "exec-env",   "exec-file", "groups", NULL };
-
-static void usage(FILE *f)
-{
-	fputs("usage: gitseal sops [options] "
-	      "encrypt|decrypt|edit|rotate|updatekeys|set|unset|filestatus|exec-env|exec-file|"
-	      "groups FILE\n"
-	      "       gitseal sops -e|-d|-r [options] FILE      (sops' legacy flags; bare FILE = "
-	      "edit)\n"
-	      "\n"
-	      "Reads and writes SOPS files (yaml, json, dotenv, ini, binary) with age keys, like "
-	      "sops 3.9.\n"
-	      "\n"
-	      "options:\n",
-	      f);
-	cli_opt_help(f, sops_opts_table);
-	fputs("\nkeys: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, "
-	      "$XDG_CONFIG_HOME/sops/age/keys.txt\n"
-	      "      (or ~/.config/sops/age/keys.txt)\n",
-	      f);
-}
 
 static void set_rule(struct sops_opts *o, enum sops_rule_kind k, const char *v)
 {
@@ -138,23 +116,40 @@ static void set_rule(struct sops_opts *o, enum sops_rule_kind k, const char *v)
 	o->enc.rule_count++;
 }
 
-int sops_cli_parse(struct sops_opts *o, int argc, char **argv)
+int sops_cli_version(void)
+{
+	printf("sops %s\ngitseal version %s\n", SOPS_VERSION, GITSEAL_VERSION);
+	return 0;
+}
+
+int sops_cli_parse(struct sops_opts *o, int argc, char **argv, const struct cli_spec *self)
 {
 	struct cli_getopt g;
-	int c, i, first;
+	int c, first, help = 0, verb_given = 0;
+	size_t i;
 
-	cli_getopt_init(&g, sops_opts_table);
+	cli_getopt_init(&g, sops_cli_options);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (c) {
-		case 'e': o->verb = "encrypt"; break;
-		case 'd': o->verb = "decrypt"; break;
-		case 'r': o->verb = "rotate"; break;
+		case 'e':
+			o->verb = "encrypt";
+			verb_given = 1;
+			break;
+		case 'd':
+			o->verb = "decrypt";
+			verb_given = 1;
+			break;
+		case 'r':
+			o->verb = "rotate";
+			verb_given = 1;
+			break;
 		case 'i': o->in_place = 1; break;
 		case 'y': o->yes = 1; break;
 		case 's': break;
-		case 'h': usage(stdout); return 0;
+		case 'h': help = 1; break;
+		case 'v': return sops_cli_version();
 		case O_AGE: o->enc.age = optarg; break;
 		case O_ADD_AGE: o->add_age = optarg; break;
 		case O_RM_AGE: o->rm_age = optarg; break;
@@ -193,18 +188,26 @@ int sops_cli_parse(struct sops_opts *o, int argc, char **argv)
 		default:
 			fprintf(stderr, "Incorrect Usage. flag provided but not defined: %s\n\n",
 			        argv[optind - 1]);
-			usage(stderr);
+			cli_usage(stderr, self);
 			return 1;
 		}
 	}
 	first = optind;
 	if (!o->verb && first < argc)
-		for (i = 0; verbs[i]; i++)
-			if (!strcmp(argv[first], verbs[i])) {
-				o->verb = verbs[i];
+		for (i = 0; i < sops_nverbs; i++)
+			if (!strcmp(argv[first], sops_verbs[i].name)) {
+				o->verb = sops_verbs[i].name;
+				verb_given = 1;
 				first++;
 				break;
 			}
+	if (help) {
+		/* `sops set --help`: the verb's own help; `gitseal encrypt --help`: its own */
+		const struct cli_command *v =
+		    verb_given && self == &cmd_sops_spec ? cli_spec_sub(self, o->verb) : NULL;
+		cli_usage(stdout, v && v->spec ? v->spec : self);
+		return 0;
+	}
 	if (!o->verb)
 		o->verb = "edit";
 	if (!strcmp(o->verb, "groups")) {
@@ -214,8 +217,10 @@ int sops_cli_parse(struct sops_opts *o, int argc, char **argv)
 	}
 	if (first < argc && !o->file)
 		o->file = argv[first++];
-	if (!o->file && (!strcmp(o->verb, "encrypt") || !strcmp(o->verb, "decrypt")))
-		o->file = "-"; /* sops >= 3.10 reads stdin */
+	/* sops >= 3.10 reads stdin without FILE, unless stdin is a terminal ("no file specified")
+	 */
+	if (!o->file && (!strcmp(o->verb, "encrypt") || !strcmp(o->verb, "decrypt")) && !isatty(0))
+		o->file = "-";
 	o->args = argv + first;
 	o->nargs = argc - first;
 	return -1;

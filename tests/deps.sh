@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential pkg-config git ca-certificates
       libsodium-dev libssl-dev openssl libyaml-dev libcurl4-openssl-dev libgit2-dev libmicrohttpd-dev libpcre2-dev
       clang llvm libclang-rt-14-dev clang-format
-      age python3 xxd procps util-linux iproute2
+      age python3 xxd procps util-linux iproute2 man-db zsh fish
       unzip docker-registry lighttpd lighttpd-mod-openssl openssh-server openssh-client"
 missing=
 for p in $PKGS; do

@@ -21,12 +21,13 @@
 #include "core/error.h"
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_sha256;
+static EVP_MD *md_sha256, *md_sha1;
 static EVP_MAC *mac_hmac;
 
 static void fetch(void)
 {
 	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 	mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
@@ -98,6 +99,28 @@ void gs_sha256_free(struct gs_sha256_ctx *c)
 		return;
 	EVP_MD_CTX_free(c->md);
 	free(c);
+}
+
+int gs_object_id(unsigned char *out, size_t outlen, const void *a, size_t an, const void *b,
+                 size_t bn)
+{
+	EVP_MD_CTX *c = NULL;
+	const EVP_MD *md;
+	unsigned len = 0;
+	int rc = 0;
+
+	pthread_once(&fetch_once, fetch);
+	md = outlen == GS_SHA1_LEN ? md_sha1 : outlen == GS_SHA256_LEN ? md_sha256 : NULL;
+	if (!md)
+		return gs_error(GS_EINVAL, "object id: no digest of %zu bytes", outlen);
+	if (!(c = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(c, md, NULL) ||
+	    !EVP_DigestUpdate(c, a, an) || (bn && !EVP_DigestUpdate(c, b, bn)) ||
+	    !EVP_DigestFinal_ex(c, out, &len) || len != outlen) {
+		memset(out, 0, outlen);
+		rc = gs_error_openssl(GS_ERROR, "object id");
+	}
+	EVP_MD_CTX_free(c);
+	return rc;
 }
 
 int gs_sha256(unsigned char out[GS_SHA256_LEN], const void *data, size_t n)

@@ -17,6 +17,16 @@
 
 #define GS_SHA256_LEN 32
 
+#define GS_SHA1_LEN 20
+
+/*
+ * A content address, not a security primitive: out = H(a || b) with SHA-1 (outlen
+ * GS_SHA1_LEN) or SHA-256 (GS_SHA256_LEN), as git names an object ("blob <size>\0" then
+ * the bytes). 0, GS_EINVAL for another length, GS_ERROR when libcrypto fails.
+ */
+int gs_object_id(unsigned char *out, size_t outlen, const void *a, size_t an, const void *b,
+                 size_t bn);
+
 /* out = SHA-256(data). 0, or GS_ERROR when libcrypto fails (out is then zeroed). */
 int gs_sha256(unsigned char out[GS_SHA256_LEN], const void *data, size_t n);
 /* out = HMAC-SHA256(key, data) (RFC 2104); any key length, 0 included. */

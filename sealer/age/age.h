@@ -18,6 +18,10 @@ struct age_identity;  /* a list of identities ("AGE-SECRET-KEY-1..." lines, scry
 /* Parse "age1..." (Bech32). GS_EPARSE with age's wording on a bad string. */
 int age_recipient_parse(struct age_recipient **out, const char *s);
 void age_recipient_free(struct age_recipient *r);
+/* 1 when line is an SSH public key in authorized_keys form ("type base64 [comment]") whose
+ * wire form names the same type, any type (age then skips the ones it cannot use, with a
+ * warning): type gets its name. 0 otherwise. */
+int age_ssh_key_type(const char *line, char *type, size_t typelen);
 /* The canonical "age1..." string of a recipient (borrowed). */
 const char *age_recipient_str(const struct age_recipient *r);
 

@@ -127,7 +127,12 @@ int age__header_parse(struct age_header *h, const char *p, size_t n)
 		}
 		line = p + pos;
 		if (!(nl = memchr(line, '\n', n - pos))) {
-			rc = gs_error(GS_EPARSE, "failed to read header: EOF");
+			/* Go age: a cut closing line fails reading the header, a cut stanza line
+			 * fails in the stanza reader (format.go Parse / ReadStanza) */
+			rc = memcmp(line, "---", 3)
+			         ? gs_error(GS_EPARSE,
+			                    "failed to parse header: failed to read line: EOF")
+			         : gs_error(GS_EPARSE, "failed to read header: EOF");
 			goto out;
 		}
 		len = (size_t)(nl - line);

@@ -97,6 +97,32 @@ int age__ssh_recipient_parse(struct age_recipient **out, const char *s)
 	return 0;
 }
 
+int age_ssh_key_type(const char *line, char *type, size_t typelen)
+{
+	size_t tl = strcspn(line, " \t"), bl;
+	const char *b64 = line + tl;
+	unsigned char *blob;
+	const unsigned char *wt;
+	size_t n = 0, wl;
+	struct rd r;
+	int ok = 0;
+
+	b64 += strspn(b64, " \t");
+	bl = strcspn(b64, " \t\r\n");
+	if (!tl || tl >= typelen || !bl || bl > 16384 || !(blob = malloc(base64_decoded_max(bl))))
+		return 0;
+	/* authorized_keys form: the wire key's first string names its type */
+	if (base64_decode_raw(blob, &n, b64, bl, B64_PAD) == 0) {
+		r.p = blob;
+		r.n = n;
+		ok = rd_str(&r, &wt, &wl) == 0 && wl == tl && !memcmp(wt, line, tl) && r.n > 0;
+	}
+	free(blob);
+	if (ok)
+		snprintf(type, typelen, "%.*s", (int)tl, line);
+	return ok;
+}
+
 static int tweaked_wrap_key(unsigned char key[32], unsigned char shared[32],
                             const unsigned char *blob, size_t bloblen,
                             const unsigned char share[32], const unsigned char pk[32])

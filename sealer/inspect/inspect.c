@@ -25,6 +25,14 @@ static const char *const code_names[INSPECT_NCODES + 1] = {
 	"sops-metadata-malformed",
 	"sops-value-not-encrypted",
 	"sealed-scope-mismatch",
+	"sops-rule-unencrypted-data",
+	"sops-file-not-encrypted",
+	"sops-config-invalid",
+	"application-field",
+	"parse-error",
+	"sops-mac-mismatch",
+	"sops-no-key",
+	"sealed-no-key",
 };
 
 const char *inspect_code_name(enum inspect_code code)
@@ -41,17 +49,14 @@ void inspect_report_release(struct inspect_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at,
-                 const char *fmt, ...)
+static int add_at(struct inspect_report *r, enum inspect_code code, const char *file, unsigned line,
+                  unsigned col, const char *fmt, va_list ap)
 {
 	struct buf msg = BUF_INIT(4096);
 	struct inspect_finding *f;
-	va_list ap;
 	int rc;
 
-	va_start(ap, fmt);
 	rc = buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
 	if (rc < 0 && rc != GS_ETOOBIG) {
 		buf_release(&msg);
 		return rc;
@@ -68,11 +73,33 @@ int inspect__add(struct inspect_report *r, enum inspect_code code, const struct 
 	}
 	f = &r->v[r->n++];
 	f->code = code;
-	f->file = doc_file(at);
-	f->line = doc_start(at).line;
-	f->col = doc_start(at).col;
+	f->file = file;
+	f->line = line;
+	f->col = col;
 	f->msg = buf_detach(&msg, NULL);
 	return 1;
+}
+
+int inspect__add(struct inspect_report *r, enum inspect_code code, const struct doc *at,
+                 const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+	va_start(ap, fmt);
+	rc = add_at(r, code, doc_file(at), doc_start(at).line, doc_start(at).col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int inspect_report_add(struct inspect_report *r, enum inspect_code code, const char *file,
+                       unsigned line, unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+	va_start(ap, fmt);
+	rc = add_at(r, code, file, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int inspect_finding_format(struct buf *out, const struct inspect_finding *f)

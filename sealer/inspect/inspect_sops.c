@@ -211,7 +211,17 @@ struct value_walk {
 	const char *desc;
 	struct buf path;
 	int added;
+	int secret; /* a Secret: its data/stringData values must be among those the rule encrypts */
 };
+
+/* data.x, stringData.x of a Secret */
+static int secret_field(const struct inspect_walk *w)
+{
+	const struct inspect_comp *c = &w->comp[0];
+	return w->depth >= 2 && c->key &&
+	       ((c->len == 4 && !memcmp(c->key, "data", 4)) ||
+	        (c->len == 10 && !memcmp(c->key, "stringData", 10)));
+}
 
 static int value_leaf(struct inspect_walk *w, const struct doc *n)
 {
@@ -223,8 +233,21 @@ static int value_leaf(struct inspect_walk *w, const struct doc *n)
 	if (doc_kind(n) == DOC_NULL || is_enc(n) || (doc_kind(n) == DOC_STR && doc_len(n) == 0))
 		return 0;
 	nk = inspect__keys(w, keys, lens);
-	if (!sops_rules_encrypts(vw->rules, keys, lens, nk))
+	if (!sops_rules_encrypts(vw->rules, keys, lens, nk)) {
+		if (!vw->secret || !secret_field(w))
+			return 0;
+		/* a value the file's own rule never encrypts: plaintext in Git */
+		inspect__path(w, &vw->path);
+		rc = inspect__add(
+		    vw->r, INSPECT_SOPS_RULE_UNENCRYPTED_DATA, n,
+		    "%s: %s is in plaintext: the file's %s '%s' "
+		    "leaves it unencrypted (Secrets want encrypted_regex '^(data|stringData)$')",
+		    vw->desc, vw->path.p, sops_rule_key(vw->rules->kind), vw->rules->value);
+		if (rc < 0)
+			return rc;
+		vw->added++;
 		return 0;
+	}
 	inspect__path(w, &vw->path);
 	if (starts_enc(n))
 		rc = inspect__add(vw->r, INSPECT_SOPS_VALUE_NOT_ENCRYPTED, n,
@@ -299,6 +322,7 @@ int inspect__sops_structure(struct inspect_report *r, const struct doc *obj, con
 		vw.r = r;
 		vw.rules = &rules;
 		vw.desc = desc;
+		vw.secret = inspect__is_secret(obj);
 		buf_init(&vw.path, 4096, 0);
 		rc = inspect__walk(&vw.w, obj);
 		buf_release(&vw.path);

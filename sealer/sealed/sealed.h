@@ -243,6 +243,15 @@ struct sealed_kv {
 int sealed_template_render(struct buf *out, const char *name, const char *src, size_t len,
                            const struct sealed_kv *vals, size_t nvals);
 
+/*
+ * Does ss open with one of the keys? Only its first item is tried (with the label its own
+ * metadata selects), so at most one private-key operation per key tried: enough to tell
+ * the wrong cluster or a moved/renamed SealedSecret (the label no longer matches) without
+ * opening every item. 0, or GS_EAUTH "no key could decrypt secret", GS_EPARSE. gitseal check.
+ */
+int sealed_probe(const struct doc *ss, struct sealed_keyset *ks,
+                 const struct sealed_unseal_opts *opts);
+
 /* Every item opens (gitseal validate / the controller's /v1/verify); no templates. */
 int sealed_verify(const struct doc *ss, struct sealed_keyset *ks,
                   const struct sealed_unseal_opts *opts);
@@ -271,6 +280,11 @@ int sealed_reseal(struct doc *ss, struct sealed_keyset *ks, const struct sealed_
  */
 int sealed_merge_into(struct doc *into, const struct doc *secret, const struct sealed_pubkey *pk,
                       const struct sealed_seal_opts *opts);
+
+/* Kubernetes' cap on a Secret's data (the sum of its decoded values): 1 MiB. */
+#define SEALED_SECRET_MAX_DATA (1 << 20)
+/* The bytes a v1 Secret's data (base64-decoded) and stringData values add up to. */
+size_t sealed_secret_data_size(const struct doc *secret);
 
 /* 1 if obj is kind SealedSecret (apiVersion bitnami.com/...). */
 int sealed_is_sealedsecret(const struct doc *obj);

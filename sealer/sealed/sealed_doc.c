@@ -147,6 +147,25 @@ int sealed_label(struct buf *out, enum sealed_scope scope, const char *ns, const
 	}
 }
 
+size_t sealed_secret_data_size(const struct doc *secret)
+{
+	const struct doc *data = doc_get(secret, "data"), *sdata = doc_get(secret, "stringData");
+	size_t i, total = 0, len;
+	for (i = 0; doc_kind(data) == DOC_MAP && i < doc_len(data); i++) {
+		const char *v = doc_text(doc_val_at(data, i), &len);
+		size_t pad = 0;
+		if (!v)
+			continue;
+		while (len > pad && pad < 2 && v[len - 1 - pad] == '=')
+			pad++;
+		total += len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) - (len % 4 ? 0 : pad);
+	}
+	for (i = 0; doc_kind(sdata) == DOC_MAP && i < doc_len(sdata); i++)
+		if (doc_text(doc_val_at(sdata, i), &len))
+			total += len;
+	return total;
+}
+
 int sealed_is_sealedsecret(const struct doc *obj)
 {
 	const char *k = doc_k8s_kind(obj), *v = doc_str(doc_get(obj, "apiVersion"));
@@ -497,8 +516,13 @@ int sealed_merge_into(struct doc *into, const struct doc *secret, const struct s
 
 	if (opts)
 		o = *opts;
-	if (!sealed_is_sealedsecret(into))
-		return serr(o.what, GS_EPARSE, "--merge-into: the file is not a SealedSecret");
+	if (!sealed_is_sealedsecret(into)) {
+		const char *kind = doc_k8s_kind(into), *file = doc_file(into);
+		return gs_error(GS_EPARSE,
+		                "%s: --merge-into: the file holds %s%s, not a SealedSecret",
+		                file ? file : "--merge-into",
+		                kind ? "a " : "an object without a kind", kind ? kind : "");
+	}
 	/* the file's name, namespace and scope win: its items must open with one label */
 	o.name = name;
 	o.namespace = NULL;

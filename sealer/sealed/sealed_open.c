@@ -338,6 +338,51 @@ out:
 	return rc;
 }
 
+int sealed_probe(const struct doc *ss, struct sealed_keyset *ks,
+                 const struct sealed_unseal_opts *opts)
+{
+	const char *what = ss_what(opts);
+	const struct doc *enc = doc_getp(ss, "spec", "encryptedData", NULL), *item = NULL;
+	struct buf label = BUF_INIT(4096), pt = BUF_INIT_SECRET(BUF_MAX_DEFAULT);
+	const char *key = NULL;
+	int rc;
+
+	if ((rc = ss_label(&label, ss, what)) < 0)
+		goto out;
+	if (!ks || !ks->n) {
+		rc = serr(what, GS_ENOTFOUND, "no private keys to unseal with");
+		goto out;
+	}
+	if (doc_kind(enc) == DOC_MAP && doc_len(enc) > 0) {
+		item = doc_val_at(enc, 0);
+		key = doc_str(doc_key_at(enc, 0));
+	} else if (doc_kind(doc_getp(ss, "spec", "data", NULL)) == DOC_STR && opts &&
+	           opts->accept_v1_data) {
+		item = doc_getp(ss, "spec", "data", NULL);
+		key = "spec.data";
+	}
+	if (!item) {
+		rc = 0; /* nothing sealed: nothing to open */
+		goto out;
+	}
+	if (doc_kind(item) != DOC_STR) {
+		rc = serr(what, GS_EPARSE, "spec.encryptedData.%s: expected a string",
+		          key ? key : "?");
+		goto out;
+	}
+	/* the keys are tried in the keyset's order, each once, on this one item */
+	rc = sealed_decrypt_item(&pt, ks, label.p, label.len, doc_str(item), doc_len(item));
+	if (rc < 0) {
+		gs_error_prefix(rc, "%s", key ? key : "?");
+		if (what && *what)
+			gs_error_prefix(rc, "%s", what);
+	}
+out:
+	buf_release(&label);
+	buf_release(&pt);
+	return rc;
+}
+
 /* Legacy v1: the whole Secret, JSON, sealed as one blob in spec.data (base64 of it). */
 static int open_v1(struct sealed_items *out, const struct doc *ss, struct sealed_keyset *ks,
                    const char *label, size_t label_len, const struct doc *data, const char *what)

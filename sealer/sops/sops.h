@@ -282,6 +282,10 @@ void sops_stash_free(struct sops_stash *s);
 int sops_stash_comments(struct sops_stash *stash, const struct sops_file *f, const char *src,
                         size_t len, const unsigned char key[SOPS_KEY_LEN]);
 
+/* How many leaves of document doc f's rules select for encryption (GS_EINVAL for the comment
+ * rules, which decide from the source's comments). */
+int sops_file_selected(const struct sops_file *f, size_t doc, size_t *count);
+
 /* Encrypt the leaves the rules select, compute the MAC, set lastmodified/mac/version. */
 int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
                       struct sops_stash *stash);
@@ -325,6 +329,7 @@ int sops_check_not_encrypted(const struct sops_file *f);
 
 /* --- .sops.yaml ------------------------------------------------------------------- */
 struct sops_creation_rule {
+	unsigned line, col; /* where the rule starts in .sops.yaml */
 	char *path_regex;
 	struct sops_keyspec keys;
 	enum sops_rule_kind rule_kind;
@@ -341,6 +346,9 @@ struct sops_config {
 /* Walk up from dir (up to 100 levels) for .sops.yaml: 0 and *path, or GS_ENOTFOUND. */
 int sops_config_find(char **path, const char *dir);
 int sops_config_load(struct sops_config *c, const char *path);
+/* A config's text, named name in messages (no directory: sops_config_match() is not for it);
+ * master keys other than age are accepted and ignored (gitseal check reads any sops config). */
+int sops_config_parse(struct sops_config *c, const char *name, const char *text, size_t len);
 void sops_config_release(struct sops_config *c);
 /* First rule matching file (path relative to the config's directory); GS_ENOTFOUND
  * "error loading config: no matching creation rules found". */
@@ -351,6 +359,10 @@ int sops_config_match(const struct sops_config *c, const char *file,
  * The policy of `sops encrypt/decrypt/rotate/updatekeys/...` on top of the file API above,
  * so that `gitseal sops`, `gitseal encrypt`, the GitOps decrypt stage and `gitseal rotate`
  * make the same choices. No argv, no terminal: files come in as bytes and go out in a buf. */
+
+/* What `sops edit` of a new file starts from: sops' example for the format (indent 0: the
+ * format's default). */
+int sops_example(struct buf *out, enum sops_format fmt, int indent);
 
 /*
  * The .sops.yaml in effect: path when given (--config, $SOPS_CONFIG: the caller reads those),

@@ -163,7 +163,7 @@ static int check_foreign(const struct doc *map, const char *where)
 	return 0;
 }
 
-static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t idx)
+static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t idx, int any_keys)
 {
 	char where[64];
 	const struct doc *v, *kg;
@@ -172,6 +172,8 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 	long long t = 0;
 
 	snprintf(where, sizeof(where), "creation_rules[%zu]", idx);
+	r->line = doc_line(m);
+	r->col = doc_start(m).col;
 	if (doc_kind(m) != DOC_MAP)
 		return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(m), doc_line(m),
 		                where);
@@ -215,14 +217,15 @@ static int parse_rule(struct sops_creation_rule *r, const struct doc *m, size_t 
 			if (doc_kind(g) != DOC_MAP)
 				return gs_error(GS_EPARSE, "%s:%u: %s must be a map", doc_file(g),
 				                doc_line(g), gw);
-			if ((rc = check_foreign(g, gw)) < 0 ||
+			if ((!any_keys && (rc = check_foreign(g, gw)) < 0) ||
 			    (rc = keyspec_new_group(&r->keys)) < 0 ||
 			    (rc = add_age_field(&r->keys, doc_get(g, "age"), gw)) < 0 ||
 			    (rc = add_cluster_field(&r->keys, doc_get(g, "cluster"), gw)) < 0)
 				return rc;
 		}
 	} else {
-		if ((rc = check_foreign(m, where)) < 0 || (rc = keyspec_new_group(&r->keys)) < 0 ||
+		if ((!any_keys && (rc = check_foreign(m, where)) < 0) ||
+		    (rc = keyspec_new_group(&r->keys)) < 0 ||
 		    (rc = add_age_field(&r->keys, doc_get(m, "age"), where)) < 0 ||
 		    (rc = add_cluster_field(&r->keys, doc_get(m, "cluster"), where)) < 0)
 			return rc;
@@ -270,35 +273,18 @@ int sops_config_find(char **path, const char *dir)
 	return gs_error(GS_ENOTFOUND, "config file not found");
 }
 
-int sops_config_load(struct sops_config *c, const char *path)
+/* The text of a config named path; any_keys: pgp/kms/... entries are accepted (and ignored). */
+static int parse_text(struct sops_config *c, const char *path, const char *text, size_t len,
+                      int any_keys)
 {
-	struct buf text = BUF_INIT((size_t)4 << 20);
 	struct doc *root = NULL;
 	const struct doc *rules, *stores;
-	char abs[PATH_MAX], *slash;
 	size_t i;
-	int rc;
+	int rc = 0;
 
-	memset(c, 0, sizeof(*c));
-	if ((rc = file_read(&text, path)) < 0)
-		goto out;
-	if (!(c->path = strdup(path))) {
-		rc = gs_error(GS_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (!realpath(path, abs)) {
-		rc = gs_error(GS_EIO, "%s: cannot resolve path", path);
-		goto out;
-	}
-	slash = strrchr(abs, '/');
-	*slash = 0;
-	if (!(c->dir = strdup(abs[0] ? abs : "/"))) {
-		rc = gs_error(GS_ENOMEM, "out of memory");
-		goto out;
-	}
-	if (text.len == 0)
-		goto out; /* an empty config has no rules */
-	if ((rc = doc_parse_one(&root, path, text.p, text.len, 0)) < 0)
+	if (len == 0)
+		return 0; /* an empty config has no rules */
+	if ((rc = doc_parse_one(&root, path, text, len, 0)) < 0)
 		goto out;
 	if (doc_kind(root) != DOC_MAP) {
 		rc = gs_error(GS_EPARSE, "%s: the config must be a map", path);
@@ -325,16 +311,55 @@ int sops_config_load(struct sops_config *c, const char *path)
 	}
 	for (i = 0; i < doc_len(rules); i++) {
 		c->nrules++;
-		if ((rc = parse_rule(&c->rules[i], doc_val_at(rules, i), i)) < 0)
+		if ((rc = parse_rule(&c->rules[i], doc_val_at(rules, i), i, any_keys)) < 0)
 			goto out;
 	}
+out:
+	doc_free(root);
+	return rc;
+}
+
+int sops_config_load(struct sops_config *c, const char *path)
+{
+	struct buf text = BUF_INIT((size_t)4 << 20);
+	char abs[PATH_MAX], *slash;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = file_read(&text, path)) < 0)
+		goto out;
+	if (!(c->path = strdup(path))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (!realpath(path, abs)) {
+		rc = gs_error(GS_EIO, "%s: cannot resolve path", path);
+		goto out;
+	}
+	slash = strrchr(abs, '/');
+	*slash = 0;
+	if (!(c->dir = strdup(abs[0] ? abs : "/"))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = parse_text(c, path, text.p, text.len, 0);
 out:
 	if (rc < 0) {
 		rc = sops_error_exit_default(rc, SOPS_EXIT_READING_CONFIG);
 		sops_config_release(c);
 	}
-	doc_free(root);
 	buf_release(&text);
+	return rc;
+}
+
+int sops_config_parse(struct sops_config *c, const char *name, const char *text, size_t len)
+{
+	int rc;
+	memset(c, 0, sizeof(*c));
+	if (!(c->path = strdup(name)))
+		return gs_error(GS_ENOMEM, "out of memory");
+	if ((rc = parse_text(c, name, text, len, 1)) < 0)
+		sops_config_release(c);
 	return rc;
 }
 
@@ -361,8 +386,8 @@ int sops_config_match(const struct sops_config *c, const char *file,
 			return 0;
 		}
 		if ((rc = sops_regex_search(c->rules[i].path_regex, rel, &m)) < 0)
-			return gs_error_prefix(rc, "%s: creation_rules[%zu].path_regex", c->path,
-			                       i);
+			return gs_error_prefix(rc, "%s:%u: creation_rules[%zu].path_regex", c->path,
+			                       c->rules[i].line, i);
 		if (m) {
 			*out = &c->rules[i];
 			return 0;

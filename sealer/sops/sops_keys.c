@@ -8,13 +8,26 @@
 #include "sealer/age/age.h"
 #include "sealer/sops/sops.h"
 
-/* SOPS_AGE_KEY may hold several keys separated by whitespace on one line. */
+/*
+ * SOPS_AGE_KEY holds what a keys file holds (comment lines such as "# public key: age1...",
+ * CRLF line ends, blank lines, trailing blanks) and, as sops also reads it, several keys on
+ * one line separated by blanks: a line that is not a comment is split on its blanks, so the
+ * result parses exactly as SOPS_AGE_KEY_FILE with the same text would.
+ */
 static int add_text(struct age_identity **ids, struct buf *text, const char *name)
 {
-	size_t i;
-	for (i = 0; i < text->len; i++)
-		if (text->p[i] == ' ' || text->p[i] == '\t')
-			text->p[i] = '\n';
+	char *p = text->p;
+	size_t i = 0, k;
+	while (i < text->len) {
+		size_t end = i;
+		while (end < text->len && p[end] != '\n')
+			end++;
+		if (p[i] != '#')
+			for (k = i; k < end; k++)
+				if (p[k] == ' ' || p[k] == '\t')
+					p[k] = '\n';
+		i = end + 1;
+	}
 	return age_identities_parse(ids, text->p, text->len, name);
 }
 

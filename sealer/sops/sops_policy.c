@@ -166,8 +166,13 @@ int sops_encrypt_config(struct sops_keyspec *spec, struct sops_rules *rules,
 		kind = SOPS_RULE_NONE, mac_only = 0;
 	else if (kind == SOPS_RULE_NONE)
 		kind = SOPS_RULE_UNENCRYPTED_SUFFIX, value = "_unencrypted";
-	if ((rc = sops_rules_set(rules, kind, value)) < 0)
+	if ((rc = sops_rules_set(rules, kind, value)) < 0) {
+		/* the rule's own regex: name the .sops.yaml and the rule that holds it */
+		if (rule && value == rule->rule_value)
+			gs_error_prefix(rc, "%s:%u: creation_rules[%zu]", conf->path, rule->line,
+			                (size_t)(rule - conf->rules));
 		return sops_error_exit(rc, SOPS_EXIT_GENERIC);
+	}
 	rules->mac_only_encrypted = mac_only;
 	if (o->age) {
 		if ((rc = sops_keyspec_add_group(spec, o->age)) < 0)

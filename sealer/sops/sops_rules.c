@@ -31,7 +31,7 @@ static int regex_compile(pcre2_code **out, const char *pattern)
 	if (!*out) {
 		PCRE2_UCHAR msg[160];
 		pcre2_get_error_message(err, msg, sizeof(msg));
-		return gs_error(GS_EPARSE, "can not compile regexp %s: %s at offset %zu", pattern,
+		return gs_error(GS_EPARSE, "can not compile regexp '%s': %s at offset %zu", pattern,
 		                (char *)msg, (size_t)off);
 	}
 	return 0;

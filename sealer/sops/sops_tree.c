@@ -627,6 +627,28 @@ out:
 	return rc;
 }
 
+int sops_file_selected(const struct sops_file *f, size_t doc, size_t *count)
+{
+	struct walk w;
+	int rc;
+
+	*count = 0;
+	if (doc >= f->ndocs)
+		return 0;
+	if (f->meta.rules.kind >= SOPS_RULE_UNENCRYPTED_COMMENT_REGEX)
+		return gs_error(GS_EINVAL, "%s: the leaves %s selects depend on comments",
+		                f->name ? f->name : "-", sops_rule_key(f->meta.rules.kind));
+	if ((rc = walk_init(&w, f->name, &f->meta.rules, NULL)) < 0)
+		goto out;
+	w.counting = 1;
+	/* the counting walk reads the tree only */
+	rc = walk_node(&w, (struct doc *)f->docs[doc], encrypt_leaf);
+	*count = w.count;
+out:
+	walk_release(&w);
+	return rc;
+}
+
 int sops_file_encrypt(struct sops_file *f, const unsigned char key[SOPS_KEY_LEN],
                       struct sops_stash *stash)
 {

@@ -43,7 +43,7 @@ t_expect "bad key files are refused with their name" '
 	printf "kind: Secret\nmetadata: {name: k}\ndata: {tls.crt: eA==}\n" > nokey.yaml &&
 	fails_with 1 unseal --key nokey.yaml byo.yaml 2> e2 && contains e2 "secret must contain a '"'"'tls.data'"'"' key" &&
 	fails_with 1 unseal --key missing.pem byo.yaml 2> e3 && contains e3 "error: open missing.pem: no such file or directory" &&
-	fails_with 2 unseal byo.yaml 2> e4 && contains e4 "needs at least one --key"'
+	fails_with 2 unseal byo.yaml 2> e4 && contains e4 "missing --key"'
 t_expect "not a SealedSecret / malformed YAML" '
 	fails_with 1 unseal --key "$SS/tls.key" "$SS/secret.yaml" 2> e && contains e "kind '"'"'Secret'"'"' is not a SealedSecret" &&
 	printf "kind: SealedSecret\nspec: [\n" > bad.yaml && fails_with 1 unseal --key "$SS/tls.key" bad.yaml 2> e2 && grep -q "^error: bad.yaml:[0-9]*:[0-9]*:" e2'
