@@ -8,6 +8,9 @@
 #   make demo       seal a sample Secret with a generated key, show it, unseal it
 #   make check      include rules, banned functions, clang-format (tests/check.sh; FORMAT_CHECK=0)
 #   make format     clang-format -i every .c/.h (tracked or new)
+#   make manifests  copy deploy/base/crds into charts/gitseal/crds (tests/kube/t6900 checks it)
+#   make image      the container image with podman, no registry (deploy/image.sh)
+#   make image-test run the built image: --version, gitseal build of a small repository
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
@@ -50,7 +53,7 @@ GITSEAL    := $(O)/gitseal
 CONTROLLER := $(O)/gitseal-controller
 UNIT       := $(O)/run-unit
 
-.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format
+.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format manifests image image-test
 all: $(GITSEAL) $(CONTROLLER) $(if $(filter build/release,$(O)),gitseal gitseal-controller)
 
 gitseal: $(GITSEAL)
@@ -112,6 +115,17 @@ check:
 format:
 	@git ls-files -z -co --exclude-standard '*.c' '*.h' | xargs -0 clang-format -i
 	@rm -f tests/format-pending.txt
+
+# the chart installs the same CRDs as deploy/ (helm takes them only from the chart's crds/)
+manifests:
+	@mkdir -p charts/gitseal/crds
+	@cp deploy/base/crds/*.yaml charts/gitseal/crds/
+
+image:
+	@sh deploy/image.sh build
+
+image-test: image all
+	@sh deploy/image.sh test
 
 clean:
 	rm -rf build gitseal gitseal-controller
