@@ -129,12 +129,13 @@ pick_runtime() {
 	die "no OCI runtime starts containers here (crun and runc above)"
 }
 
-# run ARGS...: the image as the Deployment runs it
+# run ARGS...: the image as the Deployment runs it (the Git cache: a directory of uid 1001, as
+# the emptyDir with fsGroup 1001)
 run() {
 	podman ${RUNTIME:+--runtime "$RUNTIME"} run --rm --network=none $ulimits --read-only \
 		--cap-drop=ALL --security-opt no-new-privileges \
 		--tmpfs /tmp:rw,nosuid,nodev,size=64m,mode=1777 \
-		--tmpfs /var/cache/gitseal:rw,nosuid,nodev,size=256m,mode=1777 "$@"
+		-v "$work/cache:/var/cache/gitseal" "$@"
 }
 
 test_image() {
@@ -173,6 +174,8 @@ test_image() {
 		> "$work/repo/chart/templates/deployment.yaml"
 	git -C "$work/repo" init -q && git -C "$work/repo" add -A &&
 		git -C "$work/repo" -c user.email=t@example.com -c user.name=t commit -qm repo
+	# owned by the image's user: libgit2 refuses a repository of another owner (safe.directory)
+	mkdir "$work/cache" && chown -R 1001:1001 "$work/cache" "$work/repo"
 	chmod -R a+rX "$work"
 	mounts="-v $work/repo:/repo:ro -v $work/key.txt:/key.txt:ro"
 

@@ -74,7 +74,7 @@ ns_create() {
 
 # ctl_crd: the shipped CRD, once per API server
 ctl_crd() {
-	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$TOP/controller/deploy/crd.yaml" \
+	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$TOP/deploy/base/crds/sealedsecrets.yaml" \
 		application/yaml >/dev/null || grep -q AlreadyExists "$TMP/.k.body" || return 1
 	wait_for 'k GET /apis/bitnami.com/v1alpha1/sealedsecrets' 30
 }
