@@ -14,6 +14,7 @@ fi
 
 t_expect "helm lint (helm 3 and 4) is clean: no warnings, no errors" '
 	"$HELM3" lint --strict "$CHART" > lint3.out 2>&1 && "$HELM4" lint --strict "$CHART" > lint4.out 2>&1 &&
+	"$HELM3" lint --strict "$CHART" -f "$TOP/tests/fixtures/deploy/values-full.yaml" >> lint3.out 2>&1 &&
 	cat lint3.out lint4.out && ! grep -E "\[(WARNING|ERROR)\]|level=(WARN|ERROR)" lint3.out lint4.out'
 
 t_expect "the chart installs the CRDs of deploy/, byte for byte (make manifests)" '
