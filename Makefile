@@ -10,6 +10,9 @@
 #   make install    gitseal, gitseal-controller, man pages, bash/zsh/fish completion (PREFIX, DESTDIR)
 #   make install-links  kubeseal, sops, age, age-keygen as links to gitseal (never by default)
 #   make format     clang-format -i every .c/.h (tracked or new)
+#   make manifests  copy deploy/base/crds into charts/gitseal/crds (tests/kube/t6900 checks it)
+#   make image      the container image with podman, no registry (deploy/image.sh)
+#   make image-test run the built image: --version, gitseal build of a small repository
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
@@ -52,7 +55,7 @@ GITSEAL    := $(O)/gitseal
 CONTROLLER := $(O)/gitseal-controller
 UNIT       := $(O)/run-unit
 
-.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format install install-links uninstall
+.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format install install-links uninstall manifests image image-test
 all: $(GITSEAL) $(CONTROLLER) $(if $(filter build/release,$(O)),gitseal gitseal-controller)
 
 gitseal: $(GITSEAL)
@@ -160,6 +163,17 @@ uninstall:
 	@for n in $(MULTICALL); do \
 		t=$(DESTDIR)$(BINDIR)/$$n; [ "$$(readlink "$$t" 2>/dev/null)" = gitseal ] && rm -f "$$t"; :; \
 	done
+
+# the chart installs the same CRDs as deploy/ (helm takes them only from the chart's crds/)
+manifests:
+	@mkdir -p charts/gitseal/crds
+	@cp deploy/base/crds/*.yaml charts/gitseal/crds/
+
+image:
+	@sh deploy/image.sh build
+
+image-test: image all
+	@sh deploy/image.sh test
 
 clean:
 	rm -rf build gitseal gitseal-controller

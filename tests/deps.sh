@@ -1,6 +1,7 @@
 #!/bin/sh
 # make deps: everything a fresh Debian 12 machine needs to build, test, fuzz and
-# benchmark gitseal. Idempotent; run as root (or with sudo available).
+# benchmark gitseal, and to build its image (podman, runc, debootstrap: make image).
+# Idempotent; run as root (or with sudo available).
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SUDO=
@@ -10,8 +11,9 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="build-essential pkg-config git ca-certificates
       libsodium-dev libssl-dev openssl libyaml-dev libcurl4-openssl-dev libgit2-dev libmicrohttpd-dev libpcre2-dev
       clang llvm libclang-rt-14-dev clang-format
-      age python3 xxd procps util-linux iproute2 man-db zsh fish
-      unzip docker-registry lighttpd lighttpd-mod-openssl openssh-server openssh-client"
+      age python3 python3-yaml xxd procps util-linux iproute2 man-db zsh fish
+      unzip docker-registry lighttpd lighttpd-mod-openssl openssh-server openssh-client
+      podman runc debootstrap"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -371,13 +371,18 @@ static int ensure_tree(struct source_cache *c, const char *commit, git_repositor
 		source__rmtree(tmp);
 		return rc;
 	}
-	if (rename(tmp, final) < 0) {
+	/* Linux renames a directory into another parent only if it may write the directory
+	 * itself (its ".." changes): as a non-root user (the image's uid 1001) a 0555 tree could
+	 * not move, so it moves writable and becomes read-only in place */
+	if (chmod(tmp, 0700) < 0 || rename(tmp, final) < 0) {
 		int e = errno;
 		source__rmtree(tmp);
 		if ((e == EEXIST || e == ENOTEMPTY) && stat(final, &st) == 0)
 			return 0; /* another process exported it first */
 		return gs_error(GS_EIO, "rename %s: %s", final, strerror(e));
 	}
+	if (chmod(final, 0555) < 0)
+		return gs_error(GS_EIO, "%s: chmod: %s", final, strerror(errno));
 	snprintf(size, sizeof(size), "%llu\n", (unsigned long long)bytes);
 	if (ftruncate(lockfd, 0) == 0 && pwrite(lockfd, size, strlen(size), 0) < 0)
 		gs_error_clear();

@@ -129,6 +129,9 @@ static int remove_cand(struct source_cache *c, const struct cand *k)
 		goto out_unlock;
 	snprintf(trash, sizeof(trash), "%s/trash.%s.%ld.%u", c->tmp_dir, k->name, (long)getpid(),
 	         ++seq);
+	/* a 0555 tree moves to another parent only when writable (see ensure_tree) */
+	if (k->tree)
+		chmod(k->dir, 0700);
 	if (rename(k->dir, trash) == 0 || errno == ENOENT) {
 		unlink(k->lock);
 		removed = 1;

@@ -41,7 +41,7 @@ api() { # api METHOD PATH [FILE [CTYPE]]
 }
 
 KNS=bench-keys
-api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$TOP/controller/deploy/crd.yaml" application/yaml >/dev/null
+api POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$TOP/deploy/base/crds/sealedsecrets.yaml" application/yaml >/dev/null
 for ns in $KNS $(seq -f "bench-%g" 1 $NNS); do
 	printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s"}}' "$ns" > "$W/ns.json"
 	api POST /api/v1/namespaces "$W/ns.json" >/dev/null

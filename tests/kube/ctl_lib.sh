@@ -74,7 +74,7 @@ ns_create() {
 
 # ctl_crd: the shipped CRD, once per API server
 ctl_crd() {
-	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$TOP/controller/deploy/crd.yaml" \
+	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$TOP/deploy/base/crds/sealedsecrets.yaml" \
 		application/yaml >/dev/null || grep -q AlreadyExists "$TMP/.k.body" || return 1
 	wait_for 'k GET /apis/bitnami.com/v1alpha1/sealedsecrets' 30
 }
@@ -86,13 +86,10 @@ ctl_start() {
 		"$@" > "$TMP/$_id.log" 2>&1 < /dev/null &
 	echo $! > "$TMP/$_id.pid"
 	echo $! >> "$TMP/ctl.pids"
-	# the "http listening" record, in --log-format text or json
-	wait_for "grep -q 'msg=\"http listening\"\\|\"msg\":\"http listening\"' '$TMP/$_id.log'" 15 ||
-		{ cat "$TMP/$_id.log"; return 1; }
-	sed -n 's/.*msg="http listening".* port=\([0-9]*\) .*/\1/p; s/.*"msg":"http listening".*"port":\([0-9]*\),.*/\1/p' \
-		"$TMP/$_id.log" | head -1 > "$TMP/$_id.port"
-	sed -n 's/.*msg="http listening".* metrics_port=\([0-9]*\).*/\1/p; s/.*"msg":"http listening".*"metrics_port":\([0-9]*\).*/\1/p' \
-		"$TMP/$_id.log" | head -1 > "$TMP/$_id.mport"
+	# logfmt (msg="http listening" ... port=N) or --log-format=json ("msg":"http listening",...,"port":N)
+	wait_for "grep -q 'msg.\{1,2\}\"http listening\"' '$TMP/$_id.log'" 15 || { cat "$TMP/$_id.log"; return 1; }
+	sed -n 's/.*msg.\{1,2\}"http listening".*[ "]port"\{0,1\}[=:]\([0-9]*\).*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.port"
+	sed -n 's/.*msg.\{1,2\}"http listening".*metrics_port"\{0,1\}[=:]\([0-9]*\).*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.mport"
 }
 
 ctl_stop() {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# gitseal-controller under the shipped RBAC (controller/deploy/rbac.yaml, a ServiceAccount token
+# gitseal-controller under the shipped RBAC (deploy/base/rbac-unsealer.yaml, a ServiceAccount token
 # from TokenRequest), watching every namespace with --label-selector: a namespace created after
 # the start is picked up, objects without the label are left alone.
 . "$(dirname "$0")/../lib.sh"
@@ -19,7 +19,7 @@ export KNS NS SA ID
 # rbac.yaml for this run: its namespace and (cluster-wide) names made unique
 rbac_apply() {
 	sed "s/kube-system/$KNS/g; s/sealed-secrets-controller/$SA/g; s/secrets-unsealer/secrets-unsealer-$ID/g; s/sealed-secrets-key-admin/ska-$ID/g; s/sealed-secrets-service-proxier/sssp-$ID/g" \
-		"$TOP/controller/deploy/rbac.yaml" > rbac.yaml &&
+		"$TOP/deploy/base/rbac-unsealer.yaml" > rbac.yaml &&
 	awk -v dir="$TMP" '/^---/ { n++; next } { print > (dir "/rbac-" n ".yaml") }' rbac.yaml &&
 	for f in "$TMP"/rbac-*.yaml; do
 		kind=$(sed -n "s/^kind: //p" "$f")

@@ -151,4 +151,13 @@ t_expect "collector: over the size cap, the least recently used tree goes first"
 	src --gc --cap $((total - 1)) > gc && grep -q "collected=1" gc &&
 	! test -e "cache/trees/$a" && test -d "cache/trees/$b" && test -n "$(ls cache/repos)"'
 
+t_expect "as a user without root rights (the image runs as uid 1001): export, then collect" '
+	if [ "$(id -u)" -ne 0 ] || ! command -v setpriv >/dev/null; then echo "needs root and setpriv to drop to 65534"; exit 0; fi
+	mkdir -m 0755 nr && chown 65534:65534 nr && chmod o+x "$TMP" &&
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$GS" --cache "$TMP/nr/cache" --timeout 5000 "$@"; } &&
+	as_nobody --url "$U" --rev v1.2.0 > nr.out && p=$(field path nr.out) &&
+	test "$(stat -c %u:%a "$p")" = 65534:555 && test -f "$p/base/deployment.yaml" &&
+	touch -d "3 days ago" nr/cache/trees/*.lock nr/cache/repos/*.lock &&
+	as_nobody --gc > nr.gc && grep -q "collected=2" nr.gc && ! test -e "$p"'
+
 t_done
