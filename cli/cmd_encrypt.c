@@ -50,9 +50,19 @@ const struct cli_spec cmd_encrypt_spec = {
 	.opts = sops_cli_options,
 	.only = encrypt_only,
 	.args = "file",
-	.more = "Recipients: --age, SOPS_AGE_RECIPIENTS, or the .sops.yaml creation rule. Exit "
-	        "codes are\n"
-	        "sops' (203: the file is already encrypted).",
+	.more =
+	    "Recipients: --age, SOPS_AGE_RECIPIENTS, or the .sops.yaml creation rule. Exit "
+	    "codes are\n"
+	    "sops' (203: the file is already encrypted).\n\n"
+	    "Encrypting to clusters (gitseal-controller's age identity; the file must name its\n"
+	    "namespace):\n"
+	    "      --to-cluster CONTEXT    encrypt to the age recipient of gitseal-controller in\n"
+	    "                              that kubeconfig context (repeatable)\n"
+	    "      --cluster-recipient FILE|URL  the same from a file or a /v1/age-recipient URL,\n"
+	    "                              offline (repeatable)\n"
+	    "      --controller-namespace NS  the controller's namespace (default kube-system)\n"
+	    "      --controller-name NAME  its service (default sealed-secrets-controller)\n"
+	    "      --kubeconfig FILE       kubeconfig (default $KUBECONFIG, ~/.kube/config)",
 };
 
 int cmd_encrypt(int argc, char **argv)
@@ -60,18 +70,14 @@ int cmd_encrypt(int argc, char **argv)
 	struct sops_opts o;
 	struct cli_cluster cc;
 	struct buf age = BUF_INIT(1 << 16);
-	int rc, i;
+	int rc;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cc, 0, sizeof(cc));
 	if ((rc = cli_cluster_take_args(&cc, &argc, argv)) >= 0)
 		goto out;
-	if ((rc = sops_cli_parse(&o, argc, argv, &cmd_encrypt_spec)) >= 0) {
-		for (i = 1; i < argc; i++)
-			if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-				cli_cluster_help(stdout);
+	if ((rc = sops_cli_parse(&o, argc, argv, &cmd_encrypt_spec)) >= 0)
 		goto out;
-	}
 	if (strcmp(o.verb, "edit") && strcmp(o.verb, "encrypt")) {
 		/* "gitseal encrypt FILE" parses as the bare-file form; a verb here is a file name
 		 */
