@@ -59,5 +59,8 @@ void cli_opt_help(FILE *f, const struct cli_opt *opts);
 /* A whole-number argument of flag in [min, max] into *out; 0, or prints the error and returns -1.
  */
 int cli_int_arg(int *out, const char *flag, const char *s, int min, int max);
+/* A duration argument of flag ("90s", "1m30s", "500ms", "2h"; a bare number is seconds) in
+ * milliseconds, from 1 ms to a week; 0, or prints the error and returns -1. */
+int cli_duration_arg(long long *ms, const char *flag, const char *s);
 
 #endif
