@@ -19,7 +19,8 @@ QUIET_LINK = $(if $(V),,@echo "  LINK    $@";)
 QUIET_AR   = $(if $(V),,@echo "  AR      $@";)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libgit2 is dlopen()ed by lib/source (git_dl.c): not linked, so a direct git_*() call fails to link
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libgit2,$(PKGS)) 2>/dev/null)
 
 comma     := ,
 SAN_FLAGS := -fsanitize=address$(comma)undefined -fno-sanitize-recover=undefined

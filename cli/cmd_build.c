@@ -5,13 +5,10 @@
  * exits 1 with its file:line and prints nothing on stdout.
  */
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "app/app.h"
 #include "apply/order.h"
@@ -19,104 +16,70 @@
 #include "cli/cmd_build.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/progress.h"
 #include "decrypt/decrypt.h"
 #include "doc/doc.h"
+
+enum {
+	O_REPO = 256,
+	O_REVISION,
+	O_PATH,
+	O_APP_FILE,
+	O_HELM_VALUES,
+	O_SET,
+	O_SHOW_SECRETS,
+	O_SSH_KEY,
+	O_KNOWN_HOSTS,
+	O_CA_FILE,
+	O_PASSWORD_FILE,
+	O_TIMEOUT,
+	O_HELM,
+	O_KUBECTL,
+};
+
+static const struct cli_opt build_options[] = {
+	{ "repo", O_REPO, required_argument, "URL",
+	  "a Git repository (https, ssh://, git@host:path, git://, file://)" },
+	{ "revision", O_REVISION, required_argument, "REV",
+	  "branch, tag, semver range, commit (default HEAD)" },
+	{ "path", O_PATH, required_argument, "P", "the directory to render, inside the tree" },
+	{ "app-file", O_APP_FILE, required_argument, "F",
+	  "read source and decryption from an Application manifest" },
+	{ "helm-values", O_HELM_VALUES, required_argument, "F",
+	  "a values file, relative to the chart or /from/the/root (repeatable)" },
+	{ "set", O_SET, required_argument, "k=v", "a Helm parameter, after the Application's" },
+	{ "output", 'o', required_argument, "yaml|json", "yaml (default) or json (a v1 List)" },
+	{ "show-secrets", O_SHOW_SECRETS, no_argument, NULL, "print Secret values instead of ***" },
+	{ "ssh-key", O_SSH_KEY, required_argument, "F",
+	  "private key for ssh (never written to disk)" },
+	{ "known-hosts", O_KNOWN_HOSTS, required_argument, "F",
+	  "the only host keys ssh accepts (default ~/.ssh/known_hosts)" },
+	{ "ca-file", O_CA_FILE, required_argument, "F", "PEM CA bundle for https" },
+	{ "password-file", O_PASSWORD_FILE, required_argument, "F",
+	  "https password (or GITSEAL_GIT_PASSWORD; user: GITSEAL_GIT_USERNAME)" },
+	{ "timeout", O_TIMEOUT, required_argument, "D",
+	  "deadline of each Git operation and render (30s, 500ms, 2m)" },
+	{ "helm", O_HELM, required_argument, "F", "the helm binary (GITSEAL_HELM; default: PATH)" },
+	{ "kubectl", O_KUBECTL, required_argument, "F",
+	  "kubectl >= 1.27 for Kustomize (GITSEAL_KUBECTL; default: PATH)" },
+	{ "help", 'h', no_argument, NULL, "this help" },
+	{ NULL, 0, 0, NULL, NULL },
+};
 
 static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: gitseal build [PATH | --repo URL [--revision REV] [--path P]] [--app-file F]\n"
+	    "usage: gitseal build [PATH | --repo URL [--revision REV]] [--path P] [--app-file F]\n"
 	    "                     [--helm-values F]... [--set k=v]... [-o yaml|json] "
 	    "[--show-secrets]\n"
-	    "Render a directory (PATH, default .), or a Git revision, and decrypt its SOPS Secrets "
-	    "as\n"
-	    "gitseal-controller would: prints the objects it would apply, in apply order.\n\n"
-	    "  PATH               a local checkout: the repository root (with --app-file or "
-	    "--path)\n"
-	    "  --repo URL         a Git repository (https, ssh://, git@host:path, git://, "
-	    "file://)\n"
-	    "  --revision REV     branch, tag, semver range, commit (default HEAD)\n"
-	    "  --path P           the directory to render, inside the repository\n"
-	    "  --app-file F       read source and decryption from an Application manifest\n"
-	    "  --helm-values F    a values file, relative to the chart (or /from/the/repo/root)\n"
-	    "  --set k=v          a Helm parameter (after the Application's)\n"
-	    "  -o, --output FMT   yaml (default) or json (a v1 List)\n"
-	    "  --show-secrets     print Secret values instead of ***\n\n"
-	    "Age identities: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or\n"
-	    "~/.config/sops/age/keys.txt, as sops finds them.\n");
-}
-
-/* --- progress on a terminal: a line after half a second, erased at the end ------------ */
-
-struct ticker {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	const char *what;
-	int done, started, drawn;
-};
-
-static void *tick(void *arg)
-{
-	struct ticker *t = arg;
-	struct timespec start, dl;
-	clock_gettime(CLOCK_REALTIME, &start);
-	dl = start;
-	dl.tv_nsec += 500000000L;
-	pthread_mutex_lock(&t->mu);
-	for (;;) {
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-		while (!t->done && pthread_cond_timedwait(&t->cv, &t->mu, &dl) == 0)
-			;
-		if (t->done)
-			break;
-		{
-			struct timespec now;
-			clock_gettime(CLOCK_REALTIME, &now);
-			fprintf(stderr, "\r%s... %.1fs", t->what,
-			        (double)(now.tv_sec - start.tv_sec) +
-			            (double)(now.tv_nsec - start.tv_nsec) / 1e9);
-			fflush(stderr);
-			t->drawn = 1;
-		}
-		dl.tv_nsec += 100000000L;
-	}
-	if (t->drawn) {
-		fprintf(stderr, "\r\033[K");
-		fflush(stderr);
-	}
-	pthread_mutex_unlock(&t->mu);
-	return NULL;
-}
-
-static void ticker_start(struct ticker *t, const char *what)
-{
-	const char *off = getenv("GITSEAL_NO_PROGRESS");
-	memset(t, 0, sizeof(*t));
-	t->what = what;
-	if (!isatty(2) || (off && *off))
-		return;
-	pthread_mutex_init(&t->mu, NULL);
-	pthread_cond_init(&t->cv, NULL);
-	t->started = pthread_create(&t->th, NULL, tick, t) == 0;
-}
-
-static void ticker_stop(struct ticker *t)
-{
-	if (!t->started)
-		return;
-	pthread_mutex_lock(&t->mu);
-	t->done = 1;
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&t->mu);
-	pthread_join(t->th, NULL);
-	pthread_cond_destroy(&t->cv);
-	pthread_mutex_destroy(&t->mu);
-	t->started = 0;
+	    "Render a local checkout (PATH, default .) or a Git revision and decrypt its SOPS\n"
+	    "files as gitseal-controller would: prints the objects it would apply, in apply\n"
+	    "order. Exit 1 on any error (naming the file), 2 on a usage error.\n\n");
+	cli_opt_help(f, build_options);
+	fprintf(f, "\nGit timeouts default to 60s, renders to 90s. Age identities: SOPS_AGE_KEY,\n"
+	           "SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt, as sops\n"
+	           "finds them.\n");
 }
 
 /* --- masking ------------------------------------------------------------------------------ */
@@ -219,30 +182,36 @@ static int is_dir(const char *p)
 
 static int run(const struct build_opts *o, struct buf *out)
 {
-	struct build_objs objs = BUILD_OBJS_INIT;
+	struct doc_list objs = DOC_LIST_INIT;
 	struct app *app = NULL;
 	struct decrypt_ctx *dc = NULL;
 	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
-	struct ticker tk;
+	struct build_source src;
+	struct progress pg;
 	size_t *order = NULL, i;
 	unsigned *flags = NULL;
 	struct doc **sorted = NULL;
 	const char *root;
 	int rc;
 
+	memset(&src, 0, sizeof(src));
 	if (o->app_file && (rc = app_load_file(&app, o->app_file)) < 0)
 		goto out;
-	if (o->repo || (!o->path && app)) {
-		/* TODO(lead): --repo and an Application's repoURL go through lib/source once it is
-		 * on main */
-		rc = gs_error(
-		    GS_EINVAL,
-		    "%s: fetching from Git is not wired yet: give a local checkout as PATH",
-		    o->repo ? o->repo : app->source.repo_url);
-		goto out;
+	if (app && app->source.chart && !o->path && !o->repo) {
+		root = NULL; /* a chart from a Helm repository or registry: no tree */
+	} else if (o->repo || (!o->path && app)) {
+		/* --revision wins; the Application's targetRevision goes with its own repoURL only
+		 */
+		const char *url = o->repo ? o->repo : app->source.repo_url;
+		const char *rev = o->revision ? o->revision
+		                  : !o->repo  ? app->source.target_revision
+		                              : NULL;
+		if ((rc = build_source_open(&src, o, url, rev, &root)) < 0)
+			goto out;
+	} else {
+		root = o->path ? o->path : ".";
 	}
-	root = o->path ? o->path : ".";
-	if (!is_dir(root)) {
+	if (root && !is_dir(root)) {
 		rc = gs_error(GS_ENOTFOUND, "%s: not a directory", root);
 		goto out;
 	}
@@ -250,9 +219,9 @@ static int run(const struct build_opts *o, struct buf *out)
 	dopts.require_encrypted = app ? app->decryption.require_encrypted : 0;
 	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
 		goto out;
-	ticker_start(&tk, "rendering");
+	progress_start_elapsed(&pg, "rendering");
 	rc = build_render(&objs, o, app, root, dc);
-	ticker_stop(&tk);
+	progress_end(&pg);
 	if (rc < 0)
 		goto out;
 	if (!(flags = calloc(objs.n + 1, sizeof(*flags))) ||
@@ -261,40 +230,48 @@ static int run(const struct build_opts *o, struct buf *out)
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = decrypt_objects(dc, objs.v, objs.n, flags)) < 0)
+	if ((rc = decrypt_objects(dc, objs.objs, objs.n, flags)) < 0)
 		goto out;
-	if ((rc = apply_order(order, objs.v, objs.n, 0)) < 0)
+	if ((rc = apply_order(order, objs.objs, objs.n, 0)) < 0)
 		goto out;
 	for (i = 0; i < objs.n; i++) {
-		if (!o->show_secrets && (rc = mask(objs.v[order[i]], flags[order[i]])) < 0)
+		if (!o->show_secrets && (rc = mask(objs.objs[order[i]], flags[order[i]])) < 0)
 			goto out;
-		sorted[i] = objs.v[order[i]];
+		sorted[i] = objs.objs[order[i]];
 	}
 	rc = emit(out, sorted, objs.n, o->json);
 out:
 	free(sorted);
 	free(order);
 	free(flags);
-	build_objs_release(&objs);
+	doc_list_release(&objs);
 	decrypt_ctx_free(dc);
+	build_source_release(&src);
 	app_free(app);
 	return rc;
 }
 
+/* "30s", "500ms", "2m", or seconds: 1 ms to a day; -1 when it is none of these */
+static long long parse_duration_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end), ms;
+	if (end == s || !(v > 0)) /* !(v > 0): NaN too */
+		return -1;
+	if (!strcmp(end, "ms"))
+		ms = v;
+	else if (!*end || !strcmp(end, "s"))
+		ms = v * 1000;
+	else if (!strcmp(end, "m"))
+		ms = v * 60000;
+	else
+		return -1;
+	return ms >= 1 && ms <= 86400000.0 ? (long long)ms : -1;
+}
+
 int cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "repo", required_argument, NULL, 'r' },
-		{ "revision", required_argument, NULL, 'R' },
-		{ "path", required_argument, NULL, 'p' },
-		{ "app-file", required_argument, NULL, 'a' },
-		{ "helm-values", required_argument, NULL, 'f' },
-		{ "set", required_argument, NULL, 's' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "show-secrets", no_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct cli_getopt g;
 	struct build_opts o;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
 	int opt, ret = 2;
@@ -306,15 +283,16 @@ int cmd_build(int argc, char **argv)
 		ret = 1;
 		goto done;
 	}
+	cli_getopt_init(&g, build_options);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'r': o.repo = optarg; break;
-		case 'R': o.revision = optarg; break;
-		case 'p': o.subpath = optarg; break;
-		case 'a': o.app_file = optarg; break;
-		case 'f': o.helm_values[o.nhelm_values++] = optarg; break;
-		case 's':
+		case O_REPO: o.repo = optarg; break;
+		case O_REVISION: o.revision = optarg; break;
+		case O_PATH: o.subpath = optarg; break;
+		case O_APP_FILE: o.app_file = optarg; break;
+		case O_HELM_VALUES: o.helm_values[o.nhelm_values++] = optarg; break;
+		case O_SET:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
 				fprintf(stderr, "error: --set %s: expected name=value\n", optarg);
 				goto done;
@@ -328,7 +306,22 @@ int cmd_build(int argc, char **argv)
 			}
 			o.json = !strcmp(optarg, "json");
 			break;
-		case 'S': o.show_secrets = 1; break;
+		case O_SHOW_SECRETS: o.show_secrets = 1; break;
+		case O_SSH_KEY: o.ssh_key = optarg; break;
+		case O_KNOWN_HOSTS: o.known_hosts = optarg; break;
+		case O_CA_FILE: o.ca_file = optarg; break;
+		case O_PASSWORD_FILE: o.password_file = optarg; break;
+		case O_HELM: o.helm = optarg; break;
+		case O_KUBECTL: o.kubectl = optarg; break;
+		case O_TIMEOUT:
+			if ((o.timeout_ms = parse_duration_ms(optarg)) <= 0) {
+				fprintf(
+				    stderr,
+				    "error: --timeout %s: expected a duration (30s, 500ms, 2m)\n",
+				    optarg);
+				goto done;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			ret = 0;
@@ -338,11 +331,13 @@ int cmd_build(int argc, char **argv)
 	}
 	if (optind < argc)
 		o.path = argv[optind++];
-	if (optind < argc || (o.path && o.repo) || (o.revision && !o.repo)) {
+	if (optind < argc || (o.path && o.repo) ||
+	    (o.revision && !o.repo && (!o.app_file || o.path))) {
 		fprintf(stderr, "error: %s\n",
 		        optind < argc ? "one PATH at most"
-		        : o.path      ? "give PATH or --repo, not both"
-		                      : "--revision needs --repo");
+		        : o.path && o.repo
+		            ? "give PATH or --repo, not both"
+		            : "--revision needs --repo (or --app-file without PATH)");
 		goto done;
 	}
 	if (run(&o, &out) < 0) {

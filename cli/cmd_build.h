@@ -6,6 +6,10 @@
 struct app;
 struct decrypt_ctx;
 struct doc;
+struct doc_list;
+struct source_cache;
+struct source_tree;
+struct source_creds;
 
 struct build_opts {
 	const char *path; /* PATH: a local checkout (the tree root) */
@@ -18,21 +22,26 @@ struct build_opts {
 	size_t nsets;
 	int json;
 	int show_secrets;
+	/* --repo: credentials and deadline */
+	const char *ssh_key, *known_hosts, *ca_file, *password_file;
+	long long timeout_ms; /* 0: lib/source's and lib/render's defaults */
+	/* --helm, --kubectl (NULL: GITSEAL_HELM / GITSEAL_KUBECTL, else the first in PATH) */
+	const char *helm, *kubectl;
 };
 
-/* The rendered objects (owned). */
-struct build_objs {
-	struct doc **v;
-	size_t n, cap;
+/* A fetched revision, kept while its tree is read. */
+struct build_source {
+	struct source_cache *cache;
+	struct source_tree *tree;
+	struct source_creds *creds;
 };
-#define BUILD_OBJS_INIT                                                                            \
-	{                                                                                          \
-		NULL, 0, 0                                                                         \
-	}
-void build_objs_release(struct build_objs *b);
+/* Fetch url at revision (NULL: HEAD) and export it; *root is the tree's path. */
+int build_source_open(struct build_source *bs, const struct build_opts *o, const char *url,
+                      const char *revision, const char **root);
+void build_source_release(struct build_source *bs);
 
 /* Render the app path of the tree at root into objs, generator files through the decrypt hook. */
-int build_render(struct build_objs *objs, const struct build_opts *o, const struct app *app,
+int build_render(struct doc_list *objs, const struct build_opts *o, const struct app *app,
                  const char *root, struct decrypt_ctx *dc);
 
 #endif

@@ -2,12 +2,12 @@
  * The decrypt stage: the context (identities, source index, generator hashes)
  * and the pass over a rendered object set.
  */
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/crypto.h"
 #include "core/error.h"
 #include "decrypt/decrypt_int.h"
 #include "doc/doc.h"
@@ -18,6 +18,7 @@ int decrypt_ctx_new(struct decrypt_ctx **out, const struct decrypt_opts *opts)
 {
 	struct decrypt_ctx *c;
 	size_t n;
+	int rc;
 
 	*out = NULL;
 	if (!(c = calloc(1, sizeof(*c))))
@@ -33,7 +34,10 @@ int decrypt_ctx_new(struct decrypt_ctx **out, const struct decrypt_opts *opts)
 		}
 	}
 	c->require_encrypted = opts ? opts->require_encrypted : 0;
-	randombytes_buf(c->hkey, sizeof(c->hkey));
+	if ((rc = gs_random_bytes(c->hkey, sizeof(c->hkey))) < 0) {
+		decrypt_ctx_free(c);
+		return rc;
+	}
 	*out = c;
 	return 0;
 }

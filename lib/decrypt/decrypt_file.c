@@ -5,32 +5,32 @@
  * requireEncrypted can tell a generated Secret whose every value came from
  * such a file from one built from plaintext literals.
  */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base64.h"
+#include "core/crypto.h"
 #include "core/error.h"
 #include "decrypt/decrypt_int.h"
 #include "doc/doc.h"
 
 #define MAX_HASHES 100000
 
+/* HMAC-SHA256 under the context's random key of tag NUL a NUL b: equal values compare
+ * equal within one build, and nothing of the plaintext can be read back from a hash. */
 static int hash(const struct decrypt_ctx *c, unsigned char out[32], const char *tag, const void *a,
                 size_t alen, const void *b, size_t blen)
 {
-	crypto_generichash_state st;
+	struct gs_hmac_ctx *h = NULL;
 	static const unsigned char zero = 0;
-	if (crypto_generichash_init(&st, c->hkey, sizeof(c->hkey), 32) != 0)
-		return gs_error(GS_ERROR, "hash: init failed");
-	crypto_generichash_update(&st, (const unsigned char *)tag, strlen(tag) + 1);
-	crypto_generichash_update(&st, a, alen);
-	crypto_generichash_update(&st, &zero, 1);
-	if (b)
-		crypto_generichash_update(&st, b, blen);
-	crypto_generichash_final(&st, out, 32);
-	sodium_memzero(&st, sizeof(st));
-	return 0;
+	int rc;
+	if ((rc = gs_hmac_sha256_new(&h, c->hkey, sizeof(c->hkey))) < 0 ||
+	    (rc = gs_hmac_update(h, tag, strlen(tag) + 1)) < 0 ||
+	    (rc = gs_hmac_update(h, a, alen)) < 0 || (rc = gs_hmac_update(h, &zero, 1)) < 0 ||
+	    (b && (rc = gs_hmac_update(h, b, blen)) < 0) || (rc = gs_hmac_final(h, out)) < 0)
+		rc = gs_error_prefix(rc, "decrypt: hash");
+	gs_hmac_free(h);
+	return rc < 0 ? rc : 0;
 }
 
 int decrypt__hash_add(struct decrypt_ctx *c, const char *tag, const void *a, size_t alen,

@@ -16,8 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h> /* TODO(lead): a sha256 helper in lib/core/crypto.h once it lands */
-
+#include "core/crypto.h"
 #include "core/file.h"
 #include "net/net.h"
 #include "render/render_int.h"
@@ -126,17 +125,15 @@ static int http_get(struct render__ctx *c, const char *url, const char *accept, 
 
 /* ---- the cache ---------------------------------------------------------------------------- */
 
-static void sha256_hex(char hex[65], const void *data, size_t len)
+static int sha256_hex(char hex[65], const void *data, size_t len)
 {
-	unsigned char d[crypto_hash_sha256_BYTES];
-	static const char digits[] = "0123456789abcdef";
+	unsigned char d[GS_SHA256_LEN];
+	int rc;
 
-	crypto_hash_sha256(d, data, len);
-	for (size_t i = 0; i < sizeof(d); i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
+	if ((rc = gs_sha256(d, data, len)) < 0)
+		return rc;
+	gs_hex(hex, d, sizeof(d));
+	return 0;
 }
 
 static int is_hex64(const char *s)
@@ -224,15 +221,15 @@ static int cached_archive(struct render__ctx *c, const char *digest, const char 
 		goto out;
 	}
 	if (file_read(&data, *path) == 0) {
-		sha256_hex(hex, data.p, data.len);
-		if (!strcmp(hex, digest))
+		if (sha256_hex(hex, data.p, data.len) == 0 && !strcmp(hex, digest))
 			goto out; /* cached and intact */
 	}
 	gs_error_clear();
 	buf_reset(&data);
 	if ((rc = http_get(c, url, accept, &data, &status, deadline)) < 0)
 		goto out;
-	sha256_hex(hex, data.p, data.len);
+	if ((rc = sha256_hex(hex, data.p, data.len)) < 0)
+		goto out;
 	if (strcmp(hex, digest)) {
 		url_for_msg(shown, sizeof(shown), url);
 		rc = gs_error(GS_EAUTH, "%s: sha256 %s, the repository says %s: refused", shown,

@@ -22,6 +22,55 @@ static const char *const kus_names[] = { "kustomization.yaml", "kustomization.ym
 
 /* ---- the exec kustomizer ---------------------------------------------------------------- */
 
+/*
+ * After `kubectl kustomize` failed: a kubectl older than 1.27 (Debian 12's is 1.20)
+ * carries a kustomize that rejects labels, components and the patches list, so its
+ * error ("json: unknown field \"labels\"") says nothing useful. Name the version and
+ * what to use instead. Leaves the message alone when the version cannot be read.
+ */
+static int kubectl_too_old(struct render__ctx *c, const char *tool, int rc)
+{
+	struct buf out = BUF_INIT((size_t)1 << 16), msg = BUF_INIT(8192);
+	const char *argv[] = { tool, "version", "--client", "-o", "json", NULL };
+	struct render__cmd cmd;
+	struct doc *d = NULL, *cv;
+	const char *major, *minor, *git;
+	char *end;
+	long mj, mn;
+	int said = 0;
+
+	buf_adds(&msg, gs_error_last());
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.argv = argv;
+	cmd.what = "kubectl version";
+	if (render__run(c, &cmd, &out) < 0 ||
+	    doc_parse_one(&d, "kubectl version", out.p, out.len, DOC_PARSE_JSON) < 0)
+		goto out;
+	cv = doc_get(d, "clientVersion");
+	major = doc_str(doc_get(cv, "major"));
+	minor = doc_str(doc_get(cv, "minor"));
+	git = doc_str(doc_get(cv, "gitVersion"));
+	if (!major || !minor)
+		goto out;
+	mj = strtol(major, &end, 10);
+	mn = strtol(minor, &end, 10); /* "20" or "20+" */
+	if (mj != 1 || end == minor || mn >= 27)
+		goto out;
+	rc = gs_error(
+	    rc,
+	    "%s (kubectl %s is too old for Kustomize: name kubectl >= 1.27 with --kubectl or "
+	    "GITSEAL_KUBECTL, or kustomize with GITSEAL_KUSTOMIZE)",
+	    msg.p, git ? git : minor);
+	said = 1;
+out:
+	if (!said)
+		gs_error(rc, "%s", msg.p); /* as it was: the version run may have replaced it */
+	doc_free(d);
+	buf_release(&out);
+	buf_release(&msg);
+	return rc;
+}
+
 static int exec_build(struct render__ctx *c, const char *root, const char *dir, const char *name,
                       unsigned parse_flags, struct doc_list *out)
 {
@@ -49,8 +98,11 @@ static int exec_build(struct render__ctx *c, const char *root, const char *dir, 
 	cmd.what = what;
 	cmd.cut = cut;
 	cmd.secret_out = (parse_flags & DOC_PARSE_SECRET) != 0;
-	if ((rc = render__run(c, &cmd, &text)) < 0)
+	if ((rc = render__run(c, &cmd, &text)) < 0) {
+		if (kubectl)
+			rc = kubectl_too_old(c, tool, rc);
 		goto out;
+	}
 	rc = doc_read_manifests(out, name, text.p, text.len,
 	                        parse_flags | DOC_MANIFEST_REQUIRE_KIND);
 	if (rc < 0)

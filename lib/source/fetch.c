@@ -29,13 +29,17 @@
 
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 static int git_init_rc;
-static char git_init_err[256];
+static char git_init_err[512];
 
 static void git_init_once(void)
 {
 	static const int levels[] = { GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
 		                      GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL };
 	size_t i;
+	if ((git_init_rc = source__git_load()) < 0) {
+		snprintf(git_init_err, sizeof(git_init_err), "%s", gs_error_last());
+		return;
+	}
 	if (git_libgit2_init() < 0) {
 		const git_error *e = git_error_last();
 		git_init_rc = GS_ERROR;

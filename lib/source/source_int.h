@@ -9,10 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <git2.h>
-#include <git2/sys/transport.h>
-
 #include "core/buf.h"
+#include "source/git_dl_int.h" /* <git2.h>, every git_*() call through the dlopen()ed library */
 #include "source/source.h"
 
 /* --- URLs (url.c) ----------------------------------------------------------- */

