@@ -22,12 +22,7 @@ static const struct cli_opt kube_options[] = {
 
 void app_cli_opts(struct cli_opt out[APP_CLI_OPTS_MAX + 1], const struct cli_opt *verb)
 {
-	size_t n = 0, i;
-	for (i = 0; verb[i].name && n < APP_CLI_OPTS_MAX; i++)
-		out[n++] = verb[i];
-	for (i = 0; kube_options[i].name && n < APP_CLI_OPTS_MAX; i++)
-		out[n++] = kube_options[i];
-	memset(&out[n], 0, sizeof(out[n]));
+	cli_opts_cat(out, APP_CLI_OPTS_MAX, verb, kube_options);
 }
 
 int app_cli_kube_opt(struct app_cli *c, int id, char *arg)

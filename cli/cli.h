@@ -59,8 +59,12 @@ void cli_opt_help(FILE *f, const struct cli_opt *opts);
 /* A whole-number argument of flag in [min, max] into *out; 0, or prints the error and returns -1.
  */
 int cli_int_arg(int *out, const char *flag, const char *s, int min, int max);
-/* A duration argument of flag ("90s", "1m30s", "500ms", "2h"; a bare number is seconds) in
- * milliseconds, from 1 ms to a week; 0, or prints the error and returns -1. */
-int cli_duration_arg(long long *ms, const char *flag, const char *s);
+/* "30s", "500ms", "2m", or seconds, from 1 ms to a day, in milliseconds; -1 when it is none of
+ * these (the caller prints the error). */
+long long cli_duration_ms(const char *s);
+/* out = the rows of a, then those of b (at most max), then the NULL row: a verb's own options
+ * and a shared set (build's, kubectl's connection flags) in one table. */
+void cli_opts_cat(struct cli_opt *out, size_t max, const struct cli_opt *a,
+                  const struct cli_opt *b);
 
 #endif

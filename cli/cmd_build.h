@@ -1,7 +1,14 @@
 #ifndef GS_CMD_BUILD_H
 #define GS_CMD_BUILD_H
-/* Shared between cli/cmd_build.c and cli/build_render.c. */
+/*
+ * gitseal build's pipeline, shared by cli/cmd_build.c and cli/cmd_diff.c
+ * (cli/build_objects.c runs it: source, render, decrypt, order), and its steps
+ * (cli/build_source.c, cli/build_render.c).
+ */
 #include <stddef.h>
+
+#include "cli/cli.h"
+#include "doc/doc.h"
 
 struct app;
 struct decrypt_ctx;
@@ -27,7 +34,40 @@ struct build_opts {
 	long long timeout_ms; /* 0: lib/source's and lib/render's defaults */
 	/* --helm, --kubectl (NULL: GITSEAL_HELM / GITSEAL_KUBECTL, else the first in PATH) */
 	const char *helm, *kubectl;
+	/* an Application parsed by the caller (gitseal diff --app: from the cluster), used as
+	 * --app-file's would be; borrowed */
+	const struct app *app;
 };
+
+/*
+ * The options build and diff share (ids 256..299): the source (PATH or --repo, --revision,
+ * --path, --app-file), Helm values and parameters, Git credentials, deadlines and tools.
+ */
+extern const struct cli_opt build_common_options[];
+/* Arrays for the repeatable options (argc entries at most); build_opts_release() frees them. */
+int build_opts_init(struct build_opts *o, int argc);
+void build_opts_release(struct build_opts *o);
+/* One of build_common_options into o: 1 taken, 0 not one of them, -1 a bad value (printed). */
+int build_opt(struct build_opts *o, int id, const char *arg);
+/* After getopt: at most one PATH (argv[optind]) and flags that go together; -1 (printed) if not. */
+int build_opts_args(struct build_opts *o, int argc, char **argv);
+
+/* What a build yields: decrypted objects (plaintext in DOC_SECRET trees) in apply order. */
+struct build_result {
+	struct doc **objs; /* n objects in apply order (owned through list) */
+	unsigned *flags;   /* n entries of enum decrypt_obj_flags */
+	size_t n;
+	struct app *app; /* --app-file's Application (owned), or NULL */
+	struct doc_list list;
+};
+#define BUILD_RESULT_INIT                                                                          \
+	{                                                                                          \
+		NULL, NULL, 0, NULL, DOC_LIST_INIT                                                 \
+	}
+/* Source, render, decrypt and order as o says (progress on a terminal). r stays empty on failure;
+ * errors name the file. */
+int build_objects(struct build_result *r, const struct build_opts *o);
+void build_result_release(struct build_result *r);
 
 /* A fetched revision, kept while its tree is read. */
 struct build_source {

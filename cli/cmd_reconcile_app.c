@@ -202,8 +202,13 @@ int cmd_reconcile_app(int argc, char **argv)
 		case O_WITH_SOURCE: with_source = 1; break;
 		case O_WAIT: wait = 1; break;
 		case O_TIMEOUT:
-			if (cli_duration_arg(&timeout_ms, "timeout", optarg) < 0)
+			if ((timeout_ms = cli_duration_ms(optarg)) < 0) {
+				fprintf(
+				    stderr,
+				    "error: --timeout %s: expected a duration (30s, 500ms, 2m)\n",
+				    optarg);
 				goto out;
+			}
 			wait = 1;
 			break;
 		case 'h':

@@ -68,48 +68,31 @@ int cli_int_arg(int *out, const char *flag, const char *s, int min, int max)
 	return 0;
 }
 
-int cli_duration_arg(long long *ms, const char *flag, const char *s)
+long long cli_duration_ms(const char *s)
 {
-	static const struct {
-		const char *unit;
-		double ms;
-	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
-	const char *p = s;
-	double total = 0;
-	size_t i;
+	char *end;
+	double v = strtod(s, &end), ms;
+	if (end == s || !(v > 0)) /* !(v > 0): NaN too */
+		return -1;
+	if (!strcmp(end, "ms"))
+		ms = v;
+	else if (!*end || !strcmp(end, "s"))
+		ms = v * 1000;
+	else if (!strcmp(end, "m"))
+		ms = v * 60000;
+	else
+		return -1;
+	return ms >= 1 && ms <= 86400000.0 ? (long long)ms : -1;
+}
 
-	if (*s && !s[strspn(s, "0123456789.")]) { /* a bare number: seconds */
-		total = strtod(s, NULL) * 1000;
-		p = "";
-	}
-	while (*p) {
-		char *end;
-		double v;
-		if (*p < '0' || *p > '9') /* no sign, no "inf", no "nan" */
-			goto bad;
-		v = strtod(p, &end);
-		if ((size_t)(end - p) != strspn(p, "0123456789.")) /* no exponent, no hex */
-			goto bad;
-		p = end;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (!strncmp(p, units[i].unit, strlen(units[i].unit)) &&
-			    (units[i].unit[1] || p[1] != 's')) /* "m" is not the start of "ms" */
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			goto bad;
-		total += v * units[i].ms;
-		p += strlen(units[i].unit);
-	}
-	if (!*s || !(total >= 1) || total > 7 * 86400000.0)
-		goto bad;
-	*ms = (long long)total;
-	return 0;
-bad:
-	fprintf(stderr,
-	        "error: invalid value \"%s\" for --%s: want a duration from 1ms to 168h (30s, "
-	        "1m30s, 500ms)\n",
-	        s, flag);
-	return -1;
+void cli_opts_cat(struct cli_opt *out, size_t max, const struct cli_opt *a, const struct cli_opt *b)
+{
+	size_t n = 0, i;
+	for (i = 0; a && a[i].name && n < max; i++)
+		out[n++] = a[i];
+	for (i = 0; b && b[i].name && n < max; i++)
+		out[n++] = b[i];
+	memset(&out[n], 0, sizeof(out[n]));
 }
 
 const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n,

@@ -1,0 +1,212 @@
+/*
+ * gitseal build's pipeline as one call, for build and diff (cmd_build.h):
+ * the shared options, then source (a local checkout or a Git revision through
+ * cli/build_source.c), render (cli/build_render.c), decrypt, apply order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app/app.h"
+#include "apply/order.h"
+#include "cli/cmd_build.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "decrypt/decrypt.h"
+
+enum {
+	O_REPO = 256,
+	O_REVISION,
+	O_PATH,
+	O_APP_FILE,
+	O_HELM_VALUES,
+	O_SET,
+	O_SSH_KEY,
+	O_KNOWN_HOSTS,
+	O_CA_FILE,
+	O_PASSWORD_FILE,
+	O_TIMEOUT,
+	O_HELM,
+	O_KUBECTL,
+};
+
+const struct cli_opt build_common_options[] = {
+	{ "repo", O_REPO, required_argument, "URL",
+	  "a Git repository (https, ssh://, git@host:path, git://, file://)" },
+	{ "revision", O_REVISION, required_argument, "REV",
+	  "branch, tag, semver range, commit (default HEAD)" },
+	{ "path", O_PATH, required_argument, "P", "the directory to render, inside the tree" },
+	{ "app-file", O_APP_FILE, required_argument, "F",
+	  "read source and decryption from an Application manifest" },
+	{ "helm-values", O_HELM_VALUES, required_argument, "F",
+	  "a values file, relative to the chart or /from/the/root (repeatable)" },
+	{ "set", O_SET, required_argument, "k=v", "a Helm parameter, after the Application's" },
+	{ "ssh-key", O_SSH_KEY, required_argument, "F",
+	  "private key for ssh (never written to disk)" },
+	{ "known-hosts", O_KNOWN_HOSTS, required_argument, "F",
+	  "the only host keys ssh accepts (default ~/.ssh/known_hosts)" },
+	{ "ca-file", O_CA_FILE, required_argument, "F", "PEM CA bundle for https" },
+	{ "password-file", O_PASSWORD_FILE, required_argument, "F",
+	  "https password (or GITSEAL_GIT_PASSWORD; user: GITSEAL_GIT_USERNAME)" },
+	{ "timeout", O_TIMEOUT, required_argument, "D",
+	  "deadline of each Git operation and render (30s, 500ms, 2m)" },
+	{ "helm", O_HELM, required_argument, "F", "the helm binary (GITSEAL_HELM; default: PATH)" },
+	{ "kubectl", O_KUBECTL, required_argument, "F",
+	  "kubectl >= 1.27 for Kustomize (GITSEAL_KUBECTL; default: PATH)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+int build_opts_init(struct build_opts *o, int argc)
+{
+	memset(o, 0, sizeof(*o));
+	if (!(o->helm_values = calloc((size_t)argc + 1, sizeof(*o->helm_values))) ||
+	    !(o->sets = calloc((size_t)argc + 1, sizeof(*o->sets)))) {
+		build_opts_release(o);
+		fprintf(stderr, "error: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
+void build_opts_release(struct build_opts *o)
+{
+	free(o->helm_values);
+	free(o->sets);
+	o->helm_values = NULL;
+	o->sets = NULL;
+}
+
+int build_opt(struct build_opts *o, int id, const char *arg)
+{
+	switch (id) {
+	case O_REPO: o->repo = arg; return 1;
+	case O_REVISION: o->revision = arg; return 1;
+	case O_PATH: o->subpath = arg; return 1;
+	case O_APP_FILE: o->app_file = arg; return 1;
+	case O_HELM_VALUES: o->helm_values[o->nhelm_values++] = arg; return 1;
+	case O_SET:
+		if (!strchr(arg, '=') || arg[0] == '=') {
+			fprintf(stderr, "error: --set %s: expected name=value\n", arg);
+			return -1;
+		}
+		o->sets[o->nsets++] = arg;
+		return 1;
+	case O_SSH_KEY: o->ssh_key = arg; return 1;
+	case O_KNOWN_HOSTS: o->known_hosts = arg; return 1;
+	case O_CA_FILE: o->ca_file = arg; return 1;
+	case O_PASSWORD_FILE: o->password_file = arg; return 1;
+	case O_HELM: o->helm = arg; return 1;
+	case O_KUBECTL: o->kubectl = arg; return 1;
+	case O_TIMEOUT:
+		if ((o->timeout_ms = cli_duration_ms(arg)) <= 0) {
+			fprintf(stderr,
+			        "error: --timeout %s: expected a duration (30s, 500ms, 2m)\n", arg);
+			return -1;
+		}
+		return 1;
+	default: return 0;
+	}
+}
+
+int build_opts_args(struct build_opts *o, int argc, char **argv)
+{
+	if (optind < argc)
+		o->path = argv[optind++];
+	if (optind < argc || (o->path && o->repo) ||
+	    (o->revision && !o->repo && ((!o->app_file && !o->app) || o->path))) {
+		fprintf(stderr, "error: %s\n",
+		        optind < argc ? "one PATH at most"
+		        : o->path && o->repo
+		            ? "give PATH or --repo, not both"
+		            : "--revision needs --repo (or an Application without PATH)");
+		return -1;
+	}
+	return 0;
+}
+
+void build_result_release(struct build_result *r)
+{
+	free(r->objs);
+	free(r->flags);
+	doc_list_release(&r->list);
+	app_free(r->app);
+	memset(r, 0, sizeof(*r));
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int build_objects(struct build_result *r, const struct build_opts *o)
+{
+	struct decrypt_ctx *dc = NULL;
+	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
+	struct build_source src;
+	struct progress pg;
+	const struct app *app = o->app;
+	size_t *order = NULL, i;
+	unsigned *flags = NULL;
+	const char *root;
+	int rc;
+
+	memset(&src, 0, sizeof(src));
+	if (!app && o->app_file) {
+		if ((rc = app_load_file(&r->app, o->app_file)) < 0)
+			goto out;
+		app = r->app;
+	}
+	if (app && app->source.chart && !o->path && !o->repo) {
+		root = NULL; /* a chart from a Helm repository or registry: no tree */
+	} else if (o->repo || (!o->path && app)) {
+		/* --revision wins; the Application's targetRevision goes with its own repoURL only
+		 */
+		const char *url = o->repo ? o->repo : app->source.repo_url;
+		const char *rev = o->revision ? o->revision
+		                  : !o->repo  ? app->source.target_revision
+		                              : NULL;
+		if ((rc = build_source_open(&src, o, url, rev, &root)) < 0)
+			goto out;
+	} else {
+		root = o->path ? o->path : ".";
+	}
+	if (root && !is_dir(root)) {
+		rc = gs_error(GS_ENOTFOUND, "%s: not a directory", root);
+		goto out;
+	}
+	dopts.root = root;
+	dopts.require_encrypted = app ? app->decryption.require_encrypted : 0;
+	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
+		goto out;
+	progress_start_elapsed(&pg, "rendering");
+	rc = build_render(&r->list, o, app, root, dc);
+	progress_end(&pg);
+	if (rc < 0)
+		goto out;
+	if (!(flags = calloc(r->list.n + 1, sizeof(*flags))) ||
+	    !(order = calloc(r->list.n + 1, sizeof(*order))) ||
+	    !(r->objs = calloc(r->list.n + 1, sizeof(*r->objs))) ||
+	    !(r->flags = calloc(r->list.n + 1, sizeof(*r->flags)))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = decrypt_objects(dc, r->list.objs, r->list.n, flags)) < 0)
+		goto out;
+	if ((rc = apply_order(order, r->list.objs, r->list.n, 0)) < 0)
+		goto out;
+	for (i = 0; i < r->list.n; i++) {
+		r->objs[i] = r->list.objs[order[i]];
+		r->flags[i] = flags[order[i]];
+	}
+	r->n = r->list.n;
+out:
+	free(order);
+	free(flags);
+	decrypt_ctx_free(dc);
+	build_source_release(&src);
+	if (rc < 0)
+		build_result_release(r);
+	return rc;
+}
