@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "app/app.h"
-#include "apply/order.h"
 #include "cli/cli.h"
 #include "cli/cmd_build.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "decrypt/decrypt.h"
 #include "doc/doc.h"
+#include "pipeline/pipeline.h"
 
 static void usage(FILE *f)
 {
@@ -219,14 +219,15 @@ static int is_dir(const char *p)
 
 static int run(const struct build_opts *o, struct buf *out)
 {
-	struct build_objs objs = BUILD_OBJS_INIT;
+	struct pipeline_result res = PIPELINE_RESULT_INIT;
+	struct pipeline_input in;
+	struct render_opts ro = RENDER_OPTS_INIT;
+	struct render_helm_param *params = NULL;
 	struct app *app = NULL;
 	struct decrypt_ctx *dc = NULL;
 	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
 	struct ticker tk;
-	size_t *order = NULL, i;
-	unsigned *flags = NULL;
-	struct doc **sorted = NULL;
+	size_t i;
 	const char *root;
 	int rc;
 
@@ -246,36 +247,46 @@ static int run(const struct build_opts *o, struct buf *out)
 		rc = gs_error(GS_ENOTFOUND, "%s: not a directory", root);
 		goto out;
 	}
-	dopts.root = root;
-	dopts.require_encrypted = app ? app->decryption.require_encrypted : 0;
+	pipeline_decrypt_opts(&dopts, root, app);
 	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
 		goto out;
-	ticker_start(&tk, "rendering");
-	rc = build_render(&objs, o, app, root, dc);
-	ticker_stop(&tk);
-	if (rc < 0)
-		goto out;
-	if (!(flags = calloc(objs.n + 1, sizeof(*flags))) ||
-	    !(order = calloc(objs.n + 1, sizeof(*order))) ||
-	    !(sorted = calloc(objs.n + 1, sizeof(*sorted)))) {
+	/* --set name=value: the name is what comes before the first '=' */
+	if (!(params = calloc(o->nsets + 1, sizeof(*params)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = decrypt_objects(dc, objs.v, objs.n, flags)) < 0)
-		goto out;
-	if ((rc = apply_order(order, objs.v, objs.n, 0)) < 0)
-		goto out;
-	for (i = 0; i < objs.n; i++) {
-		if (!o->show_secrets && (rc = mask(objs.v[order[i]], flags[order[i]])) < 0)
+	for (i = 0; i < o->nsets; i++) {
+		const char *eq = strchr(o->sets[i], '=');
+		if (!(params[i].name = strndup(o->sets[i], (size_t)(eq - o->sets[i])))) {
+			rc = gs_error(GS_ENOMEM, "out of memory");
 			goto out;
-		sorted[i] = objs.v[order[i]];
+		}
+		params[i].value = eq + 1;
 	}
-	rc = emit(out, sorted, objs.n, o->json);
+	memset(&in, 0, sizeof(in));
+	in.app = app;
+	in.root = root;
+	in.path = o->subpath;
+	in.value_files = o->helm_values;
+	in.nvalue_files = o->nhelm_values;
+	in.params = params;
+	in.nparams = o->nsets;
+	ticker_start(&tk, "rendering");
+	rc = pipeline_build(&res, &in, &ro, dc);
+	ticker_stop(&tk);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < res.nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", res.warnings[i]);
+	for (i = 0; i < res.n; i++)
+		if (!o->show_secrets && (rc = mask(res.objs[i], res.flags[i])) < 0)
+			goto out;
+	rc = emit(out, res.objs, res.n, o->json);
 out:
-	free(sorted);
-	free(order);
-	free(flags);
-	build_objs_release(&objs);
+	for (i = 0; params && i < o->nsets; i++)
+		free((char *)params[i].name);
+	free(params);
+	pipeline_result_release(&res);
 	decrypt_ctx_free(dc);
 	app_free(app);
 	return rc;
