@@ -8,6 +8,7 @@
 #   make demo       seal a sample Secret with a generated key, show it, unseal it
 #   make check      include rules, banned functions, clang-format (tests/check.sh; FORMAT_CHECK=0)
 #   make format     clang-format -i every .c/.h (tracked or new)
+#   make crd        controller/deploy/application-crd.yaml from lib/app's field table
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
@@ -50,7 +51,7 @@ GITSEAL    := $(O)/gitseal
 CONTROLLER := $(O)/gitseal-controller
 UNIT       := $(O)/run-unit
 
-.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format
+.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format crd
 all: $(GITSEAL) $(CONTROLLER) $(if $(filter build/release,$(O)),gitseal gitseal-controller)
 
 gitseal: $(GITSEAL)

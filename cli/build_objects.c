@@ -1,7 +1,8 @@
 /*
  * gitseal build's pipeline as one call, for build and diff (cmd_build.h):
- * the shared options, then source (a local checkout or a Git revision through
- * cli/build_source.c), render (cli/build_render.c), decrypt, apply order.
+ * the shared options, then the source (a local checkout or a Git revision
+ * through cli/build_source.c) and lib/pipeline (render, decrypt, apply order),
+ * as the reconciler runs it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,11 +10,11 @@
 #include <sys/stat.h>
 
 #include "app/app.h"
-#include "apply/order.h"
 #include "cli/cmd_build.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "decrypt/decrypt.h"
+#include "render/render.h"
 
 enum {
 	O_REPO = 256,
@@ -127,11 +128,9 @@ int build_opts_args(struct build_opts *o, int argc, char **argv)
 
 void build_result_release(struct build_result *r)
 {
-	free(r->objs);
-	free(r->flags);
-	doc_list_release(&r->list);
+	pipeline_result_release(&r->res);
 	app_free(r->app);
-	memset(r, 0, sizeof(*r));
+	r->app = NULL;
 }
 
 static int is_dir(const char *p)
@@ -144,12 +143,14 @@ int build_objects(struct build_result *r, const struct build_opts *o)
 {
 	struct decrypt_ctx *dc = NULL;
 	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
+	struct pipeline_input in;
+	struct render_opts ro = RENDER_OPTS_INIT;
+	struct render_helm_param *params = NULL;
 	struct build_source src;
 	struct progress pg;
 	const struct app *app = o->app;
-	size_t *order = NULL, i;
-	unsigned *flags = NULL;
 	const char *root;
+	size_t i;
 	int rc;
 
 	memset(&src, 0, sizeof(src));
@@ -176,34 +177,44 @@ int build_objects(struct build_result *r, const struct build_opts *o)
 		rc = gs_error(GS_ENOTFOUND, "%s: not a directory", root);
 		goto out;
 	}
-	dopts.root = root;
-	dopts.require_encrypted = app ? app->decryption.require_encrypted : 0;
+	pipeline_decrypt_opts(&dopts, root, app);
 	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
 		goto out;
-	progress_start_elapsed(&pg, "rendering");
-	rc = build_render(&r->list, o, app, root, dc);
-	progress_end(&pg);
-	if (rc < 0)
-		goto out;
-	if (!(flags = calloc(r->list.n + 1, sizeof(*flags))) ||
-	    !(order = calloc(r->list.n + 1, sizeof(*order))) ||
-	    !(r->objs = calloc(r->list.n + 1, sizeof(*r->objs))) ||
-	    !(r->flags = calloc(r->list.n + 1, sizeof(*r->flags)))) {
+	/* --set name=value: the name is what comes before the first '=' */
+	if (!(params = calloc(o->nsets + 1, sizeof(*params)))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = decrypt_objects(dc, r->list.objs, r->list.n, flags)) < 0)
-		goto out;
-	if ((rc = apply_order(order, r->list.objs, r->list.n, 0)) < 0)
-		goto out;
-	for (i = 0; i < r->list.n; i++) {
-		r->objs[i] = r->list.objs[order[i]];
-		r->flags[i] = flags[order[i]];
+	for (i = 0; i < o->nsets; i++) {
+		const char *eq = strchr(o->sets[i], '=');
+		if (!(params[i].name = strndup(o->sets[i], (size_t)(eq - o->sets[i])))) {
+			rc = gs_error(GS_ENOMEM, "out of memory");
+			goto out;
+		}
+		params[i].value = eq + 1;
 	}
-	r->n = r->list.n;
+	memset(&in, 0, sizeof(in));
+	in.app = app;
+	in.root = root;
+	in.path = o->subpath;
+	in.value_files = o->helm_values;
+	in.nvalue_files = o->nhelm_values;
+	in.params = params;
+	in.nparams = o->nsets;
+	ro.timeout_ms = (long)o->timeout_ms; /* 0: render's default */
+	ro.tools.helm = o->helm;
+	ro.tools.kubectl = o->kubectl;
+	progress_start_elapsed(&pg, "rendering");
+	rc = pipeline_build(&r->res, &in, &ro, dc);
+	progress_end(&pg);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < r->res.nwarnings; i++)
+		fprintf(stderr, "warning: %s\n", r->res.warnings[i]);
 out:
-	free(order);
-	free(flags);
+	for (i = 0; params && i < o->nsets; i++)
+		free((char *)params[i].name);
+	free(params);
 	decrypt_ctx_free(dc);
 	build_source_release(&src);
 	if (rc < 0)

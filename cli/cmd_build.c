@@ -141,10 +141,10 @@ static int run(const struct build_opts *o, struct buf *out)
 
 	if ((rc = build_objects(&r, o)) < 0)
 		goto out;
-	for (i = 0; i < r.n && !o->show_secrets; i++)
-		if ((rc = mask(r.objs[i], r.flags[i])) < 0)
+	for (i = 0; i < r.res.n && !o->show_secrets; i++)
+		if ((rc = mask(r.res.objs[i], r.res.flags[i])) < 0)
 			goto out;
-	rc = emit(out, r.objs, r.n, o->json);
+	rc = emit(out, r.res.objs, r.res.n, o->json);
 out:
 	build_result_release(&r);
 	return rc;

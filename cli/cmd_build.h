@@ -2,18 +2,17 @@
 #define GS_CMD_BUILD_H
 /*
  * gitseal build's pipeline, shared by cli/cmd_build.c and cli/cmd_diff.c
- * (cli/build_objects.c runs it: source, render, decrypt, order), and its steps
- * (cli/build_source.c, cli/build_render.c).
+ * (cli/build_objects.c runs it: the source step in cli/build_source.c, then
+ * lib/pipeline's render, decrypt and order, which the reconciler runs too).
  */
 #include <stddef.h>
 
 #include "cli/cli.h"
-#include "doc/doc.h"
+#include "pipeline/pipeline.h"
 
 struct app;
 struct decrypt_ctx;
 struct doc;
-struct doc_list;
 struct source_cache;
 struct source_tree;
 struct source_creds;
@@ -54,15 +53,12 @@ int build_opts_args(struct build_opts *o, int argc, char **argv);
 
 /* What a build yields: decrypted objects (plaintext in DOC_SECRET trees) in apply order. */
 struct build_result {
-	struct doc **objs; /* n objects in apply order (owned through list) */
-	unsigned *flags;   /* n entries of enum decrypt_obj_flags */
-	size_t n;
-	struct app *app; /* --app-file's Application (owned), or NULL */
-	struct doc_list list;
+	struct pipeline_result res; /* objs, flags, n (and the renderer's warnings, printed) */
+	struct app *app;            /* --app-file's Application (owned), or NULL */
 };
 #define BUILD_RESULT_INIT                                                                          \
 	{                                                                                          \
-		NULL, NULL, 0, NULL, DOC_LIST_INIT                                                 \
+		PIPELINE_RESULT_INIT, NULL                                                         \
 	}
 /* Source, render, decrypt and order as o says (progress on a terminal). r stays empty on failure;
  * errors name the file. */
@@ -79,9 +75,5 @@ struct build_source {
 int build_source_open(struct build_source *bs, const struct build_opts *o, const char *url,
                       const char *revision, const char **root);
 void build_source_release(struct build_source *bs);
-
-/* Render the app path of the tree at root into objs, generator files through the decrypt hook. */
-int build_render(struct doc_list *objs, const struct build_opts *o, const struct app *app,
-                 const char *root, struct decrypt_ctx *dc);
 
 #endif

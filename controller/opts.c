@@ -6,6 +6,8 @@
  */
 #include "controller/opts.h"
 
+#include "core/clock.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,56 +96,7 @@ static const struct opt_def *find_def(const char *name, size_t n)
 
 int ctl_parse_duration(const char *s, double *secs)
 {
-	const char *p = s;
-	double total = 0;
-	int neg = 0;
-
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	if (!strcmp(p, "0")) {
-		*secs = 0;
-		return 0;
-	}
-	if (!*p)
-		return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
-	while (*p) {
-		char *e;
-		double v, unit;
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
-		v = strtod(p, &e);
-		if (e == p)
-			return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
-		p = e;
-		if (!strncmp(p, "ns", 2)) {
-			unit = 1e-9;
-			p += 2;
-		} else if (!strncmp(p, "us", 2)) {
-			unit = 1e-6;
-			p += 2;
-		} else if (!strncmp(p, "\xc2\xb5s", 3)) {
-			unit = 1e-6;
-			p += 3;
-		} else if (!strncmp(p, "ms", 2)) {
-			unit = 1e-3;
-			p += 2;
-		} else if (*p == 's') {
-			unit = 1;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600;
-			p++;
-		} else if (!*p)
-			return gs_error(GS_EINVAL, "time: missing unit in duration \"%s\"", s);
-		else
-			return gs_error(GS_EINVAL, "time: unknown unit in duration \"%s\"", s);
-		total += v * unit;
-	}
-	*secs = neg ? -total : total;
-	return 0;
+	return gs_parse_duration(s, secs);
 }
 
 static int parse_bool(const char *v, int *out)
