@@ -110,12 +110,12 @@ int build_opt(struct build_opts *o, int id, const char *arg)
 	}
 }
 
-int build_opts_args(struct build_opts *o, int argc, char **argv)
+int build_opts_args(struct build_opts *o, int argc, char **argv, int with_app)
 {
 	if (optind < argc)
 		o->path = argv[optind++];
 	if (optind < argc || (o->path && o->repo) ||
-	    (o->revision && !o->repo && ((!o->app_file && !o->app) || o->path))) {
+	    (o->revision && !o->repo && ((!o->app_file && !with_app) || o->path))) {
 		fprintf(stderr, "error: %s\n",
 		        optind < argc ? "one PATH at most"
 		        : o->path && o->repo

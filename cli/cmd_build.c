@@ -184,7 +184,7 @@ int cmd_build(int argc, char **argv)
 		default: usage(stderr, build_options); goto done;
 		}
 	}
-	if (build_opts_args(&o, argc, argv) < 0)
+	if (build_opts_args(&o, argc, argv, 0) < 0)
 		goto done;
 	if (run(&o, &out) < 0) {
 		ret = cli_die_last(NULL);

@@ -48,8 +48,9 @@ int build_opts_init(struct build_opts *o, int argc);
 void build_opts_release(struct build_opts *o);
 /* One of build_common_options into o: 1 taken, 0 not one of them, -1 a bad value (printed). */
 int build_opt(struct build_opts *o, int id, const char *arg);
-/* After getopt: at most one PATH (argv[optind]) and flags that go together; -1 (printed) if not. */
-int build_opts_args(struct build_opts *o, int argc, char **argv);
+/* After getopt: at most one PATH (argv[optind]) and flags that go together (with_app: an
+ * Application comes from elsewhere, as --app-file's would); -1 (printed) if not. */
+int build_opts_args(struct build_opts *o, int argc, char **argv, int with_app);
 
 /* What a build yields: decrypted objects (plaintext in DOC_SECRET trees) in apply order. */
 struct build_result {

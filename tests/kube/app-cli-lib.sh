@@ -1,8 +1,7 @@
 # Helpers for the Application CLI suites (tests/kube/t65*.sh), sourced after ctl_lib.sh.
 #
-#   app_crd                     the Application CRD, once per API server: the reconciler's
-#                               (controller/deploy/application-crd.yaml) when the tree has it,
-#                               else tests/kube/app-crd-min.yaml; never replaces one that is there
+#   app_crd                     the Application CRD (controller/deploy/application-crd.yaml), once
+#                               per API server
 #   app_create NS NAME [SPEC]   an Application (SPEC: JSON of spec; default a plain path)
 #   app_status NS NAME JSON     merge JSON into its status (the status subresource), as the
 #                               reconciler writes it
@@ -10,7 +9,6 @@
 
 app_crd() {
 	_crd=$TOP/controller/deploy/application-crd.yaml
-	[ -f "$_crd" ] || _crd=$TOP/tests/kube/app-crd-min.yaml
 	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$_crd" application/yaml >/dev/null ||
 		grep -q AlreadyExists "$TMP/.k.body" || return 1
 	wait_for 'k GET /apis/gitseal.dev/v1alpha1/applications' 30
