@@ -131,6 +131,18 @@ t_expect "--app NAME --prune: what its inventory holds that left Git is shown as
 	[ "$(k GET /api/v1/namespaces/$NS/configmaps/old | jq_ "d[\"data\"][\"gone\"]")" = yes ]
 '
 
+t_expect "--app NAME without PATH: its repoURL and targetRevision fetched as gitseal build fetches them" '
+	mkdir -p gitrepo/deploy && cd gitrepo && git init -q -b main . &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fromgit}\ndata: {rev: one}\n" > deploy/cm.yaml &&
+	git add . && git -c user.name=t -c user.email=t@t commit -qm one && git tag v1 &&
+	sed -i s/one/two/ deploy/cm.yaml && git -c user.name=t -c user.email=t@t commit -qam two && cd .. &&
+	app_create $NS fromgit "{\"source\":{\"repoURL\":\"file://$TMP/gitrepo\",\"path\":\"deploy\",\"targetRevision\":\"v1\"},\"destination\":{\"namespace\":\"$NS\"}}" &&
+	fails_with 1 "$GITSEAL" diff --app fromgit -n $NS > out 2> err &&
+	contains out "+  rev: one" && contains out "MERGED/v1.ConfigMap.$NS.fromgit" &&
+	fails_with 1 "$GITSEAL" diff --app fromgit -n $NS --revision main > out 2> err &&
+	contains out "+  rev: two"
+'
+
 t_expect "errors exit 2 and name the cause: a missing Application, a broken manifest, an unknown kind" '
 	fails_with 2 "$GITSEAL" diff app1 --app nope -n $NS 2> err &&
 	contains err "error: applications.gitseal.dev \"nope\" not found" &&
