@@ -5,7 +5,8 @@
 #   make asan       the same tests under ASan+UBSan (objects in build/asan)
 #   make bench      benchmarks with ratios against the peers
 #   make fuzz       libFuzzer targets, short runs (FUZZ_SECONDS=n)
-#   make demo       seal a sample Secret with a generated key, show it, unseal it
+#   make demo       seal and unseal a sample Secret, then the GitOps flow on loopback (API server,
+#                   git daemon, gitseal-controller: sync, diff, prune, self-heal)
 #   make check      include rules, banned functions, clang-format (tests/check.sh; FORMAT_CHECK=0)
 #   make format     clang-format -i every .c/.h (tracked or new)
 #   make crd        controller/deploy/application-crd.yaml from lib/app's field table
