@@ -178,7 +178,9 @@ int build_objects(struct build_result *r, const struct build_opts *o)
 		goto out;
 	}
 	pipeline_decrypt_opts(&dopts, root, app);
-	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
+	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0 ||
+	    (o->decryption_secret &&
+	     (rc = decrypt_ctx_add_secret(dc, o->decryption_secret, DECRYPT_IDS_ANY)) < 0))
 		goto out;
 	/* --set name=value: the name is what comes before the first '=' */
 	if (!(params = calloc(o->nsets + 1, sizeof(*params)))) {

@@ -36,6 +36,9 @@ struct build_opts {
 	/* an Application parsed by the caller (gitseal diff --app: from the cluster), used as
 	 * --app-file's would be; borrowed */
 	const struct app *app;
+	/* its decryption Secret as read from the cluster (gitseal diff --app): the .agekey entries
+	 * join the local identities; borrowed */
+	const struct doc *decryption_secret;
 };
 
 /*

@@ -10,8 +10,10 @@
  * values masked on both sides, "*** (changed)" where a value would change, an
  * object that would be created shown whole). With --app NAME the Application
  * comes from the cluster: its source (a local checkout as PATH instead, if
- * given), destination namespace, ignoreDifferences and owner labels; --prune
- * adds what its inventory holds that left Git (shown whole, as deleted).
+ * given), destination namespace, ignoreDifferences, owner labels and decryption
+ * Secret (read from its namespace, kept in memory, beside the local age
+ * identities); --prune adds what its inventory holds that left Git (shown
+ * whole, as deleted).
  *
  * Exit codes as kubectl diff: 0 no differences, 1 differences, 2 an error
  * (usage errors too).
@@ -65,6 +67,7 @@ struct diff_run {
 	struct udiff_opts uo;
 	struct app *app; /* --app's, parsed (owned) */
 	struct doc *app_obj;
+	struct doc *dec_secret; /* its decryption Secret (plaintext keys: wiped when freed) */
 	size_t ndiff, nerr;
 };
 
@@ -167,6 +170,29 @@ out:
 	return rc;
 }
 
+/*
+ * The Application's decryption Secret, read as the controller reads it (its own namespace), so
+ * that the diff decrypts what the controller decrypts. Reading it needs `get secrets` there; a
+ * user without that right gets a warning and only the local identities (SOPS_AGE_KEY...).
+ * The keys stay in wiped memory; nothing is written.
+ */
+static int decryption_secret(struct diff_run *d, struct doc **out)
+{
+	int rc = kube_get(out, d->c.kc, "v1", "Secret", d->app->namespace,
+	                  d->app->decryption.secret_ref);
+	if (rc == GS_EAUTH || rc == GS_ENOTFOUND) {
+		fprintf(
+		    stderr,
+		    "warning: the decryption Secret %s/%s of %s/%s cannot be read (%s): only the "
+		    "local age identities decrypt\n",
+		    d->app->namespace, d->app->decryption.secret_ref, APP_RESOURCE, d->app->name,
+		    gs_error_last());
+		*out = NULL;
+		return 0;
+	}
+	return rc;
+}
+
 static int run(struct diff_run *d)
 {
 	struct build_result r = BUILD_RESULT_INIT;
@@ -184,6 +210,10 @@ static int run(struct diff_run *d)
 		    (rc = app_parse(&d->app, d->app_obj)) < 0)
 			goto out;
 		d->o.app = d->app;
+		if (d->app->decryption.secret_ref &&
+		    (rc = decryption_secret(d, &d->dec_secret)) < 0)
+			goto out;
+		d->o.decryption_secret = d->dec_secret;
 	}
 	if ((rc = build_objects(&r, &d->o)) < 0)
 		goto out;
@@ -310,6 +340,7 @@ done:
 	build_opts_release(&d.o);
 	app_free(d.app);
 	doc_free(d.app_obj);
+	doc_free(d.dec_secret);
 	app_cli_release(&d.c);
 	return ret;
 }

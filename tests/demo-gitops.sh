@@ -52,8 +52,8 @@ cd "$D"
 if [ -t 1 ]; then B=$(printf '\033[1m') N=$(printf '\033[0m'); else B= N=; fi
 step() { printf '\n%s==> %s%s\n' "$B" "$*" "$N"; }
 say() { printf '    %s\n' "$*"; }
-run() { # run CMD...: show the command, run it, indent its output
-	printf '    $ %s\n' "$*"
+run() { # run CMD...: show the command (gitseal by its name), run it, indent its output
+	printf '    $ %s\n' "$(printf '%s\n' "$*" | sed "s|^$GITSEAL |gitseal |")"
 	"$@" > "$D/.out" 2>&1 || { sed 's/^/    /' "$D/.out"; echo "demo: '$*' failed" >&2; return 1; }
 	sed 's/^/    /' "$D/.out"
 }
@@ -169,7 +169,7 @@ synced() { # synced APP [REVISION]
 }
 until_ "shop is Synced" 60 synced shop
 until_ "shop-chart is Synced" 60 synced shop-chart
-run "$GITSEAL" get apps -n gitseal-system
+run "$GITSEAL" get apps -n gitseal-system -o wide
 say "Health is Progressing, not Healthy: the Deployments wait for Pods, and with no kubelet and"
 say "no controller-manager here nothing ever creates one. The API server stores, validates and"
 say "defaults what the controller applies; that is all this demo needs."
