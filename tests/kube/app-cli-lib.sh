@@ -2,7 +2,8 @@
 #
 #   app_crd                     the Application CRD (controller/deploy/application-crd.yaml), once
 #                               per API server
-#   app_create NS NAME [SPEC]   an Application (SPEC: JSON of spec; default a plain path)
+#   app_create NS NAME [SPEC [LABELS]]   an Application (SPEC: JSON of spec, default a plain
+#                               path; LABELS: JSON of metadata.labels)
 #   app_status NS NAME JSON     merge JSON into its status (the status subresource), as the
 #                               reconciler writes it
 #   app_get NS NAME EXPR        a python expression over the Application (d)
@@ -15,9 +16,10 @@ app_crd() {
 }
 
 app_create() {
+	_labels=${4:-"{}"}
 	_spec=${3:-'{"source":{"repoURL":"https://git.example/config.git","path":"apps/web","targetRevision":"main"},"destination":{"server":"https://kubernetes.default.svc","namespace":"prod"}}'}
-	printf '{"apiVersion":"gitseal.dev/v1alpha1","kind":"Application","metadata":{"name":"%s","namespace":"%s"},"spec":%s}' \
-		"$2" "$1" "$_spec" > "$TMP/.app.json"
+	printf '{"apiVersion":"gitseal.dev/v1alpha1","kind":"Application","metadata":{"name":"%s","namespace":"%s","labels":%s},"spec":%s}' \
+		"$2" "$1" "$_labels" "$_spec" > "$TMP/.app.json"
 	k POST "/apis/gitseal.dev/v1alpha1/namespaces/$1/applications" "$TMP/.app.json" >/dev/null
 }
 

@@ -15,7 +15,7 @@ ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 NS=t6500-$ID
 NS2=t6500-b-$ID
 SHA=4f1c2a9e8b7d6c5b4a39281706f5e4d3c2b1a098
-export NS NS2 SHA
+export NS NS2 SHA ID
 
 t_expect "the CRD is there; two namespaces with Applications, one with a status" '
 	app_crd && ns_create $NS && ns_create $NS2 &&
@@ -147,6 +147,29 @@ t_expect "reconcile app --timeout with nobody handling it: exit 1, timed out" '
 	app_create $NS w3 &&
 	fails_with 1 "$GITSEAL" reconcile app w3 -n $NS --timeout 1s 2> err &&
 	contains err "timed out waiting for applications.gitseal.dev/w3 to be reconciled"
+'
+
+live_v() { k GET /api/v1/namespaces/$NS/configmaps/live | jq_ 'd["data"]["v"]'; }
+t_expect "with gitseal-controller itself: reconcile app --with-source --wait sees the new commit applied; suspend holds it" '
+	mkdir -p repo && cd repo && git init -q -b main . &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: live, namespace: $NS}\ndata: {v: one}\n" > cm.yaml &&
+	git add . && git -c user.name=t -c user.email=t@t commit -qm one && cd .. &&
+	app_create $NS live "{\"source\":{\"repoURL\":\"file://$TMP/repo\",\"targetRevision\":\"main\"},\"destination\":{\"namespace\":\"$NS\"},\"syncPolicy\":{\"automated\":{\"prune\":true}},\"interval\":\"1h\"}" "{\"t6500\":\"$ID\"}" &&
+	ctl_start c1 $NS --app-label-selector t6500=$ID &&
+	wait_for "[ \"\$(live_v)\" = one ]" 30 &&
+	(cd repo && sed -i s/one/two/ cm.yaml && git -c user.name=t -c user.email=t@t commit -qam two) &&
+	sha=$(git -C repo rev-parse HEAD) &&
+	"$GITSEAL" reconcile app live -n $NS --with-source --wait --timeout 60s > out 2> err &&
+	contains out "application.gitseal.dev/live reconciled: Synced, Healthy, revision $(echo $sha | cut -c1-12)" &&
+	[ "$(live_v)" = two ] &&
+	"$GITSEAL" get apps live -n $NS > out && grep -Eq "^live +Synced +Healthy +$(echo $sha | cut -c1-7) " out &&
+	"$GITSEAL" suspend app live -n $NS > /dev/null &&
+	(cd repo && sed -i s/two/three/ cm.yaml && git -c user.name=t -c user.email=t@t commit -qam three) &&
+	fails_with 1 "$GITSEAL" reconcile app live -n $NS --wait 2> err && contains err "is suspended" &&
+	"$GITSEAL" resume app live -n $NS > /dev/null &&
+	"$GITSEAL" reconcile app live -n $NS --with-source --wait --timeout 60s > out &&
+	[ "$(live_v)" = three ] &&
+	ctl_stop c1
 '
 
 t_expect "usage errors exit 2 (no NAME, bad -o, bad --timeout)" '
