@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "kube/client.h"
 
-#define POOL_MAX 16
+#define POOL_MAX KUBE__POOL_MAX
 #define TOKEN_FILE_MAX (64 << 10)
 #define TOKEN_FILE_REREAD_MS 60000
 

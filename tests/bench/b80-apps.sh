@@ -165,7 +165,13 @@ CTL_PID=$!
 while :; do
 	c=$(count "$ctl_ns") || c=0
 	[ "$c" -ge "$total" ] && break
-	kill -0 "$CTL_PID" 2>/dev/null || { echo "b80-apps: the controller exited"; tail -20 "$TMP/controller.log"; exit 1; }
+	if ! kill -0 "$CTL_PID" 2>/dev/null; then
+		wait "$CTL_PID"
+		echo "b80-apps: the controller exited ($?)"
+		CTL_PID=
+		tail -20 "$TMP/controller.log"
+		exit 1
+	fi
 	[ "$(secs "$t0" "$(now)" | cut -d. -f1)" -lt 900 ] || { echo "b80-apps: only $c of $total objects after 900 s"; exit 1; }
 	sleep 0.25
 done
