@@ -12,7 +12,8 @@
 #   - a hand edit (a ConfigMap value patched by someone else): time until the controller put it
 #     back, B80_EDITS times.
 # Knobs: B80_N=1000 (Applications), B80_INTERVAL=10 (seconds), B80_EDITS=5, B80_WORKERS=8 (the
-# floor's requests in flight), B80_APP_WORKERS (--app-workers; default: the controller's).
+# floor's requests in flight), B80_APP_WORKERS (--app-workers; default: the controller's),
+# B80_CTL_ARGS (more controller flags, e.g. "--kubeclient-qps 5000").
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build/release}
@@ -152,15 +153,17 @@ awk -v n="$N" -v ns="$sys_ns" -v dest="$ctl_ns" -v url="$GS_GIT_URL/bench.git" -
 }' > "$TMP/apps.yaml"
 "$KUBECTL" apply --server-side -f "$TMP/apps.yaml" > "$TMP/apps.out" 2>&1 || { tail -5 "$TMP/apps.out"; exit 1; }
 
+# the API server's own requests (its bootstrap controller GETs namespaces and the kubernetes
+# Service every 10 s) in a window as long as the steady-state one, before the controller runs
 requests "$TMP/r-base0"
-sleep "$INTERVAL"
+sleep $((3 * INTERVAL))
 requests "$TMP/r-base1"
-base=$(delta "$TMP/r-base0" "$TMP/r-base1" | sed -n 's/^total //p')
 
+requests "$TMP/r-cold0"
 t0=$(now)
 POD_NAMESPACE=$sys_ns POD_NAME=b80 "$CONTROLLER" --listen-addr 127.0.0.1:0 --listen-metrics-addr 127.0.0.1:0 \
 	--listen-webhook-addr 127.0.0.1:0 --source-cache-dir "$TMP/cache" --app-interval "${INTERVAL}s" \
-	${B80_APP_WORKERS:+--app-workers "$B80_APP_WORKERS"} > "$TMP/controller.log" 2>&1 < /dev/null &
+	${B80_APP_WORKERS:+--app-workers "$B80_APP_WORKERS"} ${B80_CTL_ARGS:-} > "$TMP/controller.log" 2>&1 < /dev/null &
 CTL_PID=$!
 while :; do
 	c=$(count "$ctl_ns") || c=0
@@ -176,7 +179,13 @@ while :; do
 	sleep 0.25
 done
 cold=$(secs "$t0" "$(now)")
+requests "$TMP/r-cold1"
 echo "gitseal-controller: $total objects of $N Applications applied $cold s after the start"
+# (our own polling: 4 LISTs every 0.25 s, counted apart)
+cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$CTL_PID/stat")
+delta "$TMP/r-cold0" "$TMP/r-cold1" | grep -v '^total' | sort -k3 -n -r > "$TMP/cold"
+awk -v n="$total" '$1 != "LIST" { t += $3 } END { printf "  %d API requests besides LISTs (%.2f per object; the LISTs are mostly this script polling), controller CPU %s s:\n", t, t / n, "'"$cpu"'" }' "$TMP/cold"
+grep -v ' LIST ' "$TMP/cold" | head -8
 
 # every Application Synced (status follows the objects)
 t1=$(now)
@@ -195,13 +204,18 @@ sleep "$INTERVAL"
 requests "$TMP/r0"
 sleep $((3 * INTERVAL))
 requests "$TMP/r1"
-delta "$TMP/r0" "$TMP/r1" > "$TMP/steady"
-# our own two /metrics scrapes are GETs of a non-resource path ("-"): not the controller's
-steady=$(sed -n 's/^total //p' "$TMP/steady")
-own_scrapes=$(awk '$1 == "GET" && $2 == "-" { print $3 }' "$TMP/steady")
-steady=$((steady - ${own_scrapes:-0}))
-echo "steady state, 3 x ${INTERVAL} s: $steady requests beyond watches and Leases (the API server alone: $base in ${INTERVAL} s before the start)"
-grep -v '^total' "$TMP/steady" | grep -v ' GET - ' | head -20
+delta "$TMP/r-base0" "$TMP/r-base1" | grep -v '^total' > "$TMP/base"
+delta "$TMP/r0" "$TMP/r1" | grep -v '^total' > "$TMP/steady"
+# beyond the API server's own (same window before the start) and our two /metrics scrapes
+# (GETs of a non-resource path, "-")
+awk 'NR == FNR { b[$1 " " $2] = $3; next }
+     $1 == "GET" && $2 == "-" { next }
+     { d = $3 - b[$1 " " $2]; if (d > 0) { print "  " $1, $2, d; t += d } }
+     END { print "total", t + 0 }' "$TMP/base" "$TMP/steady" > "$TMP/beyond"
+steady=$(sed -n 's/^total //p' "$TMP/beyond")
+echo "steady state, 3 x ${INTERVAL} s: $steady requests beyond watches, Leases and the API server's own:"
+grep -v '^total' "$TMP/beyond" | head -20
+echo "  (the API server's own in the same time before the start: $(awk '{ t += $3 } END { print t + 0 }' "$TMP/base"))"
 
 # --- hand edits ----------------------------------------------------------------------------------
 : > "$TMP/edits"
@@ -218,7 +232,7 @@ while [ $e -lt "$EDITS" ]; do
 		[ "$(secs "$t0" "$(now)" | cut -d. -f1)" -lt 60 ] || { echo "b80-apps: edit $e not reverted after 60 s"; break; }
 		sleep 0.02
 	done
-	secs "$t0" "$(now)" >> "$TMP/edits"
+	echo "$(secs "$t0" "$(now)")" >> "$TMP/edits"
 	e=$((e + 1))
 	sleep 1
 done
