@@ -65,10 +65,13 @@ static int set_ids(struct run *r, const struct inventory *inv)
 	for (i = 0; i < e->nids; i++) {
 		size_t j;
 		int kept = 0;
+		struct app_obj *o = app__obj_of(c, e, e->ids[i]);
 		for (j = 0; j < n && !kept; j++)
 			kept = !strcmp(ids[j], e->ids[i]);
-		if (!kept && app__obj_of(c, e, e->ids[i]))
+		if (!kept && o)
 			app__obj_free(rt_map_del(&c->objs, e->ids[i]));
+		else if (o && o->applying) /* a prune that failed: ours again */
+			o->applying = 0;
 		free(e->ids[i]);
 	}
 	free(e->ids);
@@ -76,6 +79,24 @@ static int set_ids(struct run *r, const struct inventory *inv)
 	e->nids = n;
 	buf_release(&key);
 	return 0;
+}
+
+/* The objects about to be pruned are "applying": their delete events are no
+ * drift (set_ids drops or releases them afterwards). */
+static void mark_stale(struct run *r, const struct inventory *inv)
+{
+	struct app_controller *c = r->c;
+	size_t i;
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < r->e->nids; i++) {
+		const char *id = r->e->ids[i];
+		struct app_obj *o = app__obj_of(c, r->e, id);
+		if (r->e->remote && (id = strchr(id, ' ')))
+			id++;
+		if (o && id && !inventory_find(inv, id))
+			o->applying = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* The first few errors of a report, "; "-joined. */
@@ -278,7 +299,12 @@ int app__sync(struct run *r, const char **stage, const char **reason)
 		if ((rc = inventory_add_object(&inv, r->objs[i])) < 0)
 			goto out;
 	inventory_sort(&inv);
+	if (spec->prune)
+		mark_stale(r, &inv);
 	if (spec->prune && (rc = prune(r, &inv, stage, reason)) < 0) {
+		pthread_mutex_lock(&c->mu);
+		set_ids(r, &inv);
+		pthread_mutex_unlock(&c->mu);
 		r->inv = inv;
 		inv = (struct inventory)INVENTORY_INIT;
 		r->has_inv = 1;
