@@ -101,3 +101,38 @@ ctl_app() {
 		--app-retry-backoff 1s --app-retry-backoff-max 2s --requeue-dependency 1s \
 		--leader-elect-lease-duration 2s "$@"
 }
+
+# git_down / git_up: stop the git daemon, and start it again on the same port (its pid is the
+# one in $GS_SRV/pids whose command line names that port; nothing else is signalled).
+git_down() {
+	for _p in $(cat "$GS_SRV/pids"); do
+		if tr '\0' ' ' < "/proc/$_p/cmdline" 2>/dev/null | grep -q -- "--port=$GS_GIT_PORT "; then
+			kill -TERM "$_p" && while kill -0 "$_p" 2>/dev/null; do sleep 0.05; done
+		fi
+	done
+	! python3 -c "import socket; socket.create_connection(('127.0.0.1', $GS_GIT_PORT), 0.5)" 2>/dev/null
+}
+
+git_up() {
+	git daemon --reuseaddr --listen=127.0.0.1 --port="$GS_GIT_PORT" --base-path="$GS_REPOS" \
+		--export-all --enable=upload-pack --informative-errors "$GS_REPOS" \
+		>> "$GS_SRV/run/git-daemon.log" 2>&1 &
+	echo $! >> "$GS_SRV/pids"
+	_gs_wait_port "$GS_GIT_PORT" $!
+}
+
+# cms NAME COUNT PREFIX: COUNT ConfigMaps PREFIX-0.. in one file of the repository
+cms() {
+	_i=0
+	while [ $_i -lt "$2" ]; do
+		printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s-%d, namespace: %s}\ndata: {i: "%d"}\n' \
+			"$3" $_i "$NS" $_i
+		_i=$((_i + 1))
+	done | repo_write cfg "$1"
+}
+
+# count PREFIX: how many ConfigMaps of $NS are named PREFIX-*
+count() {
+	k GET "/api/v1/namespaces/$NS/configmaps" |
+		jq_ "len([i for i in d['items'] if i['metadata']['name'].startswith('$1-')])"
+}
