@@ -121,7 +121,7 @@ struct app_ent {
 	size_t nids;
 	char *last_status;    /* the JSON of the status last written (no write when equal) */
 	struct app_last last; /* the last run's outcome */
-	double run_started;
+	double next_poll;     /* gs_mono() when the interval's poll is due */
 };
 
 /* ---- the controller ---------------------------------------------------------------------------

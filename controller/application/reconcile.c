@@ -38,6 +38,16 @@ void app__rearm(struct run *r, double seconds)
 		rt_queue_add_after(r->c->q, r->e->key, seconds > 0 ? seconds : 0);
 }
 
+/* The interval's poll: after a full run from now, else when it was due (any add to the queue
+ * cancels the timer, so every run sets it again). */
+static void rearm_poll(struct run *r, int restart)
+{
+	double now = gs_mono();
+	if (restart || r->e->next_poll <= 0)
+		r->e->next_poll = now + app__interval(r->c, r->spec);
+	app__rearm(r, r->e->next_poll - now);
+}
+
 /* Status from the entry's last outcome + what the watches say; inv/hist may be NULL. */
 void app__run_status(struct run *r, const struct inventory *inv, const struct app_hist *hist)
 {
@@ -424,7 +434,7 @@ static void run_release(struct run *r)
 static enum rt_result idle(struct run *r)
 {
 	app__run_status(r, NULL, NULL);
-	app__rearm(r, app__interval(r->c, r->spec));
+	rearm_poll(r, 1);
 	return RT_DONE;
 }
 
@@ -481,7 +491,7 @@ static enum rt_result succeeded(struct run *r)
 	        "seconds=%.3f",
 	        r->ns, r->name, r->commit, r->created, r->configured, r->pruned, gs_mono() - r->t0);
 	app__metric_duration(c, r->ns, r->name, gs_mono() - r->t0);
-	app__rearm(r, app__interval(c, r->spec));
+	rearm_poll(r, 1);
 	return RT_DONE;
 }
 
@@ -559,6 +569,7 @@ enum rt_result app__reconcile(struct app_controller *c, struct app_ent *e, const
 	}
 	if (r.want == APP_W_STATUS) { /* the watches saw health or sync move: nothing to fetch */
 		app__run_status(&r, NULL, NULL);
+		rearm_poll(&r, 0);
 		goto out;
 	}
 	if ((rc = app__target_client(c, r.spec, &r.kc, &r.remote)) < 0) {

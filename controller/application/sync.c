@@ -65,10 +65,13 @@ static int set_ids(struct run *r, const struct inventory *inv)
 	for (i = 0; i < e->nids; i++) {
 		size_t j;
 		int kept = 0;
+		struct app_obj *o = app__obj_of(c, e, e->ids[i]);
 		for (j = 0; j < n && !kept; j++)
 			kept = !strcmp(ids[j], e->ids[i]);
-		if (!kept && app__obj_of(c, e, e->ids[i]))
+		if (!kept && o)
 			app__obj_free(rt_map_del(&c->objs, e->ids[i]));
+		else if (o && o->applying) /* a prune that failed: ours again */
+			o->applying = 0;
 		free(e->ids[i]);
 	}
 	free(e->ids);
@@ -76,6 +79,134 @@ static int set_ids(struct run *r, const struct inventory *inv)
 	e->nids = n;
 	buf_release(&key);
 	return 0;
+}
+
+/* ---- ignoreDifferences when applying (RespectIgnoreDifferences, as Flux's ignore rules) ---------
+ * An object that exists keeps what the cluster has at an ignored pointer: the value applied is
+ * the live one (we keep ownership, nothing reverts), or none when the live object has none. */
+
+/* One token of a JSON pointer at *p (unescaped), advancing *p. */
+static void ptr_token(struct buf *tok, const char **p)
+{
+	buf_reset(tok);
+	for (; **p && **p != '/'; (*p)++) {
+		char ch = **p;
+		if (ch == '~' && ((*p)[1] == '0' || (*p)[1] == '1'))
+			ch = *++(*p) == '0' ? '~' : '/';
+		buf_addc(tok, ch);
+	}
+}
+
+/* The node at a pointer in n (NULL: none); parent and key of the last step when in a map. */
+static struct doc *ptr_get(struct doc *n, const char *ptr, struct doc **parent, struct buf *key)
+{
+	const char *p = ptr;
+	*parent = NULL;
+	while (n && *p == '/') {
+		p++;
+		ptr_token(key, &p);
+		*parent = n;
+		if (doc_kind(n) == DOC_MAP) {
+			n = doc_get(n, key->p);
+		} else if (doc_kind(n) == DOC_SEQ) {
+			char *end;
+			long i = strtol(key->p, &end, 10);
+			n = *key->p && !*end && i >= 0 && (size_t)i < doc_len(n)
+			        ? doc_val_at(n, (size_t)i)
+			        : NULL;
+			*parent = NULL; /* list items are left as they are */
+		} else {
+			n = NULL;
+		}
+	}
+	return n;
+}
+
+/* Set desired's value at ptr to live's (or remove it); maps on the way are made. */
+static int ptr_adopt(struct doc *desired, const struct doc *live, const char *ptr)
+{
+	struct buf key = BUF_INIT(4096);
+	struct doc *lp, *dp, *lv = ptr_get((struct doc *)live, ptr, &lp, &key);
+	struct doc *dv = ptr_get(desired, ptr, &dp, &key);
+	const char *p = ptr;
+	struct doc *n = desired;
+	int rc = 0;
+
+	(void)dv;
+	if (!lv) { /* the cluster has none: apply none (a map entry only) */
+		if (dp && doc_kind(dp) == DOC_MAP)
+			doc_del(dp, key.p);
+		goto out;
+	}
+	while (*p == '/') { /* walk, making maps, to the last step */
+		const char *rest;
+		p++;
+		ptr_token(&key, &p);
+		rest = p;
+		if (doc_kind(n) != DOC_MAP)
+			goto out; /* through a list: leave it */
+		if (!*rest) {
+			rc = doc_set(n, key.p, doc_clone(lv));
+			goto out;
+		}
+		if (!doc_get(n, key.p) && (rc = doc_set(n, key.p, doc_new_map())) < 0)
+			goto out;
+		n = doc_get(n, key.p);
+	}
+out:
+	buf_release(&key);
+	return rc;
+}
+
+/* Objects that exist and have ignore rules: adopt the live values at the ignored pointers. */
+static int respect_ignored(struct run *r, struct doc **sub, size_t nsub)
+{
+	const struct app_ent *e = r->e;
+	size_t i, j, k;
+	int rc = 0;
+
+	for (i = 0; i < nsub && e->nign; i++) {
+		struct doc *live = NULL;
+		int any = 0;
+		for (j = 0; j < e->nign; j++)
+			any |= apply_ignore_matches(&e->ign[j], sub[i]);
+		if (!any)
+			continue;
+		rc =
+		    kube_get(&live, r->kc, doc_str(doc_get(sub[i], "apiVersion")),
+		             doc_k8s_kind(sub[i]), doc_k8s_namespace(sub[i]), doc_k8s_name(sub[i]));
+		if (rc == GS_ENOTFOUND) { /* a creation applies what Git says */
+			gs_error_clear();
+			rc = 0;
+			continue;
+		}
+		if (rc < 0)
+			return gs_error_prefix(rc, "%s", doc_k8s_name(sub[i]));
+		for (j = 0; j < e->nign && rc == 0; j++)
+			if (apply_ignore_matches(&e->ign[j], sub[i]))
+				for (k = 0; k < e->ign[j].npointers && rc == 0; k++)
+					rc = ptr_adopt(sub[i], live, e->ign[j].pointers[k]);
+		doc_free(live);
+	}
+	return rc;
+}
+
+/* The objects about to be pruned are "applying": their delete events are no
+ * drift (set_ids drops or releases them afterwards). */
+static void mark_stale(struct run *r, const struct inventory *inv)
+{
+	struct app_controller *c = r->c;
+	size_t i;
+	pthread_mutex_lock(&c->mu);
+	for (i = 0; i < r->e->nids; i++) {
+		const char *id = r->e->ids[i];
+		struct app_obj *o = app__obj_of(c, r->e, id);
+		if (r->e->remote && (id = strchr(id, ' ')))
+			id++;
+		if (o && id && !inventory_find(inv, id))
+			o->applying = 1;
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* The first few errors of a report, "; "-joined. */
@@ -196,6 +327,8 @@ int app__sync(struct run *r, const char **stage, const char **reason)
 	if (nsub) {
 		if (!r->remote && !dry)
 			app__watches_synced(c, sub, nsub, 5000);
+		if ((rc = respect_ignored(r, sub, nsub)) < 0)
+			goto unmark;
 		ao.owner_name = spec->name;
 		ao.owner_namespace = spec->namespace;
 		ao.default_namespace = spec->destination.namespace;
@@ -209,6 +342,7 @@ int app__sync(struct run *r, const char **stage, const char **reason)
 		ao.lookup_ctx = c;
 		rc = apply_run(&r->rep, r->kc, sub, nsub, &ao);
 		if (rc < 0 && rc != GS_ERROR) {
+		unmark:
 			pthread_mutex_lock(&c->mu);
 			for (i = 0; i < r->n; i++) {
 				struct app_obj *o = app__obj_of(c, e, r->keys[i]);
@@ -278,7 +412,12 @@ int app__sync(struct run *r, const char **stage, const char **reason)
 		if ((rc = inventory_add_object(&inv, r->objs[i])) < 0)
 			goto out;
 	inventory_sort(&inv);
+	if (spec->prune)
+		mark_stale(r, &inv);
 	if (spec->prune && (rc = prune(r, &inv, stage, reason)) < 0) {
+		pthread_mutex_lock(&c->mu);
+		set_ids(r, &inv);
+		pthread_mutex_unlock(&c->mu);
 		r->inv = inv;
 		inv = (struct inventory)INVENTORY_INIT;
 		r->has_inv = 1;

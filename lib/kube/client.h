@@ -10,14 +10,12 @@
 struct kube__disc;
 struct kube__evcache;
 
-#define KUBE__POOL_MAX 16 /* idle curl handles kept (more may be in flight) */
-
 struct kube_client {
 	pthread_mutex_t mu;      /* pool, bucket, discovery, event cache */
 	pthread_mutex_t cred_mu; /* token file, exec credential */
 	pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
 	CURLSH *share;
-	CURL *pool[KUBE__POOL_MAX];
+	CURL *pool[8];
 	size_t npool;
 
 	char *server, *ns, *source;
