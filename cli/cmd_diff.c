@@ -98,10 +98,13 @@ static int ignore_rules(struct apply_ignore **out, const struct app *a)
 	return 0;
 }
 
-static enum udiff_mask mask_for(unsigned flags)
+static enum udiff_mask mask_for(const struct doc *obj, unsigned flags)
 {
-	/* a SOPS file that is not a Secret (a ConfigMap, a custom object): all of its content */
-	return flags & DECRYPT_OBJ_SOPS ? UDIFF_MASK_ALL : UDIFF_MASK_AUTO;
+	const char *av = doc_str(doc_get(obj, "apiVersion")), *kind = doc_k8s_kind(obj);
+	int secret = av && kind && !strcmp(av, "v1") && !strcmp(kind, "Secret");
+	/* a Secret: its data and stringData (AUTO); a SOPS file of another kind (a ConfigMap, a
+	 * custom object): all of its content */
+	return flags & DECRYPT_OBJ_SOPS && !secret ? UDIFF_MASK_ALL : UDIFF_MASK_AUTO;
 }
 
 static int show(struct diff_run *d, struct buf *out, const struct doc *before,
@@ -236,7 +239,7 @@ static int run(struct diff_run *d)
 		goto out;
 	for (i = 0; i < rep.n; i++) {
 		const struct apply_result *a = &rep.r[i];
-		enum udiff_mask m = mask_for(r.res.flags[i]);
+		enum udiff_mask m = mask_for(r.res.objs[i], r.res.flags[i]);
 		rc = 0;
 		switch (a->action) {
 		case APPLY_UNCHANGED: break;
@@ -246,9 +249,14 @@ static int run(struct diff_run *d)
 		case APPLY_CONFIGURED:
 			if (a->live && a->predicted)
 				rc = show(d, &out, a->live, a->predicted, m);
-			else /* an immutable field: the object would be deleted and created again */
-				fprintf(stderr, "%s would be recreated: %s\n", a->what,
-				        a->changed.n ? a->changed.v[0] : "");
+			else if (a->recreated) { /* an immutable field changed */
+				printf("# %s would be deleted and created again (immutable %s "
+				       "changed; "
+				       "gitseal.dev/force: enabled)\n",
+				       a->what, a->changed.n ? a->changed.v[0] : "field");
+				fflush(stdout);
+				d->ndiff++;
+			}
 			break;
 		case APPLY_FAILED:
 		case APPLY_SKIPPED:

@@ -463,8 +463,8 @@ void test_kube_client__one_client_shared_by_threads(void)
 }
 
 /* More requests in flight than the pool keeps idle handles: every handle goes back to a pool of
- * KUBE__POOL_MAX and the rest are freed (the pool once had room for 8 while it kept 16, and the
- * ninth handle put back overwrote the client's state). */
+ * the pool array's size and the rest are freed (the pool once had room for 8 while it kept 16, and
+ * the ninth handle put back overwrote the client's state). */
 void test_kube_client__more_threads_than_pooled_handles(void)
 {
 	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;

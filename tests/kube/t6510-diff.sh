@@ -143,6 +143,16 @@ t_expect "--app NAME without PATH: its repoURL and targetRevision fetched as git
 	contains out "+  rev: two"
 '
 
+t_expect "an immutable field: with gitseal.dev/force the object would be recreated (exit 1, said so); without, an error (exit 2)" '
+	mkdir -p imm && write_repo fast hunter2 1 && sed "s/app: web}}/app: web2}}/; s/labels: {app: web}/labels: {app: web2}/" repo/app.yaml > imm/app.yaml &&
+	fails_with 2 "$GITSEAL" diff imm > out 2> err && contains err "immutable field" &&
+	contains err "gitseal.dev/force" &&
+	sed -i "s/metadata: {name: web, namespace: $NS}/metadata: {name: web, namespace: $NS, annotations: {gitseal.dev\/force: enabled}}/" imm/app.yaml &&
+	fails_with 1 "$GITSEAL" diff imm > out 2> err &&
+	contains out "# Deployment $NS/web would be deleted and created again (immutable" &&
+	[ "$(k GET /apis/apps/v1/namespaces/$NS/deployments/web | jq_ "d[\"spec\"][\"selector\"][\"matchLabels\"][\"app\"]")" = web ]
+'
+
 t_expect "errors exit 2 and name the cause: a missing Application, a broken manifest, an unknown kind" '
 	fails_with 2 "$GITSEAL" diff app1 --app nope -n $NS 2> err &&
 	contains err "error: applications.gitseal.dev \"nope\" not found" &&
