@@ -24,8 +24,14 @@
 
 static void ent_free(struct app_ent *e)
 {
+	size_t i;
 	if (!e)
 		return;
+	/* TODO(lead): appcli's fix for "app" (LeakSanitizer in t6500): the inventory ids were not
+	 * freed at shutdown, nor those a run set after the Application was deleted (orphan) */
+	for (i = 0; i < e->nids; i++)
+		free(e->ids[i]);
+	free(e->ids);
 	free(e->key);
 	app_free(e->spec);
 	free(e->ign);
