@@ -5,7 +5,8 @@
 #   make asan       the same tests under ASan+UBSan (objects in build/asan)
 #   make bench      benchmarks with ratios against the peers
 #   make fuzz       libFuzzer targets, short runs (FUZZ_SECONDS=n)
-#   make demo       seal a sample Secret with a generated key, show it, unseal it
+#   make demo       seal and unseal a sample Secret, then the GitOps flow on loopback (API server,
+#                   git daemon, gitseal-controller: sync, diff, prune, self-heal)
 #   make check      include rules, banned functions, clang-format (tests/check.sh; FORMAT_CHECK=0)
 #   make install    gitseal, gitseal-controller, man pages, bash/zsh/fish completion (PREFIX, DESTDIR)
 #   make install-links  kubeseal, sops, age, age-keygen as links to gitseal (never by default)
@@ -13,6 +14,7 @@
 #   make manifests  copy deploy/base/crds into charts/gitseal/crds (tests/kube/t6900 checks it)
 #   make image      the container image with podman, no registry (deploy/image.sh)
 #   make image-test run the built image: --version, gitseal build of a small repository
+#   make crd        controller/deploy/application-crd.yaml from lib/app's field table
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release
@@ -55,7 +57,7 @@ GITSEAL    := $(O)/gitseal
 CONTROLLER := $(O)/gitseal-controller
 UNIT       := $(O)/run-unit
 
-.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format install install-links uninstall manifests image image-test
+.PHONY: all deps test unit asan bench fuzz demo clean check-deps check format install install-links uninstall manifests image image-test crd
 all: $(GITSEAL) $(CONTROLLER) $(if $(filter build/release,$(O)),gitseal gitseal-controller)
 
 gitseal: $(GITSEAL)

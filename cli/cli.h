@@ -117,6 +117,13 @@ int cli_opt_listed(const struct cli_opt *o, const char *const *only);
 /* A whole-number argument of flag in [min, max] into *out; 0, or prints the error and returns -1.
  */
 int cli_int_arg(int *out, const char *flag, const char *s, int min, int max);
+/* "30s", "500ms", "2m", or seconds, from 1 ms to a day, in milliseconds; -1 when it is none of
+ * these (the caller prints the error). */
+long long cli_duration_ms(const char *s);
+/* out = the rows of a, then those of b (at most max), then the NULL row: a verb's own options
+ * and a shared set (build's, kubectl's connection flags) in one table. */
+void cli_opts_cat(struct cli_opt *out, size_t max, const struct cli_opt *a,
+                  const struct cli_opt *b);
 
 /*
  * What a command says about itself: its --help, `gitseal help VERB`, its man page

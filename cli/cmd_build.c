@@ -8,64 +8,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "app/app.h"
-#include "apply/order.h"
 #include "cli/cli.h"
 #include "cli/cmd_build.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "core/progress.h"
 #include "decrypt/decrypt.h"
 #include "doc/doc.h"
 
-enum {
-	O_REPO = 256,
-	O_REVISION,
-	O_PATH,
-	O_APP_FILE,
-	O_HELM_VALUES,
-	O_SET,
-	O_SHOW_SECRETS,
-	O_SSH_KEY,
-	O_KNOWN_HOSTS,
-	O_CA_FILE,
-	O_PASSWORD_FILE,
-	O_TIMEOUT,
-	O_HELM,
-	O_KUBECTL,
-};
+enum { O_SHOW_SECRETS = 300 };
 
-static const struct cli_opt build_options[] = {
-	{ "repo", O_REPO, required_argument, "URL",
-	  "a Git repository (https, ssh://, git@host:path, git://, file://)" },
-	{ "revision", O_REVISION, required_argument, "REV",
-	  "branch, tag, semver range, commit (default HEAD)" },
-	{ "path", O_PATH, required_argument, "P", "the directory to render, inside the tree" },
-	{ "app-file", O_APP_FILE, required_argument, "FILE",
-	  "read source and decryption from an Application manifest" },
-	{ "helm-values", O_HELM_VALUES, required_argument, "FILE",
-	  "a values file, relative to the chart or /from/the/root (repeatable)" },
-	{ "set", O_SET, required_argument, "k=v", "a Helm parameter, after the Application's" },
+static const struct cli_opt build_own_options[] = {
 	{ "output", 'o', required_argument, "yaml|json", "yaml (default) or json (a v1 List)" },
 	{ "show-secrets", O_SHOW_SECRETS, no_argument, NULL, "print Secret values instead of ***" },
-	{ "ssh-key", O_SSH_KEY, required_argument, "FILE",
-	  "private key for ssh (never written to disk)" },
-	{ "known-hosts", O_KNOWN_HOSTS, required_argument, "FILE",
-	  "the only host keys ssh accepts (default ~/.ssh/known_hosts)" },
-	{ "ca-file", O_CA_FILE, required_argument, "FILE", "PEM CA bundle for https" },
-	{ "password-file", O_PASSWORD_FILE, required_argument, "FILE",
-	  "https password (or GITSEAL_GIT_PASSWORD; user: GITSEAL_GIT_USERNAME)" },
-	{ "timeout", O_TIMEOUT, required_argument, "D",
-	  "deadline of each Git operation and render (30s, 500ms, 2m)" },
-	{ "helm", O_HELM, required_argument, "FILE",
-	  "the helm binary (GITSEAL_HELM; default: PATH)" },
-	{ "kubectl", O_KUBECTL, required_argument, "FILE",
-	  "kubectl >= 1.27 for Kustomize (GITSEAL_KUBECTL; default: PATH)" },
 	{ "help", 'h', no_argument, NULL, "this help" },
 	{ NULL, 0, 0, NULL, NULL },
 };
+
+/* build's whole table: the options it shares with diff (cli/build_objects.c), then its own */
+static struct cli_opt build_options[CLI_OPTS_MAX + 1];
+
+__attribute__((constructor)) static void build_options_init(void)
+{
+	cli_opts_cat(build_options, CLI_OPTS_MAX, build_common_options, build_own_options);
+}
 
 const struct cli_spec cmd_build_spec = {
 	.name = "build",
@@ -171,102 +137,24 @@ out:
 	return rc;
 }
 
-/* --- the pipeline ------------------------------------------------------------------------------
+/* --- the command ------------------------------------------------------------------------------
  */
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 static int run(const struct build_opts *o, struct buf *out)
 {
-	struct doc_list objs = DOC_LIST_INIT;
-	struct app *app = NULL;
-	struct decrypt_ctx *dc = NULL;
-	struct decrypt_opts dopts = DECRYPT_OPTS_INIT;
-	struct build_source src;
-	struct progress pg;
-	size_t *order = NULL, i;
-	unsigned *flags = NULL;
-	struct doc **sorted = NULL;
-	const char *root;
+	struct build_result r = BUILD_RESULT_INIT;
+	size_t i;
 	int rc;
 
-	memset(&src, 0, sizeof(src));
-	if (o->app_file && (rc = app_load_file(&app, o->app_file)) < 0)
+	if ((rc = build_objects(&r, o)) < 0)
 		goto out;
-	if (app && app->source.chart && !o->path && !o->repo) {
-		root = NULL; /* a chart from a Helm repository or registry: no tree */
-	} else if (o->repo || (!o->path && app)) {
-		/* --revision wins; the Application's targetRevision goes with its own repoURL only
-		 */
-		const char *url = o->repo ? o->repo : app->source.repo_url;
-		const char *rev = o->revision ? o->revision
-		                  : !o->repo  ? app->source.target_revision
-		                              : NULL;
-		if ((rc = build_source_open(&src, o, url, rev, &root)) < 0)
+	for (i = 0; i < r.res.n && !o->show_secrets; i++)
+		if ((rc = mask(r.res.objs[i], r.res.flags[i])) < 0)
 			goto out;
-	} else {
-		root = o->path ? o->path : ".";
-	}
-	if (root && !is_dir(root)) {
-		rc = gs_error(GS_ENOTFOUND, "%s: not a directory", root);
-		goto out;
-	}
-	dopts.root = root;
-	dopts.require_encrypted = app ? app->decryption.require_encrypted : 0;
-	if ((rc = decrypt_ctx_new(&dc, &dopts)) < 0 || (rc = decrypt_ctx_add_env(dc)) < 0)
-		goto out;
-	progress_start_elapsed(&pg, "rendering");
-	rc = build_render(&objs, o, app, root, dc);
-	progress_end(&pg);
-	if (rc < 0)
-		goto out;
-	if (!(flags = calloc(objs.n + 1, sizeof(*flags))) ||
-	    !(order = calloc(objs.n + 1, sizeof(*order))) ||
-	    !(sorted = calloc(objs.n + 1, sizeof(*sorted)))) {
-		rc = gs_error(GS_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = decrypt_objects(dc, objs.objs, objs.n, flags)) < 0)
-		goto out;
-	if ((rc = apply_order(order, objs.objs, objs.n, 0)) < 0)
-		goto out;
-	for (i = 0; i < objs.n; i++) {
-		if (!o->show_secrets && (rc = mask(objs.objs[order[i]], flags[order[i]])) < 0)
-			goto out;
-		sorted[i] = objs.objs[order[i]];
-	}
-	rc = emit(out, sorted, objs.n, o->json);
+	rc = emit(out, r.res.objs, r.res.n, o->json);
 out:
-	free(sorted);
-	free(order);
-	free(flags);
-	doc_list_release(&objs);
-	decrypt_ctx_free(dc);
-	build_source_release(&src);
-	app_free(app);
+	build_result_release(&r);
 	return rc;
-}
-
-/* "30s", "500ms", "2m", or seconds: 1 ms to a day; -1 when it is none of these */
-static long long parse_duration_ms(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end), ms;
-	if (end == s || !(v > 0)) /* !(v > 0): NaN too */
-		return -1;
-	if (!strcmp(end, "ms"))
-		ms = v;
-	else if (!*end || !strcmp(end, "s"))
-		ms = v * 1000;
-	else if (!strcmp(end, "m"))
-		ms = v * 60000;
-	else
-		return -1;
-	return ms >= 1 && ms <= 86400000.0 ? (long long)ms : -1;
 }
 
 int cmd_build(int argc, char **argv)
@@ -274,31 +162,18 @@ int cmd_build(int argc, char **argv)
 	struct cli_getopt g;
 	struct build_opts o;
 	struct buf out = BUF_INIT_SECRET(BUF_MAX_FILE);
-	int opt, ret = 2;
+	int opt, ret = 2, taken;
 
-	memset(&o, 0, sizeof(o));
-	if (!(o.helm_values = calloc((size_t)argc + 1, sizeof(*o.helm_values))) ||
-	    !(o.sets = calloc((size_t)argc + 1, sizeof(*o.sets)))) {
-		fprintf(stderr, "error: out of memory\n");
-		ret = 1;
-		goto done;
-	}
+	if (build_opts_init(&o, argc) < 0)
+		return 1;
 	cli_getopt_init(&g, build_options);
 	optind = 1;
-	while ((opt = cli_getopt(&g, argc, argv)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shortopts, g.longopts, NULL)) != -1) {
+		if ((taken = build_opt(&o, opt, optarg)) < 0)
+			goto done;
+		if (taken)
+			continue;
 		switch (opt) {
-		case O_REPO: o.repo = optarg; break;
-		case O_REVISION: o.revision = optarg; break;
-		case O_PATH: o.subpath = optarg; break;
-		case O_APP_FILE: o.app_file = optarg; break;
-		case O_HELM_VALUES: o.helm_values[o.nhelm_values++] = optarg; break;
-		case O_SET:
-			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				fprintf(stderr, "error: --set %s: expected name=value\n", optarg);
-				goto done;
-			}
-			o.sets[o.nsets++] = optarg;
-			break;
 		case 'o':
 			if (strcmp(optarg, "yaml") && strcmp(optarg, "json")) {
 				fprintf(stderr, "error: -o %s: expected yaml or json\n", optarg);
@@ -307,21 +182,6 @@ int cmd_build(int argc, char **argv)
 			o.json = !strcmp(optarg, "json");
 			break;
 		case O_SHOW_SECRETS: o.show_secrets = 1; break;
-		case O_SSH_KEY: o.ssh_key = optarg; break;
-		case O_KNOWN_HOSTS: o.known_hosts = optarg; break;
-		case O_CA_FILE: o.ca_file = optarg; break;
-		case O_PASSWORD_FILE: o.password_file = optarg; break;
-		case O_HELM: o.helm = optarg; break;
-		case O_KUBECTL: o.kubectl = optarg; break;
-		case O_TIMEOUT:
-			if ((o.timeout_ms = parse_duration_ms(optarg)) <= 0) {
-				fprintf(
-				    stderr,
-				    "error: --timeout %s: expected a duration (30s, 500ms, 2m)\n",
-				    optarg);
-				goto done;
-			}
-			break;
 		case 'h':
 			cli_usage(stdout, &cmd_build_spec);
 			ret = 0;
@@ -329,25 +189,15 @@ int cmd_build(int argc, char **argv)
 		default: cli_usage(stderr, &cmd_build_spec); goto done;
 		}
 	}
-	if (optind < argc)
-		o.path = argv[optind++];
-	if (optind < argc || (o.path && o.repo) ||
-	    (o.revision && !o.repo && (!o.app_file || o.path))) {
-		fprintf(stderr, "error: %s\n",
-		        optind < argc ? "one PATH at most"
-		        : o.path && o.repo
-		            ? "give PATH or --repo, not both"
-		            : "--revision needs --repo (or --app-file without PATH)");
+	if (build_opts_args(&o, argc, argv, 0) < 0)
 		goto done;
-	}
 	if (run(&o, &out) < 0) {
 		ret = cli_die_last(NULL);
 		goto done;
 	}
 	ret = file_write_all(1, out.p, out.len, "stdout") < 0 ? cli_die_last(NULL) : 0;
 done:
-	free(o.helm_values);
-	free(o.sets);
+	build_opts_release(&o);
 	buf_release(&out);
 	return ret;
 }

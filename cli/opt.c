@@ -138,6 +138,33 @@ int cli_int_arg(int *out, const char *flag, const char *s, int min, int max)
 	return 0;
 }
 
+long long cli_duration_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end), ms;
+	if (end == s || !(v > 0)) /* !(v > 0): NaN too */
+		return -1;
+	if (!strcmp(end, "ms"))
+		ms = v;
+	else if (!*end || !strcmp(end, "s"))
+		ms = v * 1000;
+	else if (!strcmp(end, "m"))
+		ms = v * 60000;
+	else
+		return -1;
+	return ms >= 1 && ms <= 86400000.0 ? (long long)ms : -1;
+}
+
+void cli_opts_cat(struct cli_opt *out, size_t max, const struct cli_opt *a, const struct cli_opt *b)
+{
+	size_t n = 0, i;
+	for (i = 0; a && a[i].name && n < max; i++)
+		out[n++] = a[i];
+	for (i = 0; b && b[i].name && n < max; i++)
+		out[n++] = b[i];
+	memset(&out[n], 0, sizeof(out[n]));
+}
+
 const struct cli_command *cli_command_find(const struct cli_command *cmds, size_t n,
                                            const char *name)
 {

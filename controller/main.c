@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "controller/application/application.h"
 #include "controller/opts.h"
 #include "controller/runtime/runtime.h"
 #include "controller/sealedsecret/sealedsecret.h"
@@ -72,11 +73,12 @@ int main(int argc, char **argv)
 	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
 	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
 	struct kube_config kcfg = KUBE_CONFIG_INIT;
-	struct rt_http_opts ho = { 0 }, mo = { 0 };
+	struct rt_http_opts ho = { 0 }, mo = { 0 }, wo = { 0 };
 	struct rt *rt = NULL;
-	struct rt_http *api = NULL, *metrics = NULL;
+	struct rt_http *api = NULL, *metrics = NULL, *hooks = NULL;
 	struct ss_controller *ss = NULL;
 	struct keys_age_ring *age = NULL; /* the cluster's age identities, for every reconciler */
+	struct app_controller *apps = NULL;
 	sigset_t set;
 	int rc = 1, sig = 0;
 
@@ -133,21 +135,44 @@ int main(int argc, char **argv)
 		gs_err("cannot start the HTTP server", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
-	if (keys_age_ring_new(&age) < 0 || ss_controller_new(&ss, rt, &opts, api) < 0 ||
-	    ss_controller_set_age_ring(ss, age) < 0) {
+	/* the unsealer runs in the main shard only (with its own Lease) */
+	if (keys_age_ring_new(&age) < 0 ||
+	    (!*opts.shard && (ss_controller_new(&ss, rt, &opts, api) < 0 ||
+	                      ss_controller_set_age_ring(ss, age) < 0))) {
 		gs_err("cannot start the controller", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
+	if (opts.applications) {
+		wo = ho; /* the same limits as the other listeners */
+		wo.addr = opts.listen_webhook_addr;
+		wo.flag = "listen-webhook-addr";
+		wo.read_timeout = opts.read_timeout;
+		wo.body_max = (size_t)1 << 20; /* a push event names its repository early */
+		wo.metric_prefix = "gitseal_webhook_";
+		if (rt_http_new(&hooks, rt, &wo) < 0 || rt_http_route_healthz(hooks) < 0 ||
+		    app_controller_new(&apps, rt, &opts, &kcfg, hooks) < 0) {
+			gs_err("cannot start the application reconciler", "error=\"%s\"",
+			       gs_error_last());
+			goto out;
+		}
+	}
 	/* HTTP first: liveness must not wait for keys (upstream #697) */
-	if (rt_http_start(api) < 0 || rt_http_start(metrics) < 0) {
+	if (rt_http_start(api) < 0 || rt_http_start(metrics) < 0 ||
+	    (hooks && rt_http_start(hooks) < 0)) {
 		gs_err("cannot start the HTTP server", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
-	gs_info("http listening", "addr=%s port=%d metrics_addr=%s metrics_port=%d",
+	gs_info("http listening",
+	        "addr=%s port=%d metrics_addr=%s metrics_port=%d webhook_addr=%s webhook_port=%d",
 	        opts.listen_addr, rt_http_port(api), opts.listen_metrics_addr,
-	        rt_http_port(metrics));
-	if (ss_controller_start(ss) < 0) {
+	        rt_http_port(metrics), hooks ? opts.listen_webhook_addr : "",
+	        hooks ? rt_http_port(hooks) : 0);
+	if (ss && ss_controller_start(ss) < 0) {
 		gs_err("cannot watch the key secrets", "error=\"%s\"", gs_error_last());
+		goto out;
+	}
+	if (apps && app_controller_start(apps) < 0) {
+		gs_err("cannot start the application reconciler", "error=\"%s\"", gs_error_last());
 		goto out;
 	}
 	for (;;) {
@@ -155,7 +180,8 @@ int main(int argc, char **argv)
 			continue;
 		if (sig == SIGUSR1) {
 			gs_info("SIGUSR1: new key requested", "%s", "");
-			ss_controller_new_key(ss);
+			if (ss)
+				ss_controller_new_key(ss);
 			continue;
 		}
 		if (sig == SIGHUP)
@@ -165,9 +191,12 @@ int main(int argc, char **argv)
 	gs_info("shutting down", "signal=%d", sig);
 	rc = 0;
 out:
-	ss_controller_stop(ss); /* the machinery, the Lease, the key watch */
-	rt_http_free(api);      /* no handler runs after this */
+	app_controller_stop(apps); /* the workers, the watches, the Lease */
+	ss_controller_stop(ss);    /* the machinery, the Lease, the key watch */
+	rt_http_free(api);         /* no handler runs after this */
 	rt_http_free(metrics);
+	rt_http_free(hooks);
+	app_controller_free(apps);
 	ss_controller_free(ss);
 	keys_age_ring_free(age); /* after every reconciler that reads it */
 	rt_free(rt);

@@ -6,6 +6,8 @@
  */
 #include "controller/opts.h"
 
+#include "core/clock.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +96,32 @@ static const struct opt_def defs[] = {
 	{ "leader-elect-lease-duration", OT_DUR, O(leader_elect_lease_duration), "15s",
 	  "Lease duration" },
 	{ "workers", OT_INT, O(workers), "2", "unsealing threads" },
+	{ "applications", OT_BOOL, O(applications), "true",
+	  "reconcile Applications (applications.gitseal.dev)" },
+	{ "app-workers", OT_INT, O(app_workers), "4", "Applications reconciled at once" },
+	{ "app-label-selector", OT_STR, O(app_label_selector), "",
+	  "only Applications matching it" },
+	{ "shard", OT_STR, O(shard), "",
+	  "own the Applications labelled sharding.gitseal.dev/key=NAME (Lease gitseal-apps-NAME; "
+	  "no unsealer)" },
+	{ "default-service-account", OT_STR, O(default_service_account), "",
+	  "apply as this ServiceAccount when an Application names none" },
+	{ "listen-webhook-addr", OT_STR, O(listen_webhook_addr), ":9292",
+	  "webhook receiver address (/hook/github, /hook/gitlab, /hook/generic)" },
+	{ "webhook-secret", OT_STR, O(webhook_secret), "gitseal-webhook",
+	  "Secret in the controller's namespace with the webhook secrets (keys github, gitlab, "
+	  "generic)" },
+	{ "app-interval", OT_DUR, O(app_interval), "5m",
+	  "reconcile interval of Applications that set none" },
+	{ "app-timeout", OT_DUR, O(app_timeout), "5m",
+	  "deadline of one reconcile for Applications that set none" },
+	{ "app-retry-backoff", OT_DUR, O(app_retry_backoff), "5s",
+	  "first retry of a failed reconcile (doubles each time)" },
+	{ "app-retry-backoff-max", OT_DUR, O(app_retry_backoff_max), "5m", "cap of the retries" },
+	{ "requeue-dependency", OT_DUR, O(requeue_dependency), "10s",
+	  "look again this often at a dependency that is not Ready" },
+	{ "source-cache-dir", OT_STR, O(source_cache_dir), "",
+	  "Git cache directory (default: $XDG_CACHE_HOME/gitseal)" },
 };
 #undef O
 
@@ -108,56 +136,7 @@ static const struct opt_def *find_def(const char *name, size_t n)
 
 int ctl_parse_duration(const char *s, double *secs)
 {
-	const char *p = s;
-	double total = 0;
-	int neg = 0;
-
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	if (!strcmp(p, "0")) {
-		*secs = 0;
-		return 0;
-	}
-	if (!*p)
-		return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
-	while (*p) {
-		char *e;
-		double v, unit;
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
-		v = strtod(p, &e);
-		if (e == p)
-			return gs_error(GS_EINVAL, "time: invalid duration \"%s\"", s);
-		p = e;
-		if (!strncmp(p, "ns", 2)) {
-			unit = 1e-9;
-			p += 2;
-		} else if (!strncmp(p, "us", 2)) {
-			unit = 1e-6;
-			p += 2;
-		} else if (!strncmp(p, "\xc2\xb5s", 3)) {
-			unit = 1e-6;
-			p += 3;
-		} else if (!strncmp(p, "ms", 2)) {
-			unit = 1e-3;
-			p += 2;
-		} else if (*p == 's') {
-			unit = 1;
-			p++;
-		} else if (*p == 'm') {
-			unit = 60;
-			p++;
-		} else if (*p == 'h') {
-			unit = 3600;
-			p++;
-		} else if (!*p)
-			return gs_error(GS_EINVAL, "time: missing unit in duration \"%s\"", s);
-		else
-			return gs_error(GS_EINVAL, "time: unknown unit in duration \"%s\"", s);
-		total += v * unit;
-	}
-	*secs = neg ? -total : total;
-	return 0;
+	return gs_parse_duration(s, secs);
 }
 
 static int parse_bool(const char *v, int *out)
@@ -248,7 +227,7 @@ void ctl_opts_usage(FILE *f)
 	    f,
 	    "usage: gitseal-controller [flags]\n\n"
 	    "Unseals Bitnami SealedSecrets into Secrets (a drop-in for the Sealed Secrets "
-	    "controller).\n"
+	    "controller)\nand keeps Applications (applications.gitseal.dev) applied from Git.\n"
 	    "Every flag can also be set as SEALED_SECRETS_<FLAG> in the environment.\n\nflags:\n");
 	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
 		const struct opt_def *d = &defs[i];
@@ -365,6 +344,26 @@ int ctl_opts_parse(struct ctl_opts *o, int argc, const char *const *argv)
 		gs_error(GS_EINVAL,
 		         "invalid --key-prefix \"%s\" ([a-z0-9-], at most 245 characters)",
 		         o->key_prefix);
+		goto bad;
+	}
+	if (o->app_workers < 1 || o->app_workers > 64) {
+		gs_error(GS_EINVAL, "--app-workers must be between 1 and 64");
+		goto bad;
+	}
+	if (strlen(o->shard) > 63 ||
+	    strspn(o->shard, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                     "0123456789-_.") != strlen(o->shard)) {
+		gs_error(GS_EINVAL,
+		         "invalid --shard \"%s\" (a label value: [A-Za-z0-9._-], at most "
+		         "63 characters)",
+		         o->shard);
+		goto bad;
+	}
+	if (o->app_interval <= 0 || o->app_timeout <= 0 || o->app_retry_backoff <= 0 ||
+	    o->app_retry_backoff_max < o->app_retry_backoff || o->requeue_dependency <= 0) {
+		gs_error(GS_EINVAL, "--app-interval, --app-timeout, --app-retry-backoff and "
+		                    "--requeue-dependency must be positive (and the backoff cap at "
+		                    "least the backoff)");
 		goto bad;
 	}
 	if (o->leader_elect_lease_duration < 2) {

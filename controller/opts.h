@@ -62,6 +62,20 @@ struct ctl_opts {
 	int http_max_buffered; /* bytes */
 	int http_workers;
 	int http_max_items;
+	/* the Application reconciler */
+	int applications;              /* --applications: run it (default true) */
+	int app_workers;               /* Applications reconciled at once */
+	char *app_label_selector;      /* only Applications matching it */
+	char *shard;                   /* own the Applications labelled sharding.gitseal.dev/key */
+	char *default_service_account; /* apply as this SA when an Application names none */
+	char *listen_webhook_addr;     /* the webhook receiver */
+	char *webhook_secret;          /* Secret (controller namespace) with the webhook secrets */
+	double app_interval;           /* default spec.interval */
+	double app_timeout;            /* default spec.timeout */
+	double app_retry_backoff;      /* first retry of a failed reconcile */
+	double app_retry_backoff_max;  /* cap */
+	double requeue_dependency;     /* look again at a dependency that is not Ready */
+	char *source_cache_dir;        /* Git cache (default: $XDG_CACHE_HOME/gitseal) */
 };
 
 /* Defaults, then SEALED_SECRETS_* from env, then argv. 0 ok, 1 usage error (message printed). */

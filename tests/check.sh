@@ -88,7 +88,7 @@ if [ -s "$TMP/scan" ]; then
 		if (q in tree) return q
 		if (("lib/" q) in tree) return "lib/" q
 		if (name ~ /\//)
-			return name ~ /^(core|doc|net|kube|source|render|decrypt|apply|inventory)\// ? "lib/" q : q
+			return name ~ /^(core|doc|net|kube|source|render|decrypt|apply|inventory|udiff)\// ? "lib/" q : q
 		return p
 	}
 	# the module a path belongs to: lib/core, lib/doc, sealer, keys, cli, controller, tests...
@@ -201,6 +201,7 @@ if [ -s "$TMP/scan" ]; then
 		below["lib/kube"] = " lib/core lib/doc lib/net "
 		below["sealer"] = " lib/core lib/doc "
 		below["keys"] = " lib/core lib/doc sealer "
+		below["lib/udiff"] = " lib/core lib/doc "
 	}
 	END { exit bad }
 	' $(cat "$TMP/scan") || fail=1

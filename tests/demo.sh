@@ -1,7 +1,8 @@
 #!/bin/sh
-# make demo: seal a sample Secret with a freshly generated sealing key, show the
-# SealedSecret, unseal it again, and show that a moved copy does not open.
-# Everything happens in a temporary directory that is removed at the end.
+# make demo, part 1: seal a sample Secret with a freshly generated sealing key, show the
+# SealedSecret, unseal it again, and show that a moved copy does not open. Everything happens
+# in a temporary directory that is removed at the end. Part 2 (tests/demo-gitops.sh) is the
+# GitOps flow: an API server, a Git server and gitseal-controller on loopback.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build/release}
@@ -60,4 +61,8 @@ if "$GITSEAL" unseal --key tls.key moved.yaml > /dev/null 2> err.txt; then
 	echo "    unexpected: it opened" && exit 1
 fi
 show err.txt
-printf '\ndone (everything was in %s, now removed)\n' "$D"
+printf '\npart 1 done (everything was in %s, now removed)\n' "$D"
+cd "$TOP"
+rm -rf "$D"
+# part 2: the GitOps flow (API server, git daemon, gitseal-controller)
+sh "$TOP/tests/demo-gitops.sh"

@@ -58,3 +58,13 @@ $(GS_SOURCE): $(O)/tests/source/gs_source.o $(O)/libgitseal.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 test: $(GS_SOURCE)
 -include $(O)/tests/source/gs_source.d
+# tests/tools/gen_app_crd.c: `make crd` writes controller/deploy/application-crd.yaml from lib/app's
+# field table (test_app_crd__committed_file_is_generated fails when they differ).
+GEN_APP_CRD := $(O)/gen-app-crd
+$(GEN_APP_CRD): $(O)/tests/tools/gen_app_crd.o $(O)/libgitseal.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+crd: $(GEN_APP_CRD)
+	@$(GEN_APP_CRD) > controller/deploy/application-crd.yaml.tmp && \
+		mv controller/deploy/application-crd.yaml.tmp controller/deploy/application-crd.yaml
+	@echo "  GEN     controller/deploy/application-crd.yaml"
+-include $(O)/tests/tools/gen_app_crd.d

@@ -26,6 +26,8 @@
  */
 #include <stddef.h>
 
+#include "core/buf.h"
+
 struct doc;
 
 /* --- the table of known fields ------------------------------------------------ */
@@ -121,18 +123,54 @@ struct app_decryption {
 	char *secret_ref; /* secretRef.name: entries ending in .agekey */
 	int require_encrypted;
 };
+/* spec.ignoreDifferences[] (Argo CD's shape; jqPathExpressions are not supported) */
+struct app_ignore {
+	char *group;     /* NULL or "": the core group */
+	char *kind;      /* required */
+	char *name;      /* NULL: any */
+	char *namespace; /* NULL: any */
+	char **pointers; /* RFC 6901 JSON pointers */
+	size_t npointers;
+};
+/* spec.dependsOn[] */
+struct app_dep {
+	char *name;
+	char *namespace; /* NULL: the Application's own */
+};
+#define APP_IN_CLUSTER "https://kubernetes.default.svc" /* destination.server of this cluster */
 struct app {
 	char *name, *namespace;
 	char *file; /* the manifest's file, for messages */
+	long long generation;
 	struct app_source source;
 	struct app_decryption decryption;
+	/* the rest of the spec (the reconciler) */
+	struct {
+		char *server;    /* NULL: this cluster (unless name is set) */
+		char *name;      /* a registered cluster's name */
+		char *namespace; /* for objects that name none */
+	} destination;
+	char *service_account; /* spec.serviceAccountName */
+	int automated;         /* spec.syncPolicy.automated is present */
+	int prune, self_heal;  /* its fields */
+	char **sync_options;   /* "Name=value", as written */
+	size_t nsync_options;
+	int create_namespace; /* syncOptions CreateNamespace=true */
+	struct app_ignore *ignore;
+	size_t nignore;
+	double interval; /* seconds; 0: not given */
+	double timeout;  /* seconds; 0: not given */
+	struct app_dep *depends_on;
+	size_t ndepends_on;
+	int suspend;
 };
 
 /*
- * Parse spec.source and spec.decryption of an Application. Every issue
- * app_check() finds is an error: GS_EPARSE with the first one
- * ("app.yaml:7:7: unknown field spec.source.helm.valuesFile (did you mean
- * valueFiles?)", then "(and N more)").
+ * Parse an Application. Every issue app_check() finds is an error: GS_EPARSE
+ * with the first one ("app.yaml:7:7: unknown field spec.source.helm.valuesFile
+ * (did you mean valueFiles?)", then "(and N more)"). So are values the schema
+ * cannot express: a project other than "default", an unknown sync option, a
+ * negative or zero interval, a JSON pointer that does not start with '/'.
  */
 int app_parse(struct app **out, const struct doc *obj);
 void app_free(struct app *a); /* NULL is fine */
@@ -142,5 +180,23 @@ void app_free(struct app *a); /* NULL is fine */
  * Application in it (other kinds are skipped; none or several is an error).
  */
 int app_load_file(struct app **out, const char *path);
+
+/* Whether a cluster is this one: destination.server empty or APP_IN_CLUSTER, and no name (or the
+ * name "in-cluster", Argo CD's). */
+int app_in_cluster(const struct app *a);
+
+/* --- the CRD ------------------------------------------------------------------ */
+
+/*
+ * The CustomResourceDefinition applications.gitseal.dev, generated from the
+ * field table: structural OpenAPI v3 schema (every field typed, descriptions
+ * from the help lines, required lists, a pattern on durations, status kept as
+ * written), the status subresource, printer columns Sync, Health, Revision,
+ * Age, short names app and apps. controller/deploy/application-crd.yaml is
+ * this, as YAML (`make crd` writes it; a unit test checks they agree).
+ */
+int app_crd(struct doc **out);
+/* The CRD as the committed file holds it (a header comment, then the YAML). */
+int app_crd_yaml(struct buf *out);
 
 #endif

@@ -107,7 +107,9 @@ static const struct app_field fields[] = {
 	{ "spec.timeout", APP_T_STRING, APP_F_DURATION, "deadline of one reconcile (5m)" },
 	{ "spec.dependsOn", APP_T_LIST, 0, "Applications that must be Ready first" },
 	{ "spec.dependsOn[]", APP_T_OBJECT, 0, "one Application" },
-	{ "spec.dependsOn[].name", APP_T_STRING, APP_F_REQUIRED, "its name (same namespace)" },
+	{ "spec.dependsOn[].name", APP_T_STRING, APP_F_REQUIRED, "its name" },
+	{ "spec.dependsOn[].namespace", APP_T_STRING, 0,
+	  "its namespace (default: this Application's)" },
 	{ "spec.suspend", APP_T_BOOL, 0, "stop reconciling" },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -1,9 +1,11 @@
 /* spec.source and spec.decryption of an Application, after app_check() found nothing wrong. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/app.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "doc/doc.h"
@@ -47,6 +49,24 @@ void app_free(struct app *a)
 	free(a->source.directory.include);
 	free(a->source.directory.exclude);
 	free(a->decryption.secret_ref);
+	free(a->destination.server);
+	free(a->destination.name);
+	free(a->destination.namespace);
+	free(a->service_account);
+	strv_free(a->sync_options, a->nsync_options);
+	for (i = 0; i < a->nignore; i++) {
+		free(a->ignore[i].group);
+		free(a->ignore[i].kind);
+		free(a->ignore[i].name);
+		free(a->ignore[i].namespace);
+		strv_free(a->ignore[i].pointers, a->ignore[i].npointers);
+	}
+	free(a->ignore);
+	for (i = 0; i < a->ndepends_on; i++) {
+		free(a->depends_on[i].name);
+		free(a->depends_on[i].namespace);
+	}
+	free(a->depends_on);
 	free(a->name);
 	free(a->namespace);
 	free(a->file);
@@ -128,6 +148,175 @@ static void parse_helm(struct app_helm *h, const struct doc *hd, int *failed)
 	h->post_render = dup_str(doc_get(hd, "postRender"), failed);
 }
 
+/* syncOptions Argo CD users write: ours, and Argo's that describe what gitseal always does */
+static const char *const sync_options[] = {
+	"CreateNamespace",          /* true: the destination namespace is created with the set */
+	"ServerSideApply",          /* true only: we always apply server-side */
+	"ApplyOutOfSyncOnly",       /* true only: only what differs is written */
+	"PruneLast",                /* true only: prune runs after every apply stage */
+	"RespectIgnoreDifferences", /* true only: ignored fields are never reverted */
+	"PrunePropagationPolicy",   /* background only */
+	NULL,
+};
+
+/* A spec error at node n: "file:line:col: path: message". */
+static int spec_error(const struct doc *n, const char *path, const char *msg)
+{
+	if (doc_file(n) && doc_line(n))
+		return gs_error(GS_EPARSE, "%s:%u:%u: %s: %s", doc_file(n), doc_start(n).line,
+		                doc_start(n).col, path, msg);
+	return gs_error(GS_EPARSE, "%s: %s", path, msg);
+}
+
+static int parse_sync_options(struct app *a, const struct doc *seq, int *failed)
+{
+	struct buf path = BUF_INIT(256), msg = BUF_INIT(1024);
+	size_t i, j;
+	int rc = 0;
+
+	a->sync_options = dup_strv(seq, &a->nsync_options, failed);
+	for (i = 0; i < doc_len(seq) && rc == 0; i++) {
+		const struct doc *n = doc_val_at(seq, i);
+		const char *opt = doc_str(n), *eq = opt ? strchr(opt, '=') : NULL;
+		const char *val = eq ? eq + 1 : NULL;
+		buf_reset(&path);
+		buf_reset(&msg);
+		buf_addf(&path, "spec.syncPolicy.syncOptions[%zu]", i);
+		if (!opt)
+			continue;
+		for (j = 0; eq && sync_options[j]; j++)
+			if (strlen(sync_options[j]) == (size_t)(eq - opt) &&
+			    !strncmp(opt, sync_options[j], (size_t)(eq - opt)))
+				break;
+		if (!eq || !sync_options[j]) {
+			buf_adds(&msg, "unknown sync option (known: ");
+			for (j = 0; sync_options[j]; j++)
+				buf_addf(&msg, "%s%s", j ? ", " : "", sync_options[j]);
+			buf_adds(&msg, ")");
+			rc = spec_error(n, path.p, msg.p);
+		} else if (j == 0) {
+			if (strcmp(val, "true") && strcmp(val, "false"))
+				rc = spec_error(n, path.p, "CreateNamespace is true or false");
+			a->create_namespace = !strcmp(val, "true");
+		} else if (j == 5) {
+			if (strcasecmp(val, "background"))
+				rc = spec_error(n, path.p,
+				                "only background propagation is supported");
+		} else if (strcmp(val, "true")) {
+			buf_addf(&msg, "%.*s is always true here", (int)(eq - opt), opt);
+			rc = spec_error(n, path.p, msg.p);
+		}
+	}
+	buf_release(&path);
+	buf_release(&msg);
+	return rc;
+}
+
+static int parse_ignore(struct app *a, const struct doc *seq, int *failed)
+{
+	size_t i, j;
+	if (doc_kind(seq) != DOC_SEQ || !doc_len(seq))
+		return 0;
+	if (!(a->ignore = calloc(doc_len(seq), sizeof(*a->ignore)))) {
+		*failed = 1;
+		return 0;
+	}
+	for (i = 0; i < doc_len(seq); i++) {
+		const struct doc *r = doc_val_at(seq, i), *ptrs = doc_get(r, "jsonPointers");
+		struct app_ignore *ig = &a->ignore[a->nignore++];
+		ig->group = dup_str(doc_get(r, "group"), failed);
+		ig->kind = dup_str(doc_get(r, "kind"), failed);
+		ig->name = dup_str(doc_get(r, "name"), failed);
+		ig->namespace = dup_str(doc_get(r, "namespace"), failed);
+		ig->pointers = dup_strv(ptrs, &ig->npointers, failed);
+		for (j = 0; j < doc_len(ptrs); j++) {
+			const char *p = doc_str(doc_val_at(ptrs, j));
+			if (p && *p != '/') {
+				struct buf path = BUF_INIT(256);
+				int rc;
+				buf_addf(&path, "spec.ignoreDifferences[%zu].jsonPointers[%zu]", i,
+				         j);
+				rc = spec_error(doc_val_at(ptrs, j), path.p,
+				                "a JSON pointer starts with / (/spec/replicas)");
+				buf_release(&path);
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_deps(struct app *a, const struct doc *seq, int *failed)
+{
+	size_t i;
+	if (doc_kind(seq) != DOC_SEQ || !doc_len(seq))
+		return 0;
+	if (!(a->depends_on = calloc(doc_len(seq), sizeof(*a->depends_on)))) {
+		*failed = 1;
+		return 0;
+	}
+	for (i = 0; i < doc_len(seq); i++) {
+		const struct doc *d = doc_val_at(seq, i);
+		struct app_dep *dep = &a->depends_on[a->ndepends_on++];
+		dep->name = dup_str(doc_get(d, "name"), failed);
+		dep->namespace = dup_str(doc_get(d, "namespace"), failed);
+	}
+	return 0;
+}
+
+static int parse_duration(double *out, const struct doc *n, const char *path)
+{
+	const char *s = doc_str(n);
+	if (!s)
+		return 0;
+	if (gs_parse_duration(s, out) < 0 || *out <= 0) {
+		gs_error_clear();
+		return spec_error(n, path, "must be a positive duration (like 30s, 5m or 1h30m)");
+	}
+	return 0;
+}
+
+/* The rest of the spec, after app_check() found nothing wrong with its shape. */
+static int parse_rest(struct app *a, const struct doc *spec, int *failed)
+{
+	const struct doc *n, *sp = doc_get(spec, "syncPolicy");
+	int rc;
+
+	if ((n = doc_get(spec, "project")) && doc_str(n) && strcmp(doc_str(n), "default"))
+		return spec_error(n, "spec.project", "only the project \"default\" exists");
+	a->destination.server = dup_str(doc_getp(spec, "destination", "server", NULL), failed);
+	a->destination.name = dup_str(doc_getp(spec, "destination", "name", NULL), failed);
+	a->destination.namespace =
+	    dup_str(doc_getp(spec, "destination", "namespace", NULL), failed);
+	if (a->destination.server && a->destination.name && *a->destination.server &&
+	    *a->destination.name)
+		return spec_error(doc_get(spec, "destination"), "spec.destination",
+		                  "give server or name, not both");
+	a->service_account = dup_str(doc_get(spec, "serviceAccountName"), failed);
+	if ((n = doc_get(sp, "automated")) && doc_kind(n) == DOC_MAP) {
+		a->automated = 1;
+		a->prune = get_bool(doc_get(n, "prune"));
+		a->self_heal = get_bool(doc_get(n, "selfHeal"));
+	}
+	if ((rc = parse_sync_options(a, doc_get(sp, "syncOptions"), failed)) < 0 ||
+	    (rc = parse_ignore(a, doc_get(spec, "ignoreDifferences"), failed)) < 0 ||
+	    (rc = parse_deps(a, doc_get(spec, "dependsOn"), failed)) < 0 ||
+	    (rc = parse_duration(&a->interval, doc_get(spec, "interval"), "spec.interval")) < 0 ||
+	    (rc = parse_duration(&a->timeout, doc_get(spec, "timeout"), "spec.timeout")) < 0)
+		return rc;
+	a->suspend = get_bool(doc_get(spec, "suspend"));
+	return 0;
+}
+
+int app_in_cluster(const struct app *a)
+{
+	const char *s = a->destination.server, *n = a->destination.name;
+	if (n && *n)
+		return !strcmp(n, "in-cluster");
+	return !s || !*s || !strcmp(s, APP_IN_CLUSTER) || !strcmp(s, APP_IN_CLUSTER "/") ||
+	       !strcmp(s, APP_IN_CLUSTER ":443");
+}
+
 int app_parse(struct app **out, const struct doc *obj)
 {
 	struct app_issues issues = APP_ISSUES_INIT;
@@ -177,6 +366,10 @@ int app_parse(struct app **out, const struct doc *obj)
 	}
 	a->decryption.secret_ref = dup_str(doc_getp(dec, "secretRef", "name", NULL), &failed);
 	a->decryption.require_encrypted = get_bool(doc_get(dec, "requireEncrypted"));
+	if (doc_get_int(doc_getp(obj, "metadata", "generation", NULL), &a->generation) < 0)
+		gs_error_clear();
+	if ((rc = parse_rest(a, doc_get(obj, "spec"), &failed)) < 0)
+		goto out;
 	if (failed) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
 		goto out;

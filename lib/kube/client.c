@@ -14,7 +14,9 @@
 #include "core/log.h"
 #include "kube/client.h"
 
-#define POOL_MAX 16
+/* the pool array of struct kube_client (client.h): a larger cap wrote past it once more than 8
+ * handles came back at once (many workers on one client) */
+#define POOL_MAX (sizeof(((struct kube_client *)0)->pool) / sizeof(CURL *))
 #define TOKEN_FILE_MAX (64 << 10)
 #define TOKEN_FILE_REREAD_MS 60000
 

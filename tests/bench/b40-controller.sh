@@ -99,7 +99,7 @@ EOF
 run_controller() { # run_controller LOG: start, wait for "caught up", print wall seconds
 	_s=$(date +%s.%N)
 	POD_NAMESPACE=$KNS "$CONTROLLER" --listen-addr 127.0.0.1:0 --listen-metrics-addr 127.0.0.1:0 \
-		--all-namespaces=true --leader-elect=false > "$1" 2>&1 &
+		--all-namespaces=true --leader-elect=false --applications=false > "$1" 2>&1 &
 	CPID=$!
 	_n=0
 	until grep -qs 'msg="caught up"' "$1"; do

@@ -461,3 +461,31 @@ void test_kube_client__one_client_shared_by_threads(void)
 	doc_free(l);
 	kube_client_free(shared);
 }
+
+/* More requests in flight than the pool keeps idle handles: every handle goes back to a pool of
+ * the pool array's size and the rest are freed (the pool once had room for 8 while it kept 16, and
+ * the ninth handle put back overwrote the client's state). */
+void test_kube_client__more_threads_than_pooled_handles(void)
+{
+	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
+	struct kube_client *kc, *shared = NULL;
+	struct worker w[24];
+	pthread_t th[24];
+	const char *ns;
+	int i, n = 24;
+
+	kt_setup(kc);
+	ns = kt_ns(kc, "pool");
+	co.qps = -1;
+	must_pass(kube_client_from_env(&shared, NULL, &co));
+	for (i = 0; i < n; i++) {
+		w[i] = (struct worker){ shared, ns, i, 0, "" };
+		pthread_create(&th[i], NULL, work, &w[i]);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < n; i++)
+		if (w[i].failures)
+			fail_("thread %d: %d failures, last: %s", i, w[i].failures, w[i].err);
+	kube_client_free(shared);
+}

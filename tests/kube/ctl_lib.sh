@@ -83,6 +83,7 @@ ctl_start() {
 	_id=$1 _kns=$2
 	shift 2
 	POD_NAMESPACE=$_kns POD_NAME=$_id "$CONTROLLER" --listen-addr 127.0.0.1:0 --listen-metrics-addr 127.0.0.1:0 \
+		--listen-webhook-addr 127.0.0.1:0 --source-cache-dir "$TMP/$_id.cache" \
 		"$@" > "$TMP/$_id.log" 2>&1 < /dev/null &
 	echo $! > "$TMP/$_id.pid"
 	echo $! >> "$TMP/ctl.pids"
@@ -90,6 +91,7 @@ ctl_start() {
 	wait_for "grep -q 'msg.\{1,2\}\"http listening\"' '$TMP/$_id.log'" 15 || { cat "$TMP/$_id.log"; return 1; }
 	sed -n 's/.*msg.\{1,2\}"http listening".*[ "]port"\{0,1\}[=:]\([0-9]*\).*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.port"
 	sed -n 's/.*msg.\{1,2\}"http listening".*metrics_port"\{0,1\}[=:]\([0-9]*\).*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.mport"
+	sed -n 's/.*msg.\{1,2\}"http listening".*webhook_port"\{0,1\}[=:]\([0-9]*\).*/\1/p' "$TMP/$_id.log" | head -1 > "$TMP/$_id.wport"
 }
 
 ctl_stop() {

@@ -136,3 +136,20 @@ void test_kube_apply_bench__cold_then_steady(void)
 	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	kube_client_free(kc);
 }
+
+/* The floor alone, for tests/bench/b80-apps.sh (KT_APPLY_FLOOR_FILE: the objects to apply). */
+void test_kube_apply_bench__floor_only(void)
+{
+	const char *file = kt_env("KT_APPLY_FLOOR_FILE"), *w = kt_env("KT_APPLY_BENCH_WORKERS");
+	struct kube_client_opts co = KUBE_CLIENT_OPTS_INIT;
+	struct kube_overrides ov = KUBE_OVERRIDES_INIT;
+	struct kube_client *kc = NULL;
+
+	if (!file)
+		skip_("a benchmark: tests/bench/b80-apps.sh sets KT_APPLY_FLOOR_FILE");
+	co.qps = -1;
+	co.timeout_ms = 120000;
+	must_pass(kube_client_from_env(&kc, &ov, &co));
+	must_pass(floor_run(kc, file, w ? (int)strtol(w, NULL, 10) : 8));
+	kube_client_free(kc);
+}

@@ -1,0 +1,27 @@
+#ifndef GS_CTL_APPLICATION_H
+#define GS_CTL_APPLICATION_H
+/*
+ * The Application reconciler (applications.gitseal.dev): keeps a cluster equal to Git. Every
+ * replica serves the webhook receiver; while this replica holds the Lease
+ * (gitseal-apps[-SHARD]) it watches the Applications of its shard and reconciles them:
+ * source -> render -> decrypt (lib/pipeline, as `gitseal build`) -> staged apply -> prune ->
+ * health, with drift seen on shared watches of the applied kinds. What main.c needs.
+ */
+struct ctl_opts;
+struct kube_config;
+struct rt;
+struct rt_http;
+struct app_controller;
+
+/* Metrics and the webhook routes (on hooks, before it starts); nothing runs yet. o and cfg (the
+ * controller's own connection, the base of impersonated clients) outlive c. */
+int app_controller_new(struct app_controller **out, struct rt *rt, const struct ctl_opts *o,
+                       const struct kube_config *cfg, struct rt_http *hooks);
+/* The Lease: from here on it reconciles while leading. */
+int app_controller_start(struct app_controller *c);
+/* Stop reconciling (workers finish what they hold), give the Lease up. */
+void app_controller_stop(struct app_controller *c);
+/* After the HTTP server that carries the routes stopped. */
+void app_controller_free(struct app_controller *c);
+
+#endif
