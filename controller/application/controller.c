@@ -364,7 +364,8 @@ static int may_list(struct app_controller *c)
 	if (rc == GS_EAUTH) {
 		if (!c->rbac_missing_logged)
 			gs_warn("not allowed to list applications.gitseal.dev: the Application "
-			        "reconciler waits (bind controller/deploy/application-rbac.yaml, or run "
+			        "reconciler waits (bind controller/deploy/application-rbac.yaml, "
+			        "or run "
 			        "with --applications=false); looking again every minute",
 			        "identity=%s", c->o->identity);
 		c->rbac_missing_logged = 1;
