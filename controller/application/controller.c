@@ -24,8 +24,12 @@
 
 static void ent_free(struct app_ent *e)
 {
+	size_t i;
 	if (!e)
 		return;
+	for (i = 0; i < e->nids; i++)
+		free(e->ids[i]);
+	free(e->ids);
 	free(e->key);
 	app_free(e->spec);
 	free(e->ign);
