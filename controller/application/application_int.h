@@ -142,7 +142,7 @@ struct app_controller {
 	char *label_selector; /* of Applications: the shard's and --app-label-selector */
 	char lease_name[128];
 	pthread_mutex_t mu; /* everything below */
-	int leading, stop, crd_missing_logged;
+	int leading, stop, crd_missing_logged, rbac_missing_logged;
 	struct rt_queue *q;
 	struct rt_informer *apps; /* Applications of this shard (objects kept) */
 	struct rt_map ents;       /* "ns/name" -> struct app_ent */

@@ -27,8 +27,6 @@ static void ent_free(struct app_ent *e)
 	size_t i;
 	if (!e)
 		return;
-	/* TODO(lead): appcli's fix for "app" (LeakSanitizer in t6500): the inventory ids were not
-	 * freed at shutdown, nor those a run set after the Application was deleted (orphan) */
 	for (i = 0; i < e->nids; i++)
 		free(e->ids[i]);
 	free(e->ids);
@@ -348,6 +346,41 @@ static void loop_stop(struct app_controller *c)
 	pthread_mutex_unlock(&c->mu);
 }
 
+static int stop_at_first(void *ctx, const struct doc *item)
+{
+	(void)ctx;
+	(void)item;
+	return 1;
+}
+
+/* Whether this identity may list Applications (the unsealer's RBAC alone may not): said once,
+ * without the API server's text, then looked at again every minute. */
+static int may_list(struct app_controller *c)
+{
+	struct kube_list_opts lo = KUBE_LIST_OPTS_INIT;
+	int rc;
+	lo.label_selector = c->label_selector;
+	lo.limit = 1;
+	lo.all_namespaces = 1;
+	rc = kube_list_each(c->kc, APP_API_VERSION, APP_KIND, NULL, &lo, stop_at_first, NULL, NULL);
+	if (rc >= 0)
+		return 1;
+	if (rc == GS_EAUTH) {
+		if (!c->rbac_missing_logged)
+			gs_warn("not allowed to list applications.gitseal.dev: the Application "
+			        "reconciler waits (bind controller/deploy/application-rbac.yaml, "
+			        "or run "
+			        "with --applications=false); looking again every minute",
+			        "identity=%s", c->o->identity);
+		c->rbac_missing_logged = 1;
+	} else {
+		gs_warn("cannot list applications.gitseal.dev; looking again in a minute",
+		        "error=\"%s\"", gs_error_last());
+	}
+	gs_error_clear();
+	return 0;
+}
+
 /* The leader thread: start the machinery once leading and the CRD is served. */
 static long tick(void *ctx, int leader)
 {
@@ -370,6 +403,8 @@ static long tick(void *ctx, int leader)
 		return 5000;
 	}
 	kube_resource_release(&res);
+	if (!may_list(c))
+		return 60000;
 	if (!c->cache) {
 		struct source_cache_opts so = SOURCE_CACHE_OPTS_INIT;
 		so.dir = *c->o->source_cache_dir ? c->o->source_cache_dir : NULL;

@@ -196,6 +196,15 @@ int app__lookup(void *ctx, const struct doc *desired, struct doc **live)
 	/* the informer lives until the loop stops, after every worker: safe without the lock */
 	if (inf && rt_key(&key, doc_k8s_namespace(desired), doc_k8s_name(desired)) == 0)
 		state = rt_informer_meta(inf, key.p, NULL, NULL, NULL) ? 1 : 0;
+	if (state == 0 && obj_id(&kk, desired) == 0) {
+		/* we wrote it and no event told us it went: the cache lags our write, ask */
+		struct app_obj *o;
+		pthread_mutex_lock(&c->mu);
+		if ((o = rt_map_get(&c->objs, kk.p)) && o->present)
+			state = -1;
+		pthread_mutex_unlock(&c->mu);
+	}
+	gs_error_clear();
 	/* Absent from a label-selected cache: not ours. It may still exist without our labels (a
 	 * kubectl-made object): the forced server-side apply takes it over all the same, and the
 	 * next sync, seeing it in the cache, takes kubectl's fields over too. */
@@ -437,6 +446,22 @@ struct app_obj *app__obj_of(struct app_controller *c, const struct app_ent *e, c
 	return o && !strcmp(o->app, e->key) ? o : NULL;
 }
 
+/* Fields kubectl's client-side apply (or an edit before the first apply) still owns. */
+static int kubectl_traces(const struct doc *stored)
+{
+	const struct doc *mf = doc_getp(stored, "metadata", "managedFields", NULL);
+	size_t i;
+	if (doc_getp(stored, "metadata", "annotations", APPLY_ANN_LAST_APPLIED, NULL))
+		return 1;
+	for (i = 0; i < doc_len(mf); i++) {
+		const char *m = doc_str(doc_get(doc_val_at(mf, i), "manager"));
+		if (m && (!strcmp(m, "kubectl-client-side-apply") || !strcmp(m, "kubectl") ||
+		          !strcmp(m, "before-first-apply")))
+			return 1;
+	}
+	return 0;
+}
+
 int app__obj_record(struct app_controller *c, struct app_ent *e, const char *key, const char *what,
                     uint64_t digest, const struct apply_result *r, unsigned *want)
 {
@@ -485,6 +510,12 @@ int app__obj_record(struct app_controller *c, struct app_ent *e, const char *key
 	o->drifted = 0;
 	set_str(&o->drift_msg, NULL);
 	o->applying = 0;
+	/* applied directly (the watch cache did not know it) onto an object kubectl made: apply it
+	 * once more, through the takeover of kubectl's fields, so that what Git lacks goes */
+	if (r->action == APPLY_CREATED && kubectl_traces(stored)) {
+		o->digest = 0;
+		*want |= APP_W_DRIFT;
+	}
 	/* an event came while we applied: if it is newer than our write, judge it now */
 	if (o->late_rv[0] && strcmp(o->late_rv, o->rv) && rv_newer(o->late_rv, o->rv)) {
 		struct doc *late = NULL;

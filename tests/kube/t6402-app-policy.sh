@@ -112,6 +112,22 @@ t_expect "CreateNamespace=true: the destination namespace is made with the set" 
 	wait_for "k GET /api/v1/namespaces/$NS-new/configmaps/in-new" 20 &&
 	[ "$(obj /api/v1/namespaces/$NS-new "d[\"metadata\"][\"labels\"][\"gitseal.dev/name\"]")" = newns ]'
 
+KUBECTL=${GITSEAL_TOOLS:-/var/cache/gitseal-tools}/kubectl-1.20/kubectl
+export KUBECTL
+old_key() { obj $CM/adopted 'd["data"].get("old", "gone")'; }
+last_applied() { obj $CM/adopted 'd["metadata"].get("annotations", {})' | grep -c last-applied-configuration; }
+if [ -x "$KUBECTL" ]; then
+	t_expect "kubectl apply made it: the Application takes kubectl's fields over, so what Git lacks goes" '
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: adopted, namespace: $NS}\ndata: {keep: \"1\", old: \"1\"}\n" > kc.yaml &&
+	"$KUBECTL" apply -f kc.yaml > /dev/null && [ "$(last_applied)" = 1 ] &&
+	printf "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: adopted}\ndata: {keep: \"2\"}\n" | repo_write cfg adopt/cm.yaml &&
+	repo_push cfg "adopt" > /dev/null && app_yaml adopt adopt "$AUTO" | app_put $NS adopt &&
+	wait_for "[ \"\$(old_key)\" = gone ]" 20 && [ "$(last_applied)" = 0 ] &&
+	[ "$(obj $CM/adopted "d[\"data\"][\"keep\"]")" = 2 ]'
+else
+	t_peer_missing "kubectl apply takeover" "kubectl 1.20 in ${GITSEAL_TOOLS:-/var/cache/gitseal-tools}"
+fi
+
 t_expect "an invalid spec: Stalled with the field, no retries; fixing it recovers" '
 	printf "apiVersion: gitseal.dev/v1alpha1\nkind: Application\nmetadata: {name: bad, namespace: $NS}\nspec:\n  source: {repoURL: \"$GS_GIT_URL/cfg.git\", path: infra}\n  project: other\n" |
 		app_put $NS bad &&
