@@ -14,7 +14,7 @@
 #   make manifests  copy deploy/base/crds into charts/gitseal/crds (tests/kube/t6900 checks it)
 #   make image      the container image with podman, no registry (deploy/image.sh)
 #   make image-test run the built image: --version, gitseal build of a small repository
-#   make crd        controller/deploy/application-crd.yaml from lib/app's field table
+#   make crd        deploy/base/crds/applications.yaml (and the chart's copy) from lib/app's field table
 
 PKGS      := libsodium openssl yaml-0.1 libcurl libgit2 libmicrohttpd libpcre2-8
 O         ?= build/release

@@ -89,8 +89,8 @@ cp -r "$TOP/tests/fixtures/config-repo/." "$W/"
 wgit() { git -C "$W" -c user.name=demo -c user.email=demo@example.com "$@"; }
 
 step "7. gitseal-controller: Sealed Secrets and Applications, one process"
-"$GITSEAL" kube create -f "$TOP/controller/deploy/crd.yaml" > /dev/null
-"$GITSEAL" kube create -f "$TOP/controller/deploy/application-crd.yaml" > /dev/null
+"$GITSEAL" kube create -f "$TOP/deploy/base/crds/sealedsecrets.yaml" > /dev/null
+"$GITSEAL" kube create -f "$TOP/deploy/base/crds/applications.yaml" > /dev/null
 printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"gitseal-system"}}\n' > ns.json
 "$GITSEAL" kube create -f ns.json > /dev/null
 until_ "the CRDs are served" 30 "$GITSEAL" kube list gitseal.dev/v1alpha1/Application -n gitseal-system

@@ -58,13 +58,14 @@ $(GS_SOURCE): $(O)/tests/source/gs_source.o $(O)/libgitseal.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 test: $(GS_SOURCE)
 -include $(O)/tests/source/gs_source.d
-# tests/tools/gen_app_crd.c: `make crd` writes controller/deploy/application-crd.yaml from lib/app's
+# tests/tools/gen_app_crd.c: `make crd` writes deploy/base/crds/applications.yaml from lib/app's
 # field table (test_app_crd__committed_file_is_generated fails when they differ).
 GEN_APP_CRD := $(O)/gen-app-crd
 $(GEN_APP_CRD): $(O)/tests/tools/gen_app_crd.o $(O)/libgitseal.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 crd: $(GEN_APP_CRD)
-	@$(GEN_APP_CRD) > controller/deploy/application-crd.yaml.tmp && \
-		mv controller/deploy/application-crd.yaml.tmp controller/deploy/application-crd.yaml
-	@echo "  GEN     controller/deploy/application-crd.yaml"
+	@$(GEN_APP_CRD) > deploy/base/crds/applications.yaml.tmp && \
+		mv deploy/base/crds/applications.yaml.tmp deploy/base/crds/applications.yaml
+	@echo "  GEN     deploy/base/crds/applications.yaml"
+	@$(MAKE) --no-print-directory manifests
 -include $(O)/tests/tools/gen_app_crd.d

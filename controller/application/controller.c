@@ -368,7 +368,7 @@ static int may_list(struct app_controller *c)
 	if (rc == GS_EAUTH) {
 		if (!c->rbac_missing_logged)
 			gs_warn("not allowed to list applications.gitseal.dev: the Application "
-			        "reconciler waits (bind controller/deploy/application-rbac.yaml, "
+			        "reconciler waits (bind deploy/base/rbac-reconciler.yaml, "
 			        "or run "
 			        "with --applications=false); looking again every minute",
 			        "identity=%s", c->o->identity);
@@ -396,7 +396,7 @@ static long tick(void *ctx, int leader)
 	if (kube_discover(&res, c->kc, APP_API_VERSION, APP_KIND) < 0) {
 		if (!c->crd_missing_logged)
 			gs_warn("applications.gitseal.dev is not served: install "
-			        "controller/deploy/application-crd.yaml; looking again every 5s",
+			        "deploy/base/crds/applications.yaml; looking again every 5s",
 			        "error=\"%s\"", gs_error_last());
 		c->crd_missing_logged = 1;
 		gs_error_clear();

@@ -192,7 +192,7 @@ int app_in_cluster(const struct app *a);
  * field table: structural OpenAPI v3 schema (every field typed, descriptions
  * from the help lines, required lists, a pattern on durations, status kept as
  * written), the status subresource, printer columns Sync, Health, Revision,
- * Age, short names app and apps. controller/deploy/application-crd.yaml is
+ * Age, short names app and apps. deploy/base/crds/applications.yaml is
  * this, as YAML (`make crd` writes it; a unit test checks they agree).
  */
 int app_crd(struct doc **out);

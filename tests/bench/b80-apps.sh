@@ -136,7 +136,7 @@ git -C "$W" add -A && git -C "$W" -c user.name=b -c user.email=b@b commit -qm "1
 	git -C "$W" push -q "$GS_REPOS/bench.git" HEAD:refs/heads/main || exit 1
 
 # --- the Applications, then the controller from cold -----------------------------------------
-"$KUBECTL" apply --server-side -f "$TOP/controller/deploy/application-crd.yaml" > /dev/null 2>&1 ||
+"$KUBECTL" apply --server-side -f "$TOP/deploy/base/crds/applications.yaml" > /dev/null 2>&1 ||
 	{ echo "b80-apps: the Application CRD does not apply"; exit 1; }
 i=0
 while [ $i -lt 100 ] && ! kcurl -f -o /dev/null "$KUBE_API_URL/apis/gitseal.dev/v1alpha1/applications"; do

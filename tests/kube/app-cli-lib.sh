@@ -1,6 +1,6 @@
 # Helpers for the Application CLI suites (tests/kube/t65*.sh), sourced after ctl_lib.sh.
 #
-#   app_crd                     the Application CRD (controller/deploy/application-crd.yaml), once
+#   app_crd                     the Application CRD (deploy/base/crds/applications.yaml), once
 #                               per API server
 #   app_create NS NAME [SPEC [LABELS]]   an Application (SPEC: JSON of spec, default a plain
 #                               path; LABELS: JSON of metadata.labels)
@@ -9,7 +9,7 @@
 #   app_get NS NAME EXPR        a python expression over the Application (d)
 
 app_crd() {
-	_crd=$TOP/controller/deploy/application-crd.yaml
+	_crd=$TOP/deploy/base/crds/applications.yaml
 	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions "$_crd" application/yaml >/dev/null ||
 		grep -q AlreadyExists "$TMP/.k.body" || return 1
 	wait_for 'k GET /apis/gitseal.dev/v1alpha1/applications' 30

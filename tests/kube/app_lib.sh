@@ -26,7 +26,7 @@ APPS=/apis/gitseal.dev/v1alpha1
 app_setup() {
 	ctl_crd || return 1
 	k POST /apis/apiextensions.k8s.io/v1/customresourcedefinitions \
-		"$TOP/controller/deploy/application-crd.yaml" application/yaml >/dev/null ||
+		"$TOP/deploy/base/crds/applications.yaml" application/yaml >/dev/null ||
 		grep -q AlreadyExists "$TMP/.k.body" || return 1
 	wait_for "k GET $APPS/applications" 30 || return 1
 	[ -n "${GS_GIT_URL:-}" ] || { echo "no git daemon: $(cat "$TMP/git.log" 2>/dev/null)"; return 1; }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The shipped RBAC (controller/deploy/rbac.yaml + application-rbac.yaml) is enough for the
+# The shipped RBAC (deploy/base/rbac-unsealer.yaml + rbac-reconciler.yaml) is enough for the
 # Application reconciler: the controller runs with a TokenRequest token of its ServiceAccount,
 # syncs, prunes, watches for drift and impersonates, and its log holds no permission error.
 . "$(dirname "$0")/../lib.sh"
@@ -21,7 +21,7 @@ app_git_start
 
 # both RBAC files for this run: the namespace and the cluster-wide names made unique
 rbac_apply() {
-	cat "$TOP/controller/deploy/rbac.yaml" && echo --- && cat "$TOP/controller/deploy/application-rbac.yaml"
+	cat "$TOP/deploy/base/rbac-unsealer.yaml" && echo --- && cat "$TOP/deploy/base/rbac-reconciler.yaml"
 }
 rbac_post() {
 	rbac_apply | sed "s/kube-system/$KNS/g; s/sealed-secrets-controller/$SA/g; s/secrets-unsealer/secrets-unsealer-$ID/g; s/sealed-secrets-key-admin/ska-$ID/g; s/sealed-secrets-service-proxier/sssp-$ID/g; s/name: gitseal-applications/name: gitseal-applications-$ID/; s/name: gitseal-apply/name: gitseal-apply-$ID/" \

@@ -25,14 +25,15 @@ t_expect "the chart installs the CRDs of deploy/, byte for byte (make manifests)
 
 t_expect "one source: only deploy/ and the chart (held to it here) define the CRDs and the controller" '
 	cd "$TOP" && git ls-files -co --exclude-standard "*.yaml" "*.yml" "*.json" |
-		xargs grep -l -e "name: sealedsecrets.bitnami.com" -e "^  name: sealed-secrets-controller$" 2>/dev/null |
+		xargs grep -l -e "name: sealedsecrets.bitnami.com" -e "name: applications.gitseal.dev" -e "^  name: sealed-secrets-controller$" 2>/dev/null |
 		grep -v -e "^deploy/" -e "^charts/gitseal/" > "$TMP/others" ; ! [ -s "$TMP/others" ] || { cat "$TMP/others"; false; }'
 
 t_expect "defaults: the chart renders the objects of kubectl kustomize deploy/ (kube-system)" '
 	kz "$TOP/deploy" > base.yaml && ht -n kube-system --kube-version 1.20.2 > chart.yaml &&
 	objs same base.yaml chart.yaml && objs list base.yaml > kinds &&
-	for o in CustomResourceDefinition//sealedsecrets.bitnami.com ServiceAccount/kube-system/sealed-secrets-controller \
-		ClusterRole//secrets-unsealer Deployment/kube-system/sealed-secrets-controller \
+	for o in CustomResourceDefinition//sealedsecrets.bitnami.com CustomResourceDefinition//applications.gitseal.dev \
+		ServiceAccount/kube-system/sealed-secrets-controller ClusterRole//secrets-unsealer \
+		ClusterRole//gitseal-applications ClusterRole//gitseal-apply ClusterRoleBinding//gitseal-apply Deployment/kube-system/sealed-secrets-controller \
 		Service/kube-system/sealed-secrets-controller Service/kube-system/sealed-secrets-controller-metrics \
 		Service/kube-system/gitseal-webhook RoleBinding/kube-system/sealed-secrets-service-proxier; do
 		grep -qx "$o" kinds || { echo "missing $o"; exit 1; }
@@ -52,6 +53,18 @@ t_expect "components pdb + servicemonitor = the chart with both on (Kubernetes 1
 	objs same comp.yaml chart.yaml --skip Namespace &&
 	objs get comp.yaml PodDisruptionBudget sealed-secrets-controller "o[\"apiVersion\"]" | grep -qx policy/v1 &&
 	objs get comp.yaml ServiceMonitor sealed-secrets-controller "o[\"spec\"][\"endpoints\"][0][\"port\"]" | grep -qx metrics'
+
+t_expect "component impersonate-only = the chart with applications.applyRole.enabled=false: no gitseal-apply" '
+	kz_with - impersonate-only > imp.yaml && ht -n kube-system --set applications.applyRole.enabled=false > chart.yaml &&
+	objs same imp.yaml chart.yaml && objs list imp.yaml > kinds &&
+	! grep -q "gitseal-apply$" kinds && grep -qx ClusterRole//gitseal-applications kinds'
+
+t_expect "applications.enabled=false: the unsealer alone (--applications=false, no reconciler RBAC)" '
+	ht --set applications.enabled=false > noapps.yaml && objs list noapps.yaml > kinds &&
+	! grep -q "gitseal-appl" kinds && objs args noapps.yaml sealed-secrets-controller | grep -qx -- --applications=false &&
+	ht --set applications.applyRole.rules[0].apiGroups[0]=apps --set applications.applyRole.rules[0].resources[0]=deployments \
+		--set applications.applyRole.rules[0].verbs[0]=patch > narrow.yaml &&
+	objs get narrow.yaml ClusterRole gitseal-apply "o[\"rules\"]" | grep -qx "\[{.apiGroups.: \[.apps.\], .resources.: \[.deployments.\], .verbs.: \[.patch.\]}\]"'
 
 t_expect "the PodDisruptionBudget is policy/v1beta1 before Kubernetes 1.21, policy/v1 from 1.21" '
 	for v in 1.20.2:policy/v1beta1 1.21.0:policy/v1 1.30.1:policy/v1; do

@@ -30,6 +30,12 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if not $v.watch.allNamespaces }}{{ $a = append $a "--all-namespaces=false" }}{{ end -}}
 {{- with $v.watch.additionalNamespaces }}{{ $a = append $a (printf "--additional-namespaces=%s" (join "," .)) }}{{ end -}}
 {{- with $v.watch.labelSelector }}{{ $a = append $a (printf "--label-selector=%s" .) }}{{ end -}}
+{{- if not $v.applications.enabled }}{{ $a = append $a "--applications=false" }}{{ end -}}
+{{- with $v.applications.workers }}{{ $a = append $a (printf "--app-workers=%v" .) }}{{ end -}}
+{{- with $v.applications.labelSelector }}{{ $a = append $a (printf "--app-label-selector=%s" .) }}{{ end -}}
+{{- with $v.applications.interval }}{{ $a = append $a (printf "--app-interval=%s" .) }}{{ end -}}
+{{- with $v.applications.defaultServiceAccount }}{{ $a = append $a (printf "--default-service-account=%s" .) }}{{ end -}}
+{{- with $v.applications.webhookSecret }}{{ $a = append $a (printf "--webhook-secret=%s" .) }}{{ end -}}
 {{- with $v.logLevel }}{{ $a = append $a (printf "--log-level=%s" .) }}{{ end -}}
 {{- with $v.logFormat }}{{ $a = append $a (printf "--log-format=%s" .) }}{{ end -}}
 {{- range $v.extraArgs }}{{ $a = append $a . }}{{ end -}}

@@ -69,9 +69,9 @@ void test_app_crd__committed_file_is_generated(void)
 {
 	struct buf want = BUF_INIT(1 << 20), have = BUF_INIT(1 << 20);
 	must_pass(app_crd_yaml(&want));
-	must_pass(test_read_fixture(&have, "../controller/deploy/application-crd.yaml"));
+	must_pass(test_read_fixture(&have, "../deploy/base/crds/applications.yaml"));
 	if (want.len != have.len || memcmp(want.p, have.p, want.len))
-		fail_("controller/deploy/application-crd.yaml is not what the field table "
+		fail_("deploy/base/crds/applications.yaml is not what the field table "
 		      "generates: run `make crd` and commit it");
 	buf_release(&want);
 	buf_release(&have);
