@@ -58,6 +58,30 @@ static void print_needed(const struct doc *status, const struct doc *k)
 		printf(", ...");
 }
 
+static void print_sops(const struct doc *status, const struct doc *k)
+{
+	int null, complete = 0;
+	long long n = num(k, "sopsObjects", &null), uncounted;
+	const struct doc *apps = doc_get(k, "applications");
+	size_t i;
+
+	if (null) {
+		printf("SOPS objects: unknown (the controller that answered does not lead the "
+		       "Applications)");
+		return;
+	}
+	printf("%lld SOPS object%s", n, n == 1 ? "" : "s");
+	doc_get_bool(doc_get(status, "sopsComplete"), &complete);
+	uncounted = num(status, "sopsUncounted", &null);
+	if (!complete)
+		printf(" (%lld Application%s not built yet)", null ? 0 : uncounted,
+		       uncounted == 1 ? "" : "s");
+	for (i = 0; i < doc_len(apps) && i < 3; i++)
+		printf("%s%s", i ? ", " : ": ", doc_str(doc_val_at(apps, i)));
+	if (doc_len(apps) > 3 || num(k, "moreApplications", &null) > 0)
+		printf(", ...");
+}
+
 int keys_cmd_list(int argc, char **argv)
 {
 	struct cli_getopt g;
@@ -111,7 +135,7 @@ int keys_cmd_list(int argc, char **argv)
 			       id ? id : "-", created ? created : "-",
 			       doc_str(doc_get(k, "status")) ? doc_str(doc_get(k, "status")) : "-");
 			if (t)
-				printf("SOPS objects: unknown (no Application inventory)");
+				print_sops(st, k);
 			else
 				print_needed(st, k);
 			putchar('\n');

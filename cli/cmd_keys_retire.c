@@ -83,6 +83,42 @@ static int find_key(const struct doc **out, int *age, const struct doc *st, cons
 	                key);
 }
 
+/* Why an age identity must not go (the Application reconciler's count); NULL when nothing
+ * needs it. */
+static const char *age_needed(struct buf *why, const struct doc *st, const struct doc *k)
+{
+	const struct doc *apps = doc_get(k, "applications");
+	long long needed = 0, objects = 0, uncounted = 0, more = 0;
+	int complete = 0;
+	size_t i;
+
+	if (doc_get_int(doc_get(k, "sopsNeeded"), &needed) < 0 ||
+	    doc_get_int(doc_get(k, "sopsObjects"), &objects) < 0) {
+		buf_adds(why,
+		         "the controller that answered does not count SOPS objects (it does not "
+		         "lead the Applications, or runs none): what needs the key is not known "
+		         "there; try again, or check that gitseal rotate re-encrypted every file");
+		return why->p;
+	}
+	doc_get_bool(doc_get(st, "sopsComplete"), &complete);
+	doc_get_int(doc_get(st, "sopsUncounted"), &uncounted);
+	doc_get_int(doc_get(k, "moreApplications"), &more);
+	if (needed > 0) {
+		buf_addf(why, "%lld SOPS object%s of Applications still need%s it:", needed,
+		         needed == 1 ? "" : "s", needed == 1 ? "s" : "");
+		for (i = 0; i < doc_len(apps); i++)
+			buf_addf(why, "%s %s", i ? "," : "", doc_str(doc_val_at(apps, i)));
+		if (more)
+			buf_addf(why, " and %lld more Applications", more);
+		buf_adds(why, " (gitseal rotate re-encrypts them to the newest recipient)");
+	} else if (!complete)
+		buf_addf(why,
+		         "the controller has not built every Application yet (%lld to go): try "
+		         "again shortly",
+		         uncounted);
+	return why->len ? why->p : NULL;
+}
+
 /* Why it must not go; NULL when nothing needs it. */
 static const char *needed(struct buf *why, const struct doc *st, const struct doc *k, int age)
 {
@@ -97,11 +133,10 @@ static const char *needed(struct buf *why, const struct doc *st, const struct do
 		         "it is the newest: new secrets are %s to it (gitseal keys renew "
 		         "first)",
 		         age ? "encrypted" : "sealed");
-	else if (age)
-		buf_adds(why, "the SOPS objects that need it are not counted (no Application "
-		              "inventory): check that gitseal rotate re-encrypted every file");
-	if (why->len || age)
-		return why->len ? why->p : NULL;
+	if (why->len)
+		return why->p;
+	if (age)
+		return age_needed(why, st, k);
 	doc_get_bool(doc_get(st, "leader"), &leader);
 	doc_get_bool(doc_get(st, "complete"), &complete);
 	doc_get_int(doc_get(k, "sealedSecrets"), &n);

@@ -155,6 +155,8 @@ int main(int argc, char **argv)
 			       gs_error_last());
 			goto out;
 		}
+		if (ss)
+			ss_controller_set_sops_usage(ss, app_controller_sops_usage, apps);
 	}
 	/* HTTP first: liveness must not wait for keys (upstream #697) */
 	if (rt_http_start(api) < 0 || rt_http_start(metrics) < 0 ||

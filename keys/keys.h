@@ -210,7 +210,8 @@ struct keys_age_info {
 /*
  * The identities of a controller: thread-safe (a reader-writer lock inside), so the key
  * watch adds and removes while reconcilers and HTTP handlers read. Newest first by creation;
- * ties keep the first added. Identities are held in wiped memory.
+ * of two created in the same second, the one added last (the key watch sees a renewal after
+ * what it renews). Identities are held in wiped memory.
  */
 struct keys_age_ring;
 int keys_age_ring_new(struct keys_age_ring **out);

@@ -256,7 +256,10 @@ int keys_age_ring_add_secret(struct keys_age_ring *r, const struct doc *secret, 
 			rc = gs_error(GS_ENOMEM, "out of memory");
 		} else {
 			r->ent = n;
-			for (pos = 0; pos < r->n && r->ent[pos].info.created >= e.info.created;
+			/* a tie goes to the one added last: creationTimestamp has whole
+			 * seconds, and the key watch adds a renewed identity after the
+			 * one it replaces */
+			for (pos = 0; pos < r->n && r->ent[pos].info.created > e.info.created;
 			     pos++)
 				;
 			memmove(r->ent + pos + 1, r->ent + pos, (r->n - pos) * sizeof(*n));

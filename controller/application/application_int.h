@@ -122,6 +122,11 @@ struct app_ent {
 	char *last_status;    /* the JSON of the status last written (no write when equal) */
 	struct app_last last; /* the last run's outcome */
 	double next_poll;     /* gs_mono() when the interval's poll is due */
+	/* the cluster identities' use at the last build (usage.c): one recipient list per SOPS
+	 * object they opened */
+	char **sops_uses;
+	size_t nsops_uses;
+	unsigned sops_counted : 1; /* built at least once since this replica leads */
 };
 
 /* ---- the controller ---------------------------------------------------------------------------
@@ -170,6 +175,10 @@ void app__want(struct app_controller *c, const char *key, unsigned want, int loc
 int app__get(struct app_controller *c, struct doc **out, const char *key);
 /* Seconds to the next interval, jittered by +-10 % (the spec's, else --app-interval). */
 double app__interval(const struct app_controller *c, const struct app *spec);
+
+/* usage.c: keep what the last build's cluster identities opened (under c->mu). */
+void app__usage_note(struct app_ent *e, const char *const *uses, size_t n);
+void app__usage_release(struct app_ent *e);
 
 /* reconcile.c: one Application on a worker (ent->running set by the caller). RT_* result. */
 enum rt_result app__reconcile(struct app_controller *c, struct app_ent *e, const struct doc *obj,

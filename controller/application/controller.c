@@ -36,6 +36,7 @@ static void ent_free(struct app_ent *e)
 	free(e->url_key);
 	free(e->last_status);
 	app__last_release(&e->last);
+	app__usage_release(e);
 	free(e);
 }
 

@@ -321,6 +321,13 @@ static int build(struct run *r)
 	ro.timeout_ms = app__remaining_ms(r) > 1000 ? app__remaining_ms(r) : 1000;
 	rc = pipeline_build(&r->res, &in, &ro, dc);
 	app__metric_count(c->metrics.render, rc < 0 ? "failed" : "ok", 1);
+	if (rc >= 0) {
+		const char *const *uses;
+		size_t nuses = decrypt_ctx_own_uses(dc, &uses);
+		pthread_mutex_lock(&c->mu);
+		app__usage_note(r->e, uses, nuses);
+		pthread_mutex_unlock(&c->mu);
+	}
 	if (rc >= 0 && r->res.nwarnings) {
 		size_t i;
 		for (i = 0; i < r->res.nwarnings; i++)

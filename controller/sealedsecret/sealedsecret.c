@@ -119,6 +119,12 @@ int ss_controller_set_age_ring(struct ss_controller *c, struct keys_age_ring *ri
 	return ss_age_new(c, ring);
 }
 
+void ss_controller_set_sops_usage(struct ss_controller *c, ss_sops_usage_fn fn, void *arg)
+{
+	c->sops_usage = fn;
+	c->sops_usage_arg = arg;
+}
+
 void ss_controller_new_key(struct ss_controller *c)
 {
 	pthread_mutex_lock(&c->mu);

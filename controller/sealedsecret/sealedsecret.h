@@ -19,6 +19,15 @@ int ss_controller_new(struct ss_controller **out, struct rt *rt, const struct ct
 /* The age identities: ring (made by main.c, shared with other reconcilers, outliving c) is
  * where the controller loads them; before ss_controller_start(). Without it, c keeps its own. */
 int ss_controller_set_age_ring(struct ss_controller *c, struct keys_age_ring *ring);
+/*
+ * Who counts the SOPS objects that need each age identity (the Application reconciler's
+ * app_controller_sops_usage, which says what it appends): /v1/keys reports it per identity,
+ * "sopsObjects": null when fn answers 0. Before ss_controller_start().
+ */
+struct buf;
+typedef int (*ss_sops_usage_fn)(void *arg, const char *recipient, const char *const *ring,
+                                size_t nring, struct buf *json);
+void ss_controller_set_sops_usage(struct ss_controller *c, ss_sops_usage_fn fn, void *arg);
 /* The key watch (every replica) and the Lease: from here on it unseals while leading. */
 int ss_controller_start(struct ss_controller *c);
 /* SIGUSR1: a new sealing key now (only the leader makes one). Any thread. */

@@ -250,6 +250,8 @@ struct ss_controller {
 	int record_key_loaded;
 	struct ss_age *age;             /* the age identities (agekeys.c) */
 	struct ss_usage_metrics *usage; /* per-key counts as metrics (usage.c) */
+	ss_sops_usage_fn sops_usage;    /* SOPS objects per age identity (set before start) */
+	void *sops_usage_arg;
 };
 
 /* record.c: the leader's source-record key into c->record_key (made on first start). */

@@ -347,9 +347,10 @@ static void add_str(struct buf *out, const char *key, const char *val)
 int ss_usage_json(struct ss_controller *c, struct buf *out)
 {
 	struct keys_age_info *ai = NULL;
+	const char **ring = NULL;
 	struct tally t;
 	size_t i, nai = 0;
-	int caught_up, leading = tally(c, &t, &caught_up), rc;
+	int counted, caught_up, leading = tally(c, &t, &caught_up), rc;
 
 	buf_adds(out, "{\"namespace\":");
 	buf_add_json_str(out, c->o->namespace, strlen(c->o->namespace));
@@ -388,9 +389,16 @@ int ss_usage_json(struct ss_controller *c, struct buf *out)
 		buf_release(&fp);
 	}
 	pthread_rwlock_unlock(&c->keys.lock);
-	buf_adds(out, "],\"age\":[");
+	buf_adds(out, "]");
 	if (c->age && keys_age_ring_list(ss_age_ring(c), &ai, &nai) < 0)
 		gs_error_clear();
+	if (nai && !(ring = calloc(nai, sizeof(*ring))))
+		nai = 0;
+	for (i = 0; i < nai; i++)
+		ring[i] = ai[i].recipient;
+	/* SOPS objects are counted by the Application reconciler, when this process leads them */
+	counted = c->sops_usage && c->sops_usage(c->sops_usage_arg, NULL, ring, nai, out) > 0;
+	buf_adds(out, ",\"age\":[");
 	for (i = 0; i < nai; i++) {
 		buf_adds(out, i ? ",{" : "{");
 		buf_adds(out, "\"name\":");
@@ -398,9 +406,12 @@ int ss_usage_json(struct ss_controller *c, struct buf *out)
 		add_str(out, "recipient", ai[i].recipient);
 		add_time(out, "created", ai[i].created);
 		add_str(out, "status", i == 0 ? "sealing" : "active");
-		/* SOPS objects are counted by the Application reconciler's inventory, not here */
-		buf_adds(out, ",\"sopsObjects\":null}");
+		if (!counted ||
+		    c->sops_usage(c->sops_usage_arg, ai[i].recipient, ring, nai, out) <= 0)
+			buf_adds(out, ",\"sopsObjects\":null");
+		buf_addc(out, '}');
 	}
+	free(ring);
 	free(ai);
 	rc = buf_adds(out, "]}\n");
 	tally_release(&t);

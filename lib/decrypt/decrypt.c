@@ -53,6 +53,9 @@ void decrypt_ctx_free(struct decrypt_ctx *c)
 	for (i = 0; i < c->nsrcs; i++)
 		decrypt__src_release(&c->srcs[i]);
 	free(c->srcs);
+	for (i = 0; i < c->nown_uses; i++)
+		free(c->own_uses[i]);
+	free(c->own_uses);
 	if (c->hashes)
 		gs_free_secret(c->hashes, c->nhashes * sizeof(*c->hashes));
 	gs_wipe(c->hkey, sizeof(c->hkey));
@@ -274,4 +277,10 @@ int decrypt_objects(struct decrypt_ctx *c, struct doc **objs, size_t n, unsigned
 out:
 	inspect_report_release(&r);
 	return rc;
+}
+
+size_t decrypt_ctx_own_uses(const struct decrypt_ctx *c, const char *const **out)
+{
+	*out = (const char *const *)c->own_uses;
+	return c->nown_uses;
 }

@@ -109,4 +109,12 @@ enum decrypt_obj_flags {
  */
 int decrypt_objects(struct decrypt_ctx *ctx, struct doc **objs, size_t n, unsigned *flags_out);
 
+/*
+ * The age recipients of each SOPS object the cluster's own identities opened, in the order they
+ * were decrypted: one string per object, its recipients sorted and comma-separated ("age1a,age1b").
+ * What keys/ must keep while the repository holds these files (gitseal keys list/retire). The
+ * strings belong to ctx.
+ */
+size_t decrypt_ctx_own_uses(const struct decrypt_ctx *ctx, const char *const **out);
+
 #endif

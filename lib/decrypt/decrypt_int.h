@@ -37,6 +37,8 @@ struct decrypt_ctx {
 	    *env_ids; /* DECRYPT_IDS_ANY, from sops' places (SOPS_AGE_KEY*, keys.txt) */
 	struct age_identity *own_ids; /* DECRYPT_IDS_OWN_NAMESPACE */
 	struct buf where;             /* where the identities came from, for messages */
+	char **own_uses; /* recipients of each object own_ids opened (decrypt_ctx_own_uses) */
+	size_t nown_uses;
 	int env_wanted; /* decrypt_ctx_add_env() was called: load env_ids when first needed */
 
 	int scanned; /* root was scanned for SOPS files */

@@ -193,6 +193,53 @@ out:
 	return rc;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Remember the recipients of a file the cluster's own identities opened (decrypt_ctx_own_uses). */
+static int note_own_use(struct decrypt_ctx *ctx, const struct sops_meta *m)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	const char **v = NULL;
+	size_t i, j, n = 0, cap = 0;
+	char **grown;
+	int rc = 0;
+
+	for (i = 0; i < m->ngroups; i++)
+		for (j = 0; j < m->groups[i].nage; j++) {
+			if (n == cap) {
+				const char **g = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof(*v));
+				if (!g) {
+					rc = gs_error(GS_ENOMEM, "out of memory");
+					goto out;
+				}
+				v = g;
+			}
+			v[n++] = m->groups[i].age[j].recipient ? m->groups[i].age[j].recipient : "";
+		}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	for (i = 0; i < n; i++)
+		if (!i || strcmp(v[i], v[i - 1]))
+			buf_addf(&b, "%s%s", b.len ? "," : "", v[i]);
+	if (!(grown = realloc(ctx->own_uses, (ctx->nown_uses + 1) * sizeof(*grown)))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	ctx->own_uses = grown;
+	if (!(ctx->own_uses[ctx->nown_uses] = buf_detach(&b, NULL))) {
+		rc = gs_error(GS_ENOMEM, "out of memory");
+		goto out;
+	}
+	ctx->nown_uses++;
+out:
+	free(v);
+	buf_release(&b);
+	return rc;
+}
+
 int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 {
 	struct buf text = BUF_INIT_SECRET(BUF_MAX_DEFAULT), place = BUF_INIT(8192);
@@ -266,6 +313,8 @@ int decrypt__object(struct decrypt_ctx *ctx, struct doc *obj, int *own)
 	if ((rc = copy_plain(obj, f.docs[0], 1)) < 0)
 		goto out;
 	doc_del(obj, "sops");
+	if (*own && (rc = note_own_use(ctx, &f.meta)) < 0)
+		goto out;
 	rc = 0;
 out:
 	gs_wipe(key, sizeof(key));

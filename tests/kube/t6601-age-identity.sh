@@ -32,7 +32,7 @@ nage() { # nage NS: age identity Secrets
 
 t_expect "first start: one age identity Secret (label, annotation, .agekey data); /v1/age-recipient serves it" '
 	ctl_crd && ns_create $KNS && ns_create $KNS2 && ns_create $NS &&
-	ctl_start c1 $KNS --all-namespaces=false --additional-namespaces=$NS --key-size=2048 --listen-addr $IP:0 &&
+	ctl_start c1 $KNS --applications=false --all-namespaces=false --additional-namespaces=$NS --key-size=2048 --listen-addr $IP:0 &&
 	wait_for "[ \$(nage $KNS) = 1 ]" 30 &&
 	k GET "/api/v1/namespaces/$KNS/secrets?labelSelector=gitseal.dev%2Fage-identity%3Dactive" > ids.json &&
 	jq_ "d[\"items\"][0][\"metadata\"][\"annotations\"][\"gitseal.dev/age-recipient\"]" < ids.json > anno.txt &&
@@ -97,9 +97,9 @@ t_expect "keys backup carries the identities; restore puts them back (counted ap
 	[ $(nage $KNS2) = 3 ] &&
 	"$GITSEAL" age -d -i op.txt all.age > all.yaml && contains all.yaml "identity.agekey"'
 
-t_expect "retiring an identity: refused without --force (SOPS usage unknown), the sealing one refused too" '
+t_expect "retiring an identity: refused without --force (a controller without Applications counts no SOPS use), the sealing one refused too" '
 	fails_with 1 "$GITSEAL" keys retire --controller-namespace $KNS -o gone.yaml "$(cat r1.txt)" 2> err &&
-	contains err "SOPS objects that need it are not counted" && test ! -e gone.yaml &&
+	contains err "does not count SOPS objects" && test ! -e gone.yaml &&
 	fails_with 1 "$GITSEAL" keys retire --controller-namespace $KNS -o gone.yaml "$(cat r3.txt)" 2> err && contains err "it is the newest" &&
 	fails_with 2 "$GITSEAL" keys retire --controller-namespace $KNS "$(cat r1.txt)" 2> err && contains err "-o FILE is required"'
 

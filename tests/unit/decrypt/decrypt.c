@@ -425,17 +425,22 @@ void test_decrypt__own_identities_only_into_the_files_namespace(void)
 	    ctx_with("fixtures/decrypt/key.txt", DECRYPT_IDS_OWN_NAMESPACE, "fixtures/decrypt", 0);
 	struct doc_stream st = DOC_STREAM_INIT;
 	struct buf env = BUF_INIT(1 << 16), out = BUF_INIT_SECRET(1 << 16);
+	const char *const *uses;
 	unsigned fl = 0;
 
 	must_pass(load(&st, "fixtures/decrypt/secret.enc.yaml", "secret.enc.yaml"));
 	assert_int(decrypt_objects(c, st.docs, st.n, &fl), 1);
 	assert_int(fl, DECRYPT_OBJ_SOPS | DECRYPT_OBJ_OWN_NAMESPACE);
+	/* what the cluster's identities opened: the file's recipients (gitseal keys list) */
+	assert_int(decrypt_ctx_own_uses(c, &uses), 1);
+	assert_str(uses[0], "age19una4p0cxyhaslfsh9kvvhffd8yv3qk8q2e9p0shvv8crhwqhczse0rcxx");
 	doc_stream_release(&st);
 	/* a kustomization that moves it into another namespace */
 	must_pass(load(&st, "fixtures/decrypt/secret.enc.yaml", "kustomize-output"));
 	doc_set(doc_get(st.docs[0], "metadata"), "namespace", doc_new_strz("dev"));
 	kustomize(st.docs[0]);
 	must_fail_with(decrypt_objects(c, st.docs, st.n, NULL), GS_EAUTH);
+	assert_int(decrypt_ctx_own_uses(c, &uses), 1); /* a refused object is not a use */
 	assert_str(
 	    gs_error_last(),
 	    "secret.enc.yaml: Secret dev/db: only the cluster's own age identity opens it, and "

@@ -82,6 +82,17 @@ void test_keys_age__ring_newest_first_dedup_remove(void)
 	buf_reset(&n);
 	must_pass(keys_age_ring_newest(r, &n, NULL));
 	assert_str(n.p, a.p);
+	/* created in the same second as "old": the one added last is the newest */
+	{
+		struct buf c = BUF_INIT(256);
+		struct doc *tie = identity_at("tie", "2024-01-01T00:00:00Z", &c);
+		assert_int(keys_age_ring_add_secret(r, tie, -1), 1);
+		buf_reset(&n);
+		must_pass(keys_age_ring_newest(r, &n, NULL));
+		assert_str(n.p, c.p);
+		doc_free(tie);
+		buf_release(&c);
+	}
 	free(info);
 	keys_age_ring_free(r);
 	doc_free(old);
