@@ -23,7 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/error.h"
 #include "source/source_int.h"
 
@@ -97,6 +99,8 @@ int source_cache_open(struct source_cache **out, const struct source_cache_opts 
 	pthread_cond_init(&c->cv, &ca);
 	pthread_condattr_destroy(&ca);
 	c->last_gc = gs_mono_ms();
+	if ((rc = gs_random_bytes(c->creds_key, sizeof(c->creds_key))) < 0)
+		goto fail;
 	if (!(c->repos_dir = join(dir, "repos")) || !(c->trees_dir = join(dir, "trees")) ||
 	    !(c->tmp_dir = join(dir, "tmp"))) {
 		rc = gs_error(GS_ENOMEM, "out of memory");
@@ -145,6 +149,8 @@ void source_cache_free(struct source_cache *c)
 		rn = r->next;
 		pthread_cond_destroy(&r->cv);
 		free(r->key);
+		free(r->adv_refs);
+		free(r->adv_names);
 		free(r);
 	}
 	for (t = c->trees; t; t = tn) {
@@ -155,6 +161,7 @@ void source_cache_free(struct source_cache *c)
 	}
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
+	gs_wipe(c->creds_key, sizeof(c->creds_key));
 	free(c->repos_dir);
 	free(c->trees_dir);
 	free(c->tmp_dir);

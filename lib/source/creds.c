@@ -10,6 +10,7 @@
 
 #include "core/base64.h"
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "doc/doc.h"
@@ -222,4 +223,47 @@ out:
 	free(kh);
 	source_creds_free(cr);
 	return rc;
+}
+
+static void digest_part(struct gs_hmac_ctx *h, const void *p, size_t n)
+{
+	unsigned char len[8];
+	size_t i;
+	for (i = 0; i < 8; i++)
+		len[i] = (unsigned char)((uint64_t)n >> (8 * i));
+	gs_hmac_update(h, len, sizeof(len)); /* length-prefixed: no two splits collide */
+	gs_hmac_update(h, p, n);
+}
+
+void source__creds_digest(const struct source_cache *c, const struct source_creds *cr,
+                          unsigned char out[32])
+{
+	struct gs_hmac_ctx *h = NULL;
+	const struct buf *parts[7];
+	size_t i;
+
+	memset(out, 0, 32);
+	if (gs_hmac_sha256_new(&h, c->creds_key, sizeof(c->creds_key)) < 0)
+		return; /* all zero: a failed digest is never taken as a match (fetch.c) */
+	if (!cr) {
+		digest_part(h, "anonymous", 9);
+	} else {
+		parts[0] = &cr->password;
+		parts[1] = &cr->bearer_token;
+		parts[2] = &cr->identity;
+		parts[3] = &cr->known_hosts;
+		parts[4] = &cr->ca;
+		parts[5] = &cr->tls_cert;
+		parts[6] = &cr->tls_key;
+		digest_part(h, "creds", 5);
+		digest_part(h, cr->username ? cr->username : "",
+		            cr->username ? strlen(cr->username) : 0);
+		for (i = 0; i < 7; i++)
+			digest_part(h, parts[i]->p, parts[i]->len);
+		digest_part(h, cr->have_known_hosts ? "k" : "-", 1);
+		digest_part(h, cr->ssh_defaults ? "d" : "-", 1);
+	}
+	if (gs_hmac_final(h, out) < 0)
+		memset(out, 0, 32);
+	gs_hmac_free(h);
 }

@@ -19,8 +19,12 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "core/crypto.h"
 #include "core/error.h"
 #include "source/source_int.h"
+
+/* download() on a borrowed advertisement: start again with our own (not a gs_error code) */
+#define SHARED_STALE (-1000)
 
 #define DEFAULT_TIMEOUT_MS 60000
 #define DEFAULT_MAX_FETCH ((uint64_t)1 << 30)
@@ -310,7 +314,13 @@ struct update {
 	git_remote_callbacks cbs;
 	struct source__ref *refs;
 	size_t nrefs;
+	struct source__repo_ent *ent; /* held: the shared advertisement */
+	int64_t asked;                /* gs_mono_ms() when this call began */
+	unsigned char who[32];        /* source__creds_digest of o->creds */
+	int shared;                   /* refs came from another call's advertisement */
 };
+
+static int connect_remote(struct update *u);
 
 static int download(struct update *u, const char *const *specs, size_t n)
 {
@@ -318,6 +328,8 @@ static int download(struct update *u, const char *const *specs, size_t n)
 	git_strarray arr;
 	int grc;
 
+	if (u->shared)
+		return SHARED_STALE; /* download after a fresh advertisement, not a borrowed one */
 	arr.strings = (char **)specs;
 	arr.count = n;
 	fo.callbacks = u->cbs;
@@ -434,13 +446,96 @@ static int resolve_commit(struct source_rev *out, struct update *u, const struct
 	return peel_commit(commit, u->repo, &id, rev, u->url.display);
 }
 
+/* The remote, connected (its advertisement read into u->refs). */
+static int connect_remote(struct update *u)
+{
+	git_remote_create_options ropts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+	int grc;
+
+	/* anonymous, and no url.insteadOf lookup (libgit2 1.5 leaks a pcre2 match block per
+	 * config entry it matches there; the cache's config has no such entries anyway) */
+	ropts.repository = u->repo;
+	ropts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((grc = git_remote_create_with_opts(&u->remote, u->url.git_url, &ropts)) < 0)
+		return source__git_error(GS_EIO, u->url.display);
+	source__stat_add(u->cache, &u->cache->stats.connects, 1);
+	if ((grc = git_remote_connect(u->remote, GIT_DIRECTION_FETCH, &u->cbs, NULL, NULL)) < 0)
+		return op_error(&u->op, grc);
+	if (list_refs(&u->refs, &u->nrefs, u->remote) < 0)
+		return op_error(&u->op, -1);
+	return 0;
+}
+
+/* Keep u's advertisement in the entry for the callers waiting behind this one. */
+static void keep_advertisement(struct update *u, int64_t at)
+{
+	struct source__repo_ent *e = u->ent;
+	struct source__ref *refs;
+	size_t i, len = 0, off = 0;
+	char *names;
+
+	for (i = 0; i < u->nrefs; i++)
+		len += strlen(u->refs[i].name) + 1;
+	refs = calloc(u->nrefs ? u->nrefs : 1, sizeof(*refs));
+	names = malloc(len ? len : 1);
+	if (!refs || !names) {
+		free(refs);
+		free(names);
+		return; /* nothing kept: the next caller asks again */
+	}
+	for (i = 0; i < u->nrefs; i++) {
+		size_t n = strlen(u->refs[i].name) + 1;
+		memcpy(names + off, u->refs[i].name, n);
+		refs[i].name = names + off;
+		memcpy(refs[i].oid, u->refs[i].oid, sizeof(refs[i].oid));
+		off += n;
+	}
+	free(e->adv_refs);
+	free(e->adv_names);
+	e->adv_refs = refs;
+	e->adv_names = names;
+	e->adv_nrefs = u->nrefs;
+	e->adv_at = at;
+	memcpy(e->adv_who, u->who, sizeof(e->adv_who));
+}
+
+/*
+ * The remote's refs. Callers of one remote take turns (the repository lock); an advertisement
+ * asked for after this call began is as fresh as one this call would get, so when the same
+ * credentials asked for it, it is taken instead of another round trip. Objects are always
+ * downloaded after an advertisement of our own (download() sends SHARED_STALE back here).
+ */
+static int advertise(struct update *u)
+{
+	static const unsigned char zero[32];
+	struct source__repo_ent *e = u->ent;
+	int64_t at;
+	int rc;
+
+	if (!u->shared && e && e->adv_refs && e->adv_at >= u->asked &&
+	    !gs_mac_equal(u->who, zero, sizeof(zero)) &&
+	    gs_mac_equal(e->adv_who, u->who, sizeof(u->who))) {
+		if (!(u->refs = calloc(e->adv_nrefs ? e->adv_nrefs : 1, sizeof(*u->refs))))
+			return gs_error(GS_ENOMEM, "out of memory");
+		memcpy(u->refs, e->adv_refs, e->adv_nrefs * sizeof(*u->refs));
+		u->nrefs = e->adv_nrefs;
+		u->shared = 1;
+		return 0;
+	}
+	at = gs_mono_ms();
+	if ((rc = connect_remote(u)) < 0)
+		return rc;
+	if (e)
+		keep_advertisement(u, at);
+	return 0;
+}
+
 static int update_locked(struct source_rev *out, struct update *u, int local)
 {
 	struct source__want w;
-	git_remote_create_options ropts = GIT_REMOTE_CREATE_OPTIONS_INIT;
 	const char *rev = u->o->revision && *u->o->revision ? u->o->revision : "HEAD";
 	git_oid commit, id;
-	int rc, grc, found;
+	int rc, found;
 
 	/* a pinned full commit already here needs no network */
 	if (strlen(rev) == 40 && source__is_hex_id(rev)) {
@@ -462,17 +557,8 @@ static int update_locked(struct source_rev *out, struct update *u, int local)
 			return gs_error(GS_ENOTFOUND, "fetch %s: %s", u->url.display,
 			                strerror(errno));
 	}
-	/* anonymous, and no url.insteadOf lookup (libgit2 1.5 leaks a pcre2 match block per
-	 * config entry it matches there; the cache's config has no such entries anyway) */
-	ropts.repository = u->repo;
-	ropts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if ((grc = git_remote_create_with_opts(&u->remote, u->url.git_url, &ropts)) < 0)
-		return source__git_error(GS_EIO, u->url.display);
-	source__stat_add(u->cache, &u->cache->stats.connects, 1);
-	if ((grc = git_remote_connect(u->remote, GIT_DIRECTION_FETCH, &u->cbs, NULL, NULL)) < 0)
-		return op_error(&u->op, grc);
-	if ((rc = list_refs(&u->refs, &u->nrefs, u->remote)) < 0)
-		return op_error(&u->op, -1);
+	if ((rc = advertise(u)) < 0)
+		return rc;
 	if ((rc = source__resolve(&w, u->refs, u->nrefs, rev)) < 0)
 		return gs_error_prefix(rc, "%s", u->url.display);
 
@@ -546,6 +632,8 @@ int source__update_repo(struct source_rev *out, struct source_cache *c, const st
 	if (u.url.scheme != SOURCE_FILE)
 		u.cbs.transport = source__transport;
 
+	u.asked = gs_mono_ms();
+	source__creds_digest(c, o->creds, u.who);
 	if ((rc = source__repo_paths(c, u.url.key, &dir, &lock)) < 0)
 		goto out;
 	if ((rc = source__repo_lock(c, lock.p, u.url.key, u.op.deadline, &ent, &lockfd)) < 0) {
@@ -557,9 +645,20 @@ int source__update_repo(struct source_rev *out, struct source_cache *c, const st
 			              u.url.display, d);
 		goto out;
 	}
+	u.ent = ent;
 	if ((rc = repo_open(&u.repo, dir.p, &u.url, local)) < 0)
 		goto out;
 	rc = update_locked(out, &u, local);
+	if (rc == SHARED_STALE) {
+		/* the borrowed advertisement named objects we lack: ask the remote ourselves */
+		free(u.refs);
+		u.refs = NULL;
+		u.nrefs = 0;
+		memset(out, 0, sizeof(*out));
+		u.asked = INT64_MAX; /* never borrow again */
+		u.shared = 0;
+		rc = update_locked(out, &u, local);
+	}
 	u.op.done = 1;
 	if (u.remote) {
 		git_remote_disconnect(u.remote);

@@ -164,6 +164,14 @@ struct source__repo_ent { /* one per remote key, in-process serialisation */
 	pthread_mutex_t mu;
 	int busy; /* an operation holds it */
 	pthread_cond_t cv;
+	/* The last ref advertisement (fetch.c), read and written only by the holder: a caller
+	 * that began waiting before it was asked for takes it instead of asking again, so N
+	 * Applications of one repository cost one round trip, not N in a row. */
+	int64_t adv_at;               /* gs_mono_ms() when it was asked for (0: none) */
+	unsigned char adv_who[32];    /* whose credentials asked (source__creds_digest) */
+	struct source__ref *adv_refs; /* names point into adv_names */
+	size_t adv_nrefs;
+	char *adv_names;
 	struct source__repo_ent *next;
 };
 
@@ -185,6 +193,7 @@ struct source_cache {
 	struct source__tree_ent *trees;
 	struct source_stats stats;
 	int64_t last_gc; /* gs_mono_ms() of the last automatic collection */
+	unsigned char creds_key[32]; /* keys source__creds_digest (random, per cache) */
 	int gc_running;
 };
 
@@ -203,6 +212,9 @@ int source__repo_paths(struct source_cache *c, const char *key, struct buf *dir,
 int source__repo_lock(struct source_cache *c, const char *lockpath, const char *key,
                       int64_t deadline, struct source__repo_ent **ent, int *lockfd);
 void source__repo_unlock(struct source_cache *c, struct source__repo_ent *ent, int lockfd);
+/* A keyed digest of who asks (NULL: anonymous): equal credentials, equal digests. */
+void source__creds_digest(const struct source_cache *c, const struct source_creds *cr,
+                          unsigned char out[32]);
 /* Export commit from repo into dir (which must not exist); fills the size. progress may be NULL. */
 int source__export(git_repository *repo, const git_oid *commit, const char *dir,
                    const struct source_cache_opts *o, source_progress_fn progress,

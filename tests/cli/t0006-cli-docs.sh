@@ -36,7 +36,7 @@ t_expect "every missing required flag is named" '
 
 t_expect "bash completion: loads (bash -n), completes a verb, a sub-verb, options and their values" '
 	"$GITSEAL" completion bash > c.bash && bash -n c.bash &&
-	bash -c ". ./c.bash; COMP_WORDS=(gitseal res); COMP_CWORD=1; _gitseal; echo \"\${COMPREPLY[*]}\"" > r1 && grep -qx "reseal" r1 &&
+	bash -c ". ./c.bash; COMP_WORDS=(gitseal rese); COMP_CWORD=1; _gitseal; echo \"\${COMPREPLY[*]}\"" > r1 && grep -qx "reseal" r1 &&
 	bash -c ". ./c.bash; COMP_WORDS=(gitseal keys n); COMP_CWORD=2; _gitseal; echo \"\${COMPREPLY[*]}\"" > r2 && grep -qx "new" r2 &&
 	bash -c ". ./c.bash; COMP_WORDS=(gitseal seal --sc); COMP_CWORD=2; _gitseal; echo \"\${COMPREPLY[*]}\"" > r3 && grep -qx -- "--scope" r3 &&
 	bash -c ". ./c.bash; COMP_WORDS=(gitseal seal -o \"\"); COMP_CWORD=3; _gitseal; echo \"\${COMPREPLY[*]}\"" > r4 && grep -qx "json yaml" r4 &&
