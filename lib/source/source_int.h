@@ -192,7 +192,7 @@ struct source_cache {
 	struct source__repo_ent *repos;
 	struct source__tree_ent *trees;
 	struct source_stats stats;
-	int64_t last_gc; /* gs_mono_ms() of the last automatic collection */
+	int64_t last_gc;             /* gs_mono_ms() of the last automatic collection */
 	unsigned char creds_key[32]; /* keys source__creds_digest (random, per cache) */
 	int gc_running;
 };
