@@ -261,6 +261,7 @@ struct run {
 	int request; /* a new gitseal.dev/reconcile-requested-at */
 	const char *requested;
 	double t0;
+	double t_stage, source_s, render_s; /* gs_mono() at the stage's start; seconds per stage */
 	time_t started;
 	double deadline; /* gs_mono() */
 	struct kube_client *kc;

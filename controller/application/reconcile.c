@@ -495,8 +495,9 @@ static enum rt_result succeeded(struct run *r)
 		app__event(c, r->obj, 0, "ReconciliationSucceeded", r->changes.p);
 	gs_info(dry ? "compared" : "reconciled",
 	        "application=%s/%s revision=%s stage=done created=%zu configured=%zu pruned=%zu "
-	        "seconds=%.3f",
-	        r->ns, r->name, r->commit, r->created, r->configured, r->pruned, gs_mono() - r->t0);
+	        "seconds=%.3f source_seconds=%.3f render_seconds=%.3f apply_seconds=%.3f",
+	        r->ns, r->name, r->commit, r->created, r->configured, r->pruned, gs_mono() - r->t0,
+	        r->source_s, r->render_s, gs_mono() - r->t_stage);
 	app__metric_duration(c, r->ns, r->name, gs_mono() - r->t0);
 	rearm_poll(r, 1);
 	return RT_DONE;
@@ -583,18 +584,23 @@ enum rt_result app__reconcile(struct app_controller *c, struct app_ent *e, const
 		rr = app__run_fail(&r, "target", "ReconciliationFailed", 0);
 		goto out;
 	}
+	r.t_stage = gs_mono();
 	if ((rc = source(&r)) < 0) {
 		rr = app__run_fail(&r, "source", "ArtifactFailed", 0);
 		goto out;
 	}
+	r.source_s = gs_mono() - r.t_stage;
 	if (rc == 0) {
 		rr = idle(&r);
 		goto out;
 	}
+	r.t_stage = gs_mono();
 	if (check_deadline(&r, "render") < 0 || build(&r) < 0 || desired(&r) < 0) {
 		rr = app__run_fail(&r, "render", "BuildFailed", 0);
 		goto out;
 	}
+	r.render_s = gs_mono() - r.t_stage;
+	r.t_stage = gs_mono();
 	if (check_deadline(&r, "apply") < 0 || app__sync(&r, &stage, &reason) < 0) {
 		rr = app__run_fail(&r, stage ? stage : "apply",
 		                   reason ? reason : "ReconciliationFailed", 0);

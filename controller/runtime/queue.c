@@ -15,7 +15,7 @@
 
 struct qkey {
 	struct qkey *next;  /* the FIFO of waiting keys */
-	struct qkey *dnext; /* the delayed keys */
+	struct qkey *dnext, *dprev; /* the delayed keys (unordered; removal in O(1)) */
 	void *payload;
 	double due; /* delayed: when it is added (gs_mono() seconds) */
 	int retries;
@@ -30,6 +30,7 @@ struct rt_queue {
 	pthread_cond_t cv;  /* CLOCK_MONOTONIC */
 	struct rt_map keys; /* key -> struct qkey */
 	struct qkey *head, *tail, *delayed;
+	double next_due; /* at most the earliest due time of the delayed keys (0: look) */
 	size_t nwaiting, nrunning;
 	pthread_t *th;
 	int nth, stop;
@@ -74,16 +75,16 @@ static void maybe_free(struct rt_queue *q, struct qkey *k)
 
 static void undelay(struct rt_queue *q, struct qkey *k)
 {
-	struct qkey **pp;
 	if (!k->delayed)
 		return;
-	for (pp = &q->delayed; *pp; pp = &(*pp)->dnext)
-		if (*pp == k) {
-			*pp = k->dnext;
-			break;
-		}
+	if (k->dprev)
+		k->dprev->dnext = k->dnext;
+	else
+		q->delayed = k->dnext;
+	if (k->dnext)
+		k->dnext->dprev = k->dprev;
 	k->delayed = 0;
-	k->dnext = NULL;
+	k->dnext = k->dprev = NULL;
 	k->due = 0;
 }
 
@@ -135,11 +136,16 @@ static void delay_locked(struct rt_queue *q, struct qkey *k, double seconds)
 	if (k->waiting || (k->running && k->dirty) || (k->delayed && k->due <= due))
 		return;
 	if (!k->delayed) {
+		k->dprev = NULL;
 		k->dnext = q->delayed;
+		if (q->delayed)
+			q->delayed->dprev = k;
 		q->delayed = k;
 		k->delayed = 1;
 	}
 	k->due = due;
+	if (!q->next_due || due < q->next_due)
+		q->next_due = due;
 	pthread_cond_broadcast(&q->cv); /* sleeping workers look at the new due time */
 }
 
@@ -197,17 +203,21 @@ int rt_queue_busy(struct rt_queue *q)
 	return q->o.watermark && rt_queue_len(q) >= q->o.watermark;
 }
 
-/* Under mu: delayed keys that fell due join the FIFO; returns the next due time (0: none). */
+/* Under mu: delayed keys that fell due join the FIFO; returns the next due time (0: none).
+ * Each worker calls it before taking a key: with thousands of keys waiting for their
+ * interval, the list is walked only once one of them is due. */
 static double promote(struct rt_queue *q, double now)
 {
-	struct qkey **pp = &q->delayed, *k;
+	struct qkey *k, *kn;
 	double next = 0;
-	while ((k = *pp)) {
+	if (!q->delayed)
+		return q->next_due = 0;
+	if (q->next_due && now < q->next_due)
+		return q->next_due;
+	for (k = q->delayed; k; k = kn) {
+		kn = k->dnext;
 		if (k->due <= now) {
-			*pp = k->dnext;
-			k->delayed = 0;
-			k->dnext = NULL;
-			k->due = 0;
+			undelay(q, k);
 			if (k->running)
 				k->dirty = 1;
 			else if (!k->waiting)
@@ -216,9 +226,8 @@ static double promote(struct rt_queue *q, double now)
 		}
 		if (!next || k->due < next)
 			next = k->due;
-		pp = &k->dnext;
 	}
-	return next;
+	return q->next_due = next;
 }
 
 static void wait_until(struct rt_queue *q, double due)

@@ -13,7 +13,8 @@
 #     back, B80_EDITS times.
 # Knobs: B80_N=1000 (Applications), B80_INTERVAL=10 (seconds), B80_EDITS=5, B80_WORKERS=8 (the
 # floor's requests in flight), B80_APP_WORKERS (--app-workers; default: the controller's),
-# B80_CTL_ARGS (more controller flags, e.g. "--kubeclient-qps 5000").
+# B80_CTL_ARGS (more controller flags, e.g. "--kubeclient-qps 5000"), B80_KEEP_LOG=FILE (the
+# controller's log, kept).
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build/release}
@@ -34,6 +35,7 @@ cleanup() {
 	[ -n "$CTL_PID" ] && kill "$CTL_PID" 2>/dev/null && wait "$CTL_PID" 2>/dev/null
 	gs_servers_stop 2>/dev/null
 	[ -n "$own" ] && sh "$TOP/tests/kube/down.sh" "$own" >/dev/null 2>&1
+	[ -n "${B80_KEEP_LOG:-}" ] && cp "$TMP/controller.log" "$B80_KEEP_LOG"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -106,6 +108,11 @@ floor_ns=b80-floor-$sfx kc_ns=b80-kubectl-$sfx ctl_ns=b80-apps-$sfx sys_ns=b80-s
 for ns in "$floor_ns" "$kc_ns" "$ctl_ns" "$sys_ns"; do
 	mkns "$ns" || { echo "b80-apps: cannot create namespace $ns"; exit 1; }
 done
+# a restart, not a first install: the sealing key is there (generating an RSA-4096 key would take
+# ~1.5 s of CPU from the cold start; b40 does the same)
+"$O/gitseal" keys new --namespace "$sys_ns" -o json > "$TMP/key.json" &&
+	kcurl -f -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary @"$TMP/key.json" \
+		"$KUBE_API_URL/api/v1/namespaces/$sys_ns/secrets" || { echo "b80-apps: key setup failed"; exit 1; }
 objects 0 "$N" "$floor_ns" > "$TMP/floor.yaml"
 objects 0 "$N" "$kc_ns" > "$TMP/kubectl.yaml"
 total=$((N * 4))

@@ -250,3 +250,31 @@ void test_ctl_runtime_queue__free_drops_waiting_payloads(void)
 	rt_queue_free(q);
 	assert_true(!strstr(r.log, "b:"));
 }
+
+void test_ctl_runtime_queue__many_delayed_keys_fall_due_in_time(void)
+{
+	struct rec r;
+	struct rt_queue *q = mkq(&r, 1, 0);
+	char key[16];
+	double t0 = gs_mono();
+	int i;
+	assert_true(q != NULL);
+	/* many keys waiting out their interval (the reconciler's polls), added in any order */
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		rt_queue_add_after(q, key, 0.3);
+	}
+	rt_queue_add_after(q, "mid", 0.15);
+	rt_queue_add_after(q, "early", 0.05); /* earlier than every key before it */
+	rt_queue_add_after(q, "now", 5);
+	rt_queue_add(q, "now", NULL); /* an add cancels the wait: it runs at once, once */
+	assert_true(settle(q, &r, 203));
+	assert_true(!strncmp(r.log, "now:-:0;early:-:0;mid:-:0;k", 27));
+	assert_true(r.at[1] - t0 >= 0.05);
+	assert_true(r.at[2] - t0 >= 0.15);
+	assert_true(r.at[3] - t0 >= 0.3);
+	assert_int(r.runs, 203);
+	usleep(100 * 1000);
+	assert_int(r.runs, 203); /* nothing ran twice */
+	rt_queue_free(q);
+}
