@@ -98,7 +98,7 @@ static const struct opt_def defs[] = {
 	{ "workers", OT_INT, O(workers), "2", "unsealing threads" },
 	{ "applications", OT_BOOL, O(applications), "true",
 	  "reconcile Applications (applications.gitseal.dev)" },
-	{ "app-workers", OT_INT, O(app_workers), "4", "Applications reconciled at once" },
+	{ "app-workers", OT_INT, O(app_workers), "8", "Applications reconciled at once" },
 	{ "app-label-selector", OT_STR, O(app_label_selector), "",
 	  "only Applications matching it" },
 	{ "shard", OT_STR, O(shard), "",

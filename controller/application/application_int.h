@@ -166,7 +166,28 @@ struct app_controller {
 	/* webhook secret, kept a few seconds (webhook.c) */
 	struct doc *hook_secret;
 	double hook_secret_at;
+	/* status writes and events waiting behind the applies (posts.c) */
+	struct app_posts {
+		pthread_mutex_t mu; /* the fields below; taken after c->mu, never before */
+		pthread_cond_t cv;  /* CLOCK_MONOTONIC */
+		struct app_post *head, *tail;
+		size_t n;
+		struct rt_map status; /* "ns/name" -> its latest status post */
+		struct rt_queue *q;   /* the Applications' queue (busy: posts wait) */
+		pthread_t th;
+		int running, stop;
+	} posts;
 };
+
+/* posts.c: status writes and events second to the applies. _status: 1 when the post was taken
+ * (queued, or a waiting one replaced or dropped), 0 when the caller writes it (unless same: the
+ * server has it). _event: 1 queued, 0 the caller writes it. */
+int app__post_status(struct app_controller *c, const char *key, const char *json, int same);
+int app__post_event(struct app_controller *c, const struct doc *obj, int warning,
+                    const char *reason, const char *message);
+int app__posts_start(struct app_controller *c, struct rt_queue *q);
+void app__posts_unqueue(struct app_controller *c); /* before the queue is freed */
+void app__posts_stop(struct app_controller *c);    /* writes what it can, 5 s at most */
 
 /* controller.c */
 /* Queue key with what it asks for (under c->mu or not: takes it when locked == 0). */

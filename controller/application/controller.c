@@ -276,6 +276,8 @@ static int loop_start(struct app_controller *c)
 	c->q = q;
 	c->stop = 0;
 	pthread_mutex_unlock(&c->mu);
+	if ((rc = app__posts_start(c, q)) < 0)
+		return rc;
 	io.api_version = APP_API_VERSION;
 	io.kind = APP_KIND;
 	io.label_selector = c->label_selector;
@@ -338,7 +340,9 @@ static void loop_stop(struct app_controller *c)
 	for (i = 0; i < cl.n; i++)
 		app__kind_free(cl.v[i]);
 	free(cl.v);
-	rt_queue_free(q); /* the workers finish what they hold */
+	app__posts_unqueue(c);
+	rt_queue_free(q);   /* the workers finish what they hold */
+	app__posts_stop(c); /* then their status writes and events go out */
 	pthread_mutex_lock(&c->mu);
 	c->q = NULL;
 	rt_map_release(&c->kinds, app__kind_free);
@@ -454,6 +458,14 @@ int app_controller_new(struct app_controller **out, struct rt *rt, const struct 
 	c->rt = rt;
 	c->kc = rt_client(rt);
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->posts.mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&c->posts.cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	app__metrics_init(&c->metrics, rt_metrics(rt));
 	if ((rc = gs_random_bytes(c->hkey, sizeof(c->hkey))) < 0)
 		goto fail;
@@ -512,6 +524,9 @@ void app_controller_free(struct app_controller *c)
 	doc_free(c->hook_secret);
 	source_cache_free(c->cache);
 	free(c->label_selector);
+	rt_map_release(&c->posts.status, NULL); /* the posts themselves went with the thread */
+	pthread_cond_destroy(&c->posts.cv);
+	pthread_mutex_destroy(&c->posts.mu);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }

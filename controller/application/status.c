@@ -277,7 +277,7 @@ int app__status_write(struct app_controller *c, struct app_ent *e, const struct 
 	same = (e->last_status && !strcmp(e->last_status, json.p)) || same_json(cur, json.p);
 	pthread_mutex_unlock(&c->mu);
 	app__metric_ready(c, ns, name, ready == 1);
-	if (same)
+	if (app__post_status(c, e->key, json.p, same) || same)
 		goto out;
 	if (!(patch = doc_new_map()) || doc_set(patch, "status", st) < 0) {
 		st = NULL;
@@ -307,6 +307,8 @@ void app__event(struct app_controller *c, const struct doc *obj, int warning, co
 {
 	char msg[APP_MSG_MAX + 1];
 	snprintf(msg, sizeof(msg), "%s", message ? message : "");
+	if (app__post_event(c, obj, warning, reason, msg))
+		return;
 	if (kube_event(c->kc, obj, warning ? "Warning" : "Normal", reason, msg, APP_COMPONENT) <
 	    0) {
 		gs_warn("cannot write an event", "application=%s/%s reason=%s error=\"%s\"",

@@ -14,7 +14,7 @@
 #include "core/log.h"
 
 struct qkey {
-	struct qkey *next;  /* the FIFO of waiting keys */
+	struct qkey *next;          /* the FIFO of waiting keys */
 	struct qkey *dnext, *dprev; /* the delayed keys (unordered; removal in O(1)) */
 	void *payload;
 	double due; /* delayed: when it is added (gs_mono() seconds) */
