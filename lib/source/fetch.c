@@ -320,7 +320,6 @@ struct update {
 	int shared;                   /* refs came from another call's advertisement */
 };
 
-
 static int download(struct update *u, const char *const *specs, size_t n)
 {
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
