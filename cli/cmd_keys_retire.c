@@ -83,6 +83,20 @@ static int find_key(const struct doc **out, int *age, const struct doc *st, cons
 	                key);
 }
 
+/* "3 SealedSecrets still need it: a/x, b/y and 1 more (how to fix)" */
+static void still_needed(struct buf *why, long long n, const char *what, const char *of,
+                         const struct doc *names, long long more, const char *fix)
+{
+	size_t i;
+	buf_addf(why, "%lld %s%s%s still need%s it:", n, what, n == 1 ? "" : "s", of,
+	         n == 1 ? "s" : "");
+	for (i = 0; i < doc_len(names); i++)
+		buf_addf(why, "%s %s", i ? "," : "", doc_str(doc_val_at(names, i)));
+	if (more)
+		buf_addf(why, " and %lld more", more);
+	buf_addf(why, " (%s)", fix);
+}
+
 /* Why an age identity must not go (the Application reconciler's count); NULL when nothing
  * needs it. */
 static const char *age_needed(struct buf *why, const struct doc *st, const struct doc *k)
@@ -90,7 +104,6 @@ static const char *age_needed(struct buf *why, const struct doc *st, const struc
 	const struct doc *apps = doc_get(k, "applications");
 	long long needed = 0, objects = 0, uncounted = 0, more = 0;
 	int complete = 0;
-	size_t i;
 
 	if (doc_get_int(doc_get(k, "sopsNeeded"), &needed) < 0 ||
 	    doc_get_int(doc_get(k, "sopsObjects"), &objects) < 0) {
@@ -103,15 +116,10 @@ static const char *age_needed(struct buf *why, const struct doc *st, const struc
 	doc_get_bool(doc_get(st, "sopsComplete"), &complete);
 	doc_get_int(doc_get(st, "sopsUncounted"), &uncounted);
 	doc_get_int(doc_get(k, "moreApplications"), &more);
-	if (needed > 0) {
-		buf_addf(why, "%lld SOPS object%s of Applications still need%s it:", needed,
-		         needed == 1 ? "" : "s", needed == 1 ? "s" : "");
-		for (i = 0; i < doc_len(apps); i++)
-			buf_addf(why, "%s %s", i ? "," : "", doc_str(doc_val_at(apps, i)));
-		if (more)
-			buf_addf(why, " and %lld more Applications", more);
-		buf_adds(why, " (gitseal rotate re-encrypts them to the newest recipient)");
-	} else if (!complete)
+	if (needed > 0)
+		still_needed(why, needed, "SOPS object", " of Applications", apps, more,
+		             "gitseal rotate re-encrypts them to the newest recipient");
+	else if (!complete)
 		buf_addf(why,
 		         "the controller has not built every Application yet (%lld to go): try "
 		         "again shortly",
@@ -126,7 +134,6 @@ static const char *needed(struct buf *why, const struct doc *st, const struct do
 	const struct doc *users = doc_get(k, "users");
 	long long n = 0, more = 0, unknown = 0;
 	int leader = 0, complete = 0;
-	size_t i;
 
 	if (status && !strcmp(status, "sealing"))
 		buf_addf(why,
@@ -145,15 +152,10 @@ static const char *needed(struct buf *why, const struct doc *st, const struct do
 	if (!leader)
 		buf_adds(why, "the controller that answered does not unseal (a follower): what "
 		              "needs the key is not known there; try again");
-	else if (n > 0) {
-		buf_addf(why, "%lld SealedSecret%s still need%s it:", n, n == 1 ? "" : "s",
-		         n == 1 ? "s" : "");
-		for (i = 0; i < doc_len(users); i++)
-			buf_addf(why, "%s %s", i ? "," : "", doc_str(doc_val_at(users, i)));
-		if (more)
-			buf_addf(why, " and %lld more", more);
-		buf_adds(why, " (gitseal rotate re-seals them)");
-	} else if (!complete)
+	else if (n > 0)
+		still_needed(why, n, "SealedSecret", "", users, more,
+		             "gitseal rotate re-seals them");
+	else if (!complete)
 		buf_addf(why,
 		         "the controller has not counted every SealedSecret yet (%lld to go): "
 		         "try again shortly",

@@ -133,7 +133,7 @@ struct app_ent {
  */
 
 struct app_metrics {
-	struct rt_metric *duration, *ready, *fetch, *render, *apply, *prune, *webhook;
+	struct rt_metric *duration, *ready, *fetch, *render, *apply, *prune, *webhook, *posts;
 };
 
 struct app_controller {

@@ -7,6 +7,7 @@
  *   gitseal_app_apply_total{action}        created | configured | unchanged | failed | skipped
  *   gitseal_app_prune_total{result}        pruned | failed
  *   gitseal_webhook_requests_total{code,provider}
+ *   gitseal_app_posts_deferred_total{kind}  status | event: written after the queued applies
  */
 #include "controller/application/application_int.h"
 
@@ -15,6 +16,7 @@ void app__metrics_init(struct app_metrics *m, struct rt_registry *r)
 	static const char *const nn[] = { "name", "namespace", NULL };
 	static const char *const result[] = { "result", NULL };
 	static const char *const action[] = { "action", NULL };
+	static const char *const kind[] = { "kind", NULL };
 	static const char *const hook[] = { "code", "provider", NULL };
 	static const double buckets[] = { 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800 };
 
@@ -35,6 +37,9 @@ void app__metrics_init(struct app_metrics *m, struct rt_registry *r)
 	                         action, NULL, 0);
 	m->prune = rt_metric_new(r, RT_COUNTER, "gitseal_app_prune_total",
 	                         "Objects pruned by result (pruned, failed).", result, NULL, 0);
+	m->posts = rt_metric_new(r, RT_COUNTER, "gitseal_app_posts_deferred_total",
+	                         "Status writes and Events that waited behind queued Applications.",
+	                         kind, NULL, 0);
 	m->webhook = rt_metric_new(r, RT_COUNTER, "gitseal_webhook_requests_total",
 	                           "Webhook requests by provider and HTTP status.", hook, NULL, 0);
 }

@@ -83,6 +83,7 @@ int app__post_status(struct app_controller *c, const char *key, const char *json
 		    (np->status = strdup(json)) && rt_map_put(&ps->status, key, np) == 0) {
 			enqueue(ps, np);
 			np = NULL;
+			app__metric_count(c->metrics.posts, "status", 1);
 		} else {
 			taken = 0; /* out of memory: the worker writes it */
 		}
@@ -154,6 +155,7 @@ int app__post_event(struct app_controller *c, const struct doc *obj, int warning
 	pthread_mutex_lock(&ps->mu);
 	enqueue(ps, p);
 	pthread_mutex_unlock(&ps->mu);
+	app__metric_count(c->metrics.posts, "event", 1);
 	return 1;
 }
 
@@ -228,10 +230,7 @@ static void *poster(void *arg)
 		    gs_mono() - p->at < APP_POST_WAIT && ps->n < APP_POST_MAX) {
 			/* Applications still wait: look again shortly */
 			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += APP_POST_POLL_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L)
-				ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+			gs_mono_abstime(&ts, APP_POST_POLL_MS);
 			pthread_cond_timedwait(&ps->cv, &ps->mu, &ts);
 			continue;
 		}

@@ -28,13 +28,7 @@ struct rt_leader {
 static void wait_ms(struct rt_leader *l, long ms)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	gs_mono_abstime(&ts, ms);
 	pthread_mutex_lock(&l->mu);
 	if (!l->stop && !l->kicked)
 		pthread_cond_timedwait(&l->cv, &l->mu, &ts);

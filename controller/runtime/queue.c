@@ -238,16 +238,10 @@ static void wait_until(struct rt_queue *q, double due)
 		pthread_cond_wait(&q->cv, &q->mu);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s = due - gs_mono();
 	if (s <= 0)
 		return;
-	ts.tv_sec += (time_t)s;
-	ts.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	gs_mono_abstime(&ts, (int64_t)(s * 1000) + 1); /* + 1: never wake just before it */
 	pthread_cond_timedwait(&q->cv, &q->mu, &ts);
 }
 

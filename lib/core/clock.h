@@ -24,6 +24,9 @@ void gs_time_now_nano(char out[GS_TIME_MAX]);
 int64_t gs_mono_ms(void);     /* milliseconds */
 double gs_mono(void);         /* seconds */
 void gs_sleep_ms(int64_t ms); /* sleeps the whole time, across EINTR; <= 0 returns at once */
+/* The CLOCK_MONOTONIC time ms milliseconds from now (<= 0: now), for pthread_cond_timedwait on a
+ * condition variable made with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+void gs_mono_abstime(struct timespec *ts, int64_t ms);
 /* Go's time.ParseDuration ("720h", "1h30m", "2.5s", "-1s", "0") into seconds; GS_EINVAL naming the
  * text as Go words it ("time: invalid duration \"x\""). */
 int gs_parse_duration(const char *s, double *secs);

@@ -250,11 +250,7 @@ int source__repo_lock(struct source_cache *c, const char *lockpath, const char *
 			pthread_mutex_unlock(&c->mu);
 			return gs_error(GS_EIO, "deadline passed waiting for the cache of %s", key);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (deadline - now) / 1000;
-		ts.tv_nsec += ((deadline - now) % 1000) * 1000000L;
-		if (ts.tv_nsec >= 1000000000L)
-			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		gs_mono_abstime(&ts, deadline - now);
 		pthread_cond_timedwait(&e->cv, &c->mu, &ts);
 	}
 	e->busy = 1;

@@ -7,7 +7,9 @@
  *   - a file a Kustomize generator reads, through decrypt_file() as YAML,
  *     JSON, dotenv, INI and sniffed.
  * Nothing may crash or leak (ASan/UBSan); what decrypt_file() does not take
- * leaves its output empty. The key is tests/fixtures/decrypt/key.txt (a test key).
+ * leaves its output empty; the recipients recorded for the cluster's own identity (an odd
+ * first byte) are one string per object at most. The key is tests/fixtures/decrypt/key.txt (a test
+ * key).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	int rc;
 
 	CHECK(decrypt_ctx_new(&c, NULL) == 0);
-	decrypt_ctx_add_identities(c, test_key, strlen(test_key), "fuzz", DECRYPT_IDS_ANY);
+	/* odd first byte: the key as the cluster's own identity (namespace-bound, uses recorded) */
+	decrypt_ctx_add_identities(c, test_key, strlen(test_key), "fuzz",
+	                           size && (data[0] & 1) ? DECRYPT_IDS_OWN_NAMESPACE
+	                                                 : DECRYPT_IDS_ANY);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		buf_reset(&out);
 		rc = decrypt_file(c, names[i], (const char *)data, size, &out);
@@ -68,6 +73,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			for (i = 0; i < n; i++)
 				CHECK(order[i] < n);
 		decrypt_objects(c, objs, n, NULL);
+		{
+			const char *const *uses;
+			size_t nu = decrypt_ctx_own_uses(c, &uses);
+			CHECK(nu <= n);
+			for (i = 0; i < nu; i++)
+				CHECK(uses[i] != NULL);
+		}
 		free(objs);
 		free(order);
 	}

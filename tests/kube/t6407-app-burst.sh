@@ -35,13 +35,17 @@ t_expect "$N Applications of one repository, one worker: all Ready, objects appl
 		i=$((i + 1))
 	done'
 
-t_expect "each status names its revision and inventory; each has its Event" '
+t_expect "each status names its revision; each has its Event; some of both waited (the metric)" '
 	i=0 && while [ $i -lt $N ]; do
 		app_py $NS a$i "d[\"status\"][\"sync\"][\"revision\"]" | grep -qx "[0-9a-f]\{40\}" || exit 1
 		wait_for "app_events $NS a$i | grep -q ReconciliationSucceeded" 20 || exit 1
 		i=$((i + 1))
 	done &&
-	! grep -q "cannot write" $TMP/c1.log'
+	! grep -q "cannot write" $TMP/c1.log &&
+	curl -sf http://127.0.0.1:$(cat $TMP/c1.mport)/metrics > m.txt &&
+	grep "^gitseal_app_posts_deferred_total" m.txt &&
+	grep -q "^gitseal_app_posts_deferred_total{kind=\"status\"} [1-9]" m.txt &&
+	grep -q "^gitseal_app_posts_deferred_total{kind=\"event\"} [1-9]" m.txt'
 
 t_expect "controller stops cleanly" 'ctl_stop c1'
 t_done
